@@ -1,0 +1,76 @@
+# dockerup: one binary that re-executes itself for each role.
+#   make            build ./dockerup (hardened flags)
+#   make asan       build build-asan/dockerup with ASan + UBSan
+#   make test       install what is missing, build, run every suite on the rig
+#   make demo       converge examples/containers.d on a private engine
+#   make fuzz       build the libFuzzer targets
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/sbin
+CC ?= cc
+BUILD ?= build
+PKGS := libcurl libcjson libseccomp libcap-ng openssl zlib
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+OPT ?= -O2 -g
+SAN ?=
+# -iquote: our headers never shadow a system header.
+CPPFLAGS_ALL := -D_GNU_SOURCE -iquote src/common -iquote src/fetcher \
+	-iquote src/engine -iquote src/parent -I$(BUILD)/gen $(PKG_CFLAGS)
+CFLAGS_ALL := -std=c11 $(OPT) $(WARN) $(HARDEN) $(SAN) $(CFLAGS)
+LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
+LIBS := $(PKG_LIBS)
+
+COMMON_SRC := $(sort $(wildcard src/common/*.c))
+FETCHER_SRC := $(sort $(wildcard src/fetcher/*.c))
+ENGINE_SRC := $(sort $(wildcard src/engine/*.c))
+PARENT_SRC := $(sort $(wildcard src/parent/*.c))
+ALL_SRC := $(COMMON_SRC) $(FETCHER_SRC) $(ENGINE_SRC) $(PARENT_SRC)
+ALL_OBJ := $(ALL_SRC:%.c=$(BUILD)/%.o)
+# Everything but main(): what unit tests and fuzz targets link against.
+LIB_OBJ := $(filter-out $(BUILD)/src/parent/main.o,$(ALL_OBJ))
+GEN_HDRS :=
+
+.PHONY: all asan clean install test demo demo-stop fuzz format format-check
+all: dockerup
+
+# Generated headers (seccomp tables from policy/) are added by included
+# fragments through GEN_HDRS.
+-include policy/policy.mk
+
+$(BUILD)/%.o: %.c $(GEN_HDRS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(BUILD)/dockerup: $(ALL_OBJ)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(ALL_OBJ) $(LIBS)
+
+# Replaced by rename, so that a running dockerup never blocks the build.
+dockerup: $(BUILD)/dockerup
+	cp $< $@.tmp && mv -f $@.tmp $@
+
+# The sanitizer build's variables, shared with the test fragments.
+ASAN_VARS := BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
+
+asan:
+	$(MAKE) $(ASAN_VARS) build-asan/dockerup
+
+install: dockerup
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 dockerup $(DESTDIR)$(BINDIR)/dockerup
+
+clean:
+	rm -rf build build-asan build-fuzz build-hooks dockerup
+
+-include tests/tests.mk
+-include tests/tools/tools.mk
+-include tests/fuzz/fuzz.mk
+
+-include $(ALL_OBJ:.o=.d)

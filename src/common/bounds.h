@@ -1,0 +1,52 @@
+/*
+ * Fixed limits of dockerup, in one place.  Every bound that protects a
+ * process from hostile or runaway input is named here, so that a reader can
+ * review them together and a test can refer to them by name.
+ */
+#ifndef DOCKERUP_BOUNDS_H
+#define DOCKERUP_BOUNDS_H
+
+/* Messages between processes (src/common/imsg.c). */
+#define IMSG_MAX_SIZE (512 * 1024)   /* one framed message, header included */
+#define IMSG_WRITE_TIMEOUT_MS 10000  /* a peer that does not read is dead */
+#define SETTINGS_WAIT_MS 10000       /* a child's first message */
+
+/* Input documents (settings, definition files, user-data). */
+#define MAX_SETTINGS_SIZE (64 * 1024)
+#define MAX_SETTINGS_LINE 4096
+#define MAX_DOCUMENT_SIZE (1024 * 1024)    /* one definition file or user-data */
+#define MAX_USERDATA_GZIP_SIZE (256 * 1024)  /* compressed user-data */
+#define MAX_JSON_DEPTH 16
+#define MAX_CONFDIR_FILES 256
+#define MAX_DEFINITIONS 512                 /* in the whole desired state */
+#define MAX_STRING_LEN 4096                 /* any one string value */
+#define MAX_NAME_LEN 128                    /* container name */
+#define MAX_IMAGE_LEN 512                   /* image reference */
+#define MAX_PATH_LEN 1024                   /* host or container path */
+#define MAX_ENV 256                         /* env entries per definition */
+#define MAX_PORTS 128                       /* portMappings per definition */
+#define MAX_VOLUMES 128                     /* volumes per definition */
+#define MAX_LIST_ITEMS 128                  /* links, caps, args, tmpfs, labels... */
+#define MAX_SECCOMP_PROFILE_SIZE (128 * 1024)
+
+/* Supervision (src/parent). */
+#define RESTART_BACKOFF_MIN_S 1
+#define RESTART_BACKOFF_MAX_S 30
+/* A child that dies this often within the window is in a crash loop; with
+ * the backoff above, 6 deaths take at least 31 s. */
+#define CRASH_LOOP_RESTARTS 6
+#define CRASH_LOOP_WINDOW_S 300
+#define LOCK_WAIT_DEFAULT_S 120    /* single-instance lock wait */
+
+/* Engine. */
+#define DOCKER_TIMEOUT_S 120         /* one Docker API call (pulls excepted) */
+#define DOCKER_PULL_TIMEOUT_S 1800   /* one image pull */
+#define DOCKER_STOP_TIMEOUT_S 10     /* grace period passed to /stop */
+#define MAX_DOCKER_RESPONSE (64 * 1024 * 1024)
+
+/* Fetcher, EC2 metadata. */
+#define IMDS_TIMEOUT_MS 2000
+#define IMDS_RETRIES 3
+#define IMDS_TOKEN_TTL_S 21600
+
+#endif

@@ -1,0 +1,192 @@
+#include "defn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+defn_init(struct defn *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->restart = RESTART_ON_FAILURE;
+	d->update_pull = 1;
+}
+
+void
+strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int
+strlist_push(struct strlist *l, const char *s)
+{
+	char **nv, *copy;
+
+	if ((copy = strdup(s)) == NULL)
+		return -1;
+	nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+	if (nv == NULL) {
+		free(copy);
+		return -1;
+	}
+	l->v = nv;
+	l->v[l->n++] = copy;
+	return 0;
+}
+
+void
+kvlist_free(struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int
+kvlist_push(struct kvlist *l, const char *key, const char *value)
+{
+	struct kv *nv;
+	char *k, *v;
+
+	k = strdup(key);
+	v = strdup(value);
+	nv = (k && v) ? realloc(l->v, (l->n + 1) * sizeof(*nv)) : NULL;
+	if (nv == NULL) {
+		free(k);
+		free(v);
+		return -1;
+	}
+	l->v = nv;
+	l->v[l->n].key = k;
+	l->v[l->n].value = v;
+	l->n++;
+	return 0;
+}
+
+static int
+kv_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct kv *)a)->key, ((const struct kv *)b)->key);
+}
+
+void
+kvlist_sort(struct kvlist *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), kv_cmp);
+}
+
+const struct kv *
+kvlist_find(const struct kvlist *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].key, key) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+void
+defn_free(struct defn *d)
+{
+	free(d->name);
+	free(d->image);
+	strlist_free(&d->entrypoint);
+	strlist_free(&d->command);
+	free(d->network);
+	for (size_t i = 0; i < d->nvolumes; i++) {
+		free(d->volumes[i].container_path);
+		free(d->volumes[i].host_path);
+		free(d->volumes[i].from);
+	}
+	free(d->volumes);
+	free(d->ports);
+	kvlist_free(&d->env);
+	kvlist_free(&d->links);
+	kvlist_free(&d->signals);
+	free(d->user);
+	strlist_free(&d->cap_add);
+	strlist_free(&d->cap_drop);
+	strlist_free(&d->security_opt);
+	free(d->seccomp);
+	kvlist_free(&d->tmpfs);
+	kvlist_free(&d->labels);
+	free(d->source);
+	defn_init(d);
+}
+
+/* The repository part of an image reference: no tag, no digest. */
+static size_t
+image_repo_len(const char *image)
+{
+	const char *at = strchr(image, '@');
+	size_t end = at ? (size_t)(at - image) : strlen(image);
+	const char *slash = NULL;
+
+	for (size_t i = 0; i < end; i++)
+		if (image[i] == '/')
+			slash = image + i;
+	/* A ':' after the last '/' starts the tag (before it: a port). */
+	const char *from = slash ? slash : image;
+	const char *colon = memchr(from, ':', end - (size_t)(from - image));
+	if (colon != NULL)
+		end = (size_t)(colon - image);
+	return end;
+}
+
+char *
+defn_identity(const struct defn *d)
+{
+	if (d->name != NULL)
+		return strdup(d->name);
+	size_t n = image_repo_len(d->image);
+	char *id = malloc(n + sizeof("image:"));
+	if (id == NULL)
+		return NULL;
+	memcpy(id, "image:", 6);
+	memcpy(id + 6, d->image, n);
+	id[6 + n] = '\0';
+	return id;
+}
+
+void
+desired_state_init(struct desired_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->complete = 1;
+}
+
+void
+desired_state_free(struct desired_state *s)
+{
+	for (size_t i = 0; i < s->ndefs; i++)
+		defn_free(&s->defs[i]);
+	free(s->defs);
+	for (size_t i = 0; i < s->nsources; i++) {
+		free(s->sources[i].name);
+		free(s->sources[i].error);
+	}
+	free(s->sources);
+	desired_state_init(s);
+}
+
+int
+desired_state_add(struct desired_state *s, struct defn *d)
+{
+	struct defn *nv = realloc(s->defs, (s->ndefs + 1) * sizeof(*nv));
+
+	if (nv == NULL)
+		return -1;
+	s->defs = nv;
+	s->defs[s->ndefs++] = *d;
+	defn_init(d);
+	return 0;
+}

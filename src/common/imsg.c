@@ -1,0 +1,286 @@
+#include "imsg.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+static void compact(struct imsgbuf *ib);
+
+int
+imsg_init(struct imsgbuf *ib, int fd, uint32_t sender)
+{
+	memset(ib, 0, sizeof(*ib));
+	ib->fd = fd;
+	ib->sender = sender;
+	ib->passed_fd = -1;
+	ib->rbuf = malloc(IMSG_MAX_SIZE);
+	if (ib->rbuf == NULL)
+		return -1;
+	return 0;
+}
+
+void
+imsg_clear(struct imsgbuf *ib)
+{
+	free(ib->rbuf);
+	ib->rbuf = NULL;
+	if (ib->passed_fd != -1)
+		close(ib->passed_fd);
+	ib->passed_fd = -1;
+	ib->rlen = 0;
+}
+
+void
+imsg_accept_fds(struct imsgbuf *ib)
+{
+	ib->accept_fds = 1;
+}
+
+static long
+elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000 +
+	    (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/* Writes the whole message, waiting at most IMSG_WRITE_TIMEOUT_MS. */
+static int
+write_all(struct imsgbuf *ib, struct iovec *iov, int iovcnt, int fd)
+{
+	struct timespec start;
+	struct msghdr msg;
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cmsgbuf;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (iovcnt > 0) {
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)iovcnt;
+		if (fd != -1) {
+			struct cmsghdr *c;
+
+			memset(&cmsgbuf, 0, sizeof(cmsgbuf));
+			msg.msg_control = cmsgbuf.buf;
+			msg.msg_controllen = sizeof(cmsgbuf.buf);
+			c = CMSG_FIRSTHDR(&msg);
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		}
+		ssize_t n = sendmsg(ib->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return -1;
+			long left = IMSG_WRITE_TIMEOUT_MS - elapsed_ms(&start);
+			if (left <= 0) {
+				errno = ETIMEDOUT;
+				return -1;
+			}
+			struct pollfd pfd = { .fd = ib->fd, .events = POLLOUT };
+			if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
+				return -1;
+			continue;
+		}
+		fd = -1; /* the descriptor went with the first byte */
+		size_t done = (size_t)n;
+		while (iovcnt > 0 && done >= iov->iov_len) {
+			done -= iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + done;
+			iov->iov_len -= done;
+		}
+	}
+	return 0;
+}
+
+int
+imsg_compose_fd(struct imsgbuf *ib, uint32_t type, const void *data,
+    size_t len, int fd)
+{
+	struct imsg_hdr hdr;
+	struct iovec iov[2];
+
+	if (type == IMSG_NONE || type >= IMSG_MAX || len > IMSG_MAX_DATA) {
+		errno = EINVAL;
+		return -1;
+	}
+	hdr.type = type;
+	hdr.len = (uint32_t)(IMSG_HDR_SIZE + len);
+	hdr.sender = ib->sender;
+	hdr.seq = ib->seq_out++;
+	iov[0].iov_base = &hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = (void *)(uintptr_t)data;
+	iov[1].iov_len = len;
+	return write_all(ib, iov, len > 0 ? 2 : 1, fd);
+}
+
+int
+imsg_compose(struct imsgbuf *ib, uint32_t type, const void *data, size_t len)
+{
+	return imsg_compose_fd(ib, type, data, len, -1);
+}
+
+ssize_t
+imsg_read(struct imsgbuf *ib)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cmsgbuf;
+	ssize_t n;
+
+	compact(ib);
+	if (ib->rlen >= IMSG_MAX_SIZE) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = ib->rbuf + ib->rlen;
+	iov.iov_len = IMSG_MAX_SIZE - ib->rlen;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cmsgbuf.buf;
+	msg.msg_controllen = sizeof(cmsgbuf.buf);
+	do {
+		n = recvmsg(ib->fd, &msg, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL;
+	     c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int fd;
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+		/* Unasked-for or a second pending descriptor: refuse it. */
+		if (!ib->accept_fds || ib->passed_fd != -1) {
+			close(fd);
+			errno = EBADMSG;
+			return -1;
+		}
+		ib->passed_fd = fd;
+	}
+	if (msg.msg_flags & MSG_CTRUNC) {
+		errno = EBADMSG;
+		return -1;
+	}
+	ib->rlen += (size_t)n;
+	return n;
+}
+
+/* Drops the message handed out by the previous imsg_get(). */
+static void
+compact(struct imsgbuf *ib)
+{
+	if (ib->consumed == 0)
+		return;
+	memmove(ib->rbuf, ib->rbuf + ib->consumed, ib->rlen - ib->consumed);
+	ib->rlen -= ib->consumed;
+	ib->consumed = 0;
+}
+
+int
+imsg_get(struct imsgbuf *ib, struct imsg *m)
+{
+	struct imsg_hdr hdr;
+
+	compact(ib);
+	if (ib->rlen < IMSG_HDR_SIZE)
+		return 0;
+	memcpy(&hdr, ib->rbuf, sizeof(hdr));
+	if (hdr.len < IMSG_HDR_SIZE || hdr.len > IMSG_MAX_SIZE ||
+	    hdr.type == IMSG_NONE || hdr.type >= IMSG_MAX ||
+	    hdr.seq != ib->seq_in) {
+		errno = EBADMSG;
+		return -1;
+	}
+	if (ib->rlen < hdr.len)
+		return 0;
+	ib->seq_in++;
+	ib->consumed = hdr.len;
+	m->hdr = hdr;
+	m->len = hdr.len - IMSG_HDR_SIZE;
+	m->data = ib->rbuf + IMSG_HDR_SIZE;
+	m->fd = ib->passed_fd;
+	ib->passed_fd = -1;
+	return 1;
+}
+
+int
+imsg_wait(struct imsgbuf *ib, struct imsg *m, int timeout_ms)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		int r = imsg_get(ib, m);
+		if (r != 0)
+			return r;
+		long left = timeout_ms < 0 ? -1 : timeout_ms - elapsed_ms(&start);
+		if (timeout_ms >= 0 && left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		struct pollfd pfd = { .fd = ib->fd, .events = POLLIN };
+		int p = poll(&pfd, 1, (int)left);
+		if (p < 0 && errno != EINTR)
+			return -1;
+		if (p <= 0)
+			continue;
+		ssize_t n = imsg_read(ib);
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno != EAGAIN)
+			return -1;
+	}
+}
+
+const char *
+imsg_type_name(uint32_t type)
+{
+	static const char *const names[IMSG_MAX] = {
+		[IMSG_NONE] = "NONE",
+		[IMSG_SETTINGS] = "SETTINGS",
+		[IMSG_RELOAD] = "RELOAD",
+		[IMSG_SHUTDOWN] = "SHUTDOWN",
+		[IMSG_PEER_FD] = "PEER_FD",
+		[IMSG_FILE] = "FILE",
+		[IMSG_FILE_ERR] = "FILE_ERR",
+		[IMSG_DIR_END] = "DIR_END",
+		[IMSG_READ_SETTINGS] = "READ_SETTINGS",
+		[IMSG_READ_CONFDIR] = "READ_CONFDIR",
+		[IMSG_READ_PROFILE] = "READ_PROFILE",
+		[IMSG_STATE_BEGIN] = "STATE_BEGIN",
+		[IMSG_DEFN] = "DEFN",
+		[IMSG_SOURCE] = "SOURCE",
+		[IMSG_STATE_END] = "STATE_END",
+		[IMSG_STATE_ACK] = "STATE_ACK",
+		[IMSG_RUN_DONE] = "RUN_DONE",
+		[IMSG_READY] = "READY",
+		[IMSG_RESTART_PEER] = "RESTART_PEER",
+	};
+
+	if (type >= IMSG_MAX || names[type] == NULL)
+		return "UNKNOWN";
+	return names[type];
+}

@@ -1,0 +1,103 @@
+#ifndef DOCKERUP_IMSG_H
+#define DOCKERUP_IMSG_H
+
+/*
+ * Message framing between dockerup's processes, after OpenBSD's imsg: a
+ * fixed header, the length checked against IMSG_MAX_SIZE before anything
+ * is allocated, and message types where 0 is never valid.  Streams are
+ * SOCK_STREAM socketpairs; file descriptors cross only in messages sent
+ * with imsg_compose_fd() and only to a receiver that asked for them with
+ * imsg_accept_fds().
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bounds.h"
+
+enum imsg_type {
+	IMSG_NONE = 0,
+	/* parent -> child */
+	IMSG_SETTINGS,         /* struct wire settings, first message */
+	IMSG_RELOAD,           /* SIGHUP: load sources again now */
+	IMSG_SHUTDOWN,         /* finish the call in flight, then exit */
+	IMSG_PEER_FD,          /* a fresh fetcher<->engine socket (fd) */
+	IMSG_FILE,             /* a file the parent read: name, bytes */
+	IMSG_FILE_ERR,         /* a file the parent could not read */
+	IMSG_DIR_END,          /* end of a confdir listing */
+	/* fetcher -> parent */
+	IMSG_READ_SETTINGS,    /* read the settings file */
+	IMSG_READ_CONFDIR,     /* read every *.json in confdir */
+	IMSG_READ_PROFILE,     /* read one seccomp profile */
+	/* fetcher -> engine */
+	IMSG_STATE_BEGIN,      /* struct wire_state_begin */
+	IMSG_DEFN,             /* one encoded definition */
+	IMSG_SOURCE,           /* one source's health */
+	IMSG_STATE_END,        /* struct wire_state_end */
+	/* engine -> fetcher */
+	IMSG_STATE_ACK,        /* accepted (or rejected) a desired state */
+	/* child -> parent */
+	IMSG_RUN_DONE,         /* a reconcile finished: result code */
+	IMSG_READY,            /* a child finished starting up */
+	/* engine -> parent */
+	IMSG_RESTART_PEER,     /* the fetcher sent garbage: restart it */
+	IMSG_MAX
+};
+
+enum imsg_sender {
+	PROC_NONE = 0,
+	PROC_PARENT,
+	PROC_FETCHER,
+	PROC_ENGINE,
+};
+
+struct imsg_hdr {
+	uint32_t type;
+	uint32_t len;    /* including this header */
+	uint32_t sender; /* enum imsg_sender */
+	uint32_t seq;
+};
+
+#define IMSG_HDR_SIZE sizeof(struct imsg_hdr)
+#define IMSG_MAX_DATA (IMSG_MAX_SIZE - IMSG_HDR_SIZE)
+
+struct imsgbuf {
+	int fd;
+	uint32_t sender;   /* what we put in our headers */
+	uint32_t seq_out;
+	uint32_t seq_in;   /* next sequence expected from the peer */
+	int accept_fds;
+	int passed_fd;     /* fd received with the pending message, or -1 */
+	unsigned char *rbuf; /* owned, IMSG_MAX_SIZE bytes */
+	size_t rlen;
+	size_t consumed;     /* length of the message last handed out */
+};
+
+struct imsg {
+	struct imsg_hdr hdr;
+	const unsigned char *data; /* points into the imsgbuf's buffer */
+	size_t len;                /* payload length */
+	int fd;                    /* -1 unless passed; the receiver owns it */
+};
+
+int imsg_init(struct imsgbuf *ib, int fd, uint32_t sender);
+void imsg_clear(struct imsgbuf *ib);
+void imsg_accept_fds(struct imsgbuf *ib);
+int imsg_compose(struct imsgbuf *ib, uint32_t type, const void *data,
+    size_t len);
+int imsg_compose_fd(struct imsgbuf *ib, uint32_t type, const void *data,
+    size_t len, int fd);
+/* Reads what is available: >0 bytes, 0 on EOF, -1 on error (errno). */
+ssize_t imsg_read(struct imsgbuf *ib);
+/*
+ * Takes the next complete message out of the buffer: 1 with *m set, 0 when
+ * more bytes are needed, -1 when the stream is malformed (bad length,
+ * type 0 or out of range, sequence gap): the caller drops the connection.
+ * m->data is valid until the next imsg_read() or imsg_get().
+ */
+int imsg_get(struct imsgbuf *ib, struct imsg *m);
+/* Blocks until one message arrives: 1, 0 on EOF, -1 on error. */
+int imsg_wait(struct imsgbuf *ib, struct imsg *m, int timeout_ms);
+const char *imsg_type_name(uint32_t type);
+
+#endif

@@ -1,0 +1,103 @@
+#ifndef DOCKERUP_SETTINGS_H
+#define DOCKERUP_SETTINGS_H
+
+/*
+ * Settings from the command line and the settings file (the original's
+ * key=value format).  Precedence: command line, settings file, DOCKER_HOST
+ * (endpoint only), defaults.  The parent parses both (it needs the cache
+ * directory, the fetcher's user and the endpoint before any child exists)
+ * and hands the resolved settings to each child in an IMSG_SETTINGS.
+ * All strings are owned by the struct; settings_free() frees them.
+ */
+#include <stdint.h>
+
+#include "errlist.h"
+
+#ifndef DOCKERUP_VERSION
+#define DOCKERUP_VERSION "0.1.0"
+#endif
+
+#define DEFAULT_CONFIG "/etc/dockerup/dockerup.conf"
+#define DEFAULT_CACHE "/var/cache/dockerup"
+#define DEFAULT_CONFDIR "/etc/dockerup/containers.d"
+#define DEFAULT_REMOTE "unix:///var/run/docker.sock"
+#define DEFAULT_IMDS "http://169.254.169.254"
+#define DEFAULT_USER "nobody"
+#define DEFAULT_INTERVAL 60
+#define DEFAULT_READY_TIMEOUT 60
+
+enum run_mode {
+	MODE_RUN = 1,    /* one reconcile run */
+	MODE_SERVER,     /* reconcile every interval */
+	MODE_DRY_RUN,    /* print the plan, change nothing */
+	MODE_CHECK,      /* validate every source, change nothing */
+};
+
+enum orphan_policy {
+	ORPHANS_ALL = 1, /* the original: remove every undeclared container */
+	ORPHANS_MANAGED, /* only containers dockerup created */
+};
+
+enum seccomp_mode {
+	SECCOMP_ON = 1,  /* default: kill the process on a forbidden call */
+	SECCOMP_TRAP,    /* debug: log the offending call's name, then die */
+	SECCOMP_OFF,     /* only for debugging; logged loudly */
+};
+
+struct settings {
+	char *config;        /* settings file path */
+	int config_explicit; /* named with -c: a missing file is an error */
+	char *cache;
+	char *confdir;
+	char *remote;        /* normalized: unix:///abs/path or tcp://h:p */
+	int aws;
+	char *imds;
+	int pull;
+	enum run_mode mode;
+	int interval;        /* seconds, >= 1 */
+	char *user;          /* the fetcher's account */
+	int verbose;
+	char *registry_auth; /* config.json or .dockercfg path; NULL: default */
+	enum orphan_policy orphans;
+	int ready_timeout;   /* self-upgrade readiness, seconds */
+	char *self_id;       /* our own container ID override, or NULL */
+	enum seccomp_mode seccomp;
+	int lock_wait;       /* seconds to wait for the single-instance lock */
+};
+
+/*
+ * Bits of the cmdline_set mask given to settings_parse_file(): a setting
+ * named on the command line is not overridden by the file.
+ */
+enum settings_key {
+	SK_CACHE = 0, SK_CONFDIR, SK_REMOTE, SK_AWS, SK_IMDS, SK_PULL,
+	SK_MODE, SK_INTERVAL, SK_USER, SK_VERBOSE, SK_REGISTRY_AUTH,
+	SK_ORPHANS, SK_READY_TIMEOUT, SK_SELF_ID, SK_SECCOMP, SK_LOCK_WAIT,
+};
+#define SETTING_BIT(k) (1u << (k))
+
+enum settings_result {
+	SETTINGS_OK = 0,
+	SETTINGS_EXIT_OK,    /* --help or --version was printed */
+	SETTINGS_USAGE,      /* exit 2 */
+};
+
+void settings_init(struct settings *s);
+void settings_free(struct settings *s);
+/*
+ * Parses argv, then the settings file (read with the caller's privileges),
+ * then the environment.  Every problem goes to errs with file:line.
+ * Initializes s itself (settings_init); settings_free() it afterwards.
+ */
+enum settings_result settings_load(struct settings *s, int argc,
+    char *argv[], struct errlist *errs);
+/* Parses settings-file bytes; keys set on the command line are kept. */
+int settings_parse_file(struct settings *s, const char *path,
+    const char *data, size_t len, const unsigned int *cmdline_set,
+    struct errlist *errs);
+/* Normalizes a Docker endpoint; NULL with *err set when invalid. */
+char *settings_normalize_remote(const char *url, const char **err);
+
+/* Settings cross to the children encoded; see wire.h. */
+
+#endif

@@ -1,0 +1,1136 @@
+/*
+ * The rules of a canonical definition and of a whole desired state.  The
+ * fetcher runs them after normalizing JSON; the engine runs them again on
+ * everything it decodes.  They look only at struct defn, never at JSON.
+ */
+#include "validate.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "bounds.h"
+#include "buf.h"
+#include "log.h"
+
+/* Linux capabilities, without the CAP_ prefix. */
+static const char *const capabilities[] = {
+	"AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF",
+	"CHECKPOINT_RESTORE", "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH",
+	"FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE",
+	"LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN",
+	"NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "PERFMON", "SETFCAP",
+	"SETGID", "SETPCAP", "SETUID", "SYSLOG", "SYS_ADMIN", "SYS_BOOT",
+	"SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE",
+	"SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG",
+	"WAKE_ALARM",
+};
+
+/* Signal names, without the SIG prefix. */
+static const char *const signals[] = {
+	"ABRT", "ALRM", "BUS", "CHLD", "CONT", "FPE", "HUP", "ILL", "INT",
+	"IO", "IOT", "KILL", "PIPE", "POLL", "PROF", "PWR", "QUIT", "SEGV",
+	"STKFLT", "STOP", "SYS", "TERM", "TRAP", "TSTP", "TTIN", "TTOU", "URG",
+	"USR1", "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static int
+in_list(const char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(list[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+int
+valid_container_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	/* Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+, so at least two. */
+	if (n < 2 || n > MAX_NAME_LEN || !isalnum((unsigned char)s[0]))
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!isalnum(c) && c != '_' && c != '.' && c != '-')
+			return 0;
+	}
+	return 1;
+}
+
+/* A link alias is a host name inside the container: one character will do. */
+static int
+valid_link_alias(const char *s)
+{
+	return valid_container_name(s) || (strlen(s) == 1 && isalnum((unsigned char)s[0]));
+}
+
+static int
+is_lalnum(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* alpha-numeric (separator alpha-numeric)*, separator: . _ __ -+ */
+static int
+valid_path_component(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	if (n == 0 || !is_lalnum(p[0]) || !is_lalnum(p[n - 1]))
+		return 0;
+	while (i < n) {
+		if (is_lalnum(p[i])) {
+			i++;
+			continue;
+		}
+		size_t sep = i;
+		while (i < n && !is_lalnum(p[i]))
+			i++;
+		size_t slen = i - sep;
+		if (p[sep] == '.' && slen == 1)
+			continue;
+		if (p[sep] == '_' && slen <= 2 && p[i - 1] == '_')
+			continue;
+		for (size_t k = sep; k < i; k++)
+			if (p[k] != '-')
+				return 0;
+	}
+	return 1;
+}
+
+static int
+valid_domain(const char *p, size_t n)
+{
+	const char *colon = memchr(p, ':', n);
+	size_t hn = colon ? (size_t)(colon - p) : n;
+
+	if (colon != NULL) {
+		size_t pn = n - hn - 1;
+		unsigned long port = 0;
+		if (pn == 0 || pn > 5)
+			return 0;
+		for (size_t i = 0; i < pn; i++) {
+			if (!isdigit((unsigned char)colon[1 + i]))
+				return 0;
+			port = port * 10 + (unsigned long)(colon[1 + i] - '0');
+		}
+		if (port == 0 || port > 65535)
+			return 0;
+	}
+	if (hn == 0)
+		return 0;
+	for (size_t i = 0, start = 0; i <= hn; i++) {
+		if (i < hn && p[i] != '.') {
+			if (!isalnum((unsigned char)p[i]) && p[i] != '-')
+				return 0;
+			continue;
+		}
+		if (i == start || p[start] == '-' || p[i - 1] == '-')
+			return 0;
+		start = i + 1;
+	}
+	return 1;
+}
+
+static int
+valid_tag(const char *p, size_t n)
+{
+	if (n == 0 || n > 128)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (isalnum(c) || c == '_')
+			continue;
+		if (i > 0 && (c == '.' || c == '-'))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+static int
+valid_digest(const char *p)
+{
+	size_t hexlen;
+
+	if (strncmp(p, "sha256:", 7) == 0)
+		hexlen = 64, p += 7;
+	else if (strncmp(p, "sha512:", 7) == 0)
+		hexlen = 128, p += 7;
+	else
+		return 0;
+	if (strlen(p) != hexlen)
+		return 0;
+	for (size_t i = 0; i < hexlen; i++)
+		if (strchr("0123456789abcdef", p[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Docker's reference grammar: [domain/]path[:tag][@digest]. */
+int
+valid_image_ref(const char *s)
+{
+	size_t len = strlen(s), name_end;
+	const char *at, *slash = NULL, *colon = NULL;
+
+	if (len == 0 || len > MAX_IMAGE_LEN)
+		return 0;
+	at = strchr(s, '@');
+	if (at != NULL && !valid_digest(at + 1))
+		return 0;
+	name_end = at ? (size_t)(at - s) : len;
+	for (size_t i = 0; i < name_end; i++)
+		if (s[i] == '/')
+			slash = s + i;
+	colon = memchr(slash ? slash : s, ':',
+	    name_end - (size_t)((slash ? slash : s) - s));
+	if (colon != NULL) {
+		if (!valid_tag(colon + 1, name_end - (size_t)(colon - s) - 1))
+			return 0;
+		name_end = (size_t)(colon - s);
+	}
+	if (name_end == 0 || name_end > 255)
+		return 0;
+	size_t start = 0;
+	const char *first_slash = memchr(s, '/', name_end);
+	if (first_slash != NULL) {
+		size_t fl = (size_t)(first_slash - s);
+		if (memchr(s, '.', fl) || memchr(s, ':', fl) ||
+		    (fl == 9 && strncmp(s, "localhost", 9) == 0)) {
+			if (!valid_domain(s, fl))
+				return 0;
+			start = fl + 1;
+		}
+	}
+	for (size_t i = start; i <= name_end; i++) {
+		if (i < name_end && s[i] != '/')
+			continue;
+		if (!valid_path_component(s + start, i - start))
+			return 0;
+		start = i + 1;
+	}
+	return 1;
+}
+
+int
+valid_utf8(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		unsigned int cp;
+
+		if (c == 0)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return 0;
+		if (len - i <= n)
+			return 0;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+int
+valid_abs_path(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > MAX_PATH_LEN || s[0] != '/' || !valid_utf8(s, n))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	for (const char *p = s; (p = strstr(p, "..")) != NULL; p += 2)
+		if (p[-1] == '/' && (p[2] == '/' || p[2] == '\0'))
+			return 0;
+	return 1;
+}
+
+/* Printable ASCII except '=' and space; what a shell or Docker accepts. */
+int
+valid_env_key(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 255)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f || s[i] == '=')
+			return 0;
+	return 1;
+}
+
+int
+valid_capability(const char *s)
+{
+	if (strcasecmp(s, "ALL") == 0)
+		return 1;
+	if (strncasecmp(s, "CAP_", 4) == 0)
+		s += 4;
+	return in_list(capabilities, NELEM(capabilities), s);
+}
+
+int
+valid_signal_name(const char *s)
+{
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	return in_list(signals, NELEM(signals), s);
+}
+
+int
+valid_label_key(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 255 || !isalnum((unsigned char)s[0]) ||
+	    !isalnum((unsigned char)s[n - 1]))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!isalnum(c) && c != '.' && c != '-' && c != '_' && c != '/')
+			return 0;
+	}
+	return strncasecmp(s, "dockerup.", 9) != 0;
+}
+
+int
+valid_json_nesting(const char *s, size_t len, int max)
+{
+	int depth = 0, in_str = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = 0;
+			continue;
+		}
+		if (c == '"')
+			in_str = 1;
+		else if (c == '[' || c == '{') {
+			if (++depth > max)
+				return 0;
+		} else if (c == ']' || c == '}')
+			depth--;
+	}
+	return 1;
+}
+
+/* The account a container runs as: NAME, UID, NAME:GROUP or UID:GID. */
+static int
+valid_user(const char *s)
+{
+	size_t n = strlen(s);
+	int colons = 0;
+
+	if (n == 0 || n > 256 || s[0] == ':' || s[n - 1] == ':')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == ':' && ++colons > 1)
+			return 0;
+		if (c != ':' && !isalnum(c) && c != '_' && c != '.' && c != '-')
+			return 0;
+	}
+	return 1;
+}
+
+static int
+valid_tmpfs_options(const char *s)
+{
+	if (strlen(s) > 256)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && strchr("=,._-", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Validation context: where problems go, under which prefix. */
+struct vctx {
+	const char *where;
+	const char *prefix;
+	struct errlist *errs;
+	size_t count;
+};
+
+static void verr(struct vctx *c, const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+verr(struct vctx *c, const char *field, const char *fmt, ...)
+{
+	char path[512], msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->prefix != NULL && c->prefix[0] != '\0')
+		snprintf(path, sizeof(path), "%s.%s", c->prefix, field);
+	else
+		snprintf(path, sizeof(path), "%s", field);
+	errlist_add(c->errs, c->where, path, "%s", msg);
+	c->count++;
+}
+
+/* A key safe to show in a field path: printable ASCII, truncated. */
+static void
+safe_key(const char *k, char *out, size_t outlen)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; k[i] != '\0' && j + 4 < outlen; i++) {
+		unsigned char ch = (unsigned char)k[i];
+		out[j++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
+		if (i == 63) {
+			out[j++] = '.';
+			out[j++] = '.';
+			out[j++] = '.';
+			break;
+		}
+	}
+	out[j] = '\0';
+}
+
+static int
+check_string(struct vctx *c, const char *field, const char *s,
+    size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n > max) {
+		verr(c, field, "is %zu bytes long; expected at most %zu", n,
+		    max);
+		return 0;
+	}
+	if (!valid_utf8(s, n)) {
+		verr(c, field, "is not valid UTF-8; expected UTF-8 text");
+		return 0;
+	}
+	return 1;
+}
+
+static void
+check_name_ref(struct vctx *c, const char *field, const char *name)
+{
+	if (!valid_container_name(name))
+		verr(c, field, "\"%.64s\" is not a valid container name; "
+		    "expected [a-zA-Z0-9][a-zA-Z0-9_.-]+, 2 to %d "
+		    "characters", name, MAX_NAME_LEN);
+}
+
+static int
+sorted_unique(const struct kvlist *l)
+{
+	for (size_t i = 1; i < l->n; i++)
+		if (strcmp(l->v[i - 1].key, l->v[i].key) >= 0)
+			return 0;
+	return 1;
+}
+
+static void
+check_image(struct vctx *c, const char *image)
+{
+	const char *slash, *at;
+
+	if (image == NULL) {
+		verr(c, "image", "is missing; expected an image reference "
+		    "such as \"registry:2\" or \"example/app:1.0\"");
+		return;
+	}
+	if (!check_string(c, "image", image, MAX_IMAGE_LEN))
+		return;
+	if (!valid_image_ref(image)) {
+		verr(c, "image", "\"%.80s\" is not a valid image reference; "
+		    "expected [HOST[:PORT]/]NAME[:TAG][@sha256:DIGEST] with a "
+		    "lowercase NAME", image);
+		return;
+	}
+	slash = strrchr(image, '/');
+	at = strchr(image, '@');
+	if (at == NULL && strchr(slash ? slash : image, ':') == NULL)
+		verr(c, "image", "has no tag; expected a tag or digest "
+		    "(\":latest\" is added when the tag is missing)");
+}
+
+static void
+check_args(struct vctx *c, const char *field, const struct strlist *l)
+{
+	char f[64];
+
+	if (l->n > MAX_LIST_ITEMS) {
+		verr(c, field, "has %zu words; expected at most %d", l->n,
+		    MAX_LIST_ITEMS);
+		return;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		snprintf(f, sizeof(f), "%s[%zu]", field, i);
+		check_string(c, f, l->v[i], MAX_STRING_LEN);
+	}
+}
+
+static void
+check_network(struct vctx *c, const char *net)
+{
+	if (net == NULL || strcmp(net, "bridge") == 0 ||
+	    strcmp(net, "none") == 0 || strcmp(net, "host") == 0)
+		return;
+	if (strncmp(net, "container:", 10) == 0) {
+		check_name_ref(c, "network", net + 10);
+		return;
+	}
+	verr(c, "network", "\"%.64s\" is not a network mode; expected "
+	    "bridge, none, host or container:NAME", net);
+}
+
+static void
+check_volume(struct vctx *c, size_t i, const struct volume *v)
+{
+	char f[64];
+
+	if (v->from != NULL) {
+		snprintf(f, sizeof(f), "volumes[%zu].from", i);
+		check_name_ref(c, f, v->from);
+		if (v->container_path != NULL || v->host_path != NULL)
+			verr(c, f, "cannot be combined with containerPath or "
+			    "hostPath; expected either from or paths");
+		return;
+	}
+	snprintf(f, sizeof(f), "volumes[%zu].containerPath", i);
+	if (v->container_path == NULL)
+		verr(c, f, "is missing; expected an absolute path inside the "
+		    "container (or \"from\": NAME)");
+	else if (!valid_abs_path(v->container_path) ||
+	    strchr(v->container_path, ':') != NULL)
+		verr(c, f, "is not a valid path; expected an absolute path "
+		    "without \"..\" components or ':', at most %d bytes",
+		    MAX_PATH_LEN);
+	snprintf(f, sizeof(f), "volumes[%zu].hostPath", i);
+	if (v->host_path != NULL && (!valid_abs_path(v->host_path) ||
+	    strchr(v->host_path, ':') != NULL))
+		verr(c, f, "is not a valid path; expected an absolute path "
+		    "without \"..\" components or ':', at most %d bytes",
+		    MAX_PATH_LEN);
+	if (v->read_only != 0 && v->read_only != 1)
+		verr(c, f, "has a bad mode; expected ro or rw");
+}
+
+static void
+check_ports(struct vctx *c, const struct defn *d)
+{
+	char f[64];
+
+	if (d->nports > MAX_PORTS) {
+		verr(c, "portMappings", "has %zu entries; expected at most %d",
+		    d->nports, MAX_PORTS);
+		return;
+	}
+	for (size_t i = 0; i < d->nports; i++) {
+		const struct port *p = &d->ports[i];
+		snprintf(f, sizeof(f), "portMappings[%zu].containerPort", i);
+		if (p->container_port == 0)
+			verr(c, f, "is 0; expected a port from 1 to 65535");
+		if (p->udp != 0 && p->udp != 1)
+			verr(c, f, "has a bad protocol; expected tcp or udp");
+		for (size_t k = 0; k < i && p->host_port != 0; k++) {
+			if (d->ports[k].host_port != p->host_port ||
+			    d->ports[k].udp != p->udp)
+				continue;
+			snprintf(f, sizeof(f), "portMappings[%zu].hostPort", i);
+			verr(c, f, "%u/%s is already mapped by "
+			    "portMappings[%zu]; expected each host port once",
+			    p->host_port, p->udp ? "udp" : "tcp", k);
+			break;
+		}
+	}
+}
+
+static void
+check_kv_strings(struct vctx *c, const char *field, const struct kvlist *l,
+    size_t max)
+{
+	char f[128], k[80];
+
+	if (l->n > max) {
+		verr(c, field, "has %zu entries; expected at most %zu", l->n,
+		    max);
+		return;
+	}
+	if (!sorted_unique(l))
+		verr(c, field, "is not sorted by key or has a duplicate key; "
+		    "expected unique keys in canonical order");
+	for (size_t i = 0; i < l->n; i++) {
+		safe_key(l->v[i].key, k, sizeof(k));
+		snprintf(f, sizeof(f), "%s.%s", field, k);
+		check_string(c, f, l->v[i].key, MAX_STRING_LEN);
+		check_string(c, f, l->v[i].value, MAX_STRING_LEN);
+	}
+}
+
+static void
+check_env(struct vctx *c, const struct kvlist *env)
+{
+	char f[128], k[80];
+
+	check_kv_strings(c, "env", env, MAX_ENV);
+	for (size_t i = 0; i < env->n && i < MAX_ENV; i++) {
+		if (valid_env_key(env->v[i].key))
+			continue;
+		safe_key(env->v[i].key, k, sizeof(k));
+		snprintf(f, sizeof(f), "env.%s", k);
+		verr(c, f, "is not a valid variable name; expected printable "
+		    "ASCII without spaces or '='");
+	}
+}
+
+static void
+check_links(struct vctx *c, const struct kvlist *links)
+{
+	char f[128], k[80];
+
+	check_kv_strings(c, "links", links, MAX_LIST_ITEMS);
+	for (size_t i = 0; i < links->n && i < MAX_LIST_ITEMS; i++) {
+		safe_key(links->v[i].key, k, sizeof(k));
+		snprintf(f, sizeof(f), "links.%s", k);
+		check_name_ref(c, f, links->v[i].key);
+		if (!valid_link_alias(links->v[i].value))
+			verr(c, f, "alias \"%.64s\" is not valid; expected "
+			    "[a-zA-Z0-9][a-zA-Z0-9_.-]*",
+			    links->v[i].value);
+	}
+}
+
+static void
+check_signals(struct vctx *c, const struct kvlist *sig)
+{
+	char f[128], k[80];
+
+	check_kv_strings(c, "signal", sig, MAX_LIST_ITEMS);
+	for (size_t i = 0; i < sig->n && i < MAX_LIST_ITEMS; i++) {
+		const char *v = sig->v[i].value;
+		safe_key(sig->v[i].key, k, sizeof(k));
+		snprintf(f, sizeof(f), "signal.%s", k);
+		check_name_ref(c, f, sig->v[i].key);
+		if (!valid_signal_name(v) || strncmp(v, "SIG", 3) == 0 ||
+		    !in_list(signals, NELEM(signals), v) ||
+		    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
+		    strlen(v))
+			verr(c, f, "\"%.32s\" is not a signal name; expected "
+			    "a name such as HUP, USR1 or TERM", v);
+	}
+}
+
+static void
+check_caps(struct vctx *c, const char *field, const struct strlist *l)
+{
+	char f[64];
+
+	if (l->n > MAX_LIST_ITEMS) {
+		verr(c, field, "has %zu entries; expected at most %d", l->n,
+		    MAX_LIST_ITEMS);
+		return;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		const char *s = l->v[i];
+		snprintf(f, sizeof(f), "%s[%zu]", field, i);
+		if (!valid_capability(s) || strncmp(s, "CAP_", 4) == 0 ||
+		    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != strlen(s))
+			verr(c, f, "\"%.40s\" is not a capability; expected a "
+			    "name such as NET_ADMIN or ALL", s);
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(l->v[k], s) == 0) {
+				verr(c, f, "repeats %s; expected each "
+				    "capability once", s);
+				break;
+			}
+	}
+}
+
+static void
+check_security_opt(struct vctx *c, const struct defn *d)
+{
+	char f[64];
+	int apparmor = 0;
+
+	if (d->security_opt.n > MAX_LIST_ITEMS) {
+		verr(c, "securityOpt", "has %zu entries; expected at most %d",
+		    d->security_opt.n, MAX_LIST_ITEMS);
+		return;
+	}
+	for (size_t i = 0; i < d->security_opt.n; i++) {
+		const char *s = d->security_opt.v[i];
+		snprintf(f, sizeof(f), "securityOpt[%zu]", i);
+		if (strcmp(s, "no-new-privileges") == 0)
+			continue;
+		if (strncmp(s, "apparmor=", 9) == 0 && s[9] != '\0' &&
+		    strlen(s) < 256 && apparmor++ == 0 &&
+		    strspn(s + 9, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") ==
+		    strlen(s + 9))
+			continue;
+		verr(c, f, "\"%.64s\" is not allowed; expected "
+		    "no-new-privileges, apparmor=PROFILE (once) or "
+		    "seccomp=PATH", s);
+	}
+	if (d->seccomp == NULL || strcmp(d->seccomp, "unconfined") == 0)
+		return;
+	size_t n = strlen(d->seccomp);
+	if (n > MAX_SECCOMP_PROFILE_SIZE) {
+		verr(c, "securityOpt", "seccomp profile is %zu bytes; expected "
+		    "at most %d", n, MAX_SECCOMP_PROFILE_SIZE);
+		return;
+	}
+	if (!valid_utf8(d->seccomp, n) ||
+	    !valid_json_nesting(d->seccomp, n, MAX_JSON_DEPTH)) {
+		verr(c, "securityOpt", "seccomp profile is not UTF-8 JSON "
+		    "nested at most %d deep", MAX_JSON_DEPTH);
+		return;
+	}
+	cJSON *j = cJSON_ParseWithLength(d->seccomp, n);
+	if (j == NULL || !cJSON_IsObject(j))
+		verr(c, "securityOpt", "seccomp profile is not a JSON object; "
+		    "expected a Docker seccomp profile");
+	cJSON_Delete(j);
+}
+
+static void
+check_tmpfs(struct vctx *c, const struct kvlist *t)
+{
+	char f[128], k[80];
+
+	check_kv_strings(c, "tmpfs", t, MAX_LIST_ITEMS);
+	for (size_t i = 0; i < t->n && i < MAX_LIST_ITEMS; i++) {
+		safe_key(t->v[i].key, k, sizeof(k));
+		snprintf(f, sizeof(f), "tmpfs.%s", k);
+		if (!valid_abs_path(t->v[i].key) || strchr(t->v[i].key, ':'))
+			verr(c, f, "is not a valid path; expected an absolute "
+			    "path without \"..\" components or ':'");
+		if (!valid_tmpfs_options(t->v[i].value))
+			verr(c, f, "has bad mount options; expected a comma "
+			    "separated list such as \"size=64m,mode=1777\"");
+	}
+}
+
+static void
+check_labels(struct vctx *c, const struct kvlist *l)
+{
+	char f[128], k[80];
+
+	check_kv_strings(c, "labels", l, MAX_LIST_ITEMS);
+	for (size_t i = 0; i < l->n && i < MAX_LIST_ITEMS; i++) {
+		const char *key = l->v[i].key;
+		if (valid_label_key(key))
+			continue;
+		safe_key(key, k, sizeof(k));
+		snprintf(f, sizeof(f), "labels.%s", k);
+		if (strncasecmp(key, "dockerup.", 9) == 0)
+			verr(c, f, "is reserved; keys under \"dockerup.\" "
+			    "belong to dockerup itself");
+		else
+			verr(c, f, "is not a valid label key; expected "
+			    "letters, digits, '.', '-', '_' or '/', starting "
+			    "and ending with a letter or digit");
+	}
+}
+
+static void
+check_flags(struct vctx *c, const struct defn *d)
+{
+	if (d->privileged != 0 && d->privileged != 1)
+		verr(c, "privileged", "expected true or false");
+	if (d->read_only != 0 && d->read_only != 1)
+		verr(c, "readOnly", "expected true or false");
+	if ((d->update_pull != 0 && d->update_pull != 1) ||
+	    (d->update_eager != 0 && d->update_eager != 1) ||
+	    (d->update_rolling != 0 && d->update_rolling != 1))
+		verr(c, "update", "expected true or false flags");
+	if (d->restart != RESTART_ON_FAILURE && d->restart != RESTART_ALWAYS &&
+	    d->restart != RESTART_NEVER)
+		verr(c, "restart", "expected always, on-failure or never");
+	if (d->has_entrypoint != 0 && d->has_entrypoint != 1)
+		verr(c, "entrypoint", "bad presence flag");
+	if (d->has_command != 0 && d->has_command != 1)
+		verr(c, "command", "bad presence flag");
+	if ((!d->has_entrypoint && d->entrypoint.n > 0) ||
+	    (!d->has_command && d->command.n > 0))
+		verr(c, "command", "has words but is not set");
+}
+
+static void
+check_resources(struct vctx *c, const struct defn *d)
+{
+	if (d->cpu_shares != 0 &&
+	    (d->cpu_shares < 2 || d->cpu_shares > 262144))
+		verr(c, "cpu", "%lld is out of range; expected CPU shares from "
+		    "2 to 262144", (long long)d->cpu_shares);
+	if (d->memory != 0 && (d->memory < 6 * 1024 * 1024 ||
+	    d->memory > ((int64_t)1 << 50)))
+		verr(c, "memory", "%lld bytes is out of range; expected at "
+		    "least 6m (6291456 bytes) and at most 1024t",
+		    (long long)d->memory);
+}
+
+size_t
+defn_validate(const struct defn *d, const char *where, const char *prefix,
+    struct errlist *errs)
+{
+	struct vctx c = { where, prefix, errs, 0 };
+
+	if (d->name != NULL && (!check_string(&c, "name", d->name,
+	    MAX_NAME_LEN) || !valid_container_name(d->name)))
+		verr(&c, "name", "\"%.64s\" is not a valid container name; "
+		    "expected [a-zA-Z0-9][a-zA-Z0-9_.-]+, 2 to %d "
+		    "characters", d->name, MAX_NAME_LEN);
+	check_image(&c, d->image);
+	check_resources(&c, d);
+	check_flags(&c, d);
+	check_args(&c, "entrypoint", &d->entrypoint);
+	check_args(&c, "command", &d->command);
+	check_network(&c, d->network);
+	if (d->nvolumes > MAX_VOLUMES)
+		verr(&c, "volumes", "has %zu entries; expected at most %d",
+		    d->nvolumes, MAX_VOLUMES);
+	else
+		for (size_t i = 0; i < d->nvolumes; i++)
+			check_volume(&c, i, &d->volumes[i]);
+	check_ports(&c, d);
+	check_env(&c, &d->env);
+	check_links(&c, &d->links);
+	check_signals(&c, &d->signals);
+	if (d->user != NULL && !valid_user(d->user))
+		verr(&c, "user", "\"%.64s\" is not a valid user; expected "
+		    "NAME, UID, NAME:GROUP or UID:GID", d->user);
+	check_caps(&c, "capAdd", &d->cap_add);
+	check_caps(&c, "capDrop", &d->cap_drop);
+	check_security_opt(&c, d);
+	check_tmpfs(&c, &d->tmpfs);
+	check_labels(&c, &d->labels);
+	if (d->source != NULL)
+		check_string(&c, "source", d->source, MAX_PATH_LEN);
+	return c.count;
+}
+
+size_t
+defn_dependencies(const struct defn *d, const char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->links.n; i++)
+		if (n < max)
+			out[n++] = d->links.v[i].key;
+	for (size_t i = 0; i < d->nvolumes; i++)
+		if (d->volumes[i].from != NULL && n < max)
+			out[n++] = d->volumes[i].from;
+	if (d->network != NULL && strncmp(d->network, "container:", 10) == 0 &&
+	    n < max)
+		out[n++] = d->network + 10;
+	return n;
+}
+
+/* The graph of a whole state, nodes in identity order. */
+struct graph {
+	size_t n;
+	char **id;          /* identity of node i */
+	size_t *def;        /* index into s->defs of node i */
+	size_t **edges;     /* dependencies of node i, as node indices */
+	size_t *nedges;
+};
+
+static int
+graph_find(const struct graph *g, const char *name)
+{
+	size_t lo = 0, hi = g->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strcmp(g->id[mid], name);
+		if (r == 0)
+			return (int)mid;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static void
+graph_free(struct graph *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		free(g->id[i]);
+		free(g->edges[i]);
+	}
+	free(g->id);
+	free(g->def);
+	free(g->edges);
+	free(g->nedges);
+	memset(g, 0, sizeof(*g));
+}
+
+struct idx_sort {
+	char *id;
+	size_t def;
+};
+
+static int
+idx_cmp(const void *a, const void *b)
+{
+	const struct idx_sort *x = a, *y = b;
+	int r = strcmp(x->id, y->id);
+
+	if (r != 0)
+		return r;
+	return (x->def > y->def) - (x->def < y->def);
+}
+
+/* Builds the node list; reports duplicate identities.  Returns problems. */
+static size_t
+graph_nodes(struct graph *g, const struct desired_state *s,
+    struct errlist *errs)
+{
+	struct idx_sort *v;
+	size_t problems = 0;
+
+	if ((v = calloc(s->ndefs + 1, sizeof(*v))) == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < s->ndefs; i++) {
+		if ((v[i].id = defn_identity(&s->defs[i])) == NULL)
+			fatal("%s", __func__);
+		v[i].def = i;
+	}
+	qsort(v, s->ndefs, sizeof(*v), idx_cmp);
+	g->id = calloc(s->ndefs + 1, sizeof(*g->id));
+	g->def = calloc(s->ndefs + 1, sizeof(*g->def));
+	g->edges = calloc(s->ndefs + 1, sizeof(*g->edges));
+	g->nedges = calloc(s->ndefs + 1, sizeof(*g->nedges));
+	if (!g->id || !g->def || !g->edges || !g->nedges)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < s->ndefs; i++) {
+		if (g->n > 0 && strcmp(g->id[g->n - 1], v[i].id) == 0) {
+			const struct defn *a = &s->defs[g->def[g->n - 1]];
+			const struct defn *b = &s->defs[v[i].def];
+			errlist_add(errs, b->source ? b->source : "", "name",
+			    "\"%.64s\" is declared twice (also in %s); "
+			    "expected "
+			    "each container once", v[i].id,
+			    a->source ? a->source : "the same source");
+			problems++;
+			free(v[i].id);
+			continue;
+		}
+		g->id[g->n] = v[i].id;
+		g->def[g->n] = v[i].def;
+		g->n++;
+	}
+	free(v);
+	return problems;
+}
+
+static void
+undeclared(struct errlist *errs, const struct defn *d, const char *field,
+    const char *name)
+{
+	errlist_add(errs, d->source ? d->source : "", field, "\"%.64s\" is "
+	    "not a declared container; expected the name of a container "
+	    "defined in some source", name);
+}
+
+static void
+graph_ref(struct graph *g, size_t i, const struct defn *d,
+    const char *field, const char *name, int edge, size_t *problems,
+    struct errlist *errs)
+{
+	int j = graph_find(g, name);
+
+	if (j < 0) {
+		undeclared(errs, d, field, name);
+		(*problems)++;
+	} else if (edge)
+		g->edges[i][g->nedges[i]++] = (size_t)j;
+}
+
+/* Resolves every reference into edges; reports undeclared names. */
+static size_t
+graph_edges(struct graph *g, const struct desired_state *s,
+    struct errlist *errs)
+{
+	char f[128], k[80];
+	size_t problems = 0;
+
+	for (size_t i = 0; i < g->n; i++) {
+		const struct defn *d = &s->defs[g->def[i]];
+		g->edges[i] = calloc(d->links.n + d->nvolumes + 2,
+		    sizeof(size_t));
+		if (g->edges[i] == NULL)
+			fatal("%s", __func__);
+		for (size_t n = 0; n < d->links.n; n++) {
+			safe_key(d->links.v[n].key, k, sizeof(k));
+			snprintf(f, sizeof(f), "links.%s", k);
+			graph_ref(g, i, d, f, d->links.v[n].key, 1,
+			    &problems, errs);
+		}
+		for (size_t n = 0; n < d->nvolumes; n++) {
+			if (d->volumes[n].from == NULL)
+				continue;
+			snprintf(f, sizeof(f), "volumes[%zu].from", n);
+			graph_ref(g, i, d, f, d->volumes[n].from, 1,
+			    &problems, errs);
+		}
+		if (d->network != NULL &&
+		    strncmp(d->network, "container:", 10) == 0)
+			graph_ref(g, i, d, "network", d->network + 10, 1,
+			    &problems, errs);
+		for (size_t n = 0; n < d->signals.n; n++) {
+			safe_key(d->signals.v[n].key, k, sizeof(k));
+			snprintf(f, sizeof(f), "signal.%s", k);
+			graph_ref(g, i, d, f, d->signals.v[n].key, 0,
+			    &problems, errs);
+		}
+	}
+	return problems;
+}
+
+enum { WHITE, GREY, BLACK };
+#define MAX_CYCLES_REPORTED 10
+
+/* Depth-first search; reports each cycle met with its whole path. */
+static size_t
+graph_cycles_from(const struct graph *g, size_t u, int *color,
+    size_t *stack, size_t depth, const struct desired_state *s,
+    struct errlist *errs, size_t *reported)
+{
+	size_t problems = 0;
+
+	color[u] = GREY;
+	stack[depth] = u;
+	for (size_t k = 0; k < g->nedges[u]; k++) {
+		size_t v = g->edges[u][k];
+		if (color[v] == WHITE) {
+			problems += graph_cycles_from(g, v, color, stack,
+			    depth + 1, s, errs, reported);
+		} else if (color[v] == GREY) {
+			struct buf path;
+			problems++;
+			if ((*reported)++ >= MAX_CYCLES_REPORTED)
+				continue;
+			size_t start = depth;
+			buf_init(&path, 900);
+			while (stack[start] != v)
+				start--;
+			for (size_t i = start; i <= depth; i++)
+				(void)buf_printf(&path, "%s -> ",
+				    g->id[stack[i]]);
+			if (buf_append_str(&path, g->id[v]) == -1)
+				(void)buf_append_str(&path, "...");
+			const struct defn *d = &s->defs[g->def[v]];
+			errlist_add(errs, d->source ? d->source : "",
+			    "dependencies", "dependency cycle %s (through "
+			    "links, volumes from or network container:); "
+			    "expected dependencies without a cycle",
+			    path.len ? buf_cstr(&path) : "?");
+			buf_free(&path);
+		}
+	}
+	color[u] = BLACK;
+	return problems;
+}
+
+/* Kahn's algorithm, taking the smallest identity among ready nodes. */
+static void
+graph_order(const struct graph *g, struct desired_state *s)
+{
+	size_t *pending = calloc(g->n + 1, sizeof(size_t));
+	int *done = calloc(g->n + 1, sizeof(int));
+	struct defn *nd = calloc(g->n + 1, sizeof(*nd));
+
+	if (!pending || !done || !nd)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < g->n; i++)
+		pending[i] = g->nedges[i];
+	for (size_t out = 0; out < g->n; out++) {
+		size_t u = 0;
+		while (u < g->n && (done[u] || pending[u] != 0))
+			u++;
+		if (u == g->n)
+			fatalx("%s: cycle after check", __func__);
+		done[u] = 1;
+		nd[out] = s->defs[g->def[u]];
+		for (size_t i = 0; i < g->n; i++)
+			for (size_t k = 0; k < g->nedges[i]; k++)
+				if (g->edges[i][k] == u)
+					pending[i]--;
+	}
+	free(s->defs);
+	s->defs = nd;
+	free(pending);
+	free(done);
+}
+
+size_t
+state_validate_and_order(struct desired_state *s, struct errlist *errs)
+{
+	struct graph g = { 0 };
+	size_t problems;
+
+	if (s->ndefs > MAX_DEFINITIONS) {
+		errlist_add(errs, "desired state", "", "%zu definitions; "
+		    "expected at most %d", s->ndefs, MAX_DEFINITIONS);
+		return 1;
+	}
+	problems = graph_nodes(&g, s, errs);
+	problems += graph_edges(&g, s, errs);
+	if (problems == 0) {
+		size_t reported = 0;
+		int *color = calloc(g.n + 1, sizeof(int));
+		size_t *stack = calloc(g.n + 1, sizeof(size_t));
+		if (!color || !stack)
+			fatal("%s", __func__);
+		for (size_t i = 0; i < g.n; i++)
+			if (color[i] == WHITE)
+				problems += graph_cycles_from(&g, i, color,
+				    stack, 0, s, errs, &reported);
+		free(color);
+		free(stack);
+	}
+	if (problems == 0)
+		graph_order(&g, s);
+	graph_free(&g);
+	return problems;
+}

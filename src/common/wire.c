@@ -1,0 +1,718 @@
+/*
+ * The binary encoding of definitions, sources and settings (see wire.h).
+ * The decoder is the engine's first line of defence against a compromised
+ * fetcher: every length is checked against what is left of the message
+ * and against limits.h before anything is copied.
+ */
+#include "wire.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "imsg.h"
+#include "bounds.h"
+#include "validate.h"
+
+enum defn_tag {
+	T_NONE = 0,
+	T_NAME,
+	T_IMAGE,
+	T_CPU,
+	T_MEMORY,
+	T_HAS_ENTRYPOINT,
+	T_ENTRYPOINT,   /* repeated */
+	T_HAS_COMMAND,
+	T_COMMAND,      /* repeated */
+	T_PRIVILEGED,
+	T_NETWORK,
+	T_VOLUME,       /* repeated */
+	T_PORT,         /* repeated */
+	T_ENV,          /* repeated */
+	T_RESTART,
+	T_UPDATE_PULL,
+	T_UPDATE_EAGER,
+	T_UPDATE_ROLLING,
+	T_LINK,         /* repeated */
+	T_SIGNAL,       /* repeated */
+	T_USER,
+	T_READ_ONLY,
+	T_CAP_ADD,      /* repeated */
+	T_CAP_DROP,     /* repeated */
+	T_SECURITY_OPT, /* repeated */
+	T_SECCOMP,
+	T_TMPFS,        /* repeated */
+	T_LABEL,        /* repeated */
+	T_SOURCE,
+	T_DEFN_MAX
+};
+
+static const unsigned char repeatable[T_DEFN_MAX] = {
+	[T_ENTRYPOINT] = 1, [T_COMMAND] = 1, [T_VOLUME] = 1, [T_PORT] = 1,
+	[T_ENV] = 1, [T_LINK] = 1, [T_SIGNAL] = 1, [T_CAP_ADD] = 1,
+	[T_CAP_DROP] = 1, [T_SECURITY_OPT] = 1, [T_TMPFS] = 1, [T_LABEL] = 1,
+};
+
+/* ---- encoding ---- */
+
+static int
+put_field(struct buf *b, uint16_t tag, const void *data, size_t len)
+{
+	if (len > UINT32_MAX)
+		return -1;
+	if (buf_put_u16(b, tag) == -1 || buf_put_u32(b, (uint32_t)len) == -1)
+		return -1;
+	return buf_append(b, data, len);
+}
+
+static int
+put_str(struct buf *b, uint16_t tag, const char *s)
+{
+	if (s == NULL)
+		return 0;
+	return put_field(b, tag, s, strlen(s));
+}
+
+static int
+put_flag(struct buf *b, uint16_t tag, int v)
+{
+	uint8_t one = 1;
+
+	return v ? put_field(b, tag, &one, 1) : 0;
+}
+
+static int
+put_i64(struct buf *b, uint16_t tag, int64_t v)
+{
+	struct buf tmp;
+	int r;
+
+	if (v == 0)
+		return 0;
+	buf_init(&tmp, 8);
+	r = buf_put_u64(&tmp, (uint64_t)v);
+	if (r == 0)
+		r = put_field(b, tag, tmp.p, tmp.len);
+	buf_free(&tmp);
+	return r;
+}
+
+static int
+put_strlist(struct buf *b, uint16_t tag, const struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (put_str(b, tag, l->v[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* A pair of strings in one field: u32 klen, key, value (the rest). */
+static int
+put_kv(struct buf *b, uint16_t tag, const char *k, const char *v)
+{
+	size_t kl = strlen(k), vl = strlen(v);
+
+	if (buf_put_u16(b, tag) == -1 || buf_put_u32(b, (uint32_t)(4 + kl + vl)) == -1 ||
+	    buf_put_u32(b, (uint32_t)kl) == -1 || buf_append(b, k, kl) == -1)
+		return -1;
+	return buf_append(b, v, vl);
+}
+
+static int
+put_kvlist(struct buf *b, uint16_t tag, const struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (put_kv(b, tag, l->v[i].key, l->v[i].value) == -1)
+			return -1;
+	return 0;
+}
+
+/* A volume: u8 flags (1 ro, 2 container, 4 host, 8 from), then the
+ * present strings, each u32 length + bytes. */
+static int
+put_volume(struct buf *b, const struct volume *v)
+{
+	struct buf tmp;
+	const char *parts[3] = { v->container_path, v->host_path, v->from };
+	uint8_t flags = (uint8_t)((v->read_only ? 1 : 0) |
+	    (v->container_path ? 2 : 0) | (v->host_path ? 4 : 0) |
+	    (v->from ? 8 : 0));
+	int r = 0;
+
+	buf_init(&tmp, IMSG_MAX_DATA);
+	r |= buf_put_u8(&tmp, flags);
+	for (int i = 0; i < 3 && r == 0; i++) {
+		if (parts[i] == NULL)
+			continue;
+		r |= buf_put_u32(&tmp, (uint32_t)strlen(parts[i]));
+		r |= buf_append_str(&tmp, parts[i]);
+	}
+	if (r == 0)
+		r = put_field(b, T_VOLUME, tmp.p, tmp.len);
+	buf_free(&tmp);
+	return r;
+}
+
+static int
+put_port(struct buf *b, const struct port *p)
+{
+	unsigned char x[5] = {
+		(unsigned char)p->container_port,
+		(unsigned char)(p->container_port >> 8),
+		(unsigned char)p->host_port, (unsigned char)(p->host_port >> 8),
+		(unsigned char)(p->udp ? 1 : 0),
+	};
+
+	return put_field(b, T_PORT, x, sizeof(x));
+}
+
+int
+wire_encode_defn(const struct defn *d, int with_source, struct buf *out)
+{
+	uint8_t restart = (uint8_t)d->restart;
+	int r = 0;
+
+	r |= put_str(out, T_NAME, d->name);
+	r |= put_str(out, T_IMAGE, d->image);
+	r |= put_i64(out, T_CPU, d->cpu_shares);
+	r |= put_i64(out, T_MEMORY, d->memory);
+	r |= put_flag(out, T_HAS_ENTRYPOINT, d->has_entrypoint);
+	r |= put_strlist(out, T_ENTRYPOINT, &d->entrypoint);
+	r |= put_flag(out, T_HAS_COMMAND, d->has_command);
+	r |= put_strlist(out, T_COMMAND, &d->command);
+	r |= put_flag(out, T_PRIVILEGED, d->privileged);
+	r |= put_str(out, T_NETWORK, d->network);
+	for (size_t i = 0; i < d->nvolumes && r == 0; i++)
+		r |= put_volume(out, &d->volumes[i]);
+	for (size_t i = 0; i < d->nports && r == 0; i++)
+		r |= put_port(out, &d->ports[i]);
+	r |= put_kvlist(out, T_ENV, &d->env);
+	if (restart != RESTART_ON_FAILURE)
+		r |= put_field(out, T_RESTART, &restart, 1);
+	/* update.pull defaults to on: the flag on the wire means "off". */
+	r |= put_flag(out, T_UPDATE_PULL, !d->update_pull);
+	r |= put_flag(out, T_UPDATE_EAGER, d->update_eager);
+	r |= put_flag(out, T_UPDATE_ROLLING, d->update_rolling);
+	r |= put_kvlist(out, T_LINK, &d->links);
+	r |= put_kvlist(out, T_SIGNAL, &d->signals);
+	r |= put_str(out, T_USER, d->user);
+	r |= put_flag(out, T_READ_ONLY, d->read_only);
+	r |= put_strlist(out, T_CAP_ADD, &d->cap_add);
+	r |= put_strlist(out, T_CAP_DROP, &d->cap_drop);
+	r |= put_strlist(out, T_SECURITY_OPT, &d->security_opt);
+	r |= put_str(out, T_SECCOMP, d->seccomp);
+	r |= put_kvlist(out, T_TMPFS, &d->tmpfs);
+	r |= put_kvlist(out, T_LABEL, &d->labels);
+	if (with_source)
+		r |= put_str(out, T_SOURCE, d->source);
+	return r == 0 ? 0 : -1;
+}
+
+int
+defn_hash(const struct defn *d, char out[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	struct buf b;
+	int r = -1;
+
+	buf_init(&b, IMSG_MAX_DATA);
+	if (wire_encode_defn(d, 0, &b) == 0 &&
+	    EVP_Digest(b.p ? b.p : (unsigned char *)"", b.len, md, &mdlen,
+		EVP_sha256(), NULL) == 1 && mdlen == sizeof(md)) {
+		for (size_t i = 0; i < sizeof(md); i++)
+			snprintf(out + 2 * i, 3, "%02x", md[i]);
+		r = 0;
+	}
+	buf_free(&b);
+	return r;
+}
+
+/* ---- decoding ---- */
+
+struct reader {
+	const unsigned char *p;
+	size_t len;
+	size_t off;
+	char *err;
+	size_t errlen;
+};
+
+static int
+rfail(struct reader *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+rfail(struct reader *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->err, r->errlen, fmt, ap);
+	va_end(ap);
+	errno = EBADMSG;
+	return -1;
+}
+
+static uint32_t
+le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static uint64_t
+le64(const unsigned char *p)
+{
+	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* Reads the next field header; its payload is [*data, *data + *dlen). */
+static int
+next_field(struct reader *r, uint16_t *tag, const unsigned char **data,
+    size_t *dlen)
+{
+	if (r->len - r->off < 6)
+		return rfail(r, "truncated field header at offset %zu", r->off);
+	*tag = (uint16_t)(r->p[r->off] | r->p[r->off + 1] << 8);
+	uint32_t l = le32(r->p + r->off + 2);
+	r->off += 6;
+	if (l > r->len - r->off)
+		return rfail(r, "field %u: length %u exceeds the message",
+		    *tag, l);
+	*data = r->p + r->off;
+	*dlen = l;
+	r->off += l;
+	return 0;
+}
+
+static int
+dup_str(struct reader *r, const unsigned char *data, size_t len,
+    size_t max, char **out)
+{
+	if (len > max)
+		return rfail(r, "string of %zu bytes exceeds %zu", len, max);
+	if (memchr(data, '\0', len) != NULL)
+		return rfail(r, "string contains a NUL byte");
+	if (!valid_utf8((const char *)data, len))
+		return rfail(r, "string is not valid UTF-8");
+	if ((*out = strndup((const char *)data, len)) == NULL)
+		return rfail(r, "out of memory");
+	return 0;
+}
+
+static int
+get_flag(struct reader *r, const unsigned char *data, size_t len, int *v)
+{
+	if (len != 1 || data[0] != 1)
+		return rfail(r, "flag field must be one byte 1");
+	*v = 1;
+	return 0;
+}
+
+static int
+get_i64(struct reader *r, const unsigned char *data, size_t len, int64_t *v)
+{
+	if (len != 8)
+		return rfail(r, "integer field must be 8 bytes, not %zu", len);
+	*v = (int64_t)le64(data);
+	if (*v == 0)
+		return rfail(r, "integer field encodes the default 0");
+	return 0;
+}
+
+static int
+get_kv(struct reader *r, const unsigned char *data, size_t len,
+    struct kvlist *l, size_t max)
+{
+	char *k = NULL, *v = NULL;
+	int rc;
+
+	if (l->n >= max)
+		return rfail(r, "more than %zu entries", max);
+	if (len < 4)
+		return rfail(r, "truncated pair");
+	uint32_t kl = le32(data);
+	if (kl > len - 4)
+		return rfail(r, "pair key length %u exceeds the field", kl);
+	if (dup_str(r, data + 4, kl, MAX_STRING_LEN, &k) == -1 ||
+	    dup_str(r, data + 4 + kl, len - 4 - kl, MAX_STRING_LEN, &v) == -1) {
+		free(k);
+		return -1;
+	}
+	rc = kvlist_push(l, k, v);
+	free(k);
+	free(v);
+	return rc == 0 ? 0 : rfail(r, "out of memory");
+}
+
+static int
+get_strlist(struct reader *r, const unsigned char *data, size_t len,
+    struct strlist *l)
+{
+	char *s;
+	int rc;
+
+	if (l->n >= MAX_LIST_ITEMS)
+		return rfail(r, "more than %d list items", MAX_LIST_ITEMS);
+	if (dup_str(r, data, len, MAX_STRING_LEN, &s) == -1)
+		return -1;
+	rc = strlist_push(l, s);
+	free(s);
+	return rc == 0 ? 0 : rfail(r, "out of memory");
+}
+
+static int
+get_volume(struct reader *r, const unsigned char *data, size_t len,
+    struct defn *d)
+{
+	struct reader sub = { data, len, 0, r->err, r->errlen };
+	struct volume v = { 0 };
+	char **parts[3] = { &v.container_path, &v.host_path, &v.from };
+
+	if (d->nvolumes >= MAX_VOLUMES)
+		return rfail(r, "more than %d volumes", MAX_VOLUMES);
+	if (len < 1 || (data[0] & ~0x0fu) != 0)
+		return rfail(r, "bad volume flags");
+	v.read_only = data[0] & 1;
+	sub.off = 1;
+	for (int i = 0; i < 3; i++) {
+		if (!(data[0] & (2 << i)))
+			continue;
+		if (sub.len - sub.off < 4)
+			goto bad;
+		uint32_t l = le32(sub.p + sub.off);
+		sub.off += 4;
+		if (l > sub.len - sub.off ||
+		    dup_str(&sub, sub.p + sub.off, l, MAX_PATH_LEN, parts[i]) == -1)
+			goto bad;
+		sub.off += l;
+	}
+	if (sub.off != sub.len)
+		goto bad;
+	struct volume *nv = realloc(d->volumes, (d->nvolumes + 1) * sizeof(*nv));
+	if (nv == NULL)
+		goto bad;
+	d->volumes = nv;
+	d->volumes[d->nvolumes++] = v;
+	return 0;
+bad:
+	free(v.container_path);
+	free(v.host_path);
+	free(v.from);
+	if (r->err[0] == '\0')
+		rfail(r, "malformed volume");
+	return -1;
+}
+
+static int
+get_port(struct reader *r, const unsigned char *data, size_t len,
+    struct defn *d)
+{
+	struct port *np;
+
+	if (d->nports >= MAX_PORTS)
+		return rfail(r, "more than %d ports", MAX_PORTS);
+	if (len != 5 || data[4] > 1)
+		return rfail(r, "malformed port");
+	np = realloc(d->ports, (d->nports + 1) * sizeof(*np));
+	if (np == NULL)
+		return rfail(r, "out of memory");
+	d->ports = np;
+	np[d->nports].container_port = (uint16_t)(data[0] | data[1] << 8);
+	np[d->nports].host_port = (uint16_t)(data[2] | data[3] << 8);
+	np[d->nports].udp = data[4];
+	d->nports++;
+	return 0;
+}
+
+static int
+decode_defn_field(struct reader *r, uint16_t tag, const unsigned char *p,
+    size_t n, struct defn *d)
+{
+	int flag = 0;
+
+	switch (tag) {
+	case T_NAME:
+		return dup_str(r, p, n, MAX_NAME_LEN, &d->name);
+	case T_IMAGE:
+		return dup_str(r, p, n, MAX_IMAGE_LEN, &d->image);
+	case T_CPU:
+		return get_i64(r, p, n, &d->cpu_shares);
+	case T_MEMORY:
+		return get_i64(r, p, n, &d->memory);
+	case T_HAS_ENTRYPOINT:
+		return get_flag(r, p, n, &d->has_entrypoint);
+	case T_ENTRYPOINT:
+		return get_strlist(r, p, n, &d->entrypoint);
+	case T_HAS_COMMAND:
+		return get_flag(r, p, n, &d->has_command);
+	case T_COMMAND:
+		return get_strlist(r, p, n, &d->command);
+	case T_PRIVILEGED:
+		return get_flag(r, p, n, &d->privileged);
+	case T_NETWORK:
+		return dup_str(r, p, n, MAX_NAME_LEN + 16, &d->network);
+	case T_VOLUME:
+		return get_volume(r, p, n, d);
+	case T_PORT:
+		return get_port(r, p, n, d);
+	case T_ENV:
+		return get_kv(r, p, n, &d->env, MAX_ENV);
+	case T_RESTART:
+		if (n != 1 || p[0] == RESTART_ON_FAILURE || p[0] > RESTART_NEVER)
+			return rfail(r, "bad restart policy");
+		d->restart = (enum restart_policy)p[0];
+		return 0;
+	case T_UPDATE_PULL:
+		if (get_flag(r, p, n, &flag) == -1)
+			return -1;
+		d->update_pull = 0;
+		return 0;
+	case T_UPDATE_EAGER:
+		return get_flag(r, p, n, &d->update_eager);
+	case T_UPDATE_ROLLING:
+		return get_flag(r, p, n, &d->update_rolling);
+	case T_LINK:
+		return get_kv(r, p, n, &d->links, MAX_LIST_ITEMS);
+	case T_SIGNAL:
+		return get_kv(r, p, n, &d->signals, MAX_LIST_ITEMS);
+	case T_USER:
+		return dup_str(r, p, n, MAX_NAME_LEN, &d->user);
+	case T_READ_ONLY:
+		return get_flag(r, p, n, &d->read_only);
+	case T_CAP_ADD:
+		return get_strlist(r, p, n, &d->cap_add);
+	case T_CAP_DROP:
+		return get_strlist(r, p, n, &d->cap_drop);
+	case T_SECURITY_OPT:
+		return get_strlist(r, p, n, &d->security_opt);
+	case T_SECCOMP:
+		return dup_str(r, p, n, MAX_SECCOMP_PROFILE_SIZE, &d->seccomp);
+	case T_TMPFS:
+		return get_kv(r, p, n, &d->tmpfs, MAX_LIST_ITEMS);
+	case T_LABEL:
+		return get_kv(r, p, n, &d->labels, MAX_LIST_ITEMS);
+	case T_SOURCE:
+		return dup_str(r, p, n, MAX_PATH_LEN, &d->source);
+	}
+	return rfail(r, "unknown field tag %u", tag);
+}
+
+int
+wire_decode_defn(const unsigned char *p, size_t len, struct defn *d,
+    char *err, size_t errlen)
+{
+	struct reader r = { p, len, 0, err, errlen };
+	uint16_t tag, last = T_NONE;
+	const unsigned char *data;
+	size_t dlen;
+
+	err[0] = '\0';
+	defn_init(d);
+	while (r.off < r.len) {
+		if (next_field(&r, &tag, &data, &dlen) == -1)
+			goto fail;
+		if (tag == T_NONE || tag >= T_DEFN_MAX) {
+			rfail(&r, "unknown field tag %u", tag);
+			goto fail;
+		}
+		if (tag < last || (tag == last && !repeatable[tag])) {
+			rfail(&r, "field %u out of order or repeated", tag);
+			goto fail;
+		}
+		last = tag;
+		if (decode_defn_field(&r, tag, data, dlen, d) == -1)
+			goto fail;
+	}
+	if (d->image == NULL) {
+		rfail(&r, "definition without an image");
+		goto fail;
+	}
+	/* A list without its presence flag would not encode back the same. */
+	if ((d->entrypoint.n && !d->has_entrypoint) ||
+	    (d->command.n && !d->has_command)) {
+		rfail(&r, "argument list without its presence flag");
+		goto fail;
+	}
+	return 0;
+fail:
+	defn_free(d);
+	return -1;
+}
+
+/* ---- sources ---- */
+
+enum source_tag {
+	S_NONE = 0, S_NAME, S_HEALTH, S_ERROR, S_GOOD_SINCE, S_MAX
+};
+
+int
+wire_encode_source(const struct source_status *s, struct buf *out)
+{
+	uint8_t h = (uint8_t)s->health;
+	int r = 0;
+
+	r |= put_str(out, S_NAME, s->name);
+	r |= put_field(out, S_HEALTH, &h, 1);
+	r |= put_str(out, S_ERROR, s->error);
+	r |= put_i64(out, S_GOOD_SINCE, s->good_since);
+	return r == 0 ? 0 : -1;
+}
+
+int
+wire_decode_source(const unsigned char *p, size_t len,
+    struct source_status *s, char *err, size_t errlen)
+{
+	struct reader r = { p, len, 0, err, errlen };
+	uint16_t tag, last = S_NONE;
+	const unsigned char *data;
+	size_t dlen;
+	int rc = 0;
+
+	err[0] = '\0';
+	memset(s, 0, sizeof(*s));
+	while (rc == 0 && r.off < r.len) {
+		if (next_field(&r, &tag, &data, &dlen) == -1)
+			break;
+		if (tag <= last || tag >= S_MAX) {
+			rc = rfail(&r, "source field %u unknown or out of order",
+			    tag);
+			break;
+		}
+		last = tag;
+		switch (tag) {
+		case S_NAME:
+			rc = dup_str(&r, data, dlen, MAX_PATH_LEN, &s->name);
+			break;
+		case S_HEALTH:
+			if (dlen != 1 || data[0] < SOURCE_OK ||
+			    data[0] > SOURCE_UNREACHABLE)
+				rc = rfail(&r, "bad source health");
+			else
+				s->health = (enum source_health)data[0];
+			break;
+		case S_ERROR:
+			rc = dup_str(&r, data, dlen, MAX_STRING_LEN, &s->error);
+			break;
+		case S_GOOD_SINCE:
+			rc = get_i64(&r, data, dlen, &s->good_since);
+			break;
+		}
+	}
+	if (rc == 0 && r.err[0] == '\0' && (s->name == NULL || s->health == 0))
+		rc = rfail(&r, "source without name or health");
+	if (r.err[0] != '\0') {
+		free(s->name);
+		free(s->error);
+		memset(s, 0, sizeof(*s));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- settings (parent -> children) ---- */
+
+enum settings_tag {
+	ST_NONE = 0, ST_CONFIG, ST_CACHE, ST_CONFDIR, ST_REMOTE, ST_IMDS,
+	ST_USER, ST_REGISTRY_AUTH, ST_SELF_ID, ST_INTS, ST_MAX
+};
+
+/* The integer settings, in wire order. */
+static int *
+settings_int(struct settings *s, size_t i)
+{
+	int *ints[] = {
+		&s->config_explicit, &s->aws, &s->pull, (int *)&s->mode,
+		&s->interval, &s->verbose, (int *)&s->orphans,
+		&s->ready_timeout, (int *)&s->seccomp, &s->lock_wait,
+	};
+
+	return i < sizeof(ints) / sizeof(ints[0]) ? ints[i] : NULL;
+}
+
+#define SETTINGS_NINTS 10
+
+static char **
+settings_str(struct settings *s, int tag)
+{
+	switch (tag) {
+	case ST_CONFIG: return &s->config;
+	case ST_CACHE: return &s->cache;
+	case ST_CONFDIR: return &s->confdir;
+	case ST_REMOTE: return &s->remote;
+	case ST_IMDS: return &s->imds;
+	case ST_USER: return &s->user;
+	case ST_REGISTRY_AUTH: return &s->registry_auth;
+	case ST_SELF_ID: return &s->self_id;
+	}
+	return NULL;
+}
+
+int
+wire_encode_settings(const struct settings *cs, struct buf *out)
+{
+	struct settings *s = (struct settings *)(uintptr_t)cs;
+	struct buf ints;
+	int r = 0;
+
+	for (int t = ST_CONFIG; t < ST_INTS; t++)
+		r |= put_str(out, (uint16_t)t, *settings_str(s, t));
+	buf_init(&ints, 4 * SETTINGS_NINTS);
+	for (size_t i = 0; i < SETTINGS_NINTS; i++)
+		r |= buf_put_u32(&ints, (uint32_t)*settings_int(s, i));
+	if (r == 0)
+		r = put_field(out, ST_INTS, ints.p, ints.len);
+	buf_free(&ints);
+	return r == 0 ? 0 : -1;
+}
+
+int
+wire_decode_settings(const unsigned char *p, size_t len, struct settings *s,
+    char *err, size_t errlen)
+{
+	struct reader r = { p, len, 0, err, errlen };
+	uint16_t tag, last = ST_NONE;
+	const unsigned char *data;
+	size_t dlen;
+
+	err[0] = '\0';
+	settings_init(s);
+	while (r.off < r.len) {
+		if (next_field(&r, &tag, &data, &dlen) == -1)
+			goto fail;
+		if (tag <= last || tag >= ST_MAX) {
+			rfail(&r, "settings field %u unknown or out of order",
+			    tag);
+			goto fail;
+		}
+		last = tag;
+		if (tag == ST_INTS) {
+			if (dlen != 4 * SETTINGS_NINTS) {
+				rfail(&r, "bad settings integers");
+				goto fail;
+			}
+			for (size_t i = 0; i < SETTINGS_NINTS; i++)
+				*settings_int(s, i) = (int)le32(data + 4 * i);
+			continue;
+		}
+		char **dst = settings_str(s, tag);
+		free(*dst);
+		*dst = NULL;
+		if (dup_str(&r, data, dlen, MAX_PATH_LEN, dst) == -1)
+			goto fail;
+	}
+	if (last != ST_INTS || s->interval < 1 || s->mode < MODE_RUN ||
+	    s->mode > MODE_CHECK || s->cache == NULL || s->remote == NULL) {
+		rfail(&r, "incomplete or invalid settings");
+		goto fail;
+	}
+	return 0;
+fail:
+	settings_free(s);
+	return -1;
+}

@@ -1,0 +1,229 @@
+#include "ctrops.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounds.h"
+
+/* One call; ok1 and ok2 are statuses that count as success. */
+static int
+op_call(struct docker *dk, struct docker_req *rq, struct docker_resp *resp,
+    long ok1, long ok2, char *err, size_t errlen)
+{
+	long st = docker_request(dk, rq, resp, err, errlen);
+
+	if (st == -1)
+		return OP_LOST;
+	if (st == ok1 || st == ok2)
+		return OP_OK;
+	if (st < 400)
+		snprintf(err, errlen, "unexpected HTTP %ld from %s %s", st,
+		    rq->method, rq->path);
+	return OP_FAILED;
+}
+
+static int
+op_simple(struct docker *dk, const char *method, long ok1, long ok2,
+    long timeout, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+
+static int
+op_simple(struct docker *dk, const char *method, long ok1, long ok2,
+    long timeout, char *err, size_t errlen, const char *fmt, ...)
+{
+	struct docker_req rq = { .method = method, .timeout_s = timeout };
+	struct docker_resp resp;
+	char *path;
+	va_list ap;
+	int rc, n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&path, fmt, ap);
+	va_end(ap);
+	if (n == -1) {
+		snprintf(err, errlen, "out of memory");
+		return OP_FAILED;
+	}
+	rq.path = path;
+	docker_resp_init(&resp);
+	rc = op_call(dk, &rq, &resp, ok1, ok2, err, errlen);
+	docker_resp_free(&resp);
+	free(path);
+	return rc;
+}
+
+int
+op_create(struct docker *dk, const char *name, const char *body,
+    char id[65], char *err, size_t errlen)
+{
+	struct docker_req rq = { .method = "POST", .body = body };
+	struct docker_resp resp;
+	char *path = NULL;
+	cJSON *j = NULL, *v;
+	int rc;
+
+	if (asprintf(&path, "/containers/create%s%s", name ? "?name=" : "",
+	    name ? name : "") == -1) {
+		snprintf(err, errlen, "out of memory");
+		return OP_FAILED;
+	}
+	rq.path = path;
+	docker_resp_init(&resp);
+	rc = op_call(dk, &rq, &resp, 201, 201, err, errlen);
+	if (rc == OP_OK) {
+		j = cJSON_ParseWithLength((const char *)resp.body.p,
+		    resp.body.len);
+		v = cJSON_GetObjectItemCaseSensitive(j, "Id");
+		if (!cJSON_IsString(v) || strlen(v->valuestring) != 64) {
+			snprintf(err, errlen, "POST %s: no container Id in the "
+			    "answer", path);
+			rc = OP_FAILED;
+		} else
+			memcpy(id, v->valuestring, 65);
+	}
+	cJSON_Delete(j);
+	docker_resp_free(&resp);
+	free(path);
+	return rc;
+}
+
+int
+op_start(struct docker *dk, const char *id, char *err, size_t errlen)
+{
+	return op_simple(dk, "POST", 204, 304, 0, err, errlen,
+	    "/containers/%s/start", id);
+}
+
+int
+op_stop(struct docker *dk, const char *id, char *err, size_t errlen)
+{
+	/* 304: already stopped. */
+	return op_simple(dk, "POST", 204, 304,
+	    DOCKER_TIMEOUT_S + DOCKER_STOP_TIMEOUT_S, err, errlen,
+	    "/containers/%s/stop?t=%d", id, DOCKER_STOP_TIMEOUT_S);
+}
+
+int
+op_remove(struct docker *dk, const char *id, char *err, size_t errlen)
+{
+	/* Volumes are kept: an anonymous volume may hold the only data. */
+	return op_simple(dk, "DELETE", 204, 404, 0, err, errlen,
+	    "/containers/%s", id);
+}
+
+int
+op_rename(struct docker *dk, const char *id, const char *name, char *err,
+    size_t errlen)
+{
+	return op_simple(dk, "POST", 204, 204, 0, err, errlen,
+	    "/containers/%s/rename?name=%s", id, name);
+}
+
+int
+op_kill(struct docker *dk, const char *id, const char *signal, char *err,
+    size_t errlen)
+{
+	return op_simple(dk, "POST", 204, 204, 0, err, errlen,
+	    "/containers/%s/kill?signal=%s", id, signal);
+}
+
+static int
+ports_from_inspect(const cJSON *j, char **out)
+{
+	const cJSON *pb = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(j, "HostConfig"), "PortBindings");
+	const cJSON *port, *b, *hp;
+	const char *slash;
+	struct buf s;
+
+	buf_init(&s, MAX_DOCKER_RESPONSE);
+	if (buf_append_str(&s, " ") == -1)
+		goto fail;
+	cJSON_ArrayForEach(port, pb) {
+		slash = strchr(port->string, '/');
+		cJSON_ArrayForEach(b, port) {
+			hp = cJSON_GetObjectItemCaseSensitive(b, "HostPort");
+			if (!cJSON_IsString(hp) || hp->valuestring[0] == '\0')
+				continue;
+			if (buf_printf(&s, "%s%s ", hp->valuestring,
+			    slash ? slash : "/tcp") == -1)
+				goto fail;
+		}
+	}
+	if ((*out = strdup(buf_cstr(&s))) == NULL)
+		goto fail;
+	buf_free(&s);
+	return 0;
+fail:
+	buf_free(&s);
+	return -1;
+}
+
+int
+op_host_ports(struct docker *dk, const char *id, char **out, char *err,
+    size_t errlen)
+{
+	struct docker_req rq = { .method = "GET" };
+	struct docker_resp resp;
+	char *path = NULL;
+	cJSON *j = NULL;
+	int rc;
+
+	if (asprintf(&path, "/containers/%s/json", id) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return OP_FAILED;
+	}
+	rq.path = path;
+	docker_resp_init(&resp);
+	rc = op_call(dk, &rq, &resp, 200, 200, err, errlen);
+	if (rc == OP_OK) {
+		j = cJSON_ParseWithLength((const char *)resp.body.p,
+		    resp.body.len);
+		if (j == NULL || ports_from_inspect(j, out) == -1) {
+			snprintf(err, errlen, "GET %s: unreadable answer",
+			    path);
+			rc = OP_FAILED;
+		}
+	}
+	cJSON_Delete(j);
+	docker_resp_free(&resp);
+	free(path);
+	return rc;
+}
+
+int
+op_prune_images(struct docker *dk, unsigned *deleted,
+    unsigned long long *reclaimed, char *err, size_t errlen)
+{
+	/* filters={"dangling":["true"]} */
+	struct docker_req rq = { .method = "POST", .path = "/images/prune"
+	    "?filters=%7B%22dangling%22%3A%5B%22true%22%5D%7D" };
+	struct docker_resp resp;
+	cJSON *j = NULL, *del, *sp;
+	int rc;
+
+	*deleted = 0;
+	*reclaimed = 0;
+	docker_resp_init(&resp);
+	rc = op_call(dk, &rq, &resp, 200, 200, err, errlen);
+	if (rc == OP_OK) {
+		j = cJSON_ParseWithLength((const char *)resp.body.p,
+		    resp.body.len);
+		del = cJSON_GetObjectItemCaseSensitive(j, "ImagesDeleted");
+		sp = cJSON_GetObjectItemCaseSensitive(j, "SpaceReclaimed");
+		if (cJSON_IsArray(del)) {
+			const cJSON *e;
+			cJSON_ArrayForEach(e, del)
+				if (cJSON_HasObjectItem(e, "Deleted"))
+					(*deleted)++;
+		}
+		if (cJSON_IsNumber(sp))
+			*reclaimed = (unsigned long long)sp->valuedouble;
+	}
+	cJSON_Delete(j);
+	docker_resp_free(&resp);
+	return rc;
+}

@@ -1,0 +1,39 @@
+#ifndef DOCKERUP_CTROPS_H
+#define DOCKERUP_CTROPS_H
+
+/*
+ * One Docker call per container operation.  Each returns OP_OK, OP_FAILED
+ * (the engine refused; err holds its message) or OP_LOST (no answer: the
+ * engine is unreachable and the run should stop).
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "docker.h"
+
+#define OP_OK 0
+#define OP_FAILED (-1)
+#define OP_LOST (-2)
+
+/* POST /containers/create?name=; name NULL for an unnamed container. */
+int op_create(struct docker *dk, const char *name, const char *body,
+    char id[65], char *err, size_t errlen);
+/* Starting a running container and stopping a stopped one succeed. */
+int op_start(struct docker *dk, const char *id, char *err, size_t errlen);
+int op_stop(struct docker *dk, const char *id, char *err, size_t errlen);
+int op_remove(struct docker *dk, const char *id, char *err, size_t errlen);
+int op_rename(struct docker *dk, const char *id, const char *name,
+    char *err, size_t errlen);
+int op_kill(struct docker *dk, const char *id, const char *signal,
+    char *err, size_t errlen);
+/*
+ * The host ports ("8080/tcp") of the container's PortBindings, as one
+ * string of space-separated items with a leading and a trailing space.
+ */
+int op_host_ports(struct docker *dk, const char *id, char **out,
+    char *err, size_t errlen);
+/* POST /images/prune?filters={"dangling":["true"]}. */
+int op_prune_images(struct docker *dk, unsigned *deleted,
+    unsigned long long *reclaimed, char *err, size_t errlen);
+
+#endif

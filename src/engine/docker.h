@@ -1,0 +1,90 @@
+#ifndef DOCKERUP_DOCKER_H
+#define DOCKERUP_DOCKER_H
+
+/*
+ * The HTTP client for the Docker Engine API: one libcurl easy handle per
+ * endpoint, reused across calls so the connection is kept alive.
+ *
+ * API version: every run starts with GET /_ping and uses the smaller of
+ * the server's API-Version and DOCKER_API_NEWEST.  Engines older than
+ * DOCKER_API_MIN are refused: 1.30 is the first version with
+ * GET /distribution/{name}/json, which update detection needs; everything
+ * else used here (labels, Tmpfs, SecurityOpt, images/prune, rename, the
+ * API-Version header of /_ping) is older.  Current engines (Docker 29)
+ * refuse versions below 1.44, so we never ask for less than the server's
+ * own version unless it is newer than DOCKER_API_NEWEST.
+ */
+#include <stddef.h>
+
+#include "buf.h"
+#include "reconcile.h"
+#include "regauth.h"
+
+#define DOCKER_API_MIN_MAJOR 1
+#define DOCKER_API_MIN_MINOR 30
+#define DOCKER_API_NEWEST_MAJOR 1
+#define DOCKER_API_NEWEST_MINOR 51
+
+/* Bounds of the client (the others are in bounds.h). */
+#define MAX_DOCKER_STREAM_LINE (1024 * 1024) /* one line of a pull's
+                                                progress stream */
+#define MAX_TLS_FILE (256 * 1024)            /* ca.pem, cert.pem, key.pem */
+#define DOCKER_CONNECT_TIMEOUT_S 10
+
+typedef int (*docker_line_cb)(const char *line, size_t len, void *arg);
+
+struct docker_req {
+	const char *method;        /* "GET", "POST" or "DELETE" */
+	const char *path;          /* after the version, e.g. "/info" */
+	const char *body;          /* JSON text, or NULL */
+	const char *registry_auth; /* X-Registry-Auth value; never logged */
+	long timeout_s;            /* 0: DOCKER_TIMEOUT_S */
+	docker_line_cb on_line;    /* stream mode: one call per line, the
+	                              body is not kept */
+	void *arg;
+};
+
+struct docker_resp {
+	long status;               /* HTTP status; 0 when none */
+	struct buf body;           /* bounded by MAX_DOCKER_RESPONSE */
+};
+
+void docker_resp_init(struct docker_resp *r);
+void docker_resp_free(struct docker_resp *r);
+
+/*
+ * Sends one request.  Returns the HTTP status, or -1 when no answer came
+ * (err says why).  A status >= 400 also fills err with the engine's own
+ * message and the request it answered.
+ */
+long docker_request(struct docker *dk, const struct docker_req *rq,
+    struct docker_resp *resp, char *err, size_t errlen);
+
+/* GET /_ping and negotiate the API version; -1 with err set. */
+int docker_ping(struct docker *dk, char *err, size_t errlen);
+
+unsigned docker_calls(const struct docker *dk);
+/*
+ * Registry credentials read by docker_open() (before the engine is
+ * sandboxed); a run refreshes them with regauth_reload().
+ */
+struct regauth *docker_regauth(struct docker *dk);
+const char *docker_api_version(const struct docker *dk);
+const char *docker_remote(const struct docker *dk);
+
+/* URL-escapes s for a query string; the caller frees the result. */
+char *docker_escape(const char *s);
+
+/* "1.41" -> 1, 41; -1 when s is not MAJOR.MINOR. */
+int docker_parse_api_version(const char *s, unsigned *major,
+    unsigned *minor);
+/*
+ * The version to speak to a server announcing srv: min(srv, newest).
+ * -1 with err set when srv is unparsable or below the minimum.
+ */
+int docker_choose_api_version(const char *srv, char *out, size_t outlen,
+    char *err, size_t errlen);
+/* The engine's "message" from an error body, or the body's start. */
+void docker_error_text(const struct buf *body, char *out, size_t outlen);
+
+#endif

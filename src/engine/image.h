@@ -1,0 +1,56 @@
+#ifndef DOCKERUP_IMAGE_H
+#define DOCKERUP_IMAGE_H
+
+/*
+ * Image resolution for one run: each distinct reference is looked up in
+ * the image list, checked against its registry at most once (when pulling
+ * is allowed) and pulled when missing or outdated.
+ */
+#include <stddef.h>
+
+#include "docker.h"
+#include "imageref.h"
+#include "observe.h"
+#include "regauth.h"
+
+struct image_state {
+	char *ref;            /* as the definition names it */
+	struct imageref r;
+	char *id;             /* local image ID; NULL: not present */
+	char *old_id;         /* ID before a pull replaced it, or NULL */
+	char *remote_digest;  /* registry's manifest digest once checked */
+	unsigned long long size; /* bytes, once pulled */
+	int checked;          /* registry asked */
+	int outdated;         /* registry has another image (dry run) */
+	int failed;           /* pull failed: leave its containers alone */
+	char err[1024];       /* why it failed */
+};
+
+struct image_cache {
+	struct image_state *v;
+	size_t n;
+};
+
+struct image_env {
+	struct docker *dk;
+	const struct img_list *imgs;
+	const struct regauth *auth;
+	int dry;              /* no pulls: only say what would be pulled */
+	void (*plan)(void *arg, const char *line);
+	void *plan_arg;
+	int pulled;           /* some image was pulled in this run */
+	int check_failed;     /* some registry check failed */
+	int lost;             /* the engine stopped answering */
+};
+
+void image_cache_free(struct image_cache *c);
+
+/*
+ * The state of ref after making it local (missing: always pulled; with
+ * check set, pulled again when the registry's tag moved).  NULL only when
+ * out of memory.  ->failed says whether the image can be used.
+ */
+struct image_state *image_resolve(struct image_env *env,
+    struct image_cache *c, const char *ref, int check);
+
+#endif

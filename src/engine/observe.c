@@ -1,0 +1,355 @@
+#include "observe.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spec.h"
+
+static int
+dup_str(const cJSON *o, const char *key, char **out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	*out = NULL;
+	if (!cJSON_IsString(v))
+		return 0;
+	return (*out = strdup(v->valuestring)) ? 0 : -1;
+}
+
+static void
+ctr_free(struct ctr *c)
+{
+	free(c->id);
+	free(c->name);
+	free(c->image_id);
+	free(c->state);
+	free(c->label_id);
+	free(c->label_hash);
+	free(c->label_fields);
+	free(c->network_mode);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+ctr_list_free(struct ctr_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		ctr_free(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static struct ctr *
+ctr_list_grow(struct ctr_list *l)
+{
+	struct ctr *nv;
+	size_t ncap;
+
+	if (l->n == l->cap) {
+		ncap = l->cap ? 2 * l->cap : 16;
+		if ((nv = realloc(l->v, ncap * sizeof(*nv))) == NULL)
+			return NULL;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[0]));
+	return &l->v[l->n];
+}
+
+/* The first name without its '/'; a linked name ("/a/b") is skipped. */
+static int
+ctr_parse_name(const cJSON *o, struct ctr *c)
+{
+	const cJSON *names = cJSON_GetObjectItemCaseSensitive(o, "Names"), *n;
+
+	cJSON_ArrayForEach(n, names) {
+		if (!cJSON_IsString(n))
+			continue;
+		const char *s = n->valuestring + (n->valuestring[0] == '/');
+		if (strchr(s, '/') == NULL)
+			return (c->name = strdup(s)) ? 0 : -1;
+	}
+	return (c->name = strdup("")) ? 0 : -1;
+}
+
+static int
+ctr_parse(const cJSON *o, struct ctr *c)
+{
+	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(o, "Labels");
+	const cJSON *created = cJSON_GetObjectItemCaseSensitive(o, "Created");
+	const cJSON *hc = cJSON_GetObjectItemCaseSensitive(o, "HostConfig");
+
+	if (dup_str(o, "Id", &c->id) == -1 || c->id == NULL ||
+	    dup_str(o, "ImageID", &c->image_id) == -1 ||
+	    dup_str(o, "State", &c->state) == -1 ||
+	    dup_str(hc, "NetworkMode", &c->network_mode) == -1 ||
+	    ctr_parse_name(o, c) == -1)
+		return -1;
+	if (c->state == NULL && (c->state = strdup("unknown")) == NULL)
+		return -1;
+	if (c->image_id == NULL && (c->image_id = strdup("")) == NULL)
+		return -1;
+	if (cJSON_IsNumber(created))
+		c->created = (int64_t)created->valuedouble;
+	if (cJSON_IsObject(labels)) {
+		if (dup_str(labels, LABEL_ID, &c->label_id) == -1 ||
+		    dup_str(labels, LABEL_HASH, &c->label_hash) == -1 ||
+		    dup_str(labels, LABEL_FIELDS, &c->label_fields) == -1)
+			return -1;
+		c->managed = cJSON_HasObjectItem(labels, LABEL_MANAGED);
+	}
+	return 0;
+}
+
+int
+observe_parse_containers(const char *json, size_t len, struct ctr_list *out,
+    char *err, size_t errlen)
+{
+	cJSON *j = cJSON_ParseWithLength(json, len), *o;
+	struct ctr *c;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!cJSON_IsArray(j)) {
+		snprintf(err, errlen, "GET /containers/json: expected a JSON "
+		    "array of containers");
+		cJSON_Delete(j);
+		return -1;
+	}
+	cJSON_ArrayForEach(o, j) {
+		if ((c = ctr_list_grow(out)) == NULL || ctr_parse(o, c) == -1) {
+			if (c)
+				ctr_free(c);
+			snprintf(err, errlen, "GET /containers/json: an entry "
+			    "without an Id, or out of memory");
+			rc = -1;
+			break;
+		}
+		out->n++;
+	}
+	cJSON_Delete(j);
+	if (rc == -1)
+		ctr_list_free(out);
+	return rc;
+}
+
+static int
+strlist_from(const cJSON *o, const char *key, struct strlist *l)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key), *s;
+
+	cJSON_ArrayForEach(s, a)
+		if (cJSON_IsString(s) && strcmp(s->valuestring, "<none>:<none>")
+		    != 0 && strcmp(s->valuestring, "<none>@<none>") != 0 &&
+		    strlist_push(l, s->valuestring) == -1)
+			return -1;
+	return 0;
+}
+
+static void
+img_free(struct img *i)
+{
+	free(i->id);
+	strlist_free(&i->tags);
+	strlist_free(&i->digests);
+}
+
+void
+img_list_free(struct img_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		img_free(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+int
+observe_parse_images(const char *json, size_t len, struct img_list *out,
+    char *err, size_t errlen)
+{
+	cJSON *j = cJSON_ParseWithLength(json, len), *o;
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	if (!cJSON_IsArray(j)) {
+		snprintf(err, errlen, "GET /images/json: expected a JSON array "
+		    "of images");
+		cJSON_Delete(j);
+		return -1;
+	}
+	n = cJSON_GetArraySize(j);
+	if (n > 0 && (out->v = calloc((size_t)n, sizeof(*out->v))) == NULL)
+		goto fail;
+	cJSON_ArrayForEach(o, j) {
+		struct img *i = &out->v[out->n];
+
+		out->n++;
+		if (dup_str(o, "Id", &i->id) == -1 || i->id == NULL ||
+		    strlist_from(o, "RepoTags", &i->tags) == -1 ||
+		    strlist_from(o, "RepoDigests", &i->digests) == -1)
+			goto fail;
+	}
+	cJSON_Delete(j);
+	return 0;
+fail:
+	snprintf(err, errlen, "GET /images/json: an entry without an Id, or "
+	    "out of memory");
+	cJSON_Delete(j);
+	img_list_free(out);
+	return -1;
+}
+
+int
+ctr_running(const struct ctr *c)
+{
+	return strcmp(c->state, "running") == 0 ||
+	    strcmp(c->state, "restarting") == 0 ||
+	    strcmp(c->state, "paused") == 0;
+}
+
+static int
+strlist_has(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+const struct img *
+img_find(const struct img_list *l, const struct imageref *r)
+{
+	char *want = imageref_local_name(r);
+	const struct img *found = NULL;
+
+	for (size_t i = 0; want && i < l->n && !found; i++)
+		if (strlist_has(r->digest ? &l->v[i].digests : &l->v[i].tags,
+		    want))
+			found = &l->v[i];
+	free(want);
+	return found;
+}
+
+int
+img_has_digest(const struct img *i, const struct imageref *r,
+    const char *digest)
+{
+	char *want;
+	int has;
+
+	if (asprintf(&want, "%s@%s", r->familiar, digest) == -1)
+		return 0;
+	has = strlist_has(&i->digests, want);
+	free(want);
+	return has;
+}
+
+int
+img_dangling(const struct img *i)
+{
+	return i->tags.n == 0;
+}
+
+static int
+hex64_at(const char *p, const char *end)
+{
+	if (end - p < 64)
+		return 0;
+	for (int i = 0; i < 64; i++)
+		if (!isxdigit((unsigned char)p[i]) ||
+		    isupper((unsigned char)p[i]))
+			return 0;
+	return p + 64 == end || !isxdigit((unsigned char)p[64]);
+}
+
+/* The first 64-hex ID that follows one of marks in [p, end). */
+static int
+find_id_after(const char *p, const char *end, const char *const *marks,
+    size_t nmarks, char out[65])
+{
+	for (; p < end; p++) {
+		for (size_t m = 0; m < nmarks; m++) {
+			size_t ml = strlen(marks[m]);
+			if ((size_t)(end - p) > ml && memcmp(p, marks[m], ml)
+			    == 0 && hex64_at(p + ml, end)) {
+				memcpy(out, p + ml, 64);
+				out[64] = '\0';
+				return 0;
+			}
+		}
+	}
+	return -1;
+}
+
+int
+selfid_parse_cgroup(const char *text, size_t len, char out[65])
+{
+	static const char *const marks[] = { "docker-", "docker/" };
+
+	return find_id_after(text, text + len, marks, 2, out);
+}
+
+/*
+ * Only the files the engine bind-mounts into every container count: on a
+ * host, mountinfo also lists other containers' shm mounts.
+ */
+int
+selfid_parse_mountinfo(const char *text, size_t len, char out[65])
+{
+	static const char *const marks[] = { "/containers/" };
+	static const char *const points[] = { " /etc/hostname ",
+	    " /etc/resolv.conf ", " /etc/hosts " };
+	const char *line = text, *end = text + len, *nl;
+
+	for (; line < end; line = nl + 1) {
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			nl = end;
+		for (size_t i = 0; i < 3; i++) {
+			const char *pt = memmem(line, (size_t)(nl - line),
+			    points[i], strlen(points[i]));
+			if (pt != NULL && find_id_after(line, pt, marks, 1,
+			    out) == 0)
+				return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+selfid_from_file(const char *path, int (*parse)(const char *, size_t,
+    char *), char out[65])
+{
+	char text[65536];
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while (len < sizeof(text) && (n = read(fd, text + len,
+	    sizeof(text) - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	return parse(text, len, out);
+}
+
+const char *
+selfid_get(void)
+{
+	static char id[65];
+	static int done;
+
+	if (!done) {
+		done = 1;
+		if (selfid_from_file("/proc/self/cgroup", selfid_parse_cgroup,
+		    id) == -1 && selfid_from_file("/proc/self/mountinfo",
+		    selfid_parse_mountinfo, id) == -1)
+			id[0] = '\0';
+	}
+	return id[0] ? id : NULL;
+}

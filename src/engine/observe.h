@@ -1,0 +1,76 @@
+#ifndef DOCKERUP_OBSERVE_H
+#define DOCKERUP_OBSERVE_H
+
+/*
+ * What is on the host: one GET /containers/json?all=1 and one
+ * GET /images/json per run, parsed into these lists.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "defn.h"
+#include "imageref.h"
+
+struct ctr {
+	char *id;
+	char *name;          /* without the leading '/' */
+	char *image_id;
+	char *state;         /* created, running, paused, restarting, exited,
+	                        removing, dead */
+	int64_t created;
+	char *label_id;      /* dockerup.id, or NULL */
+	char *label_hash;    /* dockerup.hash, or NULL */
+	char *label_fields;  /* dockerup.fields, or NULL */
+	char *network_mode;  /* HostConfig.NetworkMode, or NULL */
+	int managed;         /* dockerup.managed present */
+	/* Reconcile's bookkeeping. */
+	int claimed;         /* belongs to a definition */
+	int removed;
+};
+
+struct ctr_list {
+	struct ctr *v;
+	size_t n;
+	size_t cap;
+};
+
+struct img {
+	char *id;
+	struct strlist tags;     /* "familiar:tag" */
+	struct strlist digests;  /* "familiar@sha256:..." */
+};
+
+struct img_list {
+	struct img *v;
+	size_t n;
+};
+
+int observe_parse_containers(const char *json, size_t len,
+    struct ctr_list *out, char *err, size_t errlen);
+int observe_parse_images(const char *json, size_t len, struct img_list *out,
+    char *err, size_t errlen);
+void ctr_list_free(struct ctr_list *l);
+void img_list_free(struct img_list *l);
+
+int ctr_running(const struct ctr *c);
+
+/* The local image a reference names, or NULL. */
+const struct img *img_find(const struct img_list *l, const struct imageref *r);
+/* Whether img was pulled as familiar@digest. */
+int img_has_digest(const struct img *i, const struct imageref *r,
+    const char *digest);
+/* Whether an image has no tag (a candidate for pruning). */
+int img_dangling(const struct img *i);
+
+/*
+ * dockerup's own container ID from the text of /proc/self/cgroup (64 hex
+ * digits after "docker-" or "docker/") or of /proc/self/mountinfo (the
+ * engine's .../containers/ID/hostname mounted on /etc/hostname, and
+ * likewise resolv.conf and hosts).  -1 when none.
+ */
+int selfid_parse_cgroup(const char *text, size_t len, char out[65]);
+int selfid_parse_mountinfo(const char *text, size_t len, char out[65]);
+/* Reads /proc/self once; NULL when not in a container. */
+const char *selfid_get(void);
+
+#endif

@@ -1,0 +1,1192 @@
+/*
+ * One reconcile run (issue #4, "One run"): observe the host with a fixed
+ * number of calls, then walk the definitions in dependency order and
+ * create, replace, start or leave each one's container, then remove what
+ * no definition declares and prune dangling images.
+ *
+ * Which container belongs to which definition is decided by the labels
+ * dockerup puts on every container it creates (spec.h), so the outcome
+ * does not depend on any cache and survives restarts, manual changes and
+ * a dockerup killed at any point:
+ *  - every container labelled with a definition's identity, or holding
+ *    its name, is a candidate of that definition;
+ *  - the best candidate is kept (right hash, running, right name, newest)
+ *    and every other one is removed as a duplicate;
+ *  - a kept container carrying an old name (renamed out of the way by an
+ *    interrupted replace) gets its name back.
+ */
+#include "reconcile.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bounds.h"
+#include "ctrops.h"
+#include "docker.h"
+#include "image.h"
+#include "log.h"
+#include "observe.h"
+#include "regauth.h"
+#include "spec.h"
+#include "validate.h"
+
+
+enum act {
+	ACT_NONE = 0,  /* matches and runs */
+	ACT_CREATE,    /* no container */
+	ACT_REPLACE,   /* hash differs, or a dependency was recreated */
+	ACT_START,     /* declared but not running */
+	ACT_RENAME,    /* matches but carries an old name */
+	ACT_FINISHED,  /* restart never, exited on its own: leave it */
+};
+
+struct item {
+	const struct defn *d;
+	char *ident;          /* defn_identity(d) */
+	size_t *cand;         /* candidate containers, indices into ctrs */
+	size_t ncand;
+	char cur_id[65];      /* the container serving it now; "" none */
+	int recreated;        /* created or replaced in this run */
+};
+
+struct keyidx {
+	const char *key;
+	size_t idx;
+};
+
+struct run {
+	struct docker *dk;
+	const struct settings *s;
+	const struct desired_state *st;
+	struct run_report *rep;
+	int dry;
+	int lost;                /* the engine stopped answering */
+	const char *self_id;
+	struct ctr_list ctrs;
+	struct img_list imgs;
+	struct image_cache images;
+	struct image_env ienv;
+	struct item *items;
+	size_t nitems;
+	struct keyidx *by_ident; /* items sorted by identity */
+};
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void plan(struct run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* One action with its reason: printed by a dry run, logged by a run. */
+static void
+plan(struct run *r, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (r->dry) {
+		printf("%s\n", line);
+		fflush(stdout);
+	} else
+		log_info("%s", line);
+}
+
+static void
+plan_cb(void *arg, const char *line)
+{
+	plan(arg, "%s", line);
+}
+
+static void fail(struct run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+fail(struct run *r, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", msg);
+	r->rep->failed++;
+	r->rep->exit_code = 1;
+}
+
+/* Folds an operation's result into the run; returns it. */
+static int
+op_done(struct run *r, int rc)
+{
+	if (rc == OP_LOST)
+		r->lost = 1;
+	return rc;
+}
+
+static const char *
+ctr_label(const struct ctr *c)
+{
+	return c->name[0] ? c->name : c->id;
+}
+
+static int
+is_self(const struct run *r, const struct ctr *c)
+{
+	size_t n;
+
+	if (r->self_id == NULL)
+		return 0;
+	n = strlen(r->self_id);
+	return n >= 12 ? strncmp(c->id, r->self_id, n) == 0 :
+	    strcmp(c->id, r->self_id) == 0;
+}
+
+static int
+keyidx_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct keyidx *)a)->key,
+	    ((const struct keyidx *)b)->key);
+}
+
+static struct item *
+item_by_ident(struct run *r, const char *ident)
+{
+	struct keyidx k = { .key = ident }, *hit;
+
+	if (r->nitems == 0)
+		return NULL;
+	hit = bsearch(&k, r->by_ident, r->nitems, sizeof(k), keyidx_cmp);
+	return hit ? &r->items[hit->idx] : NULL;
+}
+
+/* ---- observing ---- */
+
+static int
+run_list(struct run *r, const char *path, struct docker_resp *resp,
+    char *err, size_t errlen)
+{
+	struct docker_req rq = { .method = "GET", .path = path };
+	long st = docker_request(r->dk, &rq, resp, err, errlen);
+
+	if (st == 200)
+		return 0;
+	if (st > 0 && st < 400)
+		snprintf(err, errlen, "GET %s: unexpected HTTP %ld", path, st);
+	return -1;
+}
+
+/* /_ping, one container list, one image list. */
+static int
+run_observe(struct run *r, char *err, size_t errlen)
+{
+	struct docker_resp resp;
+	int rc = -1;
+
+	if (docker_ping(r->dk, err, errlen) == -1)
+		return -1;
+	docker_resp_init(&resp);
+	if (run_list(r, "/containers/json?all=1", &resp, err, errlen) == -1 ||
+	    observe_parse_containers((const char *)resp.body.p, resp.body.len,
+	    &r->ctrs, err, errlen) == -1)
+		goto done;
+	if (run_list(r, "/images/json", &resp, err, errlen) == -1 ||
+	    observe_parse_images((const char *)resp.body.p, resp.body.len,
+	    &r->imgs, err, errlen) == -1)
+		goto done;
+	rc = 0;
+done:
+	docker_resp_free(&resp);
+	return rc;
+}
+
+/*
+ * Reads the credentials again (they may have changed since the last run);
+ * when that fails the last good ones are used.  A file the sandboxed
+ * engine may not read (root-only, with a tcp endpoint) is not an error:
+ * what was read at start is used.
+ */
+static void
+run_load_auth(struct run *r)
+{
+	static int helpers_said;
+	struct regauth *ra = docker_regauth(r->dk);
+	char err[1024];
+	int rc;
+
+	rc = regauth_reload(ra, r->s->registry_auth, err, sizeof(err));
+	if (rc == REGAUTH_DENIED)
+		log_debug("%s; using the credentials read at start", err);
+	else if (rc != 0) {
+		log_warnx("%s; using the last good credentials (%zu "
+		    "registries)", err, ra->n);
+		r->rep->exit_code = 1;
+	}
+	r->ienv.auth = ra;
+	if (ra->helpers && !helpers_said) {
+		helpers_said = 1;
+		log_warnx("registry credentials: credsStore and credHelpers "
+		    "are not supported (dockerup runs no helper programs); "
+		    "only \"auths\" entries are used");
+	}
+}
+
+/* ---- which containers belong to which definition ---- */
+
+static void
+item_add_cand(struct item *it, size_t ci)
+{
+	size_t *nv = realloc(it->cand, (it->ncand + 1) * sizeof(*nv));
+
+	if (nv == NULL)
+		fatal("%s", __func__);
+	it->cand = nv;
+	it->cand[it->ncand++] = ci;
+}
+
+static void
+run_index_items(struct run *r)
+{
+	r->nitems = r->st->ndefs;
+	if (r->nitems == 0)
+		return;
+	r->items = calloc(r->nitems, sizeof(*r->items));
+	r->by_ident = calloc(r->nitems, sizeof(*r->by_ident));
+	if (r->items == NULL || r->by_ident == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < r->nitems; i++) {
+		r->items[i].d = &r->st->defs[i];
+		r->items[i].ident = defn_identity(&r->st->defs[i]);
+		if (r->items[i].ident == NULL)
+			fatal("%s", __func__);
+		r->by_ident[i].key = r->items[i].ident;
+		r->by_ident[i].idx = i;
+	}
+	qsort(r->by_ident, r->nitems, sizeof(*r->by_ident), keyidx_cmp);
+}
+
+/*
+ * Labels first (they survive renames), then names: a container holding a
+ * declared name that no label claims is that definition's too, so that a
+ * container made by hand or by the original tool is taken over.
+ */
+static void
+run_claim(struct run *r)
+{
+	struct keyidx *names;
+	struct item *it;
+	size_t nn = 0;
+
+	for (size_t c = 0; c < r->ctrs.n; c++) {
+		struct ctr *k = &r->ctrs.v[c];
+		if (k->label_id && (it = item_by_ident(r, k->label_id))) {
+			item_add_cand(it, c);
+			k->claimed = 1;
+		}
+	}
+	if (r->ctrs.n == 0)
+		return;
+	if ((names = calloc(r->ctrs.n, sizeof(*names))) == NULL)
+		fatal("%s", __func__);
+	for (size_t c = 0; c < r->ctrs.n; c++)
+		if (!r->ctrs.v[c].claimed && r->ctrs.v[c].name[0]) {
+			names[nn].key = r->ctrs.v[c].name;
+			names[nn++].idx = c;
+		}
+	qsort(names, nn, sizeof(*names), keyidx_cmp);
+	for (size_t i = 0; i < r->nitems && nn > 0; i++) {
+		struct keyidx k = { .key = r->items[i].d->name }, *hit;
+		if (k.key == NULL || (hit = bsearch(&k, names, nn,
+		    sizeof(k), keyidx_cmp)) == NULL)
+			continue;
+		item_add_cand(&r->items[i], hit->idx);
+		r->ctrs.v[hit->idx].claimed = 1;
+	}
+	free(names);
+}
+
+static int
+cand_score(const struct item *it, const struct ctr *c, const char *want)
+{
+	int score = 0;
+
+	if (want && c->label_hash && strcmp(c->label_hash, want) == 0)
+		score += 4;
+	if (ctr_running(c))
+		score += 2;
+	if (it->d->name == NULL || strcmp(c->name, it->d->name) == 0)
+		score += 1;
+	return score;
+}
+
+/* The candidate to keep: right hash, running, right name, newest. */
+static struct ctr *
+item_keeper(struct run *r, const struct item *it, const char *want)
+{
+	struct ctr *best = NULL, *c;
+	int bs = -1, s;
+
+	for (size_t i = 0; i < it->ncand; i++) {
+		c = &r->ctrs.v[it->cand[i]];
+		if (c->removed)
+			continue;
+		s = cand_score(it, c, want);
+		if (s > bs || (s == bs && c->created > best->created)) {
+			best = c;
+			bs = s;
+		}
+	}
+	return best;
+}
+
+/* ---- deciding ---- */
+
+/*
+ * Whether k shares the network of a container that is no longer the one
+ * its definition runs now (replaced in a run that was interrupted before
+ * k was recreated): the list's HostConfig.NetworkMode says so for free.
+ */
+static const char *
+item_stale_network(struct run *r, const struct item *it, const struct ctr *k)
+{
+	const char *net = it->d->network;
+	struct item *dep;
+
+	if (net == NULL || strncmp(net, "container:", 10) != 0 ||
+	    k->network_mode == NULL ||
+	    (dep = item_by_ident(r, net + 10)) == NULL ||
+	    dep->cur_id[0] == '\0')
+		return NULL;
+	if (strncmp(k->network_mode, "container:", 10) == 0 &&
+	    strcmp(k->network_mode + 10, dep->cur_id) == 0)
+		return NULL;
+	return net + 10;
+}
+
+/* The first dependency whose container was created or replaced. */
+static const char *
+item_recreated_dep(struct run *r, const struct item *it, const struct ctr *k)
+{
+	const char *deps[MAX_LIST_ITEMS + MAX_VOLUMES + 1];
+	size_t n = defn_dependencies(it->d, deps, sizeof(deps) /
+	    sizeof(deps[0]));
+	struct item *dep;
+
+	for (size_t i = 0; i < n; i++)
+		if ((dep = item_by_ident(r, deps[i])) != NULL && dep->recreated)
+			return deps[i];
+	return item_stale_network(r, it, k);
+}
+
+static enum act
+decide_changed(struct run *r, const struct item *it, const struct ctr *k,
+    const struct image_state *img, char *why, size_t whylen)
+{
+	char *now, fields[256];
+
+	if (k->label_hash == NULL)
+		snprintf(why, whylen, "not created by dockerup");
+	else if (img->id == NULL)
+		snprintf(why, whylen, "image %s not present locally", img->ref);
+	else if (img->outdated)
+		snprintf(why, whylen, "image %s updated %.19s.. -> %.19s..",
+		    img->ref, k->image_id, img->remote_digest);
+	else if (strcmp(k->image_id, img->id) != 0)
+		snprintf(why, whylen, "image %s updated %.19s.. -> %.19s..",
+		    img->ref, k->image_id, img->id);
+	else {
+		if ((now = spec_field_hashes(it->d)) == NULL)
+			fatal("%s", __func__);
+		spec_fields_changed(k->label_fields, now, fields,
+		    sizeof(fields));
+		free(now);
+		snprintf(why, whylen, "definition changed%s%s",
+		    fields[0] ? ": " : "", fields);
+	}
+	return ACT_REPLACE;
+}
+
+/* A restart:never container that exited on its own: a finished job. */
+static int
+finished_job(const struct item *it, const struct ctr *k)
+{
+	return it->d->restart == RESTART_NEVER &&
+	    strcmp(k->state, "exited") == 0;
+}
+
+static enum act
+item_decide(struct run *r, struct item *it, const struct ctr *k,
+    const struct image_state *img, const char *want, char *why,
+    size_t whylen)
+{
+	const char *dep;
+
+	if (k == NULL) {
+		snprintf(why, whylen, "new definition");
+		return ACT_CREATE;
+	}
+	if (want == NULL || k->label_hash == NULL ||
+	    strcmp(k->label_hash, want) != 0)
+		return decide_changed(r, it, k, img, why, whylen);
+	if ((dep = item_recreated_dep(r, it, k)) != NULL) {
+		snprintf(why, whylen, "depends on %s", dep);
+		return ACT_REPLACE;
+	}
+	if (strcmp(k->state, "dead") == 0) {
+		snprintf(why, whylen, "dead");
+		return ACT_REPLACE;
+	}
+	if (it->d->name && strcmp(k->name, it->d->name) != 0) {
+		snprintf(why, whylen, "recovering an interrupted replace");
+		return ACT_RENAME;
+	}
+	if (!ctr_running(k)) {
+		if (finished_job(it, k))
+			return ACT_FINISHED;
+		snprintf(why, whylen, "not running");
+		return ACT_START;
+	}
+	return ACT_NONE;
+}
+
+/* ---- acting ---- */
+
+static int
+ctr_set_name(struct ctr *c, const char *name)
+{
+	char *n = strdup(name);
+
+	if (n == NULL)
+		fatal("%s", __func__);
+	free(c->name);
+	c->name = n;
+	return 0;
+}
+
+/* Stops (when running) and removes a container we decided to drop. */
+static int
+drop_container(struct run *r, struct ctr *c, char *err, size_t errlen)
+{
+	if (ctr_running(c) && op_done(r, op_stop(r->dk, c->id, err, errlen))
+	    != OP_OK)
+		return -1;
+	if (op_done(r, op_remove(r->dk, c->id, err, errlen)) != OP_OK)
+		return -1;
+	c->removed = 1;
+	return 0;
+}
+
+static void
+remove_dup(struct run *r, const struct item *it, struct ctr *c)
+{
+	char err[1024];
+
+	if (is_self(r, c)) {
+		log_info("keeping %s (duplicate of %s) running: it is "
+		    "dockerup's own container", ctr_label(c), it->ident);
+		return;
+	}
+	plan(r, "remove %s (duplicate of %s)", ctr_label(c), it->ident);
+	if (r->dry) {
+		c->removed = 1;
+		r->rep->removed++;
+		return;
+	}
+	if (drop_container(r, c, err, sizeof(err)) == -1)
+		fail(r, "remove %s (duplicate of %s): %s", ctr_label(c),
+		    it->ident, err);
+	else
+		r->rep->removed++;
+}
+
+/* Removes the candidates other than k; only those holding the name. */
+static void
+remove_dups(struct run *r, const struct item *it, const struct ctr *k,
+    int only_name_holders)
+{
+	struct ctr *c;
+
+	for (size_t i = 0; i < it->ncand && !r->lost; i++) {
+		c = &r->ctrs.v[it->cand[i]];
+		if (c == k || c->removed)
+			continue;
+		if (only_name_holders && (it->d->name == NULL ||
+		    strcmp(c->name, it->d->name) != 0))
+			continue;
+		remove_dup(r, it, c);
+	}
+}
+
+static int
+has_dups(struct run *r, const struct item *it, const struct ctr *k)
+{
+	for (size_t i = 0; i < it->ncand; i++) {
+		const struct ctr *c = &r->ctrs.v[it->cand[i]];
+		if (c != k && !c->removed && !is_self(r, c))
+			return 1;
+	}
+	return 0;
+}
+
+/* NetworkMode with container:NAME resolved to that container's ID. */
+static int
+item_network(struct run *r, const struct item *it, char *out, size_t outlen,
+    char *err, size_t errlen)
+{
+	const char *net = it->d->network;
+	struct item *dep;
+
+	if (net == NULL || strncmp(net, "container:", 10) != 0) {
+		snprintf(out, outlen, "%s", net ? net : "");
+		return 0;
+	}
+	if ((dep = item_by_ident(r, net + 10)) == NULL ||
+	    dep->cur_id[0] == '\0') {
+		snprintf(err, errlen, "network %s: %s has no container", net,
+		    net + 10);
+		return -1;
+	}
+	snprintf(out, outlen, "container:%s", dep->cur_id);
+	return 0;
+}
+
+static int
+create_container(struct run *r, const struct item *it, const char *want,
+    char id[65], char *err, size_t errlen)
+{
+	struct spec_ctx sc = { .identity = it->ident, .hash = want };
+	char net[128], *fields;
+	cJSON *body;
+	char *json;
+	int rc;
+
+	if (item_network(r, it, net, sizeof(net), err, errlen) == -1)
+		return OP_FAILED;
+	sc.network_mode = net[0] ? net : NULL;
+	if ((fields = spec_field_hashes(it->d)) == NULL)
+		fatal("%s", __func__);
+	sc.fields = fields;
+	if ((body = spec_create_body(it->d, &sc)) == NULL ||
+	    (json = cJSON_PrintUnformatted(body)) == NULL)
+		fatal("%s", __func__);
+	cJSON_Delete(body);
+	free(fields);
+	rc = op_done(r, op_create(r->dk, it->d->name, json, id, err, errlen));
+	free(json);
+	return rc;
+}
+
+/* signal: after this container (re)started, signal the named ones. */
+static void
+item_signals(struct run *r, const struct item *it)
+{
+	const struct kvlist *sig = &it->d->signals;
+	char err[1024];
+
+	for (size_t i = 0; i < sig->n && !r->lost; i++) {
+		plan(r, "signal %s %s (%s restarted)", sig->v[i].key,
+		    sig->v[i].value, it->ident);
+		if (r->dry)
+			continue;
+		if (op_done(r, op_kill(r->dk, sig->v[i].key, sig->v[i].value,
+		    err, sizeof(err))) != OP_OK)
+			log_warnx("signal %s %s after %s restarted: %s",
+			    sig->v[i].key, sig->v[i].value, it->ident, err);
+	}
+}
+
+static int
+item_create(struct run *r, struct item *it, const char *want)
+{
+	char id[65], err[1024];
+
+	if (create_container(r, it, want, id, err, sizeof(err)) != OP_OK) {
+		fail(r, "create %s: %s", it->ident, err);
+		return -1;
+	}
+	memcpy(it->cur_id, id, sizeof(id));
+	it->recreated = 1;
+	if (op_done(r, op_start(r->dk, id, err, sizeof(err))) != OP_OK) {
+		fail(r, "start %s: %s", it->ident, err);
+		return -1;
+	}
+	r->rep->created++;
+	item_signals(r, it);
+	return 0;
+}
+
+/* Puts the old container back under its name after a failed replace. */
+static void
+restore_old(struct run *r, struct item *it, struct ctr *k,
+    int restart)
+{
+	char err[1024];
+
+	if (r->lost)
+		return;
+	if (it->d->name && strcmp(k->name, it->d->name) != 0) {
+		if (op_done(r, op_rename(r->dk, k->id, it->d->name, err,
+		    sizeof(err))) != OP_OK)
+			log_warnx("could not give %s its name back: %s",
+			    ctr_label(k), err);
+		else
+			ctr_set_name(k, it->d->name);
+	}
+	if (restart && op_done(r, op_start(r->dk, k->id, err, sizeof(err)))
+	    != OP_OK)
+		log_warnx("could not restart the old %s: %s", it->ident, err);
+	snprintf(it->cur_id, sizeof(it->cur_id), "%s", k->id);
+}
+
+/* Host ports (" 80/tcp ...") the definition binds, or NULL when none. */
+static char *
+defn_host_ports(const struct defn *d)
+{
+	struct buf b;
+	char *s = NULL;
+
+	buf_init(&b, MAX_PORTS * 16 + 2);
+	buf_append_str(&b, " ");
+	for (size_t i = 0; i < d->nports; i++)
+		if (d->ports[i].host_port != 0)
+			buf_printf(&b, "%u/%s ", d->ports[i].host_port,
+			    d->ports[i].udp ? "udp" : "tcp");
+	if (b.len > 1 && (s = strdup(buf_cstr(&b))) == NULL)
+		fatal("%s", __func__);
+	buf_free(&b);
+	return s;
+}
+
+/* Whether old and new bind a same host port (eager must then stop first). */
+static int
+ports_clash(struct run *r, const struct item *it, const struct ctr *k,
+    char *port, size_t portlen)
+{
+	char *want = defn_host_ports(it->d), *have = NULL, err[1024];
+	int clash = 0;
+
+	if (want == NULL)
+		return 0;
+	if (op_done(r, op_host_ports(r->dk, k->id, &have, err, sizeof(err)))
+	    != OP_OK) {
+		log_warnx("inspect %s: %s; assuming its ports clash",
+		    ctr_label(k), err);
+		clash = 1;
+		snprintf(port, portlen, "(unknown)");
+	}
+	for (char *p = want + 1; have && *p && !clash;
+	    p += strcspn(p, " ") + 1) {
+		size_t n = strcspn(p, " ");
+		char item[24];
+		snprintf(item, sizeof(item), " %.*s ", (int)n, p);
+		if (strstr(have, item)) {
+			clash = 1;
+			snprintf(port, portlen, "%.*s", (int)n, p);
+		}
+	}
+	free(want);
+	free(have);
+	return clash;
+}
+
+/*
+ * Takes the old container's name away so the new one can have it.  0 done
+ * (or not needed), 1 the engine refused (the caller replaces without a
+ * rename), -1 no answer.
+ */
+static int
+rename_out_of_way(struct run *r, const struct item *it, struct ctr *k)
+{
+	char oldname[MAX_NAME_LEN + 64], err[1024];
+	int rc;
+
+	if (it->d->name == NULL || strcmp(k->name, it->d->name) != 0)
+		return 0;
+	snprintf(oldname, sizeof(oldname), "%s" OLD_NAME_INFIX "%.12s",
+	    it->d->name, k->id);
+	rc = op_done(r, op_rename(r->dk, k->id, oldname, err, sizeof(err)));
+	if (rc == OP_LOST)
+		return -1;
+	if (rc == OP_FAILED) {
+		log_warnx("replace %s: cannot rename the old container to %s: "
+		    "%s; it is stopped and removed before the new one is "
+		    "created", it->ident, oldname, err);
+		return 1;
+	}
+	ctr_set_name(k, oldname);
+	return 0;
+}
+
+/* The fallback when the old container cannot be renamed. */
+static int
+replace_in_place(struct run *r, struct item *it, struct ctr *k,
+    const char *want, char nid[65])
+{
+	char err[1024];
+
+	if (drop_container(r, k, err, sizeof(err)) == -1) {
+		fail(r, "replace %s: remove the old container: %s", it->ident,
+		    err);
+		return -1;
+	}
+	it->cur_id[0] = '\0';
+	if (create_container(r, it, want, nid, err, sizeof(err)) != OP_OK) {
+		fail(r, "replace %s: create the new container: %s (the old one "
+		    "is gone; the next run tries again)", it->ident, err);
+		return -1;
+	}
+	snprintf(it->cur_id, sizeof(it->cur_id), "%s", nid);
+	if (op_done(r, op_start(r->dk, nid, err, sizeof(err))) != OP_OK) {
+		fail(r, "replace %s: start the new container: %s", it->ident,
+		    err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+remove_new(struct run *r, const char *id)
+{
+	char err[1024];
+
+	if (!r->lost && op_done(r, op_remove(r->dk, id, err, sizeof(err)))
+	    != OP_OK)
+		log_warnx("could not remove the new container %.12s: %s", id,
+		    err);
+}
+
+/* Eager: the new one runs before the old one stops. */
+static int
+swap_eager(struct run *r, struct item *it, struct ctr *k, const char *nid)
+{
+	char err[1024];
+
+	if (op_done(r, op_start(r->dk, nid, err, sizeof(err))) != OP_OK) {
+		fail(r, "replace %s: start the new container: %s", it->ident,
+		    err);
+		remove_new(r, nid);
+		restore_old(r, it, k, 0);
+		return -1;
+	}
+	if (drop_container(r, k, err, sizeof(err)) == -1)
+		log_warnx("replace %s: remove the old container %s: %s (the "
+		    "next run removes it)", it->ident, ctr_label(k), err);
+	return 0;
+}
+
+/* Default: the old one stops, then the new one starts. */
+static int
+swap_stop_first(struct run *r, struct item *it, struct ctr *k,
+    const char *nid)
+{
+	char err[1024];
+	int was_running = ctr_running(k);
+
+	if (was_running && op_done(r, op_stop(r->dk, k->id, err,
+	    sizeof(err))) != OP_OK) {
+		fail(r, "replace %s: stop the old container: %s", it->ident,
+		    err);
+		remove_new(r, nid);
+		restore_old(r, it, k, 0);
+		return -1;
+	}
+	if (op_done(r, op_start(r->dk, nid, err, sizeof(err))) != OP_OK) {
+		fail(r, "replace %s: start the new container: %s; the old one "
+		    "is put back", it->ident, err);
+		remove_new(r, nid);
+		restore_old(r, it, k, was_running);
+		return -1;
+	}
+	if (op_done(r, op_remove(r->dk, k->id, err, sizeof(err))) != OP_OK)
+		log_warnx("replace %s: remove the old container %s: %s (the "
+		    "next run removes it)", it->ident, ctr_label(k), err);
+	else
+		k->removed = 1;
+	return 0;
+}
+
+/*
+ * Pull first (done by the caller), create the new one, then swap.  The
+ * old container is renamed out of the way first so that a definition the
+ * engine refuses leaves it running under its name.
+ */
+static int
+item_replace(struct run *r, struct item *it, struct ctr *k, const char *want)
+{
+	char nid[65], err[1024], port[32];
+	int eager = it->d->update_eager, rc;
+
+	if (eager && ports_clash(r, it, k, port, sizeof(port))) {
+		log_info("replace %s: old and new both bind host port %s, so "
+		    "the old one is stopped first (no eager start)", it->ident,
+		    port);
+		eager = 0;
+	}
+	if (r->lost || (rc = rename_out_of_way(r, it, k)) == -1)
+		return -1;
+	if (rc == 1)
+		rc = replace_in_place(r, it, k, want, nid);
+	else if (create_container(r, it, want, nid, err, sizeof(err)) !=
+	    OP_OK) {
+		fail(r, "replace %s: create the new container: %s; the old one "
+		    "keeps running", it->ident, err);
+		restore_old(r, it, k, 0);
+		return -1;
+	} else
+		rc = eager ? swap_eager(r, it, k, nid) :
+		    swap_stop_first(r, it, k, nid);
+	if (rc == -1)
+		return -1;
+	memcpy(it->cur_id, nid, sizeof(nid));
+	it->recreated = 1;
+	r->rep->replaced++;
+	item_signals(r, it);
+	return 0;
+}
+
+static int
+item_start(struct run *r, struct item *it, struct ctr *k)
+{
+	char err[1024];
+	int rc;
+
+	rc = op_done(r, op_start(r->dk, k->id, err, sizeof(err)));
+	if (rc == OP_FAILED && has_dups(r, it, k)) {
+		/* A duplicate may hold a port: drop it and try again. */
+		remove_dups(r, it, k, 0);
+		if (!r->lost)
+			rc = op_done(r, op_start(r->dk, k->id, err,
+			    sizeof(err)));
+	}
+	if (rc != OP_OK) {
+		fail(r, "start %s: %s", it->ident, err);
+		return -1;
+	}
+	r->rep->started++;
+	item_signals(r, it);
+	return 0;
+}
+
+static int
+item_rename(struct run *r, struct item *it, struct ctr *k)
+{
+	char err[1024];
+
+	if (op_done(r, op_rename(r->dk, k->id, it->d->name, err,
+	    sizeof(err))) != OP_OK) {
+		fail(r, "rename %s to %s: %s", ctr_label(k), it->d->name, err);
+		return -1;
+	}
+	ctr_set_name(k, it->d->name);
+	r->rep->unchanged++;
+	return 0;
+}
+
+static const char *
+act_verb(enum act a, const char *why)
+{
+	switch (a) {
+	case ACT_CREATE:
+		return "create";
+	case ACT_REPLACE:
+		return strncmp(why, "depends on ", 11) == 0 ? "restart" :
+		    "replace";
+	case ACT_START:
+		return "start";
+	case ACT_RENAME:
+		return "rename";
+	default:
+		return "keep";
+	}
+}
+
+/* The plan line of an action, then (unless dry) the action itself. */
+static void
+item_act(struct run *r, struct item *it, struct ctr *k, enum act a,
+    const char *why, const char *want)
+{
+	if (a == ACT_RENAME)
+		plan(r, "rename %s to %s (%s)", ctr_label(k), it->d->name, why);
+	else
+		plan(r, "%s %s (%s)", act_verb(a, why), it->ident, why);
+	if (r->dry) {
+		r->rep->created += a == ACT_CREATE;
+		r->rep->replaced += a == ACT_REPLACE;
+		r->rep->started += a == ACT_START;
+		r->rep->unchanged += a == ACT_RENAME;
+		if (a == ACT_CREATE || a == ACT_REPLACE) {
+			it->recreated = 1;
+			item_signals(r, it);
+		}
+		return;
+	}
+	switch (a) {
+	case ACT_CREATE:
+		item_create(r, it, want);
+		break;
+	case ACT_REPLACE:
+		item_replace(r, it, k, want);
+		break;
+	case ACT_START:
+		item_start(r, it, k);
+		break;
+	case ACT_RENAME:
+		if (item_rename(r, it, k) == 0 && !ctr_running(k) &&
+		    !finished_job(it, k))
+			item_start(r, it, k);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The image, made local when it can be; NULL when the item must wait. */
+static struct image_state *
+item_image(struct run *r, struct item *it)
+{
+	int check = r->s->pull && it->d->update_pull;
+	struct image_state *img;
+
+	img = image_resolve(&r->ienv, &r->images, it->d->image, check);
+	if (img == NULL)
+		fatal("%s", __func__);
+	if (r->ienv.lost)
+		r->lost = 1;
+	if (img->failed) {
+		fail(r, "%s: %s; %s", it->ident, img->err, it->ncand > 0 ?
+		    "its container is left as it is" : "it has no container "
+		    "until the image can be pulled");
+		return NULL;
+	}
+	return img;
+}
+
+static void
+reconcile_item(struct run *r, struct item *it)
+{
+	struct image_state *img;
+	struct ctr *k;
+	char want[65], why[512];
+	const char *wantp = NULL;
+	enum act a;
+
+	if ((img = item_image(r, it)) == NULL || r->lost)
+		return;
+	if (img->id != NULL && !img->outdated) {
+		if (spec_hash(it->d, img->id, want) == -1)
+			fatal("%s: hash", __func__);
+		wantp = want;
+	}
+	k = item_keeper(r, it, wantp);
+	if (k != NULL)
+		snprintf(it->cur_id, sizeof(it->cur_id), "%s", k->id);
+	a = item_decide(r, it, k, img, wantp, why, sizeof(why));
+	if (k != NULL && is_self(r, k) && a != ACT_NONE && a != ACT_FINISHED) {
+		log_warnx("%s is dockerup's own container and needs \"%s\" "
+		    "(%s); a running dockerup does not do that to itself",
+		    it->ident, act_verb(a, why), why);
+		r->rep->unchanged++;
+		return;
+	}
+	/* Stop-first definitions free the name and ports before acting. */
+	remove_dups(r, it, k, it->d->update_eager);
+	if (r->lost)
+		return;
+	if (a == ACT_NONE || a == ACT_FINISHED)
+		r->rep->unchanged++;
+	else
+		item_act(r, it, k, a, why, wantp);
+	if (!r->lost)
+		remove_dups(r, it, k, 0);
+}
+
+/* ---- after the definitions ---- */
+
+static void
+remove_orphans(struct run *r)
+{
+	char err[1024];
+	struct ctr *c;
+
+	if (!r->st->complete) {
+		log_warnx("no container is removed as undeclared in this run: "
+		    "a source is invalid or unreachable and nothing good is "
+		    "known of it");
+		return;
+	}
+	for (size_t i = 0; i < r->ctrs.n && !r->lost; i++) {
+		c = &r->ctrs.v[i];
+		if (c->claimed || c->removed || is_self(r, c))
+			continue;
+		if (r->s->orphans == ORPHANS_MANAGED && !c->managed)
+			continue;
+		plan(r, "remove %s (not declared)", ctr_label(c));
+		if (r->dry) {
+			r->rep->removed++;
+			continue;
+		}
+		if (drop_container(r, c, err, sizeof(err)) == -1)
+			fail(r, "remove %s: %s", ctr_label(c), err);
+		else
+			r->rep->removed++;
+	}
+}
+
+static unsigned
+count_dangling(const struct run *r)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < r->imgs.n; i++)
+		n += img_dangling(&r->imgs.v[i]);
+	return n;
+}
+
+/* Dangling images: those seen now, and those this run's changes left. */
+static void
+prune_images(struct run *r)
+{
+	unsigned dangling = count_dangling(r), deleted;
+	unsigned long long bytes;
+	char err[1024];
+
+	if (!r->st->complete || (dangling == 0 && !r->ienv.pulled &&
+	    r->rep->replaced == 0 && r->rep->removed == 0))
+		return;
+	if (r->dry) {
+		if (dangling > 0)
+			plan(r, "prune %u dangling image%s", dangling,
+			    dangling == 1 ? "" : "s");
+		return;
+	}
+	if (op_done(r, op_prune_images(r->dk, &deleted, &bytes, err,
+	    sizeof(err))) != OP_OK) {
+		log_warnx("prune dangling images: %s", err);
+		r->rep->exit_code = 1;
+		return;
+	}
+	if (deleted > 0)
+		log_info("pruned %u dangling image%s (%llu bytes)", deleted,
+		    deleted == 1 ? "" : "s", bytes);
+}
+
+static void
+run_free(struct run *r)
+{
+	for (size_t i = 0; i < r->nitems; i++) {
+		free(r->items[i].ident);
+		free(r->items[i].cand);
+	}
+	free(r->items);
+	free(r->by_ident);
+	ctr_list_free(&r->ctrs);
+	img_list_free(&r->imgs);
+	image_cache_free(&r->images);
+}
+
+static void
+run_summary(struct run *r, double t0)
+{
+	struct run_report *p = r->rep;
+
+	if (r->dry)
+		log_info("dry run: %u to create, %u to replace, %u to start, "
+		    "%u to remove, %u unchanged; nothing was changed",
+		    p->created, p->replaced, p->started, p->removed,
+		    p->unchanged);
+	else
+		log_info("%u created, %u replaced, %u started, %u removed, "
+		    "%u unchanged, %u failed in %.1fs", p->created,
+		    p->replaced, p->started, p->removed, p->unchanged,
+		    p->failed, mono_now() - t0);
+}
+
+static void
+run_init(struct run *r, struct docker *dk, const struct settings *s,
+    const struct desired_state *st, struct run_report *rep)
+{
+	memset(r, 0, sizeof(*r));
+	r->dk = dk;
+	r->s = s;
+	r->st = st;
+	r->rep = rep;
+	r->dry = s->mode == MODE_DRY_RUN;
+	r->self_id = s->self_id ? s->self_id : selfid_get();
+	r->ienv.dk = dk;
+	r->ienv.imgs = &r->imgs;
+	r->ienv.auth = docker_regauth(dk);
+	r->ienv.dry = r->dry;
+	r->ienv.plan = plan_cb;
+	r->ienv.plan_arg = r;
+}
+
+static int
+stop_now(struct run *r, const char *where)
+{
+	if (r->lost) {
+		fail(r, "the Docker engine at %s stopped answering; the run "
+		    "ends here (the next run picks up from what is on the "
+		    "host)", docker_remote(r->dk));
+		return 1;
+	}
+	if (engine_stop_requested) {
+		log_info("stop requested: the run ends %s", where);
+		return 1;
+	}
+	return 0;
+}
+
+int
+engine_reconcile(struct docker *dk, const struct settings *s,
+    const struct desired_state *st, struct run_report *rep)
+{
+	struct run r;
+	double t0 = mono_now();
+	unsigned calls0 = docker_calls(dk);
+	char err[1024];
+	int rc = 0;
+
+	memset(rep, 0, sizeof(*rep));
+	run_init(&r, dk, s, st, rep);
+	if (run_observe(&r, err, sizeof(err)) == -1) {
+		log_warnx("%s; nothing was changed", err);
+		rep->exit_code = 1;
+		rc = -1;
+		goto done;
+	}
+	run_load_auth(&r);
+	run_index_items(&r);
+	run_claim(&r);
+	for (size_t i = 0; i < r.nitems; i++) {
+		if (stop_now(&r, "before its next definition"))
+			goto summary;
+		reconcile_item(&r, &r.items[i]);
+	}
+	if (stop_now(&r, "before removing undeclared containers"))
+		goto summary;
+	remove_orphans(&r);
+	if (stop_now(&r, "before pruning images"))
+		goto summary;
+	prune_images(&r);
+	if (r.ienv.check_failed)
+		rep->exit_code = 1;
+summary:
+	if (r.lost)
+		rc = -1;
+	run_summary(&r, t0);
+done:
+	rep->api_calls = docker_calls(dk) - calls0;
+	run_free(&r);
+	return rc;
+}

@@ -1,0 +1,54 @@
+#ifndef DOCKERUP_SPEC_H
+#define DOCKERUP_SPEC_H
+
+/*
+ * The container a definition asks for, as the body of
+ * POST /containers/create, and the labels that tie it to its definition.
+ */
+#include <cjson/cJSON.h>
+
+#include "defn.h"
+
+#define LABEL_ID "dockerup.id"           /* defn_identity() */
+#define LABEL_HASH "dockerup.hash"       /* spec_hash() */
+#define LABEL_MANAGED "dockerup.managed" /* "1" on every container we make */
+#define LABEL_SOURCE "dockerup.source"   /* file path or "user-data" */
+#define LABEL_FIELDS "dockerup.fields"   /* spec_field_hashes() */
+
+/* The name a named container takes while its replacement comes up. */
+#define OLD_NAME_INFIX "-dockerup-old-"
+
+struct spec_ctx {
+	const char *identity;     /* defn_identity(d) */
+	const char *hash;         /* spec_hash(d, image ID) */
+	const char *network_mode; /* d->network with container:NAME resolved
+	                             to container:ID; NULL: engine default */
+	const char *fields;       /* spec_field_hashes(d), or NULL */
+};
+
+/* NULL when out of memory.  The caller deletes the tree. */
+cJSON *spec_create_body(const struct defn *d, const struct spec_ctx *c);
+
+/*
+ * Hex SHA-256 over defn_hash(d) followed by the image ID: a container
+ * carrying it was made from this definition and this image.
+ */
+int spec_hash(const struct defn *d, const char *image_id, char out[65]);
+
+/*
+ * "cpu=1a2b3c4d env=..." : a short hash of each field of the original
+ * format, so that a plan can say which fields changed.  The caller frees
+ * it; NULL when out of memory.
+ */
+char *spec_field_hashes(const struct defn *d);
+/*
+ * The names of the fields whose hashes differ between two such strings,
+ * comma-separated, into out ("" when none or when old is NULL).
+ */
+void spec_fields_changed(const char *old, const char *now, char *out,
+    size_t outlen);
+
+/* Hex SHA-256 of n bytes into out. */
+void sha256_hex(const void *p, size_t n, char out[65]);
+
+#endif

@@ -1,0 +1,72 @@
+#ifndef DOCKERUP_FETCH_H
+#define DOCKERUP_FETCH_H
+
+/*
+ * Loading the desired state from its sources (confdir files, EC2
+ * user-data).  Files are read by whoever holds the right to read them
+ * (the parent, for root-only files) through these operations, so the
+ * parsing code never needs a privilege.
+ */
+#include <stddef.h>
+
+#include "buf.h"
+#include "defn.h"
+#include "errlist.h"
+#include "settings.h"
+
+struct confdir_file {
+	char *path;          /* confdir/name.json, as shown in errors */
+	unsigned char *data; /* owned; NULL when err != 0 */
+	size_t len;
+	int err;             /* errno of a failed read, or 0 */
+};
+
+struct confdir_listing {
+	struct confdir_file *files; /* *.json, in name order */
+	size_t n;
+	int err;             /* errno when the directory itself failed */
+};
+
+void confdir_listing_free(struct confdir_listing *l);
+
+struct file_ops {
+	/* Every *.json directly in confdir (not hidden), in name order. */
+	int (*read_confdir)(void *ctx, const char *confdir,
+	    struct confdir_listing *out);
+	/* One seccomp profile file: bytes into out, or -1 with errno. */
+	int (*read_file)(void *ctx, const char *path, struct buf *out);
+	void *ctx;
+};
+
+/* Reads files directly with the caller's own rights (tests, fuzzing). */
+extern const struct file_ops direct_file_ops;
+
+/*
+ * Persistent state of the fetcher between loads: the last good contents
+ * of each source (in memory, and in cache_dir so they survive a restart).
+ */
+struct fetch_state;
+
+/*
+ * Initializes the libraries the fetcher needs (libcurl and its TLS
+ * library, whose first use calls sysinfo(2) and more).  Call it before the
+ * sandbox is installed.  Without it libcurl initializes itself on the
+ * first user-data request (fine outside a sandbox: tests, fuzzing).
+ */
+void fetch_preinit(void);
+
+struct fetch_state *fetch_state_new(const char *lastgood_dir);
+void fetch_state_free(struct fetch_state *fs);
+
+/*
+ * Loads every source, validates, merges and orders.  Fills out (which the
+ * caller initialized) with the state to apply, including per-source health
+ * and the complete flag; every problem goes to errs.  Returns the exit
+ * status a run would have from configuration alone: 0, 1 (a source
+ * unreachable) or 2 (a source invalid).
+ */
+int fetch_load(struct fetch_state *fs, const struct settings *s,
+    const struct file_ops *ops, struct desired_state *out,
+    struct errlist *errs);
+
+#endif

@@ -1,0 +1,412 @@
+/*
+ * The fetcher process: unprivileged from its first step on.  It loads the
+ * sources (files read for it by the parent, user-data over HTTP), turns
+ * them into a sanitized desired state and sends that to the engine: at
+ * start, every interval in server mode, on SIGHUP (IMSG_RELOAD) and
+ * whenever it gets a new socket to a restarted engine.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fetch.h"
+#include "imsg.h"
+#include "log.h"
+#include "proc.h"
+#include "sandbox.h"
+#include "settings.h"
+#include "wire.h"
+
+#define FILE_WAIT_MS 30000
+
+static struct imsgbuf parent_ib, engine_ib;
+static struct settings settings;
+static int reload_pending;
+
+static void
+set_engine_socket(int fd)
+{
+	if (engine_ib.fd != -1) {
+		close(engine_ib.fd);
+		imsg_clear(&engine_ib);
+	}
+	if (imsg_init(&engine_ib, fd, PROC_FETCHER) == -1)
+		fatal("imsg_init");
+	/* A new engine knows nothing: send it the whole state again. */
+	reload_pending = 1;
+}
+
+/*
+ * Messages the parent may send at any time.  Returns 1 when handled, 0
+ * when it is not one of them (the caller's business), fatal otherwise.
+ */
+static int
+handle_parent_async(struct imsg *m)
+{
+	switch (m->hdr.type) {
+	case IMSG_RELOAD:
+		if (m->len != 0)
+			fatalx("RELOAD with %zu bytes", m->len);
+		reload_pending = 1;
+		return 1;
+	case IMSG_PEER_FD:
+		if (m->len != 0 || m->fd == -1)
+			fatalx("PEER_FD without a descriptor");
+		set_engine_socket(m->fd);
+		return 1;
+	}
+	if (m->fd != -1)
+		fatalx("unexpected descriptor with %s",
+		    imsg_type_name(m->hdr.type));
+	return 0;
+}
+
+/* Waits for one of the reply types, handling asynchronous messages. */
+static int
+wait_parent_reply(struct imsg *m)
+{
+	for (;;) {
+		int r = imsg_wait(&parent_ib, m, FILE_WAIT_MS);
+		if (r == 0)
+			fatalx("parent went away");
+		if (r == -1)
+			fatal("reading from the parent");
+		if (!handle_parent_async(m))
+			return 0;
+	}
+}
+
+/* Parses an IMSG_FILE(_ERR) payload: u32 errno, u32 name length, name,
+ * bytes. */
+static int
+parse_file_msg(const struct imsg *m, int *err, const char **name,
+    size_t *namelen, const unsigned char **data, size_t *len)
+{
+	uint32_t e, nl;
+
+	if (m->len < 8)
+		return -1;
+	memcpy(&e, m->data, 4);
+	memcpy(&nl, m->data + 4, 4);
+	if (nl > m->len - 8)
+		return -1;
+	*err = (int)e;
+	*name = (const char *)m->data + 8;
+	*namelen = nl;
+	*data = m->data + 8 + nl;
+	*len = m->len - 8 - nl;
+	return 0;
+}
+
+static int
+parent_read_confdir(void *ctx, const char *confdir,
+    struct confdir_listing *out)
+{
+	struct imsg m;
+
+	memset(out, 0, sizeof(*out));
+	if (imsg_compose(&parent_ib, IMSG_READ_CONFDIR, NULL, 0) == -1)
+		fatal("asking the parent for %s", confdir);
+	for (;;) {
+		wait_parent_reply(&m);
+		if (m.hdr.type == IMSG_DIR_END) {
+			uint32_t e;
+			if (m.len != sizeof(e))
+				fatalx("DIR_END of %zu bytes", m.len);
+			memcpy(&e, m.data, sizeof(e));
+			out->err = (int)e;
+			return 0;
+		}
+		int err;
+		const char *name;
+		size_t nl, len;
+		const unsigned char *data;
+		if ((m.hdr.type != IMSG_FILE && m.hdr.type != IMSG_FILE_ERR) ||
+		    parse_file_msg(&m, &err, &name, &nl, &data, &len) == -1 ||
+		    memchr(name, '/', nl) || memchr(name, '\0', nl) ||
+		    out->n >= MAX_CONFDIR_FILES)
+			fatalx("unexpected %s while reading confdir",
+			    imsg_type_name(m.hdr.type));
+		struct confdir_file *nv = realloc(out->files,
+		    (out->n + 1) * sizeof(*nv));
+		if (nv == NULL)
+			fatal("%s", __func__);
+		out->files = nv;
+		struct confdir_file *f = &nv[out->n++];
+		memset(f, 0, sizeof(*f));
+		if (asprintf(&f->path, "%s/%.*s", confdir, (int)nl, name) < 0)
+			fatal("%s", __func__);
+		f->err = m.hdr.type == IMSG_FILE_ERR ? (err ? err : EIO) : 0;
+		if (f->err == 0) {
+			if ((f->data = malloc(len ? len : 1)) == NULL)
+				fatal("%s", __func__);
+			memcpy(f->data, data, len);
+			f->len = len;
+		}
+	}
+}
+
+static int
+parent_read_file(void *ctx, const char *path, struct buf *out)
+{
+	struct imsg m;
+	int err;
+	const char *name;
+	size_t nl, len;
+	const unsigned char *data;
+
+	if (imsg_compose(&parent_ib, IMSG_READ_PROFILE, path, strlen(path)) == -1)
+		fatal("asking the parent for %s", path);
+	wait_parent_reply(&m);
+	if ((m.hdr.type != IMSG_FILE && m.hdr.type != IMSG_FILE_ERR) ||
+	    parse_file_msg(&m, &err, &name, &nl, &data, &len) == -1)
+		fatalx("unexpected %s while reading %s",
+		    imsg_type_name(m.hdr.type), path);
+	if (m.hdr.type == IMSG_FILE_ERR) {
+		errno = err ? err : EIO;
+		return -1;
+	}
+	return buf_append(out, data, len);
+}
+
+static const struct file_ops parent_file_ops = {
+	.read_confdir = parent_read_confdir,
+	.read_file = parent_read_file,
+	.ctx = NULL,
+};
+
+static void
+send_state(const struct desired_state *st, int fetch_status)
+{
+	struct wire_state_begin begin = {
+		.version = WIRE_VERSION,
+		.ndefs = (uint32_t)st->ndefs,
+		.nsources = (uint32_t)st->nsources,
+		.complete = (uint32_t)st->complete,
+		.fetch_status = (uint32_t)fetch_status,
+	};
+	struct wire_state_end end = { .ndefs = (uint32_t)st->ndefs };
+	struct buf b;
+
+	if (engine_ib.fd == -1)
+		return;
+	buf_init(&b, IMSG_MAX_DATA);
+	if (imsg_compose(&engine_ib, IMSG_STATE_BEGIN, &begin, sizeof(begin)) == -1)
+		goto lost;
+	for (size_t i = 0; i < st->nsources; i++) {
+		buf_reset(&b);
+		if (wire_encode_source(&st->sources[i], &b) == -1)
+			fatalx("source %s does not fit in a message",
+			    st->sources[i].name);
+		if (imsg_compose(&engine_ib, IMSG_SOURCE, b.p, b.len) == -1)
+			goto lost;
+	}
+	for (size_t i = 0; i < st->ndefs; i++) {
+		buf_reset(&b);
+		if (wire_encode_defn(&st->defs[i], 1, &b) == -1)
+			fatalx("definition from %s does not fit in a message",
+			    st->defs[i].source);
+		if (imsg_compose(&engine_ib, IMSG_DEFN, b.p, b.len) == -1)
+			goto lost;
+	}
+	if (imsg_compose(&engine_ib, IMSG_STATE_END, &end, sizeof(end)) == -1)
+		goto lost;
+	buf_free(&b);
+	return;
+lost:
+	/* The parent restarts the engine and hands us a new socket. */
+	log_warn("sending the desired state to the engine");
+	buf_free(&b);
+}
+
+static void
+report_errors(const struct errlist *errs, int to_stderr)
+{
+	char line[2048];
+
+	for (size_t i = 0; i < errs->n; i++) {
+		cfgerr_format(&errs->v[i], line, sizeof(line));
+		if (to_stderr)
+			fprintf(stderr, "%s\n", line);
+		else
+			log_warnx("%s", line);
+	}
+}
+
+static int
+load_and_send(struct fetch_state *fs)
+{
+	struct desired_state st;
+	struct errlist errs;
+	int status;
+
+	desired_state_init(&st);
+	errlist_init(&errs);
+	status = fetch_load(fs, &settings, &parent_file_ops, &st, &errs);
+	report_errors(&errs, settings.mode == MODE_CHECK);
+	if (settings.mode == MODE_CHECK) {
+		struct wire_run_done rd = { .exit_code = status };
+		if (status == 0)
+			printf("configuration OK: %zu definitions from %zu "
+			    "sources\n", st.ndefs, st.nsources);
+		fflush(stdout);
+		imsg_compose(&parent_ib, IMSG_RUN_DONE, &rd, sizeof(rd));
+	} else
+		send_state(&st, status);
+	errlist_free(&errs);
+	desired_state_free(&st);
+	return status;
+}
+
+static void
+read_engine(void)
+{
+	struct imsg m;
+	ssize_t n = imsg_read(&engine_ib);
+	int r;
+
+	if (n == 0 || (n < 0 && errno != EAGAIN)) {
+		close(engine_ib.fd);
+		imsg_clear(&engine_ib);
+		engine_ib.fd = -1;
+		return;
+	}
+	while ((r = imsg_get(&engine_ib, &m)) == 1) {
+		if (m.hdr.type != IMSG_STATE_ACK ||
+		    m.len != sizeof(struct wire_ack) || m.fd != -1)
+			fatalx("unpermitted message %s from the engine",
+			    imsg_type_name(m.hdr.type));
+		struct wire_ack ack;
+		memcpy(&ack, m.data, sizeof(ack));
+		log_debug("engine %s the desired state (%u definitions)",
+		    ack.accepted ? "accepted" : "rejected", ack.ndefs);
+	}
+	if (r == -1)
+		fatalx("malformed message stream from the engine");
+}
+
+static void
+read_parent(void)
+{
+	struct imsg m;
+	ssize_t n = imsg_read(&parent_ib);
+	int r;
+
+	if (n == 0)
+		exit(0); /* the parent is gone: so are we */
+	if (n < 0 && errno != EAGAIN)
+		fatal("reading from the parent");
+	while ((r = imsg_get(&parent_ib, &m)) == 1)
+		if (!handle_parent_async(&m))
+			fatalx("unpermitted message %s from the parent",
+			    imsg_type_name(m.hdr.type));
+	if (r == -1)
+		fatalx("malformed message stream from the parent");
+}
+
+#ifdef DOCKERUP_TEST_HOOKS
+#include <sys/socket.h>
+#include <sys/un.h>
+
+/*
+ * Test-only: with DOCKERUP_TEST_CONNECT=PATH the sandboxed fetcher tries
+ * to connect to the unix socket PATH (the Docker socket, in the tests) and
+ * logs the outcome, which must be a refusal.
+ */
+static void
+test_hook_connect(void)
+{
+	const char *path = getenv("DOCKERUP_TEST_CONNECT");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (path == NULL || strlen(path) >= sizeof(sun.sun_path))
+		return;
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("test hook: socket for %s", path);
+		return;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		log_warn("test hook: connect %s refused", path);
+	else
+		log_warnx("test hook: connect %s SUCCEEDED", path);
+	close(fd);
+}
+#else
+static void
+test_hook_connect(void)
+{
+}
+#endif
+
+static void
+fetcher_sandbox(void)
+{
+	if (geteuid() == 0 || getuid() == 0)
+		sandbox_drop_to_user(settings.user);
+	sandbox_caps_clear_all();
+	sandbox_no_new_privs();
+	sandbox_seccomp(SANDBOX_FETCHER, settings.seccomp);
+	sandbox_test_violation(SANDBOX_FETCHER);
+	test_hook_connect();
+}
+
+int
+fetcher_main(void)
+{
+	struct fetch_state *fs;
+	char dir[4096];
+	time_t next_load = 0;
+
+	log_init("fetcher", 0);
+	if (imsg_init(&parent_ib, PARENT_FD, PROC_FETCHER) == -1)
+		fatal("imsg_init");
+	imsg_accept_fds(&parent_ib);
+	engine_ib.fd = -1;
+	set_engine_socket(PEER_FD);
+	proc_receive_settings(&parent_ib, &settings);
+	log_init("fetcher", settings.verbose);
+	snprintf(dir, sizeof(dir), "%s/fetcher", settings.cache);
+	fetch_preinit(); /* libcurl's first-use setup, before the filter */
+	/* Opens its directory while it still may; --check changes nothing,
+	 * last good copies included. */
+	if ((fs = fetch_state_new(settings.mode == MODE_CHECK ? NULL : dir)) == NULL)
+		fatal("fetcher state");
+	fetcher_sandbox();
+	if (imsg_compose(&parent_ib, IMSG_READY, NULL, 0) == -1)
+		fatal("telling the parent");
+	for (;;) {
+		time_t now = time(NULL);
+		if (reload_pending ||
+		    (settings.mode == MODE_SERVER && now >= next_load)) {
+			reload_pending = 0;
+			load_and_send(fs);
+			next_load = time(NULL) + settings.interval;
+		}
+		struct pollfd pfd[2] = {
+			{ .fd = parent_ib.fd, .events = POLLIN },
+			{ .fd = engine_ib.fd, .events = POLLIN },
+		};
+		int ms = -1;
+		if (settings.mode == MODE_SERVER)
+			ms = next_load > time(NULL) ?
+			    (int)(next_load - time(NULL)) * 1000 : 0;
+		if (poll(pfd, 2, ms) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+			read_parent();
+		if (engine_ib.fd != -1 &&
+		    (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			read_engine();
+	}
+	fetch_state_free(fs);
+	return 0;
+}

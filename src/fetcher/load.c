@@ -1,0 +1,779 @@
+/*
+ * Loading the desired state: every source (each confdir file, EC2
+ * user-data) is parsed and validated on its own; a source that fails
+ * falls back to its last good contents; the sources are merged, checked
+ * as a whole and put in dependency order.  A run never claims to know
+ * the whole state when it does not (the complete flag), so that nothing
+ * is stopped for want of a definition.
+ */
+#include "fetch.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "bounds.h"
+#include "defs.h"
+#include "lastgood.h"
+#include "log.h"
+#include "userdata.h"
+#include "validate.h"
+
+#define USERDATA_SOURCE "user-data"
+#define EMPTY_USERDATA "{\"containers\": []}"
+
+struct fetch_state {
+	struct lastgood_set lastgood;
+	struct imds_session imds;
+	unsigned char notjson_md[32]; /* the non-JSON body last reported */
+	int notjson_reported;
+	int confdir_missing_reported;
+};
+
+/* One load in progress. */
+struct run {
+	struct fetch_state *fs;
+	struct desired_state *out;
+	struct errlist *errs;
+	char **prefix;        /* field path prefix of each out->defs[i] */
+	size_t *srcidx;       /* out->sources index of each out->defs[i] */
+	int invalid;          /* some source is invalid: exit 2 */
+	int unreachable;      /* some source is unreachable: exit 1 */
+};
+
+void
+fetch_preinit(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		fatalx("curl_global_init failed");
+	done = 1;
+}
+
+struct fetch_state *
+fetch_state_new(const char *lastgood_dir)
+{
+	struct fetch_state *fs = calloc(1, sizeof(*fs));
+
+	if (fs == NULL)
+		fatal("%s", __func__);
+	lastgood_init(&fs->lastgood, lastgood_dir);
+	return fs;
+}
+
+void
+fetch_state_free(struct fetch_state *fs)
+{
+	if (fs == NULL)
+		return;
+	lastgood_free(&fs->lastgood);
+	imds_session_clear(&fs->imds);
+	free(fs);
+}
+
+static char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		fatal("strdup");
+	return p;
+}
+
+static struct source_status *
+add_source(struct run *r, const char *name)
+{
+	struct desired_state *o = r->out;
+	struct source_status *nv;
+
+	nv = realloc(o->sources, (o->nsources + 1) * sizeof(*nv));
+	if (nv == NULL)
+		fatal("%s", __func__);
+	o->sources = nv;
+	memset(&nv[o->nsources], 0, sizeof(*nv));
+	nv[o->nsources].name = xstrdup(name);
+	nv[o->nsources].health = SOURCE_OK;
+	return &nv[o->nsources++];
+}
+
+/* The first problem of a source, for its status line. */
+static void
+set_error(struct source_status *st, const struct errlist *e, size_t from)
+{
+	char line[1200], *s;
+
+	if (st->error != NULL || e->n <= from)
+		return;
+	cfgerr_format(&e->v[from], line, sizeof(line));
+	if (e->n - from > 1) {
+		if (asprintf(&s, "%s (and %zu more problems)", line,
+		    e->n - from - 1) == -1)
+			fatal("asprintf");
+	} else
+		s = xstrdup(line);
+	st->error = s;
+}
+
+static void
+add_defs(struct run *r, struct defs_result *res, size_t src)
+{
+	size_t n = r->out->ndefs + res->n + 1;
+
+	r->prefix = realloc(r->prefix, n * sizeof(*r->prefix));
+	r->srcidx = realloc(r->srcidx, n * sizeof(*r->srcidx));
+	if (r->prefix == NULL || r->srcidx == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < res->n; i++) {
+		r->prefix[r->out->ndefs] = res->prefix[i];
+		r->srcidx[r->out->ndefs] = src;
+		res->prefix[i] = NULL;
+		if (desired_state_add(r->out, &res->defs[i]) == -1)
+			fatal("%s", __func__);
+	}
+}
+
+/*
+ * A source failed now: its last good contents stand in when there are
+ * any; otherwise the state is incomplete.
+ */
+static void
+fall_back(struct run *r, size_t src, int unreachable)
+{
+	struct source_status *st = &r->out->sources[src];
+	const struct lastgood *lg = lastgood_find(&r->fs->lastgood, st->name);
+	struct defs_result res;
+	struct errlist e;
+
+	defs_result_init(&res);
+	if (unreachable)
+		r->unreachable = 1;
+	else
+		r->invalid = 1;
+	errlist_init(&e);
+	if (lg != NULL && lastgood_replay(lg, &res, &e) == 0) {
+		st->health = SOURCE_STALE;
+		st->good_since = lg->since;
+		add_defs(r, &res, src);
+		log_debug("%s: using the last good contents from %lld",
+		    st->name, (long long)lg->since);
+	} else {
+		st->health = unreachable ? SOURCE_UNREACHABLE : SOURCE_FAILED;
+		r->out->complete = 0;
+	}
+	defs_result_free(&res);
+	errlist_free(&e);
+}
+
+/* Parses one document of a source; records it or falls back. */
+static void
+load_document(struct run *r, const char *name, enum doc_form form,
+    const char *text, size_t len, const struct file_ops *ops)
+{
+	struct source_status *st = add_source(r, name);
+	size_t src = r->out->nsources - 1, before = r->errs->n;
+	struct defs_result res;
+	const struct lastgood *lg;
+
+	defs_result_init(&res);
+	if (defs_parse(name, text, len, form, ops, &res, r->errs) > 0) {
+		set_error(st, r->errs, before);
+		defs_result_free(&res);
+		fall_back(r, src, 0);
+		return;
+	}
+	lg = lastgood_store(&r->fs->lastgood, name, form, text, len,
+	    &res.profiles);
+	st->good_since = lg->since;
+	add_defs(r, &res, src);
+	defs_result_free(&res);
+}
+
+static void
+source_failed(struct run *r, const char *name, int unreachable,
+    const char *msg)
+{
+	struct source_status *st = add_source(r, name);
+	size_t before = r->errs->n;
+
+	errlist_add(r->errs, name, "", "%s", msg);
+	set_error(st, r->errs, before);
+	fall_back(r, r->out->nsources - 1, unreachable);
+}
+
+static int
+under_dir(const char *name, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(name, dir, n) == 0 && name[n] == '/' &&
+	    strchr(name + n + 1, '/') == NULL;
+}
+
+static int
+knows_files_under(const struct lastgood_set *set, const char *dir)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (under_dir(set->v[i].name, dir))
+			return 1;
+	return 0;
+}
+
+/* The directory could not be listed: every known file stands in. */
+static void
+confdir_failed(struct run *r, const char *confdir, int err)
+{
+	struct lastgood_set *set = &r->fs->lastgood;
+
+	char msg[512];
+
+	if (err == E2BIG)
+		snprintf(msg, sizeof(msg), "has more than %d *.json files; "
+		    "expected at most %d", MAX_CONFDIR_FILES,
+		    MAX_CONFDIR_FILES);
+	else if (err == ENOENT)
+		snprintf(msg, sizeof(msg), "is gone, but it held definitions "
+		    "before; expected it back (create it empty to remove its "
+		    "containers)");
+	else
+		snprintf(msg, sizeof(msg), "cannot list the directory: %s; "
+		    "expected a readable directory of *.json definitions",
+		    strerror(err));
+	source_failed(r, confdir, 0, msg);
+	r->out->complete = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		if (!under_dir(set->v[i].name, confdir))
+			continue;
+		struct source_status *st = add_source(r, set->v[i].name);
+		if (asprintf(&st->error, "%s: cannot be read (the directory "
+		    "cannot be listed)", st->name) == -1)
+			fatal("asprintf");
+		fall_back(r, r->out->nsources - 1, 0);
+	}
+}
+
+static void
+load_confdir(struct run *r, const struct settings *s,
+    const struct file_ops *ops)
+{
+	struct confdir_listing l;
+	int rc;
+
+	memset(&l, 0, sizeof(l));
+	rc = ops->read_confdir(ops->ctx, s->confdir, &l);
+	if (rc == -1 || l.err != 0) {
+		int err = l.err ? l.err : EIO;
+		if (err == ENOENT && knows_files_under(&r->fs->lastgood,
+		    s->confdir)) {
+			/* Gone, not emptied (an unmounted volume?). */
+			confdir_failed(r, s->confdir, err);
+		} else if (err == ENOENT) {
+			/* Nothing declared here: like an empty directory. */
+			if (!r->fs->confdir_missing_reported)
+				log_info("%s: no such directory; no local "
+				    "definitions", s->confdir);
+			r->fs->confdir_missing_reported = 1;
+		} else
+			confdir_failed(r, s->confdir, err);
+		confdir_listing_free(&l);
+		return;
+	}
+	r->fs->confdir_missing_reported = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct confdir_file *f = &l.files[i];
+		char msg[512];
+		if (f->err == EFBIG || f->err == E2BIG) {
+			snprintf(msg, sizeof(msg), "is larger than %d bytes; "
+			    "expected a smaller definition file",
+			    MAX_DOCUMENT_SIZE);
+			source_failed(r, f->path, 0, msg);
+		} else if (f->err != 0) {
+			snprintf(msg, sizeof(msg), "cannot be read: %s; "
+			    "expected a readable file", strerror(f->err));
+			source_failed(r, f->path, 0, msg);
+		} else
+			load_document(r, f->path, DOC_FILE,
+			    (const char *)f->data, f->len, ops);
+	}
+	confdir_listing_free(&l);
+}
+
+static void
+body_digest(const unsigned char *p, size_t len, unsigned char md[32])
+{
+	unsigned int n = 0;
+
+	if (EVP_Digest(p, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		fatalx("EVP_Digest failed");
+}
+
+/* A non-JSON body is logged once per change and contributes nothing. */
+static void
+userdata_not_json(struct run *r, const struct buf *text)
+{
+	struct fetch_state *fs = r->fs;
+	unsigned char md[32];
+
+	body_digest(text->p, text->len, md);
+	if (!fs->notjson_reported || memcmp(md, fs->notjson_md, 32) != 0)
+		log_warnx("user-data is %s (%zu bytes), not JSON: it declares "
+		    "no container", userdata_describe(text->p, text->len),
+		    text->len);
+	memcpy(fs->notjson_md, md, 32);
+	fs->notjson_reported = 1;
+	load_document(r, USERDATA_SOURCE, DOC_USERDATA, EMPTY_USERDATA,
+	    strlen(EMPTY_USERDATA), NULL);
+}
+
+static void
+load_userdata(struct run *r, const struct settings *s,
+    const struct file_ops *ops)
+{
+	char err[1024];
+	struct buf body, text;
+
+	buf_init(&body, MAX_DOCUMENT_SIZE);
+	buf_init(&text, MAX_DOCUMENT_SIZE);
+	switch (userdata_fetch(&r->fs->imds, s->imds, &body, err,
+	    sizeof(err))) {
+	case UD_FETCH_OK:
+		break;
+	case UD_FETCH_NONE:
+		load_document(r, USERDATA_SOURCE, DOC_USERDATA, EMPTY_USERDATA,
+		    strlen(EMPTY_USERDATA), NULL);
+		goto out;
+	case UD_FETCH_UNREACHABLE:
+		source_failed(r, USERDATA_SOURCE, 1, err);
+		goto out;
+	case UD_FETCH_INVALID:
+		source_failed(r, USERDATA_SOURCE, 0, err);
+		goto out;
+	}
+	switch (userdata_decode(body.p, body.len, &text, err, sizeof(err))) {
+	case UD_JSON:
+		load_document(r, USERDATA_SOURCE, DOC_USERDATA,
+		    (const char *)text.p, text.len, ops);
+		break;
+	case UD_EMPTY:
+		load_document(r, USERDATA_SOURCE, DOC_USERDATA, EMPTY_USERDATA,
+		    strlen(EMPTY_USERDATA), NULL);
+		break;
+	case UD_NOT_JSON:
+		userdata_not_json(r, &text);
+		break;
+	case UD_BAD:
+		source_failed(r, USERDATA_SOURCE, 0, err);
+		break;
+	}
+out:
+	if (body.p != NULL)
+		explicit_bzero(body.p, body.len);
+	if (text.p != NULL)
+		explicit_bzero(text.p, text.len);
+	buf_free(&body);
+	buf_free(&text);
+}
+
+static void
+drop_def(struct run *r, size_t i)
+{
+	struct desired_state *o = r->out;
+
+	defn_free(&o->defs[i]);
+	free(r->prefix[i]);
+	memmove(&o->defs[i], &o->defs[i + 1], (o->ndefs - i - 1) *
+	    sizeof(*o->defs));
+	memmove(&r->prefix[i], &r->prefix[i + 1], (o->ndefs - i - 1) *
+	    sizeof(*r->prefix));
+	memmove(&r->srcidx[i], &r->srcidx[i + 1], (o->ndefs - i - 1) *
+	    sizeof(*r->srcidx));
+	o->ndefs--;
+}
+
+/* A definition dropped by a whole-state check: its source is at fault. */
+static void
+blame(struct run *r, size_t i, size_t before)
+{
+	struct source_status *st = &r->out->sources[r->srcidx[i]];
+
+	set_error(st, r->errs, before);
+	if (st->health == SOURCE_OK)
+		st->health = SOURCE_FAILED;
+	r->invalid = 1;
+	r->out->complete = 0;
+	drop_def(r, i);
+}
+
+static void
+field(char *out, size_t len, const char *prefix, const char *f)
+{
+	snprintf(out, len, "%s%s%s", prefix, prefix[0] ? "." : "", f);
+}
+
+/* The same identity from two places: the first one stays. */
+static void
+merge_duplicates(struct run *r)
+{
+	struct desired_state *o = r->out;
+	char path[300];
+
+	for (size_t i = 1; i < o->ndefs; i++) {
+		char *id = defn_identity(&o->defs[i]);
+		if (id == NULL)
+			fatal("%s", __func__);
+		for (size_t k = 0; k < i; k++) {
+			char *other = defn_identity(&o->defs[k]);
+			int same = other != NULL && strcmp(other, id) == 0;
+			free(other);
+			if (!same)
+				continue;
+			size_t before = r->errs->n;
+			field(path, sizeof(path), r->prefix[i],
+			    o->defs[i].name ? "name" : "image");
+			errlist_add(r->errs, o->defs[i].source, path,
+			    "\"%.64s\" is also declared in %s%s%s; expected "
+			    "each container in one place", id,
+			    o->defs[k].source, r->prefix[k][0] ? " at " : "",
+			    r->prefix[k]);
+			blame(r, i--, before);
+			break;
+		}
+		free(id);
+	}
+}
+
+/* The names of the definitions, sorted, for lookups by bsearch. */
+struct name_index {
+	const char **name;
+	size_t *def;
+	size_t n;
+};
+
+static const struct desired_state *sort_state;
+
+static int
+index_cmp(const void *a, const void *b)
+{
+	const size_t *x = a, *y = b;
+
+	return strcmp(sort_state->defs[*x].name, sort_state->defs[*y].name);
+}
+
+static void
+index_build(struct name_index *ix, const struct desired_state *o)
+{
+	ix->name = calloc(o->ndefs + 1, sizeof(*ix->name));
+	ix->def = calloc(o->ndefs + 1, sizeof(*ix->def));
+	ix->n = 0;
+	if (ix->name == NULL || ix->def == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < o->ndefs; i++)
+		if (o->defs[i].name != NULL)
+			ix->def[ix->n++] = i;
+	sort_state = o;
+	qsort(ix->def, ix->n, sizeof(*ix->def), index_cmp);
+	sort_state = NULL;
+	for (size_t i = 0; i < ix->n; i++)
+		ix->name[i] = o->defs[ix->def[i]].name;
+}
+
+static void
+index_free(struct name_index *ix)
+{
+	free(ix->name);
+	free(ix->def);
+	memset(ix, 0, sizeof(*ix));
+}
+
+/* The definition named name, or -1. */
+static long
+index_find(const struct name_index *ix, const char *name)
+{
+	size_t lo = 0, hi = ix->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(ix->name[mid], name);
+		if (c == 0)
+			return (long)ix->def[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* The first undeclared reference of definition i, as a field path. */
+static const char *
+undeclared_ref(const struct desired_state *o, const struct name_index *ix,
+    size_t i, char *f, size_t len)
+{
+	const struct defn *d = &o->defs[i];
+
+	for (size_t k = 0; k < d->links.n; k++)
+		if (index_find(ix, d->links.v[k].key) < 0) {
+			snprintf(f, len, "links.%.64s", d->links.v[k].key);
+			return d->links.v[k].key;
+		}
+	for (size_t k = 0; k < d->nvolumes; k++)
+		if (d->volumes[k].from != NULL &&
+		    index_find(ix, d->volumes[k].from) < 0) {
+			snprintf(f, len, "volumes[%zu].from", k);
+			return d->volumes[k].from;
+		}
+	if (d->network != NULL && strncmp(d->network, "container:", 10) == 0 &&
+	    index_find(ix, d->network + 10) < 0) {
+		snprintf(f, len, "network");
+		return d->network + 10;
+	}
+	for (size_t k = 0; k < d->signals.n; k++)
+		if (index_find(ix, d->signals.v[k].key) < 0) {
+			snprintf(f, len, "signal.%.64s", d->signals.v[k].key);
+			return d->signals.v[k].key;
+		}
+	return NULL;
+}
+
+/*
+ * Drops definitions that name undeclared containers, pass after pass
+ * (dropping one can leave another's reference dangling).
+ */
+static void
+prune_undeclared(struct run *r)
+{
+	char f[128], path[400];
+	struct name_index ix;
+	const char *name;
+	size_t *err_at, dropped;
+
+	do {
+		dropped = 0;
+		index_build(&ix, r->out);
+		/* The index points into defs: report first, drop after. */
+		err_at = calloc(r->out->ndefs + 1, sizeof(size_t));
+		if (err_at == NULL)
+			fatal("%s", __func__);
+		for (size_t i = 0; i < r->out->ndefs; i++) {
+			if ((name = undeclared_ref(r->out, &ix, i, f,
+			    sizeof(f))) == NULL)
+				continue;
+			field(path, sizeof(path), r->prefix[i], f);
+			err_at[i] = r->errs->n + 1;
+			errlist_add(r->errs, r->out->defs[i].source, path,
+			    "\"%.64s\" is not a declared container; expected "
+			    "the name of a container defined in some source%s",
+			    name, r->out->complete ? "" : " (or a source "
+			    "failed to load)");
+			dropped++;
+		}
+		index_free(&ix);
+		for (size_t i = r->out->ndefs; i-- > 0;)
+			if (err_at[i] != 0)
+				blame(r, i, err_at[i] - 1);
+		free(err_at);
+	} while (dropped > 0);
+}
+
+/* Dependencies of every definition, as indices. */
+struct adjacency {
+	size_t **to;
+	size_t *n;
+	size_t ndefs;
+};
+
+static void
+adjacency_build(struct adjacency *a, const struct desired_state *o)
+{
+	const char *deps[MAX_LIST_ITEMS + MAX_VOLUMES + 1];
+	struct name_index ix;
+
+	index_build(&ix, o);
+	a->ndefs = o->ndefs;
+	a->to = calloc(o->ndefs + 1, sizeof(*a->to));
+	a->n = calloc(o->ndefs + 1, sizeof(*a->n));
+	if (a->to == NULL || a->n == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < o->ndefs; i++) {
+		size_t nd = defn_dependencies(&o->defs[i], deps,
+		    sizeof(deps) / sizeof(*deps));
+		if ((a->to[i] = calloc(nd + 1, sizeof(size_t))) == NULL)
+			fatal("%s", __func__);
+		for (size_t k = 0; k < nd; k++) {
+			long j = index_find(&ix, deps[k]);
+			if (j >= 0)
+				a->to[i][a->n[i]++] = (size_t)j;
+		}
+	}
+	index_free(&ix);
+}
+
+static void
+adjacency_free(struct adjacency *a)
+{
+	for (size_t i = 0; i < a->ndefs; i++)
+		free(a->to[i]);
+	free(a->to);
+	free(a->n);
+}
+
+/* Does definition start reach itself?  An iterative search. */
+static int
+on_cycle(const struct adjacency *a, size_t start, size_t *stack,
+    char *seen)
+{
+	size_t top = 0;
+
+	memset(seen, 0, a->ndefs);
+	for (size_t k = 0; k < a->n[start]; k++)
+		stack[top++] = a->to[start][k];
+	while (top > 0) {
+		size_t u = stack[--top];
+		if (u == start)
+			return 1;
+		if (seen[u])
+			continue;
+		seen[u] = 1;
+		for (size_t k = 0; k < a->n[u]; k++)
+			if (!seen[a->to[u][k]])
+				stack[top++] = a->to[u][k];
+	}
+	return 0;
+}
+
+/* Reports cycles with their whole path, then drops their members. */
+static size_t
+prune_cycles(struct run *r)
+{
+	struct desired_state *o = r->out;
+	struct adjacency a;
+	size_t nbad = 0, before = r->errs->n, nedges = 0;
+	char *bad, *seen;
+	size_t *stack;
+
+	adjacency_build(&a, o);
+	for (size_t i = 0; i < o->ndefs; i++)
+		nedges += a.n[i];
+	bad = calloc(o->ndefs + 1, 1);
+	seen = calloc(o->ndefs + 1, 1);
+	stack = calloc(nedges + 1, sizeof(size_t));
+	if (bad == NULL || seen == NULL || stack == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < o->ndefs; i++)
+		if ((bad[i] = (char)on_cycle(&a, i, stack, seen)))
+			nbad++;
+	adjacency_free(&a);
+	if (nbad > 0) {
+		/* The shared check names each cycle in full. */
+		struct desired_state copy = *o;
+		struct errlist e;
+		errlist_init(&e);
+		(void)state_validate_and_order(&copy, &e);
+		for (size_t i = 0; i < e.n; i++)
+			errlist_add(r->errs, e.v[i].where, e.v[i].field, "%s",
+			    e.v[i].msg);
+		errlist_free(&e);
+		for (size_t i = o->ndefs; i-- > 0;)
+			if (bad[i])
+				blame(r, i, before);
+	}
+	free(bad);
+	free(seen);
+	free(stack);
+	return nbad;
+}
+
+/* The whole state: unique, every reference declared, no cycle, ordered. */
+static void
+check_whole(struct run *r)
+{
+	struct errlist e;
+
+	merge_duplicates(r);
+	do
+		prune_undeclared(r);    /* again after cycles are gone */
+	while (prune_cycles(r) > 0);
+	if (r->out->ndefs > MAX_DEFINITIONS) {
+		errlist_add(r->errs, "desired state", "", "%zu definitions in "
+		    "all sources; expected at most %d", r->out->ndefs,
+		    MAX_DEFINITIONS);
+		r->invalid = 1;
+		r->out->complete = 0;
+		while (r->out->ndefs > 0)
+			drop_def(r, r->out->ndefs - 1);
+	}
+	errlist_init(&e);
+	if (state_validate_and_order(r->out, &e) > 0) {
+		/* Not expected after the pruning above; apply nothing. */
+		for (size_t i = 0; i < e.n; i++)
+			errlist_add(r->errs, e.v[i].where, e.v[i].field, "%s",
+			    e.v[i].msg);
+		r->invalid = 1;
+		r->out->complete = 0;
+		while (r->out->ndefs > 0)
+			drop_def(r, r->out->ndefs - 1);
+	}
+	errlist_free(&e);
+}
+
+/* Last good copies of sources that no longer exist are dropped. */
+static void
+forget_gone(struct run *r, const struct settings *s, int listed)
+{
+	struct lastgood_set *set = &r->fs->lastgood;
+
+	for (size_t i = set->n; i-- > 0;) {
+		const char *name = set->v[i].name;
+		int keep = 0;
+		if (strcmp(name, USERDATA_SOURCE) == 0)
+			keep = s->aws;
+		else if (!listed)
+			keep = 1;
+		else
+			for (size_t k = 0; k < r->out->nsources && !keep; k++)
+				keep = !strcmp(r->out->sources[k].name, name);
+		if (!keep) {
+			char *n = xstrdup(name);
+			lastgood_forget(set, n);
+			free(n);
+		}
+	}
+}
+
+int
+fetch_load(struct fetch_state *fs, const struct settings *s,
+    const struct file_ops *ops, struct desired_state *out,
+    struct errlist *errs)
+{
+	struct run r = { fs, out, errs, NULL, NULL, 0, 0 };
+	int listed;
+
+	lastgood_load_disk(&fs->lastgood);
+	out->complete = 1;
+	load_confdir(&r, s, ops);
+	listed = 1;
+	for (size_t i = 0; i < out->nsources; i++)
+		if (strcmp(out->sources[i].name, s->confdir) == 0)
+			listed = 0;
+	if (s->aws)
+		load_userdata(&r, s, ops);
+	check_whole(&r);
+	forget_gone(&r, s, listed);
+	for (size_t i = 0; i < out->ndefs; i++)
+		free(r.prefix[i]);
+	free(r.prefix);
+	free(r.srcidx);
+	if (r.invalid)
+		return 2;
+	return r.unreachable ? 1 : 0;
+}

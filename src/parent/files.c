@@ -1,0 +1,182 @@
+/*
+ * Reading files for the fetcher.  Definition files, the settings file and
+ * seccomp profiles may be readable by root only (env blocks hold secrets),
+ * while the fetcher holds no privilege: as in OpenBSD's daemons, the
+ * parent reads the bytes and the unprivileged side parses them.  The
+ * parent serves only what the operator configured: the *.json files
+ * directly in its own confdir (never a path the fetcher chose), and for
+ * seccomp profiles, regular files of bounded size whose content starts as
+ * a JSON object, so that a compromised fetcher cannot use the parent to
+ * read arbitrary secrets such as keys or /etc/shadow.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "bounds.h"
+#include "log.h"
+#include "parent.h"
+#include "wire.h"
+
+/* IMSG_FILE / IMSG_FILE_ERR payload: u32 errno, u32 name length, name,
+ * then the file's bytes. */
+static void
+send_file(struct imsgbuf *ib, const char *name, int err,
+    const unsigned char *data, size_t len)
+{
+	struct buf b;
+
+	buf_init(&b, IMSG_MAX_DATA);
+	if (buf_put_u32(&b, (uint32_t)err) == -1 ||
+	    buf_put_u32(&b, (uint32_t)strlen(name)) == -1 ||
+	    buf_append_str(&b, name) == -1 || buf_append(&b, data, len) == -1) {
+		buf_reset(&b);
+		buf_put_u32(&b, E2BIG);
+		buf_put_u32(&b, (uint32_t)strlen(name));
+		buf_append_str(&b, name);
+		err = E2BIG;
+	}
+	if (imsg_compose(ib, err ? IMSG_FILE_ERR : IMSG_FILE, b.p, b.len) == -1)
+		log_warn("%s: sending %s", __func__, name);
+	buf_free(&b);
+}
+
+/* Reads a regular file of at most max bytes; -1 with errno. */
+static int
+read_regular(int dirfd, const char *name, size_t max, struct buf *out)
+{
+	struct stat st;
+	unsigned char chunk[8192];
+	ssize_t n;
+	int fd;
+
+	/* Symlinks are followed: the operator owns confdir. */
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
+	buf_init(out, max);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(out, chunk, (size_t)n) == -1) {
+			n = -1;
+			errno = EFBIG;
+			break;
+		}
+	int saved = errno;
+	close(fd);
+	if (n < 0) {
+		buf_free(out);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+is_definition_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".json") == 0;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+parent_send_confdir(struct imsgbuf *ib, const char *confdir)
+{
+	char *names[MAX_CONFDIR_FILES];
+	size_t n = 0;
+	uint32_t dir_err = 0;
+	struct dirent *de;
+	DIR *dir;
+
+	if ((dir = opendir(confdir)) == NULL) {
+		dir_err = (uint32_t)errno;
+		goto end;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (!is_definition_name(de->d_name))
+			continue;
+		if (n == MAX_CONFDIR_FILES) {
+			dir_err = E2BIG;
+			break;
+		}
+		if ((names[n] = strdup(de->d_name)) == NULL)
+			fatal("%s", __func__);
+		n++;
+	}
+	qsort(names, n, sizeof(names[0]), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		struct buf b;
+		if (read_regular(dirfd(dir), names[i], MAX_DOCUMENT_SIZE, &b) == -1) {
+			/* A directory or fifo named *.json is not a definition. */
+			if (errno != EISDIR && errno != EINVAL)
+				send_file(ib, names[i], errno, NULL, 0);
+		} else {
+			send_file(ib, names[i], 0, b.p, b.len);
+			buf_free(&b);
+		}
+		free(names[i]);
+	}
+	closedir(dir);
+end:
+	if (imsg_compose(ib, IMSG_DIR_END, &dir_err, sizeof(dir_err)) == -1)
+		log_warn("%s", __func__);
+}
+
+static int
+looks_like_json_object(const struct buf *b)
+{
+	for (size_t i = 0; i < b->len; i++) {
+		unsigned char c = b->p[i];
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+			continue;
+		return c == '{';
+	}
+	return 0;
+}
+
+void
+parent_send_profile(struct imsgbuf *ib, const unsigned char *data, size_t len)
+{
+	char path[MAX_PATH_LEN + 1];
+	struct buf b;
+
+	if (len == 0 || len > MAX_PATH_LEN || memchr(data, '\0', len) ||
+	    data[0] != '/') {
+		log_warnx("fetcher asked for a profile with a malformed path");
+		send_file(ib, "", EINVAL, NULL, 0);
+		return;
+	}
+	memcpy(path, data, len);
+	path[len] = '\0';
+	if (read_regular(AT_FDCWD, path, MAX_SECCOMP_PROFILE_SIZE, &b) == -1) {
+		send_file(ib, path, errno, NULL, 0);
+		return;
+	}
+	if (!looks_like_json_object(&b)) {
+		log_warnx("refused to pass %s to the fetcher: not a JSON object",
+		    path);
+		send_file(ib, path, EINVAL, NULL, 0);
+	} else
+		send_file(ib, path, 0, b.p, b.len);
+	buf_free(&b);
+}

@@ -1,0 +1,553 @@
+/*
+ * The parent: starts as root, takes the single-instance lock, starts the
+ * fetcher and the engine, then only supervises them: reaps, restarts with
+ * backoff, forwards SIGHUP, serves file reads for the fetcher, and on
+ * SIGTERM/SIGINT lets the engine finish the call in flight before exiting.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "errlist.h"
+#include "imsg.h"
+#include "log.h"
+#include "parent.h"
+#include "proc.h"
+#include "sandbox.h"
+#include "settings.h"
+#include "wire.h"
+
+#define SHUTDOWN_GRACE_S 90   /* the engine finishes its Docker call */
+
+enum { C_FETCHER, C_ENGINE, C_COUNT };
+
+static volatile sig_atomic_t got_chld, got_hup, got_term;
+
+static struct settings settings;
+static struct child children[C_COUNT];
+static int stashed_peer[C_COUNT] = { -1, -1 };
+static char self_path[PATH_MAX];
+static int shutting_down;
+static time_t shutdown_deadline;
+static int exit_code;
+
+static void
+on_signal(int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+		got_chld = 1;
+		break;
+	case SIGHUP:
+		got_hup = 1;
+		break;
+	default:
+		got_term = 1;
+		break;
+	}
+}
+
+static void
+setup_signals(sigset_t *waitmask)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&block);
+	int sigs[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	/* Signals are taken only inside ppoll(), never mid-step. */
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	sigdelset(waitmask, SIGCHLD);
+	sigdelset(waitmask, SIGHUP);
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGINT);
+}
+
+/* The fetcher's private directory for last good copies: owned by its
+ * user, and everything read back from it is validated again. */
+static void
+prepare_cache(const struct settings *s)
+{
+	char dir[PATH_MAX];
+	struct passwd *pw;
+
+	if (mkdir(s->cache, 0755) == -1 && errno != EEXIST)
+		fatal("cache directory %s", s->cache);
+	snprintf(dir, sizeof(dir), "%s/fetcher", s->cache);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		fatal("fetcher directory %s", dir);
+	if (geteuid() != 0)
+		return;
+	if ((pw = getpwnam(s->user)) == NULL)
+		fatalx("user \"%s\" (--user) does not exist", s->user);
+	/* chmod first: once nobody owns it, root would need CAP_FOWNER. */
+	if (chmod(dir, 0700) == -1 || chown(dir, pw->pw_uid, pw->pw_gid) == -1)
+		fatal("chown %s to %s", dir, s->user);
+}
+
+static const char *
+signal_reason(int sig)
+{
+	switch (sig) {
+	case SIGSYS:
+		return ": seccomp violation (security event)";
+	case SIGKILL:
+		return ": killed";
+	case SIGSEGV:
+	case SIGBUS:
+	case SIGABRT:
+	case SIGILL:
+	case SIGFPE:
+		return ": crashed";
+	}
+	return "";
+}
+
+static void
+log_child_death(const struct child *c, int status)
+{
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		if (shutting_down && sig == SIGTERM)
+			log_debug("%s stopped", c->role);
+		else if (sig == SIGSYS)
+			log_warnx("SECURITY: %s killed by signal %d (SIGSYS)%s",
+			    c->role, sig, signal_reason(sig));
+		else
+			log_warnx("%s killed by signal %d (SIG%s)%s", c->role,
+			    sig, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
+			    signal_reason(sig));
+	} else if (WIFEXITED(status) && !shutting_down)
+		log_warnx("%s exited with status %d", c->role,
+		    WEXITSTATUS(status));
+}
+
+static struct child *
+child_by_pid(pid_t pid)
+{
+	for (int i = 0; i < C_COUNT; i++)
+		if (children[i].pid == pid)
+			return &children[i];
+	return NULL;
+}
+
+static void
+close_child_socket(struct child *c)
+{
+	if (c->ib.fd != -1) {
+		close(c->ib.fd);
+		imsg_clear(&c->ib);
+		c->ib.fd = -1;
+	}
+}
+
+static void finish_run(int code);
+
+/* Schedules a restart with backoff; gives up on a crash loop. */
+static void
+schedule_restart(struct child *c)
+{
+	time_t now = time(NULL);
+	size_t kept = 0;
+
+	for (size_t i = 0; i < c->ncrashes; i++)
+		if (now - c->crashes[i] < CRASH_LOOP_WINDOW_S)
+			c->crashes[kept++] = c->crashes[i];
+	c->ncrashes = kept;
+	if (c->ncrashes + 1 >= CRASH_LOOP_RESTARTS) {
+		log_warnx("%s died %d times within %d s: giving up so that the "
+		    "service manager's restart policy takes over", c->role,
+		    CRASH_LOOP_RESTARTS, CRASH_LOOP_WINDOW_S);
+		finish_run(1);
+		return;
+	}
+	c->crashes[c->ncrashes++] = now;
+	c->restart_at = now + c->backoff_s;
+	log_info("restarting %s in %d s", c->role, c->backoff_s);
+	c->backoff_s *= 2;
+	if (c->backoff_s > RESTART_BACKOFF_MAX_S)
+		c->backoff_s = RESTART_BACKOFF_MAX_S;
+}
+
+static void
+reap_children(void)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct child *c = child_by_pid(pid);
+		if (c == NULL)
+			continue;
+		log_child_death(c, status);
+		c->pid = 0;
+		close_child_socket(c);
+		if (!shutting_down)
+			schedule_restart(c);
+	}
+}
+
+static void
+send_settings(struct child *c)
+{
+	struct buf b;
+
+	buf_init(&b, IMSG_MAX_DATA);
+	if (wire_encode_settings(&settings, &b) == -1)
+		fatalx("encoding settings");
+	if (imsg_compose(&c->ib, IMSG_SETTINGS, b.p, b.len) == -1)
+		log_warn("sending settings to %s", c->role);
+	buf_free(&b);
+}
+
+/*
+ * Starts child i.  Its socket to the other child is either one stashed
+ * when the other started alone, or a fresh pair whose other end goes to
+ * the running sibling in an IMSG_PEER_FD (or is stashed for it).
+ */
+static void
+start_child(int i)
+{
+	struct child *c = &children[i], *other = &children[!i];
+	int pp[2], peer = stashed_peer[i];
+
+	c->restart_at = 0;
+	if (peer == -1) {
+		int sp[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+			fatal("socketpair");
+		peer = sp[0];
+		if (other->pid != 0 && other->ib.fd != -1) {
+			if (imsg_compose_fd(&other->ib, IMSG_PEER_FD, NULL, 0,
+			    sp[1]) == -1)
+				log_warn("passing a new socket to %s",
+				    other->role);
+			close(sp[1]);
+		} else {
+			if (stashed_peer[!i] != -1)
+				close(stashed_peer[!i]);
+			stashed_peer[!i] = sp[1];
+		}
+	}
+	stashed_peer[i] = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pp) == -1)
+		fatal("socketpair");
+	c->pid = parent_spawn(self_path, c->role, pp[1], peer, settings.verbose);
+	close(pp[1]);
+	close(peer);
+	if (c->pid == -1) {
+		c->pid = 0;
+		close(pp[0]);
+		schedule_restart(c);
+		return;
+	}
+	if (imsg_init(&c->ib, pp[0], PROC_PARENT) == -1)
+		fatal("imsg_init");
+	c->started = time(NULL);
+	send_settings(c);
+	log_debug("started %s, pid %d", c->role, (int)c->pid);
+}
+
+static void
+finish_run(int code)
+{
+	if (shutting_down)
+		return;
+	exit_code = code;
+	shutting_down = 1;
+	shutdown_deadline = time(NULL) + SHUTDOWN_GRACE_S;
+	for (int i = 0; i < C_COUNT; i++)
+		if (children[i].pid != 0)
+			kill(children[i].pid, SIGTERM);
+}
+
+/* What each child may send the parent, and the exact payload sizes. */
+struct dispatch {
+	uint32_t type;
+	int fetcher_ok, engine_ok;
+	long size;                  /* -1: variable */
+};
+
+static const struct dispatch parent_dispatch[] = {
+	{ IMSG_READ_CONFDIR, 1, 0, 0 },
+	{ IMSG_READ_PROFILE, 1, 0, -1 },
+	{ IMSG_RUN_DONE, 1, 1, sizeof(struct wire_run_done) },
+	{ IMSG_READY, 1, 1, 0 },
+	{ IMSG_RESTART_PEER, 0, 1, 0 },
+};
+
+static int
+handle_message(struct child *c, struct imsg *m)
+{
+	const struct dispatch *d = NULL;
+
+	for (size_t i = 0; i < sizeof(parent_dispatch) / sizeof(*d); i++)
+		if (parent_dispatch[i].type == m->hdr.type)
+			d = &parent_dispatch[i];
+	if (d == NULL || !(c->proc == PROC_FETCHER ? d->fetcher_ok :
+	    d->engine_ok) || m->hdr.sender != c->proc) {
+		log_warnx("unpermitted message %s from %s",
+		    imsg_type_name(m->hdr.type), c->role);
+		return -1;
+	}
+	if (d->size >= 0 && m->len != (size_t)d->size) {
+		log_warnx("message %s from %s: %zu bytes, expected %ld",
+		    imsg_type_name(m->hdr.type), c->role, m->len, d->size);
+		return -1;
+	}
+	switch (m->hdr.type) {
+	case IMSG_READ_CONFDIR:
+		parent_send_confdir(&c->ib, settings.confdir);
+		break;
+	case IMSG_READ_PROFILE:
+		parent_send_profile(&c->ib, m->data, m->len);
+		break;
+	case IMSG_RUN_DONE: {
+		struct wire_run_done rd;
+		memcpy(&rd, m->data, sizeof(rd));
+		if (rd.exit_code < 0 || rd.exit_code > 2) {
+			log_warnx("%s reported exit code %d", c->role,
+			    rd.exit_code);
+			return -1;
+		}
+		/* One run or a check ends when its result is in. */
+		int done = (settings.mode == MODE_CHECK) ?
+		    c->proc == PROC_FETCHER :
+		    (settings.mode != MODE_SERVER && c->proc == PROC_ENGINE);
+		if (done)
+			finish_run(rd.exit_code);
+		break;
+	}
+	case IMSG_READY:
+		/* It came up: a later death is not a failure to start, so the
+		 * next restart is quick; the crash-loop count still bounds it. */
+		log_debug("%s ready", c->role);
+		c->backoff_s = RESTART_BACKOFF_MIN_S;
+		break;
+	case IMSG_RESTART_PEER:
+		if (children[C_FETCHER].pid != 0) {
+			log_warnx("engine dropped the fetcher for a bad message; "
+			    "restarting the fetcher");
+			kill(children[C_FETCHER].pid, SIGKILL);
+		}
+		break;
+	}
+	return 0;
+}
+
+static void
+read_child(struct child *c)
+{
+	struct imsg m;
+	ssize_t n = imsg_read(&c->ib);
+	int r;
+
+	if (n == 0 || (n < 0 && errno != EAGAIN)) {
+		close_child_socket(c);
+		return;
+	}
+	while ((r = imsg_get(&c->ib, &m)) == 1) {
+		if (m.fd != -1)
+			close(m.fd);
+		if (handle_message(c, &m) == -1) {
+			kill(c->pid, SIGKILL);
+			close_child_socket(c);
+			return;
+		}
+	}
+	if (r == -1) {
+		log_warnx("malformed message stream from %s", c->role);
+		kill(c->pid, SIGKILL);
+		close_child_socket(c);
+	}
+}
+
+static void
+handle_signals(void)
+{
+	if (got_chld) {
+		got_chld = 0;
+		reap_children();
+	}
+	if (got_hup) {
+		got_hup = 0;
+		struct child *f = &children[C_FETCHER];
+		if (f->pid != 0 && f->ib.fd != -1) {
+			log_info("SIGHUP: reloading");
+			imsg_compose(&f->ib, IMSG_RELOAD, NULL, 0);
+		}
+	}
+	if (got_term) {
+		got_term = 0;
+		if (!shutting_down)
+			log_info("shutting down; the engine finishes the call "
+			    "in flight");
+		finish_run(settings.mode == MODE_SERVER ? 0 : 1);
+	}
+}
+
+static int
+next_timeout_ms(void)
+{
+	time_t now = time(NULL), next = 0;
+
+	if (shutting_down)
+		next = shutdown_deadline;
+	else
+		for (int i = 0; i < C_COUNT; i++)
+			if (children[i].restart_at != 0 &&
+			    (next == 0 || children[i].restart_at < next))
+				next = children[i].restart_at;
+	if (next == 0)
+		return -1;
+	return next <= now ? 0 : (int)(next - now) * 1000;
+}
+
+static int
+any_child_running(void)
+{
+	return children[C_FETCHER].pid != 0 || children[C_ENGINE].pid != 0;
+}
+
+static void
+supervise(const sigset_t *waitmask)
+{
+	for (;;) {
+		struct pollfd pfd[C_COUNT];
+		struct timespec ts, *tsp = NULL;
+
+		handle_signals();
+		if (shutting_down && !any_child_running())
+			return;
+		if (shutting_down && time(NULL) >= shutdown_deadline) {
+			log_warnx("children did not stop within %d s; killing",
+			    SHUTDOWN_GRACE_S);
+			for (int i = 0; i < C_COUNT; i++)
+				if (children[i].pid != 0)
+					kill(children[i].pid, SIGKILL);
+			shutdown_deadline = time(NULL) + 5;
+		}
+		for (int i = 0; i < C_COUNT && !shutting_down; i++)
+			if (children[i].pid == 0 && children[i].restart_at != 0 &&
+			    children[i].restart_at <= time(NULL))
+				start_child(i);
+		for (int i = 0; i < C_COUNT; i++) {
+			pfd[i].fd = children[i].ib.fd;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		int ms = next_timeout_ms();
+		if (ms >= 0) {
+			ts.tv_sec = ms / 1000;
+			ts.tv_nsec = (ms % 1000) * 1000000L;
+			tsp = &ts;
+		}
+		if (ppoll(pfd, C_COUNT, tsp, waitmask) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("ppoll");
+		}
+		for (int i = 0; i < C_COUNT; i++)
+			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+				read_child(&children[i]);
+	}
+}
+
+static void
+init_children(void)
+{
+	children[C_FETCHER].role = "fetcher";
+	children[C_FETCHER].proc = PROC_FETCHER;
+	children[C_ENGINE].role = "engine";
+	children[C_ENGINE].proc = PROC_ENGINE;
+	for (int i = 0; i < C_COUNT; i++) {
+		children[i].ib.fd = -1;
+		children[i].backoff_s = RESTART_BACKOFF_MIN_S;
+	}
+}
+
+/*
+ * The parent keeps only what supervising needs.  Each capability kept is
+ * one the children need at exec (a root exec gets at most these) or the
+ * parent itself uses.
+ */
+static void
+parent_sandbox(void)
+{
+	static const int keep[] = {
+		CAP_SETUID,  /* the fetcher drops to --user */
+		CAP_SETGID,  /* the fetcher drops its groups */
+		CAP_SETPCAP, /* children clear their bounding sets */
+		CAP_KILL,    /* signalling the fetcher, which runs as --user */
+	};
+
+	if (geteuid() == 0)
+		sandbox_caps_keep(keep, sizeof(keep) / sizeof(keep[0]));
+	sandbox_seccomp(SANDBOX_PARENT, settings.seccomp);
+	sandbox_test_violation(SANDBOX_PARENT);
+}
+
+int
+parent_main(int argc, char *argv[])
+{
+	struct errlist errs;
+	sigset_t waitmask;
+	char line[2048];
+	ssize_t n;
+
+	log_init("parent", 0);
+	errlist_init(&errs);
+	switch (settings_load(&settings, argc, argv, &errs)) {
+	case SETTINGS_OK:
+		break;
+	case SETTINGS_EXIT_OK:
+		return 0;
+	case SETTINGS_USAGE:
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "dockerup: %s\n",
+			    cfgerr_format(&errs.v[i], line, sizeof(line)));
+		errlist_free(&errs);
+		return 2;
+	}
+	errlist_free(&errs);
+	log_init("parent", settings.verbose);
+	if ((n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1)) < 0)
+		fatal("readlink /proc/self/exe");
+	self_path[n] = '\0';
+	if (geteuid() != 0)
+		log_warnx("not started as root: the fetcher cannot drop to "
+		    "\"%s\" and runs as uid %d", settings.user, (int)getuid());
+	prepare_cache(&settings);
+	if (parent_lock(settings.cache, settings.lock_wait) == -1)
+		return 1;
+	setup_signals(&waitmask);
+	init_children();
+	start_child(C_ENGINE);
+	start_child(C_FETCHER);
+	parent_sandbox();
+	supervise(&waitmask);
+	log_debug("exiting with status %d", exit_code);
+	settings_free(&settings);
+	return exit_code;
+}

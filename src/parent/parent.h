@@ -1,0 +1,35 @@
+#ifndef DOCKERUP_PARENT_H
+#define DOCKERUP_PARENT_H
+
+#include <sys/types.h>
+#include <time.h>
+
+#include "imsg.h"
+#include "settings.h"
+
+/* One supervised child. */
+struct child {
+	const char *role;        /* "fetcher" or "engine" */
+	enum imsg_sender proc;
+	pid_t pid;               /* 0 when not running */
+	struct imsgbuf ib;       /* our socket to it; fd -1 when none */
+	int backoff_s;           /* next restart delay */
+	time_t restart_at;       /* when to start it again; 0: not pending */
+	time_t started;
+	time_t crashes[CRASH_LOOP_RESTARTS];
+	size_t ncrashes;
+};
+
+/* lock.c */
+int parent_lock(const char *cache, int wait_s);
+
+/* files.c: reading files on behalf of the fetcher. */
+void parent_send_confdir(struct imsgbuf *ib, const char *confdir);
+void parent_send_profile(struct imsgbuf *ib, const unsigned char *path,
+    size_t len);
+
+/* spawn.c */
+pid_t parent_spawn(const char *self, const char *role, int parent_fd,
+    int peer_fd, int verbose);
+
+#endif

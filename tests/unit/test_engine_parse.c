@@ -1,0 +1,269 @@
+/* The engine's parsers of what the Docker engine and the host say: API
+ * version negotiation, error bodies, image references, the container and
+ * image lists, and dockerup's own container ID from /proc/self. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "bounds.h"
+#include "buf.h"
+#include "docker.h"
+#include "imageref.h"
+#include "observe.h"
+
+static void
+test_api_version(void **state)
+{
+	char out[16], err[256];
+	unsigned ma, mi;
+
+	assert_int_equal(docker_parse_api_version("1.41", &ma, &mi), 0);
+	assert_int_equal(ma, 1);
+	assert_int_equal(mi, 41);
+	assert_int_equal(docker_parse_api_version("1.", &ma, &mi), -1);
+	assert_int_equal(docker_parse_api_version("v1.41", &ma, &mi), -1);
+	assert_int_equal(docker_parse_api_version("1.41x", &ma, &mi), -1);
+	assert_int_equal(docker_parse_api_version(NULL, &ma, &mi), -1);
+
+	/* Debian 12's engine: its own version. */
+	assert_int_equal(docker_choose_api_version("1.41", out, sizeof(out),
+	    err, sizeof(err)), 0);
+	assert_string_equal(out, "1.41");
+	/* A current engine that refuses old versions: its own, too. */
+	assert_int_equal(docker_choose_api_version("1.47", out, sizeof(out),
+	    err, sizeof(err)), 0);
+	assert_string_equal(out, "1.47");
+	/* A newer engine than we know: the newest we know. */
+	assert_int_equal(docker_choose_api_version("1.99", out, sizeof(out),
+	    err, sizeof(err)), 0);
+	snprintf(err, sizeof(err), "%d.%d", DOCKER_API_NEWEST_MAJOR,
+	    DOCKER_API_NEWEST_MINOR);
+	assert_string_equal(out, err);
+	assert_int_equal(docker_choose_api_version("2.0", out, sizeof(out),
+	    err, sizeof(err)), 0);
+	/* Too old, or nonsense: refused, saying why. */
+	assert_int_equal(docker_choose_api_version("1.29", out, sizeof(out),
+	    err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "1.29"));
+	assert_non_null(strstr(err, "1.30"));
+	assert_int_equal(docker_choose_api_version(NULL, out, sizeof(out),
+	    err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "(none)"));
+}
+
+static void
+error_of(const char *body, const char *want)
+{
+	struct buf b;
+	char out[256];
+
+	buf_init(&b, 4096);
+	buf_append_str(&b, body);
+	docker_error_text(&b, out, sizeof(out));
+	assert_string_equal(out, want);
+	buf_free(&b);
+}
+
+static void
+test_error_text(void **state)
+{
+	error_of("{\"message\":\"Conflict. The container name \\\"/web\\\" is "
+	    "already in use\"}\n",
+	    "Conflict. The container name \"/web\" is already in use");
+	error_of("page not found\n", "page not found");
+	error_of("", "(no message)");
+}
+
+static void
+ref_is(const char *ref, const char *reg, const char *fam, const char *tag,
+    const char *dig, const char *local)
+{
+	struct imageref r;
+	char *l;
+
+	assert_int_equal(imageref_parse(ref, &r), 0);
+	assert_string_equal(r.registry, reg);
+	assert_string_equal(r.familiar, fam);
+	if (tag)
+		assert_string_equal(r.tag, tag);
+	else
+		assert_null(r.tag);
+	if (dig)
+		assert_string_equal(r.digest, dig);
+	else
+		assert_null(r.digest);
+	l = imageref_local_name(&r);
+	assert_string_equal(l, local);
+	free(l);
+	imageref_free(&r);
+}
+
+static void
+test_imageref(void **state)
+{
+	ref_is("busybox", "docker.io", "busybox", "latest", NULL,
+	    "busybox:latest");
+	ref_is("docker.io/library/busybox:1.36", "docker.io", "busybox",
+	    "1.36", NULL, "busybox:1.36");
+	ref_is("barchart/dockerup:latest", "docker.io", "barchart/dockerup",
+	    "latest", NULL, "barchart/dockerup:latest");
+	ref_is("127.0.0.1:5000/app:1", "127.0.0.1:5000", "127.0.0.1:5000/app",
+	    "1", NULL, "127.0.0.1:5000/app:1");
+	ref_is("localhost/a/b", "localhost", "localhost/a/b", "latest", NULL,
+	    "localhost/a/b:latest");
+	ref_is("reg.example:5000/team/app@sha256:abcd", "reg.example:5000",
+	    "reg.example:5000/team/app", NULL, "sha256:abcd",
+	    "reg.example:5000/team/app@sha256:abcd");
+	/* A port is not a tag. */
+	ref_is("reg.example:5000/app", "reg.example:5000",
+	    "reg.example:5000/app", "latest", NULL,
+	    "reg.example:5000/app:latest");
+}
+
+static const char containers_json[] =
+    "[{\"Id\":\"aaa\",\"Names\":[\"/web/db\",\"/db\"],\"ImageID\":"
+    "\"sha256:1\",\"State\":\"running\",\"Created\":100,"
+    "\"Labels\":{\"dockerup.id\":\"db\",\"dockerup.hash\":\"h1\","
+    "\"dockerup.managed\":\"1\"},\"HostConfig\":{\"NetworkMode\":"
+    "\"default\"}},"
+    "{\"Id\":\"bbb\",\"Names\":[\"/other\"],\"State\":\"exited\","
+    "\"Labels\":{}},"
+    "{\"Id\":\"ccc\",\"Names\":null,\"Labels\":null}]";
+
+static void
+test_containers(void **state)
+{
+	struct ctr_list l;
+	char err[256];
+
+	assert_int_equal(observe_parse_containers(containers_json,
+	    strlen(containers_json), &l, err, sizeof(err)), 0);
+	assert_int_equal(l.n, 3);
+	/* The link name "/web/db" is not the container's name. */
+	assert_string_equal(l.v[0].name, "db");
+	assert_string_equal(l.v[0].label_id, "db");
+	assert_string_equal(l.v[0].label_hash, "h1");
+	assert_string_equal(l.v[0].network_mode, "default");
+	assert_int_equal(l.v[0].managed, 1);
+	assert_int_equal(l.v[0].created, 100);
+	assert_true(ctr_running(&l.v[0]));
+	assert_string_equal(l.v[1].name, "other");
+	assert_null(l.v[1].label_id);
+	assert_int_equal(l.v[1].managed, 0);
+	assert_false(ctr_running(&l.v[1]));
+	assert_string_equal(l.v[2].name, "");
+	assert_string_equal(l.v[2].state, "unknown");
+	ctr_list_free(&l);
+
+	assert_int_equal(observe_parse_containers("{}", 2, &l, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "/containers/json"));
+	assert_int_equal(observe_parse_containers("[{\"Names\":[]}]", 14, &l,
+	    err, sizeof(err)), -1);
+}
+
+static const char images_json[] =
+    "[{\"Id\":\"sha256:1\",\"RepoTags\":[\"127.0.0.1:5000/app:1\","
+    "\"busybox:latest\"],\"RepoDigests\":[\"127.0.0.1:5000/app@sha256:d1\"]},"
+    "{\"Id\":\"sha256:2\",\"RepoTags\":[\"<none>:<none>\"],"
+    "\"RepoDigests\":[\"<none>@<none>\"]},"
+    "{\"Id\":\"sha256:3\",\"RepoTags\":null,\"RepoDigests\":"
+    "[\"reg.example/x@sha256:d3\"]}]";
+
+static void
+test_images(void **state)
+{
+	struct img_list l;
+	struct imageref r;
+	const struct img *i;
+	char err[256];
+
+	assert_int_equal(observe_parse_images(images_json, strlen(images_json),
+	    &l, err, sizeof(err)), 0);
+	assert_int_equal(l.n, 3);
+	assert_false(img_dangling(&l.v[0]));
+	assert_true(img_dangling(&l.v[1]));
+	assert_true(img_dangling(&l.v[2]));
+
+	imageref_parse("docker.io/library/busybox", &r);
+	i = img_find(&l, &r);
+	assert_non_null(i);
+	assert_string_equal(i->id, "sha256:1");
+	imageref_free(&r);
+
+	imageref_parse("127.0.0.1:5000/app:1", &r);
+	i = img_find(&l, &r);
+	assert_non_null(i);
+	assert_true(img_has_digest(i, &r, "sha256:d1"));
+	assert_false(img_has_digest(i, &r, "sha256:d2"));
+	imageref_free(&r);
+
+	imageref_parse("127.0.0.1:5000/app:2", &r);
+	assert_null(img_find(&l, &r));
+	imageref_free(&r);
+
+	/* A digest reference matches RepoDigests. */
+	imageref_parse("reg.example/x@sha256:d3", &r);
+	i = img_find(&l, &r);
+	assert_non_null(i);
+	assert_string_equal(i->id, "sha256:3");
+	imageref_free(&r);
+	img_list_free(&l);
+}
+
+#define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void
+test_selfid(void **state)
+{
+	char id[65];
+	static const char v1[] = "12:pids:/docker/" ID64 "\n"
+	    "11:memory:/docker/" ID64 "\n";
+	static const char v2[] = "0::/system.slice/docker-" ID64 ".scope\n";
+	static const char ns[] = "0::/\n";
+	static const char mi_ctr[] =
+	    "600 590 0:50 / / rw,relatime - overlay overlay rw\n"
+	    "612 590 8:1 /var/lib/docker/containers/" ID64 "/hostname "
+	    "/etc/hostname rw,relatime - ext4 /dev/sda1 rw\n";
+	/* On a host: another container's shm is not us. */
+	static const char mi_host[] =
+	    "40 30 0:60 / /var/lib/docker/containers/" ID64 "/mounts/shm "
+	    "rw - tmpfs shm rw\n";
+
+	assert_int_equal(selfid_parse_cgroup(v1, strlen(v1), id), 0);
+	assert_string_equal(id, ID64);
+	assert_int_equal(selfid_parse_cgroup(v2, strlen(v2), id), 0);
+	assert_string_equal(id, ID64);
+	assert_int_equal(selfid_parse_cgroup(ns, strlen(ns), id), -1);
+	assert_int_equal(selfid_parse_mountinfo(mi_ctr, strlen(mi_ctr), id),
+	    0);
+	assert_string_equal(id, ID64);
+	assert_int_equal(selfid_parse_mountinfo(mi_host, strlen(mi_host), id),
+	    -1);
+	/* 63 digits are not an ID, nor are 65. */
+	char text[128];
+	snprintf(text, sizeof(text), "0::/docker/%.63s\n", ID64);
+	assert_int_equal(selfid_parse_cgroup(text, strlen(text), id), -1);
+	snprintf(text, sizeof(text), "0::/docker/%sa\n", ID64);
+	assert_int_equal(selfid_parse_cgroup(text, strlen(text), id), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_api_version),
+		cmocka_unit_test(test_error_text),
+		cmocka_unit_test(test_imageref),
+		cmocka_unit_test(test_containers),
+		cmocka_unit_test(test_images),
+		cmocka_unit_test(test_selfid),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

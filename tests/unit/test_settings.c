@@ -1,0 +1,623 @@
+/*
+ * Settings: the command line, the original's key=value file, DOCKER_HOST
+ * and defaults, in that order; every error with FILE:LINE.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "bounds.h"
+#include "errlist.h"
+#include "settings.h"
+
+static char tmpdir[64];
+
+static int
+setup_dir(void **state)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_settings.XXXXXX");
+	if (mkdtemp(tmpdir) == NULL)
+		return -1;
+	unsetenv("DOCKER_HOST");
+	return 0;
+}
+
+static int
+teardown_dir(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static char *
+write_conf(const char *name, const char *text)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void
+print_errors(const struct errlist *e)
+{
+	char line[1400];
+
+	for (size_t i = 0; i < e->n; i++)
+		print_message("  %s\n", cfgerr_format(&e->v[i], line,
+		    sizeof(line)));
+}
+
+static int
+has_error(const struct errlist *e, const char *where, const char *field,
+    const char *substr)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (strcmp(e->v[i].where, where) == 0 &&
+		    strcmp(e->v[i].field, field) == 0 &&
+		    strstr(e->v[i].msg, substr) != NULL)
+			return 1;
+	print_errors(e);
+	return 0;
+}
+
+/* Runs settings_load on a NULL-terminated argument list. */
+static enum settings_result
+load(struct settings *s, struct errlist *e, ...)
+{
+	char *argv[64];
+	int argc = 0;
+	va_list ap;
+
+	errlist_init(e);
+	argv[argc++] = "dockerup";
+	va_start(ap, e);
+	while ((argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	va_end(ap);
+	return settings_load(s, argc, argv, e);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct settings s;
+	struct errlist e;
+
+	/* The default settings file is missing here: that is fine. */
+	assert_int_equal(access(DEFAULT_CONFIG, F_OK), -1);
+	assert_int_equal(load(&s, &e, NULL), SETTINGS_OK);
+	assert_int_equal(e.n, 0);
+	assert_string_equal(s.config, DEFAULT_CONFIG);
+	assert_int_equal(s.config_explicit, 0);
+	assert_string_equal(s.cache, "/var/cache/dockerup");
+	assert_string_equal(s.confdir, "/etc/dockerup/containers.d");
+	assert_string_equal(s.remote, "unix:///var/run/docker.sock");
+	assert_string_equal(s.imds, "http://169.254.169.254");
+	assert_string_equal(s.user, "nobody");
+	assert_int_equal(s.aws, 0);
+	assert_int_equal(s.pull, 1);
+	assert_int_equal(s.mode, MODE_RUN);
+	assert_int_equal(s.interval, 60);
+	assert_int_equal(s.orphans, ORPHANS_ALL);
+	assert_int_equal(s.seccomp, SECCOMP_ON);
+	assert_int_equal(s.ready_timeout, 60);
+	assert_int_equal(s.lock_wait, LOCK_WAIT_DEFAULT_S);
+	assert_null(s.registry_auth);
+	assert_null(s.self_id);
+	settings_free(&s);
+	errlist_free(&e);
+}
+
+static void
+test_every_option(void **state)
+{
+	struct settings s;
+	struct errlist e;
+	char *conf = write_conf("empty.conf", "");
+
+	assert_int_equal(load(&s, &e, "-c", conf, "--cache", "/c",
+	    "--confdir", "/d", "--remote", "tcp://127.0.0.1:2375/", "--aws",
+	    "--imds", "http://127.0.0.1:8080/", "--no-pull", "--server",
+	    "--interval", "5", "--user", "_dockerup", "-v", "--verbose",
+	    "--registry-auth", "/root/.docker/config.json", "--orphans",
+	    "managed", "--ready-timeout", "30", "--lock-wait", "0",
+	    "--seccomp", "trap", "--self-id", "abc123", NULL), SETTINGS_OK);
+	print_errors(&e);
+	assert_int_equal(e.n, 0);
+	assert_string_equal(s.config, conf);
+	assert_int_equal(s.config_explicit, 1);
+	assert_string_equal(s.cache, "/c");
+	assert_string_equal(s.confdir, "/d");
+	assert_string_equal(s.remote, "tcp://127.0.0.1:2375");
+	assert_int_equal(s.aws, 1);
+	assert_string_equal(s.imds, "http://127.0.0.1:8080");
+	assert_int_equal(s.pull, 0);
+	assert_int_equal(s.mode, MODE_SERVER);
+	assert_int_equal(s.interval, 5);
+	assert_string_equal(s.user, "_dockerup");
+	assert_int_equal(s.verbose, 2);
+	assert_string_equal(s.registry_auth, "/root/.docker/config.json");
+	assert_int_equal(s.orphans, ORPHANS_MANAGED);
+	assert_int_equal(s.ready_timeout, 30);
+	assert_int_equal(s.lock_wait, 0);
+	assert_int_equal(s.seccomp, SECCOMP_TRAP);
+	assert_string_equal(s.self_id, "abc123");
+	settings_free(&s);
+	errlist_free(&e);
+	/* Booleans take an optional value. */
+	assert_int_equal(load(&s, &e, "-c", conf, "--pull=false", "--aws=yes",
+	    NULL), SETTINGS_OK);
+	assert_int_equal(s.pull, 0);
+	assert_int_equal(s.aws, 1);
+	settings_free(&s);
+	errlist_free(&e);
+	assert_int_equal(load(&s, &e, "-c", conf, "--pull=perhaps", NULL),
+	    SETTINGS_USAGE);
+	settings_free(&s);
+	errlist_free(&e);
+	/* --option=value works too, and --dry-run and --check set the mode. */
+	assert_int_equal(load(&s, &e, "--config=/nonexistent/x", "--dry-run",
+	    NULL), SETTINGS_USAGE);      /* a named file must exist */
+	assert_int_equal(s.mode, MODE_DRY_RUN);
+	assert_true(has_error(&e, "/nonexistent/x", "", "cannot read"));
+	settings_free(&s);
+	errlist_free(&e);
+	assert_int_equal(load(&s, &e, "-c", conf, "--check", NULL),
+	    SETTINGS_OK);
+	assert_int_equal(s.mode, MODE_CHECK);
+	settings_free(&s);
+	errlist_free(&e);
+}
+
+static void
+test_file_format(void **state)
+{
+	struct settings s;
+	struct errlist e;
+	char *conf = write_conf("f.conf",
+	    "; a comment\n"
+	    "# another\n"
+	    "\n"
+	    "   confdir = /srv/defs   \n"
+	    "remote=unix://var/run/docker.sock\r\n"
+	    "interval=15\n"
+	    "aws=yes\n"
+	    "pull=0\n"
+	    "registry-auth=/etc/auth.json\n"
+	    "ready_timeout=9\n"
+	    "LOCK_WAIT=7\n"
+	    "orphans=managed\n"
+	    "seccomp=off\n"
+	    "self_id=me\n"
+	    "server=true\n"
+	    "verbose=1\n"
+	    "user=daemon\n"
+	    "cache=/var/tmp/c\n"
+	    "imds=http://127.0.0.1:9\n");
+
+	assert_int_equal(load(&s, &e, "-c", conf, NULL), SETTINGS_OK);
+	print_errors(&e);
+	assert_string_equal(s.confdir, "/srv/defs");
+	assert_string_equal(s.remote, "unix:///var/run/docker.sock");
+	assert_int_equal(s.interval, 15);
+	assert_int_equal(s.aws, 1);
+	assert_int_equal(s.pull, 0);
+	assert_string_equal(s.registry_auth, "/etc/auth.json");
+	assert_int_equal(s.ready_timeout, 9);
+	assert_int_equal(s.lock_wait, 7);
+	assert_int_equal(s.orphans, ORPHANS_MANAGED);
+	assert_int_equal(s.seccomp, SECCOMP_OFF);
+	assert_string_equal(s.self_id, "me");
+	assert_int_equal(s.mode, MODE_SERVER);
+	assert_int_equal(s.verbose, 1);
+	assert_string_equal(s.user, "daemon");
+	assert_string_equal(s.cache, "/var/tmp/c");
+	assert_string_equal(s.imds, "http://127.0.0.1:9");
+	settings_free(&s);
+	errlist_free(&e);
+}
+
+static void
+test_booleans(void **state)
+{
+	const char *t[] = { "true", "yes", "1", "TRUE", "Yes" };
+	const char *f[] = { "false", "no", "0", "False", "NO" };
+	struct settings s;
+	struct errlist e;
+	char text[64];
+
+	for (size_t i = 0; i < 5; i++) {
+		settings_init(&s);
+		errlist_init(&e);
+		snprintf(text, sizeof(text), "aws=%s\npull=%s\n", t[i], f[i]);
+		assert_int_equal(settings_parse_file(&s, "b.conf", text,
+		    strlen(text), NULL, &e), 0);
+		assert_int_equal(s.aws, 1);
+		assert_int_equal(s.pull, 0);
+		settings_free(&s);
+		errlist_free(&e);
+	}
+}
+
+struct bad_conf {
+	const char *text;
+	const char *where;
+	const char *field;
+	const char *msg;
+};
+
+static const struct bad_conf bad_confs[] = {
+	{ "confdir=/a\ninterval=abc\n", "b.conf:2", "interval",
+	    "\"abc\" is not valid; expected a whole number from 1 to 86400" },
+	{ "interval=0\n", "b.conf:1", "interval", "from 1 to 86400" },
+	{ "interval=-5\n", "b.conf:1", "interval", "whole number" },
+	{ "aws=maybe\n", "b.conf:1", "aws", "expected true, false, yes, no" },
+	{ "\n\nconfdr=/x\n", "b.conf:3", "confdr", "did you mean confdir?" },
+	{ "colour=blue\n", "b.conf:1", "colour", "unknown key; expected one of" },
+	{ "confdir\n", "b.conf:1", "", "expected key=value" },
+	{ "confdir=relative/path\n", "b.conf:1", "confdir",
+	    "expected an absolute path" },
+	{ "confdir=/a/../b\n", "b.conf:1", "confdir", "absolute path" },
+	{ "remote=http://x\n", "b.conf:1", "remote",
+	    "expected unix:///PATH, unix://PATH or tcp://HOST:PORT" },
+	{ "remote=tcp://host\n", "b.conf:1", "remote", "tcp://HOST:PORT" },
+	{ "remote=tcp://host:99999\n", "b.conf:1", "remote", "is not valid" },
+	{ "imds=https://x\n", "b.conf:1", "imds", "expected http://HOST[:PORT]" },
+	{ "orphans=some\n", "b.conf:1", "orphans", "expected all or managed" },
+	{ "seccomp=strict\n", "b.conf:1", "seccomp", "expected on, trap or off" },
+	{ "user=root user\n", "b.conf:1", "user", "expected a name" },
+	{ "aws=true\naws=false\n", "b.conf:2", "aws", "is set twice" },
+	{ "config=/x\n", "b.conf:1", "config", "command-line option only" },
+	{ "dry-run=true\n", "b.conf:1", "dry_run", "command-line option only" },
+	{ "lock_wait=3601\n", "b.conf:1", "lock_wait", "from 0 to 3600" },
+};
+
+static void
+test_file_errors(void **state)
+{
+	for (size_t i = 0; i < sizeof(bad_confs) / sizeof(*bad_confs); i++) {
+		struct settings s;
+		struct errlist e;
+		settings_init(&s);
+		errlist_init(&e);
+		assert_int_equal(settings_parse_file(&s, "b.conf",
+		    bad_confs[i].text, strlen(bad_confs[i].text), NULL, &e), -1);
+		if (!has_error(&e, bad_confs[i].where, bad_confs[i].field,
+		    bad_confs[i].msg))
+			fail_msg("case %zu: %s", i, bad_confs[i].text);
+		settings_free(&s);
+		errlist_free(&e);
+	}
+}
+
+static void
+test_file_limits(void **state)
+{
+	struct settings s;
+	struct errlist e;
+	char *big = malloc(MAX_SETTINGS_SIZE + 10);
+
+	settings_init(&s);
+	errlist_init(&e);
+	memset(big, '#', MAX_SETTINGS_SIZE + 1);
+	assert_int_equal(settings_parse_file(&s, "big.conf", big,
+	    MAX_SETTINGS_SIZE + 1, NULL, &e), -1);
+	assert_true(has_error(&e, "big.conf", "", "expected at most 65536"));
+	errlist_free(&e);
+	/* A line past MAX_SETTINGS_LINE. */
+	memset(big, 'x', MAX_SETTINGS_LINE + 1);
+	big[MAX_SETTINGS_LINE + 1] = '\n';
+	assert_int_equal(settings_parse_file(&s, "long.conf", big,
+	    MAX_SETTINGS_LINE + 2, NULL, &e), -1);
+	assert_true(has_error(&e, "long.conf:1", "", "expected at most 4096"));
+	errlist_free(&e);
+	assert_int_equal(settings_parse_file(&s, "nul.conf", "aws=1\0x", 7,
+	    NULL, &e), -1);
+	assert_true(has_error(&e, "nul.conf", "", "NUL byte"));
+	errlist_free(&e);
+	settings_free(&s);
+	free(big);
+}
+
+/* Every problem is reported, not only the first. */
+static void
+test_all_errors_reported(void **state)
+{
+	struct settings s;
+	struct errlist e;
+	const char *text = "interval=x\naws=x\nbogus=1\nremote=x\n";
+
+	settings_init(&s);
+	errlist_init(&e);
+	assert_int_equal(settings_parse_file(&s, "m.conf", text, strlen(text),
+	    NULL, &e), -1);
+	assert_int_equal(e.n, 4);
+	settings_free(&s);
+	errlist_free(&e);
+}
+
+static void
+test_precedence(void **state)
+{
+	struct settings s;
+	struct errlist e;
+	char *conf = write_conf("p.conf", "remote=unix:///from/file.sock\n"
+	    "interval=20\nconfdir=/file\naws=true\n");
+	char copy[256];
+
+	snprintf(copy, sizeof(copy), "%s", conf);
+	setenv("DOCKER_HOST", "tcp://10.0.0.1:2376", 1);
+	/* Command line over the file. */
+	assert_int_equal(load(&s, &e, "-c", copy, "--remote",
+	    "unix:///cmd.sock", "--interval", "7", "--no-aws", NULL),
+	    SETTINGS_OK);
+	assert_string_equal(s.remote, "unix:///cmd.sock");
+	assert_int_equal(s.interval, 7);
+	assert_int_equal(s.aws, 0);
+	assert_string_equal(s.confdir, "/file");
+	settings_free(&s);
+	errlist_free(&e);
+	/* The file over DOCKER_HOST. */
+	assert_int_equal(load(&s, &e, "-c", copy, NULL), SETTINGS_OK);
+	assert_string_equal(s.remote, "unix:///from/file.sock");
+	assert_int_equal(s.interval, 20);
+	settings_free(&s);
+	errlist_free(&e);
+	/* DOCKER_HOST over the default. */
+	conf = write_conf("q.conf", "interval=20\n");
+	snprintf(copy, sizeof(copy), "%s", conf);
+	assert_int_equal(load(&s, &e, "-c", copy, NULL), SETTINGS_OK);
+	assert_string_equal(s.remote, "tcp://10.0.0.1:2376");
+	settings_free(&s);
+	errlist_free(&e);
+	/* A bad DOCKER_HOST is an error only when it is used. */
+	setenv("DOCKER_HOST", "ftp://x", 1);
+	assert_int_equal(load(&s, &e, "-c", copy, NULL), SETTINGS_USAGE);
+	assert_true(has_error(&e, "environment", "DOCKER_HOST", "expected"));
+	settings_free(&s);
+	errlist_free(&e);
+	assert_int_equal(load(&s, &e, "-c", copy, "--remote", "unix:///x",
+	    NULL), SETTINGS_OK);
+	settings_free(&s);
+	errlist_free(&e);
+	/* Even a bad file value is reported when the command line wins. */
+	conf = write_conf("r.conf", "interval=zero\n");
+	snprintf(copy, sizeof(copy), "%s", conf);
+	assert_int_equal(load(&s, &e, "-c", copy, "--interval", "3", NULL),
+	    SETTINGS_USAGE);
+	assert_int_equal(s.interval, 3);
+	settings_free(&s);
+	errlist_free(&e);
+	unsetenv("DOCKER_HOST");
+}
+
+static void
+test_usage_errors(void **state)
+{
+	struct settings s;
+	struct errlist e;
+
+	assert_int_equal(load(&s, &e, "--bogus", NULL), SETTINGS_USAGE);
+	assert_true(has_error(&e, "command line", "--bogus", "unknown option"));
+	settings_free(&s);
+	errlist_free(&e);
+	assert_int_equal(load(&s, &e, "-x", NULL), SETTINGS_USAGE);
+	assert_true(has_error(&e, "command line", "-x", "unknown option"));
+	settings_free(&s);
+	errlist_free(&e);
+	assert_int_equal(load(&s, &e, "--interval", NULL), SETTINGS_USAGE);
+	assert_true(has_error(&e, "command line", "--interval", "needs a value"));
+	settings_free(&s);
+	errlist_free(&e);
+	assert_int_equal(load(&s, &e, "--interval", "0", NULL), SETTINGS_USAGE);
+	assert_true(has_error(&e, "command line", "--interval",
+	    "from 1 to 86400"));
+	settings_free(&s);
+	errlist_free(&e);
+	assert_int_equal(load(&s, &e, "extra", NULL), SETTINGS_USAGE);
+	assert_true(has_error(&e, "command line", "", "unexpected argument"));
+	settings_free(&s);
+	errlist_free(&e);
+	assert_int_equal(load(&s, &e, "--server", "--check", NULL),
+	    SETTINGS_USAGE);
+	assert_true(has_error(&e, "command line", "", "exclude each other"));
+	settings_free(&s);
+	errlist_free(&e);
+	assert_int_equal(load(&s, &e, "--remote", "unix://", NULL),
+	    SETTINGS_USAGE);
+	settings_free(&s);
+	errlist_free(&e);
+}
+
+static void
+test_help_and_version(void **state)
+{
+	struct settings s;
+	struct errlist e;
+	char path[256];
+	FILE *saved;
+	int fd, out;
+
+	snprintf(path, sizeof(path), "%s/stdout", tmpdir);
+	fflush(stdout);
+	out = dup(1);
+	fd = creat(path, 0600);
+	dup2(fd, 1);
+	close(fd);
+	assert_int_equal(load(&s, &e, "--help", NULL), SETTINGS_EXIT_OK);
+	settings_free(&s);
+	errlist_free(&e);
+	assert_int_equal(load(&s, &e, "--version", NULL), SETTINGS_EXIT_OK);
+	settings_free(&s);
+	errlist_free(&e);
+	fflush(stdout);
+	dup2(out, 1);
+	close(out);
+	saved = fopen(path, "r");
+	char text[8192];
+	size_t n = fread(text, 1, sizeof(text) - 1, saved);
+	text[n] = '\0';
+	fclose(saved);
+	const char *must[] = { "--config", "--cache", "--confdir", "--remote",
+	    "--aws", "--no-aws", "--imds", "--pull", "--no-pull", "--server",
+	    "--interval", "--user", "--dry-run", "--check", "--verbose",
+	    "--help", "--version", "--registry-auth", "--orphans",
+	    "--ready-timeout", "--lock-wait", "--seccomp", "--self-id",
+	    DEFAULT_CONFIG, DEFAULT_CACHE, DEFAULT_CONFDIR, DEFAULT_REMOTE,
+	    DEFAULT_IMDS, "default nobody", "(default 60)",
+	    "dockerup " DOCKERUP_VERSION "\n" };
+	for (size_t i = 0; i < sizeof(must) / sizeof(*must); i++)
+		if (strstr(text, must[i]) == NULL)
+			fail_msg("--help/--version lack \"%s\"", must[i]);
+}
+
+static void
+test_normalize_remote(void **state)
+{
+	const char *ok[][2] = {
+		{ "unix://var/run/docker.sock", "unix:///var/run/docker.sock" },
+		{ "unix:///var/run/docker.sock", "unix:///var/run/docker.sock" },
+		{ "tcp://127.0.0.1:2375", "tcp://127.0.0.1:2375" },
+		{ "tcp://docker.example.com:2376/", "tcp://docker.example.com:2376" },
+		{ "tcp://[::1]:2375", "tcp://[::1]:2375" },
+	};
+	const char *bad[] = { "", "unix://", "unix:///a/../b", "tcp://",
+	    "tcp://:2375", "tcp://h:0", "tcp://h:x", "http://h:1", "/var/run/x",
+	    "tcp://h o:1" };
+	const char *err;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
+		char *n = settings_normalize_remote(ok[i][0], &err);
+		assert_non_null(n);
+		assert_string_equal(n, ok[i][1]);
+		free(n);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		assert_null(settings_normalize_remote(bad[i], &err));
+		assert_non_null(err);
+	}
+}
+
+static char *
+reference_file(const char *name, size_t *len)
+{
+	const char *dirs[] = { getenv("REFERENCE_DIR"), "../shared/reference",
+	    "../../shared/reference" };
+	char path[1024];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
+		FILE *f;
+		char *p;
+		if (dirs[i] == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		p = calloc(1, 65536);
+		*len = fread(p, 1, 65535, f);
+		fclose(f);
+		return p;
+	}
+	fail_msg("reference file %s not found (set REFERENCE_DIR)", name);
+	return NULL;
+}
+
+/* The original's settings files and the README's block load unchanged. */
+static void
+test_reference_files(void **state)
+{
+	const char *files[] = { "dockerup.conf", "dockerup-container.conf" };
+	struct settings s;
+	struct errlist e;
+	size_t len;
+
+	for (size_t i = 0; i < 2; i++) {
+		char *text = reference_file(files[i], &len);
+		settings_init(&s);
+		errlist_init(&e);
+		assert_int_equal(settings_parse_file(&s, files[i], text, len,
+		    NULL, &e), 0);
+		assert_string_equal(s.confdir, "/etc/dockerup/containers.d");
+		assert_string_equal(s.remote, "unix:///var/run/docker.sock");
+		assert_int_equal(s.aws, i == 1);
+		assert_int_equal(s.interval, 60);
+		settings_free(&s);
+		errlist_free(&e);
+		free(text);
+	}
+	/* The README's ```ini block, extracted at test time. */
+	char *readme = reference_file("original-README.md", &len);
+	char *start = strstr(readme, "```ini\n"), *end;
+	assert_non_null(start);
+	start += 7;
+	end = strstr(start, "```");
+	assert_non_null(end);
+	settings_init(&s);
+	errlist_init(&e);
+	assert_int_equal(settings_parse_file(&s, "README", start,
+	    (size_t)(end - start), NULL, &e), 0);
+	assert_int_equal(s.aws, 0);
+	assert_int_equal(s.pull, 1);
+	assert_int_equal(s.interval, 60);
+	settings_free(&s);
+	errlist_free(&e);
+	free(readme);
+}
+
+/* Keys set on the command line are kept; the file fills in the rest. */
+static void
+test_cmdline_mask(void **state)
+{
+	struct settings s;
+	struct errlist e;
+	unsigned int set = SETTING_BIT(SK_INTERVAL) | SETTING_BIT(SK_AWS);
+	const char *text = "interval=99\naws=true\npull=false\n";
+
+	settings_init(&s);
+	errlist_init(&e);
+	assert_int_equal(settings_parse_file(&s, "m.conf", text, strlen(text),
+	    &set, &e), 0);
+	assert_int_equal(s.interval, 60);
+	assert_int_equal(s.aws, 0);
+	assert_int_equal(s.pull, 0);
+	settings_free(&s);
+	errlist_free(&e);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_every_option),
+		cmocka_unit_test(test_file_format),
+		cmocka_unit_test(test_booleans),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_file_limits),
+		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_precedence),
+		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_normalize_remote),
+		cmocka_unit_test(test_reference_files),
+		cmocka_unit_test(test_cmdline_mask),
+	};
+
+	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+}
