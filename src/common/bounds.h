@@ -10,6 +10,7 @@
 #define IMSG_MAX_SIZE (512 * 1024)   /* one framed message, header included */
 #define IMSG_WRITE_TIMEOUT_MS 10000  /* a peer that does not read is dead */
 #define SETTINGS_WAIT_MS 10000       /* a child's first message */
+#define PARENT_FILE_WAIT_MS 30000    /* the parent reading files for the fetcher */
 
 /* Input documents (settings, definition files, user-data). */
 #define MAX_SETTINGS_SIZE (64 * 1024)
@@ -28,6 +29,8 @@
 #define MAX_VOLUMES 128                     /* volumes per definition */
 #define MAX_LIST_ITEMS 128                  /* links, caps, args, tmpfs, labels... */
 #define MAX_SECCOMP_PROFILE_SIZE (128 * 1024)
+#define MAX_DOC_ERRORS 100                  /* problems listed per document */
+#define MAX_OBJECT_KEYS 64                  /* keys of a fixed-schema object */
 
 /* Supervision (src/parent). */
 #define RESTART_BACKOFF_MIN_S 1
@@ -43,10 +46,15 @@
 #define DOCKER_PULL_TIMEOUT_S 1800   /* one image pull */
 #define DOCKER_STOP_TIMEOUT_S 10     /* grace period passed to /stop */
 #define MAX_DOCKER_RESPONSE (64 * 1024 * 1024)
+#define MAX_DOCKER_STREAM_LINE (1024 * 1024) /* one line of a pull's
+                                                progress stream */
+#define MAX_TLS_FILE (256 * 1024)            /* ca.pem, cert.pem, key.pem */
+#define DOCKER_CONNECT_TIMEOUT_S 10
 
 /* Fetcher, EC2 metadata. */
 #define IMDS_TIMEOUT_MS 2000
 #define IMDS_RETRIES 3
+#define IMDS_BACKOFF_MS 250          /* first retry delay, doubling */
 #define IMDS_TOKEN_TTL_S 21600
 
 #endif

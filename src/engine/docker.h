@@ -25,12 +25,6 @@
 #define DOCKER_API_NEWEST_MAJOR 1
 #define DOCKER_API_NEWEST_MINOR 51
 
-/* Bounds of the client (the others are in bounds.h). */
-#define MAX_DOCKER_STREAM_LINE (1024 * 1024) /* one line of a pull's
-                                                progress stream */
-#define MAX_TLS_FILE (256 * 1024)            /* ca.pem, cert.pem, key.pem */
-#define DOCKER_CONNECT_TIMEOUT_S 10
-
 typedef int (*docker_line_cb)(const char *line, size_t len, void *arg);
 
 struct docker_req {

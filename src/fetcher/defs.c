@@ -24,8 +24,6 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define PATHLEN 256
-#define MAX_DOC_ERRORS 100   /* problems listed per document */
-#define MAX_OBJECT_KEYS 64   /* keys of a fixed-schema object */
 
 struct pctx {
 	const char *where;

@@ -21,7 +21,6 @@
 #include "settings.h"
 #include "wire.h"
 
-#define FILE_WAIT_MS 30000
 
 static struct imsgbuf parent_ib, engine_ib;
 static struct settings settings;
@@ -70,7 +69,7 @@ static int
 wait_parent_reply(struct imsg *m)
 {
 	for (;;) {
-		int r = imsg_wait(&parent_ib, m, FILE_WAIT_MS);
+		int r = imsg_wait(&parent_ib, m, PARENT_FILE_WAIT_MS);
 		if (r == 0)
 			fatalx("parent went away");
 		if (r == -1)

@@ -26,7 +26,6 @@
 #include "bounds.h"
 #include "log.h"
 
-#define IMDS_BACKOFF_MS 250
 #define STR2(x) #x
 #define STR(x) STR2(x)
 #define TTL_STRING STR(IMDS_TOKEN_TTL_S)
