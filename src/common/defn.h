@@ -66,7 +66,9 @@ struct defn {
 	enum restart_policy restart;
 	int update_pull;      /* default 1 */
 	int update_eager;     /* default 0 */
-	int update_rolling;   /* default 0; accepted, not implemented */
+	int update_rolling;   /* default 0; the original documents it as
+	                         "not yet implemented": accepted, hashed,
+	                         and it changes no update order */
 	struct kvlist links;  /* container name -> alias */
 	struct kvlist signals; /* container name -> signal name (e.g. HUP) */
 	char *user;

@@ -21,7 +21,6 @@
 #include "settings.h"
 #include "wire.h"
 
-
 static struct imsgbuf parent_ib, engine_ib;
 static struct settings settings;
 static int reload_pending;
