@@ -4,7 +4,8 @@
 #   make test       install what is missing, build, run every suite on the rig
 #   make demo       converge examples/containers.d on a private engine
 #   make fuzz       build the libFuzzer targets
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (see dist/dist.mk)
+#   make uninstall
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/sbin
@@ -62,15 +63,14 @@ ASAN_VARS := BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 asan:
 	$(MAKE) $(ASAN_VARS) build-asan/dockerup
 
-install: dockerup
-	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 dockerup $(DESTDIR)$(BINDIR)/dockerup
-
 clean:
 	rm -rf build build-asan build-fuzz build-hooks dockerup
 
+-include dist/dist.mk
 -include tests/tests.mk
 -include tests/tools/tools.mk
 -include tests/fuzz/fuzz.mk
+-include bench/bench.mk
+-include image/image.mk
 
 -include $(ALL_OBJ:.o=.d)

@@ -40,21 +40,55 @@
 #define CRASH_LOOP_RESTARTS 6
 #define CRASH_LOOP_WINDOW_S 300
 #define LOCK_WAIT_DEFAULT_S 120    /* single-instance lock wait */
+#define NOTIFY_MAX_MSG 512         /* one sd_notify datagram to the manager */
 
 /* Engine. */
 #define DOCKER_TIMEOUT_S 120         /* one Docker API call (pulls excepted) */
 #define DOCKER_PULL_TIMEOUT_S 1800   /* one image pull */
 #define DOCKER_STOP_TIMEOUT_S 10     /* grace period passed to /stop */
+#define LAUNCH_PARALLEL 32           /* creates (then starts) of new,
+                                        independent containers in flight
+                                        (32: 12% quicker than 8 at N = 40,
+                                        +0.5 MiB engine RSS) */
 #define MAX_DOCKER_RESPONSE (64 * 1024 * 1024)
 #define MAX_DOCKER_STREAM_LINE (1024 * 1024) /* one line of a pull's
                                                 progress stream */
 #define MAX_TLS_FILE (256 * 1024)            /* ca.pem, cert.pem, key.pem */
 #define DOCKER_CONNECT_TIMEOUT_S 10
 
+/* Server mode (src/parent/watch.c, src/fetcher/schedule.c). */
+#define WATCH_QUIET_MS 250           /* confdir quiet this long: reload */
+#define WATCH_MAX_DELAY_MS 900       /* ...or this long after the first
+                                        change, even if writes go on */
+#define WATCH_RETRY_S 10             /* re-try a watch that could not be set */
+#define SERVER_JITTER_PERMILLE 100   /* each interval grows by a random 0..10% */
+#define SERVER_JITTER_MAX_MS 30000   /* ...and by at most 30 s */
+#define SERVER_BACKOFF_MAX_S 3600    /* failed runs double the wait up to
+                                        this (or the interval if longer) */
+#define SERVER_RATE_LIMIT_WAIT_S 120 /* a registry said 429 (dockerd does
+                                        not pass its Retry-After on) */
+#define RUN_RESULT_WHERE_MAX 256     /* the endpoint or registry a run
+                                        result names */
+
+/* Logs (src/common/log.c). */
+#define LOG_MSG_MAX 2048             /* one message, before formatting */
+#define LOG_LINE_MAX 8192            /* one formatted line (JSON escapes) */
+#define LOG_REPEAT_INTERVAL_S 30     /* a repeated warning is summarized
+                                        at least this often */
+
+/* Status and metrics (src/engine/status.c). */
+#define MAX_STATUS_FILE (4 * 1024 * 1024)  /* <cache>/status.json read back */
+#define MAX_REPORT_ACTIONS 4096      /* plan lines kept for one run's report */
+#define MAX_REPORT_TEXT 1024         /* reason or error text kept per item */
+
 /* Fetcher, EC2 metadata. */
 #define IMDS_TIMEOUT_MS 2000
 #define IMDS_RETRIES 3
 #define IMDS_BACKOFF_MS 250          /* first retry delay, doubling */
 #define IMDS_TOKEN_TTL_S 21600
+
+/* A pull's live progress line on a terminal (src/engine/image.c). */
+#define MAX_PULL_LAYERS 128
+#define PULL_PROGRESS_PERIOD_S 0.1
 
 #endif

@@ -36,11 +36,18 @@ enum imsg_type {
 	IMSG_STATE_END,        /* struct wire_state_end */
 	/* engine -> fetcher */
 	IMSG_STATE_ACK,        /* accepted (or rejected) a desired state */
+	IMSG_RUN_RESULT,       /* a run's result and why it failed */
 	/* child -> parent */
 	IMSG_RUN_DONE,         /* a reconcile finished: result code */
 	IMSG_READY,            /* a child finished starting up */
 	/* engine -> parent */
 	IMSG_RESTART_PEER,     /* the fetcher sent garbage: restart it */
+	/* self-upgrade handover (see src/engine/selfup.c) */
+	IMSG_GO,               /* parent->engine: lock held; old instance id */
+	IMSG_STANDBY_READY,    /* engine->parent: ready, own container id */
+	IMSG_SELF_WRITE,       /* engine->parent: struct wire_self_write */
+	IMSG_SELF_RELEASE,     /* engine->parent: release the lock */
+	IMSG_SELF_ACK,         /* parent->engine: int32 0 done, -1 failed */
 	IMSG_MAX
 };
 

@@ -2,17 +2,33 @@
 #define DOCKERUP_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 /*
  * One logging and error API for every process.  Lines go to stderr as
- * "TIME LEVEL PROCESS: message".  fatal() appends strerror(errno) and
- * fatalx() does not; neither returns.
+ * "TIME LEVEL PROCESS: message", or as one JSON object per line
+ * ({"time", "level", "proc", "pid", "msg"}), or to syslog.  fatal()
+ * appends strerror(errno) and fatalx() does not; neither returns.
+ *
+ * A warning or error identical to the previous one of the same process is
+ * not repeated: it is counted, and "last message repeated N times" is
+ * logged when a different warning comes, when LOG_REPEAT_INTERVAL_S has
+ * passed, or at exit.
  */
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 void log_init(const char *procname, int verbose);
 void log_setproc(const char *procname);
 int log_verbose(void);
+/*
+ * Chooses the line format and the destination.  With use_syslog, connects
+ * to /dev/log now: call it before the process's seccomp filter, which
+ * allows no reconnect.  When /dev/log cannot be used, lines go to stderr;
+ * that is said once as a warning when announce is set, else in debug.
+ */
+void log_configure(int json, int use_syslog, int announce);
+/* Logs a pending "last message repeated N times" now. */
+void log_flush(void);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -24,5 +40,13 @@ void fatalx(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
 void vlog(enum log_level lvl, int with_errno, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
+
+/*
+ * Writes s into out (size outlen, >= 1) as the inside of a JSON string:
+ * quotes, backslashes and control characters escaped, invalid UTF-8 as
+ * U+FFFD, cut at a character boundary when out is too small.  Returns
+ * the length written.
+ */
+size_t log_json_escape(const char *s, char *out, size_t outlen);
 
 #endif

@@ -18,4 +18,6 @@ proc_receive_settings(struct imsgbuf *ib, struct settings *s)
 		fatalx("no settings from the parent");
 	if (wire_decode_settings(m.data, m.len, s, err, sizeof(err)) == -1)
 		fatalx("settings from the parent: %s", err);
+	/* Each process connects to syslog itself, before its filter. */
+	log_configure(s->log_format == LOGFMT_JSON, s->syslog, 0);
 }

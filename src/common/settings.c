@@ -47,6 +47,9 @@ static const struct setting_desc descs[] = {
 	{ "self_id", SK_SELF_ID, V_STR_NAME, 0, 0 },
 	{ "seccomp", SK_SECCOMP, V_ENUM, 0, 0 },
 	{ "lock_wait", SK_LOCK_WAIT, V_INT, 0, 3600 },
+	{ "log_format", SK_LOG_FORMAT, V_ENUM, 0, 0 },
+	{ "syslog", SK_SYSLOG, V_BOOL, 0, 0 },
+	{ "metrics_file", SK_METRICS_FILE, V_PATH, 0, 0 },
 };
 
 #define NDESCS (sizeof(descs) / sizeof(descs[0]))
@@ -54,6 +57,7 @@ static const struct setting_desc descs[] = {
 /* Options of the command line only, refused in the settings file. */
 static const char *const cmdline_only[] = {
 	"config", "no_aws", "no_pull", "dry_run", "check", "help", "version",
+	"format",
 };
 
 enum long_only {
@@ -61,6 +65,7 @@ enum long_only {
 	OPT_IMDS, OPT_PULL, OPT_NO_PULL, OPT_SERVER, OPT_INTERVAL, OPT_USER,
 	OPT_DRY_RUN, OPT_CHECK, OPT_VERSION, OPT_REGISTRY_AUTH, OPT_ORPHANS,
 	OPT_READY_TIMEOUT, OPT_LOCK_WAIT, OPT_SECCOMP, OPT_SELF_ID,
+	OPT_LOG_FORMAT, OPT_SYSLOG, OPT_METRICS_FILE, OPT_FORMAT,
 };
 
 static const struct option longopts[] = {
@@ -87,6 +92,10 @@ static const struct option longopts[] = {
 	{ "lock-wait", required_argument, NULL, OPT_LOCK_WAIT },
 	{ "seccomp", required_argument, NULL, OPT_SECCOMP },
 	{ "self-id", required_argument, NULL, OPT_SELF_ID },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "syslog", optional_argument, NULL, OPT_SYSLOG },
+	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -124,6 +133,8 @@ settings_init(struct settings *s)
 	s->ready_timeout = DEFAULT_READY_TIMEOUT;
 	s->seccomp = SECCOMP_ON;
 	s->lock_wait = LOCK_WAIT_DEFAULT_S;
+	s->log_format = LOGFMT_TEXT;
+	s->format = OUTPUT_TEXT;
 }
 
 void
@@ -137,6 +148,7 @@ settings_free(struct settings *s)
 	free(s->user);
 	free(s->registry_auth);
 	free(s->self_id);
+	free(s->metrics_file);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -279,6 +291,16 @@ set_enum(struct settings *s, enum settings_key sk, const char *v)
 			return -1;
 		return 0;
 	}
+	if (sk == SK_LOG_FORMAT || sk == SK_FORMAT) {
+		int json = strcmp(v, "json") == 0;
+		if (!json && strcmp(v, "text") != 0)
+			return -1;
+		if (sk == SK_LOG_FORMAT)
+			s->log_format = json ? LOGFMT_JSON : LOGFMT_TEXT;
+		else
+			s->format = json ? OUTPUT_JSON : OUTPUT_TEXT;
+		return 0;
+	}
 	if (strcmp(v, "on") == 0)
 		s->seccomp = SECCOMP_ON;
 	else if (strcmp(v, "trap") == 0)
@@ -307,6 +329,8 @@ expected(const struct setting_desc *d)
 	case V_INT:
 		return "expected a whole number in range";
 	case V_ENUM:
+		if (d->sk == SK_LOG_FORMAT || d->sk == SK_FORMAT)
+			return "expected text or json";
 		return d->sk == SK_ORPHANS ? "expected all or managed" :
 		    "expected on, trap or off";
 	}
@@ -364,6 +388,8 @@ string_field(struct settings *s, enum settings_key sk)
 		return &s->registry_auth;
 	case SK_SELF_ID:
 		return &s->self_id;
+	case SK_METRICS_FILE:
+		return &s->metrics_file;
 	default:
 		return NULL;
 	}
@@ -385,6 +411,8 @@ int_field(struct settings *s, enum settings_key sk)
 		return &s->ready_timeout;
 	case SK_LOCK_WAIT:
 		return &s->lock_wait;
+	case SK_SYSLOG:
+		return &s->syslog;
 	default:
 		return NULL;
 	}
@@ -414,9 +442,15 @@ set_value(struct settings *s, const struct setting_desc *d, const char *v)
 	}
 }
 
+/* --format is of the command line only, so it has no file key. */
+static const struct setting_desc format_desc = { "format", SK_FORMAT,
+	V_ENUM, 0, 0 };
+
 static const struct setting_desc *
 find_desc(enum settings_key sk)
 {
+	if (sk == SK_FORMAT)
+		return &format_desc;
 	for (size_t i = 0; i < NDESCS; i++)
 		if (descs[i].sk == sk && descs[i].type != V_BOOL)
 			return &descs[i];
@@ -498,7 +532,8 @@ unknown_key(struct errlist *errs, const char *where, const char *key)
 		errlist_add(errs, where, ex, "unknown key; expected one of "
 		    "cache, confdir, remote, aws, imds, pull, server, "
 		    "interval, user, verbose, registry_auth, orphans, "
-		    "ready_timeout, self_id, seccomp, lock_wait");
+		    "ready_timeout, self_id, seccomp, lock_wait, log_format, "
+		    "syslog, metrics_file");
 }
 
 static void
@@ -593,6 +628,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 "usage: dockerup [OPTIONS]\n"
+"       dockerup status [--format text|json] [--cache DIR] [--config FILE]\n"
 "Keeps this host's Docker containers equal to the declared definitions.\n"
 "\n"
 "  -c, --config FILE        settings file (default " DEFAULT_CONFIG ")\n"
@@ -606,9 +642,14 @@ usage(FILE *f)
     DEFAULT_IMDS ")\n"
 "      --pull[=BOOL], --no-pull  pull images to look for updates\n"
 "                           (default on)\n"
-"      --server             keep running: reconcile every --interval\n"
-"                           (default: one run, then exit)\n"
-"      --interval SECS      seconds between runs with --server (default %d)\n"
+"      --server             keep running: reconcile every --interval,\n"
+"                           within 1 s of a change in --confdir and on\n"
+"                           SIGHUP (default: one run, then exit)\n"
+"      --interval SECS      seconds between runs with --server (default %d),\n"
+"                           plus 0-10%% jitter (at most 30 s); doubled\n"
+"                           after each failed run while the Docker engine\n"
+"                           or a registry fails (up to 1 h; 120 s at\n"
+"                           least after a registry's 429)\n"
 "      --user NAME          account of the unprivileged fetcher (default "
     DEFAULT_USER ")\n"
 "      --dry-run            print what would be done, change nothing\n"
@@ -622,6 +663,10 @@ usage(FILE *f)
 "      --seccomp on|trap|off  system call filters (default on)\n"
 "      --self-id ID         our own container ID or name (default: found\n"
 "                           from /proc/self)\n"
+"      --log-format text|json  log lines for people, or JSON for shippers\n"
+"      --syslog[=BOOL]      log to syslog (/dev/log) instead of stderr\n"
+"      --metrics-file FILE  Prometheus textfile written after every run\n"
+"      --format text|json   the plan of --dry-run as lines or as JSON\n"
 "  -v, --verbose            more logging (repeat for debug)\n"
 "  -h, --help               this text\n"
 "      --version            print the version\n"
@@ -629,7 +674,11 @@ usage(FILE *f)
 "Settings file keys are the long option names (confdir=, remote=, aws=,\n"
 "pull=, interval=, registry_auth=...); booleans are true/false/yes/no/1/0.\n"
 "Exit status: 0 all good, 1 something failed, 2 usage or invalid "
-"configuration.\n", DEFAULT_INTERVAL, DEFAULT_READY_TIMEOUT,
+"configuration.\n"
+"Signals: SIGHUP reloads and runs at once; SIGTERM, SIGINT stop gracefully.\n"
+"See dockerup(8) for options, signals, files, environment and exit status,\n"
+"dockerup.conf(5) for every settings key and container definition field.\n",
+	    DEFAULT_INTERVAL, DEFAULT_READY_TIMEOUT,
 	    LOCK_WAIT_DEFAULT_S);
 }
 
@@ -846,6 +895,21 @@ parse_argv(struct settings *s, int argc, char *argv[], unsigned int *set,
 		case OPT_SELF_ID:
 			cmdline_value(s, SK_SELF_ID, opt, optarg, set, errs);
 			break;
+		case OPT_LOG_FORMAT:
+			cmdline_value(s, SK_LOG_FORMAT, opt, optarg, set, errs);
+			break;
+		case OPT_SYSLOG:
+			s->syslog = 1;
+			cmdline_bool(&s->syslog, opt, optarg, errs);
+			*set |= SETTING_BIT(SK_SYSLOG);
+			break;
+		case OPT_METRICS_FILE:
+			cmdline_value(s, SK_METRICS_FILE, opt, optarg, set,
+			    errs);
+			break;
+		case OPT_FORMAT:
+			cmdline_value(s, SK_FORMAT, opt, optarg, set, errs);
+			break;
 		case ':':
 			errlist_add(errs, "command line", opt, "needs a value; "
 			    "see dockerup --help");
@@ -867,9 +931,21 @@ parse_argv(struct settings *s, int argc, char *argv[], unsigned int *set,
 	return done;
 }
 
-enum settings_result
-settings_load(struct settings *s, int argc, char *argv[],
+/* --format shapes the plan of --dry-run (and `dockerup status`) only. */
+static void
+check_format(const struct settings *s, unsigned int set,
     struct errlist *errs)
+{
+	if ((set & SETTING_BIT(SK_FORMAT)) && s->mode != MODE_DRY_RUN)
+		errlist_add(errs, "command line", "--format", "applies to the "
+		    "plan only; expected it with --dry-run (or after "
+		    "`dockerup status`)");
+}
+
+/* Command line, then file, then (for a run) the environment. */
+static enum settings_result
+load_all(struct settings *s, int argc, char *argv[], struct errlist *errs,
+    int for_status)
 {
 	unsigned int cmdline_set = 0, file_set = 0;
 	size_t before = errs->n;
@@ -877,9 +953,26 @@ settings_load(struct settings *s, int argc, char *argv[],
 	settings_init(s);
 	if (parse_argv(s, argc, argv, &cmdline_set, errs))
 		return errs->n == before ? SETTINGS_EXIT_OK : SETTINGS_USAGE;
+	if (!for_status)
+		check_format(s, cmdline_set, errs);
 	if (errs->n != before)
 		return SETTINGS_USAGE;
 	load_file(s, cmdline_set, &file_set, errs);
-	load_environment(s, cmdline_set | file_set, errs);
+	if (!for_status)
+		load_environment(s, cmdline_set | file_set, errs);
 	return errs->n == before ? SETTINGS_OK : SETTINGS_USAGE;
+}
+
+enum settings_result
+settings_load(struct settings *s, int argc, char *argv[],
+    struct errlist *errs)
+{
+	return load_all(s, argc, argv, errs, 0);
+}
+
+enum settings_result
+settings_load_status(struct settings *s, int argc, char *argv[],
+    struct errlist *errs)
+{
+	return load_all(s, argc, argv, errs, 1);
 }

@@ -44,6 +44,16 @@ enum seccomp_mode {
 	SECCOMP_OFF,     /* only for debugging; logged loudly */
 };
 
+enum log_format_setting {
+	LOGFMT_TEXT = 1, /* "TIME LEVEL PROCESS: message" */
+	LOGFMT_JSON,     /* one JSON object per line, for log shippers */
+};
+
+enum output_format {
+	OUTPUT_TEXT = 1, /* lines for a person */
+	OUTPUT_JSON,     /* one JSON document for scripts */
+};
+
 struct settings {
 	char *config;        /* settings file path */
 	int config_explicit; /* named with -c: a missing file is an error */
@@ -63,6 +73,10 @@ struct settings {
 	char *self_id;       /* our own container ID override, or NULL */
 	enum seccomp_mode seccomp;
 	int lock_wait;       /* seconds to wait for the single-instance lock */
+	enum log_format_setting log_format;
+	int syslog;          /* log to syslog (/dev/log) instead of stderr */
+	enum output_format format; /* --dry-run plan, `dockerup status` */
+	char *metrics_file;  /* Prometheus textfile, or NULL */
 };
 
 /*
@@ -73,6 +87,7 @@ enum settings_key {
 	SK_CACHE = 0, SK_CONFDIR, SK_REMOTE, SK_AWS, SK_IMDS, SK_PULL,
 	SK_MODE, SK_INTERVAL, SK_USER, SK_VERBOSE, SK_REGISTRY_AUTH,
 	SK_ORPHANS, SK_READY_TIMEOUT, SK_SELF_ID, SK_SECCOMP, SK_LOCK_WAIT,
+	SK_LOG_FORMAT, SK_SYSLOG, SK_METRICS_FILE, SK_FORMAT,
 };
 #define SETTING_BIT(k) (1u << (k))
 
@@ -90,6 +105,13 @@ void settings_free(struct settings *s);
  * Initializes s itself (settings_init); settings_free() it afterwards.
  */
 enum settings_result settings_load(struct settings *s, int argc,
+    char *argv[], struct errlist *errs);
+/*
+ * The same for `dockerup status [OPTIONS]` (argv[0] is "status"): the
+ * options of the daemon are accepted (--cache and --config matter) and
+ * --format needs no --dry-run.
+ */
+enum settings_result settings_load_status(struct settings *s, int argc,
     char *argv[], struct errlist *errs);
 /* Parses settings-file bytes; keys set on the command line are kept. */
 int settings_parse_file(struct settings *s, const char *path,

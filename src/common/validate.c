@@ -872,22 +872,28 @@ struct graph {
 	size_t *nedges;
 };
 
-static int
-graph_find(const struct graph *g, const char *name)
+long
+sorted_names_find(const char *const *v, size_t n, const char *name)
 {
-	size_t lo = 0, hi = g->n;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int r = strcmp(g->id[mid], name);
+		int r = strcmp(v[mid], name);
 		if (r == 0)
-			return (int)mid;
+			return (long)mid;
 		if (r < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return -1;
+}
+
+static int
+graph_find(const struct graph *g, const char *name)
+{
+	return (int)sorted_names_find((const char *const *)g->id, g->n, name);
 }
 
 static void
@@ -1072,35 +1078,93 @@ graph_cycles_from(const struct graph *g, size_t u, int *color,
 	return problems;
 }
 
-/* Kahn's algorithm, taking the smallest identity among ready nodes. */
+/* A binary min-heap of node indices: nodes are in identity order. */
+struct ready_heap {
+	size_t *v;
+	size_t n;
+};
+
+static void
+heap_push(struct ready_heap *h, size_t x)
+{
+	size_t i = h->n++;
+
+	while (i > 0 && h->v[(i - 1) / 2] > x) {
+		h->v[i] = h->v[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->v[i] = x;
+}
+
+static size_t
+heap_pop(struct ready_heap *h)
+{
+	size_t top = h->v[0], x = h->v[--h->n], i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && h->v[c + 1] < h->v[c])
+			c++;
+		if (h->v[c] >= x)
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->n > 0)
+		h->v[i] = x;
+	return top;
+}
+
+/*
+ * Kahn's algorithm, taking the smallest identity among ready nodes: a heap
+ * of ready nodes and the reverse edges (dependents of each node, in one
+ * array indexed by rdep_at), O(N log N + E).
+ */
 static void
 graph_order(const struct graph *g, struct desired_state *s)
 {
 	size_t *pending = calloc(g->n + 1, sizeof(size_t));
-	int *done = calloc(g->n + 1, sizeof(int));
+	size_t *rdep_at = calloc(g->n + 2, sizeof(size_t));
 	struct defn *nd = calloc(g->n + 1, sizeof(*nd));
+	struct ready_heap h = { calloc(g->n + 1, sizeof(size_t)), 0 };
+	size_t *rdep, nedges = 0, out = 0;
 
-	if (!pending || !done || !nd)
+	if (!pending || !rdep_at || !nd || !h.v)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < g->n; i++) {
+		pending[i] = g->nedges[i];
+		nedges += g->nedges[i];
+		for (size_t k = 0; k < g->nedges[i]; k++)
+			rdep_at[g->edges[i][k] + 2]++;
+	}
+	for (size_t i = 2; i < g->n + 2; i++)
+		rdep_at[i] += rdep_at[i - 1];
+	if ((rdep = calloc(nedges + 1, sizeof(size_t))) == NULL)
 		fatal("%s", __func__);
 	for (size_t i = 0; i < g->n; i++)
-		pending[i] = g->nedges[i];
-	for (size_t out = 0; out < g->n; out++) {
-		size_t u = 0;
-		while (u < g->n && (done[u] || pending[u] != 0))
-			u++;
-		if (u == g->n)
-			fatalx("%s: cycle after check", __func__);
-		done[u] = 1;
-		nd[out] = s->defs[g->def[u]];
-		for (size_t i = 0; i < g->n; i++)
-			for (size_t k = 0; k < g->nedges[i]; k++)
-				if (g->edges[i][k] == u)
-					pending[i]--;
+		for (size_t k = 0; k < g->nedges[i]; k++)
+			rdep[rdep_at[g->edges[i][k] + 1]++] = i;
+	/* Now the dependents of u are rdep[rdep_at[u] .. rdep_at[u + 1]). */
+	for (size_t i = 0; i < g->n; i++)
+		if (pending[i] == 0)
+			heap_push(&h, i);
+	while (h.n > 0) {
+		size_t u = heap_pop(&h);
+		nd[out++] = s->defs[g->def[u]];
+		for (size_t k = rdep_at[u]; k < rdep_at[u + 1]; k++)
+			if (--pending[rdep[k]] == 0)
+				heap_push(&h, rdep[k]);
 	}
+	if (out != g->n)
+		fatalx("%s: cycle after check", __func__);
 	free(s->defs);
 	s->defs = nd;
 	free(pending);
-	free(done);
+	free(rdep_at);
+	free(rdep);
+	free(h.v);
 }
 
 size_t

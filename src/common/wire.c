@@ -619,7 +619,8 @@ wire_decode_source(const unsigned char *p, size_t len,
 
 enum settings_tag {
 	ST_NONE = 0, ST_CONFIG, ST_CACHE, ST_CONFDIR, ST_REMOTE, ST_IMDS,
-	ST_USER, ST_REGISTRY_AUTH, ST_SELF_ID, ST_INTS, ST_MAX
+	ST_USER, ST_REGISTRY_AUTH, ST_SELF_ID, ST_METRICS_FILE, ST_INTS,
+	ST_MAX
 };
 
 /* The integer settings, in wire order. */
@@ -630,12 +631,13 @@ settings_int(struct settings *s, size_t i)
 		&s->config_explicit, &s->aws, &s->pull, (int *)&s->mode,
 		&s->interval, &s->verbose, (int *)&s->orphans,
 		&s->ready_timeout, (int *)&s->seccomp, &s->lock_wait,
+		(int *)&s->log_format, &s->syslog, (int *)&s->format,
 	};
 
 	return i < sizeof(ints) / sizeof(ints[0]) ? ints[i] : NULL;
 }
 
-#define SETTINGS_NINTS 10
+#define SETTINGS_NINTS 13
 
 static char **
 settings_str(struct settings *s, int tag)
@@ -649,6 +651,7 @@ settings_str(struct settings *s, int tag)
 	case ST_USER: return &s->user;
 	case ST_REGISTRY_AUTH: return &s->registry_auth;
 	case ST_SELF_ID: return &s->self_id;
+	case ST_METRICS_FILE: return &s->metrics_file;
 	}
 	return NULL;
 }
@@ -707,7 +710,9 @@ wire_decode_settings(const unsigned char *p, size_t len, struct settings *s,
 			goto fail;
 	}
 	if (last != ST_INTS || s->interval < 1 || s->mode < MODE_RUN ||
-	    s->mode > MODE_CHECK || s->cache == NULL || s->remote == NULL) {
+	    s->mode > MODE_CHECK || s->cache == NULL || s->remote == NULL ||
+	    s->log_format < LOGFMT_TEXT || s->log_format > LOGFMT_JSON ||
+	    s->format < OUTPUT_TEXT || s->format > OUTPUT_JSON) {
 		rfail(&r, "incomplete or invalid settings");
 		goto fail;
 	}

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bounds.h"
 #include "buf.h"
 #include "defn.h"
 #include "settings.h"
@@ -45,6 +46,44 @@ struct wire_ack {
 
 struct wire_run_done {
 	int32_t exit_code;   /* 0, 1 or 2 as documented for a run */
+};
+
+/* Why a run failed, for the fetcher's back-off in server mode. */
+enum run_cause {
+	RUN_CAUSE_NONE = 0,     /* it did not fail */
+	RUN_CAUSE_OTHER,        /* a container or a definition: no back-off */
+	RUN_CAUSE_ENGINE,       /* the Docker engine did not answer */
+	RUN_CAUSE_REGISTRY,     /* a registry failed a pull or a check */
+	RUN_CAUSE_RATE_LIMITED, /* a registry answered 429 */
+	RUN_CAUSE_MAX
+};
+
+/* IMSG_RUN_RESULT, engine -> fetcher, after each run. */
+struct wire_run_result {
+	int32_t exit_code;
+	uint32_t cause;                   /* enum run_cause */
+	char where[RUN_RESULT_WHERE_MAX]; /* endpoint or registry; NUL-ended */
+};
+
+/*
+ * Self-upgrade handover files (src/engine/selfup.h): the engine reads
+ * them, the parent writes them.  An empty text removes the file.
+ */
+enum wire_self_file {
+	SELF_FILE_NONE = 0,
+	SELF_FILE_READY,     /* a new instance's container ID */
+	SELF_FILE_OLD,       /* the ID of the instance handing over */
+	SELF_FILE_FAILED,    /* "<hash> <image ID> <time>" */
+};
+#define WIRE_SELF_TEXT_MAX 192
+
+struct wire_self_write {
+	uint32_t file;                    /* enum wire_self_file */
+	char text[WIRE_SELF_TEXT_MAX];    /* NUL-terminated */
+};
+
+struct wire_self_id {
+	char id[65];                      /* 64 hex digits and a NUL */
 };
 
 /* Encodes d (without its source) into out; -1 on overflow. */

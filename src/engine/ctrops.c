@@ -106,12 +106,22 @@ op_stop(struct docker *dk, const char *id, char *err, size_t errlen)
 	    "/containers/%s/stop?t=%d", id, DOCKER_STOP_TIMEOUT_S);
 }
 
+/* HTTP 409 "removal ... is already in progress": it goes anyway. */
+static int
+removal_in_progress(int rc, const char *err)
+{
+	return rc == OP_FAILED && strstr(err, "is already in progress") &&
+	    strstr(err, "HTTP 409");
+}
+
 int
 op_remove(struct docker *dk, const char *id, char *err, size_t errlen)
 {
 	/* Volumes are kept: an anonymous volume may hold the only data. */
-	return op_simple(dk, "DELETE", 204, 404, 0, err, errlen,
+	int rc = op_simple(dk, "DELETE", 204, 404, 0, err, errlen,
 	    "/containers/%s", id);
+
+	return removal_in_progress(rc, err) ? OP_OK : rc;
 }
 
 int
@@ -162,16 +172,17 @@ fail:
 	return -1;
 }
 
-int
-op_host_ports(struct docker *dk, const char *id, char **out, char *err,
+/* GET /containers/ID/json, parsed; *out is the caller's to delete. */
+static int
+op_inspect(struct docker *dk, const char *id, cJSON **out, char *err,
     size_t errlen)
 {
 	struct docker_req rq = { .method = "GET" };
 	struct docker_resp resp;
 	char *path = NULL;
-	cJSON *j = NULL;
 	int rc;
 
+	*out = NULL;
 	if (asprintf(&path, "/containers/%s/json", id) == -1) {
 		snprintf(err, errlen, "out of memory");
 		return OP_FAILED;
@@ -179,19 +190,120 @@ op_host_ports(struct docker *dk, const char *id, char **out, char *err,
 	rq.path = path;
 	docker_resp_init(&resp);
 	rc = op_call(dk, &rq, &resp, 200, 200, err, errlen);
-	if (rc == OP_OK) {
-		j = cJSON_ParseWithLength((const char *)resp.body.p,
-		    resp.body.len);
-		if (j == NULL || ports_from_inspect(j, out) == -1) {
-			snprintf(err, errlen, "GET %s: unreadable answer",
-			    path);
-			rc = OP_FAILED;
-		}
+	if (rc == OP_OK && (*out = cJSON_ParseWithLength(
+	    (const char *)resp.body.p, resp.body.len)) == NULL) {
+		snprintf(err, errlen, "GET %s: unreadable answer", path);
+		rc = OP_FAILED;
 	}
-	cJSON_Delete(j);
 	docker_resp_free(&resp);
 	free(path);
 	return rc;
+}
+
+int
+op_host_ports(struct docker *dk, const char *id, char **out, char *err,
+    size_t errlen)
+{
+	cJSON *j;
+	int rc = op_inspect(dk, id, &j, err, errlen);
+
+	if (rc == OP_OK && ports_from_inspect(j, out) == -1) {
+		snprintf(err, errlen, "GET /containers/%.12s/json: unreadable "
+		    "answer", id);
+		rc = OP_FAILED;
+	}
+	cJSON_Delete(j);
+	return rc;
+}
+
+int
+op_state(struct docker *dk, const char *id, struct ctr_state *st, char *err,
+    size_t errlen)
+{
+	const cJSON *state, *v;
+	cJSON *j;
+	int rc = op_inspect(dk, id, &j, err, errlen);
+
+	memset(st, 0, sizeof(*st));
+	if (rc != OP_OK)
+		return rc;
+	state = cJSON_GetObjectItemCaseSensitive(j, "State");
+	if (!cJSON_IsObject(state)) {
+		snprintf(err, errlen, "GET /containers/%.12s/json: no State",
+		    id);
+		cJSON_Delete(j);
+		return OP_FAILED;
+	}
+	st->running = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state,
+	    "Running"));
+	st->restarting = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state,
+	    "Restarting"));
+	v = cJSON_GetObjectItemCaseSensitive(state, "ExitCode");
+	if (cJSON_IsNumber(v))
+		st->exit_code = v->valueint;
+	cJSON_Delete(j);
+	return OP_OK;
+}
+
+/*
+ * Demultiplexes a logs stream (8-byte frame headers: stream, 0, 0, 0,
+ * big-endian length) into printable text; a TTY's raw stream is copied.
+ */
+static void
+logs_text(const unsigned char *p, size_t n, char *out, size_t outlen)
+{
+	size_t o = 0, i = 0;
+
+	while (i < n && o + 1 < outlen) {
+		size_t len = n - i;
+		if (n - i >= 8 && p[i] <= 2 && p[i + 1] == 0 && p[i + 2] == 0 &&
+		    p[i + 3] == 0) {
+			len = (size_t)p[i + 4] << 24 | (size_t)p[i + 5] << 16 |
+			    (size_t)p[i + 6] << 8 | p[i + 7];
+			i += 8;
+			if (len > n - i)
+				len = n - i;
+		}
+		for (size_t k = 0; k < len && o + 1 < outlen; k++) {
+			unsigned char ch = p[i + k];
+			out[o++] = ch == '\n' || (ch >= 0x20 && ch < 0x7f) ?
+			    (char)ch : '?';
+		}
+		i += len;
+	}
+	out[o] = '\0';
+}
+
+int
+op_logs_tail(struct docker *dk, const char *id, unsigned lines, char *out,
+    size_t outlen, char *err, size_t errlen)
+{
+	struct docker_resp resp;
+	char *path;
+	int rc;
+
+	out[0] = '\0';
+	if (asprintf(&path, "/containers/%s/logs?stdout=1&stderr=1&tail=%u",
+	    id, lines) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return OP_FAILED;
+	}
+	struct docker_req rq = { .method = "GET", .path = path };
+	docker_resp_init(&resp);
+	if ((rc = op_call(dk, &rq, &resp, 200, 200, err, errlen)) == OP_OK)
+		logs_text(resp.body.p, resp.body.len, out, outlen);
+	docker_resp_free(&resp);
+	free(path);
+	return rc;
+}
+
+int
+op_remove_force(struct docker *dk, const char *id, char *err, size_t errlen)
+{
+	int rc = op_simple(dk, "DELETE", 204, 404, 0, err, errlen,
+	    "/containers/%s?force=1", id);
+
+	return removal_in_progress(rc, err) ? OP_OK : rc;
 }
 
 int

@@ -32,6 +32,19 @@ int op_kill(struct docker *dk, const char *id, const char *signal,
  */
 int op_host_ports(struct docker *dk, const char *id, char **out,
     char *err, size_t errlen);
+struct ctr_state {
+	int running;
+	int restarting;      /* exited, and its restart policy restarts it */
+	int exit_code;
+};
+int op_state(struct docker *dk, const char *id, struct ctr_state *st,
+    char *err, size_t errlen);
+/* The last lines of a container's output, as printable text. */
+int op_logs_tail(struct docker *dk, const char *id, unsigned lines,
+    char *out, size_t outlen, char *err, size_t errlen);
+/* DELETE with force: kills the container first (volumes are kept). */
+int op_remove_force(struct docker *dk, const char *id, char *err,
+    size_t errlen);
 /* POST /images/prune?filters={"dangling":["true"]}. */
 int op_prune_images(struct docker *dk, unsigned *deleted,
     unsigned long long *reclaimed, char *err, size_t errlen);

@@ -406,7 +406,7 @@ xfer_header(char *p, size_t size, size_t nmemb, void *arg)
 
 /* The PEM files go by content (libcurl 7.77 or later). */
 static void
-docker_set_tls(struct docker *dk)
+docker_set_tls(struct docker *dk, CURL *c)
 {
 	struct curl_blob ca = { dk->ca.p, dk->ca.len, CURL_BLOB_NOCOPY };
 	struct curl_blob cert = { dk->cert.p, dk->cert.len, CURL_BLOB_NOCOPY };
@@ -414,21 +414,23 @@ docker_set_tls(struct docker *dk)
 
 	if (!dk->tls)
 		return;
-	curl_easy_setopt(dk->curl, CURLOPT_CAINFO_BLOB, &ca);
-	curl_easy_setopt(dk->curl, CURLOPT_SSLCERT_BLOB, &cert);
-	curl_easy_setopt(dk->curl, CURLOPT_SSLCERTTYPE, "PEM");
-	curl_easy_setopt(dk->curl, CURLOPT_SSLKEY_BLOB, &key);
-	curl_easy_setopt(dk->curl, CURLOPT_SSLKEYTYPE, "PEM");
-	curl_easy_setopt(dk->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(dk->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
+	curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
+	curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+	curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
+	curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 }
 
-/* Options common to every request; the handle keeps its connections. */
+/*
+ * Options common to every request on handle c (dk->curl, or one of
+ * docker_request_many()'s); the handle keeps its connections.
+ */
 static void
-docker_set_common(struct docker *dk, struct xfer *x, long timeout_s)
+docker_set_common(struct docker *dk, CURL *c, struct xfer *x,
+    long timeout_s, char *errbuf)
 {
-	CURL *c = dk->curl;
-
 	curl_easy_reset(c);
 	if (dk->sock_path)
 		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, dk->sock_path);
@@ -440,20 +442,18 @@ docker_set_common(struct docker *dk, struct xfer *x, long timeout_s)
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
 	    (long)DOCKER_CONNECT_TIMEOUT_S);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, dk->curl_err);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, xfer_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, xfer_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "dockerup");
-	docker_set_tls(dk);
+	docker_set_tls(dk, c);
 }
 
 static void
-docker_set_method(struct docker *dk, const struct docker_req *rq)
+docker_set_method(CURL *c, const struct docker_req *rq)
 {
-	CURL *c = dk->curl;
-
 	if (strcmp(rq->method, "GET") == 0)
 		return;
 	if (strcmp(rq->method, "POST") == 0) {
@@ -503,8 +503,9 @@ fail:
 
 /* The cause of a transfer failure, in the words an operator needs. */
 static void
-docker_transport_error(struct docker *dk, const struct docker_req *rq,
-    CURLcode rc, const struct xfer *x, char *err, size_t errlen)
+docker_transport_error(struct docker *dk, CURL *c, const char *errbuf,
+    const struct docker_req *rq, CURLcode rc, const struct xfer *x,
+    char *err, size_t errlen)
 {
 	long oserr = 0;
 
@@ -513,7 +514,7 @@ docker_transport_error(struct docker *dk, const struct docker_req *rq,
 		    "than %d bytes", rq->method, rq->path, MAX_DOCKER_RESPONSE);
 		return;
 	}
-	curl_easy_getinfo(dk->curl, CURLINFO_OS_ERRNO, &oserr);
+	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr);
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) {
 		snprintf(err, errlen, "cannot reach the Docker engine at %s: "
 		    "%s", dk->remote, oserr ? strerror((int)oserr) :
@@ -527,7 +528,7 @@ docker_transport_error(struct docker *dk, const struct docker_req *rq,
 		return;
 	}
 	snprintf(err, errlen, "%s %s: Docker engine at %s: %s", rq->method,
-	    rq->path, dk->remote, dk->curl_err[0] ? dk->curl_err :
+	    rq->path, dk->remote, errbuf[0] ? errbuf :
 	    curl_easy_strerror(rc));
 }
 
@@ -551,8 +552,8 @@ docker_perform(struct docker *dk, const char *url, const struct docker_req *rq,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	docker_set_common(dk, &x, timeout);
-	docker_set_method(dk, rq);
+	docker_set_common(dk, dk->curl, &x, timeout, dk->curl_err);
+	docker_set_method(dk->curl, rq);
 	curl_easy_setopt(dk->curl, CURLOPT_URL, url);
 	curl_easy_setopt(dk->curl, CURLOPT_HTTPHEADER, hdrs);
 	dk->curl_err[0] = '\0';
@@ -577,7 +578,8 @@ docker_perform(struct docker *dk, const char *url, const struct docker_req *rq,
 		return resp->status ? resp->status : -1;
 	}
 	if (rc != CURLE_OK) {
-		docker_transport_error(dk, rq, rc, &x, err, errlen);
+		docker_transport_error(dk, dk->curl, dk->curl_err, rq, rc, &x,
+		    err, errlen);
 		return -1;
 	}
 	curl_easy_getinfo(dk->curl, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -639,4 +641,181 @@ docker_ping(struct docker *dk, char *err, size_t errlen)
 		    srv, ver);
 	memcpy(dk->version, ver, sizeof(ver));
 	return 0;
+}
+
+/* One transfer of docker_request_many(). */
+struct many_slot {
+	struct docker_call *call;
+	CURL *c;
+	struct xfer x;
+	struct curl_slist *hdrs;
+	char *url;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static void
+many_free(CURLM *m, struct many_slot *s)
+{
+	if (s->c != NULL) {
+		curl_multi_remove_handle(m, s->c);
+		curl_easy_cleanup(s->c);
+		s->c = NULL;
+	}
+	curl_slist_free_all(s->hdrs);
+	s->hdrs = NULL;
+	free(s->url);
+	s->url = NULL;
+	buf_free(&s->x.line);
+}
+
+/* Sets up s's own easy handle as docker_perform() does, and queues it. */
+static int
+many_start(struct docker *dk, CURLM *m, struct many_slot *s)
+{
+	struct docker_call *call = s->call;
+	long timeout = call->rq.timeout_s ? call->rq.timeout_s :
+	    DOCKER_TIMEOUT_S;
+
+	s->x.resp = &call->resp;
+	s->x.rq = &call->rq;
+	buf_init(&s->x.line, MAX_DOCKER_STREAM_LINE);
+	call->resp.status = 0;
+	buf_reset(&call->resp.body);
+	if ((s->c = curl_easy_init()) == NULL ||
+	    (s->hdrs = docker_headers(&call->rq)) == NULL ||
+	    asprintf(&s->url, "%s/v%s%s", dk->base_url, dk->version,
+	    call->rq.path) == -1) {
+		s->url = NULL;
+		snprintf(call->err, sizeof(call->err), "%s %s: out of memory",
+		    call->rq.method, call->rq.path);
+		return -1;
+	}
+	s->x.curl = s->c;
+	docker_set_common(dk, s->c, &s->x, timeout, s->errbuf);
+	docker_set_method(s->c, &call->rq);
+	curl_easy_setopt(s->c, CURLOPT_URL, s->url);
+	curl_easy_setopt(s->c, CURLOPT_HTTPHEADER, s->hdrs);
+	curl_easy_setopt(s->c, CURLOPT_PRIVATE, (void *)s);
+	s->errbuf[0] = '\0';
+	dk->calls++;
+	log_debug("docker: %s %s", call->rq.method, call->rq.path);
+	if (curl_multi_add_handle(m, s->c) != CURLM_OK) {
+		snprintf(call->err, sizeof(call->err), "%s %s: libcurl could "
+		    "not queue the request", call->rq.method, call->rq.path);
+		return -1;
+	}
+	return 0;
+}
+
+/* The answer of a finished transfer, as docker_request() reports it. */
+static void
+many_finish(struct docker *dk, struct many_slot *s, CURLcode rc)
+{
+	struct docker_call *call = s->call;
+	char msg[512];
+
+	if (rc != CURLE_OK) {
+		docker_transport_error(dk, s->c, s->errbuf, &call->rq, rc,
+		    &s->x, call->err, sizeof(call->err));
+		call->status = -1;
+		return;
+	}
+	curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &call->resp.status);
+	call->status = call->resp.status;
+	if (call->status >= 400) {
+		docker_error_text(&call->resp.body, msg, sizeof(msg));
+		snprintf(call->err, sizeof(call->err), "%s (HTTP %ld from %s "
+		    "%s)", msg, call->status, call->rq.method, call->rq.path);
+	}
+}
+
+/* Reads what finished; returns how many did. */
+static size_t
+many_collect(struct docker *dk, CURLM *m)
+{
+	CURLMsg *msg;
+	size_t done = 0;
+	int left;
+
+	while ((msg = curl_multi_info_read(m, &left)) != NULL) {
+		struct many_slot *s;
+		void *p = NULL;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &p);
+		s = p;
+		many_finish(dk, s, msg->data.result);
+		many_free(m, s);
+		done++;
+	}
+	return done;
+}
+
+void
+docker_request_many(struct docker *dk, struct docker_call *v, size_t n,
+    size_t max_parallel)
+{
+	struct many_slot *slots = NULL;
+	CURLM *m = NULL;
+	size_t next = 0, active = 0;
+	char err[1024];
+	int still;
+
+	for (size_t i = 0; i < n; i++) {
+		v[i].status = -1;
+		v[i].err[0] = '\0';
+	}
+	if (n == 0)
+		return;
+	/* Nothing to overlap: the kept-alive connection serves it. */
+	if (n == 1) {
+		v[0].status = docker_request(dk, &v[0].rq, &v[0].resp,
+		    v[0].err, sizeof(v[0].err));
+		return;
+	}
+	if (max_parallel == 0)
+		max_parallel = 1;
+	err[0] = '\0';
+	if (dk->version[0] == '\0' && docker_ping(dk, err, sizeof(err)) == -1)
+		goto fail;
+	if ((slots = calloc(n, sizeof(*slots))) == NULL ||
+	    (m = curl_multi_init()) == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail;
+	}
+	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+	    (long)max_parallel);
+	while (next < n || active > 0) {
+		for (; active < max_parallel && next < n; next++) {
+			slots[next].call = &v[next];
+			if (many_start(dk, m, &slots[next]) == 0)
+				active++;
+			else
+				many_free(m, &slots[next]);
+		}
+		if (curl_multi_perform(m, &still) != CURLM_OK)
+			break;
+		active -= many_collect(dk, m);
+		if (active > 0 && curl_multi_poll(m, NULL, 0,
+		    DOCKER_MANY_POLL_MS, NULL) != CURLM_OK)
+			break;
+	}
+	/* Only after a libcurl failure: what is left gets no answer. */
+	for (size_t i = 0; i < next; i++)
+		if (slots[i].c != NULL) {
+			snprintf(v[i].err, sizeof(v[i].err), "%s %s: libcurl "
+			    "stopped the transfer", v[i].rq.method,
+			    v[i].rq.path);
+			many_free(m, &slots[i]);
+		}
+	for (size_t i = next; i < n; i++)
+		snprintf(v[i].err, sizeof(v[i].err), "%s %s: not sent: libcurl "
+		    "failed before it", v[i].rq.method, v[i].rq.path);
+	curl_multi_cleanup(m);
+	free(slots);
+	return;
+fail:
+	for (size_t i = 0; i < n; i++)
+		snprintf(v[i].err, sizeof(v[i].err), "%s", err);
+	free(slots);
 }

@@ -54,6 +54,25 @@ void docker_resp_free(struct docker_resp *r);
 long docker_request(struct docker *dk, const struct docker_req *rq,
     struct docker_resp *resp, char *err, size_t errlen);
 
+/* One request of docker_request_many(). */
+struct docker_call {
+	struct docker_req rq;      /* on_line must be NULL */
+	struct docker_resp resp;   /* initialized by the caller */
+	long status;               /* as docker_request() returns it */
+	char err[1024];            /* as docker_request() sets it */
+};
+
+/* How long one wait for any of docker_request_many()'s answers lasts. */
+#define DOCKER_MANY_POLL_MS 1000
+
+/*
+ * Sends the n requests with at most max_parallel of them in flight (each
+ * on its own connection, through libcurl's multi interface), started in
+ * order.  Each call's status and err are set as docker_request() would.
+ */
+void docker_request_many(struct docker *dk, struct docker_call *v, size_t n,
+    size_t max_parallel);
+
 /* GET /_ping and negotiate the API version; -1 with err set. */
 int docker_ping(struct docker *dk, char *err, size_t errlen);
 

@@ -12,15 +12,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "errlist.h"
+#include "image.h"
 #include "imsg.h"
 #include "log.h"
 #include "proc.h"
+#include "ctrops.h"
+#include "docker.h"
+#include "observe.h"
 #include "reconcile.h"
+#include "runresult.h"
 #include "sandbox.h"
+#include "selfup.h"
 #include "settings.h"
+#include "status.h"
 #include "validate.h"
 #include "wire.h"
 
@@ -35,6 +43,19 @@ static struct docker *docker;
 static struct desired_state incoming, current;
 static struct wire_state_begin begin;
 static int receiving;
+static int have_state;
+
+/*
+ * Runs wait for the parent's IMSG_GO (it holds the run lock).  Until
+ * then a server stands by: once it reaches the Docker API and accepts a
+ * valid desired state it reports ready, so that the instance it replaces
+ * can hand over (selfup.h).
+ */
+static int go;
+static int standby_done;
+
+#define STANDBY_RETRY_MS 1000
+#define SELF_ACK_TIMEOUT_MS 30000
 
 static void
 on_term(int sig)
@@ -71,10 +92,22 @@ apply_current(void)
 	struct wire_run_done rd;
 
 	memset(&rep, 0, sizeof(rep));
-	engine_reconcile(docker, &settings, &current, &rep);
+	struct run_timing rt = { .start = time(NULL) };
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int rc = engine_reconcile(docker, &settings, &current, &rep);
 	rd.exit_code = combine_status((int)begin.fetch_status, rep.exit_code);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	rt.duration = (double)(t1.tv_sec - t0.tv_sec) +
+	    (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (settings.mode == MODE_DRY_RUN && settings.format == OUTPUT_JSON)
+		status_print_plan(&rep, rd.exit_code, stdout);
+	else if (settings.mode == MODE_RUN || settings.mode == MODE_SERVER)
+		status_write(&settings, &current, &rep, &rt, rd.exit_code);
 	if (imsg_compose(&parent_ib, IMSG_RUN_DONE, &rd, sizeof(rd)) == -1)
 		log_warn("reporting the run to the parent");
+	run_result_send(&fetcher_ib, &rep, rc, rd.exit_code, settings.remote);
+	run_report_free(&rep);
 }
 
 static int
@@ -166,9 +199,11 @@ on_state_end(const struct imsg *m)
 	desired_state_free(&current);
 	current = incoming;
 	desired_state_init(&incoming);
+	have_state = 1;
 	struct wire_ack ack = { .accepted = 1, .ndefs = (uint32_t)current.ndefs };
 	imsg_compose(&fetcher_ib, IMSG_STATE_ACK, &ack, sizeof(ack));
-	apply_current();
+	if (go)
+		apply_current();
 	return 0;
 }
 
@@ -263,25 +298,159 @@ set_fetcher_socket(int fd)
 		fatal("imsg_init");
 }
 
+/* Standing by: ready once the API answers and a state was accepted. */
+static void
+standby_check(void)
+{
+	struct wire_self_id me;
+	struct ctr_state st;
+	const char *id;
+	char err[512];
+
+	if (go || standby_done || !have_state)
+		return;
+	if (docker_ping(docker, err, sizeof(err)) == -1) {
+		log_debug("standing by: %s", err);
+		return;
+	}
+	standby_done = 1;
+	memset(&me, 0, sizeof(me));
+	id = settings.self_id ? settings.self_id : selfid_get();
+	if (id == NULL || !selfup_is_id(id) ||
+	    op_state(docker, id, &st, err, sizeof(err)) != OP_OK)
+		log_info("standing by: ready; waiting for another dockerup to "
+		    "release the run lock");
+	else {
+		memcpy(me.id, id, 64);
+		log_info("standing by: ready to take over as container %.12s; "
+		    "waiting for the run lock", id);
+	}
+	if (imsg_compose(&parent_ib, IMSG_STANDBY_READY, &me, sizeof(me)) == -1)
+		log_warn("telling the parent");
+}
+
+/*
+ * We hold the lock now.  The instance that handed over (or crashed while
+ * handing over) is removed first: it may carry none of our labels.
+ */
+static void
+go_cleanup(void)
+{
+	const char *self = settings.self_id ? settings.self_id : selfid_get();
+	char old[WIRE_SELF_TEXT_MAX], err[512];
+
+	if (selfup_read(SELF_FILE_OLD, old, sizeof(old)) == -1 ||
+	    !selfup_is_id(old) || (self != NULL && strcmp(old, self) == 0))
+		return;
+	log_info("removing the previous dockerup instance %.12s", old);
+	if (op_remove_force(docker, old, err, sizeof(err)) != OP_OK) {
+		log_warnx("could not remove the previous dockerup instance "
+		    "%.12s: %s", old, err);
+		return;
+	}
+	if (selfup_write(SELF_FILE_OLD, "") == -1 ||
+	    selfup_write(SELF_FILE_READY, "") == -1)
+		log_warnx("could not clear the handover records");
+}
+
+static void
+on_go(void)
+{
+	if (go)
+		return;
+	go = 1;
+	log_debug("the run lock is ours");
+	if (selfup_available())
+		go_cleanup();
+	if (have_state)
+		apply_current();
+}
+
+/* One message from the parent; returns its type. */
+static uint32_t
+handle_parent_msg(struct imsg *m)
+{
+	switch (m->hdr.type) {
+	case IMSG_PEER_FD:
+		if (m->len != 0 || m->fd == -1)
+			break;
+		set_fetcher_socket(m->fd);
+		return m->hdr.type;
+	case IMSG_GO:
+	case IMSG_SELF_ACK:
+		if (m->fd != -1 || m->len != (m->hdr.type == IMSG_GO ? 0 :
+		    sizeof(int32_t)))
+			break;
+		return m->hdr.type;
+	}
+	fatalx("unpermitted message %s from the parent",
+	    imsg_type_name(m->hdr.type));
+}
+
 static void
 read_parent(void)
 {
 	struct imsg m;
 	ssize_t n = imsg_read(&parent_ib);
-	int r;
+	int r, got_go = 0;
 
 	if (n == 0)
 		exit(0);
 	if (n < 0 && errno != EAGAIN)
 		fatal("reading from the parent");
 	while ((r = imsg_get(&parent_ib, &m)) == 1) {
-		if (m.hdr.type != IMSG_PEER_FD || m.len != 0 || m.fd == -1)
-			fatalx("unpermitted message %s from the parent",
-			    imsg_type_name(m.hdr.type));
-		set_fetcher_socket(m.fd);
+		switch (handle_parent_msg(&m)) {
+		case IMSG_GO:
+			got_go = 1;
+			break;
+		case IMSG_SELF_ACK:
+			log_warnx("an acknowledgement nobody waits for");
+			break;
+		}
 	}
 	if (r == -1)
 		fatalx("malformed message stream from the parent");
+	if (got_go)
+		on_go();
+}
+
+/* selfup.h: one request to the parent and its IMSG_SELF_ACK. */
+int
+engine_parent_request(uint32_t type, const void *data, size_t len)
+{
+	struct pollfd pfd = { .fd = parent_ib.fd, .events = POLLIN };
+	struct imsg m;
+	int32_t result;
+	ssize_t n;
+	int r;
+
+	if (imsg_compose(&parent_ib, type, data, len) == -1)
+		return -1;
+	for (;;) {
+		while ((r = imsg_get(&parent_ib, &m)) == 1) {
+			uint32_t t = handle_parent_msg(&m);
+			if (t == IMSG_GO)
+				go = 1;
+			else if (t == IMSG_SELF_ACK) {
+				memcpy(&result, m.data, sizeof(result));
+				return result == 0 ? 0 : -1;
+			}
+		}
+		if (r == -1)
+			fatalx("malformed message stream from the parent");
+		if ((r = poll(&pfd, 1, SELF_ACK_TIMEOUT_MS)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (r <= 0) {
+			log_warnx("the parent did not answer %s",
+			    imsg_type_name(type));
+			return -1;
+		}
+		if ((n = imsg_read(&parent_ib)) == 0)
+			exit(0);
+		if (n < 0 && errno != EAGAIN)
+			fatal("reading from the parent");
+	}
 }
 
 /*
@@ -313,6 +482,12 @@ endpoint_unusable(const char *err)
 	if (settings.mode == MODE_SERVER)
 		fatalx("Docker endpoint %s: %s", settings.remote, err);
 	log_warnx("Docker endpoint %s: %s", settings.remote, err);
+	if (settings.mode == MODE_DRY_RUN && settings.format == OUTPUT_JSON) {
+		struct run_report rep = { 0 };
+		report_run_error(&rep, err);
+		status_print_plan(&rep, rd.exit_code, stdout);
+		run_report_free(&rep);
+	}
 	if (imsg_compose(&parent_ib, IMSG_RUN_DONE, &rd, sizeof(rd)) == -1)
 		fatal("reporting to the parent");
 	/* The parent ends the run; wait for its SIGTERM or its EOF. */
@@ -350,6 +525,11 @@ engine_main(void)
 	signal(SIGPIPE, SIG_IGN);
 	if ((docker = docker_open(&settings, err, sizeof(err))) == NULL)
 		endpoint_unusable(err);
+	if (settings.mode == MODE_RUN || settings.mode == MODE_SERVER)
+		selfup_init(settings.cache);
+	status_open(&settings); /* its directories, before the sandbox */
+	image_progress_init(!settings.syslog &&
+	    settings.log_format == LOGFMT_TEXT);
 	engine_sandbox();
 	if (imsg_compose(&parent_ib, IMSG_READY, NULL, 0) == -1)
 		fatal("telling the parent");
@@ -358,7 +538,9 @@ engine_main(void)
 			{ .fd = parent_ib.fd, .events = POLLIN },
 			{ .fd = fetcher_ib.fd, .events = POLLIN },
 		};
-		if (poll(pfd, 2, -1) == -1) {
+		int ms = !go && have_state && !standby_done ?
+		    STANDBY_RETRY_MS : -1;
+		if (poll(pfd, 2, ms) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -368,6 +550,7 @@ engine_main(void)
 		if (fetcher_ib.fd != -1 &&
 		    (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			read_fetcher();
+		standby_check();
 	}
 	docker_close(docker);
 	desired_state_free(&current);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "bounds.h"
@@ -26,22 +27,67 @@ image_cache_free(struct image_cache *c)
 	for (size_t i = 0; i < c->n; i++)
 		image_state_free(&c->v[i]);
 	free(c->v);
-	c->v = NULL;
-	c->n = 0;
+	free(c->order);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Where ref is, or would go, in c->order: a binary search, so that a run
+ * costs O(log D) comparisons per definition for D distinct images.
+ */
+static size_t
+image_cache_slot(const struct image_cache *c, const char *ref, int *found)
+{
+	size_t lo = 0, hi = c->n;
+
+	*found = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strcmp(c->v[c->order[mid]].ref, ref);
+		if (r == 0) {
+			*found = 1;
+			return mid;
+		}
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Room for one more entry; capacity doubles. */
+static int
+image_cache_grow(struct image_cache *c)
+{
+	struct image_state *nv;
+	size_t *no, cap = c->cap ? c->cap * 2 : 16;
+
+	if (c->n < c->cap)
+		return 0;
+	if ((nv = reallocarray(c->v, cap, sizeof(*nv))) == NULL)
+		return -1;
+	c->v = nv;
+	if ((no = reallocarray(c->order, cap, sizeof(*no))) == NULL)
+		return -1;
+	c->order = no;
+	c->cap = cap;
+	return 0;
 }
 
 static struct image_state *
 image_cache_get(struct image_env *env, struct image_cache *c, const char *ref)
 {
-	struct image_state *nv, *s;
+	struct image_state *s;
 	const struct img *local;
+	size_t at;
+	int found;
 
-	for (size_t i = 0; i < c->n; i++)
-		if (strcmp(c->v[i].ref, ref) == 0)
-			return &c->v[i];
-	if ((nv = realloc(c->v, (c->n + 1) * sizeof(*nv))) == NULL)
+	at = image_cache_slot(c, ref, &found);
+	if (found)
+		return &c->v[c->order[at]];
+	if (image_cache_grow(c) == -1)
 		return NULL;
-	c->v = nv;
 	s = &c->v[c->n];
 	memset(s, 0, sizeof(*s));
 	if ((s->ref = strdup(ref)) == NULL)
@@ -50,7 +96,9 @@ image_cache_get(struct image_env *env, struct image_cache *c, const char *ref)
 		free(s->ref);
 		return NULL;
 	}
-	c->n++;
+	memmove(&c->order[at + 1], &c->order[at],
+	    (c->n - at) * sizeof(*c->order));
+	c->order[at] = c->n++;
 	if ((local = img_find(env->imgs, &s->r)) != NULL &&
 	    (s->id = strdup(local->id)) == NULL)
 		return NULL;
@@ -121,12 +169,96 @@ done:
 	return rc;
 }
 
+/* One layer of a pull, as its progress messages describe it. */
+struct pull_layer {
+	char id[72];
+	double current, total;
+	int done;
+};
+
 /* What a pull's progress stream says. */
 struct pull_progress {
 	char error[512];
 	char status[256];
-	unsigned layers;
+	unsigned layers;             /* pulled ("Pull complete") */
+	const char *ref;
+	struct pull_layer v[MAX_PULL_LAYERS];
+	size_t n;
+	double shown;                /* when the line was last drawn */
 };
+
+/* Set before the sandbox: a live progress line only on a terminal. */
+static int progress_tty;
+
+void
+image_progress_init(int enabled)
+{
+	progress_tty = enabled && isatty(STDERR_FILENO);
+}
+
+static double now_s(void);
+
+static struct pull_layer *
+pull_layer(struct pull_progress *p, const char *id)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->v[i].id, id) == 0)
+			return &p->v[i];
+	if (p->n == MAX_PULL_LAYERS)
+		return NULL;
+	snprintf(p->v[p->n].id, sizeof(p->v[0].id), "%s", id);
+	return &p->v[p->n++];
+}
+
+/* "REF: 2/5 layers, 12.3/40.1 MB" over the previous line, at most 10/s. */
+static void
+pull_draw(struct pull_progress *p, int last)
+{
+	double cur = 0, total = 0, t = now_s();
+	unsigned done = 0;
+
+	if (!progress_tty || (!last && t - p->shown < PULL_PROGRESS_PERIOD_S))
+		return;
+	p->shown = t;
+	for (size_t i = 0; i < p->n; i++) {
+		done += p->v[i].done;
+		cur += p->v[i].done ? p->v[i].total : p->v[i].current;
+		total += p->v[i].total;
+	}
+	fprintf(stderr, "\r\033[Kpulling %s: %u/%zu layers, %.1f/%.1f MB%s",
+	    p->ref, done, p->n, cur / 1e6, total / 1e6, last ? "\n" : "");
+	fflush(stderr);
+}
+
+static void
+pull_layer_line(struct pull_progress *p, const cJSON *j, const char *status)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "progressDetail");
+	const cJSON *cur = cJSON_GetObjectItemCaseSensitive(d, "current");
+	const cJSON *tot = cJSON_GetObjectItemCaseSensitive(d, "total");
+	struct pull_layer *l;
+
+	static const char *const layer_status[] = { "Pulling fs layer",
+	    "Waiting", "Downloading", "Verifying Checksum", "Download complete",
+	    "Extracting", "Pull complete", "Already exists" };
+	size_t i;
+
+	for (i = 0; i < sizeof(layer_status) / sizeof(*layer_status); i++)
+		if (strcmp(status, layer_status[i]) == 0)
+			break;
+	if (i == sizeof(layer_status) / sizeof(*layer_status) ||
+	    !cJSON_IsString(id) || (l = pull_layer(p, id->valuestring)) == NULL)
+		return;
+	if (strcmp(status, "Downloading") == 0 && cJSON_IsNumber(cur) &&
+	    cJSON_IsNumber(tot)) {
+		l->current = cur->valuedouble;
+		l->total = tot->valuedouble;
+	} else if (strcmp(status, "Pull complete") == 0 ||
+	    strcmp(status, "Already exists") == 0)
+		l->done = 1;
+	pull_draw(p, 0);
+}
 
 static int
 pull_line(const char *line, size_t len, void *arg)
@@ -147,6 +279,7 @@ pull_line(const char *line, size_t len, void *arg)
 		    strncmp(st->valuestring, "Digest:", 7) == 0)
 			snprintf(p->status, sizeof(p->status), "%s",
 			    st->valuestring);
+		pull_layer_line(p, j, st->valuestring);
 	}
 	cJSON_Delete(j);
 	return 0;
@@ -201,6 +334,30 @@ now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Remembers the first registry that failed this run for the server's
+ * back-off: a failed pull, or a check it refused with 429 (a check that
+ * fails otherwise leaves the local image in use and the run going).
+ * dockerd 20.10 does not pass a registry's 429 on as such: it answers
+ * /distribution with 429 and /images/create with 500, both with the
+ * message "toomanyrequests: <the registry's message>", and drops the
+ * Retry-After header.
+ */
+static void
+note_registry_fault(struct image_env *env, const struct image_state *s,
+    int check)
+{
+	struct registry_fault *f = &env->fault;
+	int limited = strstr(s->err, "toomanyrequests") != NULL ||
+	    strstr(s->err, "429 Too Many Requests") != NULL;
+
+	if (env->lost || f->failed || (check && !limited))
+		return;
+	f->failed = 1;
+	f->rate_limited = limited;
+	snprintf(f->registry, sizeof(f->registry), "%s", s->r.registry);
+}
+
 /* POST /images/create, its progress stream read line by line. */
 static int
 image_pull(struct image_env *env, struct image_state *s)
@@ -215,6 +372,7 @@ image_pull(struct image_env *env, struct image_state *s)
 	long st;
 
 	memset(&prog, 0, sizeof(prog));
+	prog.ref = s->ref;
 	if ((auth = image_auth(env, s, &fail)) == NULL && fail)
 		return -1;
 	docker_resp_init(&resp);
@@ -227,6 +385,8 @@ image_pull(struct image_env *env, struct image_state *s)
 	rq.registry_auth = auth;
 	rq.arg = &prog;
 	st = docker_request(env->dk, &rq, &resp, s->err, sizeof(s->err));
+	if (prog.n > 0)
+		pull_draw(&prog, 1);
 	if (st == -1)
 		env->lost = 1;
 	if (st != 200)
@@ -245,6 +405,8 @@ image_pull(struct image_env *env, struct image_state *s)
 done:
 	if (rc == -1 && s->err[0] == '\0')
 		snprintf(s->err, sizeof(s->err), "out of memory");
+	if (rc == -1)
+		note_registry_fault(env, s, 0);
 	docker_resp_free(&resp);
 	free(path);
 	free(from);
@@ -276,6 +438,7 @@ image_check(struct image_env *env, struct image_state *s)
 	if (image_remote_digest(env, s) == -1) {
 		log_warnx("cannot check the registry for a newer %s: %s; "
 		    "using the local image", s->ref, s->err);
+		note_registry_fault(env, s, 1);
 		s->err[0] = '\0';
 		env->check_failed = 1;
 		return;

@@ -29,6 +29,8 @@ struct image_state {
 struct image_cache {
 	struct image_state *v;
 	size_t n;
+	size_t cap;
+	size_t *order;        /* indices into v, sorted by ref */
 };
 
 struct image_env {
@@ -41,9 +43,13 @@ struct image_env {
 	int pulled;           /* some image was pulled in this run */
 	int check_failed;     /* some registry check failed */
 	int lost;             /* the engine stopped answering */
+	struct registry_fault fault; /* the first registry that failed */
 };
 
 void image_cache_free(struct image_cache *c);
+/* Before the sandbox: draw a live pull progress line when stderr is a
+ * terminal and enabled (plain text logs to stderr). */
+void image_progress_init(int enabled);
 
 /*
  * The state of ref after making it local (missing: always pulled; with

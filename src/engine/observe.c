@@ -165,7 +165,41 @@ img_list_free(struct img_list *l)
 	for (size_t i = 0; i < l->n; i++)
 		img_free(&l->v[i]);
 	free(l->v);
+	free(l->names);
 	memset(l, 0, sizeof(*l));
+}
+
+static int
+img_name_cmp(const void *a, const void *b)
+{
+	const struct img_name *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+
+	if (r != 0)
+		return r;
+	return (x->img > y->img) - (x->img < y->img);
+}
+
+/* Tags and digests never collide: only a digest holds '@'. */
+static int
+img_index(struct img_list *l)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		n += l->v[i].tags.n + l->v[i].digests.n;
+	if ((l->names = calloc(n + 1, sizeof(*l->names))) == NULL)
+		return -1;
+	for (size_t i = 0; i < l->n; i++) {
+		for (size_t k = 0; k < l->v[i].tags.n; k++)
+			l->names[l->nnames++] =
+			    (struct img_name){ l->v[i].tags.v[k], i };
+		for (size_t k = 0; k < l->v[i].digests.n; k++)
+			l->names[l->nnames++] =
+			    (struct img_name){ l->v[i].digests.v[k], i };
+	}
+	qsort(l->names, l->nnames, sizeof(*l->names), img_name_cmp);
+	return 0;
 }
 
 int
@@ -194,6 +228,8 @@ observe_parse_images(const char *json, size_t len, struct img_list *out,
 		    strlist_from(o, "RepoDigests", &i->digests) == -1)
 			goto fail;
 	}
+	if (img_index(out) == -1)
+		goto fail;
 	cJSON_Delete(j);
 	return 0;
 fail:
@@ -221,18 +257,31 @@ strlist_has(const struct strlist *l, const char *s)
 	return 0;
 }
 
+/*
+ * The first image in list order that has the tag (or digest) r names: a
+ * binary search in the sorted index, O(log M) for M local images.
+ */
 const struct img *
 img_find(const struct img_list *l, const struct imageref *r)
 {
 	char *want = imageref_local_name(r);
-	const struct img *found = NULL;
+	size_t lo = 0, hi = l->nnames;
 
-	for (size_t i = 0; want && i < l->n && !found; i++)
-		if (strlist_has(r->digest ? &l->v[i].digests : &l->v[i].tags,
-		    want))
-			found = &l->v[i];
+	if (want == NULL)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(l->names[mid].name, want) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < l->nnames && strcmp(l->names[lo].name, want) == 0) {
+		free(want);
+		return &l->v[l->names[lo].img];
+	}
 	free(want);
-	return found;
+	return NULL;
 }
 
 int

@@ -40,9 +40,17 @@ struct img {
 	struct strlist digests;  /* "familiar@sha256:..." */
 };
 
+/* One tag or digest of an image, for img_find()'s binary search. */
+struct img_name {
+	const char *name;        /* points into the img's strlist */
+	size_t img;              /* index into v */
+};
+
 struct img_list {
 	struct img *v;
 	size_t n;
+	struct img_name *names;  /* every tag and digest, sorted by name */
+	size_t nnames;
 };
 
 int observe_parse_containers(const char *json, size_t len,

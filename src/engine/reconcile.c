@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "batch.h"
 #include "bounds.h"
 #include "ctrops.h"
 #include "docker.h"
@@ -30,7 +31,9 @@
 #include "log.h"
 #include "observe.h"
 #include "regauth.h"
+#include "selfup.h"
 #include "spec.h"
+#include "status.h"
 #include "validate.h"
 
 
@@ -50,6 +53,7 @@ struct item {
 	size_t ncand;
 	char cur_id[65];      /* the container serving it now; "" none */
 	int recreated;        /* created or replaced in this run */
+	int deferred;         /* its creation waits in run.launches */
 };
 
 struct keyidx {
@@ -72,6 +76,10 @@ struct run {
 	struct item *items;
 	size_t nitems;
 	struct keyidx *by_ident; /* items sorted by identity */
+	struct item *self_item;  /* the definition of our own container */
+	char leave_id[65];       /* handed over: remove this container last */
+	struct launch_set launches; /* new containers created together */
+	unsigned char *port_busy;   /* host ports the queued ones bind */
 };
 
 static double
@@ -96,6 +104,9 @@ plan(struct run *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	report_plan(r->rep, line);
+	if (r->dry && r->s->format == OUTPUT_JSON)
+		return;         /* the engine prints the JSON plan at the end */
 	if (r->dry) {
 		printf("%s\n", line);
 		fflush(stdout);
@@ -122,6 +133,7 @@ fail(struct run *r, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_warnx("%s", msg);
+	report_fail(r->rep, msg);
 	r->rep->failed++;
 	r->rep->exit_code = 1;
 }
@@ -561,18 +573,18 @@ item_network(struct run *r, const struct item *it, char *out, size_t outlen,
 	return 0;
 }
 
-static int
-create_container(struct run *r, const struct item *it, const char *want,
-    char id[65], char *err, size_t errlen)
+/* The create body of it's container; NULL with err set. */
+static char *
+create_body(struct run *r, const struct item *it, const char *want,
+    char *err, size_t errlen)
 {
 	struct spec_ctx sc = { .identity = it->ident, .hash = want };
 	char net[128], *fields;
 	cJSON *body;
 	char *json;
-	int rc;
 
 	if (item_network(r, it, net, sizeof(net), err, errlen) == -1)
-		return OP_FAILED;
+		return NULL;
 	sc.network_mode = net[0] ? net : NULL;
 	if ((fields = spec_field_hashes(it->d)) == NULL)
 		fatal("%s", __func__);
@@ -582,6 +594,18 @@ create_container(struct run *r, const struct item *it, const char *want,
 		fatal("%s", __func__);
 	cJSON_Delete(body);
 	free(fields);
+	return json;
+}
+
+static int
+create_container(struct run *r, const struct item *it, const char *want,
+    char id[65], char *err, size_t errlen)
+{
+	char *json;
+	int rc;
+
+	if ((json = create_body(r, it, want, err, errlen)) == NULL)
+		return OP_FAILED;
 	rc = op_done(r, op_create(r->dk, it->d->name, json, id, err, errlen));
 	free(json);
 	return rc;
@@ -606,11 +630,74 @@ item_signals(struct run *r, const struct item *it)
 	}
 }
 
+static void flush_launches(struct run *r);
+
+/* One bit per fixed host port and protocol: O(1) per port. */
+#define PORT_BIT(p) ((size_t)(p)->host_port * 2 + ((p)->udp != 0))
+
+/*
+ * Marks (on) or clears the fixed host ports of d; with on, returns 1 and
+ * marks nothing when one is already marked.
+ */
+static int
+ports_mark(struct run *r, const struct defn *d, int on)
+{
+	if (r->port_busy == NULL && (r->port_busy = calloc(65536 * 2 / 8, 1))
+	    == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; on && i < d->nports; i++) {
+		size_t b = PORT_BIT(&d->ports[i]);
+		if (d->ports[i].host_port != 0 &&
+		    (r->port_busy[b / 8] >> (b % 8)) & 1)
+			return 1;
+	}
+	for (size_t i = 0; i < d->nports; i++) {
+		size_t b = PORT_BIT(&d->ports[i]);
+		if (d->ports[i].host_port == 0)
+			continue;
+		if (on)
+			r->port_busy[b / 8] |= (unsigned char)(1u << (b % 8));
+		else
+			r->port_busy[b / 8] &= (unsigned char)~(1u << (b % 8));
+	}
+	return 0;
+}
+
+/*
+ * Queues a new container for flush_launches(); -1 when it cannot wait
+ * (then item_create() goes on and reports why).  A host port a queued one
+ * binds too flushes the queue first, so that the first in order gets it,
+ * as one by one.
+ */
+static int
+defer_create(struct run *r, struct item *it, const char *want)
+{
+	char err[1024], *json, *name = NULL;
+	struct launch *l;
+
+	if (it->ncand > 0 ||
+	    (json = create_body(r, it, want, err, sizeof(err))) == NULL)
+		return -1;
+	if (ports_mark(r, it->d, 1)) {
+		flush_launches(r);
+		(void)ports_mark(r, it->d, 1);
+	}
+	if ((it->d->name && (name = strdup(it->d->name)) == NULL) ||
+	    (l = launch_add(&r->launches, name, json)) == NULL)
+		fatal("%s", __func__);
+	l->arg = it;
+	l->report_item = r->rep->cur_item;
+	it->deferred = 1;
+	return 0;
+}
+
 static int
 item_create(struct run *r, struct item *it, const char *want)
 {
 	char id[65], err[1024];
 
+	if (defer_create(r, it, want) == 0)
+		return 0;
 	if (create_container(r, it, want, id, err, sizeof(err)) != OP_OK) {
 		fail(r, "create %s: %s", it->ident, err);
 		return -1;
@@ -623,6 +710,71 @@ item_create(struct run *r, struct item *it, const char *want)
 	}
 	r->rep->created++;
 	item_signals(r, it);
+	return 0;
+}
+
+/*
+ * Creates, then starts, the queued new containers concurrently, and
+ * reports each, in order, as item_create() would have.
+ */
+static void
+flush_launches(struct run *r)
+{
+	size_t saved = r->rep->cur_item;
+
+	if (r->launches.n == 0)
+		return;
+	if (!r->lost)
+		launch_run(r->dk, &r->launches);
+	for (size_t i = 0; i < r->launches.n; i++) {
+		struct launch *l = &r->launches.v[i];
+		struct item *it = l->arg;
+		const char *why = l->err[0] ? l->err : "not sent: the Docker "
+		    "engine stopped answering";
+		it->deferred = 0;
+		(void)ports_mark(r, it->d, 0);
+		r->rep->cur_item = l->report_item;
+		op_done(r, l->rc_create);
+		if (l->rc_create != OP_OK) {
+			fail(r, "create %s: %s", it->ident, why);
+			continue;
+		}
+		memcpy(it->cur_id, l->id, sizeof(l->id));
+		it->recreated = 1;
+		report_item_end(r->rep, it->cur_id);
+		r->rep->cur_item = l->report_item;
+		if (op_done(r, l->rc_start) != OP_OK) {
+			fail(r, "start %s: %s", it->ident, why);
+			continue;
+		}
+		r->rep->created++;
+		item_signals(r, it);
+	}
+	r->rep->cur_item = saved;
+	launch_clear(&r->launches);
+}
+
+/*
+ * Whether a dependency of it, or a container it signals (which must be
+ * up before the signal, as one by one), waits in run.launches.
+ */
+static int
+item_waits(struct run *r, const struct item *it)
+{
+	const char *deps[MAX_LIST_ITEMS + MAX_VOLUMES + 1];
+	size_t n;
+	struct item *dep;
+
+	if (r->launches.n == 0)
+		return 0;
+	n = defn_dependencies(it->d, deps, sizeof(deps) / sizeof(deps[0]));
+	for (size_t i = 0; i < n; i++)
+		if ((dep = item_by_ident(r, deps[i])) != NULL && dep->deferred)
+			return 1;
+	for (size_t i = 0; i < it->d->signals.n; i++)
+		if ((dep = item_by_ident(r, it->d->signals.v[i].key)) != NULL &&
+		    dep->deferred)
+			return 1;
 	return 0;
 }
 
@@ -992,6 +1144,8 @@ reconcile_item(struct run *r, struct item *it)
 	if (k != NULL)
 		snprintf(it->cur_id, sizeof(it->cur_id), "%s", k->id);
 	a = item_decide(r, it, k, img, wantp, why, sizeof(why));
+	report_item_seen(r->rep, img->id, k != NULL && ctr_running(k),
+	    k != NULL);
 	if (k != NULL && is_self(r, k) && a != ACT_NONE && a != ACT_FINISHED) {
 		log_warnx("%s is dockerup's own container and needs \"%s\" "
 		    "(%s); a running dockerup does not do that to itself",
@@ -999,6 +1153,10 @@ reconcile_item(struct run *r, struct item *it)
 		r->rep->unchanged++;
 		return;
 	}
+	/* What renames, removes or replaces waits for queued creations. */
+	if (it->ncand > 1 || (it->ncand == 1 && a != ACT_NONE &&
+	    a != ACT_FINISHED))
+		flush_launches(r);
 	/* Stop-first definitions free the name and ports before acting. */
 	remove_dups(r, it, k, it->d->update_eager);
 	if (r->lost)
@@ -1009,6 +1167,383 @@ reconcile_item(struct run *r, struct item *it)
 		item_act(r, it, k, a, why, wantp);
 	if (!r->lost)
 		remove_dups(r, it, k, 0);
+}
+
+/* ---- dockerup's own container: the eager self-upgrade ---- */
+
+#define SELF_POLL_NS 250000000L  /* how often the ready file is looked at */
+
+static struct ctr *
+run_self_ctr(struct run *r)
+{
+	for (size_t i = 0; i < r->ctrs.n; i++)
+		if (is_self(r, &r->ctrs.v[i]))
+			return &r->ctrs.v[i];
+	return NULL;
+}
+
+static int
+item_has_cand(const struct item *it, size_t ci)
+{
+	for (size_t i = 0; i < it->ncand; i++)
+		if (it->cand[i] == ci)
+			return 1;
+	return 0;
+}
+
+/* Whether the definition's image is, locally, the one c runs. */
+static int
+item_runs_image_of(struct run *r, const struct item *it, const struct ctr *c)
+{
+	struct imageref ref;
+	const struct img *im;
+	int same;
+
+	if (imageref_parse(it->d->image, &ref) == -1)
+		return 0;
+	im = img_find(&r->imgs, &ref);
+	same = im != NULL && strcmp(im->id, c->image_id) == 0;
+	imageref_free(&ref);
+	return same;
+}
+
+/* Whether the definition mounts a Docker socket, as dockerup's must. */
+static int
+defn_mounts_docker_socket(const struct defn *d)
+{
+	static const char sock[] = "docker.sock";
+
+	for (size_t i = 0; i < d->nvolumes; i++) {
+		const char *h = d->volumes[i].host_path;
+		size_t n = h ? strlen(h) : 0;
+		if (n >= sizeof(sock) - 1 &&
+		    strcmp(h + n - (sizeof(sock) - 1), sock) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether we recorded ourselves as handing over (and then crashed). */
+static int
+self_was_handing_over(const struct ctr *me)
+{
+	char old[WIRE_SELF_TEXT_MAX];
+
+	return selfup_read(SELF_FILE_OLD, old, sizeof(old)) == 0 &&
+	    strcmp(old, me->id) == 0;
+}
+
+/*
+ * The definition of dockerup's own container: the one whose label or
+ * name it carries, else (a first instance started by hand carries no
+ * label) the only definition that mounts a Docker socket, runs the image
+ * it runs, and has no container of its own yet -- or has one we were
+ * handing over to.
+ */
+static struct item *
+run_find_self(struct run *r)
+{
+	struct ctr *me = run_self_ctr(r);
+	struct item *found = NULL;
+	size_t ci, n = 0;
+	int handing_over;
+
+	if (me == NULL)
+		return NULL;
+	ci = (size_t)(me - r->ctrs.v);
+	for (size_t i = 0; i < r->nitems; i++)
+		if (item_has_cand(&r->items[i], ci))
+			return &r->items[i];
+	handing_over = self_was_handing_over(me);
+	for (size_t i = 0; i < r->nitems; i++)
+		if ((r->items[i].ncand == 0 || handing_over) &&
+		    defn_mounts_docker_socket(r->items[i].d) &&
+		    item_runs_image_of(r, &r->items[i], me)) {
+			found = &r->items[i];
+			n++;
+		}
+	if (n > 1) {
+		log_warnx("%zu definitions use the image dockerup runs from "
+		    "(%.19s..); none of them is taken for dockerup's own "
+		    "container", n, me->image_id);
+		return NULL;
+	}
+	if (found != NULL) {
+		log_debug("%s describes dockerup's own container %.12s (same "
+		    "image)", found->ident, me->id);
+		item_add_cand(found, ci);
+		me->claimed = 1;
+	}
+	return found;
+}
+
+/* Removes every other instance of our own definition. */
+static void
+self_remove_others(struct run *r, const struct item *it, const struct ctr *me,
+    const struct ctr *spare)
+{
+	char err[1024];
+	struct ctr *c;
+
+	for (size_t i = 0; i < it->ncand && !r->lost; i++) {
+		c = &r->ctrs.v[it->cand[i]];
+		if (c == me || c == spare || c->removed)
+			continue;
+		plan(r, "remove %s (a previous dockerup instance)",
+		    ctr_label(c));
+		if (r->dry)
+			continue;
+		if (op_done(r, op_remove_force(r->dk, c->id, err,
+		    sizeof(err))) != OP_OK)
+			fail(r, "remove %s: %s", ctr_label(c), err);
+		else {
+			c->removed = 1;
+			r->rep->removed++;
+		}
+	}
+}
+
+static void
+self_sleep(void)
+{
+	struct timespec ts = { 0, SELF_POLL_NS };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Waits for the new instance nid to write its ID into the ready file.
+ * 1 ready; 0 not (why says so); -1 the engine was lost or we must stop.
+ */
+static int
+self_wait_ready(struct run *r, const char *nid, char *why, size_t whylen)
+{
+	double deadline = mono_now() + r->s->ready_timeout;
+	struct ctr_state st;
+	char line[WIRE_SELF_TEXT_MAX], err[512];
+
+	for (;;) {
+		if (engine_stop_requested)
+			return -1;
+		if (selfup_read(SELF_FILE_READY, line, sizeof(line)) == 0 &&
+		    strcmp(line, nid) == 0)
+			return 1;
+		switch (op_done(r, op_state(r->dk, nid, &st, err,
+		    sizeof(err)))) {
+		case OP_LOST:
+			return -1;
+		case OP_FAILED:
+			snprintf(why, whylen, "could not be inspected: %s",
+			    err);
+			return 0;
+		}
+		if (!st.running || st.restarting) {
+			snprintf(why, whylen, "exited with status %d before it "
+			    "was ready", st.exit_code);
+			return 0;
+		}
+		if (mono_now() >= deadline) {
+			snprintf(why, whylen, "was not ready within %d s "
+			    "(ready_timeout)", r->s->ready_timeout);
+			return 0;
+		}
+		self_sleep();
+	}
+}
+
+#define SELF_LOG_LINES 8       /* of a failed new instance's output */
+
+/* What a new instance that failed said last, in our log. */
+static void
+self_log_tail(struct run *r, const char *nid)
+{
+	char text[SELF_LOG_LINES * 256], err[512], *line, *save = NULL;
+
+	if (r->lost || op_done(r, op_logs_tail(r->dk, nid, SELF_LOG_LINES,
+	    text, sizeof(text), err, sizeof(err))) != OP_OK)
+		return;
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		log_warnx("new instance %.12s said: %s", nid, line);
+}
+
+/* The new instance did not take over: remove it, keep running. */
+static void
+self_rollback(struct run *r, struct item *it, struct ctr *me,
+    const char *nid, const char *image, const char *want, const char *why)
+{
+	char err[1024];
+
+	self_log_tail(r, nid);
+	log_warnx("self-upgrade of %s to image %s FAILED: the new container "
+	    "%.12s %s.  It is removed and this instance (%.12s) keeps "
+	    "running.  That image is not tried again until %s points to "
+	    "another image or the definition changes.", it->ident, image,
+	    nid, why, me->id, it->d->image);
+	if (!r->lost && op_done(r, op_remove_force(r->dk, nid, err,
+	    sizeof(err))) != OP_OK)
+		log_warnx("could not remove the failed new container %.12s: "
+		    "%s", nid, err);
+	restore_old(r, it, me, 0);
+	selfup_failed_add(want, image);
+	if (selfup_write(SELF_FILE_OLD, "") == -1)
+		log_warnx("could not clear the handover record");
+	r->rep->self_rollbacks++;
+	r->rep->failed++;
+	r->rep->exit_code = 1;
+}
+
+/* Creates and starts the new instance; 0 with nid set. */
+static int
+self_create(struct run *r, struct item *it, struct ctr *me, const char *want,
+    const char *image, char nid[65])
+{
+	char err[1024];
+	int rc;
+
+	if ((rc = rename_out_of_way(r, it, me)) != 0) {
+		if (rc == 1)
+			fail(r, "self-upgrade of %s: dockerup cannot rename its "
+			    "own container out of the way; not upgrading",
+			    it->ident);
+		return -1;
+	}
+	if (create_container(r, it, want, nid, err, sizeof(err)) != OP_OK) {
+		fail(r, "self-upgrade of %s: create the new container: %s; "
+		    "this instance keeps running", it->ident, err);
+		restore_old(r, it, me, 0);
+		return -1;
+	}
+	if (op_done(r, op_start(r->dk, nid, err, sizeof(err))) != OP_OK) {
+		self_rollback(r, it, me, nid, image, want, err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Eager self-upgrade (issue #6).  We keep the run lock while the new
+ * instance starts; it reports ready through the handover directory and
+ * waits for the lock.  Then we release the lock and leave: our container
+ * is removed at the end of this run.  A new instance that is not ready in
+ * time, or exits, is removed and its image recorded as failed.
+ */
+static void
+self_upgrade(struct run *r, struct item *it, struct ctr *me, const char *want,
+    const char *image)
+{
+	struct ctr *spare = NULL;
+	char nid[65], why[1024];
+	int rc;
+
+	/* A new instance made by an interrupted attempt is used as it is. */
+	for (size_t i = 0; i < it->ncand; i++) {
+		struct ctr *c = &r->ctrs.v[it->cand[i]];
+		if (c != me && !c->removed && ctr_running(c) &&
+		    c->label_hash != NULL && strcmp(c->label_hash, want) == 0)
+			spare = c;
+	}
+	self_remove_others(r, it, me, spare);
+	if (r->lost)
+		return;
+	if (selfup_write(SELF_FILE_OLD, me->id) == -1) {
+		fail(r, "self-upgrade of %s: the handover directory cannot be "
+		    "written; not upgrading", it->ident);
+		return;
+	}
+	if (spare != NULL)
+		snprintf(nid, sizeof(nid), "%s", spare->id);
+	else if (self_create(r, it, me, want, image, nid) == -1) {
+		if (selfup_write(SELF_FILE_OLD, "") == -1)
+			log_warnx("could not clear the handover record");
+		return;
+	}
+	log_info("self-upgrade of %s: new instance %.12s started from %s; "
+	    "waiting up to %d s for it to be ready", it->ident, nid, image,
+	    r->s->ready_timeout);
+	rc = self_wait_ready(r, nid, why, sizeof(why));
+	if (rc == 0)
+		self_rollback(r, it, me, nid, image, want, why);
+	if (rc != 1)
+		return;
+	if (selfup_release_lock() == -1) {
+		fail(r, "self-upgrade of %s: the parent did not release the "
+		    "run lock; the new instance %.12s is removed", it->ident,
+		    nid);
+		self_rollback(r, it, me, nid, image, want, "could not be "
+		    "handed the lock");
+		return;
+	}
+	log_info("self-upgrade of %s: %.12s is ready and holds the lock now; "
+	    "this instance (%.12s) removes itself", it->ident, nid, me->id);
+	snprintf(it->cur_id, sizeof(it->cur_id), "%s", nid);
+	snprintf(r->leave_id, sizeof(r->leave_id), "%s", me->id);
+	r->rep->replaced++;
+}
+
+/* Our own definition, handled after everything else in the run. */
+static void
+self_reconcile(struct run *r, struct item *it)
+{
+	static char said_failed[65];
+	struct image_state *img;
+	struct ctr *me = run_self_ctr(r);
+	char want[65], why[512], image[80];
+
+	if (me == NULL || (img = item_image(r, it)) == NULL || r->lost)
+		return;
+	snprintf(it->cur_id, sizeof(it->cur_id), "%s", me->id);
+	if (img->id == NULL || img->outdated) {
+		/* Only a dry run gets here: it does not pull. */
+		decide_changed(r, it, me, img, why, sizeof(why));
+		plan(r, "replace %s (%s; self-upgrade)", it->ident, why);
+		r->rep->replaced++;
+		return;
+	}
+	if (spec_hash(it->d, img->id, want) == -1)
+		fatal("%s: hash", __func__);
+	if (me->label_hash != NULL && strcmp(me->label_hash, want) == 0 &&
+	    me->label_id != NULL && strcmp(me->label_id, it->ident) == 0) {
+		r->rep->unchanged++;
+		self_remove_others(r, it, me, NULL);
+		return;
+	}
+	if (selfup_failed_has(want, image, sizeof(image))) {
+		if (strcmp(said_failed, want) != 0)
+			log_warnx("self-upgrade of %s to image %s was rolled "
+			    "back before; it is not tried again until %s "
+			    "points to another image or the definition "
+			    "changes", it->ident, image, it->d->image);
+		snprintf(said_failed, sizeof(said_failed), "%s", want);
+		r->rep->unchanged++;
+		return;
+	}
+	decide_changed(r, it, me, img, why, sizeof(why));
+	plan(r, "replace %s (%s; self-upgrade)", it->ident, why);
+	if (r->dry) {
+		r->rep->replaced++;
+		return;
+	}
+	if (!selfup_available()) {
+		fail(r, "self-upgrade of %s: no handover directory; not "
+		    "upgrading", it->ident);
+		return;
+	}
+	self_upgrade(r, it, me, want, img->id);
+}
+
+/* Handed over: our own container goes, and with it this process. */
+static void
+self_leave(struct run *r)
+{
+	char err[1024];
+
+	if (r->leave_id[0] == '\0' || r->lost)
+		return;
+	log_info("removing this instance's container %.12s", r->leave_id);
+	if (op_remove_force(r->dk, r->leave_id, err, sizeof(err)) != OP_OK)
+		log_warnx("could not remove this instance's container %.12s: "
+		    "%s; the new instance removes it", r->leave_id, err);
 }
 
 /* ---- after the definitions ---- */
@@ -1027,7 +1562,8 @@ remove_orphans(struct run *r)
 	}
 	for (size_t i = 0; i < r->ctrs.n && !r->lost; i++) {
 		c = &r->ctrs.v[i];
-		if (c->claimed || c->removed || is_self(r, c))
+		if (c->claimed || c->removed || is_self(r, c) ||
+		    strcmp(c->state, "removing") == 0)
 			continue;
 		if (r->s->orphans == ORPHANS_MANAGED && !c->managed)
 			continue;
@@ -1090,6 +1626,8 @@ run_free(struct run *r)
 	}
 	free(r->items);
 	free(r->by_ident);
+	launch_free(&r->launches);
+	free(r->port_busy);
 	ctr_list_free(&r->ctrs);
 	img_list_free(&r->imgs);
 	image_cache_free(&r->images);
@@ -1123,6 +1661,8 @@ run_init(struct run *r, struct docker *dk, const struct settings *s,
 	r->rep = rep;
 	r->dry = s->mode == MODE_DRY_RUN;
 	r->self_id = s->self_id ? s->self_id : selfid_get();
+	log_debug("%s%.12s", r->self_id ? "own container " : "not in a "
+	    "container", r->self_id ? r->self_id : "");
 	r->ienv.dk = dk;
 	r->ienv.imgs = &r->imgs;
 	r->ienv.auth = docker_regauth(dk);
@@ -1161,6 +1701,7 @@ engine_reconcile(struct docker *dk, const struct settings *s,
 	run_init(&r, dk, s, st, rep);
 	if (run_observe(&r, err, sizeof(err)) == -1) {
 		log_warnx("%s; nothing was changed", err);
+		report_run_error(rep, err);
 		rep->exit_code = 1;
 		rc = -1;
 		goto done;
@@ -1168,25 +1709,39 @@ engine_reconcile(struct docker *dk, const struct settings *s,
 	run_load_auth(&r);
 	run_index_items(&r);
 	run_claim(&r);
+	r.self_item = run_find_self(&r);
 	for (size_t i = 0; i < r.nitems; i++) {
+		if (item_waits(&r, &r.items[i]))
+			flush_launches(&r);
 		if (stop_now(&r, "before its next definition"))
 			goto summary;
+		if (&r.items[i] == r.self_item)
+			continue;
+		report_item_begin(rep, r.items[i].ident, r.items[i].d->name);
 		reconcile_item(&r, &r.items[i]);
+		report_item_end(rep, r.items[i].cur_id);
 	}
+	flush_launches(&r);
 	if (stop_now(&r, "before removing undeclared containers"))
 		goto summary;
 	remove_orphans(&r);
 	if (stop_now(&r, "before pruning images"))
 		goto summary;
 	prune_images(&r);
+	if (r.self_item != NULL && !stop_now(&r, "before dockerup's own "
+	    "container"))
+		self_reconcile(&r, r.self_item);
 	if (r.ienv.check_failed)
 		rep->exit_code = 1;
 summary:
+	flush_launches(&r);
 	if (r.lost)
 		rc = -1;
 	run_summary(&r, t0);
+	self_leave(&r);
 done:
 	rep->api_calls = docker_calls(dk) - calls0;
+	rep->registry = r.ienv.fault;
 	run_free(&r);
 	return rc;
 }

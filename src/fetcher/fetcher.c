@@ -6,6 +6,7 @@
  * whenever it gets a new socket to a restarted engine.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +19,16 @@
 #include "log.h"
 #include "proc.h"
 #include "sandbox.h"
+#include "schedule.h"
 #include "settings.h"
 #include "wire.h"
 
 static struct imsgbuf parent_ib, engine_ib;
 static struct settings settings;
 static int reload_pending;
+static struct schedule sched;   /* server mode: when the next run starts */
+static long long next_load_ms;
+static int run_in_flight;       /* a state was sent, its result is due */
 
 static void
 set_engine_socket(int fd)
@@ -260,6 +265,27 @@ load_and_send(struct fetch_state *fs)
 	return status;
 }
 
+/* A run ended: in server mode, the next one is scheduled from now. */
+static void
+on_run_result(const struct imsg *m)
+{
+	struct wire_run_result rr;
+
+	if (m->len != sizeof(rr) || m->fd != -1)
+		fatalx("RUN_RESULT of %zu bytes from the engine", m->len);
+	memcpy(&rr, m->data, sizeof(rr));
+	if (rr.cause >= RUN_CAUSE_MAX ||
+	    memchr(rr.where, '\0', sizeof(rr.where)) == NULL)
+		fatalx("malformed RUN_RESULT from the engine");
+	for (const char *p = rr.where; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			fatalx("RUN_RESULT from the engine: control character "
+			    "in its endpoint or registry");
+	run_in_flight = 0;
+	if (settings.mode == MODE_SERVER)
+		next_load_ms = schedule_now_ms() + schedule_after_run(&sched, &rr);
+}
+
 static void
 read_engine(void)
 {
@@ -271,9 +297,14 @@ read_engine(void)
 		close(engine_ib.fd);
 		imsg_clear(&engine_ib);
 		engine_ib.fd = -1;
+		run_in_flight = 0;
 		return;
 	}
 	while ((r = imsg_get(&engine_ib, &m)) == 1) {
+		if (m.hdr.type == IMSG_RUN_RESULT) {
+			on_run_result(&m);
+			continue;
+		}
 		if (m.hdr.type != IMSG_STATE_ACK ||
 		    m.len != sizeof(struct wire_ack) || m.fd != -1)
 			fatalx("unpermitted message %s from the engine",
@@ -354,12 +385,31 @@ fetcher_sandbox(void)
 	test_hook_connect();
 }
 
+/*
+ * Root opens the last-good directory before dropping, so that no path
+ * above it needs to be reachable by --user.  Root without
+ * CAP_DAC_OVERRIDE (in dockerup's own container) cannot open a directory
+ * --user owns with mode 0700: then it drops first and opens it as --user.
+ */
+static int
+must_drop_first(const char *dir)
+{
+	int fd;
+
+	if ((geteuid() != 0 && getuid() != 0) || settings.mode == MODE_CHECK)
+		return 0;
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		close(fd);
+		return 0;
+	}
+	return errno == EACCES;
+}
+
 int
 fetcher_main(void)
 {
 	struct fetch_state *fs;
 	char dir[4096];
-	time_t next_load = 0;
 
 	log_init("fetcher", 0);
 	if (imsg_init(&parent_ib, PARENT_FD, PROC_FETCHER) == -1)
@@ -371,6 +421,8 @@ fetcher_main(void)
 	log_init("fetcher", settings.verbose);
 	snprintf(dir, sizeof(dir), "%s/fetcher", settings.cache);
 	fetch_preinit(); /* libcurl's first-use setup, before the filter */
+	if (must_drop_first(dir))
+		sandbox_drop_to_user(settings.user);
 	/* Opens its directory while it still may; --check changes nothing,
 	 * last good copies included. */
 	if ((fs = fetch_state_new(settings.mode == MODE_CHECK ? NULL : dir)) == NULL)
@@ -378,22 +430,24 @@ fetcher_main(void)
 	fetcher_sandbox();
 	if (imsg_compose(&parent_ib, IMSG_READY, NULL, 0) == -1)
 		fatal("telling the parent");
+	schedule_init(&sched, settings.interval);
 	for (;;) {
-		time_t now = time(NULL);
-		if (reload_pending ||
-		    (settings.mode == MODE_SERVER && now >= next_load)) {
+		/* The interval counts from the end of the last run. */
+		if (reload_pending || (settings.mode == MODE_SERVER &&
+		    !run_in_flight && schedule_now_ms() >= next_load_ms)) {
 			reload_pending = 0;
 			load_and_send(fs);
-			next_load = time(NULL) + settings.interval;
+			run_in_flight = engine_ib.fd != -1;
+			next_load_ms = schedule_now_ms() + schedule_wait_ms(&sched);
 		}
 		struct pollfd pfd[2] = {
 			{ .fd = parent_ib.fd, .events = POLLIN },
 			{ .fd = engine_ib.fd, .events = POLLIN },
 		};
 		int ms = -1;
-		if (settings.mode == MODE_SERVER)
-			ms = next_load > time(NULL) ?
-			    (int)(next_load - time(NULL)) * 1000 : 0;
+		long long left = next_load_ms - schedule_now_ms();
+		if (settings.mode == MODE_SERVER && !run_in_flight)
+			ms = left > 0 ? (int)left : 0;
 		if (poll(pfd, 2, ms) == -1) {
 			if (errno == EINTR)
 				continue;

@@ -499,19 +499,9 @@ index_free(struct name_index *ix)
 static long
 index_find(const struct name_index *ix, const char *name)
 {
-	size_t lo = 0, hi = ix->n;
+	long i = sorted_names_find(ix->name, ix->n, name);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(ix->name[mid], name);
-		if (c == 0)
-			return (long)ix->def[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return i < 0 ? -1 : (long)ix->def[i];
 }
 
 /* The first undeclared reference of definition i, as a field path. */
@@ -627,28 +617,74 @@ adjacency_free(struct adjacency *a)
 	free(a->n);
 }
 
-/* Does definition start reach itself?  An iterative search. */
-static int
-on_cycle(const struct adjacency *a, size_t start, size_t *stack,
-    char *seen)
-{
-	size_t top = 0;
+/* A frame of mark_cycles()' depth-first search. */
+struct scc_frame {
+	size_t v;     /* the definition */
+	size_t k;     /* its next dependency to look at */
+};
 
-	memset(seen, 0, a->ndefs);
-	for (size_t k = 0; k < a->n[start]; k++)
-		stack[top++] = a->to[start][k];
-	while (top > 0) {
-		size_t u = stack[--top];
-		if (u == start)
-			return 1;
-		if (seen[u])
+/*
+ * Marks in bad[] every definition on a dependency cycle: the members of
+ * strongly connected components of more than one definition, and those
+ * that depend on themselves.  Tarjan's algorithm, iterative: O(N + E).
+ * Returns how many are marked.
+ */
+static size_t
+mark_cycles(const struct adjacency *a, char *bad)
+{
+	size_t n = a->ndefs, counter = 0, sp = 0, cs = 0, nbad = 0;
+	size_t *index = calloc(n + 1, sizeof(size_t)); /* 0: not yet seen */
+	size_t *low = calloc(n + 1, sizeof(size_t));
+	size_t *stack = calloc(n + 1, sizeof(size_t));
+	struct scc_frame *call = calloc(n + 1, sizeof(*call));
+	char *on = calloc(n + 1, 1);
+
+	if (!index || !low || !stack || !call || !on)
+		fatal("%s", __func__);
+	for (size_t root = 0; root < n; root++) {
+		if (index[root] != 0)
 			continue;
-		seen[u] = 1;
-		for (size_t k = 0; k < a->n[u]; k++)
-			if (!seen[a->to[u][k]])
-				stack[top++] = a->to[u][k];
+		index[root] = low[root] = ++counter;
+		stack[sp++] = root;
+		on[root] = 1;
+		call[cs++] = (struct scc_frame){ root, 0 };
+		while (cs > 0) {
+			struct scc_frame *f = &call[cs - 1];
+			size_t v = f->v;
+			if (f->k < a->n[v]) {
+				size_t w = a->to[v][f->k++];
+				if (w == v)
+					bad[v] = 1;
+				else if (index[w] == 0) {
+					index[w] = low[w] = ++counter;
+					stack[sp++] = w;
+					on[w] = 1;
+					call[cs++] = (struct scc_frame){ w, 0 };
+				} else if (on[w] && index[w] < low[v])
+					low[v] = index[w];
+				continue;
+			}
+			if (--cs > 0 && low[v] < low[call[cs - 1].v])
+				low[call[cs - 1].v] = low[v];
+			if (low[v] == index[v]) {
+				size_t top = sp, w;
+				do {
+					w = stack[--sp];
+					on[w] = 0;
+				} while (w != v);
+				for (size_t i = sp; top - sp > 1 && i < top; i++)
+					bad[stack[i]] = 1;
+			}
+		}
 	}
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		nbad += bad[i] != 0;
+	free(index);
+	free(low);
+	free(stack);
+	free(call);
+	free(on);
+	return nbad;
 }
 
 /* Reports cycles with their whole path, then drops their members. */
@@ -657,21 +693,13 @@ prune_cycles(struct run *r)
 {
 	struct desired_state *o = r->out;
 	struct adjacency a;
-	size_t nbad = 0, before = r->errs->n, nedges = 0;
-	char *bad, *seen;
-	size_t *stack;
+	size_t nbad, before = r->errs->n;
+	char *bad;
 
 	adjacency_build(&a, o);
-	for (size_t i = 0; i < o->ndefs; i++)
-		nedges += a.n[i];
-	bad = calloc(o->ndefs + 1, 1);
-	seen = calloc(o->ndefs + 1, 1);
-	stack = calloc(nedges + 1, sizeof(size_t));
-	if (bad == NULL || seen == NULL || stack == NULL)
+	if ((bad = calloc(o->ndefs + 1, 1)) == NULL)
 		fatal("%s", __func__);
-	for (size_t i = 0; i < o->ndefs; i++)
-		if ((bad[i] = (char)on_cycle(&a, i, stack, seen)))
-			nbad++;
+	nbad = mark_cycles(&a, bad);
 	adjacency_free(&a);
 	if (nbad > 0) {
 		/* The shared check names each cycle in full. */
@@ -688,8 +716,6 @@ prune_cycles(struct run *r)
 				blame(r, i, before);
 	}
 	free(bad);
-	free(seen);
-	free(stack);
 	return nbad;
 }
 

@@ -85,7 +85,8 @@ read_regular(int dirfd, const char *name, size_t max, struct buf *out)
 	return 0;
 }
 
-static int
+/* The names the confdir listing serves (src/parent/watch.c: the same). */
+int
 is_definition_name(const char *name)
 {
 	size_t n = strlen(name);

@@ -12,40 +12,58 @@
 #define LOCK_NAME "dockerup.lock"
 #define LOCK_POLL_US 200000
 
+int
+parent_lock_open(const char *cache)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", cache, LOCK_NAME);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd == -1)
+		log_warn("lock file %s", path);
+	return fd;
+}
+
+int
+parent_lock_try(int fd)
+{
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return 1;
+	if (errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	log_warn("lock %s", LOCK_NAME);
+	return -1;
+}
+
 /*
- * Takes the lock, waiting up to wait_s seconds (a replacement dockerup
- * waits here for the old one during a self-upgrade).  Returns the fd that
- * holds the lock for the life of the process, or -1.
+ * Takes the lock, waiting up to wait_s seconds.  Returns the fd that holds
+ * the lock, or -1.  (A server that finds the lock taken stands by instead:
+ * see parent.c.)
  */
 int
 parent_lock(const char *cache, int wait_s)
 {
-	char path[4096];
 	time_t deadline = time(NULL) + wait_s;
-	int fd, logged = 0;
+	int fd, rc, logged = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", cache, LOCK_NAME);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd == -1) {
-		log_warn("lock file %s", path);
+	if ((fd = parent_lock_open(cache)) == -1)
 		return -1;
-	}
-	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			log_warn("lock %s", path);
-			close(fd);
-			return -1;
-		}
+	while ((rc = parent_lock_try(fd)) == 0) {
 		if (time(NULL) >= deadline) {
-			log_warnx("another dockerup holds %s; gave up after %d s",
-			    path, wait_s);
+			log_warnx("another dockerup holds %s/%s; gave up after "
+			    "%d s", cache, LOCK_NAME, wait_s);
 			close(fd);
 			return -1;
 		}
 		if (!logged++)
 			log_info("waiting up to %d s for another dockerup to "
-			    "release %s", wait_s, path);
+			    "release %s/%s", wait_s, cache, LOCK_NAME);
 		usleep(LOCK_POLL_US);
+	}
+	if (rc == -1) {
+		close(fd);
+		return -1;
 	}
 	return fd;
 }

@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "proc.h"
+#include "status.h"
 
 int
 main(int argc, char *argv[])
@@ -19,5 +20,8 @@ main(int argc, char *argv[])
 			return engine_main();
 		fatalx("unknown role \"%s\"", argv[2]);
 	}
+	/* Reads <cache>/status.json: no child, no lock, no privilege. */
+	if (argc >= 2 && strcmp(argv[1], "status") == 0)
+		return status_command(argc - 1, argv + 1);
 	return parent_main(argc, argv);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,10 +24,12 @@
 #include "errlist.h"
 #include "imsg.h"
 #include "log.h"
+#include "notify.h"
 #include "parent.h"
 #include "proc.h"
 #include "sandbox.h"
 #include "settings.h"
+#include "watch.h"
 #include "wire.h"
 
 #define SHUTDOWN_GRACE_S 90   /* the engine finishes its Docker call */
@@ -42,6 +45,17 @@ static char self_path[PATH_MAX];
 static int shutting_down;
 static time_t shutdown_deadline;
 static int exit_code;
+
+/*
+ * The run lock.  A server that finds it taken stands by: it starts its
+ * children, which report ready (the self-upgrade's handover), and takes
+ * the lock when the other instance releases it or dies.  The engine runs
+ * nothing before IMSG_GO.
+ */
+#define STANDBY_LOCK_POLL_MS 200
+static int lock_fd = -1;
+static int have_lock, lock_released, engine_ready;
+static int standby_ready;   /* our engine reached the API with a state */
 
 static void
 on_signal(int sig)
@@ -91,9 +105,13 @@ prepare_cache(const struct settings *s)
 {
 	char dir[PATH_MAX];
 	struct passwd *pw;
+	struct stat st;
 
 	if (mkdir(s->cache, 0755) == -1 && errno != EEXIST)
 		fatal("cache directory %s", s->cache);
+	snprintf(dir, sizeof(dir), "%s/handover", s->cache);
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		fatal("handover directory %s", dir);
 	snprintf(dir, sizeof(dir), "%s/fetcher", s->cache);
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		fatal("fetcher directory %s", dir);
@@ -101,6 +119,11 @@ prepare_cache(const struct settings *s)
 		return;
 	if ((pw = getpwnam(s->user)) == NULL)
 		fatalx("user \"%s\" (--user) does not exist", s->user);
+	/* Already right (an earlier instance made it): nothing to do, and
+	 * nothing we could do without CAP_FOWNER. */
+	if (stat(dir, &st) == 0 && st.st_uid == pw->pw_uid &&
+	    st.st_gid == pw->pw_gid && (st.st_mode & 07777) == 0700)
+		return;
 	/* chmod first: once nobody owns it, root would need CAP_FOWNER. */
 	if (chmod(dir, 0700) == -1 || chown(dir, pw->pw_uid, pw->pw_gid) == -1)
 		fatal("chown %s to %s", dir, s->user);
@@ -190,16 +213,34 @@ schedule_restart(struct child *c)
 		c->backoff_s = RESTART_BACKOFF_MAX_S;
 }
 
+/* Peak resident set of each child (KiB), the max over its restarts. */
+static long child_peak_kib[C_COUNT];
+
+static void
+log_peak_rss(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		ru.ru_maxrss = 0;
+	log_debug("peak RSS: parent %.1f MiB, fetcher %.1f MiB, engine %.1f "
+	    "MiB", ru.ru_maxrss / 1024.0, child_peak_kib[C_FETCHER] / 1024.0,
+	    child_peak_kib[C_ENGINE] / 1024.0);
+}
+
 static void
 reap_children(void)
 {
+	struct rusage ru;
 	int status;
 	pid_t pid;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
 		struct child *c = child_by_pid(pid);
 		if (c == NULL)
 			continue;
+		if (ru.ru_maxrss > child_peak_kib[c - children])
+			child_peak_kib[c - children] = ru.ru_maxrss;
 		log_child_death(c, status);
 		c->pid = 0;
 		close_child_socket(c);
@@ -233,6 +274,8 @@ start_child(int i)
 	int pp[2], peer = stashed_peer[i];
 
 	c->restart_at = 0;
+	if (i == C_ENGINE)
+		engine_ready = 0;
 	if (peer == -1) {
 		int sp[2];
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
@@ -276,6 +319,7 @@ finish_run(int code)
 		return;
 	exit_code = code;
 	shutting_down = 1;
+	notify_stopping();
 	shutdown_deadline = time(NULL) + SHUTDOWN_GRACE_S;
 	for (int i = 0; i < C_COUNT; i++)
 		if (children[i].pid != 0)
@@ -295,7 +339,76 @@ static const struct dispatch parent_dispatch[] = {
 	{ IMSG_RUN_DONE, 1, 1, sizeof(struct wire_run_done) },
 	{ IMSG_READY, 1, 1, 0 },
 	{ IMSG_RESTART_PEER, 0, 1, 0 },
+	{ IMSG_STANDBY_READY, 0, 1, sizeof(struct wire_self_id) },
+	{ IMSG_SELF_WRITE, 0, 1, sizeof(struct wire_self_write) },
+	{ IMSG_SELF_RELEASE, 0, 1, 0 },
 };
+
+static void
+send_go(void)
+{
+	struct child *e = &children[C_ENGINE];
+
+	if (have_lock && engine_ready && e->ib.fd != -1 &&
+	    imsg_compose(&e->ib, IMSG_GO, NULL, 0) == -1)
+		log_warn("telling the engine to go");
+}
+
+/*
+ * A server that found the lock taken, or a handover going on, stands by:
+ * it takes the lock only once its engine reached the Docker API with a
+ * valid desired state, and as soon as the other instance lets go, so that
+ * a new instance that cannot work never displaces one that can.
+ */
+static void
+try_lock(void)
+{
+	static int said_busy;
+
+	/* An instance that cannot work yet never takes over. */
+	if (have_lock || lock_released || lock_fd == -1 || !standby_ready)
+		return;
+	switch (parent_lock_try(lock_fd)) {
+	case 1:
+		have_lock = 1;
+		if (said_busy)
+			log_info("took the run lock");
+		else
+			log_debug("took the run lock");
+		send_go();
+		break;
+	case 0:
+		if (!said_busy++)
+			log_info("another dockerup holds the run lock in %s: "
+			    "standing by until it hands over or exits",
+			    settings.cache);
+		break;
+	case -1:
+		finish_run(1);
+		break;
+	}
+}
+
+static void
+self_ack(struct child *c, int32_t result)
+{
+	if (imsg_compose(&c->ib, IMSG_SELF_ACK, &result, sizeof(result)) == -1)
+		log_warn("answering the engine");
+}
+
+/* The engine handed over to a new instance: let go of the lock. */
+static int32_t
+release_lock(void)
+{
+	if (!have_lock)
+		return -1;
+	close(lock_fd);
+	lock_fd = -1;
+	have_lock = 0;
+	lock_released = 1;
+	log_info("released the run lock to the new instance");
+	return 0;
+}
 
 static int
 handle_message(struct child *c, struct imsg *m)
@@ -332,9 +445,11 @@ handle_message(struct child *c, struct imsg *m)
 			return -1;
 		}
 		/* One run or a check ends when its result is in. */
+		notify_run_done(rd.exit_code);
 		int done = (settings.mode == MODE_CHECK) ?
 		    c->proc == PROC_FETCHER :
-		    (settings.mode != MODE_SERVER && c->proc == PROC_ENGINE);
+		    ((settings.mode != MODE_SERVER || lock_released) &&
+		    c->proc == PROC_ENGINE);
 		if (done)
 			finish_run(rd.exit_code);
 		break;
@@ -344,6 +459,31 @@ handle_message(struct child *c, struct imsg *m)
 		 * next restart is quick; the crash-loop count still bounds it. */
 		log_debug("%s ready", c->role);
 		c->backoff_s = RESTART_BACKOFF_MIN_S;
+		if (c->proc == PROC_ENGINE) {
+			engine_ready = 1;
+			send_go();
+		}
+		break;
+	case IMSG_STANDBY_READY: {
+		struct wire_self_id id;
+		memcpy(&id, m->data, sizeof(id));
+		if (have_lock || lock_released)
+			break;
+		standby_ready = 1;
+		if (id.id[0] != '\0' &&
+		    parent_self_ready(settings.cache, &id) == 0)
+			log_info("ready to take over; waiting for the run lock");
+		try_lock();
+		break;
+	}
+	case IMSG_SELF_WRITE: {
+		struct wire_self_write w;
+		memcpy(&w, m->data, sizeof(w));
+		self_ack(c, parent_self_write(settings.cache, &w));
+		break;
+	}
+	case IMSG_SELF_RELEASE:
+		self_ack(c, release_lock());
 		break;
 	case IMSG_RESTART_PEER:
 		if (children[C_FETCHER].pid != 0) {
@@ -383,6 +523,18 @@ read_child(struct child *c)
 	}
 }
 
+/* SIGHUP, or a change in confdir: the fetcher loads and sends at once. */
+static void
+reload_fetcher(const char *why)
+{
+	struct child *f = &children[C_FETCHER];
+
+	if (f->pid != 0 && f->ib.fd != -1) {
+		log_info("%s: reloading", why);
+		imsg_compose(&f->ib, IMSG_RELOAD, NULL, 0);
+	}
+}
+
 static void
 handle_signals(void)
 {
@@ -392,11 +544,7 @@ handle_signals(void)
 	}
 	if (got_hup) {
 		got_hup = 0;
-		struct child *f = &children[C_FETCHER];
-		if (f->pid != 0 && f->ib.fd != -1) {
-			log_info("SIGHUP: reloading");
-			imsg_compose(&f->ib, IMSG_RELOAD, NULL, 0);
-		}
+		reload_fetcher("SIGHUP");
 	}
 	if (got_term) {
 		got_term = 0;
@@ -420,8 +568,9 @@ next_timeout_ms(void)
 			    (next == 0 || children[i].restart_at < next))
 				next = children[i].restart_at;
 	if (next == 0)
-		return -1;
-	return next <= now ? 0 : (int)(next - now) * 1000;
+		return notify_watchdog_timeout(-1);
+	return notify_watchdog_timeout(next <= now ? 0 :
+	    (int)(next - now) * 1000);
 }
 
 static int
@@ -434,10 +583,11 @@ static void
 supervise(const sigset_t *waitmask)
 {
 	for (;;) {
-		struct pollfd pfd[C_COUNT];
+		struct pollfd pfd[C_COUNT + 1]; /* the children, the confdir */
 		struct timespec ts, *tsp = NULL;
 
 		handle_signals();
+		notify_watchdog();
 		if (shutting_down && !any_child_running())
 			return;
 		if (shutting_down && time(NULL) >= shutdown_deadline) {
@@ -457,13 +607,18 @@ supervise(const sigset_t *waitmask)
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
 		}
-		int ms = next_timeout_ms();
+		watch_pollfd(&pfd[C_COUNT]);
+		try_lock();
+		int ms = watch_timeout_ms(next_timeout_ms());
+		if (!have_lock && !lock_released && !shutting_down &&
+		    (ms < 0 || ms > STANDBY_LOCK_POLL_MS))
+			ms = STANDBY_LOCK_POLL_MS;
 		if (ms >= 0) {
 			ts.tv_sec = ms / 1000;
 			ts.tv_nsec = (ms % 1000) * 1000000L;
 			tsp = &ts;
 		}
-		if (ppoll(pfd, C_COUNT, tsp, waitmask) == -1) {
+		if (ppoll(pfd, C_COUNT + 1, tsp, waitmask) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("ppoll");
@@ -471,6 +626,8 @@ supervise(const sigset_t *waitmask)
 		for (int i = 0; i < C_COUNT; i++)
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				read_child(&children[i]);
+		if (watch_handle(&pfd[C_COUNT]) && !shutting_down)
+			reload_fetcher("confdir changed");
 	}
 }
 
@@ -508,6 +665,35 @@ parent_sandbox(void)
 	sandbox_test_violation(SANDBOX_PARENT);
 }
 
+/*
+ * A check changes nothing: no cache directory, no lock.  A run takes the
+ * lock now (waiting up to --lock-wait); a server takes it now when it is
+ * free and no handover is going on, else stands by: see try_lock().
+ */
+static int
+open_cache_and_lock(void)
+{
+	if (settings.mode == MODE_CHECK) {
+		have_lock = 1;
+		return 0;
+	}
+	prepare_cache(&settings);
+	if (settings.mode != MODE_SERVER) {
+		if ((lock_fd = parent_lock(settings.cache,
+		    settings.lock_wait)) == -1)
+			return -1;
+		have_lock = 1;
+		return 0;
+	}
+	if ((lock_fd = parent_lock_open(settings.cache)) == -1)
+		return -1;
+	/* Free, and no handover going on: ours at once. */
+	if (!parent_handover_pending(settings.cache) &&
+	    (have_lock = parent_lock_try(lock_fd)) == -1)
+		return -1;
+	return 0;
+}
+
 int
 parent_main(int argc, char *argv[])
 {
@@ -532,21 +718,25 @@ parent_main(int argc, char *argv[])
 	}
 	errlist_free(&errs);
 	log_init("parent", settings.verbose);
+	log_configure(settings.log_format == LOGFMT_JSON, settings.syslog, 1);
 	if ((n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1)) < 0)
 		fatal("readlink /proc/self/exe");
 	self_path[n] = '\0';
 	if (geteuid() != 0)
 		log_warnx("not started as root: the fetcher cannot drop to "
 		    "\"%s\" and runs as uid %d", settings.user, (int)getuid());
-	prepare_cache(&settings);
-	if (parent_lock(settings.cache, settings.lock_wait) == -1)
+	if (open_cache_and_lock() == -1)
 		return 1;
 	setup_signals(&waitmask);
 	init_children();
+	notify_init();
 	start_child(C_ENGINE);
 	start_child(C_FETCHER);
+	if (settings.mode == MODE_SERVER)
+		watch_start(settings.confdir);
 	parent_sandbox();
 	supervise(&waitmask);
+	log_peak_rss();
 	log_debug("exiting with status %d", exit_code);
 	settings_free(&settings);
 	return exit_code;

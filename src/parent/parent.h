@@ -22,9 +22,19 @@ struct child {
 
 /* lock.c */
 int parent_lock(const char *cache, int wait_s);
+int parent_lock_open(const char *cache);
+int parent_lock_try(int fd);        /* 1 locked, 0 held by another, -1 */
+
+/* handover.c: the self-upgrade's files, written for the engine. */
+struct wire_self_write;
+struct wire_self_id;
+int parent_self_write(const char *cache, const struct wire_self_write *w);
+int parent_self_ready(const char *cache, const struct wire_self_id *id);
+int parent_handover_pending(const char *cache);
 
 /* files.c: reading files on behalf of the fetcher. */
 void parent_send_confdir(struct imsgbuf *ib, const char *confdir);
+int is_definition_name(const char *name);
 void parent_send_profile(struct imsgbuf *ib, const unsigned char *path,
     size_t len);
 

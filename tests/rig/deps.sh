@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs, with apt-get, the Debian packages dockerup's build, tests and
 # demo need, and only those that are missing.  Quick when nothing is.
+# Arguments name more packages to install the same way (make bench:
+# docker-compose gnuplot-nox).
 #
 # Package services (dockerd, docker-registry) are not started by the
 # install: the rig runs private instances, never the host's.
@@ -9,7 +11,7 @@ set -eu
 PKGS="build-essential pkg-config make clang libclang-rt-14-dev
 libcurl4-openssl-dev libcjson-dev libseccomp-dev libcap-ng-dev libcmocka-dev
 libssl-dev zlib1g-dev docker.io docker-registry busybox-static bats jq
-python3 apache2-utils curl iproute2 procps"
+python3 apache2-utils curl iproute2 procps mandoc $*"
 
 # One dpkg-query for all: prints the installed ones.
 # shellcheck disable=SC2086

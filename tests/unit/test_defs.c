@@ -898,6 +898,56 @@ test_dependency_order(void **state)
 	errlist_free(&e);
 }
 
+/*
+ * The heap-based order at the largest size, against the definition of the
+ * order done the slow way: repeatedly the smallest identity whose
+ * dependencies are all placed.
+ */
+static void
+test_dependency_order_large(void **state)
+{
+	enum { N = MAX_DEFINITIONS };
+	static int dep[N][2], placed[N];
+	static char want[N][16];
+	struct desired_state st;
+	struct errlist e;
+	char name[16];
+
+	desired_state_init(&st);
+	errlist_init(&e);
+	/* Added in reverse; each depends on up to two later names. */
+	for (int i = N - 1; i >= 0; i--) {
+		struct defn d;
+		defn_init(&d);
+		snprintf(name, sizeof(name), "n%03d", i);
+		d.name = strdup(name);
+		d.image = strdup("i:1");
+		dep[i][0] = i + 1 < N && i % 3 != 0 ? i + 1 : -1;
+		dep[i][1] = (i * 7 + 5) % N > i ? (i * 7 + 5) % N : -1;
+		d.volumes = calloc(2, sizeof(*d.volumes));
+		for (int k = 0; k < 2; k++)
+			if (dep[i][k] >= 0) {
+				snprintf(name, sizeof(name), "n%03d", dep[i][k]);
+				d.volumes[d.nvolumes++].from = strdup(name);
+			}
+		assert_int_equal(desired_state_add(&st, &d), 0);
+	}
+	for (int out = 0; out < N; out++) {
+		int u = 0;
+		while (placed[u] || (dep[u][0] >= 0 && !placed[dep[u][0]]) ||
+		    (dep[u][1] >= 0 && !placed[dep[u][1]]))
+			u++;
+		placed[u] = 1;
+		snprintf(want[out], sizeof(want[out]), "n%03d", u);
+	}
+	assert_int_equal(state_validate_and_order(&st, &e), 0);
+	assert_int_equal(st.ndefs, N);
+	for (int i = 0; i < N; i++)
+		assert_string_equal(st.defs[i].name, want[i]);
+	desired_state_free(&st);
+	errlist_free(&e);
+}
+
 static void
 test_cycle_named_in_full(void **state)
 {
@@ -1125,6 +1175,7 @@ main(void)
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_suggestions),
 		cmocka_unit_test(test_dependency_order),
+		cmocka_unit_test(test_dependency_order_large),
 		cmocka_unit_test(test_cycle_named_in_full),
 		cmocka_unit_test(test_undeclared_and_duplicates),
 		cmocka_unit_test(test_canonical_determinism),

@@ -1,0 +1,80 @@
+#!/bin/sh
+# Lays out the root filesystem of dockerup's container image:
+#
+#   image/rootfs.sh DEST BINARY PROFILE
+#
+# DEST (created; must not exist) receives BINARY as /usr/sbin/dockerup, the
+# shared libraries it loads (as ldd resolves them here, symlinks followed,
+# at the paths the dynamic loader searches), the CA bundle for TLS
+# endpoints and registries, a minimal /etc/passwd and /etc/group (root, and
+# nobody/nogroup for the fetcher), and PROFILE (policy/container-seccomp.json)
+# as /usr/share/dockerup/container-seccomp.json, which the definition in
+# examples/self/ names.  It then runs the binary in DEST with chroot to
+# prove that nothing is missing.
+#
+# Both the Dockerfile (in its build stage) and image/image-local.sh use this
+# script, so that the two images hold the same files.
+set -eu
+
+die() { echo "rootfs.sh: $*" >&2; exit 1; }
+
+[ $# -eq 3 ] || die "usage: rootfs.sh DEST BINARY PROFILE"
+dest=$1 bin=$2 profile=$3
+CA=/etc/ssl/certs/ca-certificates.crt
+
+[ ! -e "$dest" ] || die "$dest: exists; expected a new directory"
+[ -f "$bin" ] && [ -x "$bin" ] || die "$bin: not an executable file"
+[ -f "$profile" ] || die "$profile: no such file; expected the seccomp profile"
+[ -f "$CA" ] || die "$CA: no such file; expected the CA bundle (ca-certificates)"
+
+# Absolute paths: what follows runs in DEST.
+abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
+bin=$(abs "$bin")
+profile=$(abs "$profile")
+mkdir -p "$dest"
+cd "$dest"
+mkdir -p usr/sbin usr/share/dockerup etc/dockerup/containers.d \
+    etc/ssl/certs var/cache/dockerup var/run root proc sys dev tmp
+chmod 1777 tmp
+chmod 0700 root
+
+cp "$bin" usr/sbin/dockerup
+chmod 0755 usr/sbin/dockerup
+cp "$profile" usr/share/dockerup/container-seccomp.json
+cp "$CA" etc/ssl/certs/ca-certificates.crt
+chmod 0644 usr/share/dockerup/container-seccomp.json \
+    etc/ssl/certs/ca-certificates.crt
+
+# "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" and the loader
+# "/lib64/ld-linux-x86-64.so.2 (0x...)"; the vDSO has no file.
+libs=$(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3; next }
+    $1 ~ /^\// { print $1 }')
+[ -n "$libs" ] || die "$bin: ldd lists no shared library; expected a dynamic binary"
+for lib in $libs; do
+	mkdir -p "./${lib%/*}"
+	cp -L "$lib" "./$lib"
+	chmod 0644 "./$lib"
+done
+# The loader runs as a program: keep it executable.
+for lib in $libs; do
+	case "$lib" in */ld-linux*) chmod 0755 "./$lib" ;; esac
+done
+
+cat > etc/passwd <<'PASSWD'
+root:x:0:0:root:/root:/usr/sbin/nologin
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+PASSWD
+cat > etc/group <<'GROUP'
+root:x:0:
+nogroup:x:65534:
+GROUP
+cat > etc/nsswitch.conf <<'NSS'
+passwd: files
+group: files
+hosts: files dns
+NSS
+chmod 0644 etc/passwd etc/group etc/nsswitch.conf
+
+# Every library found, nothing else needed to start.
+chroot . /usr/sbin/dockerup --version > /dev/null ||
+    die "the binary does not start in $dest (a library missing?)"

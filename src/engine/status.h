@@ -1,0 +1,62 @@
+#ifndef DOCKERUP_STATUS_H
+#define DOCKERUP_STATUS_H
+
+/*
+ * What a run did, for people and monitors (issue #7):
+ *  - the per-definition records of a struct run_report, filled by small
+ *    hooks in reconcile.c (report_*);
+ *  - the plan of a dry run as one JSON document (--dry-run --format json);
+ *  - <cache>/status.json and the Prometheus textfile (metrics_file=),
+ *    both replaced atomically after every run.  The engine opens their
+ *    directories before its sandbox (status_open) and writes with
+ *    openat/renameat afterwards; the run counters survive restarts in
+ *    status.json's "totals".
+ */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "defn.h"
+#include "reconcile.h"
+#include "settings.h"
+
+#define STATUS_FILE "status.json"
+#define STATUS_VERSION 1
+
+/* ---- the run report (reconcile.c's hooks) ---- */
+
+/* A plan line: "VERB NAME [DETAIL] (REASON)". */
+void report_plan(struct run_report *rep, const char *line);
+/* A failure: kept as the current definition's error, else the run's. */
+void report_fail(struct run_report *rep, const char *msg);
+/* The run could not start (engine unreachable). */
+void report_run_error(struct run_report *rep, const char *msg);
+/* Brackets one definition's part of the run. */
+void report_item_begin(struct run_report *rep, const char *ident,
+    const char *name);
+/* The image the definition runs, and whether its container ran before. */
+void report_item_seen(struct run_report *rep, const char *image_id,
+    int was_running, int has_container);
+void report_item_end(struct run_report *rep, const char *container_id);
+
+/* ---- outputs ---- */
+
+/* The plan of a dry run as one JSON document on f. */
+void status_print_plan(const struct run_report *rep, int exit_code, FILE *f);
+
+/* Before the sandbox: opens the directories, reads the totals back. */
+void status_open(const struct settings *s);
+
+struct run_timing {
+	int64_t start;          /* unix time the run started */
+	double duration;        /* seconds */
+};
+
+/* After a run: status.json, then the metrics file (when configured). */
+void status_write(const struct settings *s, const struct desired_state *st,
+    const struct run_report *rep, const struct run_timing *t,
+    int exit_code);
+
+/* `dockerup status`: argv[0] is "status".  Returns the exit status. */
+int status_command(int argc, char *argv[]);
+
+#endif

@@ -1,0 +1,280 @@
+/*
+ * `dockerup status`: <cache>/status.json (written by the engine after
+ * every run) as a table for a person, or as it is with --format json.
+ * No child, no lock, no privilege: it only reads the file.
+ */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bounds.h"
+#include "errlist.h"
+#include "settings.h"
+#include "status.h"
+
+#define SHORT_ID 12            /* hex digits of an ID shown in the table */
+#define COL_ERROR_MAX 80       /* a last error is cut to this in the table */
+
+/* The file's bytes, NUL-terminated; NULL with errno set. */
+static char *
+read_status(const char *path, size_t *lenp)
+{
+	char *data;
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if ((data = malloc(MAX_STATUS_FILE + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	while (got < MAX_STATUS_FILE && (n = read(fd, data + got,
+	    MAX_STATUS_FILE - got)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			int saved = errno;
+			free(data);
+			close(fd);
+			errno = saved;
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	data[got] = '\0';
+	*lenp = got;
+	return data;
+}
+
+static const char *
+str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double
+num(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+/* An ID cut to SHORT_ID hex digits, "sha256:" dropped; "-" for none. */
+static void
+short_id(const char *id, char *out, size_t outlen)
+{
+	if (id == NULL || id[0] == '\0') {
+		snprintf(out, outlen, "-");
+		return;
+	}
+	if (strncmp(id, "sha256:", 7) == 0)
+		id += 7;
+	snprintf(out, outlen, "%.*s", SHORT_ID, id);
+}
+
+/* One line of text: control characters shown as '?', cut to max. */
+static void
+one_line(const char *s, char *out, size_t outlen, size_t max)
+{
+	size_t j = 0;
+
+	if (s == NULL)
+		s = "-";
+	for (size_t i = 0; s[i] != '\0' && j + 4 < outlen; i++) {
+		if (j >= max) {
+			memcpy(out + j, "...", 3);
+			j += 3;
+			break;
+		}
+		out[j++] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' :
+		    s[i];
+	}
+	out[j] = '\0';
+}
+
+enum { C_NAME, C_STATE, C_CTR, C_IMAGE, C_ACTION, C_ERROR, C_N };
+
+struct row {
+	char col[C_N][COL_ERROR_MAX + 8];
+};
+
+static void
+fill_row(const cJSON *d, struct row *r)
+{
+	const char *name = str(d, "name");
+
+	one_line(name ? name : str(d, "id"), r->col[C_NAME],
+	    sizeof(r->col[C_NAME]), COL_ERROR_MAX);
+	one_line(str(d, "state"), r->col[C_STATE], sizeof(r->col[0]),
+	    COL_ERROR_MAX);
+	short_id(str(d, "container_id"), r->col[C_CTR], sizeof(r->col[0]));
+	short_id(str(d, "image_id"), r->col[C_IMAGE], sizeof(r->col[0]));
+	one_line(str(d, "last_action"), r->col[C_ACTION], sizeof(r->col[0]),
+	    COL_ERROR_MAX);
+	one_line(str(d, "last_error"), r->col[C_ERROR], sizeof(r->col[0]),
+	    COL_ERROR_MAX);
+}
+
+static void
+print_rows(const struct row *rows, size_t n)
+{
+	size_t w[C_N];
+
+	for (int c = 0; c < C_N; c++) {
+		w[c] = strlen(rows[0].col[c]);
+		for (size_t i = 1; i < n; i++)
+			if (strlen(rows[i].col[c]) > w[c])
+				w[c] = strlen(rows[i].col[c]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (int c = 0; c < C_N - 1; c++)
+			printf("%-*s  ", (int)w[c], rows[i].col[c]);
+		printf("%s\n", rows[i].col[C_N - 1]);
+	}
+}
+
+static void
+print_definitions(const cJSON *defs)
+{
+	size_t n = (size_t)cJSON_GetArraySize(defs), i = 1;
+	struct row *rows;
+	const cJSON *d;
+
+	if ((rows = calloc(n + 1, sizeof(*rows))) == NULL) {
+		perror("dockerup status");
+		return;
+	}
+	snprintf(rows[0].col[C_NAME], sizeof(rows[0].col[0]), "NAME");
+	snprintf(rows[0].col[C_STATE], sizeof(rows[0].col[0]), "STATE");
+	snprintf(rows[0].col[C_CTR], sizeof(rows[0].col[0]), "CONTAINER");
+	snprintf(rows[0].col[C_IMAGE], sizeof(rows[0].col[0]), "IMAGE");
+	snprintf(rows[0].col[C_ACTION], sizeof(rows[0].col[0]), "LAST ACTION");
+	snprintf(rows[0].col[C_ERROR], sizeof(rows[0].col[0]), "LAST ERROR");
+	cJSON_ArrayForEach(d, defs)
+		if (i <= n)
+			fill_row(d, &rows[i++]);
+	print_rows(rows, i);
+	free(rows);
+}
+
+static void
+print_sources(const cJSON *srcs)
+{
+	const cJSON *s;
+	char name[COL_ERROR_MAX + 8], err[COL_ERROR_MAX * 2];
+
+	printf("\nSOURCES\n");
+	cJSON_ArrayForEach(s, srcs) {
+		const char *h = str(s, "health");
+		one_line(str(s, "name"), name, sizeof(name), COL_ERROR_MAX);
+		one_line(str(s, "error"), err, sizeof(err), COL_ERROR_MAX);
+		if (h != NULL && strcmp(h, "ok") == 0)
+			printf("  %s: ok\n", name);
+		else if (h != NULL && strcmp(h, "using_last_good") == 0)
+			printf("  %s: using last good contents since %s (%s)\n",
+			    name, str(s, "good_since") ? str(s, "good_since") :
+			    "?", err);
+		else
+			printf("  %s: %s: %s\n", name, h ? h : "?", err);
+	}
+	if (cJSON_GetArraySize(srcs) == 0)
+		printf("  (none)\n");
+}
+
+static void
+print_table(const cJSON *doc)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(doc, "counts");
+	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(doc,
+	    "definitions");
+	const char *err = str(doc, "error");
+
+	printf("Last run:  %s, took %.1fs\n", str(doc, "time") ?
+	    str(doc, "time") : "?", num(doc, "duration_seconds"));
+	printf("Result:    %s (exit %d)\n", str(doc, "result") ?
+	    str(doc, "result") : "?", (int)num(doc, "exit_code"));
+	if (err != NULL)
+		printf("Error:     %s\n", err);
+	printf("Counts:    %.0f created, %.0f replaced, %.0f started, "
+	    "%.0f removed, %.0f unchanged, %.0f failed\n\n",
+	    num(c, "created"), num(c, "replaced"), num(c, "started"),
+	    num(c, "removed"), num(c, "unchanged"), num(c, "failed"));
+	if (cJSON_GetArraySize(defs) > 0)
+		print_definitions(defs);
+	else
+		printf("No definitions.\n");
+	print_sources(cJSON_GetObjectItemCaseSensitive(doc, "sources"));
+}
+
+static int
+show(const struct settings *s)
+{
+	char path[MAX_PATH_LEN + 32], *data;
+	size_t len;
+	cJSON *doc;
+
+	snprintf(path, sizeof(path), "%s/%s", s->cache, STATUS_FILE);
+	if ((data = read_status(path, &len)) == NULL) {
+		if (errno == ENOENT)
+			fprintf(stderr, "dockerup status: %s: no status yet; it "
+			    "is written after every run (not by --dry-run or "
+			    "--check)\n", path);
+		else
+			fprintf(stderr, "dockerup status: %s: %s; expected a "
+			    "readable file\n", path, strerror(errno));
+		return 1;
+	}
+	if ((doc = cJSON_ParseWithLength(data, len)) == NULL ||
+	    !cJSON_IsObject(doc)) {
+		fprintf(stderr, "dockerup status: %s: not a JSON object; "
+		    "expected the status the engine writes\n", path);
+		cJSON_Delete(doc);
+		free(data);
+		return 1;
+	}
+	if (s->format == OUTPUT_JSON)
+		fwrite(data, 1, len, stdout);
+	else
+		print_table(doc);
+	cJSON_Delete(doc);
+	free(data);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int
+status_command(int argc, char *argv[])
+{
+	struct settings s;
+	struct errlist errs;
+	char line[2048];
+	int rc;
+
+	errlist_init(&errs);
+	switch (settings_load_status(&s, argc, argv, &errs)) {
+	case SETTINGS_OK:
+		rc = show(&s);
+		break;
+	case SETTINGS_EXIT_OK:
+		rc = 0;
+		break;
+	default:
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "dockerup status: %s\n",
+			    cfgerr_format(&errs.v[i], line, sizeof(line)));
+		rc = 2;
+		break;
+	}
+	errlist_free(&errs);
+	settings_free(&s);
+	return rc;
+}
