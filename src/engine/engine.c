@@ -527,6 +527,9 @@ engine_main(void)
 		endpoint_unusable(err);
 	if (settings.mode == MODE_RUN || settings.mode == MODE_SERVER)
 		selfup_init(settings.cache);
+	/* Only a server can find the lock taken and stand by: anything else
+	 * starts once its parent holds it (the parent's GO is then a no-op). */
+	go = settings.mode != MODE_SERVER;
 	status_open(&settings); /* its directories, before the sandbox */
 	image_progress_init(!settings.syslog &&
 	    settings.log_format == LOGFMT_TEXT);
@@ -556,5 +559,7 @@ engine_main(void)
 	desired_state_free(&current);
 	desired_state_free(&incoming);
 	settings_free(&settings);
+	log_flush();    /* a repeated warning's summary; atexit() is not
+	                   enough under ASan */
 	return 0;
 }

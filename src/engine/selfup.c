@@ -29,6 +29,8 @@ selfup_init(const char *cache)
 	char path[4096];
 
 	snprintf(path, sizeof(path), "%s/handover", cache);
+	if (handover_fd != -1)
+		close(handover_fd);
 	handover_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (handover_fd == -1)
 		log_warn("%s: self-upgrades are disabled", path);

@@ -739,5 +739,6 @@ parent_main(int argc, char *argv[])
 	log_peak_rss();
 	log_debug("exiting with status %d", exit_code);
 	settings_free(&settings);
+	log_flush();    /* atexit() is not enough under ASan */
 	return exit_code;
 }
