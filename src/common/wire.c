@@ -721,3 +721,15 @@ fail:
 	settings_free(s);
 	return -1;
 }
+
+const char *
+wire_self_file_name(enum wire_self_file f)
+{
+	static const char *const names[] = {
+		[SELF_FILE_READY] = "ready",
+		[SELF_FILE_OLD] = "old",
+		[SELF_FILE_FAILED] = "failed",
+	};
+
+	return f > SELF_FILE_NONE && f <= SELF_FILE_FAILED ? names[f] : NULL;
+}

@@ -77,6 +77,9 @@ enum wire_self_file {
 };
 #define WIRE_SELF_TEXT_MAX 192
 
+/* The file's name in <cache>/handover, or NULL when f is not a file. */
+const char *wire_self_file_name(enum wire_self_file f);
+
 struct wire_self_write {
 	uint32_t file;                    /* enum wire_self_file */
 	char text[WIRE_SELF_TEXT_MAX];    /* NUL-terminated */

@@ -315,7 +315,7 @@ standby_check(void)
 	}
 	standby_done = 1;
 	memset(&me, 0, sizeof(me));
-	id = settings.self_id ? settings.self_id : selfid_get();
+	id = selfid_resolve(settings.self_id);
 	if (id == NULL || !selfup_is_id(id) ||
 	    op_state(docker, id, &st, err, sizeof(err)) != OP_OK)
 		log_info("standing by: ready; waiting for another dockerup to "
@@ -336,7 +336,7 @@ standby_check(void)
 static void
 go_cleanup(void)
 {
-	const char *self = settings.self_id ? settings.self_id : selfid_get();
+	const char *self = selfid_resolve(settings.self_id);
 	char old[WIRE_SELF_TEXT_MAX], err[512];
 
 	if (selfup_read(SELF_FILE_OLD, old, sizeof(old)) == -1 ||

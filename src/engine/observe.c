@@ -402,3 +402,9 @@ selfid_get(void)
 	}
 	return id[0] ? id : NULL;
 }
+
+const char *
+selfid_resolve(const char *override)
+{
+	return override != NULL ? override : selfid_get();
+}

@@ -80,5 +80,7 @@ int selfid_parse_cgroup(const char *text, size_t len, char out[65]);
 int selfid_parse_mountinfo(const char *text, size_t len, char out[65]);
 /* Reads /proc/self once; NULL when not in a container. */
 const char *selfid_get(void);
+/* The --self-id override when set, else selfid_get(). */
+const char *selfid_resolve(const char *override);
 
 #endif

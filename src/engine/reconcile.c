@@ -1660,7 +1660,7 @@ run_init(struct run *r, struct docker *dk, const struct settings *s,
 	r->st = st;
 	r->rep = rep;
 	r->dry = s->mode == MODE_DRY_RUN;
-	r->self_id = s->self_id ? s->self_id : selfid_get();
+	r->self_id = selfid_resolve(s->self_id);
 	log_debug("%s%.12s", r->self_id ? "own container " : "not in a "
 	    "container", r->self_id ? r->self_id : "");
 	r->ienv.dk = dk;

@@ -17,12 +17,6 @@
 
 static int handover_fd = -1;
 
-static const char *const file_names[] = {
-	[SELF_FILE_READY] = "ready",
-	[SELF_FILE_OLD] = "old",
-	[SELF_FILE_FAILED] = "failed",
-};
-
 int
 selfup_init(const char *cache)
 {
@@ -49,11 +43,11 @@ selfup_read(enum wire_self_file f, char *out, size_t outlen)
 	ssize_t n;
 	int fd;
 
-	if (handover_fd == -1 || f <= SELF_FILE_NONE || f > SELF_FILE_FAILED ||
-	    outlen == 0)
+	const char *name = wire_self_file_name(f);
+
+	if (handover_fd == -1 || name == NULL || outlen == 0)
 		return -1;
-	fd = openat(handover_fd, file_names[f], O_RDONLY | O_CLOEXEC |
-	    O_NOFOLLOW);
+	fd = openat(handover_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd == -1)
 		return -1;
 	n = read(fd, out, outlen - 1);

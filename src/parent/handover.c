@@ -13,12 +13,6 @@
 #include "parent.h"
 #include "wire.h"
 
-static const char *const file_names[] = {
-	[SELF_FILE_READY] = "ready",
-	[SELF_FILE_OLD] = "old",
-	[SELF_FILE_FAILED] = "failed",
-};
-
 /* Container IDs, image IDs, hashes and a time: nothing else. */
 static int
 text_ok(enum wire_self_file f, const char *t)
@@ -37,16 +31,17 @@ parent_self_write(const char *cache, const struct wire_self_write *w)
 {
 	char dir[4096], path[4200], tmp[4200];
 	enum wire_self_file f = (enum wire_self_file)w->file;
+	const char *name = wire_self_file_name(f);
 	int fd, ok;
 
-	if (f <= SELF_FILE_NONE || f > SELF_FILE_FAILED ||
+	if (name == NULL ||
 	    memchr(w->text, '\0', sizeof(w->text)) == NULL ||
 	    !text_ok(f, w->text)) {
 		log_warnx("engine asked to write an unexpected handover file");
 		return -1;
 	}
 	snprintf(dir, sizeof(dir), "%s/handover", cache);
-	snprintf(path, sizeof(path), "%s/%s", dir, file_names[f]);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (w->text[0] == '\0') {
 		if (unlink(path) == -1 && errno != ENOENT) {
 			log_warn("remove %s", path);
@@ -54,7 +49,7 @@ parent_self_write(const char *cache, const struct wire_self_write *w)
 		}
 		return 0;
 	}
-	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, file_names[f]);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 	    0644);
 	if (fd == -1) {
@@ -93,6 +88,6 @@ parent_handover_pending(const char *cache)
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/handover/%s", cache,
-	    file_names[SELF_FILE_OLD]);
+	    wire_self_file_name(SELF_FILE_OLD));
 	return stat(path, &st) == 0 && st.st_size > 0;
 }
