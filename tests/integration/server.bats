@@ -143,7 +143,10 @@ front_manifests() {
 	mv "$TEST_CONFDIR/foo.json" "$TEST_CONFDIR/foo.json~"
 	def foo "$RIG_IMAGE" ', "env": {"EDITED": "1"}' > "$TEST_CONFDIR/foo.json"
 	rm "$TEST_CONFDIR/foo.json~"
-	wait_until 10 at_least_runs 2 || { cat "$LOG"; false; }
+	# 20 s: on a loaded machine the container's shell (PID 1, which
+	# ignores SIGTERM until its trap is set) may not have set its trap
+	# yet, and the replace then waits the stop's 10 s grace period.
+	wait_until 20 at_least_runs 2 || { cat "$LOG"; false; }
 	sleep 1.5
 	[ "$(reloads)" -eq 1 ]
 	[ "$(runs)" -eq 2 ]
