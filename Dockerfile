@@ -19,7 +19,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
 	ca-certificates gcc libc6-dev make pkg-config \
 	libcurl4-openssl-dev libcjson-dev libseccomp-dev libcap-ng-dev \
-	libssl-dev zlib1g-dev \
+	nettle-dev zlib1g-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

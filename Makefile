@@ -11,9 +11,12 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/sbin
 CC ?= cc
 BUILD ?= build
-PKGS := libcurl libcjson libseccomp libcap-ng openssl zlib
+# libcurl is compiled against but not linked: the fetcher and the engine
+# load it at run time (src/common/curlso.h), so that the parent, and a
+# fetcher without user-data, never map it and its 30 libraries.
+PKGS := libcjson libseccomp libcap-ng nettle zlib
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags libcurl $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \

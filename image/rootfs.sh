@@ -2,10 +2,13 @@
 # Lays out the root filesystem of dockerup's container image:
 #
 #   image/rootfs.sh DEST BINARY PROFILE
+#   image/rootfs.sh --libs BINARY     only list the libraries it would copy
 #
 # DEST (created; must not exist) receives BINARY as /usr/sbin/dockerup, the
 # shared libraries it loads (as ldd resolves them here, symlinks followed,
-# at the paths the dynamic loader searches), the CA bundle for TLS
+# at the paths the dynamic loader searches), libcurl and the libraries it
+# needs (the fetcher and the engine load it at run time: curlso.h), the CA
+# bundle for TLS
 # endpoints and registries, a minimal /etc/passwd and /etc/group (root, and
 # nobody/nogroup for the fetcher), and PROFILE (policy/container-seccomp.json)
 # as /usr/share/dockerup/container-seccomp.json, which the definition in
@@ -17,6 +20,31 @@
 set -eu
 
 die() { echo "rootfs.sh: $*" >&2; exit 1; }
+
+# src/common/curlso.h's CURLSO_SONAME: loaded with dlopen(), so ldd of the
+# binary does not name it.
+CURLSO=libcurl.so.4
+
+# The paths of what FILE needs: "libc.so.6 => /lib/.../libc.so.6 (0x...)"
+# and the loader "/lib64/ld-linux-x86-64.so.2 (0x...)"; the vDSO has no file.
+needed() {
+	ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3; next }
+	    $1 ~ /^\// { print $1 }'
+}
+
+# Every library BINARY loads: its own, then libcurl's, once each.
+list_libs() {
+	curl_path=$(ldconfig -p | awk -v n="$CURLSO" '$1 == n { print $NF; exit }')
+	[ -n "$curl_path" ] ||
+	    die "$CURLSO: not found by ldconfig; expected libcurl4 installed"
+	{ needed "$1"; echo "$curl_path"; needed "$curl_path"; } | awk '!seen[$0]++'
+}
+
+if [ "${1:-}" = --libs ]; then
+	[ $# -eq 2 ] || die "usage: rootfs.sh --libs BINARY"
+	list_libs "$2"
+	exit 0
+fi
 
 [ $# -eq 3 ] || die "usage: rootfs.sh DEST BINARY PROFILE"
 dest=$1 bin=$2 profile=$3
@@ -45,11 +73,9 @@ cp "$CA" etc/ssl/certs/ca-certificates.crt
 chmod 0644 usr/share/dockerup/container-seccomp.json \
     etc/ssl/certs/ca-certificates.crt
 
-# "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" and the loader
-# "/lib64/ld-linux-x86-64.so.2 (0x...)"; the vDSO has no file.
-libs=$(ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3; next }
-    $1 ~ /^\// { print $1 }')
-[ -n "$libs" ] || die "$bin: ldd lists no shared library; expected a dynamic binary"
+libs=$(list_libs "$bin")
+[ -n "$(needed "$bin")" ] ||
+    die "$bin: ldd lists no shared library; expected a dynamic binary"
 for lib in $libs; do
 	mkdir -p "./${lib%/*}"
 	cp -L "$lib" "./$lib"
@@ -75,6 +101,13 @@ hosts: files dns
 NSS
 chmod 0644 etc/passwd etc/group etc/nsswitch.conf
 
-# Every library found, nothing else needed to start.
+# Every library found, nothing else needed to start; libcurl's resolve too.
 chroot . /usr/sbin/dockerup --version > /dev/null ||
     die "the binary does not start in $dest (a library missing?)"
+loader=$(needed "$bin" | grep '/ld-linux' | head -n 1)
+curl=$(list_libs "$bin" | grep "/$CURLSO\$")
+out=$(chroot . "$loader" --list "$curl") ||
+    die "$CURLSO does not load in $dest: $out"
+case $out in
+*"not found"*) die "$CURLSO needs a library missing in $dest: $out" ;;
+esac

@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "imsg.h"
 #include "bounds.h"
+#include "digest.h"
 #include "validate.h"
 
 enum defn_tag {
@@ -215,17 +215,12 @@ wire_encode_defn(const struct defn *d, int with_source, struct buf *out)
 int
 defn_hash(const struct defn *d, char out[65])
 {
-	unsigned char md[32];
-	unsigned int mdlen = 0;
 	struct buf b;
 	int r = -1;
 
 	buf_init(&b, IMSG_MAX_DATA);
-	if (wire_encode_defn(d, 0, &b) == 0 &&
-	    EVP_Digest(b.p ? b.p : (unsigned char *)"", b.len, md, &mdlen,
-		EVP_sha256(), NULL) == 1 && mdlen == sizeof(md)) {
-		for (size_t i = 0; i < sizeof(md); i++)
-			snprintf(out + 2 * i, 3, "%02x", md[i]);
+	if (wire_encode_defn(d, 0, &b) == 0) {
+		sha256_hex(b.p, b.len, out);
 		r = 0;
 	}
 	buf_free(&b);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "curlso.h"
 #include "log.h"
 #include "observe.h"
 #include "regauth.h"
@@ -45,7 +46,6 @@ struct xfer {
 	char api_version[16];  /* from the answer's API-Version header */
 };
 
-static int curl_ready;
 
 void
 docker_resp_init(struct docker_resp *r)
@@ -283,13 +283,8 @@ docker_open(const struct settings *s, char *err, size_t errlen)
 {
 	struct docker *dk;
 
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-			snprintf(err, errlen, "libcurl initialization failed");
-			return NULL;
-		}
-		curl_ready = 1;
-	}
+	if (curlso_load(err, errlen) == -1)
+		return NULL;
 	if ((dk = calloc(1, sizeof(*dk))) == NULL ||
 	    (dk->remote = strdup(s->remote ? s->remote : DEFAULT_REMOTE))
 	    == NULL) {

@@ -4,7 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
+#include <nettle/base64.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,10 +51,11 @@ base64url_encode(const unsigned char *p, size_t n)
 {
 	char *out;
 
-	if (n > (size_t)1 << 28 || (out = malloc(4 * ((n + 2) / 3) + 1))
-	    == NULL)
+	if (n > (size_t)1 << 28 || (out = malloc(BASE64_ENCODE_RAW_LENGTH(n)
+	    + 1)) == NULL)
 		return NULL;
-	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	base64_encode_raw(out, n, p);
+	out[BASE64_ENCODE_RAW_LENGTH(n)] = '\0';
 	for (char *c = out; *c; c++) {
 		if (*c == '+')
 			*c = '-';
@@ -67,27 +68,25 @@ base64url_encode(const unsigned char *p, size_t n)
 char *
 base64_decode(const char *s, size_t *outlen)
 {
-	size_t n = strlen(s), pad = 0;
+	size_t n = strlen(s), len = 0;
+	struct base64_decode_ctx ctx;
 	char *out;
-	int len;
 
-	if (n == 0 || n % 4 != 0 || n > (size_t)1 << 28)
+	/* Whole groups of 4 only; the decoder skips white space, we don't. */
+	if (n == 0 || n % 4 != 0 || n > (size_t)1 << 28 ||
+	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/=") != n)
 		return NULL;
-	if (s[n - 1] == '=')
-		pad++;
-	if (s[n - 2] == '=')
-		pad++;
-	if ((out = malloc(n / 4 * 3 + 1)) == NULL)
+	if ((out = malloc(BASE64_DECODE_LENGTH(n) + 1)) == NULL)
 		return NULL;
-	len = EVP_DecodeBlock((unsigned char *)out, (const unsigned char *)s,
-	    (int)n);
-	if (len < 0 || (size_t)len < pad) {
+	base64_decode_init(&ctx);
+	if (!base64_decode_update(&ctx, &len, (uint8_t *)out, n, s) ||
+	    !base64_decode_final(&ctx)) {
 		free(out);
 		return NULL;
 	}
-	len -= (int)pad;
 	out[len] = '\0';
-	*outlen = (size_t)len;
+	*outlen = len;
 	return out;
 }
 

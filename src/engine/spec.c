@@ -5,7 +5,6 @@
  */
 #include "spec.h"
 
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,21 +12,6 @@
 
 #include "buf.h"
 #include "wire.h"
-
-void
-sha256_hex(const void *p, size_t n, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	static const char hex[] = "0123456789abcdef";
-
-	EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
-	for (unsigned int i = 0; i < len && i < 32; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 15];
-	}
-	out[64] = '\0';
-}
 
 int
 spec_hash(const struct defn *d, const char *image_id, char out[65])

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "defn.h"
+#include "digest.h" /* sha256_hex(), which spec hashes are */
 
 #define LABEL_ID "dockerup.id"           /* defn_identity() */
 #define LABEL_HASH "dockerup.hash"       /* spec_hash() */
@@ -48,7 +49,5 @@ char *spec_field_hashes(const struct defn *d);
 void spec_fields_changed(const char *old, const char *now, char *out,
     size_t outlen);
 
-/* Hex SHA-256 of n bytes into out. */
-void sha256_hex(const void *p, size_t n, char out[65]);
 
 #endif

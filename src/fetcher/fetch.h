@@ -48,12 +48,12 @@ extern const struct file_ops direct_file_ops;
 struct fetch_state;
 
 /*
- * Initializes the libraries the fetcher needs (libcurl and its TLS
- * library, whose first use calls sysinfo(2) and more).  Call it before the
- * sandbox is installed.  Without it libcurl initializes itself on the
- * first user-data request (fine outside a sandbox: tests, fuzzing).
+ * Loads and initializes libcurl (curlso.h), which only user-data needs:
+ * call it before the sandbox is installed, and only when user-data is on
+ * (settings.aws), so that a fetcher without it never maps libcurl.
+ * 0, or -1 with the reason in err.
  */
-void fetch_preinit(void);
+int fetch_preinit(char *err, size_t errlen);
 
 struct fetch_state *fetch_state_new(const char *lastgood_dir);
 void fetch_state_free(struct fetch_state *fs);

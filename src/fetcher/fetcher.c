@@ -409,7 +409,7 @@ int
 fetcher_main(void)
 {
 	struct fetch_state *fs;
-	char dir[4096];
+	char dir[4096], err[1024];
 
 	log_init("fetcher", 0);
 	if (imsg_init(&parent_ib, PARENT_FD, PROC_FETCHER) == -1)
@@ -420,7 +420,9 @@ fetcher_main(void)
 	proc_receive_settings(&parent_ib, &settings);
 	log_init("fetcher", settings.verbose);
 	snprintf(dir, sizeof(dir), "%s/fetcher", settings.cache);
-	fetch_preinit(); /* libcurl's first-use setup, before the filter */
+	/* libcurl, for user-data only, before the filter can refuse it */
+	if (settings.aws && fetch_preinit(err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (must_drop_first(dir))
 		sandbox_drop_to_user(settings.user);
 	/* Opens its directory while it still may; --check changes nothing,

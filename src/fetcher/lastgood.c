@@ -19,10 +19,10 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 
 #include "bounds.h"
 #include "buf.h"
+#include "digest.h"
 #include "log.h"
 #include "validate.h"
 
@@ -39,15 +39,12 @@ xstrdup(const char *s)
 void
 lastgood_filename(const char *name, char out[64])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char md[SHA256_LEN];
 	size_t o;
 
-	if (EVP_Digest(name, strlen(name), md, &mdlen, EVP_sha256(),
-	    NULL) != 1)
-		fatalx("EVP_Digest failed");
+	sha256(name, strlen(name), md);
 	o = (size_t)snprintf(out, 64, "lg-");
-	for (unsigned int i = 0; i < 20 && i < mdlen; i++)
+	for (unsigned int i = 0; i < 20; i++)
 		o += (size_t)snprintf(out + o, 64 - o, "%02x", md[i]);
 	snprintf(out + o, 64 - o, ".json");
 }

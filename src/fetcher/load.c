@@ -14,11 +14,11 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-#include <openssl/evp.h>
+#include "curlso.h"
 
 #include "bounds.h"
 #include "defs.h"
+#include "digest.h"
 #include "lastgood.h"
 #include "log.h"
 #include "userdata.h"
@@ -30,7 +30,7 @@
 struct fetch_state {
 	struct lastgood_set lastgood;
 	struct imds_session imds;
-	unsigned char notjson_md[32]; /* the non-JSON body last reported */
+	unsigned char notjson_md[SHA256_LEN]; /* the non-JSON body last reported */
 	int notjson_reported;
 	int confdir_missing_reported;
 };
@@ -46,16 +46,10 @@ struct run {
 	int unreachable;      /* some source is unreachable: exit 1 */
 };
 
-void
-fetch_preinit(void)
+int
+fetch_preinit(char *err, size_t errlen)
 {
-	static int done;
-
-	if (done)
-		return;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		fatalx("curl_global_init failed");
-	done = 1;
+	return curlso_load(err, errlen);
 }
 
 struct fetch_state *
@@ -308,28 +302,19 @@ load_confdir(struct run *r, const struct settings *s,
 	confdir_listing_free(&l);
 }
 
-static void
-body_digest(const unsigned char *p, size_t len, unsigned char md[32])
-{
-	unsigned int n = 0;
-
-	if (EVP_Digest(p, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
-		fatalx("EVP_Digest failed");
-}
-
 /* A non-JSON body is logged once per change and contributes nothing. */
 static void
 userdata_not_json(struct run *r, const struct buf *text)
 {
 	struct fetch_state *fs = r->fs;
-	unsigned char md[32];
+	unsigned char md[SHA256_LEN];
 
-	body_digest(text->p, text->len, md);
-	if (!fs->notjson_reported || memcmp(md, fs->notjson_md, 32) != 0)
+	sha256(text->p, text->len, md);
+	if (!fs->notjson_reported || memcmp(md, fs->notjson_md, SHA256_LEN) != 0)
 		log_warnx("user-data is %s (%zu bytes), not JSON: it declares "
 		    "no container", userdata_describe(text->p, text->len),
 		    text->len);
-	memcpy(fs->notjson_md, md, 32);
+	memcpy(fs->notjson_md, md, SHA256_LEN);
 	fs->notjson_reported = 1;
 	load_document(r, USERDATA_SOURCE, DOC_USERDATA, EMPTY_USERDATA,
 	    strlen(EMPTY_USERDATA), NULL);

@@ -69,8 +69,9 @@ image_file() {
 	[ "$(dk image inspect "$ref" | jq -r '.[0].Config.Labels["org.opencontainers.image.title"]')" = dockerup ]
 
 	layer=$(image_layer "$ref")
-	# Exactly: the program, each library ldd names (plus the loader), the
-	# CA bundle, the profile, passwd/group/nsswitch.conf, and directories.
+	# Exactly: the program, each library ldd names (plus the loader) and
+	# libcurl's (loaded at run time), the CA bundle, the profile,
+	# passwd/group/nsswitch.conf, and directories.
 	local want
 	want=$( {
 		echo usr/sbin/dockerup
@@ -79,8 +80,7 @@ image_file() {
 		echo etc/passwd
 		echo etc/group
 		echo etc/nsswitch.conf
-		ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3; next }
-		    $1 ~ /^\// { print $1 }' | sed 's#^/##'
+		"$DOCKERUP_SRC/image/rootfs.sh" --libs "$bin" | sed 's#^/##'
 	    } | sort -u)
 	files=$(image_paths "$layer" f)
 	echo "files: $files"

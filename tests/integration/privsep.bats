@@ -81,6 +81,24 @@ status_field() {
 	[ "$(status_field "$DOCKERUP_PID" Seccomp)" = 2 ]
 }
 
+# curl_libs PID: the libraries of libcurl's (itself, its TLS, Kerberos and
+# LDAP libraries) the process has mapped, one per line.
+curl_libs() {
+	grep -Eo '/lib(curl|ssl|crypto|gnutls|krb5|ldap)[^/]*$' "/proc/$1/maps" |
+	    sort -u
+}
+
+@test "libcurl is mapped only where it is used: the engine, and the fetcher with user-data on" {
+	start_server
+	curl_libs "$(child_pid engine)" | grep -q '^/libcurl\.so\.4'
+	[ -z "$(curl_libs "$DOCKERUP_PID")" ]
+	[ -z "$(curl_libs "$(child_pid fetcher)")" ]
+	stop_dockerup
+	start_server --aws --imds "$RIG_IMDS"
+	curl_libs "$(child_pid fetcher)" | grep -q '^/libcurl\.so\.4'
+	[ -z "$(curl_libs "$DOCKERUP_PID")" ]
+}
+
 # kill_and_wait_back ROLE: kill -9 the child, check it is back within 2 s.
 kill_and_wait_back() {
 	local old new i

@@ -63,6 +63,13 @@ write_file(const char *name, const char *text)
 static int
 setup(void **state)
 {
+	char err[256];
+
+	/* libcurl, as a fetcher with user-data on loads it */
+	if (fetch_preinit(err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		return -1;
+	}
 	snprintf(root, sizeof(root), "/tmp/test_fetch.XXXXXX");
 	if (mkdtemp(root) == NULL)
 		return -1;
