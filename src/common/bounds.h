@@ -46,6 +46,9 @@
 #define DOCKER_TIMEOUT_S 120         /* one Docker API call (pulls excepted) */
 #define DOCKER_PULL_TIMEOUT_S 1800   /* one image pull */
 #define DOCKER_STOP_TIMEOUT_S 10     /* grace period passed to /stop */
+#define PULL_PARALLEL 4              /* image pulls in flight (dockerd
+                                        itself downloads 3 layers at once) */
+#define REGISTRY_CHECK_PARALLEL 8    /* registry checks in flight */
 #define LAUNCH_PARALLEL 32           /* creates (then starts) of new,
                                         independent containers in flight
                                         (32: 12% quicker than 8 at N = 40,

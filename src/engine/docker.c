@@ -715,6 +715,10 @@ many_finish(struct docker *dk, struct many_slot *s, CURLcode rc)
 		call->status = -1;
 		return;
 	}
+	/* A stream's last line without its newline, as docker_perform(). */
+	if (s->x.line.len > 0 && call->rq.on_line != NULL)
+		(void)call->rq.on_line(buf_cstr(&s->x.line), s->x.line.len,
+		    call->rq.arg);
 	curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &call->resp.status);
 	call->status = call->resp.status;
 	if (call->status >= 400) {

@@ -56,7 +56,8 @@ long docker_request(struct docker *dk, const struct docker_req *rq,
 
 /* One request of docker_request_many(). */
 struct docker_call {
-	struct docker_req rq;      /* on_line must be NULL */
+	struct docker_req rq;      /* on_line: as docker_request(), but a
+	                              callback's -1 does not stop the read */
 	struct docker_resp resp;   /* initialized by the caller */
 	long status;               /* as docker_request() returns it */
 	char err[1024];            /* as docker_request() sets it */

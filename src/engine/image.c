@@ -128,44 +128,80 @@ image_auth(struct image_env *env, const struct image_state *s, int *fail)
 	return regauth_header(env->auth, s->r.registry, fail);
 }
 
-/* GET /distribution/{ref}/json: the manifest digest the tag points to. */
-static int
-image_remote_digest(struct image_env *env, struct image_state *s)
-{
-	struct docker_req rq = { .method = "GET" };
-	struct docker_resp resp;
-	char *path = NULL, *auth;
-	cJSON *j = NULL, *d;
-	int fail, rc = -1;
-	long st;
+/* A registry check's request: GET /distribution/{ref}/json. */
+struct check_req {
+	struct docker_req rq;
+	char *path;
+	char *auth;
+};
 
-	if ((auth = image_auth(env, s, &fail)) == NULL && fail)
+static int
+check_req_init(struct image_env *env, struct image_state *s,
+    struct check_req *q)
+{
+	int fail;
+
+	memset(q, 0, sizeof(*q));
+	q->rq.method = "GET";
+	if (((q->auth = image_auth(env, s, &fail)) == NULL && fail) ||
+	    asprintf(&q->path, "/distribution/%s/json", s->ref) == -1) {
+		regauth_header_free(q->auth);
+		q->auth = q->path = NULL;
+		snprintf(s->err, sizeof(s->err), "out of memory");
 		return -1;
-	docker_resp_init(&resp);
-	if (asprintf(&path, "/distribution/%s/json", s->ref) == -1)
-		goto done;
-	rq.path = path;
-	rq.registry_auth = auth;
-	st = docker_request(env->dk, &rq, &resp, s->err, sizeof(s->err));
+	}
+	q->rq.path = q->path;
+	q->rq.registry_auth = q->auth;
+	return 0;
+}
+
+static void
+check_req_free(struct check_req *q)
+{
+	free(q->path);
+	regauth_header_free(q->auth);
+	memset(q, 0, sizeof(*q));
+}
+
+/* Its answer: the manifest digest the tag points to, or -1 and s->err. */
+static int
+check_answer(struct image_env *env, struct image_state *s,
+    const struct check_req *q, long st, const struct docker_resp *resp)
+{
+	cJSON *j, *d;
+	int rc = -1;
+
 	if (st == -1)
 		env->lost = 1;
 	if (st != 200)
-		goto done;
-	j = cJSON_ParseWithLength((const char *)resp.body.p, resp.body.len);
+		return -1;
+	j = cJSON_ParseWithLength((const char *)resp->body.p, resp->body.len);
 	d = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(j, "Descriptor"), "digest");
-	if (!cJSON_IsString(d) || strncmp(d->valuestring, "sha256:", 7) != 0) {
+	if (!cJSON_IsString(d) || strncmp(d->valuestring, "sha256:", 7) != 0)
 		snprintf(s->err, sizeof(s->err), "GET %s: no Descriptor.digest "
-		    "in the answer", path);
-		goto done;
-	}
-	if ((s->remote_digest = strdup(d->valuestring)) != NULL)
+		    "in the answer", q->path);
+	else if ((s->remote_digest = strdup(d->valuestring)) != NULL)
 		rc = 0;
-done:
 	cJSON_Delete(j);
+	return rc;
+}
+
+static int
+image_remote_digest(struct image_env *env, struct image_state *s)
+{
+	struct check_req q;
+	struct docker_resp resp;
+	long st;
+	int rc;
+
+	if (check_req_init(env, s, &q) == -1)
+		return -1;
+	docker_resp_init(&resp);
+	st = docker_request(env->dk, &q.rq, &resp, s->err, sizeof(s->err));
+	rc = check_answer(env, s, &q, st, &resp);
 	docker_resp_free(&resp);
-	free(path);
-	regauth_header_free(auth);
+	check_req_free(&q);
 	return rc;
 }
 
@@ -185,6 +221,7 @@ struct pull_progress {
 	struct pull_layer v[MAX_PULL_LAYERS];
 	size_t n;
 	double shown;                /* when the line was last drawn */
+	double started;              /* when its first line came; 0: none */
 };
 
 /* Set before the sandbox: a live progress line only on a terminal. */
@@ -266,6 +303,8 @@ pull_line(const char *line, size_t len, void *arg)
 	struct pull_progress *p = arg;
 	cJSON *j = cJSON_ParseWithLength(line, len), *e, *st;
 
+	if (p->started == 0)
+		p->started = now_s();
 	if (j == NULL)
 		return 0;
 	e = cJSON_GetObjectItemCaseSensitive(j, "error");
@@ -358,60 +397,101 @@ note_registry_fault(struct image_env *env, const struct image_state *s,
 	snprintf(f->registry, sizeof(f->registry), "%s", s->r.registry);
 }
 
-/* POST /images/create, its progress stream read line by line. */
+/* A pull's request: POST /images/create, its progress stream read line
+ * by line into prog. */
+struct pull_req {
+	struct docker_req rq;
+	struct pull_progress prog;
+	char *path;
+	char *auth;
+};
+
+static int
+pull_req_init(struct image_env *env, struct image_state *s,
+    struct pull_req *q)
+{
+	char *from, *tag;
+	int fail, rc = -1;
+
+	memset(q, 0, sizeof(*q));
+	q->prog.ref = s->ref;
+	from = docker_escape(s->r.familiar);
+	tag = docker_escape(s->r.digest ? s->r.digest : s->r.tag);
+	if (((q->auth = image_auth(env, s, &fail)) != NULL || !fail) &&
+	    from != NULL && tag != NULL && asprintf(&q->path,
+	    "/images/create?fromImage=%s&tag=%s", from, tag) != -1)
+		rc = 0;
+	free(from);
+	free(tag);
+	if (rc == -1) {
+		regauth_header_free(q->auth);
+		q->auth = q->path = NULL;
+		snprintf(s->err, sizeof(s->err), "out of memory");
+		return -1;
+	}
+	q->rq.method = "POST";
+	q->rq.path = q->path;
+	q->rq.registry_auth = q->auth;
+	q->rq.timeout_s = DOCKER_PULL_TIMEOUT_S;
+	q->rq.on_line = pull_line;
+	q->rq.arg = &q->prog;
+	return 0;
+}
+
+static void
+pull_req_free(struct pull_req *q)
+{
+	free(q->path);
+	regauth_header_free(q->auth);
+	q->path = q->auth = NULL;
+}
+
+/* Its outcome: 0 with the new image ID in s, or -1 with s->err. */
+static int
+pull_answer(struct image_env *env, struct image_state *s, struct pull_req *q,
+    long st)
+{
+	struct pull_progress *p = &q->prog;
+
+	if (p->n > 0)
+		pull_draw(p, 1);
+	if (st == -1)
+		env->lost = 1;
+	if (st == 200 && p->error[0] != '\0')
+		snprintf(s->err, sizeof(s->err), "%s", p->error);
+	else if (st == 200 && image_inspect_id(env, s) == 0) {
+		env->pulled = 1;
+		log_info("pulled %s in %.1fs: %.19s, %.1f MB, %u new layer%s",
+		    s->ref, p->started ? now_s() - p->started : 0.0, s->id,
+		    s->size / 1e6, p->layers, p->layers == 1 ? "" : "s");
+		return 0;
+	}
+	if (s->err[0] == '\0')
+		snprintf(s->err, sizeof(s->err), "out of memory");
+	note_registry_fault(env, s, 0);
+	return -1;
+}
+
 static int
 image_pull(struct image_env *env, struct image_state *s)
 {
-	struct docker_req rq = { .method = "POST",
-	    .timeout_s = DOCKER_PULL_TIMEOUT_S, .on_line = pull_line };
+	struct pull_req *q = malloc(sizeof(*q));
 	struct docker_resp resp;
-	struct pull_progress prog;
-	char *path = NULL, *from = NULL, *tag = NULL, *auth;
-	int fail, rc = -1;
-	double t0 = now_s();
 	long st;
+	int rc;
 
-	memset(&prog, 0, sizeof(prog));
-	prog.ref = s->ref;
-	if ((auth = image_auth(env, s, &fail)) == NULL && fail)
+	if (q == NULL)
+		fatal("%s", __func__);
+	if (pull_req_init(env, s, q) == -1) {
+		free(q);
 		return -1;
-	docker_resp_init(&resp);
-	from = docker_escape(s->r.familiar);
-	tag = docker_escape(s->r.digest ? s->r.digest : s->r.tag);
-	if (from == NULL || tag == NULL || asprintf(&path,
-	    "/images/create?fromImage=%s&tag=%s", from, tag) == -1)
-		goto done;
-	rq.path = path;
-	rq.registry_auth = auth;
-	rq.arg = &prog;
-	st = docker_request(env->dk, &rq, &resp, s->err, sizeof(s->err));
-	if (prog.n > 0)
-		pull_draw(&prog, 1);
-	if (st == -1)
-		env->lost = 1;
-	if (st != 200)
-		goto done;
-	if (prog.error[0] != '\0') {
-		snprintf(s->err, sizeof(s->err), "%s", prog.error);
-		goto done;
 	}
-	if (image_inspect_id(env, s) == -1)
-		goto done;
-	env->pulled = 1;
-	log_info("pulled %s in %.1fs: %.19s, %.1f MB, %u new layer%s", s->ref,
-	    now_s() - t0, s->id, s->size / 1e6, prog.layers,
-	    prog.layers == 1 ? "" : "s");
-	rc = 0;
-done:
-	if (rc == -1 && s->err[0] == '\0')
-		snprintf(s->err, sizeof(s->err), "out of memory");
-	if (rc == -1)
-		note_registry_fault(env, s, 0);
+	docker_resp_init(&resp);
+	st = docker_request(env->dk, &q->rq, &resp, s->err, sizeof(s->err));
+	rc = pull_answer(env, s, q, st);
 	docker_resp_free(&resp);
-	free(path);
-	free(from);
-	free(tag);
-	regauth_header_free(auth);
+	pull_req_free(q);
+	free(q);
 	return rc;
 }
 
@@ -426,16 +506,14 @@ image_fail(struct image_state *s, const char *what)
 	s->failed = 1;
 }
 
-/* Asks the registry once; sets s->outdated when the tag moved. */
+/* A check's outcome (rc from check_answer()): s->outdated set when the
+ * tag moved; a failed check leaves the local image in use. */
 static void
-image_check(struct image_env *env, struct image_state *s)
+check_done(struct image_env *env, struct image_state *s, int rc)
 {
 	const struct img *local;
 
-	s->checked = 1;
-	if (s->r.digest != NULL)
-		return; /* a digest names one image forever */
-	if (image_remote_digest(env, s) == -1) {
+	if (rc == -1) {
 		log_warnx("cannot check the registry for a newer %s: %s; "
 		    "using the local image", s->ref, s->err);
 		note_registry_fault(env, s, 1);
@@ -448,6 +526,141 @@ image_check(struct image_env *env, struct image_state *s)
 	    img_has_digest(local, &s->r, s->remote_digest))
 		return;
 	s->outdated = 1;
+}
+
+/* Asks the registry once; sets s->outdated when the tag moved. */
+static void
+image_check(struct image_env *env, struct image_state *s)
+{
+	s->checked = 1;
+	if (s->r.digest != NULL)
+		return; /* a digest names one image forever */
+	check_done(env, s, image_remote_digest(env, s));
+}
+
+/* ---- the same, for many images at once ---- */
+
+/* The registry checks of the states v[idx[0..n)], all in one go. */
+static void
+prefetch_checks(struct image_env *env, struct image_cache *c,
+    const size_t *idx, size_t n)
+{
+	struct docker_call *calls = calloc(n, sizeof(*calls));
+	struct check_req *reqs = calloc(n, sizeof(*reqs));
+
+	if (n > 0 && (calls == NULL || reqs == NULL))
+		fatal("%s", __func__);
+	for (size_t k = 0; k < n; k++) {
+		if (check_req_init(env, &c->v[idx[k]], &reqs[k]) == -1)
+			fatal("%s", __func__);
+		calls[k].rq = reqs[k].rq;
+		docker_resp_init(&calls[k].resp);
+	}
+	docker_request_many(env->dk, calls, n, REGISTRY_CHECK_PARALLEL);
+	for (size_t k = 0; k < n; k++) {
+		struct image_state *s = &c->v[idx[k]];
+		snprintf(s->err, sizeof(s->err), "%s", calls[k].err);
+		check_done(env, s, check_answer(env, s, &reqs[k],
+		    calls[k].status, &calls[k].resp));
+		docker_resp_free(&calls[k].resp);
+		check_req_free(&reqs[k]);
+	}
+	free(calls);
+	free(reqs);
+}
+
+/* The pulls of the states v[idx[0..n)], all in flight together. */
+static void
+prefetch_pulls(struct image_env *env, struct image_cache *c,
+    const size_t *idx, size_t n)
+{
+	struct docker_call *calls = calloc(n, sizeof(*calls));
+	struct pull_req *reqs = calloc(n, sizeof(*reqs));
+	int tty = progress_tty;
+
+	if (n > 0 && (calls == NULL || reqs == NULL))
+		fatal("%s", __func__);
+	/* One live progress line cannot show several pulls. */
+	if (n > 1)
+		progress_tty = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (pull_req_init(env, &c->v[idx[k]], &reqs[k]) == -1)
+			fatal("%s", __func__);
+		calls[k].rq = reqs[k].rq;
+		docker_resp_init(&calls[k].resp);
+	}
+	docker_request_many(env->dk, calls, n, n);
+	for (size_t k = 0; k < n; k++) {
+		struct image_state *s = &c->v[idx[k]];
+		snprintf(s->err, sizeof(s->err), "%s", calls[k].err);
+		if (pull_answer(env, s, &reqs[k], calls[k].status) == -1)
+			image_fail(s, "pull");
+		docker_resp_free(&calls[k].resp);
+		pull_req_free(&reqs[k]);
+	}
+	progress_tty = tty;
+	free(calls);
+	free(reqs);
+}
+
+void
+image_prefetch(struct image_env *env, struct image_cache *c,
+    const char *const *refs, const int *checks, size_t n,
+    const volatile sig_atomic_t *stop)
+{
+	struct image_state *s;
+	size_t *idx, nq = 0;
+
+	if (env->dry || n == 0)
+		return;
+	/* Every entry first: adding one may move the others. */
+	for (size_t i = 0; i < n; i++)
+		if (image_cache_get(env, c, refs[i]) == NULL)
+			fatal("%s", __func__);
+	if ((idx = calloc(n, sizeof(*idx))) == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < n; i++) {
+		s = image_cache_get(env, c, refs[i]);
+		if (s->failed || s->checked || s->id == NULL || !checks[i])
+			continue;
+		s->checked = 1;
+		if (s->r.digest == NULL) /* a digest names one image forever */
+			idx[nq++] = (size_t)(s - c->v);
+	}
+	prefetch_checks(env, c, idx, nq);
+	nq = 0;
+	for (size_t i = 0; i < n; i++) {
+		s = image_cache_get(env, c, refs[i]);
+		if (s->failed)
+			continue;
+		if (s->id == NULL && !s->checked) {
+			s->checked = 1;
+			image_plan(env, "pull %s (not present locally)", s->ref);
+		} else if (s->outdated) {
+			s->outdated = 0;
+			image_plan(env, "pull %s (the registry has %.19s)",
+			    s->ref, s->remote_digest);
+		} else
+			continue;
+		idx[nq++] = (size_t)(s - c->v);
+	}
+	/* PULL_PARALLEL at a time, a stop request heard between them; what
+	 * was not sent is left for image_resolve() as it was. */
+	for (size_t k = 0; k < nq; k += PULL_PARALLEL) {
+		size_t m = nq - k < PULL_PARALLEL ? nq - k : PULL_PARALLEL;
+		if (*stop || env->lost) {
+			for (; k < nq; k++) {
+				s = &c->v[idx[k]];
+				if (s->id == NULL)
+					s->checked = 0;
+				else
+					s->outdated = 1;
+			}
+			break;
+		}
+		prefetch_pulls(env, c, idx + k, m);
+	}
+	free(idx);
 }
 
 struct image_state *

@@ -6,6 +6,7 @@
  * the image list, checked against its registry at most once (when pulling
  * is allowed) and pulled when missing or outdated.
  */
+#include <signal.h>
 #include <stddef.h>
 
 #include "docker.h"
@@ -58,5 +59,16 @@ void image_progress_init(int enabled);
  */
 struct image_state *image_resolve(struct image_env *env,
     struct image_cache *c, const char *ref, int check);
+
+/*
+ * What image_resolve() would do for each refs[i] (check: checks[i]), done
+ * ahead for all of them: the registry checks REGISTRY_CHECK_PARALLEL at a
+ * time, then the pulls PULL_PARALLEL at a time, *stop looked at between
+ * those.  image_resolve() then finds each image as it would have left it.
+ * Nothing in a dry run, whose plan names each pull next to its definition.
+ */
+void image_prefetch(struct image_env *env, struct image_cache *c,
+    const char *const *refs, const int *checks, size_t n,
+    const volatile sig_atomic_t *stop);
 
 #endif

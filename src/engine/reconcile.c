@@ -1671,6 +1671,35 @@ run_init(struct run *r, struct docker *dk, const struct settings *s,
 	r->ienv.plan_arg = r;
 }
 
+/*
+ * The registry checks and pulls of every definition's image but our own
+ * (which waits for the self-upgrade at the end), made concurrently ahead
+ * of the definitions, which then find their images ready.
+ */
+static void
+run_prefetch_images(struct run *r)
+{
+	const char **refs = calloc(r->nitems, sizeof(*refs));
+	int *checks = calloc(r->nitems, sizeof(*checks));
+	size_t n = 0;
+
+	if (r->nitems > 0 && (refs == NULL || checks == NULL))
+		fatal("%s", __func__);
+	for (size_t i = 0; i < r->nitems; i++) {
+		const struct item *it = &r->items[i];
+		if (it == r->self_item)
+			continue;
+		refs[n] = it->d->image;
+		checks[n++] = r->s->pull && it->d->update_pull;
+	}
+	image_prefetch(&r->ienv, &r->images, refs, checks, n,
+	    &engine_stop_requested);
+	if (r->ienv.lost)
+		r->lost = 1;
+	free(refs);
+	free(checks);
+}
+
 static int
 stop_now(struct run *r, const char *where)
 {
@@ -1710,6 +1739,7 @@ engine_reconcile(struct docker *dk, const struct settings *s,
 	run_index_items(&r);
 	run_claim(&r);
 	r.self_item = run_find_self(&r);
+	run_prefetch_images(&r);
 	for (size_t i = 0; i < r.nitems; i++) {
 		if (item_waits(&r, &r.items[i]))
 			flush_launches(&r);

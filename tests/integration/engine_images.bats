@@ -105,6 +105,49 @@ teardown() {
 	[ "$(inspect other '.Config.Env | map(select(startswith("CHANGED="))) | length')" = 1 ]
 }
 
+# first_line PATTERN: the number of the first line of $output matching.
+first_line() {
+	grep -n -m1 -- "$1" <<< "$output" | cut -d: -f1
+}
+
+@test "images: pulls and registry checks go out together (PULL_PARALLEL 4); a failed one changes nothing for the others" {
+	for i in 1 2 3 4 5; do
+		push_version "$REPO-$i:1" 1
+		reg_def "w$i" "$REPO-$i:1"
+	done
+	reg_def broken "$REPO-missing:1"
+	run_dockerup -v
+	[ "$status" -eq 1 ]
+	# Four pulls (PULL_PARALLEL) were sent before any answer was read,
+	# the other two after: in batches, whatever their order.
+	first_answer=$(first_line "pulled $REPO-")
+	sent_before=$(head -n "$first_answer" <<< "$output" |
+	    grep -c "docker: POST /images/create?fromImage=")
+	[ "$sent_before" -eq 4 ]
+	[ "$(grep -c "docker: POST /images/create?fromImage=" <<< "$output")" -eq 6 ]
+	[[ "$output" == *"pull $REPO-missing:1"*"manifest unknown"* ]]
+	[[ "$output" == *"5 created"*"1 failed"* ]]
+	for i in 1 2 3 4 5; do
+		[ "$(version_in "w$i")" = 1 ]
+	done
+	if dk inspect broken > /dev/null 2>&1; then fail "broken has a container"; fi
+	# Updates: the five registry checks all go out before the first pull
+	# (one by one, each pull would follow its own check), and every
+	# container gets its new image.
+	for i in 1 2 3 4 5; do
+		push_version "$REPO-$i:1" 2
+	done
+	rm "$TEST_CONFDIR/broken.json"
+	run_dockerup -v
+	[ "$status" -eq 0 ]
+	first_pull=$(first_line "pull $REPO-1:1 (the registry has")
+	for i in 1 2 3 4 5; do
+		[ "$(first_line "GET /distribution/$REPO-$i:1/json")" -lt "$first_pull" ]
+		[ "$(version_in "w$i")" = 2 ]
+	done
+	[[ "$output" == *"5 replaced"* ]]
+}
+
 # A registry behind htpasswd: credentials from a config.json.
 auth_setup() {
 	AREPO=$RIG_AUTH_REGISTRY/busy:1
