@@ -16,10 +16,17 @@ BENCH_TOOLS ?= dockerup compose floor
 .PHONY: bench
 bench:
 	sh tests/rig/deps.sh docker-compose gnuplot-nox
-	$(MAKE) dockerup $(BUILD)/bench/valbench
+	$(MAKE) dockerup $(BUILD)/bench/valbench $(BUILD)/bench/rssfloor
 	BENCH_N="$(BENCH_N)" BENCH_RUNS="$(BENCH_RUNS)" \
 	    BENCH_VARIANTS="$(BENCH_VARIANTS)" BENCH_TOOLS="$(BENCH_TOOLS)" \
-	    VALBENCH="$(BUILD)/bench/valbench" bash bench/bench.sh
+	    VALBENCH="$(BUILD)/bench/valbench" \
+	    RSSFLOOR="$(BUILD)/bench/rssfloor" bash bench/bench.sh
+
+# The resident memory a process pays for libcurl alone.
+$(BUILD)/bench/rssfloor: bench/rssfloor.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< \
+	    $(LIB_OBJ) $(LIBS)
 
 # The cost of validating and ordering a desired state, against N.
 $(BUILD)/bench/valbench: bench/valbench.c $(LIB_OBJ)

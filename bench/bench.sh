@@ -321,6 +321,14 @@ if [ -x "$VALBENCH" ]; then
 	"$VALBENCH" > "$WORK/valbench.txt" || true
 fi
 
+# --- the memory floor of libcurl, machine-specific but not load-specific ---------
+
+RSSFLOOR=${RSSFLOOR:-$SRC/build/bench/rssfloor}
+case $RSSFLOOR in /*) ;; *) RSSFLOOR=$SRC/$RSSFLOOR ;; esac
+if [ -x "$RSSFLOOR" ]; then
+	"$RSSFLOOR" > "$WORK/rssfloor.txt" || true
+fi
+
 # --- report -----------------------------------------------------------------------
 
 {
@@ -336,7 +344,8 @@ fi
 } > "$WORK/machine.txt"
 cp "$RAW" "$OUT/latest.tsv"
 python3 "$SRC/bench/report.py" --raw "$RAW" --machine "$WORK/machine.txt" \
-    --valbench "$WORK/valbench.txt" --md "$OUT/latest.md" \
+    --valbench "$WORK/valbench.txt" --rssfloor "$WORK/rssfloor.txt" \
+    --md "$OUT/latest.md" \
     --plot "$WORK/plot"
 (cd "$WORK/plot" && gnuplot plot.gp) && cp "$WORK/plot/latest.png" "$OUT/latest.png" ||
     msg "gnuplot failed; no plot"

@@ -3,6 +3,7 @@
 data and script for gnuplot (latest.png).
 
     report.py --raw RAW.tsv --machine MACHINE.txt [--valbench FILE]
+              [--rssfloor FILE]
               --md OUT.md --plot DIR
 """
 import argparse
@@ -93,6 +94,7 @@ def main():
     ap.add_argument("--raw", required=True)
     ap.add_argument("--machine", required=True)
     ap.add_argument("--valbench")
+    ap.add_argument("--rssfloor")
     ap.add_argument("--md", required=True)
     ap.add_argument("--plot", required=True)
     a = ap.parse_args()
@@ -192,6 +194,16 @@ def main():
         w("## Validation and ordering cost (build/bench/valbench)")
         w("")
         with open(a.valbench) as f:
+            w(f.read().rstrip())
+        w("")
+    if a.rssfloor and os.path.exists(a.rssfloor) and \
+            os.path.getsize(a.rssfloor) > 0:
+        w("## What libcurl alone costs a process (build/bench/rssfloor)")
+        w("")
+        w("The engine needs libcurl; this is the peak RSS of a process "
+          "that only loads it the way the engine does.")
+        w("")
+        with open(a.rssfloor) as f:
             w(f.read().rstrip())
         w("")
     with open(a.md + ".tmp", "w") as f:
