@@ -351,6 +351,16 @@ xfer_stream(struct xfer *x, const char *p, size_t n)
 	return 0;
 }
 
+/* Stream mode, at the end: a last line without its newline; -1 when the
+ * callback refused it. */
+static int
+xfer_last_line(struct xfer *x)
+{
+	if (x->rq->on_line == NULL || x->line.len == 0)
+		return 0;
+	return x->rq->on_line(buf_cstr(&x->line), x->line.len, x->rq->arg);
+}
+
 static size_t
 xfer_write(char *p, size_t size, size_t nmemb, void *arg)
 {
@@ -556,8 +566,7 @@ docker_perform(struct docker *dk, const char *url, const struct docker_req *rq,
 	log_debug("docker: %s %s", rq->method, rq->path);
 	rc = curl_easy_perform(dk->curl);
 	/* A last line without its newline. */
-	if (rc == CURLE_OK && x.line.len > 0 && rq->on_line != NULL &&
-	    rq->on_line(buf_cstr(&x.line), x.line.len, rq->arg) == -1)
+	if (rc == CURLE_OK && xfer_last_line(&x) == -1)
 		x.cb_failed = 1;
 	curl_easy_setopt(dk->curl, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hdrs);
@@ -715,10 +724,8 @@ many_finish(struct docker *dk, struct many_slot *s, CURLcode rc)
 		call->status = -1;
 		return;
 	}
-	/* A stream's last line without its newline, as docker_perform(). */
-	if (s->x.line.len > 0 && call->rq.on_line != NULL)
-		(void)call->rq.on_line(buf_cstr(&s->x.line), s->x.line.len,
-		    call->rq.arg);
+	/* A stream's last line without its newline. */
+	(void)xfer_last_line(&s->x);
 	curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &call->resp.status);
 	call->status = call->resp.status;
 	if (call->status >= 400) {

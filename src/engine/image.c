@@ -222,6 +222,8 @@ struct pull_progress {
 	size_t n;
 	double shown;                /* when the line was last drawn */
 	double started;              /* when its first line came; 0: none */
+	int live;                    /* draws a live line (progress_tty, and
+	                                the only pull in flight) */
 };
 
 /* Set before the sandbox: a live progress line only on a terminal. */
@@ -254,7 +256,7 @@ pull_draw(struct pull_progress *p, int last)
 	double cur = 0, total = 0, t = now_s();
 	unsigned done = 0;
 
-	if (!progress_tty || (!last && t - p->shown < PULL_PROGRESS_PERIOD_S))
+	if (!p->live || (!last && t - p->shown < PULL_PROGRESS_PERIOD_S))
 		return;
 	p->shown = t;
 	for (size_t i = 0; i < p->n; i++) {
@@ -415,6 +417,7 @@ pull_req_init(struct image_env *env, struct image_state *s,
 
 	memset(q, 0, sizeof(*q));
 	q->prog.ref = s->ref;
+	q->prog.live = progress_tty;
 	from = docker_escape(s->r.familiar);
 	tag = docker_escape(s->r.digest ? s->r.digest : s->r.tag);
 	if (((q->auth = image_auth(env, s, &fail)) != NULL || !fail) &&
@@ -576,16 +579,15 @@ prefetch_pulls(struct image_env *env, struct image_cache *c,
 {
 	struct docker_call *calls = calloc(n, sizeof(*calls));
 	struct pull_req *reqs = calloc(n, sizeof(*reqs));
-	int tty = progress_tty;
 
 	if (n > 0 && (calls == NULL || reqs == NULL))
 		fatal("%s", __func__);
-	/* One live progress line cannot show several pulls. */
-	if (n > 1)
-		progress_tty = 0;
 	for (size_t k = 0; k < n; k++) {
 		if (pull_req_init(env, &c->v[idx[k]], &reqs[k]) == -1)
 			fatal("%s", __func__);
+		/* One live progress line cannot show several pulls. */
+		if (n > 1)
+			reqs[k].prog.live = 0;
 		calls[k].rq = reqs[k].rq;
 		docker_resp_init(&calls[k].resp);
 	}
@@ -598,7 +600,6 @@ prefetch_pulls(struct image_env *env, struct image_cache *c,
 		docker_resp_free(&calls[k].resp);
 		pull_req_free(&reqs[k]);
 	}
-	progress_tty = tty;
 	free(calls);
 	free(reqs);
 }
