@@ -44,9 +44,10 @@ main(void)
 	used = peak_mib();
 	printf("| point | peak RSS MiB |\n|---|---|\n");
 	printf("| dockerup's binary started (libc, cJSON, libseccomp, "
-	    "libcap-ng, nettle, zlib) | %.1f |\n", start);
-	printf("| + %s loaded and initialized | %.1f |\n", CURLSO_SONAME,
-	    loaded);
+	       "libcap-ng, nettle, zlib) | %.1f |\n",
+	    start);
+	printf(
+	    "| + %s loaded and initialized | %.1f |\n", CURLSO_SONAME, loaded);
 	printf("| + one HTTP request | %.1f |\n", used);
 	return 0;
 }

@@ -7,93 +7,96 @@
 #define DOCKERUP_BOUNDS_H
 
 /* Messages between processes (src/common/imsg.c). */
-#define IMSG_MAX_SIZE (512 * 1024)   /* one framed message, header included */
-#define IMSG_WRITE_TIMEOUT_MS 10000  /* a peer that does not read is dead */
-#define SETTINGS_WAIT_MS 10000       /* a child's first message */
-#define PARENT_FILE_WAIT_MS 30000    /* the parent reading files for the fetcher */
+#define IMSG_MAX_SIZE         (512 * 1024) /* one framed message, header included */
+#define IMSG_WRITE_TIMEOUT_MS 10000 /* a peer that does not read is dead */
+#define SETTINGS_WAIT_MS      10000 /* a child's first message */
+/* the parent reading files for the fetcher */
+#define PARENT_FILE_WAIT_MS   30000
 
 /* Input documents (settings, definition files, user-data). */
-#define MAX_SETTINGS_SIZE (64 * 1024)
-#define MAX_SETTINGS_LINE 4096
-#define MAX_DOCUMENT_SIZE (1024 * 1024)    /* one definition file or user-data */
-#define MAX_USERDATA_GZIP_SIZE (256 * 1024)  /* compressed user-data */
-#define MAX_JSON_DEPTH 16
-#define MAX_CONFDIR_FILES 256
-#define MAX_DEFINITIONS 512                 /* in the whole desired state */
-#define MAX_STRING_LEN 4096                 /* any one string value */
-#define MAX_NAME_LEN 128                    /* container name */
-#define MAX_IMAGE_LEN 512                   /* image reference */
-#define MAX_PATH_LEN 1024                   /* host or container path */
-#define MAX_ENV 256                         /* env entries per definition */
-#define MAX_PORTS 128                       /* portMappings per definition */
-#define MAX_VOLUMES 128                     /* volumes per definition */
-#define MAX_LIST_ITEMS 128                  /* links, caps, args, tmpfs, labels... */
+#define MAX_SETTINGS_SIZE        (64 * 1024)
+#define MAX_SETTINGS_LINE        4096
+/* one definition file or user-data */
+#define MAX_DOCUMENT_SIZE        (1024 * 1024)
+#define MAX_USERDATA_GZIP_SIZE   (256 * 1024) /* compressed user-data */
+#define MAX_JSON_DEPTH           16
+#define MAX_CONFDIR_FILES        256
+#define MAX_DEFINITIONS          512  /* in the whole desired state */
+#define MAX_STRING_LEN           4096 /* any one string value */
+#define MAX_NAME_LEN             128  /* container name */
+#define MAX_IMAGE_LEN            512  /* image reference */
+#define MAX_PATH_LEN             1024 /* host or container path */
+#define MAX_ENV                  256  /* env entries per definition */
+#define MAX_PORTS                128  /* portMappings per definition */
+#define MAX_VOLUMES              128  /* volumes per definition */
+/* links, caps, args, tmpfs, labels... */
+#define MAX_LIST_ITEMS           128
 #define MAX_SECCOMP_PROFILE_SIZE (128 * 1024)
-#define MAX_DOC_ERRORS 100                  /* problems listed per document */
-#define MAX_OBJECT_KEYS 64                  /* keys of a fixed-schema object */
+#define MAX_DOC_ERRORS           100 /* problems listed per document */
+#define MAX_OBJECT_KEYS          64  /* keys of a fixed-schema object */
 
 /* Supervision (src/parent). */
 #define RESTART_BACKOFF_MIN_S 1
 #define RESTART_BACKOFF_MAX_S 30
 /* A child that dies this often within the window is in a crash loop; with
  * the backoff above, 6 deaths take at least 31 s. */
-#define CRASH_LOOP_RESTARTS 6
-#define CRASH_LOOP_WINDOW_S 300
-#define LOCK_WAIT_DEFAULT_S 120    /* single-instance lock wait */
-#define NOTIFY_MAX_MSG 512         /* one sd_notify datagram to the manager */
+#define CRASH_LOOP_RESTARTS   6
+#define CRASH_LOOP_WINDOW_S   300
+#define LOCK_WAIT_DEFAULT_S   120 /* single-instance lock wait */
+#define NOTIFY_MAX_MSG        512 /* one sd_notify datagram to the manager */
 
 /* Engine. */
-#define DOCKER_TIMEOUT_S 120         /* one Docker API call (pulls excepted) */
-#define DOCKER_PULL_TIMEOUT_S 1800   /* one image pull */
-#define DOCKER_STOP_TIMEOUT_S 10     /* grace period passed to /stop */
-#define PULL_PARALLEL 4              /* image pulls in flight (dockerd
-                                        itself downloads 3 layers at once) */
-#define REGISTRY_CHECK_PARALLEL 8    /* registry checks in flight */
-#define LAUNCH_PARALLEL 32           /* creates (then starts) of new,
-                                        independent containers in flight
-                                        (32: 12% quicker than 8 at N = 40
-                                        on a loaded machine, the same as
-                                        4, 8 and 16 on a quiet one;
-                                        +0.5 MiB engine RSS) */
-#define MAX_DOCKER_RESPONSE (64 * 1024 * 1024)
-#define MAX_DOCKER_STREAM_LINE (1024 * 1024) /* one line of a pull's
-                                                progress stream */
-#define MAX_TLS_FILE (256 * 1024)            /* ca.pem, cert.pem, key.pem */
+#define DOCKER_TIMEOUT_S         120  /* one Docker API call (pulls excepted) */
+#define DOCKER_PULL_TIMEOUT_S    1800 /* one image pull */
+#define DOCKER_STOP_TIMEOUT_S    10   /* grace period passed to /stop */
+/* image pulls in flight (dockerd itself downloads 3 layers at once) */
+#define PULL_PARALLEL            4
+#define REGISTRY_CHECK_PARALLEL  8 /* registry checks in flight */
+/* creates (then starts) of new, independent containers in flight (32: 12%
+ * quicker than 8 at N = 40 on a loaded machine, the same as 4, 8 and 16 on
+ * a quiet one; +0.5 MiB engine RSS)
+ */
+#define LAUNCH_PARALLEL          32
+#define MAX_DOCKER_RESPONSE      (64 * 1024 * 1024)
+/* one line of a pull's progress stream */
+#define MAX_DOCKER_STREAM_LINE   (1024 * 1024)
+#define MAX_TLS_FILE             (256 * 1024) /* ca.pem, cert.pem, key.pem */
 #define DOCKER_CONNECT_TIMEOUT_S 10
 
 /* Server mode (src/parent/watch.c, src/fetcher/schedule.c). */
-#define WATCH_QUIET_MS 250           /* confdir quiet this long: reload */
-#define WATCH_MAX_DELAY_MS 900       /* ...or this long after the first
-                                        change, even if writes go on */
-#define WATCH_RETRY_S 10             /* re-try a watch that could not be set */
-#define SERVER_JITTER_PERMILLE 100   /* each interval grows by a random 0..10% */
-#define SERVER_JITTER_MAX_MS 30000   /* ...and by at most 30 s */
-#define SERVER_BACKOFF_MAX_S 3600    /* failed runs double the wait up to
-                                        this (or the interval if longer) */
-#define SERVER_RATE_LIMIT_WAIT_S 120 /* a registry said 429 (dockerd does
-                                        not pass its Retry-After on) */
-#define RUN_RESULT_WHERE_MAX 256     /* the endpoint or registry a run
-                                        result names */
+#define WATCH_QUIET_MS           250 /* confdir quiet this long: reload */
+/* ...or this long after the first change, even if writes go on */
+#define WATCH_MAX_DELAY_MS       900
+#define WATCH_RETRY_S            10 /* re-try a watch that could not be set */
+/* each interval grows by a random 0..10% */
+#define SERVER_JITTER_PERMILLE   100
+#define SERVER_JITTER_MAX_MS     30000 /* ...and by at most 30 s */
+/* failed runs double the wait up to this (or the interval if longer) */
+#define SERVER_BACKOFF_MAX_S     3600
+/* a registry said 429 (dockerd does not pass its Retry-After on) */
+#define SERVER_RATE_LIMIT_WAIT_S 120
+/* the endpoint or registry a run result names */
+#define RUN_RESULT_WHERE_MAX     256
 
 /* Logs (src/common/log.c). */
-#define LOG_MSG_MAX 2048             /* one message, before formatting */
-#define LOG_LINE_MAX 8192            /* one formatted line (JSON escapes) */
-#define LOG_REPEAT_INTERVAL_S 30     /* a repeated warning is summarized
-                                        at least this often */
+#define LOG_MSG_MAX           2048 /* one message, before formatting */
+#define LOG_LINE_MAX          8192 /* one formatted line (JSON escapes) */
+/* a repeated warning is summarized at least this often */
+#define LOG_REPEAT_INTERVAL_S 30
 
 /* Status and metrics (src/engine/status.c). */
-#define MAX_STATUS_FILE (4 * 1024 * 1024)  /* <cache>/status.json read back */
-#define MAX_REPORT_ACTIONS 4096      /* plan lines kept for one run's report */
-#define MAX_REPORT_TEXT 1024         /* reason or error text kept per item */
+#define MAX_STATUS_FILE    (4 * 1024 * 1024) /* <cache>/status.json read back */
+#define MAX_REPORT_ACTIONS 4096 /* plan lines kept for one run's report */
+#define MAX_REPORT_TEXT    1024 /* reason or error text kept per item */
 
 /* Fetcher, EC2 metadata. */
-#define IMDS_TIMEOUT_MS 2000
-#define IMDS_RETRIES 3
-#define IMDS_BACKOFF_MS 250          /* first retry delay, doubling */
+#define IMDS_TIMEOUT_MS  2000
+#define IMDS_RETRIES     3
+#define IMDS_BACKOFF_MS  250 /* first retry delay, doubling */
 #define IMDS_TOKEN_TTL_S 21600
 
 /* A pull's live progress line on a terminal (src/engine/image.c). */
-#define MAX_PULL_LAYERS 128
+#define MAX_PULL_LAYERS        128
 #define PULL_PROGRESS_PERIOD_S 0.1
 
 #endif

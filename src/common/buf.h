@@ -9,7 +9,7 @@ struct buf {
 	unsigned char *p;
 	size_t len;
 	size_t cap;
-	size_t max;  /* appends that would pass it fail with E2BIG */
+	size_t max; /* appends that would pass it fail with E2BIG */
 };
 
 void buf_init(struct buf *b, size_t max);
@@ -18,7 +18,7 @@ void buf_reset(struct buf *b);
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_append_str(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 int buf_put_u8(struct buf *b, uint8_t v);
 int buf_put_u16(struct buf *b, uint16_t v);
 int buf_put_u32(struct buf *b, uint32_t v);

@@ -16,43 +16,42 @@
  * The functions with a fixed argument list: X(name, return type,
  * parameters, arguments); XV for those returning nothing.
  */
-#define CURLSO_FIXED(X, XV)                                                \
-	X(curl_global_init, CURLcode, (long flags), (flags))               \
-	XV(curl_global_cleanup, (void), ())                                \
-	X(curl_easy_init, CURL *, (void), ())                              \
-	XV(curl_easy_cleanup, (CURL *c), (c))                              \
-	XV(curl_easy_reset, (CURL *c), (c))                                \
-	X(curl_easy_perform, CURLcode, (CURL *c), (c))                     \
-	X(curl_easy_strerror, const char *, (CURLcode e), (e))             \
-	X(curl_easy_escape, char *, (CURL *c, const char *s, int n),       \
-	    (c, s, n))                                                     \
-	XV(curl_free, (void *p), (p))                                      \
-	X(curl_slist_append, struct curl_slist *,                          \
-	    (struct curl_slist *l, const char *s), (l, s))                 \
-	XV(curl_slist_free_all, (struct curl_slist *l), (l))               \
-	X(curl_multi_init, CURLM *, (void), ())                            \
-	X(curl_multi_cleanup, CURLMcode, (CURLM *m), (m))                  \
-	X(curl_multi_add_handle, CURLMcode, (CURLM *m, CURL *c), (m, c))   \
-	X(curl_multi_remove_handle, CURLMcode, (CURLM *m, CURL *c),        \
-	    (m, c))                                                        \
-	X(curl_multi_perform, CURLMcode, (CURLM *m, int *running),         \
-	    (m, running))                                                  \
-	X(curl_multi_poll, CURLMcode,                                      \
-	    (CURLM *m, struct curl_waitfd fds[], unsigned int nfds,        \
-	    int timeout_ms, int *ret), (m, fds, nfds, timeout_ms, ret))    \
-	X(curl_multi_info_read, CURLMsg *, (CURLM *m, int *left),          \
-	    (m, left))
+#define CURLSO_FIXED(X, XV)                                                    \
+	X(curl_global_init, CURLcode, (long flags), (flags))                   \
+	XV(curl_global_cleanup, (void), ())                                    \
+	X(curl_easy_init, CURL *, (void), ())                                  \
+	XV(curl_easy_cleanup, (CURL * c), (c))                                 \
+	XV(curl_easy_reset, (CURL * c), (c))                                   \
+	X(curl_easy_perform, CURLcode, (CURL * c), (c))                        \
+	X(curl_easy_strerror, const char *, (CURLcode e), (e))                 \
+	X(curl_easy_escape, char *, (CURL * c, const char *s, int n),          \
+	    (c, s, n))                                                         \
+	XV(curl_free, (void *p), (p))                                          \
+	X(curl_slist_append, struct curl_slist *,                              \
+	    (struct curl_slist * l, const char *s), (l, s))                    \
+	XV(curl_slist_free_all, (struct curl_slist * l), (l))                  \
+	X(curl_multi_init, CURLM *, (void), ())                                \
+	X(curl_multi_cleanup, CURLMcode, (CURLM * m), (m))                     \
+	X(curl_multi_add_handle, CURLMcode, (CURLM * m, CURL * c), (m, c))     \
+	X(curl_multi_remove_handle, CURLMcode, (CURLM * m, CURL * c), (m, c))  \
+	X(curl_multi_perform, CURLMcode, (CURLM * m, int *running),            \
+	    (m, running))                                                      \
+	X(curl_multi_poll, CURLMcode,                                          \
+	    (CURLM * m, struct curl_waitfd fds[], unsigned int nfds,           \
+		int timeout_ms, int *ret),                                     \
+	    (m, fds, nfds, timeout_ms, ret))                                   \
+	X(curl_multi_info_read, CURLMsg *, (CURLM * m, int *left), (m, left))
 
 /* The variadic ones, forwarded by hand below. */
-#define CURLSO_VARIADIC(X)                                                 \
-	X(curl_easy_setopt, CURLcode, (CURL *, CURLoption, ...))           \
-	X(curl_easy_getinfo, CURLcode, (CURL *, CURLINFO, ...))            \
+#define CURLSO_VARIADIC(X)                                                     \
+	X(curl_easy_setopt, CURLcode, (CURL *, CURLoption, ...))               \
+	X(curl_easy_getinfo, CURLcode, (CURL *, CURLINFO, ...))                \
 	X(curl_multi_setopt, CURLMcode, (CURLM *, CURLMoption, ...))
 
 /* The loaded library's functions; all NULL until curlso_load(). */
 #define FIELD(name, ret, params, args) ret(*name) params;
-#define FIELDV(name, params, args) void(*name) params;
-#define FIELD_VA(name, ret, params) ret(*name) params;
+#define FIELDV(name, params, args)     void(*name) params;
+#define FIELD_VA(name, ret, params)    ret(*name) params;
 static struct {
 	CURLSO_FIXED(FIELD, FIELDV)
 	CURLSO_VARIADIC(FIELD_VA)
@@ -81,14 +80,15 @@ curlso_load(char *err, size_t errlen)
 		return 0;
 	if ((h = handle) == NULL &&
 	    (h = dlopen(CURLSO_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		snprintf(err, errlen, "cannot load %s (%s); expected "
+		snprintf(err, errlen,
+		    "cannot load %s (%s); expected "
 		    "libcurl 7.66 or later (Debian: apt-get install libcurl4)",
 		    CURLSO_SONAME, dlerror());
 		return -1;
 	}
 	handle = h;
-#define LOAD(name, ...)                                                    \
-	if (bad == NULL && (*(void **)&fn.name = dlsym(h, #name)) == NULL) \
+#define LOAD(name, ...)                                                        \
+	if (bad == NULL && (*(void **)&fn.name = dlsym(h, #name)) == NULL)     \
 		bad = #name;
 #define LOADV(name, ...) LOAD(name)
 	CURLSO_FIXED(LOAD, LOADV)
@@ -96,8 +96,10 @@ curlso_load(char *err, size_t errlen)
 #undef LOAD
 #undef LOADV
 	if (bad != NULL) {
-		snprintf(err, errlen, "%s has no %s(); expected libcurl 7.66 "
-		    "or later", CURLSO_SONAME, bad);
+		snprintf(err, errlen,
+		    "%s has no %s(); expected libcurl 7.66 "
+		    "or later",
+		    CURLSO_SONAME, bad);
 		return -1;
 	}
 	if (fn.curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -115,19 +117,19 @@ curlso_loaded(void)
 }
 
 /* The forwarders of the fixed-argument functions. */
-#define FORWARD(name, ret, params, args)                                   \
-	ret name params                                                    \
-	{                                                                  \
-		if (fn.name == NULL)                                       \
-			missing(#name);                                    \
-		return fn.name args;                                       \
+#define FORWARD(name, ret, params, args)                                       \
+	ret name params                                                        \
+	{                                                                      \
+		if (fn.name == NULL)                                           \
+			missing(#name);                                        \
+		return fn.name args;                                           \
 	}
-#define FORWARDV(name, params, args)                                       \
-	void name params                                                   \
-	{                                                                  \
-		if (fn.name == NULL)                                       \
-			missing(#name);                                    \
-		fn.name args;                                              \
+#define FORWARDV(name, params, args)                                           \
+	void name params                                                       \
+	{                                                                      \
+		if (fn.name == NULL)                                           \
+			missing(#name);                                        \
+		fn.name args;                                                  \
 	}
 CURLSO_FIXED(FORWARD, FORWARDV)
 #undef FORWARD
@@ -140,13 +142,15 @@ CURLSO_FIXED(FORWARD, FORWARDV)
  */
 typedef void (*any_fn)(void);
 
-#define SETOPT_FORWARD(f, h, opt, ap)                                      \
-	((opt) < CURLOPTTYPE_OBJECTPOINT ? (f)((h), (opt), va_arg(ap, long)) \
-	: (opt) < CURLOPTTYPE_FUNCTIONPOINT ?                               \
-	    (f)((h), (opt), va_arg(ap, void *))                            \
-	: (opt) < CURLOPTTYPE_OFF_T ? (f)((h), (opt), va_arg(ap, any_fn))  \
-	: (opt) < CURLOPTTYPE_BLOB ? (f)((h), (opt), va_arg(ap, curl_off_t)) \
-	: (f)((h), (opt), va_arg(ap, void *)))
+#define SETOPT_FORWARD(f, h, opt, ap)                                          \
+	((opt) < CURLOPTTYPE_OBJECTPOINT ? (f)((h), (opt), va_arg(ap, long))   \
+		: (opt) < CURLOPTTYPE_FUNCTIONPOINT                            \
+		? (f)((h), (opt), va_arg(ap, void *))                          \
+		: (opt) < CURLOPTTYPE_OFF_T                                    \
+		? (f)((h), (opt), va_arg(ap, any_fn))                          \
+		: (opt) < CURLOPTTYPE_BLOB                                     \
+		? (f)((h), (opt), va_arg(ap, curl_off_t))                      \
+		: (f)((h), (opt), va_arg(ap, void *)))
 
 CURLcode
 curl_easy_setopt(CURL *c, CURLoption opt, ...)

@@ -15,7 +15,7 @@
 enum restart_policy {
 	RESTART_ON_FAILURE = 0, /* the original's default */
 	RESTART_ALWAYS,
-	RESTART_NEVER,          /* Docker's "no" */
+	RESTART_NEVER, /* Docker's "no" */
 };
 
 struct strlist {
@@ -37,39 +37,39 @@ struct volume {
 	char *container_path; /* NULL for a "from" entry */
 	char *host_path;      /* NULL: anonymous volume */
 	int read_only;
-	char *from;           /* container name: import all its volumes */
+	char *from; /* container name: import all its volumes */
 };
 
 struct port {
 	uint16_t container_port;
-	uint16_t host_port;   /* 0: a random host port */
+	uint16_t host_port; /* 0: a random host port */
 	int udp;
 };
 
 struct defn {
-	char *name;           /* NULL for an unnamed definition */
-	char *image;          /* normalized: always has a tag or digest */
-	int64_t cpu_shares;   /* 0: unset */
-	int64_t memory;       /* bytes; 0: unset */
+	char *name;         /* NULL for an unnamed definition */
+	char *image;        /* normalized: always has a tag or digest */
+	int64_t cpu_shares; /* 0: unset */
+	int64_t memory;     /* bytes; 0: unset */
 	int has_entrypoint;
 	struct strlist entrypoint;
 	int has_command;
 	struct strlist command;
 	int privileged;
-	char *network;        /* NULL (engine default), bridge, none, host,
+	char *network; /* NULL (engine default), bridge, none, host,
 	                         container:NAME */
 	struct volume *volumes;
 	size_t nvolumes;
 	struct port *ports;
 	size_t nports;
-	struct kvlist env;    /* sorted by key, unique keys */
+	struct kvlist env; /* sorted by key, unique keys */
 	enum restart_policy restart;
-	int update_pull;      /* default 1 */
-	int update_eager;     /* default 0 */
-	int update_rolling;   /* default 0; the original documents it as
+	int update_pull;       /* default 1 */
+	int update_eager;      /* default 0 */
+	int update_rolling;    /* default 0; the original documents it as
 	                         "not yet implemented": accepted, hashed,
 	                         and it changes no update order */
-	struct kvlist links;  /* container name -> alias */
+	struct kvlist links;   /* container name -> alias */
 	struct kvlist signals; /* container name -> signal name (e.g. HUP) */
 	char *user;
 	int read_only;
@@ -77,8 +77,8 @@ struct defn {
 	struct strlist cap_drop;
 	struct strlist security_opt; /* no-new-privileges, apparmor=...;
 	                                seccomp profiles are in seccomp */
-	char *seccomp;        /* profile content (JSON), "unconfined", or NULL */
-	struct kvlist tmpfs;  /* path -> mount options, sorted */
+	char *seccomp;       /* profile content (JSON), "unconfined", or NULL */
+	struct kvlist tmpfs; /* path -> mount options, sorted */
 	struct kvlist labels; /* sorted; no key under "dockerup." */
 	char *source;         /* where it came from: a file path or
 	                         "user-data"; not part of the identity */
@@ -103,21 +103,21 @@ void kvlist_free(struct kvlist *l);
 
 /* The complete desired state. */
 enum source_health {
-	SOURCE_OK = 1,          /* loaded and valid now */
-	SOURCE_STALE,           /* failed now; its last good contents are used */
-	SOURCE_FAILED,          /* failed now and nothing good is known */
-	SOURCE_UNREACHABLE,     /* could not be reached, nothing good known */
+	SOURCE_OK = 1,      /* loaded and valid now */
+	SOURCE_STALE,       /* failed now; its last good contents are used */
+	SOURCE_FAILED,      /* failed now and nothing good is known */
+	SOURCE_UNREACHABLE, /* could not be reached, nothing good known */
 };
 
 struct source_status {
-	char *name;             /* file path or "user-data" */
+	char *name; /* file path or "user-data" */
 	enum source_health health;
-	char *error;            /* NULL when OK */
-	int64_t good_since;     /* unix time of the last good contents; 0 */
+	char *error;        /* NULL when OK */
+	int64_t good_since; /* unix time of the last good contents; 0 */
 };
 
 struct desired_state {
-	struct defn *defs;      /* in dependency order */
+	struct defn *defs; /* in dependency order */
 	size_t ndefs;
 	struct source_status *sources;
 	size_t nsources;

@@ -111,8 +111,8 @@ write_all(struct imsgbuf *ib, struct iovec *iov, int iovcnt, int fd)
 }
 
 int
-imsg_compose_fd(struct imsgbuf *ib, uint32_t type, const void *data,
-    size_t len, int fd)
+imsg_compose_fd(
+    struct imsgbuf *ib, uint32_t type, const void *data, size_t len, int fd)
 {
 	struct imsg_hdr hdr;
 	struct iovec iov[2];
@@ -236,7 +236,8 @@ imsg_wait(struct imsgbuf *ib, struct imsg *m, int timeout_ms)
 		int r = imsg_get(ib, m);
 		if (r != 0)
 			return r;
-		long left = timeout_ms < 0 ? -1 : timeout_ms - elapsed_ms(&start);
+		long left =
+		    timeout_ms < 0 ? -1 : timeout_ms - elapsed_ms(&start);
 		if (timeout_ms >= 0 && left <= 0) {
 			errno = ETIMEDOUT;
 			return -1;

@@ -18,36 +18,36 @@
 enum imsg_type {
 	IMSG_NONE = 0,
 	/* parent -> child */
-	IMSG_SETTINGS,         /* struct wire settings, first message */
-	IMSG_RELOAD,           /* SIGHUP: load sources again now */
-	IMSG_SHUTDOWN,         /* finish the call in flight, then exit */
-	IMSG_PEER_FD,          /* a fresh fetcher<->engine socket (fd) */
-	IMSG_FILE,             /* a file the parent read: name, bytes */
-	IMSG_FILE_ERR,         /* a file the parent could not read */
-	IMSG_DIR_END,          /* end of a confdir listing */
+	IMSG_SETTINGS, /* struct wire settings, first message */
+	IMSG_RELOAD,   /* SIGHUP: load sources again now */
+	IMSG_SHUTDOWN, /* finish the call in flight, then exit */
+	IMSG_PEER_FD,  /* a fresh fetcher<->engine socket (fd) */
+	IMSG_FILE,     /* a file the parent read: name, bytes */
+	IMSG_FILE_ERR, /* a file the parent could not read */
+	IMSG_DIR_END,  /* end of a confdir listing */
 	/* fetcher -> parent */
-	IMSG_READ_SETTINGS,    /* read the settings file */
-	IMSG_READ_CONFDIR,     /* read every *.json in confdir */
-	IMSG_READ_PROFILE,     /* read one seccomp profile */
+	IMSG_READ_SETTINGS, /* read the settings file */
+	IMSG_READ_CONFDIR,  /* read every *.json in confdir */
+	IMSG_READ_PROFILE,  /* read one seccomp profile */
 	/* fetcher -> engine */
-	IMSG_STATE_BEGIN,      /* struct wire_state_begin */
-	IMSG_DEFN,             /* one encoded definition */
-	IMSG_SOURCE,           /* one source's health */
-	IMSG_STATE_END,        /* struct wire_state_end */
+	IMSG_STATE_BEGIN, /* struct wire_state_begin */
+	IMSG_DEFN,        /* one encoded definition */
+	IMSG_SOURCE,      /* one source's health */
+	IMSG_STATE_END,   /* struct wire_state_end */
 	/* engine -> fetcher */
-	IMSG_STATE_ACK,        /* accepted (or rejected) a desired state */
-	IMSG_RUN_RESULT,       /* a run's result and why it failed */
+	IMSG_STATE_ACK,  /* accepted (or rejected) a desired state */
+	IMSG_RUN_RESULT, /* a run's result and why it failed */
 	/* child -> parent */
-	IMSG_RUN_DONE,         /* a reconcile finished: result code */
-	IMSG_READY,            /* a child finished starting up */
+	IMSG_RUN_DONE, /* a reconcile finished: result code */
+	IMSG_READY,    /* a child finished starting up */
 	/* engine -> parent */
-	IMSG_RESTART_PEER,     /* the fetcher sent garbage: restart it */
+	IMSG_RESTART_PEER, /* the fetcher sent garbage: restart it */
 	/* self-upgrade handover (see src/engine/selfup.c) */
-	IMSG_GO,               /* parent->engine: lock held; old instance id */
-	IMSG_STANDBY_READY,    /* engine->parent: ready, own container id */
-	IMSG_SELF_WRITE,       /* engine->parent: struct wire_self_write */
-	IMSG_SELF_RELEASE,     /* engine->parent: release the lock */
-	IMSG_SELF_ACK,         /* parent->engine: int32 0 done, -1 failed */
+	IMSG_GO,            /* parent->engine: lock held; old instance id */
+	IMSG_STANDBY_READY, /* engine->parent: ready, own container id */
+	IMSG_SELF_WRITE,    /* engine->parent: struct wire_self_write */
+	IMSG_SELF_RELEASE,  /* engine->parent: release the lock */
+	IMSG_SELF_ACK,      /* parent->engine: int32 0 done, -1 failed */
 	IMSG_MAX
 };
 
@@ -70,14 +70,14 @@ struct imsg_hdr {
 
 struct imsgbuf {
 	int fd;
-	uint32_t sender;   /* what we put in our headers */
+	uint32_t sender; /* what we put in our headers */
 	uint32_t seq_out;
-	uint32_t seq_in;   /* next sequence expected from the peer */
+	uint32_t seq_in; /* next sequence expected from the peer */
 	int accept_fds;
-	int passed_fd;     /* fd received with the pending message, or -1 */
+	int passed_fd;       /* fd received with the pending message, or -1 */
 	unsigned char *rbuf; /* owned, IMSG_MAX_SIZE bytes */
 	size_t rlen;
-	size_t consumed;     /* length of the message last handed out */
+	size_t consumed; /* length of the message last handed out */
 };
 
 struct imsg {
@@ -90,10 +90,10 @@ struct imsg {
 int imsg_init(struct imsgbuf *ib, int fd, uint32_t sender);
 void imsg_clear(struct imsgbuf *ib);
 void imsg_accept_fds(struct imsgbuf *ib);
-int imsg_compose(struct imsgbuf *ib, uint32_t type, const void *data,
-    size_t len);
-int imsg_compose_fd(struct imsgbuf *ib, uint32_t type, const void *data,
-    size_t len, int fd);
+int imsg_compose(
+    struct imsgbuf *ib, uint32_t type, const void *data, size_t len);
+int imsg_compose_fd(
+    struct imsgbuf *ib, uint32_t type, const void *data, size_t len, int fd);
 /* Reads what is available: >0 bytes, 0 on EOF, -1 on error (errno). */
 ssize_t imsg_read(struct imsgbuf *ib);
 /*

@@ -12,7 +12,7 @@
 
 #include "bounds.h"
 
-#define SYSLOG_PATH "/dev/log"
+#define SYSLOG_PATH            "/dev/log"
 #define SYSLOG_FACILITY_DAEMON (3 << 3)
 
 static const char *log_procname = "dockerup";
@@ -25,7 +25,7 @@ static struct {
 	char msg[LOG_MSG_MAX];
 	enum log_level lvl;
 	unsigned repeats;
-	time_t logged;          /* CLOCK_MONOTONIC seconds of its last line */
+	time_t logged; /* CLOCK_MONOTONIC seconds of its last line */
 	int valid;
 	int atexit_set;
 } last;
@@ -101,13 +101,13 @@ utf8_len(const unsigned char *s)
 	else
 		return 0;
 	if (s[0] == 0xe0)
-		lo = 0xa0;          /* overlong */
+		lo = 0xa0; /* overlong */
 	else if (s[0] == 0xed)
-		hi = 0x9f;          /* surrogates */
+		hi = 0x9f; /* surrogates */
 	else if (s[0] == 0xf0)
-		lo = 0x90;          /* overlong */
+		lo = 0x90; /* overlong */
 	else if (s[0] == 0xf4)
-		hi = 0x8f;          /* above U+10FFFF */
+		hi = 0x8f; /* above U+10FFFF */
 	if (s[1] < lo || s[1] > hi)
 		return 0;
 	for (size_t i = 2; i < n; i++)
@@ -167,8 +167,8 @@ timestamp(char *out, size_t outlen)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, outlen - n, ".%03dZ",
-	    (int)(ts.tv_nsec / 1000000) % 1000);
+	snprintf(
+	    out + n, outlen - n, ".%03dZ", (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
 /* One line, newline included, in the configured format. */
@@ -184,9 +184,10 @@ format_line(enum log_level lvl, const char *msg, char *line, size_t len)
 		char esc[LOG_LINE_MAX - 256], proc[64];
 		log_json_escape(msg, esc, sizeof(esc));
 		log_json_escape(log_procname, proc, sizeof(proc));
-		n = snprintf(line, len, "{\"time\":\"%s\",\"level\":\"%s\","
-		    "\"proc\":\"%s\",\"pid\":%ld,\"msg\":\"%s\"}\n", stamp,
-		    level_name(lvl), proc, (long)getpid(), esc);
+		n = snprintf(line, len,
+		    "{\"time\":\"%s\",\"level\":\"%s\","
+		    "\"proc\":\"%s\",\"pid\":%ld,\"msg\":\"%s\"}\n",
+		    stamp, level_name(lvl), proc, (long)getpid(), esc);
 	} else
 		n = snprintf(line, len, "%s %s %s: %s\n", stamp,
 		    level_name(lvl), log_procname, msg);
@@ -290,8 +291,9 @@ suppressed(enum log_level lvl, const char *msg)
 	int same = last.valid && last.lvl == lvl && strcmp(last.msg, msg) == 0;
 
 	/* Info and debug lines do not interrupt a run of repeats. */
-	if (last.repeats > 0 && ((lvl <= LOG_LVL_WARN && !same) ||
-	    now - last.logged >= LOG_REPEAT_INTERVAL_S))
+	if (last.repeats > 0 &&
+	    ((lvl <= LOG_LVL_WARN && !same) ||
+		now - last.logged >= LOG_REPEAT_INTERVAL_S))
 		emit_repeats();
 	if (lvl > LOG_LVL_WARN)
 		return 0;
@@ -318,8 +320,8 @@ vlog(enum log_level lvl, int with_errno, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	if (with_errno && n + 2 < sizeof(msg))
-		snprintf(msg + n, sizeof(msg) - n, ": %s",
-		    strerror(saved_errno));
+		snprintf(
+		    msg + n, sizeof(msg) - n, ": %s", strerror(saved_errno));
 	if (!suppressed(lvl, msg))
 		emit(lvl, msg);
 	errno = saved_errno;
@@ -342,8 +344,8 @@ log_configure(int json, int use_syslog, int announce)
 	sun.sun_family = AF_UNIX;
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", SYSLOG_PATH);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd != -1 && connect(fd, (struct sockaddr *)&sun,
-	    sizeof(sun)) == 0) {
+	if (fd != -1 &&
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
 		log_syslog_fd = fd;
 		return;
 	}
@@ -352,19 +354,21 @@ log_configure(int json, int use_syslog, int announce)
 		close(fd);
 	if (announce)
 		log_warnx("syslog: cannot connect to %s: %s; logging to stderr "
-		    "instead", SYSLOG_PATH, strerror(err));
+			  "instead",
+		    SYSLOG_PATH, strerror(err));
 	else
 		log_debug("syslog: cannot connect to %s: %s; logging to stderr "
-		    "instead", SYSLOG_PATH, strerror(err));
+			  "instead",
+		    SYSLOG_PATH, strerror(err));
 }
 
-#define LOG_FN(fn, lvl, witherr)            \
-	void fn(const char *fmt, ...)       \
-	{                                   \
-		va_list ap;                 \
-		va_start(ap, fmt);          \
-		vlog(lvl, witherr, fmt, ap); \
-		va_end(ap);                 \
+#define LOG_FN(fn, lvl, witherr)                                               \
+	void fn(const char *fmt, ...)                                          \
+	{                                                                      \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		vlog(lvl, witherr, fmt, ap);                                   \
+		va_end(ap);                                                    \
 	}
 
 LOG_FN(log_warn, LOG_LVL_WARN, 1)
@@ -379,7 +383,7 @@ fatal(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	log_flush();
-	last.valid = 0;             /* the last words are never swallowed */
+	last.valid = 0; /* the last words are never swallowed */
 	vlog(LOG_LVL_ERROR, 1, fmt, ap);
 	va_end(ap);
 	exit(1);

@@ -10,7 +10,7 @@
 #include "settings.h"
 
 #define PARENT_FD 3
-#define PEER_FD 4
+#define PEER_FD   4
 
 int parent_main(int argc, char *argv[]);
 int fetcher_main(void);

@@ -44,7 +44,7 @@
 /* One argument comparison: (arg & mask) == value, or arg == value. */
 struct sandbox_cond {
 	unsigned int arg; /* 0..5 */
-	uint64_t mask;	  /* 0: the whole argument */
+	uint64_t mask;    /* 0: the whole argument */
 	uint64_t value;
 	int self; /* value is this process's pid at load time */
 };
@@ -113,9 +113,9 @@ struct policy {
 };
 
 static const struct policy policies[] = {
-    [SANDBOX_PARENT] = {"parent", parent_syscalls, parent_argrules},
-    [SANDBOX_FETCHER] = {"fetcher", fetcher_syscalls, fetcher_argrules},
-    [SANDBOX_ENGINE] = {"engine", engine_syscalls, engine_argrules},
+	[SANDBOX_PARENT] = { "parent", parent_syscalls, parent_argrules },
+	[SANDBOX_FETCHER] = { "fetcher", fetcher_syscalls, fetcher_argrules },
+	[SANDBOX_ENGINE] = { "engine", engine_syscalls, engine_argrules },
 };
 
 /*
@@ -124,7 +124,7 @@ static const struct policy policies[] = {
  * the highest syscall number of x86_64 and aarch64.
  */
 #define TRAP_NAMES_MAX 512
-#define TRAP_NAME_LEN 32
+#define TRAP_NAME_LEN  32
 static char trap_names[TRAP_NAMES_MAX][TRAP_NAME_LEN];
 static const char *trap_proc = "dockerup";
 static uint32_t trap_arch;
@@ -331,7 +331,7 @@ trap_install(const char *procname)
 static void
 no_core_files(const char *procname)
 {
-	struct rlimit rl = {0, 0};
+	struct rlimit rl = { 0, 0 };
 
 	if (setrlimit(RLIMIT_CORE, &rl) == -1)
 		fatal("%s: setrlimit(RLIMIT_CORE)", procname);

@@ -24,10 +24,10 @@ enum vtype { V_PATH, V_STR_NAME, V_REMOTE, V_URL, V_BOOL, V_INT, V_ENUM };
 
 /* One setting, as a file key and a long option. */
 struct setting_desc {
-	const char *key;      /* file key, '_' form */
+	const char *key; /* file key, '_' form */
 	enum settings_key sk;
 	enum vtype type;
-	int min, max;         /* V_INT bounds */
+	int min, max; /* V_INT bounds */
 };
 
 static const struct setting_desc descs[] = {
@@ -56,16 +56,41 @@ static const struct setting_desc descs[] = {
 
 /* Options of the command line only, refused in the settings file. */
 static const char *const cmdline_only[] = {
-	"config", "no_aws", "no_pull", "dry_run", "check", "help", "version",
+	"config",
+	"no_aws",
+	"no_pull",
+	"dry_run",
+	"check",
+	"help",
+	"version",
 	"format",
 };
 
 enum long_only {
-	OPT_CACHE = 256, OPT_CONFDIR, OPT_REMOTE, OPT_AWS, OPT_NO_AWS,
-	OPT_IMDS, OPT_PULL, OPT_NO_PULL, OPT_SERVER, OPT_INTERVAL, OPT_USER,
-	OPT_DRY_RUN, OPT_CHECK, OPT_VERSION, OPT_REGISTRY_AUTH, OPT_ORPHANS,
-	OPT_READY_TIMEOUT, OPT_LOCK_WAIT, OPT_SECCOMP, OPT_SELF_ID,
-	OPT_LOG_FORMAT, OPT_SYSLOG, OPT_METRICS_FILE, OPT_FORMAT,
+	OPT_CACHE = 256,
+	OPT_CONFDIR,
+	OPT_REMOTE,
+	OPT_AWS,
+	OPT_NO_AWS,
+	OPT_IMDS,
+	OPT_PULL,
+	OPT_NO_PULL,
+	OPT_SERVER,
+	OPT_INTERVAL,
+	OPT_USER,
+	OPT_DRY_RUN,
+	OPT_CHECK,
+	OPT_VERSION,
+	OPT_REGISTRY_AUTH,
+	OPT_ORPHANS,
+	OPT_READY_TIMEOUT,
+	OPT_LOCK_WAIT,
+	OPT_SECCOMP,
+	OPT_SELF_ID,
+	OPT_LOG_FORMAT,
+	OPT_SYSLOG,
+	OPT_METRICS_FILE,
+	OPT_FORMAT,
 };
 
 static const struct option longopts[] = {
@@ -183,7 +208,7 @@ normalize_hostport(const char *scheme, const char *hp, int need_port)
 			break;
 		}
 	if (colon != NULL && memchr(colon, ']', (size_t)(hp + n - colon)))
-		colon = NULL;        /* a ':' inside an IPv6 literal */
+		colon = NULL; /* a ':' inside an IPv6 literal */
 	if (colon == NULL) {
 		if (need_port || !valid_host(hp, n))
 			return NULL;
@@ -214,8 +239,8 @@ settings_normalize_remote(const char *url, const char **err)
 	if (strncmp(url, "unix://", 7) == 0) {
 		const char *p = url + 7;
 		/* The original's unix://var/run/docker.sock lacks a slash. */
-		if (asprintf(&out, "unix://%s%s", p[0] == '/' ? "" : "/",
-		    p) == -1)
+		if (asprintf(&out, "unix://%s%s", p[0] == '/' ? "" : "/", p) ==
+		    -1)
 			fatal("asprintf");
 		if (p[0] == '\0' || !valid_abs_path(out + 7)) {
 			free(out);
@@ -230,7 +255,7 @@ settings_normalize_remote(const char *url, const char **err)
 		return out;
 	}
 	*err = "expected unix:///PATH, unix://PATH (the original's form) or "
-	    "tcp://HOST:PORT";
+	       "tcp://HOST:PORT";
 	return NULL;
 }
 
@@ -331,8 +356,8 @@ expected(const struct setting_desc *d)
 	case V_ENUM:
 		if (d->sk == SK_LOG_FORMAT || d->sk == SK_FORMAT)
 			return "expected text or json";
-		return d->sk == SK_ORPHANS ? "expected all or managed" :
-		    "expected on, trap or off";
+		return d->sk == SK_ORPHANS ? "expected all or managed"
+					   : "expected on, trap or off";
 	}
 	return "";
 }
@@ -443,8 +468,8 @@ set_value(struct settings *s, const struct setting_desc *d, const char *v)
 }
 
 /* --format is of the command line only, so it has no file key. */
-static const struct setting_desc format_desc = { "format", SK_FORMAT,
-	V_ENUM, 0, 0 };
+static const struct setting_desc format_desc = { "format", SK_FORMAT, V_ENUM, 0,
+	0 };
 
 static const struct setting_desc *
 find_desc(enum settings_key sk)
@@ -478,8 +503,10 @@ bad_value(struct errlist *errs, const char *where, const char *key,
 
 	excerpt(v, ex, sizeof(ex));
 	if (d->type == V_INT)
-		errlist_add(errs, where, key, "\"%s\" is not valid; expected "
-		    "a whole number from %d to %d", ex, d->min, d->max);
+		errlist_add(errs, where, key,
+		    "\"%s\" is not valid; expected "
+		    "a whole number from %d to %d",
+		    ex, d->min, d->max);
 	else
 		errlist_add(errs, where, key, "\"%s\" is not valid; %s", ex,
 		    expected(d));
@@ -519,17 +546,19 @@ unknown_key(struct errlist *errs, const char *where, const char *key)
 	}
 	excerpt(key, ex, sizeof(ex));
 	for (size_t i = 0; i < sizeof(cmdline_only) / sizeof(*cmdline_only);
-	    i++)
+	     i++)
 		if (strcmp(key, cmdline_only[i]) == 0) {
-			errlist_add(errs, where, ex, "is a command-line option "
+			errlist_add(errs, where, ex,
+			    "is a command-line option "
 			    "only; expected a settings file key");
 			return;
 		}
 	if (best != NULL)
-		errlist_add(errs, where, ex, "unknown key; did you mean %s?",
-		    best);
+		errlist_add(
+		    errs, where, ex, "unknown key; did you mean %s?", best);
 	else
-		errlist_add(errs, where, ex, "unknown key; expected one of "
+		errlist_add(errs, where, ex,
+		    "unknown key; expected one of "
 		    "cache, confdir, remote, aws, imds, pull, server, "
 		    "interval, user, verbose, registry_auth, orphans, "
 		    "ready_timeout, self_id, seccomp, lock_wait, log_format, "
@@ -538,8 +567,7 @@ unknown_key(struct errlist *errs, const char *where, const char *key)
 
 static void
 parse_line(struct settings *s, const char *where, char *line,
-    unsigned int cmdline_set, unsigned int *file_set,
-    struct errlist *errs)
+    unsigned int cmdline_set, unsigned int *file_set, struct errlist *errs)
 {
 	char *eq, *key, *val;
 	const struct setting_desc *d;
@@ -548,7 +576,8 @@ parse_line(struct settings *s, const char *where, char *line,
 	if (line[0] == '\0' || line[0] == ';' || line[0] == '#')
 		return;
 	if ((eq = strchr(line, '=')) == NULL) {
-		errlist_add(errs, where, "", "no '=' in line; expected "
+		errlist_add(errs, where, "",
+		    "no '=' in line; expected "
 		    "key=value, a comment starting with ';' or '#', or a "
 		    "blank line");
 		return;
@@ -562,7 +591,8 @@ parse_line(struct settings *s, const char *where, char *line,
 		return;
 	}
 	if (*file_set & SETTING_BIT(d->sk)) {
-		errlist_add(errs, where, key, "is set twice; expected each key "
+		errlist_add(errs, where, key,
+		    "is set twice; expected each key "
 		    "once");
 		return;
 	}
@@ -578,9 +608,9 @@ parse_line(struct settings *s, const char *where, char *line,
 }
 
 static int
-settings_parse_file_mask(struct settings *s, const char *path,
-    const char *data, size_t len, unsigned int cmdline_set,
-    unsigned int *file_set, struct errlist *errs)
+settings_parse_file_mask(struct settings *s, const char *path, const char *data,
+    size_t len, unsigned int cmdline_set, unsigned int *file_set,
+    struct errlist *errs)
 {
 	char where[1100], line[MAX_SETTINGS_LINE + 1];
 	size_t before = errs->n, lineno = 0, i = 0;
@@ -591,7 +621,8 @@ settings_parse_file_mask(struct settings *s, const char *path,
 		return -1;
 	}
 	if (memchr(data, '\0', len) != NULL || !valid_utf8(data, len)) {
-		errlist_add(errs, path, "", "is not text (a NUL byte or bad "
+		errlist_add(errs, path, "",
+		    "is not text (a NUL byte or bad "
 		    "UTF-8); expected key=value lines");
 		return -1;
 	}
@@ -601,8 +632,10 @@ settings_parse_file_mask(struct settings *s, const char *path,
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%zu", path, lineno);
 		if (n > MAX_SETTINGS_LINE) {
-			errlist_add(errs, where, "", "line is %zu bytes; "
-			    "expected at most %d", n, MAX_SETTINGS_LINE);
+			errlist_add(errs, where, "",
+			    "line is %zu bytes; "
+			    "expected at most %d",
+			    n, MAX_SETTINGS_LINE);
 		} else {
 			memcpy(line, data + i, n);
 			line[n] = '\0';
@@ -627,59 +660,88 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: dockerup [OPTIONS]\n"
-"       dockerup status [--format text|json] [--cache DIR] [--config FILE]\n"
-"Keeps this host's Docker containers equal to the declared definitions.\n"
-"\n"
-"  -c, --config FILE        settings file (default " DEFAULT_CONFIG ")\n"
-"      --cache DIR          state directory (default " DEFAULT_CACHE ")\n"
-"      --confdir DIR        container definitions (default "
-    DEFAULT_CONFDIR ")\n"
-"      --remote URL         Docker endpoint: unix:///PATH or tcp://HOST:PORT\n"
-"                           (default DOCKER_HOST, else " DEFAULT_REMOTE ")\n"
-"      --aws[=BOOL], --no-aws  also read EC2 user-data (default off)\n"
-"      --imds URL           instance metadata endpoint (default "
-    DEFAULT_IMDS ")\n"
-"      --pull[=BOOL], --no-pull  pull images to look for updates\n"
-"                           (default on)\n"
-"      --server             keep running: reconcile every --interval,\n"
-"                           within 1 s of a change in --confdir and on\n"
-"                           SIGHUP (default: one run, then exit)\n"
-"      --interval SECS      seconds between runs with --server (default %d),\n"
-"                           plus 0-10%% jitter (at most 30 s); doubled\n"
-"                           after each failed run while the Docker engine\n"
-"                           or a registry fails (up to 1 h; 120 s at\n"
-"                           least after a registry's 429)\n"
-"      --user NAME          account of the unprivileged fetcher (default "
-    DEFAULT_USER ")\n"
-"      --dry-run            print what would be done, change nothing\n"
-"      --check              validate every source, print every problem\n"
-"      --registry-auth FILE registry credentials: config.json or .dockercfg\n"
-"                           (default DOCKER_CONFIG or ~/.docker/config.json)\n"
-"      --orphans all|managed  remove every undeclared container, or only\n"
-"                           those dockerup created (default all)\n"
-"      --ready-timeout SECS readiness wait of a self-upgrade (default %d)\n"
-"      --lock-wait SECS     wait for the single-instance lock (default %d)\n"
-"      --seccomp on|trap|off  system call filters (default on)\n"
-"      --self-id ID         our own container ID or name (default: found\n"
-"                           from /proc/self)\n"
-"      --log-format text|json  log lines for people, or JSON for shippers\n"
-"      --syslog[=BOOL]      log to syslog (/dev/log) instead of stderr\n"
-"      --metrics-file FILE  Prometheus textfile written after every run\n"
-"      --format text|json   the plan of --dry-run as lines or as JSON\n"
-"  -v, --verbose            more logging (repeat for debug)\n"
-"  -h, --help               this text\n"
-"      --version            print the version\n"
-"\n"
-"Settings file keys are the long option names (confdir=, remote=, aws=,\n"
-"pull=, interval=, registry_auth=...); booleans are true/false/yes/no/1/0.\n"
-"Exit status: 0 all good, 1 something failed, 2 usage or invalid "
-"configuration.\n"
-"Signals: SIGHUP reloads and runs at once; SIGTERM, SIGINT stop gracefully.\n"
-"See dockerup(8) for options, signals, files, environment and exit status,\n"
-"dockerup.conf(5) for every settings key and container definition field.\n",
-	    DEFAULT_INTERVAL, DEFAULT_READY_TIMEOUT,
-	    LOCK_WAIT_DEFAULT_S);
+	    "usage: dockerup [OPTIONS]\n"
+	    "       dockerup status [--format text|json] [--cache DIR] "
+	    "[--config FILE]\n"
+	    "Keeps this host's Docker containers equal to the declared "
+	    "definitions.\n"
+	    "\n"
+	    "  -c, --config FILE        settings file (default " DEFAULT_CONFIG
+	    ")\n"
+	    "      --cache DIR          state directory (default " DEFAULT_CACHE
+	    ")\n"
+	    "      --confdir DIR        container definitions "
+	    "(default " DEFAULT_CONFDIR ")\n"
+	    "      --remote URL         Docker endpoint: unix:///PATH or "
+	    "tcp://HOST:PORT\n"
+	    "                           (default DOCKER_HOST, "
+	    "else " DEFAULT_REMOTE ")\n"
+	    "      --aws[=BOOL], --no-aws  also read EC2 user-data (default "
+	    "off)\n"
+	    "      --imds URL           instance metadata endpoint "
+	    "(default " DEFAULT_IMDS ")\n"
+	    "      --pull[=BOOL], --no-pull  pull images to look for updates\n"
+	    "                           (default on)\n"
+	    "      --server             keep running: reconcile every "
+	    "--interval,\n"
+	    "                           within 1 s of a change in --confdir "
+	    "and on\n"
+	    "                           SIGHUP (default: one run, then exit)\n"
+	    "      --interval SECS      seconds between runs with --server "
+	    "(default %d),\n"
+	    "                           plus 0-10%% jitter (at most 30 s); "
+	    "doubled\n"
+	    "                           after each failed run while the Docker "
+	    "engine\n"
+	    "                           or a registry fails (up to 1 h; 120 s "
+	    "at\n"
+	    "                           least after a registry's 429)\n"
+	    "      --user NAME          account of the unprivileged fetcher "
+	    "(default " DEFAULT_USER ")\n"
+	    "      --dry-run            print what would be done, change "
+	    "nothing\n"
+	    "      --check              validate every source, print every "
+	    "problem\n"
+	    "      --registry-auth FILE registry credentials: config.json or "
+	    ".dockercfg\n"
+	    "                           (default DOCKER_CONFIG or "
+	    "~/.docker/config.json)\n"
+	    "      --orphans all|managed  remove every undeclared container, "
+	    "or only\n"
+	    "                           those dockerup created (default all)\n"
+	    "      --ready-timeout SECS readiness wait of a self-upgrade "
+	    "(default %d)\n"
+	    "      --lock-wait SECS     wait for the single-instance lock "
+	    "(default %d)\n"
+	    "      --seccomp on|trap|off  system call filters (default on)\n"
+	    "      --self-id ID         our own container ID or name (default: "
+	    "found\n"
+	    "                           from /proc/self)\n"
+	    "      --log-format text|json  log lines for people, or JSON for "
+	    "shippers\n"
+	    "      --syslog[=BOOL]      log to syslog (/dev/log) instead of "
+	    "stderr\n"
+	    "      --metrics-file FILE  Prometheus textfile written after "
+	    "every run\n"
+	    "      --format text|json   the plan of --dry-run as lines or as "
+	    "JSON\n"
+	    "  -v, --verbose            more logging (repeat for debug)\n"
+	    "  -h, --help               this text\n"
+	    "      --version            print the version\n"
+	    "\n"
+	    "Settings file keys are the long option names (confdir=, remote=, "
+	    "aws=,\n"
+	    "pull=, interval=, registry_auth=...); booleans are "
+	    "true/false/yes/no/1/0.\n"
+	    "Exit status: 0 all good, 1 something failed, 2 usage or invalid "
+	    "configuration.\n"
+	    "Signals: SIGHUP reloads and runs at once; SIGTERM, SIGINT stop "
+	    "gracefully.\n"
+	    "See dockerup(8) for options, signals, files, environment and exit "
+	    "status,\n"
+	    "dockerup.conf(5) for every settings key and container definition "
+	    "field.\n",
+	    DEFAULT_INTERVAL, DEFAULT_READY_TIMEOUT, LOCK_WAIT_DEFAULT_S);
 }
 
 static int
@@ -698,8 +760,8 @@ read_settings_file(const char *path, char **data, size_t *len, int *err)
 		return -1;
 	}
 	/* A regular file, or a device such as /dev/null. */
-	if (fstat(fd, &st) == -1 || !(S_ISREG(st.st_mode) ||
-	    S_ISCHR(st.st_mode))) {
+	if (fstat(fd, &st) == -1 ||
+	    !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
 		*err = errno;
 		if (*err == 0)
 			*err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
@@ -726,8 +788,8 @@ read_settings_file(const char *path, char **data, size_t *len, int *err)
 }
 
 static void
-load_file(struct settings *s, unsigned int cmdline_set,
-    unsigned int *file_set, struct errlist *errs)
+load_file(struct settings *s, unsigned int cmdline_set, unsigned int *file_set,
+    struct errlist *errs)
 {
 	char *data;
 	size_t len;
@@ -736,18 +798,19 @@ load_file(struct settings *s, unsigned int cmdline_set,
 	if (read_settings_file(s->config, &data, &len, &err) == -1) {
 		if (err == ENOENT && !s->config_explicit)
 			return;
-		errlist_add(errs, s->config, "", "cannot read: %s; expected a "
-		    "readable settings file", strerror(err));
+		errlist_add(errs, s->config, "",
+		    "cannot read: %s; expected a "
+		    "readable settings file",
+		    strerror(err));
 		return;
 	}
-	(void)settings_parse_file_mask(s, s->config, data, len, cmdline_set,
-	    file_set, errs);
+	(void)settings_parse_file_mask(
+	    s, s->config, data, len, cmdline_set, file_set, errs);
 	free(data);
 }
 
 static void
-load_environment(struct settings *s, unsigned int set,
-    struct errlist *errs)
+load_environment(struct settings *s, unsigned int set, struct errlist *errs)
 {
 	const char *dh = getenv("DOCKER_HOST"), *err;
 	char *n;
@@ -755,8 +818,10 @@ load_environment(struct settings *s, unsigned int set,
 	if (set & SETTING_BIT(SK_REMOTE) || dh == NULL || dh[0] == '\0')
 		return;
 	if ((n = settings_normalize_remote(dh, &err)) == NULL) {
-		errlist_add(errs, "environment", "DOCKER_HOST", "is not a "
-		    "valid endpoint; %s", err);
+		errlist_add(errs, "environment", "DOCKER_HOST",
+		    "is not a "
+		    "valid endpoint; %s",
+		    err);
 		return;
 	}
 	replace(&s->remote, n);
@@ -782,13 +847,15 @@ cmdline_bool(int *v, const char *opt, const char *arg, struct errlist *errs)
 	if (arg == NULL || parse_bool(arg, v) == 0)
 		return;
 	excerpt(arg, ex, sizeof(ex));
-	errlist_add(errs, "command line", opt, "\"%s\" is not valid; expected "
-	    "true, false, yes, no, 1 or 0", ex);
+	errlist_add(errs, "command line", opt,
+	    "\"%s\" is not valid; expected "
+	    "true, false, yes, no, 1 or 0",
+	    ex);
 }
 
 static void
-cmdline_mode(struct settings *s, enum run_mode m, int *nmodes,
-    unsigned int *set)
+cmdline_mode(
+    struct settings *s, enum run_mode m, int *nmodes, unsigned int *set)
 {
 	if (s->mode != m || !(*set & SETTING_BIT(SK_MODE)))
 		(*nmodes)++;
@@ -804,7 +871,7 @@ parse_argv(struct settings *s, int argc, char *argv[], unsigned int *set,
 	int ch, nmodes = 0, done = 0;
 	char opt[64];
 
-	optind = 0;    /* glibc: start over, so that tests may call again */
+	optind = 0; /* glibc: start over, so that tests may call again */
 	opterr = 0;
 	for (;;) {
 		int li = -1;
@@ -838,12 +905,14 @@ parse_argv(struct settings *s, int argc, char *argv[], unsigned int *set,
 			printf("dockerup %s\n", DOCKERUP_VERSION);
 			done = 1;
 			break;
-		case OPT_AWS: case OPT_NO_AWS:
+		case OPT_AWS:
+		case OPT_NO_AWS:
 			s->aws = ch == OPT_AWS;
 			cmdline_bool(&s->aws, opt, optarg, errs);
 			*set |= SETTING_BIT(SK_AWS);
 			break;
-		case OPT_PULL: case OPT_NO_PULL:
+		case OPT_PULL:
+		case OPT_NO_PULL:
 			s->pull = ch == OPT_PULL;
 			cmdline_bool(&s->pull, opt, optarg, errs);
 			*set |= SETTING_BIT(SK_PULL);
@@ -876,15 +945,15 @@ parse_argv(struct settings *s, int argc, char *argv[], unsigned int *set,
 			cmdline_value(s, SK_USER, opt, optarg, set, errs);
 			break;
 		case OPT_REGISTRY_AUTH:
-			cmdline_value(s, SK_REGISTRY_AUTH, opt, optarg, set,
-			    errs);
+			cmdline_value(
+			    s, SK_REGISTRY_AUTH, opt, optarg, set, errs);
 			break;
 		case OPT_ORPHANS:
 			cmdline_value(s, SK_ORPHANS, opt, optarg, set, errs);
 			break;
 		case OPT_READY_TIMEOUT:
-			cmdline_value(s, SK_READY_TIMEOUT, opt, optarg, set,
-			    errs);
+			cmdline_value(
+			    s, SK_READY_TIMEOUT, opt, optarg, set, errs);
 			break;
 		case OPT_LOCK_WAIT:
 			cmdline_value(s, SK_LOCK_WAIT, opt, optarg, set, errs);
@@ -904,14 +973,15 @@ parse_argv(struct settings *s, int argc, char *argv[], unsigned int *set,
 			*set |= SETTING_BIT(SK_SYSLOG);
 			break;
 		case OPT_METRICS_FILE:
-			cmdline_value(s, SK_METRICS_FILE, opt, optarg, set,
-			    errs);
+			cmdline_value(
+			    s, SK_METRICS_FILE, opt, optarg, set, errs);
 			break;
 		case OPT_FORMAT:
 			cmdline_value(s, SK_FORMAT, opt, optarg, set, errs);
 			break;
 		case ':':
-			errlist_add(errs, "command line", opt, "needs a value; "
+			errlist_add(errs, "command line", opt,
+			    "needs a value; "
 			    "see dockerup --help");
 			break;
 		default:
@@ -923,21 +993,24 @@ parse_argv(struct settings *s, int argc, char *argv[], unsigned int *set,
 		}
 	}
 	for (int i = optind; i < argc; i++)
-		errlist_add(errs, "command line", "", "unexpected argument "
-		    "\"%.40s\"; dockerup takes options only", argv[i]);
+		errlist_add(errs, "command line", "",
+		    "unexpected argument "
+		    "\"%.40s\"; dockerup takes options only",
+		    argv[i]);
 	if (nmodes > 1)
-		errlist_add(errs, "command line", "", "--server, --dry-run and "
+		errlist_add(errs, "command line", "",
+		    "--server, --dry-run and "
 		    "--check exclude each other; expected at most one");
 	return done;
 }
 
 /* --format shapes the plan of --dry-run (and `dockerup status`) only. */
 static void
-check_format(const struct settings *s, unsigned int set,
-    struct errlist *errs)
+check_format(const struct settings *s, unsigned int set, struct errlist *errs)
 {
 	if ((set & SETTING_BIT(SK_FORMAT)) && s->mode != MODE_DRY_RUN)
-		errlist_add(errs, "command line", "--format", "applies to the "
+		errlist_add(errs, "command line", "--format",
+		    "applies to the "
 		    "plan only; expected it with --dry-run (or after "
 		    "`dockerup status`)");
 }
@@ -964,15 +1037,14 @@ load_all(struct settings *s, int argc, char *argv[], struct errlist *errs,
 }
 
 enum settings_result
-settings_load(struct settings *s, int argc, char *argv[],
-    struct errlist *errs)
+settings_load(struct settings *s, int argc, char *argv[], struct errlist *errs)
 {
 	return load_all(s, argc, argv, errs, 0);
 }
 
 enum settings_result
-settings_load_status(struct settings *s, int argc, char *argv[],
-    struct errlist *errs)
+settings_load_status(
+    struct settings *s, int argc, char *argv[], struct errlist *errs)
 {
 	return load_all(s, argc, argv, errs, 1);
 }

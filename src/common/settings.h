@@ -17,20 +17,20 @@
 #define DOCKERUP_VERSION "0.1.0"
 #endif
 
-#define DEFAULT_CONFIG "/etc/dockerup/dockerup.conf"
-#define DEFAULT_CACHE "/var/cache/dockerup"
-#define DEFAULT_CONFDIR "/etc/dockerup/containers.d"
-#define DEFAULT_REMOTE "unix:///var/run/docker.sock"
-#define DEFAULT_IMDS "http://169.254.169.254"
-#define DEFAULT_USER "nobody"
-#define DEFAULT_INTERVAL 60
+#define DEFAULT_CONFIG        "/etc/dockerup/dockerup.conf"
+#define DEFAULT_CACHE         "/var/cache/dockerup"
+#define DEFAULT_CONFDIR       "/etc/dockerup/containers.d"
+#define DEFAULT_REMOTE        "unix:///var/run/docker.sock"
+#define DEFAULT_IMDS          "http://169.254.169.254"
+#define DEFAULT_USER          "nobody"
+#define DEFAULT_INTERVAL      60
 #define DEFAULT_READY_TIMEOUT 60
 
 enum run_mode {
-	MODE_RUN = 1,    /* one reconcile run */
-	MODE_SERVER,     /* reconcile every interval */
-	MODE_DRY_RUN,    /* print the plan, change nothing */
-	MODE_CHECK,      /* validate every source, change nothing */
+	MODE_RUN = 1, /* one reconcile run */
+	MODE_SERVER,  /* reconcile every interval */
+	MODE_DRY_RUN, /* print the plan, change nothing */
+	MODE_CHECK,   /* validate every source, change nothing */
 };
 
 enum orphan_policy {
@@ -39,9 +39,9 @@ enum orphan_policy {
 };
 
 enum seccomp_mode {
-	SECCOMP_ON = 1,  /* default: kill the process on a forbidden call */
-	SECCOMP_TRAP,    /* debug: log the offending call's name, then die */
-	SECCOMP_OFF,     /* only for debugging; logged loudly */
+	SECCOMP_ON = 1, /* default: kill the process on a forbidden call */
+	SECCOMP_TRAP,   /* debug: log the offending call's name, then die */
+	SECCOMP_OFF,    /* only for debugging; logged loudly */
 };
 
 enum log_format_setting {
@@ -59,24 +59,24 @@ struct settings {
 	int config_explicit; /* named with -c: a missing file is an error */
 	char *cache;
 	char *confdir;
-	char *remote;        /* normalized: unix:///abs/path or tcp://h:p */
+	char *remote; /* normalized: unix:///abs/path or tcp://h:p */
 	int aws;
 	char *imds;
 	int pull;
 	enum run_mode mode;
-	int interval;        /* seconds, >= 1 */
-	char *user;          /* the fetcher's account */
+	int interval; /* seconds, >= 1 */
+	char *user;   /* the fetcher's account */
 	int verbose;
 	char *registry_auth; /* config.json or .dockercfg path; NULL: default */
 	enum orphan_policy orphans;
-	int ready_timeout;   /* self-upgrade readiness, seconds */
-	char *self_id;       /* our own container ID override, or NULL */
+	int ready_timeout; /* self-upgrade readiness, seconds */
+	char *self_id;     /* our own container ID override, or NULL */
 	enum seccomp_mode seccomp;
-	int lock_wait;       /* seconds to wait for the single-instance lock */
+	int lock_wait; /* seconds to wait for the single-instance lock */
 	enum log_format_setting log_format;
-	int syslog;          /* log to syslog (/dev/log) instead of stderr */
+	int syslog; /* log to syslog (/dev/log) instead of stderr */
 	enum output_format format; /* --dry-run plan, `dockerup status` */
-	char *metrics_file;  /* Prometheus textfile, or NULL */
+	char *metrics_file;        /* Prometheus textfile, or NULL */
 };
 
 /*
@@ -84,17 +84,33 @@ struct settings {
  * named on the command line is not overridden by the file.
  */
 enum settings_key {
-	SK_CACHE = 0, SK_CONFDIR, SK_REMOTE, SK_AWS, SK_IMDS, SK_PULL,
-	SK_MODE, SK_INTERVAL, SK_USER, SK_VERBOSE, SK_REGISTRY_AUTH,
-	SK_ORPHANS, SK_READY_TIMEOUT, SK_SELF_ID, SK_SECCOMP, SK_LOCK_WAIT,
-	SK_LOG_FORMAT, SK_SYSLOG, SK_METRICS_FILE, SK_FORMAT,
+	SK_CACHE = 0,
+	SK_CONFDIR,
+	SK_REMOTE,
+	SK_AWS,
+	SK_IMDS,
+	SK_PULL,
+	SK_MODE,
+	SK_INTERVAL,
+	SK_USER,
+	SK_VERBOSE,
+	SK_REGISTRY_AUTH,
+	SK_ORPHANS,
+	SK_READY_TIMEOUT,
+	SK_SELF_ID,
+	SK_SECCOMP,
+	SK_LOCK_WAIT,
+	SK_LOG_FORMAT,
+	SK_SYSLOG,
+	SK_METRICS_FILE,
+	SK_FORMAT,
 };
 #define SETTING_BIT(k) (1u << (k))
 
 enum settings_result {
 	SETTINGS_OK = 0,
-	SETTINGS_EXIT_OK,    /* --help or --version was printed */
-	SETTINGS_USAGE,      /* exit 2 */
+	SETTINGS_EXIT_OK, /* --help or --version was printed */
+	SETTINGS_USAGE,   /* exit 2 */
 };
 
 void settings_init(struct settings *s);
@@ -104,19 +120,18 @@ void settings_free(struct settings *s);
  * then the environment.  Every problem goes to errs with file:line.
  * Initializes s itself (settings_init); settings_free() it afterwards.
  */
-enum settings_result settings_load(struct settings *s, int argc,
-    char *argv[], struct errlist *errs);
+enum settings_result settings_load(
+    struct settings *s, int argc, char *argv[], struct errlist *errs);
 /*
  * The same for `dockerup status [OPTIONS]` (argv[0] is "status"): the
  * options of the daemon are accepted (--cache and --config matter) and
  * --format needs no --dry-run.
  */
-enum settings_result settings_load_status(struct settings *s, int argc,
-    char *argv[], struct errlist *errs);
+enum settings_result settings_load_status(
+    struct settings *s, int argc, char *argv[], struct errlist *errs);
 /* Parses settings-file bytes; keys set on the command line are kept. */
-int settings_parse_file(struct settings *s, const char *path,
-    const char *data, size_t len, const unsigned int *cmdline_set,
-    struct errlist *errs);
+int settings_parse_file(struct settings *s, const char *path, const char *data,
+    size_t len, const unsigned int *cmdline_set, struct errlist *errs);
 /* Normalizes a Docker endpoint; NULL with *err set when invalid. */
 char *settings_normalize_remote(const char *url, const char **err);
 

@@ -20,23 +20,84 @@
 
 /* Linux capabilities, without the CAP_ prefix. */
 static const char *const capabilities[] = {
-	"AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF",
-	"CHECKPOINT_RESTORE", "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH",
-	"FOWNER", "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE",
-	"LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD", "NET_ADMIN",
-	"NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "PERFMON", "SETFCAP",
-	"SETGID", "SETPCAP", "SETUID", "SYSLOG", "SYS_ADMIN", "SYS_BOOT",
-	"SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE",
-	"SYS_RAWIO", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG",
+	"AUDIT_CONTROL",
+	"AUDIT_READ",
+	"AUDIT_WRITE",
+	"BLOCK_SUSPEND",
+	"BPF",
+	"CHECKPOINT_RESTORE",
+	"CHOWN",
+	"DAC_OVERRIDE",
+	"DAC_READ_SEARCH",
+	"FOWNER",
+	"FSETID",
+	"IPC_LOCK",
+	"IPC_OWNER",
+	"KILL",
+	"LEASE",
+	"LINUX_IMMUTABLE",
+	"MAC_ADMIN",
+	"MAC_OVERRIDE",
+	"MKNOD",
+	"NET_ADMIN",
+	"NET_BIND_SERVICE",
+	"NET_BROADCAST",
+	"NET_RAW",
+	"PERFMON",
+	"SETFCAP",
+	"SETGID",
+	"SETPCAP",
+	"SETUID",
+	"SYSLOG",
+	"SYS_ADMIN",
+	"SYS_BOOT",
+	"SYS_CHROOT",
+	"SYS_MODULE",
+	"SYS_NICE",
+	"SYS_PACCT",
+	"SYS_PTRACE",
+	"SYS_RAWIO",
+	"SYS_RESOURCE",
+	"SYS_TIME",
+	"SYS_TTY_CONFIG",
 	"WAKE_ALARM",
 };
 
 /* Signal names, without the SIG prefix. */
 static const char *const signals[] = {
-	"ABRT", "ALRM", "BUS", "CHLD", "CONT", "FPE", "HUP", "ILL", "INT",
-	"IO", "IOT", "KILL", "PIPE", "POLL", "PROF", "PWR", "QUIT", "SEGV",
-	"STKFLT", "STOP", "SYS", "TERM", "TRAP", "TSTP", "TTIN", "TTOU", "URG",
-	"USR1", "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ",
+	"ABRT",
+	"ALRM",
+	"BUS",
+	"CHLD",
+	"CONT",
+	"FPE",
+	"HUP",
+	"ILL",
+	"INT",
+	"IO",
+	"IOT",
+	"KILL",
+	"PIPE",
+	"POLL",
+	"PROF",
+	"PWR",
+	"QUIT",
+	"SEGV",
+	"STKFLT",
+	"STOP",
+	"SYS",
+	"TERM",
+	"TRAP",
+	"TSTP",
+	"TTIN",
+	"TTOU",
+	"URG",
+	"USR1",
+	"USR2",
+	"VTALRM",
+	"WINCH",
+	"XCPU",
+	"XFSZ",
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -70,7 +131,8 @@ valid_container_name(const char *s)
 static int
 valid_link_alias(const char *s)
 {
-	return valid_container_name(s) || (strlen(s) == 1 && isalnum((unsigned char)s[0]));
+	return valid_container_name(s) ||
+	    (strlen(s) == 1 && isalnum((unsigned char)s[0]));
 }
 
 static int
@@ -390,7 +452,7 @@ struct vctx {
 };
 
 static void verr(struct vctx *c, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void
 verr(struct vctx *c, const char *field, const char *fmt, ...)
@@ -429,8 +491,7 @@ safe_key(const char *k, char *out, size_t outlen)
 }
 
 static int
-check_string(struct vctx *c, const char *field, const char *s,
-    size_t max)
+check_string(struct vctx *c, const char *field, const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
@@ -450,9 +511,11 @@ static void
 check_name_ref(struct vctx *c, const char *field, const char *name)
 {
 	if (!valid_container_name(name))
-		verr(c, field, "\"%.64s\" is not a valid container name; "
+		verr(c, field,
+		    "\"%.64s\" is not a valid container name; "
 		    "expected [a-zA-Z0-9][a-zA-Z0-9_.-]+, 2 to %d "
-		    "characters", name, MAX_NAME_LEN);
+		    "characters",
+		    name, MAX_NAME_LEN);
 }
 
 static int
@@ -470,22 +533,26 @@ check_image(struct vctx *c, const char *image)
 	const char *slash, *at;
 
 	if (image == NULL) {
-		verr(c, "image", "is missing; expected an image reference "
+		verr(c, "image",
+		    "is missing; expected an image reference "
 		    "such as \"registry:2\" or \"example/app:1.0\"");
 		return;
 	}
 	if (!check_string(c, "image", image, MAX_IMAGE_LEN))
 		return;
 	if (!valid_image_ref(image)) {
-		verr(c, "image", "\"%.80s\" is not a valid image reference; "
+		verr(c, "image",
+		    "\"%.80s\" is not a valid image reference; "
 		    "expected [HOST[:PORT]/]NAME[:TAG][@sha256:DIGEST] with a "
-		    "lowercase NAME", image);
+		    "lowercase NAME",
+		    image);
 		return;
 	}
 	slash = strrchr(image, '/');
 	at = strchr(image, '@');
 	if (at == NULL && strchr(slash ? slash : image, ':') == NULL)
-		verr(c, "image", "has no tag; expected a tag or digest "
+		verr(c, "image",
+		    "has no tag; expected a tag or digest "
 		    "(\":latest\" is added when the tag is missing)");
 }
 
@@ -515,8 +582,10 @@ check_network(struct vctx *c, const char *net)
 		check_name_ref(c, "network", net + 10);
 		return;
 	}
-	verr(c, "network", "\"%.64s\" is not a network mode; expected "
-	    "bridge, none, host or container:NAME", net);
+	verr(c, "network",
+	    "\"%.64s\" is not a network mode; expected "
+	    "bridge, none, host or container:NAME",
+	    net);
 }
 
 static void
@@ -528,23 +597,28 @@ check_volume(struct vctx *c, size_t i, const struct volume *v)
 		snprintf(f, sizeof(f), "volumes[%zu].from", i);
 		check_name_ref(c, f, v->from);
 		if (v->container_path != NULL || v->host_path != NULL)
-			verr(c, f, "cannot be combined with containerPath or "
+			verr(c, f,
+			    "cannot be combined with containerPath or "
 			    "hostPath; expected either from or paths");
 		return;
 	}
 	snprintf(f, sizeof(f), "volumes[%zu].containerPath", i);
 	if (v->container_path == NULL)
-		verr(c, f, "is missing; expected an absolute path inside the "
+		verr(c, f,
+		    "is missing; expected an absolute path inside the "
 		    "container (or \"from\": NAME)");
 	else if (!valid_abs_path(v->container_path) ||
 	    strchr(v->container_path, ':') != NULL)
-		verr(c, f, "is not a valid path; expected an absolute path "
+		verr(c, f,
+		    "is not a valid path; expected an absolute path "
 		    "without \"..\" components or ':', at most %d bytes",
 		    MAX_PATH_LEN);
 	snprintf(f, sizeof(f), "volumes[%zu].hostPath", i);
-	if (v->host_path != NULL && (!valid_abs_path(v->host_path) ||
-	    strchr(v->host_path, ':') != NULL))
-		verr(c, f, "is not a valid path; expected an absolute path "
+	if (v->host_path != NULL &&
+	    (!valid_abs_path(v->host_path) ||
+		strchr(v->host_path, ':') != NULL))
+		verr(c, f,
+		    "is not a valid path; expected an absolute path "
 		    "without \"..\" components or ':', at most %d bytes",
 		    MAX_PATH_LEN);
 	if (v->read_only != 0 && v->read_only != 1)
@@ -573,7 +647,8 @@ check_ports(struct vctx *c, const struct defn *d)
 			    d->ports[k].udp != p->udp)
 				continue;
 			snprintf(f, sizeof(f), "portMappings[%zu].hostPort", i);
-			verr(c, f, "%u/%s is already mapped by "
+			verr(c, f,
+			    "%u/%s is already mapped by "
 			    "portMappings[%zu]; expected each host port once",
 			    p->host_port, p->udp ? "udp" : "tcp", k);
 			break;
@@ -582,8 +657,8 @@ check_ports(struct vctx *c, const struct defn *d)
 }
 
 static void
-check_kv_strings(struct vctx *c, const char *field, const struct kvlist *l,
-    size_t max)
+check_kv_strings(
+    struct vctx *c, const char *field, const struct kvlist *l, size_t max)
 {
 	char f[128], k[80];
 
@@ -593,7 +668,8 @@ check_kv_strings(struct vctx *c, const char *field, const struct kvlist *l,
 		return;
 	}
 	if (!sorted_unique(l))
-		verr(c, field, "is not sorted by key or has a duplicate key; "
+		verr(c, field,
+		    "is not sorted by key or has a duplicate key; "
 		    "expected unique keys in canonical order");
 	for (size_t i = 0; i < l->n; i++) {
 		safe_key(l->v[i].key, k, sizeof(k));
@@ -614,7 +690,8 @@ check_env(struct vctx *c, const struct kvlist *env)
 			continue;
 		safe_key(env->v[i].key, k, sizeof(k));
 		snprintf(f, sizeof(f), "env.%s", k);
-		verr(c, f, "is not a valid variable name; expected printable "
+		verr(c, f,
+		    "is not a valid variable name; expected printable "
 		    "ASCII without spaces or '='");
 	}
 }
@@ -630,7 +707,8 @@ check_links(struct vctx *c, const struct kvlist *links)
 		snprintf(f, sizeof(f), "links.%s", k);
 		check_name_ref(c, f, links->v[i].key);
 		if (!valid_link_alias(links->v[i].value))
-			verr(c, f, "alias \"%.64s\" is not valid; expected "
+			verr(c, f,
+			    "alias \"%.64s\" is not valid; expected "
 			    "[a-zA-Z0-9][a-zA-Z0-9_.-]*",
 			    links->v[i].value);
 	}
@@ -650,9 +728,11 @@ check_signals(struct vctx *c, const struct kvlist *sig)
 		if (!valid_signal_name(v) || strncmp(v, "SIG", 3) == 0 ||
 		    !in_list(signals, NELEM(signals), v) ||
 		    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
-		    strlen(v))
-			verr(c, f, "\"%.32s\" is not a signal name; expected "
-			    "a name such as HUP, USR1 or TERM", v);
+			strlen(v))
+			verr(c, f,
+			    "\"%.32s\" is not a signal name; expected "
+			    "a name such as HUP, USR1 or TERM",
+			    v);
 	}
 }
 
@@ -671,12 +751,16 @@ check_caps(struct vctx *c, const char *field, const struct strlist *l)
 		snprintf(f, sizeof(f), "%s[%zu]", field, i);
 		if (!valid_capability(s) || strncmp(s, "CAP_", 4) == 0 ||
 		    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != strlen(s))
-			verr(c, f, "\"%.40s\" is not a capability; expected a "
-			    "name such as NET_ADMIN or ALL", s);
+			verr(c, f,
+			    "\"%.40s\" is not a capability; expected a "
+			    "name such as NET_ADMIN or ALL",
+			    s);
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(l->v[k], s) == 0) {
-				verr(c, f, "repeats %s; expected each "
-				    "capability once", s);
+				verr(c, f,
+				    "repeats %s; expected each "
+				    "capability once",
+				    s);
 				break;
 			}
 	}
@@ -700,31 +784,39 @@ check_security_opt(struct vctx *c, const struct defn *d)
 			continue;
 		if (strncmp(s, "apparmor=", 9) == 0 && s[9] != '\0' &&
 		    strlen(s) < 256 && apparmor++ == 0 &&
-		    strspn(s + 9, "abcdefghijklmnopqrstuvwxyz"
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") ==
-		    strlen(s + 9))
+		    strspn(s + 9,
+			"abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") ==
+			strlen(s + 9))
 			continue;
-		verr(c, f, "\"%.64s\" is not allowed; expected "
+		verr(c, f,
+		    "\"%.64s\" is not allowed; expected "
 		    "no-new-privileges, apparmor=PROFILE (once) or "
-		    "seccomp=PATH", s);
+		    "seccomp=PATH",
+		    s);
 	}
 	if (d->seccomp == NULL || strcmp(d->seccomp, "unconfined") == 0)
 		return;
 	size_t n = strlen(d->seccomp);
 	if (n > MAX_SECCOMP_PROFILE_SIZE) {
-		verr(c, "securityOpt", "seccomp profile is %zu bytes; expected "
-		    "at most %d", n, MAX_SECCOMP_PROFILE_SIZE);
+		verr(c, "securityOpt",
+		    "seccomp profile is %zu bytes; expected "
+		    "at most %d",
+		    n, MAX_SECCOMP_PROFILE_SIZE);
 		return;
 	}
 	if (!valid_utf8(d->seccomp, n) ||
 	    !valid_json_nesting(d->seccomp, n, MAX_JSON_DEPTH)) {
-		verr(c, "securityOpt", "seccomp profile is not UTF-8 JSON "
-		    "nested at most %d deep", MAX_JSON_DEPTH);
+		verr(c, "securityOpt",
+		    "seccomp profile is not UTF-8 JSON "
+		    "nested at most %d deep",
+		    MAX_JSON_DEPTH);
 		return;
 	}
 	cJSON *j = cJSON_ParseWithLength(d->seccomp, n);
 	if (j == NULL || !cJSON_IsObject(j))
-		verr(c, "securityOpt", "seccomp profile is not a JSON object; "
+		verr(c, "securityOpt",
+		    "seccomp profile is not a JSON object; "
 		    "expected a Docker seccomp profile");
 	cJSON_Delete(j);
 }
@@ -739,10 +831,12 @@ check_tmpfs(struct vctx *c, const struct kvlist *t)
 		safe_key(t->v[i].key, k, sizeof(k));
 		snprintf(f, sizeof(f), "tmpfs.%s", k);
 		if (!valid_abs_path(t->v[i].key) || strchr(t->v[i].key, ':'))
-			verr(c, f, "is not a valid path; expected an absolute "
+			verr(c, f,
+			    "is not a valid path; expected an absolute "
 			    "path without \"..\" components or ':'");
 		if (!valid_tmpfs_options(t->v[i].value))
-			verr(c, f, "has bad mount options; expected a comma "
+			verr(c, f,
+			    "has bad mount options; expected a comma "
 			    "separated list such as \"size=64m,mode=1777\"");
 	}
 }
@@ -760,10 +854,12 @@ check_labels(struct vctx *c, const struct kvlist *l)
 		safe_key(key, k, sizeof(k));
 		snprintf(f, sizeof(f), "labels.%s", k);
 		if (strncasecmp(key, "dockerup.", 9) == 0)
-			verr(c, f, "is reserved; keys under \"dockerup.\" "
+			verr(c, f,
+			    "is reserved; keys under \"dockerup.\" "
 			    "belong to dockerup itself");
 		else
-			verr(c, f, "is not a valid label key; expected "
+			verr(c, f,
+			    "is not a valid label key; expected "
 			    "letters, digits, '.', '-', '_' or '/', starting "
 			    "and ending with a letter or digit");
 	}
@@ -795,13 +891,15 @@ check_flags(struct vctx *c, const struct defn *d)
 static void
 check_resources(struct vctx *c, const struct defn *d)
 {
-	if (d->cpu_shares != 0 &&
-	    (d->cpu_shares < 2 || d->cpu_shares > 262144))
-		verr(c, "cpu", "%lld is out of range; expected CPU shares from "
-		    "2 to 262144", (long long)d->cpu_shares);
-	if (d->memory != 0 && (d->memory < 6 * 1024 * 1024 ||
-	    d->memory > ((int64_t)1 << 50)))
-		verr(c, "memory", "%lld bytes is out of range; expected at "
+	if (d->cpu_shares != 0 && (d->cpu_shares < 2 || d->cpu_shares > 262144))
+		verr(c, "cpu",
+		    "%lld is out of range; expected CPU shares from "
+		    "2 to 262144",
+		    (long long)d->cpu_shares);
+	if (d->memory != 0 &&
+	    (d->memory < 6 * 1024 * 1024 || d->memory > ((int64_t)1 << 50)))
+		verr(c, "memory",
+		    "%lld bytes is out of range; expected at "
 		    "least 6m (6291456 bytes) and at most 1024t",
 		    (long long)d->memory);
 }
@@ -812,11 +910,14 @@ defn_validate(const struct defn *d, const char *where, const char *prefix,
 {
 	struct vctx c = { where, prefix, errs, 0 };
 
-	if (d->name != NULL && (!check_string(&c, "name", d->name,
-	    MAX_NAME_LEN) || !valid_container_name(d->name)))
-		verr(&c, "name", "\"%.64s\" is not a valid container name; "
+	if (d->name != NULL &&
+	    (!check_string(&c, "name", d->name, MAX_NAME_LEN) ||
+		!valid_container_name(d->name)))
+		verr(&c, "name",
+		    "\"%.64s\" is not a valid container name; "
 		    "expected [a-zA-Z0-9][a-zA-Z0-9_.-]+, 2 to %d "
-		    "characters", d->name, MAX_NAME_LEN);
+		    "characters",
+		    d->name, MAX_NAME_LEN);
 	check_image(&c, d->image);
 	check_resources(&c, d);
 	check_flags(&c, d);
@@ -834,8 +935,10 @@ defn_validate(const struct defn *d, const char *where, const char *prefix,
 	check_links(&c, &d->links);
 	check_signals(&c, &d->signals);
 	if (d->user != NULL && !valid_user(d->user))
-		verr(&c, "user", "\"%.64s\" is not a valid user; expected "
-		    "NAME, UID, NAME:GROUP or UID:GID", d->user);
+		verr(&c, "user",
+		    "\"%.64s\" is not a valid user; expected "
+		    "NAME, UID, NAME:GROUP or UID:GID",
+		    d->user);
 	check_caps(&c, "capAdd", &d->cap_add);
 	check_caps(&c, "capDrop", &d->cap_drop);
 	check_security_opt(&c, d);
@@ -866,9 +969,9 @@ defn_dependencies(const struct defn *d, const char **out, size_t max)
 /* The graph of a whole state, nodes in identity order. */
 struct graph {
 	size_t n;
-	char **id;          /* identity of node i */
-	size_t *def;        /* index into s->defs of node i */
-	size_t **edges;     /* dependencies of node i, as node indices */
+	char **id;      /* identity of node i */
+	size_t *def;    /* index into s->defs of node i */
+	size_t **edges; /* dependencies of node i, as node indices */
 	size_t *nedges;
 };
 
@@ -928,8 +1031,8 @@ idx_cmp(const void *a, const void *b)
 
 /* Builds the node list; reports duplicate identities.  Returns problems. */
 static size_t
-graph_nodes(struct graph *g, const struct desired_state *s,
-    struct errlist *errs)
+graph_nodes(
+    struct graph *g, const struct desired_state *s, struct errlist *errs)
 {
 	struct idx_sort *v;
 	size_t problems = 0;
@@ -955,8 +1058,8 @@ graph_nodes(struct graph *g, const struct desired_state *s,
 			errlist_add(errs, b->source ? b->source : "", "name",
 			    "\"%.64s\" is declared twice (also in %s); "
 			    "expected "
-			    "each container once", v[i].id,
-			    a->source ? a->source : "the same source");
+			    "each container once",
+			    v[i].id, a->source ? a->source : "the same source");
 			problems++;
 			free(v[i].id);
 			continue;
@@ -973,15 +1076,16 @@ static void
 undeclared(struct errlist *errs, const struct defn *d, const char *field,
     const char *name)
 {
-	errlist_add(errs, d->source ? d->source : "", field, "\"%.64s\" is "
+	errlist_add(errs, d->source ? d->source : "", field,
+	    "\"%.64s\" is "
 	    "not a declared container; expected the name of a container "
-	    "defined in some source", name);
+	    "defined in some source",
+	    name);
 }
 
 static void
-graph_ref(struct graph *g, size_t i, const struct defn *d,
-    const char *field, const char *name, int edge, size_t *problems,
-    struct errlist *errs)
+graph_ref(struct graph *g, size_t i, const struct defn *d, const char *field,
+    const char *name, int edge, size_t *problems, struct errlist *errs)
 {
 	int j = graph_find(g, name);
 
@@ -994,30 +1098,30 @@ graph_ref(struct graph *g, size_t i, const struct defn *d,
 
 /* Resolves every reference into edges; reports undeclared names. */
 static size_t
-graph_edges(struct graph *g, const struct desired_state *s,
-    struct errlist *errs)
+graph_edges(
+    struct graph *g, const struct desired_state *s, struct errlist *errs)
 {
 	char f[128], k[80];
 	size_t problems = 0;
 
 	for (size_t i = 0; i < g->n; i++) {
 		const struct defn *d = &s->defs[g->def[i]];
-		g->edges[i] = calloc(d->links.n + d->nvolumes + 2,
-		    sizeof(size_t));
+		g->edges[i] =
+		    calloc(d->links.n + d->nvolumes + 2, sizeof(size_t));
 		if (g->edges[i] == NULL)
 			fatal("%s", __func__);
 		for (size_t n = 0; n < d->links.n; n++) {
 			safe_key(d->links.v[n].key, k, sizeof(k));
 			snprintf(f, sizeof(f), "links.%s", k);
-			graph_ref(g, i, d, f, d->links.v[n].key, 1,
-			    &problems, errs);
+			graph_ref(
+			    g, i, d, f, d->links.v[n].key, 1, &problems, errs);
 		}
 		for (size_t n = 0; n < d->nvolumes; n++) {
 			if (d->volumes[n].from == NULL)
 				continue;
 			snprintf(f, sizeof(f), "volumes[%zu].from", n);
-			graph_ref(g, i, d, f, d->volumes[n].from, 1,
-			    &problems, errs);
+			graph_ref(
+			    g, i, d, f, d->volumes[n].from, 1, &problems, errs);
 		}
 		if (d->network != NULL &&
 		    strncmp(d->network, "container:", 10) == 0)
@@ -1026,8 +1130,8 @@ graph_edges(struct graph *g, const struct desired_state *s,
 		for (size_t n = 0; n < d->signals.n; n++) {
 			safe_key(d->signals.v[n].key, k, sizeof(k));
 			snprintf(f, sizeof(f), "signal.%s", k);
-			graph_ref(g, i, d, f, d->signals.v[n].key, 0,
-			    &problems, errs);
+			graph_ref(g, i, d, f, d->signals.v[n].key, 0, &problems,
+			    errs);
 		}
 	}
 	return problems;
@@ -1038,9 +1142,9 @@ enum { WHITE, GREY, BLACK };
 
 /* Depth-first search; reports each cycle met with its whole path. */
 static size_t
-graph_cycles_from(const struct graph *g, size_t u, int *color,
-    size_t *stack, size_t depth, const struct desired_state *s,
-    struct errlist *errs, size_t *reported)
+graph_cycles_from(const struct graph *g, size_t u, int *color, size_t *stack,
+    size_t depth, const struct desired_state *s, struct errlist *errs,
+    size_t *reported)
 {
 	size_t problems = 0;
 
@@ -1049,8 +1153,8 @@ graph_cycles_from(const struct graph *g, size_t u, int *color,
 	for (size_t k = 0; k < g->nedges[u]; k++) {
 		size_t v = g->edges[u][k];
 		if (color[v] == WHITE) {
-			problems += graph_cycles_from(g, v, color, stack,
-			    depth + 1, s, errs, reported);
+			problems += graph_cycles_from(
+			    g, v, color, stack, depth + 1, s, errs, reported);
 		} else if (color[v] == GREY) {
 			struct buf path;
 			problems++;
@@ -1061,13 +1165,14 @@ graph_cycles_from(const struct graph *g, size_t u, int *color,
 			while (stack[start] != v)
 				start--;
 			for (size_t i = start; i <= depth; i++)
-				(void)buf_printf(&path, "%s -> ",
-				    g->id[stack[i]]);
+				(void)buf_printf(
+				    &path, "%s -> ", g->id[stack[i]]);
 			if (buf_append_str(&path, g->id[v]) == -1)
 				(void)buf_append_str(&path, "...");
 			const struct defn *d = &s->defs[g->def[v]];
 			errlist_add(errs, d->source ? d->source : "",
-			    "dependencies", "dependency cycle %s (through "
+			    "dependencies",
+			    "dependency cycle %s (through "
 			    "links, volumes from or network container:); "
 			    "expected dependencies without a cycle",
 			    path.len ? buf_cstr(&path) : "?");
@@ -1174,8 +1279,10 @@ state_validate_and_order(struct desired_state *s, struct errlist *errs)
 	size_t problems;
 
 	if (s->ndefs > MAX_DEFINITIONS) {
-		errlist_add(errs, "desired state", "", "%zu definitions; "
-		    "expected at most %d", s->ndefs, MAX_DEFINITIONS);
+		errlist_add(errs, "desired state", "",
+		    "%zu definitions; "
+		    "expected at most %d",
+		    s->ndefs, MAX_DEFINITIONS);
 		return 1;
 	}
 	problems = graph_nodes(&g, s, errs);
@@ -1188,8 +1295,8 @@ state_validate_and_order(struct desired_state *s, struct errlist *errs)
 			fatal("%s", __func__);
 		for (size_t i = 0; i < g.n; i++)
 			if (color[i] == WHITE)
-				problems += graph_cycles_from(&g, i, color,
-				    stack, 0, s, errs, &reported);
+				problems += graph_cycles_from(
+				    &g, i, color, stack, 0, s, errs, &reported);
 		free(color);
 		free(stack);
 	}

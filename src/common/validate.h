@@ -14,12 +14,12 @@
 /* Field-level predicates, each true when valid. */
 int valid_container_name(const char *s);
 int valid_image_ref(const char *s);
-int valid_abs_path(const char *s);   /* absolute, no "..", no NUL */
+int valid_abs_path(const char *s); /* absolute, no "..", no NUL */
 int valid_utf8(const char *s, size_t len);
 int valid_env_key(const char *s);
 int valid_capability(const char *s); /* "NET_ADMIN", "CAP_NET_ADMIN", ALL */
 int valid_signal_name(const char *s);
-int valid_label_key(const char *s);  /* and not under "dockerup." */
+int valid_label_key(const char *s); /* and not under "dockerup." */
 /* JSON text (strings skipped) nests arrays/objects at most max deep. */
 int valid_json_nesting(const char *s, size_t len, int max);
 
@@ -38,14 +38,12 @@ size_t defn_validate(const struct defn *d, const char *where,
  * s->defs into dependency order (dependencies first; ties by identity) and
  * returns 0.
  */
-size_t state_validate_and_order(struct desired_state *s,
-    struct errlist *errs);
+size_t state_validate_and_order(struct desired_state *s, struct errlist *errs);
 
 /* The index of name in v[0..n), sorted by strcmp(), or -1. */
 long sorted_names_find(const char *const *v, size_t n, const char *name);
 
 /* Names this definition depends on (links, volumes from, network). */
-size_t defn_dependencies(const struct defn *d, const char **out,
-    size_t max);
+size_t defn_dependencies(const struct defn *d, const char **out, size_t max);
 
 #endif

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "imsg.h"
 #include "bounds.h"
 #include "digest.h"
@@ -25,36 +24,45 @@ enum defn_tag {
 	T_CPU,
 	T_MEMORY,
 	T_HAS_ENTRYPOINT,
-	T_ENTRYPOINT,   /* repeated */
+	T_ENTRYPOINT, /* repeated */
 	T_HAS_COMMAND,
-	T_COMMAND,      /* repeated */
+	T_COMMAND, /* repeated */
 	T_PRIVILEGED,
 	T_NETWORK,
-	T_VOLUME,       /* repeated */
-	T_PORT,         /* repeated */
-	T_ENV,          /* repeated */
+	T_VOLUME, /* repeated */
+	T_PORT,   /* repeated */
+	T_ENV,    /* repeated */
 	T_RESTART,
 	T_UPDATE_PULL,
 	T_UPDATE_EAGER,
 	T_UPDATE_ROLLING,
-	T_LINK,         /* repeated */
-	T_SIGNAL,       /* repeated */
+	T_LINK,   /* repeated */
+	T_SIGNAL, /* repeated */
 	T_USER,
 	T_READ_ONLY,
 	T_CAP_ADD,      /* repeated */
 	T_CAP_DROP,     /* repeated */
 	T_SECURITY_OPT, /* repeated */
 	T_SECCOMP,
-	T_TMPFS,        /* repeated */
-	T_LABEL,        /* repeated */
+	T_TMPFS, /* repeated */
+	T_LABEL, /* repeated */
 	T_SOURCE,
 	T_DEFN_MAX
 };
 
 static const unsigned char repeatable[T_DEFN_MAX] = {
-	[T_ENTRYPOINT] = 1, [T_COMMAND] = 1, [T_VOLUME] = 1, [T_PORT] = 1,
-	[T_ENV] = 1, [T_LINK] = 1, [T_SIGNAL] = 1, [T_CAP_ADD] = 1,
-	[T_CAP_DROP] = 1, [T_SECURITY_OPT] = 1, [T_TMPFS] = 1, [T_LABEL] = 1,
+	[T_ENTRYPOINT] = 1,
+	[T_COMMAND] = 1,
+	[T_VOLUME] = 1,
+	[T_PORT] = 1,
+	[T_ENV] = 1,
+	[T_LINK] = 1,
+	[T_SIGNAL] = 1,
+	[T_CAP_ADD] = 1,
+	[T_CAP_DROP] = 1,
+	[T_SECURITY_OPT] = 1,
+	[T_TMPFS] = 1,
+	[T_LABEL] = 1,
 };
 
 /* ---- encoding ---- */
@@ -116,7 +124,8 @@ put_kv(struct buf *b, uint16_t tag, const char *k, const char *v)
 {
 	size_t kl = strlen(k), vl = strlen(v);
 
-	if (buf_put_u16(b, tag) == -1 || buf_put_u32(b, (uint32_t)(4 + kl + vl)) == -1 ||
+	if (buf_put_u16(b, tag) == -1 ||
+	    buf_put_u32(b, (uint32_t)(4 + kl + vl)) == -1 ||
 	    buf_put_u32(b, (uint32_t)kl) == -1 || buf_append(b, k, kl) == -1)
 		return -1;
 	return buf_append(b, v, vl);
@@ -138,9 +147,9 @@ put_volume(struct buf *b, const struct volume *v)
 {
 	struct buf tmp;
 	const char *parts[3] = { v->container_path, v->host_path, v->from };
-	uint8_t flags = (uint8_t)((v->read_only ? 1 : 0) |
-	    (v->container_path ? 2 : 0) | (v->host_path ? 4 : 0) |
-	    (v->from ? 8 : 0));
+	uint8_t flags =
+	    (uint8_t)((v->read_only ? 1 : 0) | (v->container_path ? 2 : 0) |
+		(v->host_path ? 4 : 0) | (v->from ? 8 : 0));
 	int r = 0;
 
 	buf_init(&tmp, IMSG_MAX_DATA);
@@ -163,7 +172,8 @@ put_port(struct buf *b, const struct port *p)
 	unsigned char x[5] = {
 		(unsigned char)p->container_port,
 		(unsigned char)(p->container_port >> 8),
-		(unsigned char)p->host_port, (unsigned char)(p->host_port >> 8),
+		(unsigned char)p->host_port,
+		(unsigned char)(p->host_port >> 8),
 		(unsigned char)(p->udp ? 1 : 0),
 	};
 
@@ -237,9 +247,8 @@ struct reader {
 	size_t errlen;
 };
 
-static int
-rfail(struct reader *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static int rfail(struct reader *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int
 rfail(struct reader *r, const char *fmt, ...)
@@ -268,8 +277,8 @@ le64(const unsigned char *p)
 
 /* Reads the next field header; its payload is [*data, *data + *dlen). */
 static int
-next_field(struct reader *r, uint16_t *tag, const unsigned char **data,
-    size_t *dlen)
+next_field(
+    struct reader *r, uint16_t *tag, const unsigned char **data, size_t *dlen)
 {
 	if (r->len - r->off < 6)
 		return rfail(r, "truncated field header at offset %zu", r->off);
@@ -277,8 +286,8 @@ next_field(struct reader *r, uint16_t *tag, const unsigned char **data,
 	uint32_t l = le32(r->p + r->off + 2);
 	r->off += 6;
 	if (l > r->len - r->off)
-		return rfail(r, "field %u: length %u exceeds the message",
-		    *tag, l);
+		return rfail(
+		    r, "field %u: length %u exceeds the message", *tag, l);
 	*data = r->p + r->off;
 	*dlen = l;
 	r->off += l;
@@ -286,8 +295,8 @@ next_field(struct reader *r, uint16_t *tag, const unsigned char **data,
 }
 
 static int
-dup_str(struct reader *r, const unsigned char *data, size_t len,
-    size_t max, char **out)
+dup_str(struct reader *r, const unsigned char *data, size_t len, size_t max,
+    char **out)
 {
 	if (len > max)
 		return rfail(r, "string of %zu bytes exceeds %zu", len, max);
@@ -346,8 +355,8 @@ get_kv(struct reader *r, const unsigned char *data, size_t len,
 }
 
 static int
-get_strlist(struct reader *r, const unsigned char *data, size_t len,
-    struct strlist *l)
+get_strlist(
+    struct reader *r, const unsigned char *data, size_t len, struct strlist *l)
 {
 	char *s;
 	int rc;
@@ -362,8 +371,8 @@ get_strlist(struct reader *r, const unsigned char *data, size_t len,
 }
 
 static int
-get_volume(struct reader *r, const unsigned char *data, size_t len,
-    struct defn *d)
+get_volume(
+    struct reader *r, const unsigned char *data, size_t len, struct defn *d)
 {
 	struct reader sub = { data, len, 0, r->err, r->errlen };
 	struct volume v = { 0 };
@@ -383,13 +392,15 @@ get_volume(struct reader *r, const unsigned char *data, size_t len,
 		uint32_t l = le32(sub.p + sub.off);
 		sub.off += 4;
 		if (l > sub.len - sub.off ||
-		    dup_str(&sub, sub.p + sub.off, l, MAX_PATH_LEN, parts[i]) == -1)
+		    dup_str(&sub, sub.p + sub.off, l, MAX_PATH_LEN, parts[i]) ==
+			-1)
 			goto bad;
 		sub.off += l;
 	}
 	if (sub.off != sub.len)
 		goto bad;
-	struct volume *nv = realloc(d->volumes, (d->nvolumes + 1) * sizeof(*nv));
+	struct volume *nv =
+	    realloc(d->volumes, (d->nvolumes + 1) * sizeof(*nv));
 	if (nv == NULL)
 		goto bad;
 	d->volumes = nv;
@@ -405,8 +416,8 @@ bad:
 }
 
 static int
-get_port(struct reader *r, const unsigned char *data, size_t len,
-    struct defn *d)
+get_port(
+    struct reader *r, const unsigned char *data, size_t len, struct defn *d)
 {
 	struct port *np;
 
@@ -459,7 +470,8 @@ decode_defn_field(struct reader *r, uint16_t tag, const unsigned char *p,
 	case T_ENV:
 		return get_kv(r, p, n, &d->env, MAX_ENV);
 	case T_RESTART:
-		if (n != 1 || p[0] == RESTART_ON_FAILURE || p[0] > RESTART_NEVER)
+		if (n != 1 || p[0] == RESTART_ON_FAILURE ||
+		    p[0] > RESTART_NEVER)
 			return rfail(r, "bad restart policy");
 		d->restart = (enum restart_policy)p[0];
 		return 0;
@@ -499,8 +511,8 @@ decode_defn_field(struct reader *r, uint16_t tag, const unsigned char *p,
 }
 
 int
-wire_decode_defn(const unsigned char *p, size_t len, struct defn *d,
-    char *err, size_t errlen)
+wire_decode_defn(const unsigned char *p, size_t len, struct defn *d, char *err,
+    size_t errlen)
 {
 	struct reader r = { p, len, 0, err, errlen };
 	uint16_t tag, last = T_NONE;
@@ -542,9 +554,7 @@ fail:
 
 /* ---- sources ---- */
 
-enum source_tag {
-	S_NONE = 0, S_NAME, S_HEALTH, S_ERROR, S_GOOD_SINCE, S_MAX
-};
+enum source_tag { S_NONE = 0, S_NAME, S_HEALTH, S_ERROR, S_GOOD_SINCE, S_MAX };
 
 int
 wire_encode_source(const struct source_status *s, struct buf *out)
@@ -560,8 +570,8 @@ wire_encode_source(const struct source_status *s, struct buf *out)
 }
 
 int
-wire_decode_source(const unsigned char *p, size_t len,
-    struct source_status *s, char *err, size_t errlen)
+wire_decode_source(const unsigned char *p, size_t len, struct source_status *s,
+    char *err, size_t errlen)
 {
 	struct reader r = { p, len, 0, err, errlen };
 	uint16_t tag, last = S_NONE;
@@ -575,8 +585,8 @@ wire_decode_source(const unsigned char *p, size_t len,
 		if (next_field(&r, &tag, &data, &dlen) == -1)
 			break;
 		if (tag <= last || tag >= S_MAX) {
-			rc = rfail(&r, "source field %u unknown or out of order",
-			    tag);
+			rc = rfail(
+			    &r, "source field %u unknown or out of order", tag);
 			break;
 		}
 		last = tag;
@@ -613,8 +623,17 @@ wire_decode_source(const unsigned char *p, size_t len,
 /* ---- settings (parent -> children) ---- */
 
 enum settings_tag {
-	ST_NONE = 0, ST_CONFIG, ST_CACHE, ST_CONFDIR, ST_REMOTE, ST_IMDS,
-	ST_USER, ST_REGISTRY_AUTH, ST_SELF_ID, ST_METRICS_FILE, ST_INTS,
+	ST_NONE = 0,
+	ST_CONFIG,
+	ST_CACHE,
+	ST_CONFDIR,
+	ST_REMOTE,
+	ST_IMDS,
+	ST_USER,
+	ST_REGISTRY_AUTH,
+	ST_SELF_ID,
+	ST_METRICS_FILE,
+	ST_INTS,
 	ST_MAX
 };
 
@@ -623,10 +642,19 @@ static int *
 settings_int(struct settings *s, size_t i)
 {
 	int *ints[] = {
-		&s->config_explicit, &s->aws, &s->pull, (int *)&s->mode,
-		&s->interval, &s->verbose, (int *)&s->orphans,
-		&s->ready_timeout, (int *)&s->seccomp, &s->lock_wait,
-		(int *)&s->log_format, &s->syslog, (int *)&s->format,
+		&s->config_explicit,
+		&s->aws,
+		&s->pull,
+		(int *)&s->mode,
+		&s->interval,
+		&s->verbose,
+		(int *)&s->orphans,
+		&s->ready_timeout,
+		(int *)&s->seccomp,
+		&s->lock_wait,
+		(int *)&s->log_format,
+		&s->syslog,
+		(int *)&s->format,
 	};
 
 	return i < sizeof(ints) / sizeof(ints[0]) ? ints[i] : NULL;
@@ -638,15 +666,24 @@ static char **
 settings_str(struct settings *s, int tag)
 {
 	switch (tag) {
-	case ST_CONFIG: return &s->config;
-	case ST_CACHE: return &s->cache;
-	case ST_CONFDIR: return &s->confdir;
-	case ST_REMOTE: return &s->remote;
-	case ST_IMDS: return &s->imds;
-	case ST_USER: return &s->user;
-	case ST_REGISTRY_AUTH: return &s->registry_auth;
-	case ST_SELF_ID: return &s->self_id;
-	case ST_METRICS_FILE: return &s->metrics_file;
+	case ST_CONFIG:
+		return &s->config;
+	case ST_CACHE:
+		return &s->cache;
+	case ST_CONFDIR:
+		return &s->confdir;
+	case ST_REMOTE:
+		return &s->remote;
+	case ST_IMDS:
+		return &s->imds;
+	case ST_USER:
+		return &s->user;
+	case ST_REGISTRY_AUTH:
+		return &s->registry_auth;
+	case ST_SELF_ID:
+		return &s->self_id;
+	case ST_METRICS_FILE:
+		return &s->metrics_file;
 	}
 	return NULL;
 }

@@ -40,12 +40,12 @@ struct wire_state_end {
 };
 
 struct wire_ack {
-	uint32_t accepted;   /* 1 accepted, 0 rejected */
+	uint32_t accepted; /* 1 accepted, 0 rejected */
 	uint32_t ndefs;
 };
 
 struct wire_run_done {
-	int32_t exit_code;   /* 0, 1 or 2 as documented for a run */
+	int32_t exit_code; /* 0, 1 or 2 as documented for a run */
 };
 
 /* Why a run failed, for the fetcher's back-off in server mode. */
@@ -71,9 +71,9 @@ struct wire_run_result {
  */
 enum wire_self_file {
 	SELF_FILE_NONE = 0,
-	SELF_FILE_READY,     /* a new instance's container ID */
-	SELF_FILE_OLD,       /* the ID of the instance handing over */
-	SELF_FILE_FAILED,    /* "<hash> <image ID> <time>" */
+	SELF_FILE_READY,  /* a new instance's container ID */
+	SELF_FILE_OLD,    /* the ID of the instance handing over */
+	SELF_FILE_FAILED, /* "<hash> <image ID> <time>" */
 };
 #define WIRE_SELF_TEXT_MAX 192
 
@@ -81,12 +81,12 @@ enum wire_self_file {
 const char *wire_self_file_name(enum wire_self_file f);
 
 struct wire_self_write {
-	uint32_t file;                    /* enum wire_self_file */
-	char text[WIRE_SELF_TEXT_MAX];    /* NUL-terminated */
+	uint32_t file;                 /* enum wire_self_file */
+	char text[WIRE_SELF_TEXT_MAX]; /* NUL-terminated */
 };
 
 struct wire_self_id {
-	char id[65];                      /* 64 hex digits and a NUL */
+	char id[65]; /* 64 hex digits and a NUL */
 };
 
 /* Encodes d (without its source) into out; -1 on overflow. */
@@ -98,8 +98,8 @@ int wire_encode_source(const struct source_status *s, struct buf *out);
 int wire_decode_source(const unsigned char *p, size_t len,
     struct source_status *s, char *err, size_t errlen);
 int wire_encode_settings(const struct settings *s, struct buf *out);
-int wire_decode_settings(const unsigned char *p, size_t len,
-    struct settings *s, char *err, size_t errlen);
+int wire_decode_settings(const unsigned char *p, size_t len, struct settings *s,
+    char *err, size_t errlen);
 
 /* Hex SHA-256 of the canonical encoding (without source): 64 chars + NUL. */
 int defn_hash(const struct defn *d, char out[65]);

@@ -54,8 +54,8 @@ launch_free(struct launch_set *ls)
 
 /* As op_call(): the operation's result from the answer's status. */
 static int
-launch_result(const struct docker_call *c, long ok1, long ok2, char *err,
-    size_t errlen)
+launch_result(
+    const struct docker_call *c, long ok1, long ok2, char *err, size_t errlen)
 {
 	if (c->status == -1) {
 		snprintf(err, errlen, "%s", c->err);
@@ -75,14 +75,16 @@ launch_result(const struct docker_call *c, long ok1, long ok2, char *err,
 static int
 launch_id(struct launch *l, const struct docker_call *c)
 {
-	cJSON *j = cJSON_ParseWithLength((const char *)c->resp.body.p,
-	    c->resp.body.len);
+	cJSON *j = cJSON_ParseWithLength(
+	    (const char *)c->resp.body.p, c->resp.body.len);
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "Id");
 	int rc = 0;
 
 	if (!cJSON_IsString(v) || strlen(v->valuestring) != 64) {
-		snprintf(l->err, sizeof(l->err), "POST %s: no container Id in "
-		    "the answer", c->rq.path);
+		snprintf(l->err, sizeof(l->err),
+		    "POST %s: no container Id in "
+		    "the answer",
+		    c->rq.path);
 		rc = -1;
 	} else
 		memcpy(l->id, v->valuestring, 65);
@@ -112,7 +114,7 @@ launch_creates(struct docker *dk, struct launch_set *ls)
 	for (size_t i = 0; i < ls->n; i++) {
 		const char *name = ls->v[i].name;
 		if (asprintf(&paths[i], "/containers/create%s%s",
-		    name ? "?name=" : "", name ? name : "") == -1)
+			name ? "?name=" : "", name ? name : "") == -1)
 			fatal("%s", __func__);
 		calls[i].rq.method = "POST";
 		calls[i].rq.path = paths[i];
@@ -122,8 +124,8 @@ launch_creates(struct docker *dk, struct launch_set *ls)
 	docker_request_many(dk, calls, ls->n, LAUNCH_PARALLEL);
 	for (size_t i = 0; i < ls->n; i++) {
 		struct launch *l = &ls->v[i];
-		l->rc_create = launch_result(&calls[i], 201, 201, l->err,
-		    sizeof(l->err));
+		l->rc_create =
+		    launch_result(&calls[i], 201, 201, l->err, sizeof(l->err));
 		if (l->rc_create == OP_OK && launch_id(l, &calls[i]) == -1)
 			l->rc_create = OP_FAILED;
 	}
@@ -142,8 +144,8 @@ launch_starts(struct docker *dk, struct launch_set *ls)
 	for (size_t i = 0; i < ls->n; i++) {
 		if (ls->v[i].rc_create != OP_OK)
 			continue;
-		if (asprintf(&paths[n], "/containers/%s/start",
-		    ls->v[i].id) == -1)
+		if (asprintf(&paths[n], "/containers/%s/start", ls->v[i].id) ==
+		    -1)
 			fatal("%s", __func__);
 		calls[n].rq.method = "POST";
 		calls[n].rq.path = paths[n];
@@ -154,8 +156,8 @@ launch_starts(struct docker *dk, struct launch_set *ls)
 	for (size_t k = 0; k < n; k++) {
 		struct launch *l = &ls->v[which[k]];
 		/* 304: already running, as op_start() takes it. */
-		l->rc_start = launch_result(&calls[k], 204, 304, l->err,
-		    sizeof(l->err));
+		l->rc_start =
+		    launch_result(&calls[k], 204, 304, l->err, sizeof(l->err));
 	}
 	calls_free(calls, paths, n);
 	free(which);

@@ -12,14 +12,14 @@
 #include "docker.h"
 
 struct launch {
-	char *name;          /* container name; NULL: unnamed */
-	char *body;          /* the create body (JSON) */
-	void *arg;           /* the caller's (its item) */
-	size_t report_item;  /* the caller's report index */
-	int rc_create;       /* OP_OK, OP_FAILED or OP_LOST */
-	int rc_start;        /* the same; OP_FAILED when not created */
-	char id[65];         /* once created */
-	char err[1024];      /* why the create or the start failed */
+	char *name;         /* container name; NULL: unnamed */
+	char *body;         /* the create body (JSON) */
+	void *arg;          /* the caller's (its item) */
+	size_t report_item; /* the caller's report index */
+	int rc_create;      /* OP_OK, OP_FAILED or OP_LOST */
+	int rc_start;       /* the same; OP_FAILED when not created */
+	char id[65];        /* once created */
+	char err[1024];     /* why the create or the start failed */
 };
 
 struct launch_set {

@@ -25,8 +25,7 @@ op_call(struct docker *dk, struct docker_req *rq, struct docker_resp *resp,
 	return OP_FAILED;
 }
 
-static int
-op_simple(struct docker *dk, const char *method, long ok1, long ok2,
+static int op_simple(struct docker *dk, const char *method, long ok1, long ok2,
     long timeout, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 8, 9)));
 
@@ -56,8 +55,8 @@ op_simple(struct docker *dk, const char *method, long ok1, long ok2,
 }
 
 int
-op_create(struct docker *dk, const char *name, const char *body,
-    char id[65], char *err, size_t errlen)
+op_create(struct docker *dk, const char *name, const char *body, char id[65],
+    char *err, size_t errlen)
 {
 	struct docker_req rq = { .method = "POST", .body = body };
 	struct docker_resp resp;
@@ -66,7 +65,7 @@ op_create(struct docker *dk, const char *name, const char *body,
 	int rc;
 
 	if (asprintf(&path, "/containers/create%s%s", name ? "?name=" : "",
-	    name ? name : "") == -1) {
+		name ? name : "") == -1) {
 		snprintf(err, errlen, "out of memory");
 		return OP_FAILED;
 	}
@@ -74,12 +73,14 @@ op_create(struct docker *dk, const char *name, const char *body,
 	docker_resp_init(&resp);
 	rc = op_call(dk, &rq, &resp, 201, 201, err, errlen);
 	if (rc == OP_OK) {
-		j = cJSON_ParseWithLength((const char *)resp.body.p,
-		    resp.body.len);
+		j = cJSON_ParseWithLength(
+		    (const char *)resp.body.p, resp.body.len);
 		v = cJSON_GetObjectItemCaseSensitive(j, "Id");
 		if (!cJSON_IsString(v) || strlen(v->valuestring) != 64) {
-			snprintf(err, errlen, "POST %s: no container Id in the "
-			    "answer", path);
+			snprintf(err, errlen,
+			    "POST %s: no container Id in the "
+			    "answer",
+			    path);
 			rc = OP_FAILED;
 		} else
 			memcpy(id, v->valuestring, 65);
@@ -93,8 +94,8 @@ op_create(struct docker *dk, const char *name, const char *body,
 int
 op_start(struct docker *dk, const char *id, char *err, size_t errlen)
 {
-	return op_simple(dk, "POST", 204, 304, 0, err, errlen,
-	    "/containers/%s/start", id);
+	return op_simple(
+	    dk, "POST", 204, 304, 0, err, errlen, "/containers/%s/start", id);
 }
 
 int
@@ -118,8 +119,8 @@ int
 op_remove(struct docker *dk, const char *id, char *err, size_t errlen)
 {
 	/* Volumes are kept: an anonymous volume may hold the only data. */
-	int rc = op_simple(dk, "DELETE", 204, 404, 0, err, errlen,
-	    "/containers/%s", id);
+	int rc = op_simple(
+	    dk, "DELETE", 204, 404, 0, err, errlen, "/containers/%s", id);
 
 	return removal_in_progress(rc, err) ? OP_OK : rc;
 }
@@ -152,14 +153,16 @@ ports_from_inspect(const cJSON *j, char **out)
 	buf_init(&s, MAX_DOCKER_RESPONSE);
 	if (buf_append_str(&s, " ") == -1)
 		goto fail;
-	cJSON_ArrayForEach(port, pb) {
+	cJSON_ArrayForEach(port, pb)
+	{
 		slash = strchr(port->string, '/');
-		cJSON_ArrayForEach(b, port) {
+		cJSON_ArrayForEach(b, port)
+		{
 			hp = cJSON_GetObjectItemCaseSensitive(b, "HostPort");
 			if (!cJSON_IsString(hp) || hp->valuestring[0] == '\0')
 				continue;
 			if (buf_printf(&s, "%s%s ", hp->valuestring,
-			    slash ? slash : "/tcp") == -1)
+				slash ? slash : "/tcp") == -1)
 				goto fail;
 		}
 	}
@@ -174,8 +177,8 @@ fail:
 
 /* GET /containers/ID/json, parsed; *out is the caller's to delete. */
 static int
-op_inspect(struct docker *dk, const char *id, cJSON **out, char *err,
-    size_t errlen)
+op_inspect(
+    struct docker *dk, const char *id, cJSON **out, char *err, size_t errlen)
 {
 	struct docker_req rq = { .method = "GET" };
 	struct docker_resp resp;
@@ -190,8 +193,9 @@ op_inspect(struct docker *dk, const char *id, cJSON **out, char *err,
 	rq.path = path;
 	docker_resp_init(&resp);
 	rc = op_call(dk, &rq, &resp, 200, 200, err, errlen);
-	if (rc == OP_OK && (*out = cJSON_ParseWithLength(
-	    (const char *)resp.body.p, resp.body.len)) == NULL) {
+	if (rc == OP_OK &&
+	    (*out = cJSON_ParseWithLength(
+		 (const char *)resp.body.p, resp.body.len)) == NULL) {
 		snprintf(err, errlen, "GET %s: unreadable answer", path);
 		rc = OP_FAILED;
 	}
@@ -201,15 +205,17 @@ op_inspect(struct docker *dk, const char *id, cJSON **out, char *err,
 }
 
 int
-op_host_ports(struct docker *dk, const char *id, char **out, char *err,
-    size_t errlen)
+op_host_ports(
+    struct docker *dk, const char *id, char **out, char *err, size_t errlen)
 {
 	cJSON *j;
 	int rc = op_inspect(dk, id, &j, err, errlen);
 
 	if (rc == OP_OK && ports_from_inspect(j, out) == -1) {
-		snprintf(err, errlen, "GET /containers/%.12s/json: unreadable "
-		    "answer", id);
+		snprintf(err, errlen,
+		    "GET /containers/%.12s/json: unreadable "
+		    "answer",
+		    id);
 		rc = OP_FAILED;
 	}
 	cJSON_Delete(j);
@@ -229,15 +235,15 @@ op_state(struct docker *dk, const char *id, struct ctr_state *st, char *err,
 		return rc;
 	state = cJSON_GetObjectItemCaseSensitive(j, "State");
 	if (!cJSON_IsObject(state)) {
-		snprintf(err, errlen, "GET /containers/%.12s/json: no State",
-		    id);
+		snprintf(
+		    err, errlen, "GET /containers/%.12s/json: no State", id);
 		cJSON_Delete(j);
 		return OP_FAILED;
 	}
-	st->running = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state,
-	    "Running"));
-	st->restarting = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state,
-	    "Restarting"));
+	st->running =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running"));
+	st->restarting =
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Restarting"));
 	v = cJSON_GetObjectItemCaseSensitive(state, "ExitCode");
 	if (cJSON_IsNumber(v))
 		st->exit_code = v->valueint;
@@ -266,8 +272,9 @@ logs_text(const unsigned char *p, size_t n, char *out, size_t outlen)
 		}
 		for (size_t k = 0; k < len && o + 1 < outlen; k++) {
 			unsigned char ch = p[i + k];
-			out[o++] = ch == '\n' || (ch >= 0x20 && ch < 0x7f) ?
-			    (char)ch : '?';
+			out[o++] = ch == '\n' || (ch >= 0x20 && ch < 0x7f)
+			    ? (char)ch
+			    : '?';
 		}
 		i += len;
 	}
@@ -283,8 +290,8 @@ op_logs_tail(struct docker *dk, const char *id, unsigned lines, char *out,
 	int rc;
 
 	out[0] = '\0';
-	if (asprintf(&path, "/containers/%s/logs?stdout=1&stderr=1&tail=%u",
-	    id, lines) == -1) {
+	if (asprintf(&path, "/containers/%s/logs?stdout=1&stderr=1&tail=%u", id,
+		lines) == -1) {
 		snprintf(err, errlen, "out of memory");
 		return OP_FAILED;
 	}
@@ -311,8 +318,9 @@ op_prune_images(struct docker *dk, unsigned *deleted,
     unsigned long long *reclaimed, char *err, size_t errlen)
 {
 	/* filters={"dangling":["true"]} */
-	struct docker_req rq = { .method = "POST", .path = "/images/prune"
-	    "?filters=%7B%22dangling%22%3A%5B%22true%22%5D%7D" };
+	struct docker_req rq = { .method = "POST",
+		.path = "/images/prune"
+			"?filters=%7B%22dangling%22%3A%5B%22true%22%5D%7D" };
 	struct docker_resp resp;
 	cJSON *j = NULL, *del, *sp;
 	int rc;
@@ -322,15 +330,15 @@ op_prune_images(struct docker *dk, unsigned *deleted,
 	docker_resp_init(&resp);
 	rc = op_call(dk, &rq, &resp, 200, 200, err, errlen);
 	if (rc == OP_OK) {
-		j = cJSON_ParseWithLength((const char *)resp.body.p,
-		    resp.body.len);
+		j = cJSON_ParseWithLength(
+		    (const char *)resp.body.p, resp.body.len);
 		del = cJSON_GetObjectItemCaseSensitive(j, "ImagesDeleted");
 		sp = cJSON_GetObjectItemCaseSensitive(j, "SpaceReclaimed");
 		if (cJSON_IsArray(del)) {
 			const cJSON *e;
-			cJSON_ArrayForEach(e, del)
-				if (cJSON_HasObjectItem(e, "Deleted"))
-					(*deleted)++;
+			cJSON_ArrayForEach(e, del) if (cJSON_HasObjectItem(
+							   e, "Deleted"))(
+			    *deleted)++;
 		}
 		if (cJSON_IsNumber(sp))
 			*reclaimed = (unsigned long long)sp->valuedouble;

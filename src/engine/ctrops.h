@@ -11,9 +11,9 @@
 
 #include "docker.h"
 
-#define OP_OK 0
+#define OP_OK     0
 #define OP_FAILED (-1)
-#define OP_LOST (-2)
+#define OP_LOST   (-2)
 
 /* POST /containers/create?name=; name NULL for an unnamed container. */
 int op_create(struct docker *dk, const char *name, const char *body,
@@ -22,29 +22,29 @@ int op_create(struct docker *dk, const char *name, const char *body,
 int op_start(struct docker *dk, const char *id, char *err, size_t errlen);
 int op_stop(struct docker *dk, const char *id, char *err, size_t errlen);
 int op_remove(struct docker *dk, const char *id, char *err, size_t errlen);
-int op_rename(struct docker *dk, const char *id, const char *name,
-    char *err, size_t errlen);
-int op_kill(struct docker *dk, const char *id, const char *signal,
-    char *err, size_t errlen);
+int op_rename(struct docker *dk, const char *id, const char *name, char *err,
+    size_t errlen);
+int op_kill(struct docker *dk, const char *id, const char *signal, char *err,
+    size_t errlen);
 /*
  * The host ports ("8080/tcp") of the container's PortBindings, as one
  * string of space-separated items with a leading and a trailing space.
  */
-int op_host_ports(struct docker *dk, const char *id, char **out,
-    char *err, size_t errlen);
+int op_host_ports(
+    struct docker *dk, const char *id, char **out, char *err, size_t errlen);
 struct ctr_state {
 	int running;
-	int restarting;      /* exited, and its restart policy restarts it */
+	int restarting; /* exited, and its restart policy restarts it */
 	int exit_code;
 };
-int op_state(struct docker *dk, const char *id, struct ctr_state *st,
-    char *err, size_t errlen);
-/* The last lines of a container's output, as printable text. */
-int op_logs_tail(struct docker *dk, const char *id, unsigned lines,
-    char *out, size_t outlen, char *err, size_t errlen);
-/* DELETE with force: kills the container first (volumes are kept). */
-int op_remove_force(struct docker *dk, const char *id, char *err,
+int op_state(struct docker *dk, const char *id, struct ctr_state *st, char *err,
     size_t errlen);
+/* The last lines of a container's output, as printable text. */
+int op_logs_tail(struct docker *dk, const char *id, unsigned lines, char *out,
+    size_t outlen, char *err, size_t errlen);
+/* DELETE with force: kills the container first (volumes are kept). */
+int op_remove_force(
+    struct docker *dk, const char *id, char *err, size_t errlen);
 /* POST /images/prune?filters={"dangling":["true"]}. */
 int op_prune_images(struct docker *dk, unsigned *deleted,
     unsigned long long *reclaimed, char *err, size_t errlen);

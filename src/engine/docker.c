@@ -23,14 +23,14 @@
 
 struct docker {
 	CURL *curl;
-	char *remote;          /* as configured, for messages */
-	char *sock_path;       /* unix endpoint: the socket */
-	char *base_url;        /* scheme://host[:port], no trailing slash */
-	int tls;               /* https with DOCKER_CERT_PATH's files */
+	char *remote;             /* as configured, for messages */
+	char *sock_path;          /* unix endpoint: the socket */
+	char *base_url;           /* scheme://host[:port], no trailing slash */
+	int tls;                  /* https with DOCKER_CERT_PATH's files */
 	struct buf ca, cert, key; /* their contents, read at open: the
 	                             engine may not read them once sandboxed */
-	struct regauth auth;   /* registry credentials, last good */
-	char version[16];      /* negotiated "1.41"; "" before /_ping */
+	struct regauth auth;      /* registry credentials, last good */
+	char version[16];         /* negotiated "1.41"; "" before /_ping */
 	unsigned calls;
 	char curl_err[CURL_ERROR_SIZE];
 };
@@ -40,12 +40,11 @@ struct xfer {
 	CURL *curl;
 	struct docker_resp *resp;
 	const struct docker_req *rq;
-	struct buf line;       /* stream mode: the partial line */
+	struct buf line; /* stream mode: the partial line */
 	int overflow;
 	int cb_failed;
-	char api_version[16];  /* from the answer's API-Version header */
+	char api_version[16]; /* from the answer's API-Version header */
 };
-
 
 void
 docker_resp_init(struct docker_resp *r)
@@ -121,26 +120,28 @@ version_cmp(unsigned ma, unsigned mi, unsigned mb, unsigned nb)
 }
 
 int
-docker_choose_api_version(const char *srv, char *out, size_t outlen,
-    char *err, size_t errlen)
+docker_choose_api_version(
+    const char *srv, char *out, size_t outlen, char *err, size_t errlen)
 {
 	unsigned ma, mi;
 
 	if (docker_parse_api_version(srv, &ma, &mi) == -1) {
-		snprintf(err, errlen, "the engine announced API version "
+		snprintf(err, errlen,
+		    "the engine announced API version "
 		    "\"%s\" in /_ping, expected MAJOR.MINOR such as 1.41",
 		    srv ? srv : "(none)");
 		return -1;
 	}
-	if (version_cmp(ma, mi, DOCKER_API_MIN_MAJOR,
-	    DOCKER_API_MIN_MINOR) < 0) {
-		snprintf(err, errlen, "the engine speaks API %u.%u; dockerup "
-		    "needs %u.%u or newer (Docker 17.06 or later)", ma, mi,
-		    DOCKER_API_MIN_MAJOR, DOCKER_API_MIN_MINOR);
+	if (version_cmp(ma, mi, DOCKER_API_MIN_MAJOR, DOCKER_API_MIN_MINOR) <
+	    0) {
+		snprintf(err, errlen,
+		    "the engine speaks API %u.%u; dockerup "
+		    "needs %u.%u or newer (Docker 17.06 or later)",
+		    ma, mi, DOCKER_API_MIN_MAJOR, DOCKER_API_MIN_MINOR);
 		return -1;
 	}
-	if (version_cmp(ma, mi, DOCKER_API_NEWEST_MAJOR,
-	    DOCKER_API_NEWEST_MINOR) > 0) {
+	if (version_cmp(
+		ma, mi, DOCKER_API_NEWEST_MAJOR, DOCKER_API_NEWEST_MINOR) > 0) {
 		ma = DOCKER_API_NEWEST_MAJOR;
 		mi = DOCKER_API_NEWEST_MINOR;
 	}
@@ -173,8 +174,8 @@ docker_error_text(const struct buf *body, char *out, size_t outlen)
 }
 
 static int
-read_pem(const char *dir, const char *name, struct buf *b, char *err,
-    size_t errlen)
+read_pem(
+    const char *dir, const char *name, struct buf *b, char *err, size_t errlen)
 {
 	char path[MAX_PATH_LEN + 64], chunk[4096];
 	ssize_t n;
@@ -194,9 +195,11 @@ read_pem(const char *dir, const char *name, struct buf *b, char *err,
 	if (n == 0)
 		return 0;
 fail:
-	snprintf(err, errlen, "DOCKER_TLS_VERIFY is set but %s cannot be "
+	snprintf(err, errlen,
+	    "DOCKER_TLS_VERIFY is set but %s cannot be "
 	    "read: %s (DOCKER_CERT_PATH names the directory of ca.pem, "
-	    "cert.pem and key.pem)", path, strerror(errno));
+	    "cert.pem and key.pem)",
+	    path, strerror(errno));
 	return -1;
 }
 
@@ -224,8 +227,8 @@ docker_tls_setup(struct docker *dk, char *err, size_t errlen)
 }
 
 static int
-docker_parse_remote(struct docker *dk, const char *remote, char *err,
-    size_t errlen)
+docker_parse_remote(
+    struct docker *dk, const char *remote, char *err, size_t errlen)
 {
 	const char *hostport;
 
@@ -235,20 +238,24 @@ docker_parse_remote(struct docker *dk, const char *remote, char *err,
 		return dk->sock_path && dk->base_url ? 0 : -1;
 	}
 	if (strncmp(remote, "tcp://", 6) != 0 || remote[6] == '\0') {
-		snprintf(err, errlen, "Docker endpoint \"%s\": expected "
-		    "unix:///path or tcp://host:port", remote);
+		snprintf(err, errlen,
+		    "Docker endpoint \"%s\": expected "
+		    "unix:///path or tcp://host:port",
+		    remote);
 		return -1;
 	}
 	hostport = remote + 6;
 	if (strcspn(hostport, "/?#@ ") != strlen(hostport)) {
-		snprintf(err, errlen, "Docker endpoint \"%s\": expected "
-		    "tcp://host:port without a path", remote);
+		snprintf(err, errlen,
+		    "Docker endpoint \"%s\": expected "
+		    "tcp://host:port without a path",
+		    remote);
 		return -1;
 	}
 	if (docker_tls_setup(dk, err, errlen) == -1)
 		return -1;
 	if (asprintf(&dk->base_url, "%s://%s", dk->tls ? "https" : "http",
-	    hostport) == -1) {
+		hostport) == -1) {
 		dk->base_url = NULL;
 		return -1;
 	}
@@ -267,7 +274,8 @@ docker_open_files(struct docker *dk, const struct settings *s)
 
 	if (regauth_load(&dk->auth, s->registry_auth, err, sizeof(err)) != 0)
 		log_warnx("%s; pulling without registry credentials until it "
-		    "can be read", err);
+			  "can be read",
+		    err);
 	if (s->self_id == NULL)
 		(void)selfid_get();
 }
@@ -286,8 +294,8 @@ docker_open(const struct settings *s, char *err, size_t errlen)
 	if (curlso_load(err, errlen) == -1)
 		return NULL;
 	if ((dk = calloc(1, sizeof(*dk))) == NULL ||
-	    (dk->remote = strdup(s->remote ? s->remote : DEFAULT_REMOTE))
-	    == NULL) {
+	    (dk->remote = strdup(s->remote ? s->remote : DEFAULT_REMOTE)) ==
+		NULL) {
 		free(dk);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -339,8 +347,9 @@ xfer_stream(struct xfer *x, const char *p, size_t n)
 		}
 		if (nl == NULL)
 			break;
-		if (x->line.len > 0 && x->rq->on_line(buf_cstr(&x->line),
-		    x->line.len, x->rq->arg) == -1) {
+		if (x->line.len > 0 &&
+		    x->rq->on_line(
+			buf_cstr(&x->line), x->line.len, x->rq->arg) == -1) {
 			x->cb_failed = 1;
 			return -1;
 		}
@@ -390,16 +399,17 @@ xfer_header(char *p, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb, len;
 	const char name[] = "API-Version:";
 
-	if (n > sizeof(name) - 1 && strncasecmp(p, name,
-	    sizeof(name) - 1) == 0) {
+	if (n > sizeof(name) - 1 &&
+	    strncasecmp(p, name, sizeof(name) - 1) == 0) {
 		p += sizeof(name) - 1;
 		len = n - (sizeof(name) - 1);
 		while (len > 0 && (*p == ' ' || *p == '\t')) {
 			p++;
 			len--;
 		}
-		while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == '\n' ||
-		    p[len - 1] == ' '))
+		while (len > 0 &&
+		    (p[len - 1] == '\r' || p[len - 1] == '\n' ||
+			p[len - 1] == ' '))
 			len--;
 		if (len < sizeof(x->api_version)) {
 			memcpy(x->api_version, p, len);
@@ -433,8 +443,8 @@ docker_set_tls(struct docker *dk, CURL *c)
  * docker_request_many()'s); the handle keeps its connections.
  */
 static void
-docker_set_common(struct docker *dk, CURL *c, struct xfer *x,
-    long timeout_s, char *errbuf)
+docker_set_common(
+    struct docker *dk, CURL *c, struct xfer *x, long timeout_s, char *errbuf)
 {
 	curl_easy_reset(c);
 	if (dk->sock_path)
@@ -444,8 +454,8 @@ docker_set_common(struct docker *dk, CURL *c, struct xfer *x,
 #endif
 	curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
-	    (long)DOCKER_CONNECT_TIMEOUT_S);
+	curl_easy_setopt(
+	    c, CURLOPT_CONNECTTIMEOUT, (long)DOCKER_CONNECT_TIMEOUT_S);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, xfer_write);
@@ -463,8 +473,8 @@ docker_set_method(CURL *c, const struct docker_req *rq)
 		return;
 	if (strcmp(rq->method, "POST") == 0) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS,
-		    rq->body ? rq->body : "");
+		curl_easy_setopt(
+		    c, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
 		    (long)(rq->body ? strlen(rq->body) : 0));
 		return;
@@ -482,14 +492,14 @@ docker_headers(const struct docker_req *rq)
 		goto fail;
 	h = t;
 	if (rq->body != NULL) {
-		if ((t = curl_slist_append(h, "Content-Type: application/json"))
-		    == NULL)
+		if ((t = curl_slist_append(
+			 h, "Content-Type: application/json")) == NULL)
 			goto fail;
 		h = t;
 	}
 	if (rq->registry_auth != NULL) {
-		if (asprintf(&auth, "X-Registry-Auth: %s", rq->registry_auth)
-		    == -1) {
+		if (asprintf(&auth, "X-Registry-Auth: %s", rq->registry_auth) ==
+		    -1) {
 			auth = NULL;
 			goto fail;
 		}
@@ -509,32 +519,37 @@ fail:
 /* The cause of a transfer failure, in the words an operator needs. */
 static void
 docker_transport_error(struct docker *dk, CURL *c, const char *errbuf,
-    const struct docker_req *rq, CURLcode rc, const struct xfer *x,
-    char *err, size_t errlen)
+    const struct docker_req *rq, CURLcode rc, const struct xfer *x, char *err,
+    size_t errlen)
 {
 	long oserr = 0;
 
 	if (x->overflow) {
-		snprintf(err, errlen, "%s %s: the engine's answer is larger "
-		    "than %d bytes", rq->method, rq->path, MAX_DOCKER_RESPONSE);
+		snprintf(err, errlen,
+		    "%s %s: the engine's answer is larger "
+		    "than %d bytes",
+		    rq->method, rq->path, MAX_DOCKER_RESPONSE);
 		return;
 	}
 	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr);
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) {
-		snprintf(err, errlen, "cannot reach the Docker engine at %s: "
-		    "%s", dk->remote, oserr ? strerror((int)oserr) :
-		    curl_easy_strerror(rc));
+		snprintf(err, errlen,
+		    "cannot reach the Docker engine at %s: "
+		    "%s",
+		    dk->remote,
+		    oserr ? strerror((int)oserr) : curl_easy_strerror(rc));
 		return;
 	}
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
-		snprintf(err, errlen, "%s %s: the Docker engine at %s did not "
-		    "answer within %ld s", rq->method, rq->path, dk->remote,
+		snprintf(err, errlen,
+		    "%s %s: the Docker engine at %s did not "
+		    "answer within %ld s",
+		    rq->method, rq->path, dk->remote,
 		    rq->timeout_s ? rq->timeout_s : (long)DOCKER_TIMEOUT_S);
 		return;
 	}
 	snprintf(err, errlen, "%s %s: Docker engine at %s: %s", rq->method,
-	    rq->path, dk->remote, errbuf[0] ? errbuf :
-	    curl_easy_strerror(rc));
+	    rq->path, dk->remote, errbuf[0] ? errbuf : curl_easy_strerror(rc));
 }
 
 static long
@@ -577,13 +592,13 @@ docker_perform(struct docker *dk, const char *url, const struct docker_req *rq,
 		/* The callback said what was wrong through its own state. */
 		snprintf(err, errlen, "%s %s: stopped reading the answer",
 		    rq->method, rq->path);
-		curl_easy_getinfo(dk->curl, CURLINFO_RESPONSE_CODE,
-		    &resp->status);
+		curl_easy_getinfo(
+		    dk->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 		return resp->status ? resp->status : -1;
 	}
 	if (rc != CURLE_OK) {
-		docker_transport_error(dk, dk->curl, dk->curl_err, rq, rc, &x,
-		    err, errlen);
+		docker_transport_error(
+		    dk, dk->curl, dk->curl_err, rq, rc, &x, err, errlen);
 		return -1;
 	}
 	curl_easy_getinfo(dk->curl, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -599,8 +614,8 @@ docker_request(struct docker *dk, const struct docker_req *rq,
 
 	if (dk->version[0] == '\0' && docker_ping(dk, err, errlen) == -1)
 		return -1;
-	if (asprintf(&url, "%s/v%s%s", dk->base_url, dk->version,
-	    rq->path) == -1) {
+	if (asprintf(&url, "%s/v%s%s", dk->base_url, dk->version, rq->path) ==
+	    -1) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -631,18 +646,20 @@ docker_ping(struct docker *dk, char *err, size_t errlen)
 	free(url);
 	if (st != 200) {
 		if (st > 0)
-			snprintf(err, errlen, "the Docker engine at %s is not "
-			    "ready: /_ping answered HTTP %ld", dk->remote, st);
+			snprintf(err, errlen,
+			    "the Docker engine at %s is not "
+			    "ready: /_ping answered HTTP %ld",
+			    dk->remote, st);
 		docker_resp_free(&resp);
 		return -1;
 	}
 	docker_resp_free(&resp);
-	if (docker_choose_api_version(srv[0] ? srv : NULL, ver, sizeof(ver),
-	    err, errlen) == -1)
+	if (docker_choose_api_version(
+		srv[0] ? srv : NULL, ver, sizeof(ver), err, errlen) == -1)
 		return -1;
 	if (strcmp(ver, dk->version) != 0)
-		log_debug("docker: %s speaks API %s, using %s", dk->remote,
-		    srv, ver);
+		log_debug(
+		    "docker: %s speaks API %s, using %s", dk->remote, srv, ver);
 	memcpy(dk->version, ver, sizeof(ver));
 	return 0;
 }
@@ -677,8 +694,8 @@ static int
 many_start(struct docker *dk, CURLM *m, struct many_slot *s)
 {
 	struct docker_call *call = s->call;
-	long timeout = call->rq.timeout_s ? call->rq.timeout_s :
-	    DOCKER_TIMEOUT_S;
+	long timeout =
+	    call->rq.timeout_s ? call->rq.timeout_s : DOCKER_TIMEOUT_S;
 
 	s->x.resp = &call->resp;
 	s->x.rq = &call->rq;
@@ -688,7 +705,7 @@ many_start(struct docker *dk, CURLM *m, struct many_slot *s)
 	if ((s->c = curl_easy_init()) == NULL ||
 	    (s->hdrs = docker_headers(&call->rq)) == NULL ||
 	    asprintf(&s->url, "%s/v%s%s", dk->base_url, dk->version,
-	    call->rq.path) == -1) {
+		call->rq.path) == -1) {
 		s->url = NULL;
 		snprintf(call->err, sizeof(call->err), "%s %s: out of memory",
 		    call->rq.method, call->rq.path);
@@ -704,8 +721,10 @@ many_start(struct docker *dk, CURLM *m, struct many_slot *s)
 	dk->calls++;
 	log_debug("docker: %s %s", call->rq.method, call->rq.path);
 	if (curl_multi_add_handle(m, s->c) != CURLM_OK) {
-		snprintf(call->err, sizeof(call->err), "%s %s: libcurl could "
-		    "not queue the request", call->rq.method, call->rq.path);
+		snprintf(call->err, sizeof(call->err),
+		    "%s %s: libcurl could "
+		    "not queue the request",
+		    call->rq.method, call->rq.path);
 		return -1;
 	}
 	return 0;
@@ -730,8 +749,10 @@ many_finish(struct docker *dk, struct many_slot *s, CURLcode rc)
 	call->status = call->resp.status;
 	if (call->status >= 400) {
 		docker_error_text(&call->resp.body, msg, sizeof(msg));
-		snprintf(call->err, sizeof(call->err), "%s (HTTP %ld from %s "
-		    "%s)", msg, call->status, call->rq.method, call->rq.path);
+		snprintf(call->err, sizeof(call->err),
+		    "%s (HTTP %ld from %s "
+		    "%s)",
+		    msg, call->status, call->rq.method, call->rq.path);
 	}
 }
 
@@ -758,8 +779,8 @@ many_collect(struct docker *dk, CURLM *m)
 }
 
 void
-docker_request_many(struct docker *dk, struct docker_call *v, size_t n,
-    size_t max_parallel)
+docker_request_many(
+    struct docker *dk, struct docker_call *v, size_t n, size_t max_parallel)
 {
 	struct many_slot *slots = NULL;
 	CURLM *m = NULL;
@@ -775,8 +796,8 @@ docker_request_many(struct docker *dk, struct docker_call *v, size_t n,
 		return;
 	/* Nothing to overlap: the kept-alive connection serves it. */
 	if (n == 1) {
-		v[0].status = docker_request(dk, &v[0].rq, &v[0].resp,
-		    v[0].err, sizeof(v[0].err));
+		v[0].status = docker_request(
+		    dk, &v[0].rq, &v[0].resp, v[0].err, sizeof(v[0].err));
 		return;
 	}
 	if (max_parallel == 0)
@@ -789,8 +810,8 @@ docker_request_many(struct docker *dk, struct docker_call *v, size_t n,
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail;
 	}
-	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-	    (long)max_parallel);
+	curl_multi_setopt(
+	    m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)max_parallel);
 	while (next < n || active > 0) {
 		for (; active < max_parallel && next < n; next++) {
 			slots[next].call = &v[next];
@@ -802,21 +823,25 @@ docker_request_many(struct docker *dk, struct docker_call *v, size_t n,
 		if (curl_multi_perform(m, &still) != CURLM_OK)
 			break;
 		active -= many_collect(dk, m);
-		if (active > 0 && curl_multi_poll(m, NULL, 0,
-		    DOCKER_MANY_POLL_MS, NULL) != CURLM_OK)
+		if (active > 0 &&
+		    curl_multi_poll(m, NULL, 0, DOCKER_MANY_POLL_MS, NULL) !=
+			CURLM_OK)
 			break;
 	}
 	/* Only after a libcurl failure: what is left gets no answer. */
 	for (size_t i = 0; i < next; i++)
 		if (slots[i].c != NULL) {
-			snprintf(v[i].err, sizeof(v[i].err), "%s %s: libcurl "
-			    "stopped the transfer", v[i].rq.method,
-			    v[i].rq.path);
+			snprintf(v[i].err, sizeof(v[i].err),
+			    "%s %s: libcurl "
+			    "stopped the transfer",
+			    v[i].rq.method, v[i].rq.path);
 			many_free(m, &slots[i]);
 		}
 	for (size_t i = next; i < n; i++)
-		snprintf(v[i].err, sizeof(v[i].err), "%s %s: not sent: libcurl "
-		    "failed before it", v[i].rq.method, v[i].rq.path);
+		snprintf(v[i].err, sizeof(v[i].err),
+		    "%s %s: not sent: libcurl "
+		    "failed before it",
+		    v[i].rq.method, v[i].rq.path);
 	curl_multi_cleanup(m);
 	free(slots);
 	return;

@@ -20,8 +20,8 @@
 #include "reconcile.h"
 #include "regauth.h"
 
-#define DOCKER_API_MIN_MAJOR 1
-#define DOCKER_API_MIN_MINOR 30
+#define DOCKER_API_MIN_MAJOR    1
+#define DOCKER_API_MIN_MINOR    30
 #define DOCKER_API_NEWEST_MAJOR 1
 #define DOCKER_API_NEWEST_MINOR 51
 
@@ -39,8 +39,8 @@ struct docker_req {
 };
 
 struct docker_resp {
-	long status;               /* HTTP status; 0 when none */
-	struct buf body;           /* bounded by MAX_DOCKER_RESPONSE */
+	long status;     /* HTTP status; 0 when none */
+	struct buf body; /* bounded by MAX_DOCKER_RESPONSE */
 };
 
 void docker_resp_init(struct docker_resp *r);
@@ -56,11 +56,11 @@ long docker_request(struct docker *dk, const struct docker_req *rq,
 
 /* One request of docker_request_many(). */
 struct docker_call {
-	struct docker_req rq;      /* on_line: as docker_request(), but a
+	struct docker_req rq;    /* on_line: as docker_request(), but a
 	                              callback's -1 does not stop the read */
-	struct docker_resp resp;   /* initialized by the caller */
-	long status;               /* as docker_request() returns it */
-	char err[1024];            /* as docker_request() sets it */
+	struct docker_resp resp; /* initialized by the caller */
+	long status;             /* as docker_request() returns it */
+	char err[1024];          /* as docker_request() sets it */
 };
 
 /* How long one wait for any of docker_request_many()'s answers lasts. */
@@ -71,8 +71,8 @@ struct docker_call {
  * on its own connection, through libcurl's multi interface), started in
  * order.  Each call's status and err are set as docker_request() would.
  */
-void docker_request_many(struct docker *dk, struct docker_call *v, size_t n,
-    size_t max_parallel);
+void docker_request_many(
+    struct docker *dk, struct docker_call *v, size_t n, size_t max_parallel);
 
 /* GET /_ping and negotiate the API version; -1 with err set. */
 int docker_ping(struct docker *dk, char *err, size_t errlen);
@@ -90,14 +90,13 @@ const char *docker_remote(const struct docker *dk);
 char *docker_escape(const char *s);
 
 /* "1.41" -> 1, 41; -1 when s is not MAJOR.MINOR. */
-int docker_parse_api_version(const char *s, unsigned *major,
-    unsigned *minor);
+int docker_parse_api_version(const char *s, unsigned *major, unsigned *minor);
 /*
  * The version to speak to a server announcing srv: min(srv, newest).
  * -1 with err set when srv is unparsable or below the minimum.
  */
-int docker_choose_api_version(const char *srv, char *out, size_t outlen,
-    char *err, size_t errlen);
+int docker_choose_api_version(
+    const char *srv, char *out, size_t outlen, char *err, size_t errlen);
 /* The engine's "message" from an error body, or the body's start. */
 void docker_error_text(const struct buf *body, char *out, size_t outlen);
 

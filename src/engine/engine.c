@@ -32,7 +32,6 @@
 #include "validate.h"
 #include "wire.h"
 
-
 volatile sig_atomic_t engine_stop_requested;
 
 static struct imsgbuf parent_ib, fetcher_ib;
@@ -54,7 +53,7 @@ static int have_state;
 static int go;
 static int standby_done;
 
-#define STANDBY_RETRY_MS 1000
+#define STANDBY_RETRY_MS    1000
 #define SELF_ACK_TIMEOUT_MS 30000
 
 static void
@@ -98,8 +97,8 @@ apply_current(void)
 	int rc = engine_reconcile(docker, &settings, &current, &rep);
 	rd.exit_code = combine_status((int)begin.fetch_status, rep.exit_code);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	rt.duration = (double)(t1.tv_sec - t0.tv_sec) +
-	    (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	rt.duration =
+	    (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (settings.mode == MODE_DRY_RUN && settings.format == OUTPUT_JSON)
 		status_print_plan(&rep, rd.exit_code, stdout);
 	else if (settings.mode == MODE_RUN || settings.mode == MODE_SERVER)
@@ -200,7 +199,8 @@ on_state_end(const struct imsg *m)
 	current = incoming;
 	desired_state_init(&incoming);
 	have_state = 1;
-	struct wire_ack ack = { .accepted = 1, .ndefs = (uint32_t)current.ndefs };
+	struct wire_ack ack = { .accepted = 1,
+		.ndefs = (uint32_t)current.ndefs };
 	imsg_compose(&fetcher_ib, IMSG_STATE_ACK, &ack, sizeof(ack));
 	if (go)
 		apply_current();
@@ -210,7 +210,7 @@ on_state_end(const struct imsg *m)
 /* What the fetcher may send, with exact sizes where fixed. */
 static const struct {
 	uint32_t type;
-	long size;              /* -1: variable, bounded by IMSG_MAX_SIZE */
+	long size; /* -1: variable, bounded by IMSG_MAX_SIZE */
 	int (*handler)(const struct imsg *);
 } fetcher_dispatch[] = {
 	{ IMSG_STATE_BEGIN, sizeof(struct wire_state_begin), on_state_begin },
@@ -228,8 +228,8 @@ dispatch_fetcher(const struct imsg *m)
 		drop_fetcher("descriptor or wrong sender");
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(fetcher_dispatch) /
-	     sizeof(fetcher_dispatch[0]); i++) {
+	for (size_t i = 0;
+	     i < sizeof(fetcher_dispatch) / sizeof(fetcher_dispatch[0]); i++) {
 		if (fetcher_dispatch[i].type != m->hdr.type)
 			continue;
 		if (fetcher_dispatch[i].size >= 0 &&
@@ -319,11 +319,12 @@ standby_check(void)
 	if (id == NULL || !selfup_is_id(id) ||
 	    op_state(docker, id, &st, err, sizeof(err)) != OP_OK)
 		log_info("standing by: ready; waiting for another dockerup to "
-		    "release the run lock");
+			 "release the run lock");
 	else {
 		memcpy(me.id, id, 64);
 		log_info("standing by: ready to take over as container %.12s; "
-		    "waiting for the run lock", id);
+			 "waiting for the run lock",
+		    id);
 	}
 	if (imsg_compose(&parent_ib, IMSG_STANDBY_READY, &me, sizeof(me)) == -1)
 		log_warn("telling the parent");
@@ -345,7 +346,8 @@ go_cleanup(void)
 	log_info("removing the previous dockerup instance %.12s", old);
 	if (op_remove_force(docker, old, err, sizeof(err)) != OP_OK) {
 		log_warnx("could not remove the previous dockerup instance "
-		    "%.12s: %s", old, err);
+			  "%.12s: %s",
+		    old, err);
 		return;
 	}
 	if (selfup_write(SELF_FILE_OLD, "") == -1 ||
@@ -378,8 +380,8 @@ handle_parent_msg(struct imsg *m)
 		return m->hdr.type;
 	case IMSG_GO:
 	case IMSG_SELF_ACK:
-		if (m->fd != -1 || m->len != (m->hdr.type == IMSG_GO ? 0 :
-		    sizeof(int32_t)))
+		if (m->fd != -1 ||
+		    m->len != (m->hdr.type == IMSG_GO ? 0 : sizeof(int32_t)))
 			break;
 		return m->hdr.type;
 	}
@@ -531,8 +533,8 @@ engine_main(void)
 	 * starts once its parent holds it (the parent's GO is then a no-op). */
 	go = settings.mode != MODE_SERVER;
 	status_open(&settings); /* its directories, before the sandbox */
-	image_progress_init(!settings.syslog &&
-	    settings.log_format == LOGFMT_TEXT);
+	image_progress_init(
+	    !settings.syslog && settings.log_format == LOGFMT_TEXT);
 	engine_sandbox();
 	if (imsg_compose(&parent_ib, IMSG_READY, NULL, 0) == -1)
 		fatal("telling the parent");
@@ -541,8 +543,8 @@ engine_main(void)
 			{ .fd = parent_ib.fd, .events = POLLIN },
 			{ .fd = fetcher_ib.fd, .events = POLLIN },
 		};
-		int ms = !go && have_state && !standby_done ?
-		    STANDBY_RETRY_MS : -1;
+		int ms =
+		    !go && have_state && !standby_done ? STANDBY_RETRY_MS : -1;
 		if (poll(pfd, 2, ms) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -559,7 +561,7 @@ engine_main(void)
 	desired_state_free(&current);
 	desired_state_free(&incoming);
 	settings_free(&settings);
-	log_flush();    /* a repeated warning's summary; atexit() is not
+	log_flush(); /* a repeated warning's summary; atexit() is not
 	                   enough under ASan */
 	return 0;
 }

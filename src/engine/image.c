@@ -96,8 +96,8 @@ image_cache_get(struct image_env *env, struct image_cache *c, const char *ref)
 		free(s->ref);
 		return NULL;
 	}
-	memmove(&c->order[at + 1], &c->order[at],
-	    (c->n - at) * sizeof(*c->order));
+	memmove(
+	    &c->order[at + 1], &c->order[at], (c->n - at) * sizeof(*c->order));
 	c->order[at] = c->n++;
 	if ((local = img_find(env->imgs, &s->r)) != NULL &&
 	    (s->id = strdup(local->id)) == NULL)
@@ -105,8 +105,7 @@ image_cache_get(struct image_env *env, struct image_cache *c, const char *ref)
 	return s;
 }
 
-static void
-image_plan(struct image_env *env, const char *fmt, ...)
+static void image_plan(struct image_env *env, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -136,8 +135,8 @@ struct check_req {
 };
 
 static int
-check_req_init(struct image_env *env, struct image_state *s,
-    struct check_req *q)
+check_req_init(
+    struct image_env *env, struct image_state *s, struct check_req *q)
 {
 	int fail;
 
@@ -179,8 +178,10 @@ check_answer(struct image_env *env, struct image_state *s,
 	d = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(j, "Descriptor"), "digest");
 	if (!cJSON_IsString(d) || strncmp(d->valuestring, "sha256:", 7) != 0)
-		snprintf(s->err, sizeof(s->err), "GET %s: no Descriptor.digest "
-		    "in the answer", q->path);
+		snprintf(s->err, sizeof(s->err),
+		    "GET %s: no Descriptor.digest "
+		    "in the answer",
+		    q->path);
 	else if ((s->remote_digest = strdup(d->valuestring)) != NULL)
 		rc = 0;
 	cJSON_Delete(j);
@@ -216,13 +217,13 @@ struct pull_layer {
 struct pull_progress {
 	char error[512];
 	char status[256];
-	unsigned layers;             /* pulled ("Pull complete") */
+	unsigned layers; /* pulled ("Pull complete") */
 	const char *ref;
 	struct pull_layer v[MAX_PULL_LAYERS];
 	size_t n;
-	double shown;                /* when the line was last drawn */
-	double started;              /* when its first line came; 0: none */
-	int live;                    /* draws a live line (progress_tty, and
+	double shown;   /* when the line was last drawn */
+	double started; /* when its first line came; 0: none */
+	int live;       /* draws a live line (progress_tty, and
 	                                the only pull in flight) */
 };
 
@@ -279,8 +280,9 @@ pull_layer_line(struct pull_progress *p, const cJSON *j, const char *status)
 	struct pull_layer *l;
 
 	static const char *const layer_status[] = { "Pulling fs layer",
-	    "Waiting", "Downloading", "Verifying Checksum", "Download complete",
-	    "Extracting", "Pull complete", "Already exists" };
+		"Waiting", "Downloading", "Verifying Checksum",
+		"Download complete", "Extracting", "Pull complete",
+		"Already exists" };
 	size_t i;
 
 	for (i = 0; i < sizeof(layer_status) / sizeof(*layer_status); i++)
@@ -353,8 +355,8 @@ image_inspect_id(struct image_env *env, struct image_state *s)
 		goto done;
 	}
 	size = cJSON_GetObjectItemCaseSensitive(j, "Size");
-	s->size = cJSON_IsNumber(size) ? (unsigned long long)size->valuedouble :
-	    0;
+	s->size =
+	    cJSON_IsNumber(size) ? (unsigned long long)size->valuedouble : 0;
 	free(s->old_id);
 	s->old_id = s->id;
 	if ((s->id = strdup(id->valuestring)) != NULL)
@@ -385,8 +387,8 @@ now_s(void)
  * Retry-After header.
  */
 static void
-note_registry_fault(struct image_env *env, const struct image_state *s,
-    int check)
+note_registry_fault(
+    struct image_env *env, const struct image_state *s, int check)
 {
 	struct registry_fault *f = &env->fault;
 	int limited = strstr(s->err, "toomanyrequests") != NULL ||
@@ -409,8 +411,7 @@ struct pull_req {
 };
 
 static int
-pull_req_init(struct image_env *env, struct image_state *s,
-    struct pull_req *q)
+pull_req_init(struct image_env *env, struct image_state *s, struct pull_req *q)
 {
 	char *from, *tag;
 	int fail, rc = -1;
@@ -421,8 +422,9 @@ pull_req_init(struct image_env *env, struct image_state *s,
 	from = docker_escape(s->r.familiar);
 	tag = docker_escape(s->r.digest ? s->r.digest : s->r.tag);
 	if (((q->auth = image_auth(env, s, &fail)) != NULL || !fail) &&
-	    from != NULL && tag != NULL && asprintf(&q->path,
-	    "/images/create?fromImage=%s&tag=%s", from, tag) != -1)
+	    from != NULL && tag != NULL &&
+	    asprintf(&q->path, "/images/create?fromImage=%s&tag=%s", from,
+		tag) != -1)
 		rc = 0;
 	free(from);
 	free(tag);
@@ -451,8 +453,8 @@ pull_req_free(struct pull_req *q)
 
 /* Its outcome: 0 with the new image ID in s, or -1 with s->err. */
 static int
-pull_answer(struct image_env *env, struct image_state *s, struct pull_req *q,
-    long st)
+pull_answer(
+    struct image_env *env, struct image_state *s, struct pull_req *q, long st)
 {
 	struct pull_progress *p = &q->prog;
 
@@ -504,8 +506,8 @@ image_fail(struct image_state *s, const char *what)
 	char why[sizeof(s->err)];
 
 	memcpy(why, s->err, sizeof(why));
-	snprintf(s->err, sizeof(s->err), "%s %.200s: %.700s", what, s->ref,
-	    why);
+	snprintf(
+	    s->err, sizeof(s->err), "%s %.200s: %.700s", what, s->ref, why);
 	s->failed = 1;
 }
 
@@ -518,7 +520,8 @@ check_done(struct image_env *env, struct image_state *s, int rc)
 
 	if (rc == -1) {
 		log_warnx("cannot check the registry for a newer %s: %s; "
-		    "using the local image", s->ref, s->err);
+			  "using the local image",
+		    s->ref, s->err);
 		note_registry_fault(env, s, 1);
 		s->err[0] = '\0';
 		env->check_failed = 1;
@@ -545,8 +548,8 @@ image_check(struct image_env *env, struct image_state *s)
 
 /* The registry checks of the states v[idx[0..n)], all in one go. */
 static void
-prefetch_checks(struct image_env *env, struct image_cache *c,
-    const size_t *idx, size_t n)
+prefetch_checks(
+    struct image_env *env, struct image_cache *c, const size_t *idx, size_t n)
 {
 	struct docker_call *calls = calloc(n, sizeof(*calls));
 	struct check_req *reqs = calloc(n, sizeof(*reqs));
@@ -563,8 +566,9 @@ prefetch_checks(struct image_env *env, struct image_cache *c,
 	for (size_t k = 0; k < n; k++) {
 		struct image_state *s = &c->v[idx[k]];
 		snprintf(s->err, sizeof(s->err), "%s", calls[k].err);
-		check_done(env, s, check_answer(env, s, &reqs[k],
-		    calls[k].status, &calls[k].resp));
+		check_done(env, s,
+		    check_answer(
+			env, s, &reqs[k], calls[k].status, &calls[k].resp));
 		docker_resp_free(&calls[k].resp);
 		check_req_free(&reqs[k]);
 	}
@@ -574,8 +578,8 @@ prefetch_checks(struct image_env *env, struct image_cache *c,
 
 /* The pulls of the states v[idx[0..n)], all in flight together. */
 static void
-prefetch_pulls(struct image_env *env, struct image_cache *c,
-    const size_t *idx, size_t n)
+prefetch_pulls(
+    struct image_env *env, struct image_cache *c, const size_t *idx, size_t n)
 {
 	struct docker_call *calls = calloc(n, sizeof(*calls));
 	struct pull_req *reqs = calloc(n, sizeof(*reqs));
@@ -636,7 +640,8 @@ image_prefetch(struct image_env *env, struct image_cache *c,
 			continue;
 		if (s->id == NULL && !s->checked) {
 			s->checked = 1;
-			image_plan(env, "pull %s (not present locally)", s->ref);
+			image_plan(
+			    env, "pull %s (not present locally)", s->ref);
 		} else if (s->outdated) {
 			s->outdated = 0;
 			image_plan(env, "pull %s (the registry has %.19s)",
@@ -665,8 +670,8 @@ image_prefetch(struct image_env *env, struct image_cache *c,
 }
 
 struct image_state *
-image_resolve(struct image_env *env, struct image_cache *c, const char *ref,
-    int check)
+image_resolve(
+    struct image_env *env, struct image_cache *c, const char *ref, int check)
 {
 	struct image_state *s = image_cache_get(env, c, ref);
 
@@ -686,8 +691,8 @@ image_resolve(struct image_env *env, struct image_cache *c, const char *ref,
 	image_check(env, s);
 	if (!s->outdated)
 		return s;
-	image_plan(env, "pull %s (the registry has %.19s)", ref,
-	    s->remote_digest);
+	image_plan(
+	    env, "pull %s (the registry has %.19s)", ref, s->remote_digest);
 	if (env->dry)
 		return s;
 	s->outdated = 0;

@@ -15,35 +15,35 @@
 #include "regauth.h"
 
 struct image_state {
-	char *ref;            /* as the definition names it */
+	char *ref; /* as the definition names it */
 	struct imageref r;
-	char *id;             /* local image ID; NULL: not present */
-	char *old_id;         /* ID before a pull replaced it, or NULL */
-	char *remote_digest;  /* registry's manifest digest once checked */
+	char *id;                /* local image ID; NULL: not present */
+	char *old_id;            /* ID before a pull replaced it, or NULL */
+	char *remote_digest;     /* registry's manifest digest once checked */
 	unsigned long long size; /* bytes, once pulled */
-	int checked;          /* registry asked */
-	int outdated;         /* registry has another image (dry run) */
-	int failed;           /* pull failed: leave its containers alone */
-	char err[1024];       /* why it failed */
+	int checked;             /* registry asked */
+	int outdated;            /* registry has another image (dry run) */
+	int failed;              /* pull failed: leave its containers alone */
+	char err[1024];          /* why it failed */
 };
 
 struct image_cache {
 	struct image_state *v;
 	size_t n;
 	size_t cap;
-	size_t *order;        /* indices into v, sorted by ref */
+	size_t *order; /* indices into v, sorted by ref */
 };
 
 struct image_env {
 	struct docker *dk;
 	const struct img_list *imgs;
 	const struct regauth *auth;
-	int dry;              /* no pulls: only say what would be pulled */
+	int dry; /* no pulls: only say what would be pulled */
 	void (*plan)(void *arg, const char *line);
 	void *plan_arg;
-	int pulled;           /* some image was pulled in this run */
-	int check_failed;     /* some registry check failed */
-	int lost;             /* the engine stopped answering */
+	int pulled;                  /* some image was pulled in this run */
+	int check_failed;            /* some registry check failed */
+	int lost;                    /* the engine stopped answering */
 	struct registry_fault fault; /* the first registry that failed */
 };
 
@@ -57,8 +57,8 @@ void image_progress_init(int enabled);
  * check set, pulled again when the registry's tag moved).  NULL only when
  * out of memory.  ->failed says whether the image can be used.
  */
-struct image_state *image_resolve(struct image_env *env,
-    struct image_cache *c, const char *ref, int check);
+struct image_state *image_resolve(
+    struct image_env *env, struct image_cache *c, const char *ref, int check);
 
 /*
  * What image_resolve() would do for each refs[i] (check: checks[i]), done

@@ -51,15 +51,15 @@ imageref_parse(const char *ref, struct imageref *r)
 	colon = memchr(slash ? slash : ref, ':',
 	    end - (size_t)((slash ? slash : ref) - ref));
 	if (colon != NULL) {
-		if ((r->tag = strndup(colon + 1, end - (size_t)(colon + 1 -
-		    ref))) == NULL)
+		if ((r->tag = strndup(
+			 colon + 1, end - (size_t)(colon + 1 - ref))) == NULL)
 			goto fail;
 		end = (size_t)(colon - ref);
 	}
 	if (at != NULL && (r->digest = strdup(at + 1)) == NULL)
 		goto fail;
-	if (end == 0 || (r->familiar = familiar_of(ref, end, &r->registry))
-	    == NULL)
+	if (end == 0 ||
+	    (r->familiar = familiar_of(ref, end, &r->registry)) == NULL)
 		goto fail;
 	if (r->tag == NULL && r->digest == NULL &&
 	    (r->tag = strdup("latest")) == NULL)
@@ -86,8 +86,8 @@ imageref_local_name(const struct imageref *r)
 	char *s;
 	size_t n;
 
-	n = strlen(r->familiar) + 2 + (r->digest ? strlen(r->digest) :
-	    strlen(r->tag));
+	n = strlen(r->familiar) + 2 +
+	    (r->digest ? strlen(r->digest) : strlen(r->tag));
 	if ((s = malloc(n)) == NULL)
 		return NULL;
 	if (r->digest)

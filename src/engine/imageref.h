@@ -7,10 +7,10 @@
  * so a definition's reference is brought to that form before matching.
  */
 struct imageref {
-	char *registry;  /* "docker.io" or host[:port] */
-	char *familiar;  /* repository in the engine's short form */
-	char *tag;       /* NULL when only a digest is given */
-	char *digest;    /* "sha256:...", or NULL */
+	char *registry; /* "docker.io" or host[:port] */
+	char *familiar; /* repository in the engine's short form */
+	char *tag;      /* NULL when only a digest is given */
+	char *digest;   /* "sha256:...", or NULL */
 };
 
 /* -1 when ref has no repository or is out of memory. */

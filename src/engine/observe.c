@@ -67,7 +67,8 @@ ctr_parse_name(const cJSON *o, struct ctr *c)
 {
 	const cJSON *names = cJSON_GetObjectItemCaseSensitive(o, "Names"), *n;
 
-	cJSON_ArrayForEach(n, names) {
+	cJSON_ArrayForEach(n, names)
+	{
 		if (!cJSON_IsString(n))
 			continue;
 		const char *s = n->valuestring + (n->valuestring[0] == '/');
@@ -116,16 +117,19 @@ observe_parse_containers(const char *json, size_t len, struct ctr_list *out,
 
 	memset(out, 0, sizeof(*out));
 	if (!cJSON_IsArray(j)) {
-		snprintf(err, errlen, "GET /containers/json: expected a JSON "
+		snprintf(err, errlen,
+		    "GET /containers/json: expected a JSON "
 		    "array of containers");
 		cJSON_Delete(j);
 		return -1;
 	}
-	cJSON_ArrayForEach(o, j) {
+	cJSON_ArrayForEach(o, j)
+	{
 		if ((c = ctr_list_grow(out)) == NULL || ctr_parse(o, c) == -1) {
 			if (c)
 				ctr_free(c);
-			snprintf(err, errlen, "GET /containers/json: an entry "
+			snprintf(err, errlen,
+			    "GET /containers/json: an entry "
 			    "without an Id, or out of memory");
 			rc = -1;
 			break;
@@ -143,11 +147,10 @@ strlist_from(const cJSON *o, const char *key, struct strlist *l)
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key), *s;
 
-	cJSON_ArrayForEach(s, a)
-		if (cJSON_IsString(s) && strcmp(s->valuestring, "<none>:<none>")
-		    != 0 && strcmp(s->valuestring, "<none>@<none>") != 0 &&
-		    strlist_push(l, s->valuestring) == -1)
-			return -1;
+	cJSON_ArrayForEach(s, a) if (cJSON_IsString(s) &&
+	    strcmp(s->valuestring, "<none>:<none>") != 0 &&
+	    strcmp(s->valuestring, "<none>@<none>") != 0 &&
+	    strlist_push(l, s->valuestring) == -1) return -1;
 	return 0;
 }
 
@@ -211,7 +214,8 @@ observe_parse_images(const char *json, size_t len, struct img_list *out,
 
 	memset(out, 0, sizeof(*out));
 	if (!cJSON_IsArray(j)) {
-		snprintf(err, errlen, "GET /images/json: expected a JSON array "
+		snprintf(err, errlen,
+		    "GET /images/json: expected a JSON array "
 		    "of images");
 		cJSON_Delete(j);
 		return -1;
@@ -219,7 +223,8 @@ observe_parse_images(const char *json, size_t len, struct img_list *out,
 	n = cJSON_GetArraySize(j);
 	if (n > 0 && (out->v = calloc((size_t)n, sizeof(*out->v))) == NULL)
 		goto fail;
-	cJSON_ArrayForEach(o, j) {
+	cJSON_ArrayForEach(o, j)
+	{
 		struct img *i = &out->v[out->n];
 
 		out->n++;
@@ -233,7 +238,8 @@ observe_parse_images(const char *json, size_t len, struct img_list *out,
 	cJSON_Delete(j);
 	return 0;
 fail:
-	snprintf(err, errlen, "GET /images/json: an entry without an Id, or "
+	snprintf(err, errlen,
+	    "GET /images/json: an entry without an Id, or "
 	    "out of memory");
 	cJSON_Delete(j);
 	img_list_free(out);
@@ -285,8 +291,8 @@ img_find(const struct img_list *l, const struct imageref *r)
 }
 
 int
-img_has_digest(const struct img *i, const struct imageref *r,
-    const char *digest)
+img_has_digest(
+    const struct img *i, const struct imageref *r, const char *digest)
 {
 	char *want;
 	int has;
@@ -324,8 +330,9 @@ find_id_after(const char *p, const char *end, const char *const *marks,
 	for (; p < end; p++) {
 		for (size_t m = 0; m < nmarks; m++) {
 			size_t ml = strlen(marks[m]);
-			if ((size_t)(end - p) > ml && memcmp(p, marks[m], ml)
-			    == 0 && hex64_at(p + ml, end)) {
+			if ((size_t)(end - p) > ml &&
+			    memcmp(p, marks[m], ml) == 0 &&
+			    hex64_at(p + ml, end)) {
 				memcpy(out, p + ml, 64);
 				out[64] = '\0';
 				return 0;
@@ -352,7 +359,7 @@ selfid_parse_mountinfo(const char *text, size_t len, char out[65])
 {
 	static const char *const marks[] = { "/containers/" };
 	static const char *const points[] = { " /etc/hostname ",
-	    " /etc/resolv.conf ", " /etc/hosts " };
+		" /etc/resolv.conf ", " /etc/hosts " };
 	const char *line = text, *end = text + len, *nl;
 
 	for (; line < end; line = nl + 1) {
@@ -361,8 +368,8 @@ selfid_parse_mountinfo(const char *text, size_t len, char out[65])
 		for (size_t i = 0; i < 3; i++) {
 			const char *pt = memmem(line, (size_t)(nl - line),
 			    points[i], strlen(points[i]));
-			if (pt != NULL && find_id_after(line, pt, marks, 1,
-			    out) == 0)
+			if (pt != NULL &&
+			    find_id_after(line, pt, marks, 1, out) == 0)
 				return 0;
 		}
 	}
@@ -370,8 +377,8 @@ selfid_parse_mountinfo(const char *text, size_t len, char out[65])
 }
 
 static int
-selfid_from_file(const char *path, int (*parse)(const char *, size_t,
-    char *), char out[65])
+selfid_from_file(
+    const char *path, int (*parse)(const char *, size_t, char *), char out[65])
 {
 	char text[65536];
 	ssize_t n;
@@ -380,8 +387,8 @@ selfid_from_file(const char *path, int (*parse)(const char *, size_t,
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
-	while (len < sizeof(text) && (n = read(fd, text + len,
-	    sizeof(text) - len)) > 0)
+	while (len < sizeof(text) &&
+	    (n = read(fd, text + len, sizeof(text) - len)) > 0)
 		len += (size_t)n;
 	close(fd);
 	return parse(text, len, out);
@@ -395,9 +402,10 @@ selfid_get(void)
 
 	if (!done) {
 		done = 1;
-		if (selfid_from_file("/proc/self/cgroup", selfid_parse_cgroup,
-		    id) == -1 && selfid_from_file("/proc/self/mountinfo",
-		    selfid_parse_mountinfo, id) == -1)
+		if (selfid_from_file(
+			"/proc/self/cgroup", selfid_parse_cgroup, id) == -1 &&
+		    selfid_from_file("/proc/self/mountinfo",
+			selfid_parse_mountinfo, id) == -1)
 			id[0] = '\0';
 	}
 	return id[0] ? id : NULL;

@@ -13,18 +13,18 @@
 
 struct ctr {
 	char *id;
-	char *name;          /* without the leading '/' */
+	char *name; /* without the leading '/' */
 	char *image_id;
-	char *state;         /* created, running, paused, restarting, exited,
+	char *state; /* created, running, paused, restarting, exited,
 	                        removing, dead */
 	int64_t created;
-	char *label_id;      /* dockerup.id, or NULL */
-	char *label_hash;    /* dockerup.hash, or NULL */
-	char *label_fields;  /* dockerup.fields, or NULL */
-	char *network_mode;  /* HostConfig.NetworkMode, or NULL */
-	int managed;         /* dockerup.managed present */
+	char *label_id;     /* dockerup.id, or NULL */
+	char *label_hash;   /* dockerup.hash, or NULL */
+	char *label_fields; /* dockerup.fields, or NULL */
+	char *network_mode; /* HostConfig.NetworkMode, or NULL */
+	int managed;        /* dockerup.managed present */
 	/* Reconcile's bookkeeping. */
-	int claimed;         /* belongs to a definition */
+	int claimed; /* belongs to a definition */
 	int removed;
 };
 
@@ -36,25 +36,25 @@ struct ctr_list {
 
 struct img {
 	char *id;
-	struct strlist tags;     /* "familiar:tag" */
-	struct strlist digests;  /* "familiar@sha256:..." */
+	struct strlist tags;    /* "familiar:tag" */
+	struct strlist digests; /* "familiar@sha256:..." */
 };
 
 /* One tag or digest of an image, for img_find()'s binary search. */
 struct img_name {
-	const char *name;        /* points into the img's strlist */
-	size_t img;              /* index into v */
+	const char *name; /* points into the img's strlist */
+	size_t img;       /* index into v */
 };
 
 struct img_list {
 	struct img *v;
 	size_t n;
-	struct img_name *names;  /* every tag and digest, sorted by name */
+	struct img_name *names; /* every tag and digest, sorted by name */
 	size_t nnames;
 };
 
-int observe_parse_containers(const char *json, size_t len,
-    struct ctr_list *out, char *err, size_t errlen);
+int observe_parse_containers(const char *json, size_t len, struct ctr_list *out,
+    char *err, size_t errlen);
 int observe_parse_images(const char *json, size_t len, struct img_list *out,
     char *err, size_t errlen);
 void ctr_list_free(struct ctr_list *l);
@@ -65,8 +65,8 @@ int ctr_running(const struct ctr *c);
 /* The local image a reference names, or NULL. */
 const struct img *img_find(const struct img_list *l, const struct imageref *r);
 /* Whether img was pulled as familiar@digest. */
-int img_has_digest(const struct img *i, const struct imageref *r,
-    const char *digest);
+int img_has_digest(
+    const struct img *i, const struct imageref *r, const char *digest);
 /* Whether an image has no tag (a candidate for pruning). */
 int img_dangling(const struct img *i);
 

@@ -36,24 +36,23 @@
 #include "status.h"
 #include "validate.h"
 
-
 enum act {
-	ACT_NONE = 0,  /* matches and runs */
-	ACT_CREATE,    /* no container */
-	ACT_REPLACE,   /* hash differs, or a dependency was recreated */
-	ACT_START,     /* declared but not running */
-	ACT_RENAME,    /* matches but carries an old name */
-	ACT_FINISHED,  /* restart never, exited on its own: leave it */
+	ACT_NONE = 0, /* matches and runs */
+	ACT_CREATE,   /* no container */
+	ACT_REPLACE,  /* hash differs, or a dependency was recreated */
+	ACT_START,    /* declared but not running */
+	ACT_RENAME,   /* matches but carries an old name */
+	ACT_FINISHED, /* restart never, exited on its own: leave it */
 };
 
 struct item {
 	const struct defn *d;
-	char *ident;          /* defn_identity(d) */
-	size_t *cand;         /* candidate containers, indices into ctrs */
+	char *ident;  /* defn_identity(d) */
+	size_t *cand; /* candidate containers, indices into ctrs */
 	size_t ncand;
-	char cur_id[65];      /* the container serving it now; "" none */
-	int recreated;        /* created or replaced in this run */
-	int deferred;         /* its creation waits in run.launches */
+	char cur_id[65]; /* the container serving it now; "" none */
+	int recreated;   /* created or replaced in this run */
+	int deferred;    /* its creation waits in run.launches */
 };
 
 struct keyidx {
@@ -67,7 +66,7 @@ struct run {
 	const struct desired_state *st;
 	struct run_report *rep;
 	int dry;
-	int lost;                /* the engine stopped answering */
+	int lost; /* the engine stopped answering */
 	const char *self_id;
 	struct ctr_list ctrs;
 	struct img_list imgs;
@@ -106,7 +105,7 @@ plan(struct run *r, const char *fmt, ...)
 	va_end(ap);
 	report_plan(r->rep, line);
 	if (r->dry && r->s->format == OUTPUT_JSON)
-		return;         /* the engine prints the JSON plan at the end */
+		return; /* the engine prints the JSON plan at the end */
 	if (r->dry) {
 		printf("%s\n", line);
 		fflush(stdout);
@@ -161,15 +160,15 @@ is_self(const struct run *r, const struct ctr *c)
 	if (r->self_id == NULL)
 		return 0;
 	n = strlen(r->self_id);
-	return n >= 12 ? strncmp(c->id, r->self_id, n) == 0 :
-	    strcmp(c->id, r->self_id) == 0;
+	return n >= 12 ? strncmp(c->id, r->self_id, n) == 0
+		       : strcmp(c->id, r->self_id) == 0;
 }
 
 static int
 keyidx_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct keyidx *)a)->key,
-	    ((const struct keyidx *)b)->key);
+	return strcmp(
+	    ((const struct keyidx *)a)->key, ((const struct keyidx *)b)->key);
 }
 
 static struct item *
@@ -186,8 +185,8 @@ item_by_ident(struct run *r, const char *ident)
 /* ---- observing ---- */
 
 static int
-run_list(struct run *r, const char *path, struct docker_resp *resp,
-    char *err, size_t errlen)
+run_list(struct run *r, const char *path, struct docker_resp *resp, char *err,
+    size_t errlen)
 {
 	struct docker_req rq = { .method = "GET", .path = path };
 	long st = docker_request(r->dk, &rq, resp, err, errlen);
@@ -211,11 +210,11 @@ run_observe(struct run *r, char *err, size_t errlen)
 	docker_resp_init(&resp);
 	if (run_list(r, "/containers/json?all=1", &resp, err, errlen) == -1 ||
 	    observe_parse_containers((const char *)resp.body.p, resp.body.len,
-	    &r->ctrs, err, errlen) == -1)
+		&r->ctrs, err, errlen) == -1)
 		goto done;
 	if (run_list(r, "/images/json", &resp, err, errlen) == -1 ||
 	    observe_parse_images((const char *)resp.body.p, resp.body.len,
-	    &r->imgs, err, errlen) == -1)
+		&r->imgs, err, errlen) == -1)
 		goto done;
 	rc = 0;
 done:
@@ -242,13 +241,15 @@ run_load_auth(struct run *r)
 		log_debug("%s; using the credentials read at start", err);
 	else if (rc != 0) {
 		log_warnx("%s; using the last good credentials (%zu "
-		    "registries)", err, ra->n);
+			  "registries)",
+		    err, ra->n);
 		r->rep->exit_code = 1;
 	}
 	r->ienv.auth = ra;
 	if (ra->helpers && !helpers_said) {
 		helpers_said = 1;
-		log_warnx("registry credentials: credsStore and credHelpers "
+		log_warnx(
+		    "registry credentials: credsStore and credHelpers "
 		    "are not supported (dockerup runs no helper programs); "
 		    "only \"auths\" entries are used");
 	}
@@ -319,8 +320,9 @@ run_claim(struct run *r)
 	qsort(names, nn, sizeof(*names), keyidx_cmp);
 	for (size_t i = 0; i < r->nitems && nn > 0; i++) {
 		struct keyidx k = { .key = r->items[i].d->name }, *hit;
-		if (k.key == NULL || (hit = bsearch(&k, names, nn,
-		    sizeof(k), keyidx_cmp)) == NULL)
+		if (k.key == NULL ||
+		    (hit = bsearch(&k, names, nn, sizeof(k), keyidx_cmp)) ==
+			NULL)
 			continue;
 		item_add_cand(&r->items[i], hit->idx);
 		r->ctrs.v[hit->idx].claimed = 1;
@@ -391,8 +393,8 @@ static const char *
 item_recreated_dep(struct run *r, const struct item *it, const struct ctr *k)
 {
 	const char *deps[MAX_LIST_ITEMS + MAX_VOLUMES + 1];
-	size_t n = defn_dependencies(it->d, deps, sizeof(deps) /
-	    sizeof(deps[0]));
+	size_t n =
+	    defn_dependencies(it->d, deps, sizeof(deps) / sizeof(deps[0]));
 	struct item *dep;
 
 	for (size_t i = 0; i < n; i++)
@@ -420,8 +422,8 @@ decide_changed(struct run *r, const struct item *it, const struct ctr *k,
 	else {
 		if ((now = spec_field_hashes(it->d)) == NULL)
 			fatal("%s", __func__);
-		spec_fields_changed(k->label_fields, now, fields,
-		    sizeof(fields));
+		spec_fields_changed(
+		    k->label_fields, now, fields, sizeof(fields));
 		free(now);
 		snprintf(why, whylen, "definition changed%s%s",
 		    fields[0] ? ": " : "", fields);
@@ -439,8 +441,7 @@ finished_job(const struct item *it, const struct ctr *k)
 
 static enum act
 item_decide(struct run *r, struct item *it, const struct ctr *k,
-    const struct image_state *img, const char *want, char *why,
-    size_t whylen)
+    const struct image_state *img, const char *want, char *why, size_t whylen)
 {
 	const char *dep;
 
@@ -490,8 +491,8 @@ ctr_set_name(struct ctr *c, const char *name)
 static int
 drop_container(struct run *r, struct ctr *c, char *err, size_t errlen)
 {
-	if (ctr_running(c) && op_done(r, op_stop(r->dk, c->id, err, errlen))
-	    != OP_OK)
+	if (ctr_running(c) &&
+	    op_done(r, op_stop(r->dk, c->id, err, errlen)) != OP_OK)
 		return -1;
 	if (op_done(r, op_remove(r->dk, c->id, err, errlen)) != OP_OK)
 		return -1;
@@ -506,7 +507,8 @@ remove_dup(struct run *r, const struct item *it, struct ctr *c)
 
 	if (is_self(r, c)) {
 		log_info("keeping %s (duplicate of %s) running: it is "
-		    "dockerup's own container", ctr_label(c), it->ident);
+			 "dockerup's own container",
+		    ctr_label(c), it->ident);
 		return;
 	}
 	plan(r, "remove %s (duplicate of %s)", ctr_label(c), it->ident);
@@ -533,8 +535,8 @@ remove_dups(struct run *r, const struct item *it, const struct ctr *k,
 		c = &r->ctrs.v[it->cand[i]];
 		if (c == k || c->removed)
 			continue;
-		if (only_name_holders && (it->d->name == NULL ||
-		    strcmp(c->name, it->d->name) != 0))
+		if (only_name_holders &&
+		    (it->d->name == NULL || strcmp(c->name, it->d->name) != 0))
 			continue;
 		remove_dup(r, it, c);
 	}
@@ -575,8 +577,8 @@ item_network(struct run *r, const struct item *it, char *out, size_t outlen,
 
 /* The create body of it's container; NULL with err set. */
 static char *
-create_body(struct run *r, const struct item *it, const char *want,
-    char *err, size_t errlen)
+create_body(struct run *r, const struct item *it, const char *want, char *err,
+    size_t errlen)
 {
 	struct spec_ctx sc = { .identity = it->ident, .hash = want };
 	char net[128], *fields;
@@ -623,8 +625,9 @@ item_signals(struct run *r, const struct item *it)
 		    sig->v[i].value, it->ident);
 		if (r->dry)
 			continue;
-		if (op_done(r, op_kill(r->dk, sig->v[i].key, sig->v[i].value,
-		    err, sizeof(err))) != OP_OK)
+		if (op_done(r,
+			op_kill(r->dk, sig->v[i].key, sig->v[i].value, err,
+			    sizeof(err))) != OP_OK)
 			log_warnx("signal %s %s after %s restarted: %s",
 			    sig->v[i].key, sig->v[i].value, it->ident, err);
 	}
@@ -642,8 +645,8 @@ static void flush_launches(struct run *r);
 static int
 ports_mark(struct run *r, const struct defn *d, int on)
 {
-	if (r->port_busy == NULL && (r->port_busy = calloc(65536 * 2 / 8, 1))
-	    == NULL)
+	if (r->port_busy == NULL &&
+	    (r->port_busy = calloc(65536 * 2 / 8, 1)) == NULL)
 		fatal("%s", __func__);
 	for (size_t i = 0; on && i < d->nports; i++) {
 		size_t b = PORT_BIT(&d->ports[i]);
@@ -729,8 +732,9 @@ flush_launches(struct run *r)
 	for (size_t i = 0; i < r->launches.n; i++) {
 		struct launch *l = &r->launches.v[i];
 		struct item *it = l->arg;
-		const char *why = l->err[0] ? l->err : "not sent: the Docker "
-		    "engine stopped answering";
+		const char *why = l->err[0] ? l->err
+					    : "not sent: the Docker "
+					      "engine stopped answering";
 		it->deferred = 0;
 		(void)ports_mark(r, it->d, 0);
 		r->rep->cur_item = l->report_item;
@@ -780,23 +784,23 @@ item_waits(struct run *r, const struct item *it)
 
 /* Puts the old container back under its name after a failed replace. */
 static void
-restore_old(struct run *r, struct item *it, struct ctr *k,
-    int restart)
+restore_old(struct run *r, struct item *it, struct ctr *k, int restart)
 {
 	char err[1024];
 
 	if (r->lost)
 		return;
 	if (it->d->name && strcmp(k->name, it->d->name) != 0) {
-		if (op_done(r, op_rename(r->dk, k->id, it->d->name, err,
-		    sizeof(err))) != OP_OK)
+		if (op_done(r,
+			op_rename(r->dk, k->id, it->d->name, err,
+			    sizeof(err))) != OP_OK)
 			log_warnx("could not give %s its name back: %s",
 			    ctr_label(k), err);
 		else
 			ctr_set_name(k, it->d->name);
 	}
-	if (restart && op_done(r, op_start(r->dk, k->id, err, sizeof(err)))
-	    != OP_OK)
+	if (restart &&
+	    op_done(r, op_start(r->dk, k->id, err, sizeof(err))) != OP_OK)
 		log_warnx("could not restart the old %s: %s", it->ident, err);
 	snprintf(it->cur_id, sizeof(it->cur_id), "%s", k->id);
 }
@@ -830,15 +834,15 @@ ports_clash(struct run *r, const struct item *it, const struct ctr *k,
 
 	if (want == NULL)
 		return 0;
-	if (op_done(r, op_host_ports(r->dk, k->id, &have, err, sizeof(err)))
-	    != OP_OK) {
+	if (op_done(r, op_host_ports(r->dk, k->id, &have, err, sizeof(err))) !=
+	    OP_OK) {
 		log_warnx("inspect %s: %s; assuming its ports clash",
 		    ctr_label(k), err);
 		clash = 1;
 		snprintf(port, portlen, "(unknown)");
 	}
 	for (char *p = want + 1; have && *p && !clash;
-	    p += strcspn(p, " ") + 1) {
+	     p += strcspn(p, " ") + 1) {
 		size_t n = strcspn(p, " ");
 		char item[24];
 		snprintf(item, sizeof(item), " %.*s ", (int)n, p);
@@ -872,8 +876,9 @@ rename_out_of_way(struct run *r, const struct item *it, struct ctr *k)
 		return -1;
 	if (rc == OP_FAILED) {
 		log_warnx("replace %s: cannot rename the old container to %s: "
-		    "%s; it is stopped and removed before the new one is "
-		    "created", it->ident, oldname, err);
+			  "%s; it is stopped and removed before the new one is "
+			  "created",
+		    it->ident, oldname, err);
 		return 1;
 	}
 	ctr_set_name(k, oldname);
@@ -894,8 +899,10 @@ replace_in_place(struct run *r, struct item *it, struct ctr *k,
 	}
 	it->cur_id[0] = '\0';
 	if (create_container(r, it, want, nid, err, sizeof(err)) != OP_OK) {
-		fail(r, "replace %s: create the new container: %s (the old one "
-		    "is gone; the next run tries again)", it->ident, err);
+		fail(r,
+		    "replace %s: create the new container: %s (the old one "
+		    "is gone; the next run tries again)",
+		    it->ident, err);
 		return -1;
 	}
 	snprintf(it->cur_id, sizeof(it->cur_id), "%s", nid);
@@ -912,10 +919,10 @@ remove_new(struct run *r, const char *id)
 {
 	char err[1024];
 
-	if (!r->lost && op_done(r, op_remove(r->dk, id, err, sizeof(err)))
-	    != OP_OK)
-		log_warnx("could not remove the new container %.12s: %s", id,
-		    err);
+	if (!r->lost &&
+	    op_done(r, op_remove(r->dk, id, err, sizeof(err))) != OP_OK)
+		log_warnx(
+		    "could not remove the new container %.12s: %s", id, err);
 }
 
 /* Eager: the new one runs before the old one stops. */
@@ -933,20 +940,20 @@ swap_eager(struct run *r, struct item *it, struct ctr *k, const char *nid)
 	}
 	if (drop_container(r, k, err, sizeof(err)) == -1)
 		log_warnx("replace %s: remove the old container %s: %s (the "
-		    "next run removes it)", it->ident, ctr_label(k), err);
+			  "next run removes it)",
+		    it->ident, ctr_label(k), err);
 	return 0;
 }
 
 /* Default: the old one stops, then the new one starts. */
 static int
-swap_stop_first(struct run *r, struct item *it, struct ctr *k,
-    const char *nid)
+swap_stop_first(struct run *r, struct item *it, struct ctr *k, const char *nid)
 {
 	char err[1024];
 	int was_running = ctr_running(k);
 
-	if (was_running && op_done(r, op_stop(r->dk, k->id, err,
-	    sizeof(err))) != OP_OK) {
+	if (was_running &&
+	    op_done(r, op_stop(r->dk, k->id, err, sizeof(err))) != OP_OK) {
 		fail(r, "replace %s: stop the old container: %s", it->ident,
 		    err);
 		remove_new(r, nid);
@@ -954,15 +961,18 @@ swap_stop_first(struct run *r, struct item *it, struct ctr *k,
 		return -1;
 	}
 	if (op_done(r, op_start(r->dk, nid, err, sizeof(err))) != OP_OK) {
-		fail(r, "replace %s: start the new container: %s; the old one "
-		    "is put back", it->ident, err);
+		fail(r,
+		    "replace %s: start the new container: %s; the old one "
+		    "is put back",
+		    it->ident, err);
 		remove_new(r, nid);
 		restore_old(r, it, k, was_running);
 		return -1;
 	}
 	if (op_done(r, op_remove(r->dk, k->id, err, sizeof(err))) != OP_OK)
 		log_warnx("replace %s: remove the old container %s: %s (the "
-		    "next run removes it)", it->ident, ctr_label(k), err);
+			  "next run removes it)",
+		    it->ident, ctr_label(k), err);
 	else
 		k->removed = 1;
 	return 0;
@@ -981,8 +991,8 @@ item_replace(struct run *r, struct item *it, struct ctr *k, const char *want)
 
 	if (eager && ports_clash(r, it, k, port, sizeof(port))) {
 		log_info("replace %s: old and new both bind host port %s, so "
-		    "the old one is stopped first (no eager start)", it->ident,
-		    port);
+			 "the old one is stopped first (no eager start)",
+		    it->ident, port);
 		eager = 0;
 	}
 	if (r->lost || (rc = rename_out_of_way(r, it, k)) == -1)
@@ -991,13 +1001,15 @@ item_replace(struct run *r, struct item *it, struct ctr *k, const char *want)
 		rc = replace_in_place(r, it, k, want, nid);
 	else if (create_container(r, it, want, nid, err, sizeof(err)) !=
 	    OP_OK) {
-		fail(r, "replace %s: create the new container: %s; the old one "
-		    "keeps running", it->ident, err);
+		fail(r,
+		    "replace %s: create the new container: %s; the old one "
+		    "keeps running",
+		    it->ident, err);
 		restore_old(r, it, k, 0);
 		return -1;
 	} else
-		rc = eager ? swap_eager(r, it, k, nid) :
-		    swap_stop_first(r, it, k, nid);
+		rc = eager ? swap_eager(r, it, k, nid)
+			   : swap_stop_first(r, it, k, nid);
 	if (rc == -1)
 		return -1;
 	memcpy(it->cur_id, nid, sizeof(nid));
@@ -1018,8 +1030,8 @@ item_start(struct run *r, struct item *it, struct ctr *k)
 		/* A duplicate may hold a port: drop it and try again. */
 		remove_dups(r, it, k, 0);
 		if (!r->lost)
-			rc = op_done(r, op_start(r->dk, k->id, err,
-			    sizeof(err)));
+			rc = op_done(
+			    r, op_start(r->dk, k->id, err, sizeof(err)));
 	}
 	if (rc != OP_OK) {
 		fail(r, "start %s: %s", it->ident, err);
@@ -1035,8 +1047,9 @@ item_rename(struct run *r, struct item *it, struct ctr *k)
 {
 	char err[1024];
 
-	if (op_done(r, op_rename(r->dk, k->id, it->d->name, err,
-	    sizeof(err))) != OP_OK) {
+	if (op_done(
+		r, op_rename(r->dk, k->id, it->d->name, err, sizeof(err))) !=
+	    OP_OK) {
 		fail(r, "rename %s to %s: %s", ctr_label(k), it->d->name, err);
 		return -1;
 	}
@@ -1052,8 +1065,8 @@ act_verb(enum act a, const char *why)
 	case ACT_CREATE:
 		return "create";
 	case ACT_REPLACE:
-		return strncmp(why, "depends on ", 11) == 0 ? "restart" :
-		    "replace";
+		return strncmp(why, "depends on ", 11) == 0 ? "restart"
+							    : "replace";
 	case ACT_START:
 		return "start";
 	case ACT_RENAME:
@@ -1116,9 +1129,10 @@ item_image(struct run *r, struct item *it)
 	if (r->ienv.lost)
 		r->lost = 1;
 	if (img->failed) {
-		fail(r, "%s: %s; %s", it->ident, img->err, it->ncand > 0 ?
-		    "its container is left as it is" : "it has no container "
-		    "until the image can be pulled");
+		fail(r, "%s: %s; %s", it->ident, img->err,
+		    it->ncand > 0 ? "its container is left as it is"
+				  : "it has no container "
+				    "until the image can be pulled");
 		return NULL;
 	}
 	return img;
@@ -1144,18 +1158,18 @@ reconcile_item(struct run *r, struct item *it)
 	if (k != NULL)
 		snprintf(it->cur_id, sizeof(it->cur_id), "%s", k->id);
 	a = item_decide(r, it, k, img, wantp, why, sizeof(why));
-	report_item_seen(r->rep, img->id, k != NULL && ctr_running(k),
-	    k != NULL);
+	report_item_seen(
+	    r->rep, img->id, k != NULL && ctr_running(k), k != NULL);
 	if (k != NULL && is_self(r, k) && a != ACT_NONE && a != ACT_FINISHED) {
 		log_warnx("%s is dockerup's own container and needs \"%s\" "
-		    "(%s); a running dockerup does not do that to itself",
+			  "(%s); a running dockerup does not do that to itself",
 		    it->ident, act_verb(a, why), why);
 		r->rep->unchanged++;
 		return;
 	}
 	/* What renames, removes or replaces waits for queued creations. */
-	if (it->ncand > 1 || (it->ncand == 1 && a != ACT_NONE &&
-	    a != ACT_FINISHED))
+	if (it->ncand > 1 ||
+	    (it->ncand == 1 && a != ACT_NONE && a != ACT_FINISHED))
 		flush_launches(r);
 	/* Stop-first definitions free the name and ports before acting. */
 	remove_dups(r, it, k, it->d->update_eager);
@@ -1171,7 +1185,7 @@ reconcile_item(struct run *r, struct item *it)
 
 /* ---- dockerup's own container: the eager self-upgrade ---- */
 
-#define SELF_POLL_NS 250000000L  /* how often the ready file is looked at */
+#define SELF_POLL_NS 250000000L /* how often the ready file is looked at */
 
 static struct ctr *
 run_self_ctr(struct run *r)
@@ -1264,13 +1278,15 @@ run_find_self(struct run *r)
 		}
 	if (n > 1) {
 		log_warnx("%zu definitions use the image dockerup runs from "
-		    "(%.19s..); none of them is taken for dockerup's own "
-		    "container", n, me->image_id);
+			  "(%.19s..); none of them is taken for dockerup's own "
+			  "container",
+		    n, me->image_id);
 		return NULL;
 	}
 	if (found != NULL) {
 		log_debug("%s describes dockerup's own container %.12s (same "
-		    "image)", found->ident, me->id);
+			  "image)",
+		    found->ident, me->id);
 		item_add_cand(found, ci);
 		me->claimed = 1;
 	}
@@ -1293,8 +1309,9 @@ self_remove_others(struct run *r, const struct item *it, const struct ctr *me,
 		    ctr_label(c));
 		if (r->dry)
 			continue;
-		if (op_done(r, op_remove_force(r->dk, c->id, err,
-		    sizeof(err))) != OP_OK)
+		if (op_done(
+			r, op_remove_force(r->dk, c->id, err, sizeof(err))) !=
+		    OP_OK)
 			fail(r, "remove %s: %s", ctr_label(c), err);
 		else {
 			c->removed = 1;
@@ -1328,30 +1345,34 @@ self_wait_ready(struct run *r, const char *nid, char *why, size_t whylen)
 		if (selfup_read(SELF_FILE_READY, line, sizeof(line)) == 0 &&
 		    strcmp(line, nid) == 0)
 			return 1;
-		switch (op_done(r, op_state(r->dk, nid, &st, err,
-		    sizeof(err)))) {
+		switch (
+		    op_done(r, op_state(r->dk, nid, &st, err, sizeof(err)))) {
 		case OP_LOST:
 			return -1;
 		case OP_FAILED:
-			snprintf(why, whylen, "could not be inspected: %s",
-			    err);
+			snprintf(
+			    why, whylen, "could not be inspected: %s", err);
 			return 0;
 		}
 		if (!st.running || st.restarting) {
-			snprintf(why, whylen, "exited with status %d before it "
-			    "was ready", st.exit_code);
+			snprintf(why, whylen,
+			    "exited with status %d before it "
+			    "was ready",
+			    st.exit_code);
 			return 0;
 		}
 		if (mono_now() >= deadline) {
-			snprintf(why, whylen, "was not ready within %d s "
-			    "(ready_timeout)", r->s->ready_timeout);
+			snprintf(why, whylen,
+			    "was not ready within %d s "
+			    "(ready_timeout)",
+			    r->s->ready_timeout);
 			return 0;
 		}
 		self_sleep();
 	}
 }
 
-#define SELF_LOG_LINES 8       /* of a failed new instance's output */
+#define SELF_LOG_LINES 8 /* of a failed new instance's output */
 
 /* What a new instance that failed said last, in our log. */
 static void
@@ -1359,31 +1380,34 @@ self_log_tail(struct run *r, const char *nid)
 {
 	char text[SELF_LOG_LINES * 256], err[512], *line, *save = NULL;
 
-	if (r->lost || op_done(r, op_logs_tail(r->dk, nid, SELF_LOG_LINES,
-	    text, sizeof(text), err, sizeof(err))) != OP_OK)
+	if (r->lost ||
+	    op_done(r,
+		op_logs_tail(r->dk, nid, SELF_LOG_LINES, text, sizeof(text),
+		    err, sizeof(err))) != OP_OK)
 		return;
 	for (line = strtok_r(text, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save))
+	     line = strtok_r(NULL, "\n", &save))
 		log_warnx("new instance %.12s said: %s", nid, line);
 }
 
 /* The new instance did not take over: remove it, keep running. */
 static void
-self_rollback(struct run *r, struct item *it, struct ctr *me,
-    const char *nid, const char *image, const char *want, const char *why)
+self_rollback(struct run *r, struct item *it, struct ctr *me, const char *nid,
+    const char *image, const char *want, const char *why)
 {
 	char err[1024];
 
 	self_log_tail(r, nid);
 	log_warnx("self-upgrade of %s to image %s FAILED: the new container "
-	    "%.12s %s.  It is removed and this instance (%.12s) keeps "
-	    "running.  That image is not tried again until %s points to "
-	    "another image or the definition changes.", it->ident, image,
-	    nid, why, me->id, it->d->image);
-	if (!r->lost && op_done(r, op_remove_force(r->dk, nid, err,
-	    sizeof(err))) != OP_OK)
+		  "%.12s %s.  It is removed and this instance (%.12s) keeps "
+		  "running.  That image is not tried again until %s points to "
+		  "another image or the definition changes.",
+	    it->ident, image, nid, why, me->id, it->d->image);
+	if (!r->lost &&
+	    op_done(r, op_remove_force(r->dk, nid, err, sizeof(err))) != OP_OK)
 		log_warnx("could not remove the failed new container %.12s: "
-		    "%s", nid, err);
+			  "%s",
+		    nid, err);
 	restore_old(r, it, me, 0);
 	selfup_failed_add(want, image);
 	if (selfup_write(SELF_FILE_OLD, "") == -1)
@@ -1403,14 +1427,17 @@ self_create(struct run *r, struct item *it, struct ctr *me, const char *want,
 
 	if ((rc = rename_out_of_way(r, it, me)) != 0) {
 		if (rc == 1)
-			fail(r, "self-upgrade of %s: dockerup cannot rename its "
+			fail(r,
+			    "self-upgrade of %s: dockerup cannot rename its "
 			    "own container out of the way; not upgrading",
 			    it->ident);
 		return -1;
 	}
 	if (create_container(r, it, want, nid, err, sizeof(err)) != OP_OK) {
-		fail(r, "self-upgrade of %s: create the new container: %s; "
-		    "this instance keeps running", it->ident, err);
+		fail(r,
+		    "self-upgrade of %s: create the new container: %s; "
+		    "this instance keeps running",
+		    it->ident, err);
 		restore_old(r, it, me, 0);
 		return -1;
 	}
@@ -1447,8 +1474,10 @@ self_upgrade(struct run *r, struct item *it, struct ctr *me, const char *want,
 	if (r->lost)
 		return;
 	if (selfup_write(SELF_FILE_OLD, me->id) == -1) {
-		fail(r, "self-upgrade of %s: the handover directory cannot be "
-		    "written; not upgrading", it->ident);
+		fail(r,
+		    "self-upgrade of %s: the handover directory cannot be "
+		    "written; not upgrading",
+		    it->ident);
 		return;
 	}
 	if (spare != NULL)
@@ -1459,23 +1488,26 @@ self_upgrade(struct run *r, struct item *it, struct ctr *me, const char *want,
 		return;
 	}
 	log_info("self-upgrade of %s: new instance %.12s started from %s; "
-	    "waiting up to %d s for it to be ready", it->ident, nid, image,
-	    r->s->ready_timeout);
+		 "waiting up to %d s for it to be ready",
+	    it->ident, nid, image, r->s->ready_timeout);
 	rc = self_wait_ready(r, nid, why, sizeof(why));
 	if (rc == 0)
 		self_rollback(r, it, me, nid, image, want, why);
 	if (rc != 1)
 		return;
 	if (selfup_release_lock() == -1) {
-		fail(r, "self-upgrade of %s: the parent did not release the "
-		    "run lock; the new instance %.12s is removed", it->ident,
-		    nid);
-		self_rollback(r, it, me, nid, image, want, "could not be "
+		fail(r,
+		    "self-upgrade of %s: the parent did not release the "
+		    "run lock; the new instance %.12s is removed",
+		    it->ident, nid);
+		self_rollback(r, it, me, nid, image, want,
+		    "could not be "
 		    "handed the lock");
 		return;
 	}
 	log_info("self-upgrade of %s: %.12s is ready and holds the lock now; "
-	    "this instance (%.12s) removes itself", it->ident, nid, me->id);
+		 "this instance (%.12s) removes itself",
+	    it->ident, nid, me->id);
 	snprintf(it->cur_id, sizeof(it->cur_id), "%s", nid);
 	snprintf(r->leave_id, sizeof(r->leave_id), "%s", me->id);
 	r->rep->replaced++;
@@ -1511,9 +1543,10 @@ self_reconcile(struct run *r, struct item *it)
 	if (selfup_failed_has(want, image, sizeof(image))) {
 		if (strcmp(said_failed, want) != 0)
 			log_warnx("self-upgrade of %s to image %s was rolled "
-			    "back before; it is not tried again until %s "
-			    "points to another image or the definition "
-			    "changes", it->ident, image, it->d->image);
+				  "back before; it is not tried again until %s "
+				  "points to another image or the definition "
+				  "changes",
+			    it->ident, image, it->d->image);
 		snprintf(said_failed, sizeof(said_failed), "%s", want);
 		r->rep->unchanged++;
 		return;
@@ -1525,8 +1558,10 @@ self_reconcile(struct run *r, struct item *it)
 		return;
 	}
 	if (!selfup_available()) {
-		fail(r, "self-upgrade of %s: no handover directory; not "
-		    "upgrading", it->ident);
+		fail(r,
+		    "self-upgrade of %s: no handover directory; not "
+		    "upgrading",
+		    it->ident);
 		return;
 	}
 	self_upgrade(r, it, me, want, img->id);
@@ -1543,7 +1578,8 @@ self_leave(struct run *r)
 	log_info("removing this instance's container %.12s", r->leave_id);
 	if (op_remove_force(r->dk, r->leave_id, err, sizeof(err)) != OP_OK)
 		log_warnx("could not remove this instance's container %.12s: "
-		    "%s; the new instance removes it", r->leave_id, err);
+			  "%s; the new instance removes it",
+		    r->leave_id, err);
 }
 
 /* ---- after the definitions ---- */
@@ -1555,7 +1591,8 @@ remove_orphans(struct run *r)
 	struct ctr *c;
 
 	if (!r->st->complete) {
-		log_warnx("no container is removed as undeclared in this run: "
+		log_warnx(
+		    "no container is removed as undeclared in this run: "
 		    "a source is invalid or unreachable and nothing good is "
 		    "known of it");
 		return;
@@ -1597,8 +1634,9 @@ prune_images(struct run *r)
 	unsigned long long bytes;
 	char err[1024];
 
-	if (!r->st->complete || (dangling == 0 && !r->ienv.pulled &&
-	    r->rep->replaced == 0 && r->rep->removed == 0))
+	if (!r->st->complete ||
+	    (dangling == 0 && !r->ienv.pulled && r->rep->replaced == 0 &&
+		r->rep->removed == 0))
 		return;
 	if (r->dry) {
 		if (dangling > 0)
@@ -1606,8 +1644,9 @@ prune_images(struct run *r)
 			    dangling == 1 ? "" : "s");
 		return;
 	}
-	if (op_done(r, op_prune_images(r->dk, &deleted, &bytes, err,
-	    sizeof(err))) != OP_OK) {
+	if (op_done(r,
+		op_prune_images(r->dk, &deleted, &bytes, err, sizeof(err))) !=
+	    OP_OK) {
 		log_warnx("prune dangling images: %s", err);
 		r->rep->exit_code = 1;
 		return;
@@ -1640,14 +1679,14 @@ run_summary(struct run *r, double t0)
 
 	if (r->dry)
 		log_info("dry run: %u to create, %u to replace, %u to start, "
-		    "%u to remove, %u unchanged; nothing was changed",
+			 "%u to remove, %u unchanged; nothing was changed",
 		    p->created, p->replaced, p->started, p->removed,
 		    p->unchanged);
 	else
 		log_info("%u created, %u replaced, %u started, %u removed, "
-		    "%u unchanged, %u failed in %.1fs", p->created,
-		    p->replaced, p->started, p->removed, p->unchanged,
-		    p->failed, mono_now() - t0);
+			 "%u unchanged, %u failed in %.1fs",
+		    p->created, p->replaced, p->started, p->removed,
+		    p->unchanged, p->failed, mono_now() - t0);
 }
 
 static void
@@ -1661,8 +1700,11 @@ run_init(struct run *r, struct docker *dk, const struct settings *s,
 	r->rep = rep;
 	r->dry = s->mode == MODE_DRY_RUN;
 	r->self_id = selfid_resolve(s->self_id);
-	log_debug("%s%.12s", r->self_id ? "own container " : "not in a "
-	    "container", r->self_id ? r->self_id : "");
+	log_debug("%s%.12s",
+	    r->self_id ? "own container "
+		       : "not in a "
+			 "container",
+	    r->self_id ? r->self_id : "");
 	r->ienv.dk = dk;
 	r->ienv.imgs = &r->imgs;
 	r->ienv.auth = docker_regauth(dk);
@@ -1692,8 +1734,8 @@ run_prefetch_images(struct run *r)
 		refs[n] = it->d->image;
 		checks[n++] = r->s->pull && it->d->update_pull;
 	}
-	image_prefetch(&r->ienv, &r->images, refs, checks, n,
-	    &engine_stop_requested);
+	image_prefetch(
+	    &r->ienv, &r->images, refs, checks, n, &engine_stop_requested);
 	if (r->ienv.lost)
 		r->lost = 1;
 	free(refs);
@@ -1704,9 +1746,11 @@ static int
 stop_now(struct run *r, const char *where)
 {
 	if (r->lost) {
-		fail(r, "the Docker engine at %s stopped answering; the run "
+		fail(r,
+		    "the Docker engine at %s stopped answering; the run "
 		    "ends here (the next run picks up from what is on the "
-		    "host)", docker_remote(r->dk));
+		    "host)",
+		    docker_remote(r->dk));
 		return 1;
 	}
 	if (engine_stop_requested) {
@@ -1758,8 +1802,10 @@ engine_reconcile(struct docker *dk, const struct settings *s,
 	if (stop_now(&r, "before pruning images"))
 		goto summary;
 	prune_images(&r);
-	if (r.self_item != NULL && !stop_now(&r, "before dockerup's own "
-	    "container"))
+	if (r.self_item != NULL &&
+	    !stop_now(&r,
+		"before dockerup's own "
+		"container"))
 		self_reconcile(&r, r.self_item);
 	if (r.ienv.check_failed)
 		rep->exit_code = 1;

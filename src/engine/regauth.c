@@ -15,7 +15,7 @@
 #include "buf.h"
 #include "bounds.h"
 
-#define HUB_KEY "docker.io"
+#define HUB_KEY           "docker.io"
 #define HUB_SERVERADDRESS "https://index.docker.io/v1/"
 
 void
@@ -51,8 +51,8 @@ base64url_encode(const unsigned char *p, size_t n)
 {
 	char *out;
 
-	if (n > (size_t)1 << 28 || (out = malloc(BASE64_ENCODE_RAW_LENGTH(n)
-	    + 1)) == NULL)
+	if (n > (size_t)1 << 28 ||
+	    (out = malloc(BASE64_ENCODE_RAW_LENGTH(n) + 1)) == NULL)
 		return NULL;
 	base64_encode_raw(out, n, p);
 	out[BASE64_ENCODE_RAW_LENGTH(n)] = '\0';
@@ -74,8 +74,9 @@ base64_decode(const char *s, size_t *outlen)
 
 	/* Whole groups of 4 only; the decoder skips white space, we don't. */
 	if (n == 0 || n % 4 != 0 || n > (size_t)1 << 28 ||
-	    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789+/=") != n)
+	    strspn(s,
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		"0123456789+/=") != n)
 		return NULL;
 	if ((out = malloc(BASE64_DECODE_LENGTH(n) + 1)) == NULL)
 		return NULL;
@@ -136,8 +137,10 @@ entry_from_auth(struct regauth_entry *e, const char *b64, const char *where,
 
 	if ((plain = base64_decode(b64, &len)) == NULL ||
 	    strlen(plain) != len || (colon = strchr(plain, ':')) == NULL) {
-		snprintf(err, errlen, "%s: auths.\"%s\".auth: expected base64 "
-		    "of \"user:password\"", where, key);
+		snprintf(err, errlen,
+		    "%s: auths.\"%s\".auth: expected base64 "
+		    "of \"user:password\"",
+		    where, key);
 		free_secret(plain);
 		return -1;
 	}
@@ -160,14 +163,15 @@ entry_parse(struct regauth_entry *e, const cJSON *o, const char *where,
 	const cJSON *auth = cJSON_GetObjectItemCaseSensitive(o, "auth");
 
 	if (!cJSON_IsObject(o)) {
-		snprintf(err, errlen, "%s: auths.\"%s\": expected an object "
-		    "with \"auth\" or \"username\" and \"password\"", where,
-		    o->string);
+		snprintf(err, errlen,
+		    "%s: auths.\"%s\": expected an object "
+		    "with \"auth\" or \"username\" and \"password\"",
+		    where, o->string);
 		return -1;
 	}
 	if (cJSON_IsString(auth) && auth->valuestring[0] != '\0')
-		return entry_from_auth(e, auth->valuestring, where, o->string,
-		    err, errlen);
+		return entry_from_auth(
+		    e, auth->valuestring, where, o->string, err, errlen);
 	if (dup_string_field(o, "username", &e->username) == -1 ||
 	    dup_string_field(o, "password", &e->password) == -1 ||
 	    dup_string_field(o, "identitytoken", &e->identitytoken) == -1) {
@@ -190,7 +194,8 @@ entries_parse(struct regauth *ra, const cJSON *map, const char *where,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	cJSON_ArrayForEach(o, map) {
+	cJSON_ArrayForEach(o, map)
+	{
 		struct regauth_entry *e = &ra->v[ra->n];
 
 		if ((e->server = regauth_server_key(o->string)) == NULL) {
@@ -212,14 +217,18 @@ regauth_parse(struct regauth *ra, const char *data, size_t len,
 	int rc = -1;
 
 	if (!cJSON_IsObject(j)) {
-		snprintf(err, errlen, "%s: expected a JSON object (config.json "
-		    "with \"auths\", or a legacy .dockercfg)", where);
+		snprintf(err, errlen,
+		    "%s: expected a JSON object (config.json "
+		    "with \"auths\", or a legacy .dockercfg)",
+		    where);
 		goto done;
 	}
 	auths = cJSON_GetObjectItemCaseSensitive(j, "auths");
 	if (auths != NULL && !cJSON_IsObject(auths)) {
-		snprintf(err, errlen, "%s: auths: expected an object mapping "
-		    "registries to credentials", where);
+		snprintf(err, errlen,
+		    "%s: auths: expected an object mapping "
+		    "registries to credentials",
+		    where);
 		goto done;
 	}
 	if (cJSON_GetObjectItemCaseSensitive(j, "credsStore") ||
@@ -297,8 +306,9 @@ default_path(char *out, size_t outlen)
 		} else if (home == NULL)
 			break;
 		else
-			snprintf(out, outlen, i == 0 ?
-			    "%s/.docker/config.json" : "%s/.dockercfg", home);
+			snprintf(out, outlen,
+			    i == 0 ? "%s/.docker/config.json" : "%s/.dockercfg",
+			    home);
 		if (stat(out, &st) == 0)
 			return 0;
 		if (errno != ENOENT && errno != ENOTDIR)
@@ -324,8 +334,8 @@ regauth_load(struct regauth *ra, const char *path, char *err, size_t errlen)
 	if (read_bounded(path, &b) == -1) {
 		rc = (errno == EACCES || errno == EPERM) ? REGAUTH_DENIED : -1;
 		snprintf(err, errlen, "registry credentials %s: %s%s", path,
-		    strerror(errno), errno == E2BIG ? " (larger than 1 MiB)" :
-		    "");
+		    strerror(errno),
+		    errno == E2BIG ? " (larger than 1 MiB)" : "");
 		if (b.p)
 			explicit_bzero(b.p, b.cap);
 		buf_free(&b);
@@ -339,8 +349,7 @@ regauth_load(struct regauth *ra, const char *path, char *err, size_t errlen)
 }
 
 int
-regauth_reload(struct regauth *ra, const char *path, char *err,
-    size_t errlen)
+regauth_reload(struct regauth *ra, const char *path, char *err, size_t errlen)
 {
 	struct regauth fresh;
 	int rc;
@@ -387,8 +396,8 @@ regauth_header(const struct regauth *ra, const char *registry, int *err_out)
 	    add_if(o, "username", e->username) == 0 &&
 	    add_if(o, "password", e->password ? e->password : "") == 0 &&
 	    add_if(o, "identitytoken", e->identitytoken) == 0 &&
-	    add_if(o, "serveraddress", hub ? HUB_SERVERADDRESS : e->server)
-	    == 0)
+	    add_if(o, "serveraddress", hub ? HUB_SERVERADDRESS : e->server) ==
+		0)
 		json = cJSON_PrintUnformatted(o);
 	if (json != NULL) {
 		h = base64url_encode((unsigned char *)json, strlen(json));
@@ -398,10 +407,8 @@ regauth_header(const struct regauth *ra, const char *registry, int *err_out)
 	if (o != NULL) {
 		/* cJSON_Delete frees but does not clear the copies it holds. */
 		cJSON *c;
-		cJSON_ArrayForEach(c, o)
-			if (c->valuestring)
-				explicit_bzero(c->valuestring,
-				    strlen(c->valuestring));
+		cJSON_ArrayForEach(c, o) if (c->valuestring)
+		    explicit_bzero(c->valuestring, strlen(c->valuestring));
 		cJSON_Delete(o);
 	}
 	if (h == NULL)

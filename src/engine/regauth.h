@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 struct regauth_entry {
-	char *server;        /* normalized: "docker.io", "host:port" */
+	char *server; /* normalized: "docker.io", "host:port" */
 	char *username;
 	char *password;
 	char *identitytoken;
@@ -20,7 +20,7 @@ struct regauth_entry {
 struct regauth {
 	struct regauth_entry *v;
 	size_t n;
-	int helpers;         /* credsStore/credHelpers present: unsupported */
+	int helpers; /* credsStore/credHelpers present: unsupported */
 };
 
 void regauth_init(struct regauth *ra);
@@ -34,21 +34,21 @@ void regauth_free(struct regauth *ra);
 int regauth_parse(struct regauth *ra, const char *data, size_t len,
     const char *where, char *err, size_t errlen);
 
-#define REGAUTH_DENIED (-2)  /* the file exists but may not be read */
+#define REGAUTH_DENIED (-2) /* the file exists but may not be read */
 
 /*
  * Loads the credentials file: path when not NULL (it must exist), else
  * $DOCKER_CONFIG/config.json, ~/.docker/config.json, ~/.dockercfg, the
  * first that exists; none is fine.  -1 (or REGAUTH_DENIED) with err set.
  */
-int regauth_load(struct regauth *ra, const char *path, char *err,
-    size_t errlen);
+int regauth_load(
+    struct regauth *ra, const char *path, char *err, size_t errlen);
 /*
  * Loads again into ra, which keeps its last good contents when the file
  * cannot be read or parsed now.  Returns as regauth_load().
  */
-int regauth_reload(struct regauth *ra, const char *path, char *err,
-    size_t errlen);
+int regauth_reload(
+    struct regauth *ra, const char *path, char *err, size_t errlen);
 
 /* A registry key normalized: scheme and path dropped, Hub aliases merged. */
 char *regauth_server_key(const char *s);
@@ -60,8 +60,8 @@ char *regauth_server_key(const char *s);
  * it, NULL with *err_out -1 when out of memory.  The caller frees it with
  * regauth_header_free().
  */
-char *regauth_header(const struct regauth *ra, const char *registry,
-    int *err_out);
+char *regauth_header(
+    const struct regauth *ra, const char *registry, int *err_out);
 void regauth_header_free(char *h);
 
 /* Base64url (with padding) of n bytes; the caller frees it. */

@@ -13,8 +13,8 @@
 #include "wire.h"
 
 void
-run_result_send(struct imsgbuf *fetcher, const struct run_report *rep,
-    int rc, int exit_code, const char *remote)
+run_result_send(struct imsgbuf *fetcher, const struct run_report *rep, int rc,
+    int exit_code, const char *remote)
 {
 	struct wire_run_result rr;
 
@@ -26,14 +26,14 @@ run_result_send(struct imsgbuf *fetcher, const struct run_report *rep,
 		rr.cause = RUN_CAUSE_ENGINE;
 		snprintf(rr.where, sizeof(rr.where), "%s", remote);
 	} else if (rep->registry.failed) {
-		rr.cause = rep->registry.rate_limited ? RUN_CAUSE_RATE_LIMITED :
-		    RUN_CAUSE_REGISTRY;
-		snprintf(rr.where, sizeof(rr.where), "%s",
-		    rep->registry.registry);
+		rr.cause = rep->registry.rate_limited ? RUN_CAUSE_RATE_LIMITED
+						      : RUN_CAUSE_REGISTRY;
+		snprintf(
+		    rr.where, sizeof(rr.where), "%s", rep->registry.registry);
 	} else
 		rr.cause = exit_code != 0 ? RUN_CAUSE_OTHER : RUN_CAUSE_NONE;
 	/* A fetcher that went away is restarted and loads at once. */
 	if (imsg_compose(fetcher, IMSG_RUN_RESULT, &rr, sizeof(rr)) == -1)
-		log_debug("reporting the run to the fetcher: %s",
-		    strerror(errno));
+		log_debug(
+		    "reporting the run to the fetcher: %s", strerror(errno));
 }

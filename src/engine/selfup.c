@@ -107,5 +107,6 @@ selfup_failed_add(const char *hash, const char *image)
 	    (long long)time(NULL));
 	if (selfup_write(SELF_FILE_FAILED, line) == -1)
 		log_warnx("could not record the failed self-upgrade to %s; "
-		    "it will be tried again", image);
+			  "it will be tried again",
+		    image);
 }

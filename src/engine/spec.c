@@ -53,7 +53,7 @@ add_nonempty_strlist(cJSON *o, const char *key, const struct strlist *l)
 }
 
 static int array_push_fmt(cJSON *, const char *, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static int
 array_push_fmt(cJSON *a, const char *fmt, ...)
@@ -85,8 +85,8 @@ spec_env(cJSON *cfg, const struct defn *d)
 	if (a == NULL)
 		return -1;
 	for (size_t i = 0; i < d->env.n; i++)
-		if (array_push_fmt(a, "%s=%s", d->env.v[i].key,
-		    d->env.v[i].value) == -1)
+		if (array_push_fmt(
+			a, "%s=%s", d->env.v[i].key, d->env.v[i].value) == -1)
 			return -1;
 	if (kvlist_find(&d->env, "DOCKER_IMAGE") == NULL &&
 	    array_push_fmt(a, "%s=%s", "DOCKER_IMAGE", d->image) == -1)
@@ -102,16 +102,16 @@ spec_labels(cJSON *cfg, const struct defn *d, const struct spec_ctx *c)
 	if (o == NULL)
 		return -1;
 	for (size_t i = 0; i < d->labels.n; i++)
-		if (!cJSON_AddStringToObject(o, d->labels.v[i].key,
-		    d->labels.v[i].value))
+		if (!cJSON_AddStringToObject(
+			o, d->labels.v[i].key, d->labels.v[i].value))
 			return -1;
 	if (c->fields && !cJSON_AddStringToObject(o, LABEL_FIELDS, c->fields))
 		return -1;
 	if (!cJSON_AddStringToObject(o, LABEL_ID, c->identity) ||
 	    !cJSON_AddStringToObject(o, LABEL_HASH, c->hash) ||
 	    !cJSON_AddStringToObject(o, LABEL_MANAGED, "1") ||
-	    !cJSON_AddStringToObject(o, LABEL_SOURCE,
-	    d->source ? d->source : ""))
+	    !cJSON_AddStringToObject(
+		o, LABEL_SOURCE, d->source ? d->source : ""))
 		return -1;
 	return 0;
 }
@@ -140,8 +140,8 @@ spec_ports(cJSON *cfg, cJSON *hc, const struct defn *d)
 		    !cJSON_AddObjectToObject(exp, key))
 			return -1;
 		list = cJSON_GetObjectItemCaseSensitive(bind, key);
-		if (list == NULL && (list = cJSON_AddArrayToObject(bind, key))
-		    == NULL)
+		if (list == NULL &&
+		    (list = cJSON_AddArrayToObject(bind, key)) == NULL)
 			return -1;
 		if ((b = cJSON_CreateObject()) == NULL)
 			return -1;
@@ -163,22 +163,26 @@ spec_volumes(cJSON *cfg, cJSON *hc, const struct defn *d)
 		const struct volume *v = &d->volumes[i];
 
 		if (v->from != NULL) {
-			if (from == NULL && (from = cJSON_AddArrayToObject(hc,
-			    "VolumesFrom")) == NULL)
+			if (from == NULL &&
+			    (from = cJSON_AddArrayToObject(
+				 hc, "VolumesFrom")) == NULL)
 				return -1;
 			if ((s = cJSON_CreateString(v->from)) == NULL)
 				return -1;
 			cJSON_AddItemToArray(from, s);
 		} else if (v->host_path != NULL) {
-			if (binds == NULL && (binds = cJSON_AddArrayToObject(hc,
-			    "Binds")) == NULL)
+			if (binds == NULL &&
+			    (binds = cJSON_AddArrayToObject(hc, "Binds")) ==
+				NULL)
 				return -1;
-			if (array_push_fmt(binds, v->read_only ? "%s:%s:ro" :
-			    "%s:%s", v->host_path, v->container_path) == -1)
+			if (array_push_fmt(binds,
+				v->read_only ? "%s:%s:ro" : "%s:%s",
+				v->host_path, v->container_path) == -1)
 				return -1;
 		} else {
-			if (anon == NULL && (anon = cJSON_AddObjectToObject(cfg,
-			    "Volumes")) == NULL)
+			if (anon == NULL &&
+			    (anon = cJSON_AddObjectToObject(cfg, "Volumes")) ==
+				NULL)
 				return -1;
 			if (!cJSON_AddObjectToObject(anon, v->container_path))
 				return -1;
@@ -236,15 +240,15 @@ spec_links_tmpfs(cJSON *hc, const struct defn *d)
 			return -1;
 		for (size_t i = 0; i < d->links.n; i++)
 			if (array_push_fmt(a, "%s:%s", d->links.v[i].key,
-			    d->links.v[i].value) == -1)
+				d->links.v[i].value) == -1)
 				return -1;
 	}
 	if (d->tmpfs.n > 0) {
 		if ((o = cJSON_AddObjectToObject(hc, "Tmpfs")) == NULL)
 			return -1;
 		for (size_t i = 0; i < d->tmpfs.n; i++)
-			if (!cJSON_AddStringToObject(o, d->tmpfs.v[i].key,
-			    d->tmpfs.v[i].value))
+			if (!cJSON_AddStringToObject(
+				o, d->tmpfs.v[i].key, d->tmpfs.v[i].value))
 				return -1;
 	}
 	return 0;
@@ -255,8 +259,8 @@ spec_config(cJSON *cfg, const struct defn *d, const struct spec_ctx *c)
 {
 	if (!cJSON_AddStringToObject(cfg, "Image", d->image))
 		return -1;
-	if (d->has_entrypoint && add_strlist(cfg, "Entrypoint",
-	    &d->entrypoint) == -1)
+	if (d->has_entrypoint &&
+	    add_strlist(cfg, "Entrypoint", &d->entrypoint) == -1)
 		return -1;
 	if (d->has_command && add_strlist(cfg, "Cmd", &d->command) == -1)
 		return -1;
@@ -272,18 +276,18 @@ spec_host_config(cJSON *hc, const struct defn *d, const struct spec_ctx *c)
 {
 	cJSON *rp;
 
-	if (d->cpu_shares && !cJSON_AddNumberToObject(hc, "CpuShares",
-	    (double)d->cpu_shares))
+	if (d->cpu_shares &&
+	    !cJSON_AddNumberToObject(hc, "CpuShares", (double)d->cpu_shares))
 		return -1;
-	if (d->memory && !cJSON_AddNumberToObject(hc, "Memory",
-	    (double)d->memory))
+	if (d->memory &&
+	    !cJSON_AddNumberToObject(hc, "Memory", (double)d->memory))
 		return -1;
 	if (d->privileged && !cJSON_AddTrueToObject(hc, "Privileged"))
 		return -1;
 	if (d->read_only && !cJSON_AddTrueToObject(hc, "ReadonlyRootfs"))
 		return -1;
-	if (c->network_mode && !cJSON_AddStringToObject(hc, "NetworkMode",
-	    c->network_mode))
+	if (c->network_mode &&
+	    !cJSON_AddStringToObject(hc, "NetworkMode", c->network_mode))
 		return -1;
 	if ((rp = cJSON_AddObjectToObject(hc, "RestartPolicy")) == NULL ||
 	    !cJSON_AddStringToObject(rp, "Name", restart_name(d->restart)))
@@ -305,8 +309,8 @@ spec_create_body(const struct defn *d, const struct spec_ctx *c)
 		return NULL;
 	if (spec_config(body, d, c) == -1 ||
 	    (hc = cJSON_AddObjectToObject(body, "HostConfig")) == NULL ||
-	    spec_host_config(hc, d, c) == -1 ||
-	    spec_ports(body, hc, d) == -1 || spec_volumes(body, hc, d) == -1) {
+	    spec_host_config(hc, d, c) == -1 || spec_ports(body, hc, d) == -1 ||
+	    spec_volumes(body, hc, d) == -1) {
 		cJSON_Delete(body);
 		return NULL;
 	}
@@ -316,7 +320,7 @@ spec_create_body(const struct defn *d, const struct spec_ctx *c)
 /* Each field of the original format, and where the create body has it. */
 static const struct {
 	const char *field;
-	const char *paths[3];   /* "Config" item, or "HostConfig/Item" */
+	const char *paths[3]; /* "Config" item, or "HostConfig/Item" */
 } field_map[] = {
 	{ "image", { "Image" } },
 	{ "cpu", { "HostConfig/CpuShares" } },
@@ -325,8 +329,8 @@ static const struct {
 	{ "command", { "Cmd" } },
 	{ "privileged", { "HostConfig/Privileged" } },
 	{ "network", { "HostConfig/NetworkMode" } },
-	{ "volumes", { "HostConfig/Binds", "Volumes",
-	    "HostConfig/VolumesFrom" } },
+	{ "volumes",
+	    { "HostConfig/Binds", "Volumes", "HostConfig/VolumesFrom" } },
 	{ "portMappings", { "ExposedPorts", "HostConfig/PortBindings" } },
 	{ "env", { "Env" } },
 	{ "restart", { "HostConfig/RestartPolicy" } },
@@ -365,12 +369,13 @@ fields_not_in_body(const struct defn *d, struct buf *out, struct buf *tmp)
 {
 	buf_reset(tmp);
 	if (buf_printf(tmp, "%d%d%d", d->update_pull, d->update_eager,
-	    d->update_rolling) == -1 || field_hash(out, "update", tmp) == -1)
+		d->update_rolling) == -1 ||
+	    field_hash(out, "update", tmp) == -1)
 		return -1;
 	buf_reset(tmp);
 	for (size_t i = 0; i < d->signals.n; i++)
 		if (buf_printf(tmp, "%s=%s;", d->signals.v[i].key,
-		    d->signals.v[i].value) == -1)
+			d->signals.v[i].value) == -1)
 			return -1;
 	return field_hash(out, "signal", tmp);
 }
@@ -378,8 +383,9 @@ fields_not_in_body(const struct defn *d, struct buf *out, struct buf *tmp)
 char *
 spec_field_hashes(const struct defn *d)
 {
-	struct spec_ctx c = { .identity = "", .hash = "",
-	    .network_mode = d->network };
+	struct spec_ctx c = {
+		.identity = "", .hash = "", .network_mode = d->network
+	};
 	struct buf out, tmp;
 	cJSON *body, *labels;
 	char *s = NULL, *p;
@@ -395,8 +401,8 @@ spec_field_hashes(const struct defn *d)
 	cJSON_DeleteItemFromObjectCaseSensitive(labels, LABEL_SOURCE);
 	buf_init(&out, 4096);
 	buf_init(&tmp, 1 << 20);
-	for (size_t i = 0; i < sizeof(field_map) / sizeof(field_map[0]) &&
-	    rc == 0; i++) {
+	for (size_t i = 0;
+	     i < sizeof(field_map) / sizeof(field_map[0]) && rc == 0; i++) {
 		buf_reset(&tmp);
 		for (size_t k = 0; k < 3 && field_map[i].paths[k]; k++) {
 			const cJSON *it;
@@ -427,8 +433,8 @@ field_lookup(const char *s, const char *field, size_t *len)
 {
 	size_t fl = strlen(field);
 
-	for (const char *p = s; p && *p; p = strchr(p, ' '), p = p ? p + 1 :
-	    NULL) {
+	for (const char *p = s; p && *p;
+	     p = strchr(p, ' '), p = p ? p + 1 : NULL) {
 		if (strncmp(p, field, fl) == 0 && p[fl] == '=') {
 			*len = strcspn(p + fl + 1, " ");
 			return p + fl + 1;
@@ -438,8 +444,7 @@ field_lookup(const char *s, const char *field, size_t *len)
 }
 
 void
-spec_fields_changed(const char *old, const char *now, char *out,
-    size_t outlen)
+spec_fields_changed(const char *old, const char *now, char *out, size_t outlen)
 {
 	const char *a, *b, *p;
 	size_t al = 0, bl = 0, n = 0, fl;
@@ -457,8 +462,9 @@ spec_fields_changed(const char *old, const char *now, char *out,
 		a = field_lookup(old, field, &al);
 		b = field_lookup(now, field, &bl);
 		if (b && (a == NULL || al != bl || memcmp(a, b, al) != 0)) {
-			n += (size_t)snprintf(out + n, n < outlen ? outlen - n :
-			    0, "%s%s", n ? ", " : "", field);
+			n += (size_t)snprintf(out + n,
+			    n < outlen ? outlen - n : 0, "%s%s", n ? ", " : "",
+			    field);
 			if (n >= outlen)
 				break;
 		}

@@ -10,11 +10,11 @@
 #include "defn.h"
 #include "digest.h" /* sha256_hex(), which spec hashes are */
 
-#define LABEL_ID "dockerup.id"           /* defn_identity() */
-#define LABEL_HASH "dockerup.hash"       /* spec_hash() */
+#define LABEL_ID      "dockerup.id"      /* defn_identity() */
+#define LABEL_HASH    "dockerup.hash"    /* spec_hash() */
 #define LABEL_MANAGED "dockerup.managed" /* "1" on every container we make */
-#define LABEL_SOURCE "dockerup.source"   /* file path or "user-data" */
-#define LABEL_FIELDS "dockerup.fields"   /* spec_field_hashes() */
+#define LABEL_SOURCE  "dockerup.source"  /* file path or "user-data" */
+#define LABEL_FIELDS  "dockerup.fields"  /* spec_field_hashes() */
 
 /* The name a named container takes while its replacement comes up. */
 #define OLD_NAME_INFIX "-dockerup-old-"
@@ -46,8 +46,7 @@ char *spec_field_hashes(const struct defn *d);
  * The names of the fields whose hashes differ between two such strings,
  * comma-separated, into out ("" when none or when old is NULL).
  */
-void spec_fields_changed(const char *old, const char *now, char *out,
-    size_t outlen);
-
+void spec_fields_changed(
+    const char *old, const char *now, char *out, size_t outlen);
 
 #endif

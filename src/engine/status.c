@@ -118,7 +118,10 @@ static int
 is_item_action(const struct run_action *a, const struct run_item *it)
 {
 	static const char *const verbs[] = {
-		"create", "replace", "restart", "start",
+		"create",
+		"replace",
+		"restart",
+		"start",
 	};
 
 	if (strcmp(a->action, "rename") == 0)
@@ -171,8 +174,7 @@ report_run_error(struct run_report *rep, const char *msg)
 }
 
 void
-report_item_begin(struct run_report *rep, const char *ident,
-    const char *name)
+report_item_begin(struct run_report *rep, const char *ident, const char *name)
 {
 	struct run_item *nv;
 
@@ -188,15 +190,15 @@ report_item_begin(struct run_report *rep, const char *ident,
 }
 
 void
-report_item_seen(struct run_report *rep, const char *image_id,
-    int was_running, int has_container)
+report_item_seen(struct run_report *rep, const char *image_id, int was_running,
+    int has_container)
 {
 	struct run_item *it = cur_item(rep);
 
 	if (it == NULL)
 		return;
-	snprintf(it->image_id, sizeof(it->image_id), "%s",
-	    image_id ? image_id : "");
+	snprintf(
+	    it->image_id, sizeof(it->image_id), "%s", image_id ? image_id : "");
 	it->was_running = was_running;
 	if (it->action == NULL && has_container)
 		it->action = xstrdup("unchanged");
@@ -314,9 +316,9 @@ status_print_plan(const struct run_report *rep, int exit_code, FILE *f)
 /* ---- status.json and the metrics file ---- */
 
 static struct {
-	int cache_fd;           /* the cache directory, or -1 */
-	int metrics_fd;         /* the metrics file's directory, or -1 */
-	char *metrics_name;     /* its base name */
+	int cache_fd;       /* the cache directory, or -1 */
+	int metrics_fd;     /* the metrics file's directory, or -1 */
+	char *metrics_name; /* its base name */
 	uint64_t runs, failures, rollbacks;
 	int64_t last_success;
 } out = { -1, -1, NULL, 0, 0, 0, 0 };
@@ -379,7 +381,8 @@ read_totals(void)
 	close(fd);
 	if (data == NULL || (doc = cJSON_ParseWithLength(data, len)) == NULL) {
 		log_warnx("%s is unreadable or not JSON; the run totals start "
-		    "again from 0", STATUS_FILE);
+			  "again from 0",
+		    STATUS_FILE);
 		free(data);
 		return;
 	}
@@ -402,14 +405,14 @@ open_metrics_dir(const char *path)
 		log_warnx("metrics_file %s: expected the path of a file", path);
 		return;
 	}
-	dir = slash == path ? xstrdup("/") : strndup(path,
-	    (size_t)(slash - path));
+	dir = slash == path ? xstrdup("/")
+			    : strndup(path, (size_t)(slash - path));
 	if (dir == NULL)
 		fatal("%s", __func__);
 	out.metrics_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (out.metrics_fd == -1)
-		log_warn("metrics_file: directory %s; no metrics are written",
-		    dir);
+		log_warn(
+		    "metrics_file: directory %s; no metrics are written", dir);
 	else
 		out.metrics_name = xstrdup(slash + 1);
 	free(dir);
@@ -454,8 +457,7 @@ write_atomic(int dirfd, const char *name, const char *data, size_t len)
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
 	if (unlinkat(dirfd, tmp, 0) == -1 && errno != ENOENT)
 		return -1;
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0644);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd == -1)
 		return -1;
 	while (off < len) {
@@ -476,14 +478,13 @@ write_atomic(int dirfd, const char *name, const char *data, size_t len)
 	if (renameat(dirfd, tmp, dirfd, name) == -1)
 		goto fail;
 	return fsync(dirfd);
-fail:
-	{
-		int saved = errno;
-		if (fd != -1)
-			close(fd);
-		unlinkat(dirfd, tmp, 0);
-		errno = saved;
-	}
+fail : {
+	int saved = errno;
+	if (fd != -1)
+		close(fd);
+	unlinkat(dirfd, tmp, 0);
+	errno = saved;
+}
 	return -1;
 }
 
@@ -539,8 +540,8 @@ definitions_json(const struct run_report *rep)
 		add_str(o, "id", it->ident);
 		add_str(o, "name", it->name);
 		add_str(o, "state", item_state(it));
-		add_str(o, "container_id", it->container_id[0] ?
-		    it->container_id : NULL);
+		add_str(o, "container_id",
+		    it->container_id[0] ? it->container_id : NULL);
 		add_str(o, "image_id", it->image_id[0] ? it->image_id : NULL);
 		add_str(o, "last_action", it->action);
 		add_str(o, "reason", it->reason);
@@ -564,8 +565,8 @@ sources_json(const struct desired_state *st)
 		add_str(o, "name", s->name);
 		add_str(o, "health", health_name(s->health));
 		add_str(o, "error", s->error);
-		add_time(o, "good_since", s->health == SOURCE_STALE ?
-		    s->good_since : 0);
+		add_time(o, "good_since",
+		    s->health == SOURCE_STALE ? s->good_since : 0);
 	}
 	return arr;
 }
@@ -616,8 +617,8 @@ metric(struct buf *b, const char *name, const char *type, const char *help)
 }
 
 static char *
-metrics_text(const struct run_report *rep, const struct run_timing *t,
-    size_t *lenp)
+metrics_text(
+    const struct run_report *rep, const struct run_timing *t, size_t *lenp)
 {
 	unsigned running = 0, stopped = 0, failed = 0;
 	struct buf b;
@@ -631,18 +632,19 @@ metrics_text(const struct run_report *rep, const struct run_timing *t,
 	}
 	buf_init(&b, MAX_STATUS_FILE);
 	metric(&b, "dockerup_runs_total", "counter", "Reconcile runs.");
-	buf_printf(&b, "dockerup_runs_total %llu\n",
-	    (unsigned long long)out.runs);
+	buf_printf(
+	    &b, "dockerup_runs_total %llu\n", (unsigned long long)out.runs);
 	metric(&b, "dockerup_run_failures_total", "counter",
 	    "Reconcile runs that ended with a failure.");
 	buf_printf(&b, "dockerup_run_failures_total %llu\n",
 	    (unsigned long long)out.failures);
 	metric(&b, "dockerup_containers", "gauge",
 	    "Declared containers by state after the last run.");
-	buf_printf(&b, "dockerup_containers{state=\"running\"} %u\n"
+	buf_printf(&b,
+	    "dockerup_containers{state=\"running\"} %u\n"
 	    "dockerup_containers{state=\"stopped\"} %u\n"
-	    "dockerup_containers{state=\"failed\"} %u\n", running, stopped,
-	    failed);
+	    "dockerup_containers{state=\"failed\"} %u\n",
+	    running, stopped, failed);
 	metric(&b, "dockerup_last_run_timestamp_seconds", "gauge",
 	    "When the last run started (unix time).");
 	buf_printf(&b, "dockerup_last_run_timestamp_seconds %lld\n",
@@ -654,8 +656,8 @@ metrics_text(const struct run_report *rep, const struct run_timing *t,
 	    (long long)out.last_success);
 	metric(&b, "dockerup_last_run_duration_seconds", "gauge",
 	    "How long the last run took.");
-	buf_printf(&b, "dockerup_last_run_duration_seconds %.3f\n",
-	    t->duration);
+	buf_printf(
+	    &b, "dockerup_last_run_duration_seconds %.3f\n", t->duration);
 	metric(&b, "dockerup_self_upgrade_rollbacks_total", "counter",
 	    "Self-upgrades rolled back.");
 	buf_printf(&b, "dockerup_self_upgrade_rollbacks_total %llu\n",
@@ -669,8 +671,7 @@ metrics_text(const struct run_report *rep, const struct run_timing *t,
 
 void
 status_write(const struct settings *s, const struct desired_state *st,
-    const struct run_report *rep, const struct run_timing *t,
-    int exit_code)
+    const struct run_report *rep, const struct run_timing *t, int exit_code)
 {
 	char *text;
 	size_t len;

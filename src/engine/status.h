@@ -19,7 +19,7 @@
 #include "reconcile.h"
 #include "settings.h"
 
-#define STATUS_FILE "status.json"
+#define STATUS_FILE    "status.json"
 #define STATUS_VERSION 1
 
 /* ---- the run report (reconcile.c's hooks) ---- */
@@ -31,8 +31,8 @@ void report_fail(struct run_report *rep, const char *msg);
 /* The run could not start (engine unreachable). */
 void report_run_error(struct run_report *rep, const char *msg);
 /* Brackets one definition's part of the run. */
-void report_item_begin(struct run_report *rep, const char *ident,
-    const char *name);
+void report_item_begin(
+    struct run_report *rep, const char *ident, const char *name);
 /* The image the definition runs, and whether its container ran before. */
 void report_item_seen(struct run_report *rep, const char *image_id,
     int was_running, int has_container);
@@ -47,14 +47,13 @@ void status_print_plan(const struct run_report *rep, int exit_code, FILE *f);
 void status_open(const struct settings *s);
 
 struct run_timing {
-	int64_t start;          /* unix time the run started */
-	double duration;        /* seconds */
+	int64_t start;   /* unix time the run started */
+	double duration; /* seconds */
 };
 
 /* After a run: status.json, then the metrics file (when configured). */
 void status_write(const struct settings *s, const struct desired_state *st,
-    const struct run_report *rep, const struct run_timing *t,
-    int exit_code);
+    const struct run_report *rep, const struct run_timing *t, int exit_code);
 
 /* `dockerup status`: argv[0] is "status".  Returns the exit status. */
 int status_command(int argc, char *argv[]);

@@ -23,19 +23,19 @@
 #include "validate.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define PATHLEN 256
+#define PATHLEN  256
 
 struct pctx {
 	const char *where;
 	struct errlist *errs;
-	size_t problems;     /* found */
-	size_t shown;        /* added to errs */
+	size_t problems; /* found */
+	size_t shown;    /* added to errs */
 	const struct file_ops *ops;
 	struct kvlist *profiles;
 };
 
 static void perr(struct pctx *c, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void
 perr(struct pctx *c, const char *path, const char *fmt, ...)
@@ -146,7 +146,8 @@ check_keys(struct pctx *c, const cJSON *obj, const char *prefix,
 		join_key(path, prefix, k);
 		for (const cJSON *p = obj->child; p != it; p = p->next)
 			if (strcmp(p->string, k) == 0) {
-				perr(c, path, "appears twice; expected each "
+				perr(c, path,
+				    "appears twice; expected each "
 				    "key once");
 				break;
 			}
@@ -173,7 +174,8 @@ check_dup_keys(struct pctx *c, const cJSON *obj, const char *prefix)
 		for (const cJSON *p = obj->child; p != it; p = p->next)
 			if (strcmp(p->string, it->string) == 0) {
 				join_key(path, prefix, it->string);
-				perr(c, path, "appears twice; expected each "
+				perr(c, path,
+				    "appears twice; expected each "
 				    "key once");
 				break;
 			}
@@ -207,8 +209,8 @@ get_str(struct pctx *c, const cJSON *j, const char *path, size_t max,
 	}
 	n = strlen(j->valuestring);
 	if (n > max) {
-		perr(c, path, "is %zu bytes long; expected at most %zu", n,
-		    max);
+		perr(
+		    c, path, "is %zu bytes long; expected at most %zu", n, max);
 		return NULL;
 	}
 	if (!valid_utf8(j->valuestring, n)) {
@@ -232,8 +234,7 @@ get_bool(struct pctx *c, const cJSON *j, const char *path, int *out)
 static int
 number_is_int(double v, int64_t min, int64_t max)
 {
-	return v >= (double)min && v <= (double)max &&
-	    (double)(int64_t)v == v;
+	return v >= (double)min && v <= (double)max && (double)(int64_t)v == v;
 }
 
 /* A whole number from JSON, or a string of digits. */
@@ -449,8 +450,8 @@ done:
 }
 
 /* Field handlers: convert one key's value into the definition. */
-typedef void (*field_fn)(struct pctx *, const cJSON *, const char *,
-    struct defn *);
+typedef void (*field_fn)(
+    struct pctx *, const cJSON *, const char *, struct defn *);
 
 static void
 f_type(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
@@ -468,8 +469,7 @@ f_type(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 static void
 f_name(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	const char *s = get_str(c, j, path, MAX_STRING_LEN,
-	    "a container name");
+	const char *s = get_str(c, j, path, MAX_STRING_LEN, "a container name");
 
 	if (s != NULL)
 		d->name = xstrdup(s);
@@ -494,8 +494,8 @@ image_with_tag(const char *s)
 static void
 f_image(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	const char *s = get_str(c, j, path, MAX_IMAGE_LEN,
-	    "an image reference");
+	const char *s =
+	    get_str(c, j, path, MAX_IMAGE_LEN, "an image reference");
 
 	if (s != NULL)
 		d->image = image_with_tag(s);
@@ -506,8 +506,10 @@ f_cpu(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
 	int64_t v;
 
-	if (get_int(c, j, path, 0, 262144, "CPU shares, a whole number from "
-	    "2 to 262144", &v) == 0)
+	if (get_int(c, j, path, 0, 262144,
+		"CPU shares, a whole number from "
+		"2 to 262144",
+		&v) == 0)
 		d->cpu_shares = v;
 }
 
@@ -517,8 +519,8 @@ f_memory(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 	int64_t v;
 	char ex[64];
 
-	if (cJSON_IsNumber(j) && number_is_int(j->valuedouble, 0,
-	    (int64_t)1 << 53)) {
+	if (cJSON_IsNumber(j) &&
+	    number_is_int(j->valuedouble, 0, (int64_t)1 << 53)) {
 		d->memory = (int64_t)j->valuedouble;
 		return;
 	}
@@ -528,11 +530,15 @@ f_memory(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 	}
 	if (cJSON_IsString(j)) {
 		excerpt(j->valuestring, ex, sizeof(ex));
-		perr(c, path, "\"%s\" is not a size; expected bytes or a "
-		    "number with b, k, m or g such as \"2048m\"", ex);
+		perr(c, path,
+		    "\"%s\" is not a size; expected bytes or a "
+		    "number with b, k, m or g such as \"2048m\"",
+		    ex);
 	} else
-		perr(c, path, "is %s; expected bytes or a string such as "
-		    "\"2048m\"", type_name(j));
+		perr(c, path,
+		    "is %s; expected bytes or a string such as "
+		    "\"2048m\"",
+		    type_name(j));
 }
 
 static void
@@ -547,27 +553,28 @@ parse_args(struct pctx *c, const cJSON *j, const char *path,
 	if (cJSON_IsString(j)) {
 		const char *s = get_str(c, j, path, MAX_STRING_LEN, "");
 		if (s != NULL && shell_split(s, out, &err) == -1)
-			perr(c, path, "cannot be split into words: %s; "
+			perr(c, path,
+			    "cannot be split into words: %s; "
 			    "expected a command as a shell would read it, or "
-			    "an array of strings", err);
+			    "an array of strings",
+			    err);
 		return;
 	}
 	if ((n = get_container_array(c, j, path, MAX_LIST_ITEMS,
-	    "an array of strings or a command string")) < 0)
+		 "an array of strings or a command string")) < 0)
 		return;
 	for (int i = 0; i < n; i++) {
 		const char *s;
 		join_idx(p, path, (size_t)i);
-		s = get_str(c, cJSON_GetArrayItem(j, i), p, MAX_STRING_LEN,
-		    "a string");
+		s = get_str(
+		    c, cJSON_GetArrayItem(j, i), p, MAX_STRING_LEN, "a string");
 		if (s != NULL && strlist_push(out, s) == -1)
 			fatal("strlist_push");
 	}
 }
 
 static void
-f_entrypoint(struct pctx *c, const cJSON *j, const char *path,
-    struct defn *d)
+f_entrypoint(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
 	parse_args(c, j, path, &d->entrypoint, &d->has_entrypoint);
 }
@@ -579,15 +586,13 @@ f_command(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 }
 
 static void
-f_privileged(struct pctx *c, const cJSON *j, const char *path,
-    struct defn *d)
+f_privileged(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
 	(void)get_bool(c, j, path, &d->privileged);
 }
 
 static void
-f_read_only(struct pctx *c, const cJSON *j, const char *path,
-    struct defn *d)
+f_read_only(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
 	(void)get_bool(c, j, path, &d->read_only);
 }
@@ -595,28 +600,32 @@ f_read_only(struct pctx *c, const cJSON *j, const char *path,
 static void
 f_network(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	const char *s = get_str(c, j, path, 256,
-	    "bridge, none, host or container:NAME");
+	const char *s =
+	    get_str(c, j, path, 256, "bridge, none, host or container:NAME");
 
 	if (s != NULL)
 		d->network = xstrdup(s);
 }
 
 static const char *const volume_keys[] = {
-	"containerPath", "hostPath", "mode", "from",
+	"containerPath",
+	"hostPath",
+	"mode",
+	"from",
 };
 
 static void
-parse_volume(struct pctx *c, const cJSON *j, const char *path,
-    struct volume *v)
+parse_volume(struct pctx *c, const cJSON *j, const char *path, struct volume *v)
 {
 	char p[PATHLEN];
 	const cJSON *it;
 	const char *s;
 
 	if (!cJSON_IsObject(j)) {
-		perr(c, path, "is %s; expected an object with containerPath, "
-		    "hostPath, mode or from", type_name(j));
+		perr(c, path,
+		    "is %s; expected an object with containerPath, "
+		    "hostPath, mode or from",
+		    type_name(j));
 		return;
 	}
 	check_keys(c, j, path, volume_keys, NELEM(volume_keys));
@@ -638,10 +647,11 @@ parse_volume(struct pctx *c, const cJSON *j, const char *path,
 		if (strcmp(s, "ro") == 0)
 			v->read_only = 1;
 		else if (strcmp(s, "rw") != 0)
-			perr(c, p, "\"%s\" is not a mode; expected ro or rw",
-			    s);
+			perr(
+			    c, p, "\"%s\" is not a mode; expected ro or rw", s);
 		if (v->from != NULL)
-			perr(c, p, "does not apply to a \"from\" volume; "
+			perr(c, p,
+			    "does not apply to a \"from\" volume; "
 			    "expected mode only with containerPath");
 	}
 }
@@ -652,8 +662,8 @@ f_volumes(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 	char p[PATHLEN];
 	int n;
 
-	if ((n = get_container_array(c, j, path, MAX_VOLUMES,
-	    "an array of volume objects")) <= 0)
+	if ((n = get_container_array(
+		 c, j, path, MAX_VOLUMES, "an array of volume objects")) <= 0)
 		return;
 	if ((d->volumes = calloc((size_t)n, sizeof(*d->volumes))) == NULL)
 		fatal("calloc");
@@ -667,8 +677,8 @@ f_volumes(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 static const char *const port_keys[] = { "containerPort", "hostPort" };
 
 static void
-parse_container_port(struct pctx *c, const cJSON *j, const char *path,
-    struct port *pt)
+parse_container_port(
+    struct pctx *c, const cJSON *j, const char *path, struct port *pt)
 {
 	int64_t v;
 
@@ -692,15 +702,17 @@ parse_container_port(struct pctx *c, const cJSON *j, const char *path,
 				return;
 			}
 		}
-bad:		;
+	bad:;
 		char ex[64];
 		excerpt(j->valuestring, ex, sizeof(ex));
-		perr(c, path, "\"%s\" is not a port; expected a number from 1 "
-		    "to 65535, optionally followed by /udp or /tcp", ex);
+		perr(c, path,
+		    "\"%s\" is not a port; expected a number from 1 "
+		    "to 65535, optionally followed by /udp or /tcp",
+		    ex);
 		return;
 	}
-	if (get_int(c, j, path, 1, 65535, "a port number from 1 to 65535",
-	    &v) == 0)
+	if (get_int(
+		c, j, path, 1, 65535, "a port number from 1 to 65535", &v) == 0)
 		pt->container_port = (uint16_t)v;
 }
 
@@ -713,7 +725,7 @@ f_ports(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 	int n;
 
 	if ((n = get_container_array(c, j, path, MAX_PORTS,
-	    "an array of port mapping objects")) <= 0)
+		 "an array of port mapping objects")) <= 0)
 		return;
 	if ((d->ports = calloc((size_t)n, sizeof(*d->ports))) == NULL)
 		fatal("calloc");
@@ -722,23 +734,27 @@ f_ports(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 		e = cJSON_GetArrayItem(j, i);
 		join_idx(p, path, (size_t)i);
 		if (!cJSON_IsObject(e)) {
-			perr(c, p, "is %s; expected an object with "
+			perr(c, p,
+			    "is %s; expected an object with "
 			    "containerPort and optional hostPort",
 			    type_name(e));
 			continue;
 		}
 		check_keys(c, e, p, port_keys, NELEM(port_keys));
 		join(q, p, "containerPort");
-		if ((it = cJSON_GetObjectItemCaseSensitive(e,
-		    "containerPort")) == NULL)
-			perr(c, q, "is missing; expected the port the "
+		if ((it = cJSON_GetObjectItemCaseSensitive(
+			 e, "containerPort")) == NULL)
+			perr(c, q,
+			    "is missing; expected the port the "
 			    "container listens on");
 		else
 			parse_container_port(c, it, q, &d->ports[i]);
 		join(q, p, "hostPort");
 		if ((it = cJSON_GetObjectItemCaseSensitive(e, "hostPort")) &&
-		    get_int(c, it, q, 1, 65535, "a port number from 1 to 65535 "
-		    "(omit hostPort for a random port)", &v) == 0)
+		    get_int(c, it, q, 1, 65535,
+			"a port number from 1 to 65535 "
+			"(omit hostPort for a random port)",
+			&v) == 0)
 			d->ports[i].host_port = (uint16_t)v;
 	}
 }
@@ -776,8 +792,8 @@ scalar_text(const cJSON *j, char *num, size_t numlen, const char **out)
  * quoted in errors: env values may be secrets.
  */
 static void
-parse_map(struct pctx *c, const cJSON *j, const char *path,
-    struct kvlist *out, size_t max, int convert, const char *what)
+parse_map(struct pctx *c, const cJSON *j, const char *path, struct kvlist *out,
+    size_t max, int convert, const char *what)
 {
 	char p[PATHLEN], num[64];
 	const char *v;
@@ -794,13 +810,15 @@ parse_map(struct pctx *c, const cJSON *j, const char *path,
 		if (!(convert || cJSON_IsString(it)) ||
 		    scalar_text(it, num, sizeof(num), &v) == -1) {
 			perr(c, p, "is %s; expected %s", type_name(it),
-			    convert ? "a string, number or boolean" :
-			    "a string");
+			    convert ? "a string, number or boolean"
+				    : "a string");
 			continue;
 		}
 		if (strlen(v) > MAX_STRING_LEN) {
-			perr(c, p, "value is %zu bytes long; expected at most "
-			    "%d", strlen(v), MAX_STRING_LEN);
+			perr(c, p,
+			    "value is %zu bytes long; expected at most "
+			    "%d",
+			    strlen(v), MAX_STRING_LEN);
 			continue;
 		}
 		if (kvlist_find(out, it->string) == NULL &&
@@ -813,8 +831,7 @@ parse_map(struct pctx *c, const cJSON *j, const char *path,
 static void
 f_env(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	parse_map(c, j, path, &d->env, MAX_ENV, 1,
-	    "an object of NAME: value");
+	parse_map(c, j, path, &d->env, MAX_ENV, 1, "an object of NAME: value");
 }
 
 static void
@@ -841,7 +858,7 @@ f_signal(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 			sig[k] = (char)toupper((unsigned char)v[k]);
 		sig[k] = '\0';
 		if (kvlist_push(&d->signals, raw.v[i].key,
-		    valid_signal_name(sig) ? sig : raw.v[i].value) == -1)
+			valid_signal_name(sig) ? sig : raw.v[i].value) == -1)
 			fatal("kvlist_push");
 	}
 	kvlist_free(&raw);
@@ -859,8 +876,9 @@ f_links(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 		    "an object of container name: alias");
 		return;
 	}
-	if ((n = get_container_array(c, j, path, MAX_LIST_ITEMS, "an object "
-	    "of name: alias or an array of \"name[:alias]\"")) < 0)
+	if ((n = get_container_array(c, j, path, MAX_LIST_ITEMS,
+		 "an object "
+		 "of name: alias or an array of \"name[:alias]\"")) < 0)
 		return;
 	for (int i = 0; i < n; i++) {
 		const char *s, *colon;
@@ -873,19 +891,23 @@ f_links(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 		colon = strchr(s, ':');
 		size_t nl = colon ? (size_t)(colon - s) : strlen(s);
 		if (nl > MAX_NAME_LEN) {
-			perr(c, p, "name is too long; expected at most %d "
-			    "characters", MAX_NAME_LEN);
+			perr(c, p,
+			    "name is too long; expected at most %d "
+			    "characters",
+			    MAX_NAME_LEN);
 			continue;
 		}
 		memcpy(name, s, nl);
 		name[nl] = '\0';
 		if (kvlist_find(&d->links, name) != NULL) {
-			perr(c, p, "links %s twice; expected each container "
-			    "once", valid_container_name(name) ? name : "?");
+			perr(c, p,
+			    "links %s twice; expected each container "
+			    "once",
+			    valid_container_name(name) ? name : "?");
 			continue;
 		}
-		if (kvlist_push(&d->links, name, colon ? colon + 1 :
-		    name) == -1)
+		if (kvlist_push(&d->links, name, colon ? colon + 1 : name) ==
+		    -1)
 			fatal("kvlist_push");
 	}
 	kvlist_sort(&d->links);
@@ -922,8 +944,8 @@ parse_string_list(struct pctx *c, const cJSON *j, const char *path,
 	for (int i = 0; i < n; i++) {
 		const char *s;
 		join_idx(p, path, (size_t)i);
-		if ((s = get_str(c, cJSON_GetArrayItem(j, i), p,
-		    MAX_STRING_LEN, what)) == NULL)
+		if ((s = get_str(c, cJSON_GetArrayItem(j, i), p, MAX_STRING_LEN,
+			 what)) == NULL)
 			continue;
 		norm(s, tmp, sizeof(tmp));
 		if (strlist_push(out, tmp) == -1)
@@ -948,16 +970,15 @@ norm_cap(const char *s, char *out, size_t outlen)
 static void
 f_cap_add(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	parse_string_list(c, j, path, &d->cap_add,
-	    "an array of capability names", norm_cap);
+	parse_string_list(
+	    c, j, path, &d->cap_add, "an array of capability names", norm_cap);
 }
 
 static void
-f_cap_drop(struct pctx *c, const cJSON *j, const char *path,
-    struct defn *d)
+f_cap_drop(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	parse_string_list(c, j, path, &d->cap_drop,
-	    "an array of capability names", norm_cap);
+	parse_string_list(
+	    c, j, path, &d->cap_drop, "an array of capability names", norm_cap);
 }
 
 static void
@@ -968,8 +989,7 @@ norm_copy(const char *s, char *out, size_t outlen)
 
 /* Reads, checks and compacts a seccomp profile named by securityOpt. */
 static void
-load_seccomp(struct pctx *c, const char *file, const char *path,
-    struct defn *d)
+load_seccomp(struct pctx *c, const char *file, const char *path, struct defn *d)
 {
 	struct buf b;
 	cJSON *j = NULL;
@@ -977,7 +997,8 @@ load_seccomp(struct pctx *c, const char *file, const char *path,
 	const struct kv *known;
 
 	if (!valid_abs_path(file)) {
-		perr(c, path, "seccomp profile path is not valid; expected "
+		perr(c, path,
+		    "seccomp profile path is not valid; expected "
 		    "seccomp=/ABSOLUTE/PATH or seccomp=unconfined");
 		return;
 	}
@@ -989,22 +1010,28 @@ load_seccomp(struct pctx *c, const char *file, const char *path,
 	    c->ops->read_file(c->ops->ctx, file, &b) == -1) {
 		int e = c->ops ? errno : ENOENT;
 		if (e == E2BIG || e == EFBIG)
-			perr(c, path, "seccomp profile %.200s is larger than "
-			    "%d bytes; expected a smaller profile", file,
-			    MAX_SECCOMP_PROFILE_SIZE);
+			perr(c, path,
+			    "seccomp profile %.200s is larger than "
+			    "%d bytes; expected a smaller profile",
+			    file, MAX_SECCOMP_PROFILE_SIZE);
 		else
-			perr(c, path, "cannot read seccomp profile %.200s: %s; "
-			    "expected a readable JSON file", file, strerror(e));
+			perr(c, path,
+			    "cannot read seccomp profile %.200s: %s; "
+			    "expected a readable JSON file",
+			    file, strerror(e));
 		buf_free(&b);
 		return;
 	}
-	if (memchr(b.p, '\0', b.len) != NULL || !valid_utf8((char *)b.p,
-	    b.len) || !valid_json_nesting((char *)b.p, b.len, MAX_JSON_DEPTH) ||
+	if (memchr(b.p, '\0', b.len) != NULL ||
+	    !valid_utf8((char *)b.p, b.len) ||
+	    !valid_json_nesting((char *)b.p, b.len, MAX_JSON_DEPTH) ||
 	    (j = cJSON_ParseWithLength((char *)buf_cstr(&b), b.len)) == NULL ||
 	    !cJSON_IsObject(j)) {
-		perr(c, path, "seccomp profile %.200s is not a JSON object; "
+		perr(c, path,
+		    "seccomp profile %.200s is not a JSON object; "
 		    "expected a Docker seccomp profile (UTF-8 JSON, nested at "
-		    "most %d deep)", file, MAX_JSON_DEPTH);
+		    "most %d deep)",
+		    file, MAX_JSON_DEPTH);
 		cJSON_Delete(j);
 		buf_free(&b);
 		return;
@@ -1019,8 +1046,7 @@ load_seccomp(struct pctx *c, const char *file, const char *path,
 }
 
 static void
-security_opt(struct pctx *c, const char *s, const char *path,
-    struct defn *d)
+security_opt(struct pctx *c, const char *s, const char *path, struct defn *d)
 {
 	char tmp[MAX_STRING_LEN + 16];
 	size_t n = strcspn(s, "=:");
@@ -1037,7 +1063,8 @@ security_opt(struct pctx *c, const char *s, const char *path,
 		return;
 	if (n == 7 && strncmp(s, "seccomp", 7) == 0 && s[7] != '\0') {
 		if (d->seccomp != NULL) {
-			perr(c, path, "sets seccomp twice; expected one "
+			perr(c, path,
+			    "sets seccomp twice; expected one "
 			    "seccomp option");
 			return;
 		}
@@ -1056,14 +1083,13 @@ security_opt(struct pctx *c, const char *s, const char *path,
 }
 
 static void
-f_security_opt(struct pctx *c, const cJSON *j, const char *path,
-    struct defn *d)
+f_security_opt(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
 	struct strlist raw = { 0 };
 	char p[PATHLEN];
 
-	parse_string_list(c, j, path, &raw, "an array of security options",
-	    norm_copy);
+	parse_string_list(
+	    c, j, path, &raw, "an array of security options", norm_copy);
 	for (size_t i = 0; i < raw.n; i++) {
 		if (cJSON_IsArray(j))
 			join_idx(p, path, i);
@@ -1086,8 +1112,10 @@ f_tmpfs(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 		    "an object of path: mount options");
 		return;
 	}
-	parse_string_list(c, j, path, &raw, "an object of path: options or "
-	    "an array of \"path[:options]\"", norm_copy);
+	parse_string_list(c, j, path, &raw,
+	    "an object of path: options or "
+	    "an array of \"path[:options]\"",
+	    norm_copy);
 	for (size_t i = 0; i < raw.n; i++) {
 		char *colon;
 		snprintf(tmp, sizeof(tmp), "%s", raw.v[i]);
@@ -1095,7 +1123,8 @@ f_tmpfs(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 			*colon++ = '\0';
 		if (kvlist_find(&d->tmpfs, tmp) != NULL) {
 			join_idx(p, path, i);
-			perr(c, p, "mounts a path twice; expected each path "
+			perr(c, p,
+			    "mounts a path twice; expected each path "
 			    "once");
 			continue;
 		}
@@ -1107,8 +1136,7 @@ f_tmpfs(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 }
 
 static void
-f_restart(struct pctx *c, const cJSON *j, const char *path,
-    struct defn *d)
+f_restart(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
 	const char *s = get_str(c, j, path, 64, "always, on-failure or never");
 
@@ -1123,8 +1151,10 @@ f_restart(struct pctx *c, const cJSON *j, const char *path,
 	else {
 		char ex[64];
 		excerpt(s, ex, sizeof(ex));
-		perr(c, path, "\"%s\" is not a restart policy; expected "
-		    "always, on-failure or never", ex);
+		perr(c, path,
+		    "\"%s\" is not a restart policy; expected "
+		    "always, on-failure or never",
+		    ex);
 	}
 }
 
@@ -1137,8 +1167,10 @@ f_update(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 	const cJSON *it;
 
 	if (!cJSON_IsObject(j)) {
-		perr(c, path, "is %s; expected an object with pull, eager or "
-		    "rolling", type_name(j));
+		perr(c, path,
+		    "is %s; expected an object with pull, eager or "
+		    "rolling",
+		    type_name(j));
 		return;
 	}
 	check_keys(c, j, path, update_keys, NELEM(update_keys));
@@ -1185,10 +1217,29 @@ static const struct field fields[] = {
 };
 
 static const char *const field_keys[] = {
-	"type", "name", "image", "cpu", "memory", "entrypoint", "command",
-	"privileged", "network", "volumes", "portMappings", "env", "restart",
-	"update", "links", "signal", "user", "readOnly", "capAdd", "capDrop",
-	"securityOpt", "tmpfs", "labels",
+	"type",
+	"name",
+	"image",
+	"cpu",
+	"memory",
+	"entrypoint",
+	"command",
+	"privileged",
+	"network",
+	"volumes",
+	"portMappings",
+	"env",
+	"restart",
+	"update",
+	"links",
+	"signal",
+	"user",
+	"readOnly",
+	"capAdd",
+	"capDrop",
+	"securityOpt",
+	"tmpfs",
+	"labels",
 };
 
 /* Is path at or under one of the paths already reported? */
@@ -1201,34 +1252,35 @@ already_reported(const struct errlist *errs, size_t from, const char *where,
 		size_t n = strlen(f);
 		if (strcmp(errs->v[i].where, where) != 0)
 			continue;
-		if (strncmp(path, f, n) == 0 && (path[n] == '\0' ||
-		    path[n] == '.' || path[n] == '['))
+		if (strncmp(path, f, n) == 0 &&
+		    (path[n] == '\0' || path[n] == '.' || path[n] == '['))
 			return 1;
 		n = strlen(path);
-		if (strncmp(f, path, n) == 0 && (f[n] == '\0' ||
-		    f[n] == '.' || f[n] == '['))
+		if (strncmp(f, path, n) == 0 &&
+		    (f[n] == '\0' || f[n] == '.' || f[n] == '['))
 			return 1;
 	}
 	return 0;
 }
 
 static void
-parse_defn(struct pctx *c, const cJSON *obj, const char *prefix,
-    struct defn *d)
+parse_defn(struct pctx *c, const cJSON *obj, const char *prefix, struct defn *d)
 {
 	char path[PATHLEN];
 	size_t before = c->errs->n;
 	struct errlist verrs;
 
 	if (!cJSON_IsObject(obj)) {
-		perr(c, prefix[0] ? prefix : "", "is %s; expected a container "
-		    "definition object", type_name(obj));
+		perr(c, prefix[0] ? prefix : "",
+		    "is %s; expected a container "
+		    "definition object",
+		    type_name(obj));
 		return;
 	}
 	check_keys(c, obj, prefix, field_keys, NELEM(field_keys));
 	for (size_t i = 0; i < NELEM(fields); i++) {
-		const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj,
-		    fields[i].key);
+		const cJSON *it =
+		    cJSON_GetObjectItemCaseSensitive(obj, fields[i].key);
 		if (it == NULL)
 			continue;
 		join(path, prefix, fields[i].key);
@@ -1239,8 +1291,8 @@ parse_defn(struct pctx *c, const cJSON *obj, const char *prefix,
 	errlist_init(&verrs);
 	(void)defn_validate(d, c->where, prefix, &verrs);
 	for (size_t i = 0; i < verrs.n; i++)
-		if (!already_reported(c->errs, before, c->where,
-		    verrs.v[i].field))
+		if (!already_reported(
+			c->errs, before, c->where, verrs.v[i].field))
 			perr(c, verrs.v[i].field, "%s", verrs.v[i].msg);
 	errlist_free(&verrs);
 }
@@ -1262,14 +1314,18 @@ check_unique(struct pctx *c, const struct defs_result *r)
 		for (size_t k = 0; k < i; k++) {
 			if (ids[k] == NULL || strcmp(ids[k], ids[i]) != 0)
 				continue;
-			join(path, r->prefix[i], r->defs[i].name ? "name" :
-			    "image");
-			perr(c, path, "\"%.64s\" is declared twice in this "
+			join(path, r->prefix[i],
+			    r->defs[i].name ? "name" : "image");
+			perr(c, path,
+			    "\"%.64s\" is declared twice in this "
 			    "document (also %s); expected each container "
 			    "once%s",
-			    ids[i], r->prefix[k][0] ? r->prefix[k] :
-			    "the first definition", r->defs[i].name ? "" :
-			    " (give unnamed definitions of one image a name)");
+			    ids[i],
+			    r->prefix[k][0] ? r->prefix[k]
+					    : "the first definition",
+			    r->defs[i].name ? ""
+					    : " (give unnamed definitions of "
+					      "one image a name)");
 			break;
 		}
 	}
@@ -1306,7 +1362,8 @@ strip_comments(char *t, size_t len, size_t *off, const char **what)
 				if (t[i + 1] == 'u' && i + 5 < len &&
 				    strncmp(t + i + 2, "0000", 4) == 0) {
 					*off = i;
-					*what = "an escaped NUL (\\u0000) in a "
+					*what =
+					    "an escaped NUL (\\u0000) in a "
 					    "string; expected text without NUL";
 					return -1;
 				}
@@ -1332,7 +1389,7 @@ strip_comments(char *t, size_t len, size_t *off, const char **what)
 			if (i + 1 >= len) {
 				*off = start;
 				*what = "an unterminated /* comment; "
-				    "expected */";
+					"expected */";
 				return -1;
 			}
 			t[i++] = ' ';
@@ -1356,9 +1413,10 @@ parse_text(struct pctx *c, char *t, size_t len)
 		return NULL;
 	}
 	if (!valid_json_nesting(t, len, MAX_JSON_DEPTH)) {
-		perr(c, "", "objects and arrays are nested more than %d deep; "
-		    "expected at most %d levels", MAX_JSON_DEPTH,
-		    MAX_JSON_DEPTH);
+		perr(c, "",
+		    "objects and arrays are nested more than %d deep; "
+		    "expected at most %d levels",
+		    MAX_JSON_DEPTH, MAX_JSON_DEPTH);
 		return NULL;
 	}
 	root = cJSON_ParseWithLengthOpts(t, len + 1, &end, 1);
@@ -1369,12 +1427,15 @@ parse_text(struct pctx *c, char *t, size_t len)
 			off = (size_t)(cJSON_GetErrorPtr() - t);
 		line = line_of(t, off, &col);
 		if (strspn(t, " \t\r\n") == len)
-			perr(c, "", "is empty; expected a JSON object (a "
+			perr(c, "",
+			    "is empty; expected a JSON object (a "
 			    "definition or {\"containers\": [...]})");
 		else
-			perr(c, "", "invalid JSON at line %zu, column %zu; "
+			perr(c, "",
+			    "invalid JSON at line %zu, column %zu; "
 			    "expected a JSON object (look for a missing comma, "
-			    "quote, colon or brace)", line, col);
+			    "quote, colon or brace)",
+			    line, col);
 	}
 	return root;
 }
@@ -1383,15 +1444,17 @@ static const char *const wrapper_keys[] = { "containers" };
 
 /* Finds the list of definitions: the containers array or the root. */
 static int
-definitions_of(struct pctx *c, const cJSON *root, enum doc_form form,
-    const cJSON **list)
+definitions_of(
+    struct pctx *c, const cJSON *root, enum doc_form form, const cJSON **list)
 {
 	const cJSON *arr = cJSON_GetObjectItemCaseSensitive(root, "containers");
 	int n;
 
 	if (!cJSON_IsObject(root)) {
-		perr(c, "", "is %s; expected a JSON object (a definition or "
-		    "{\"containers\": [...]})", type_name(root));
+		perr(c, "",
+		    "is %s; expected a JSON object (a definition or "
+		    "{\"containers\": [...]})",
+		    type_name(root));
 		return -1;
 	}
 	if (arr == NULL && form == DOC_FILE) {
@@ -1405,7 +1468,7 @@ definitions_of(struct pctx *c, const cJSON *root, enum doc_form form,
 			return -1;
 	}
 	if ((n = get_container_array(c, arr, "containers", MAX_DEFINITIONS,
-	    "an array of container definitions")) < 0)
+		 "an array of container definitions")) < 0)
 		return -1;
 	*list = arr;
 	return n;
@@ -1451,9 +1514,8 @@ parse_all(struct pctx *c, const cJSON *root, const cJSON *list, int n,
 }
 
 size_t
-defs_parse(const char *where, const char *text, size_t len,
-    enum doc_form form, const struct file_ops *ops, struct defs_result *out,
-    struct errlist *errs)
+defs_parse(const char *where, const char *text, size_t len, enum doc_form form,
+    const struct file_ops *ops, struct defs_result *out, struct errlist *errs)
 {
 	struct pctx c = { where, errs, 0, 0, ops, &out->profiles };
 	const cJSON *list = NULL;
@@ -1468,11 +1530,13 @@ defs_parse(const char *where, const char *text, size_t len,
 		return c.problems;
 	}
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
-		text += 3, len -= 3;    /* a UTF-8 byte order mark */
+		text += 3, len -= 3; /* a UTF-8 byte order mark */
 	if (memchr(text, '\0', len) != NULL) {
 		off = (size_t)((const char *)memchr(text, '\0', len) - text);
-		perr(&c, "", "has a NUL byte at offset %zu; expected UTF-8 "
-		    "text", off);
+		perr(&c, "",
+		    "has a NUL byte at offset %zu; expected UTF-8 "
+		    "text",
+		    off);
 		return c.problems;
 	}
 	if (!valid_utf8(text, len)) {
@@ -1490,8 +1554,10 @@ defs_parse(const char *where, const char *text, size_t len,
 	cJSON_Delete(root);
 	free(t);
 	if (c.problems > c.shown)
-		errlist_add(errs, where, "", "%zu more problems not listed; "
-		    "fix the ones above first", c.problems - c.shown);
+		errlist_add(errs, where, "",
+		    "%zu more problems not listed; "
+		    "fix the ones above first",
+		    c.problems - c.shown);
 	if (c.problems > 0) {
 		struct kvlist keep = out->profiles;
 		memset(&out->profiles, 0, sizeof(out->profiles));

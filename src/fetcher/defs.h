@@ -14,13 +14,13 @@
 #include "fetch.h"
 
 enum doc_form {
-	DOC_FILE = 1,        /* one definition, or {"containers": [...]} */
-	DOC_USERDATA,        /* {"containers": [...]} only */
+	DOC_FILE = 1, /* one definition, or {"containers": [...]} */
+	DOC_USERDATA, /* {"containers": [...]} only */
 };
 
 struct defs_result {
 	struct defn *defs;
-	char **prefix;       /* field path prefix of each: "" or
+	char **prefix; /* field path prefix of each: "" or
 	                        "containers[3]" */
 	size_t n;
 	struct kvlist profiles; /* seccomp profiles read: path -> bytes */

@@ -18,21 +18,21 @@ struct confdir_file {
 	char *path;          /* confdir/name.json, as shown in errors */
 	unsigned char *data; /* owned; NULL when err != 0 */
 	size_t len;
-	int err;             /* errno of a failed read, or 0 */
+	int err; /* errno of a failed read, or 0 */
 };
 
 struct confdir_listing {
 	struct confdir_file *files; /* *.json, in name order */
 	size_t n;
-	int err;             /* errno when the directory itself failed */
+	int err; /* errno when the directory itself failed */
 };
 
 void confdir_listing_free(struct confdir_listing *l);
 
 struct file_ops {
 	/* Every *.json directly in confdir (not hidden), in name order. */
-	int (*read_confdir)(void *ctx, const char *confdir,
-	    struct confdir_listing *out);
+	int (*read_confdir)(
+	    void *ctx, const char *confdir, struct confdir_listing *out);
 	/* One seccomp profile file: bytes into out, or -1 with errno. */
 	int (*read_file)(void *ctx, const char *path, struct buf *out);
 	void *ctx;

@@ -26,9 +26,9 @@
 static struct imsgbuf parent_ib, engine_ib;
 static struct settings settings;
 static int reload_pending;
-static struct schedule sched;   /* server mode: when the next run starts */
+static struct schedule sched; /* server mode: when the next run starts */
 static long long next_load_ms;
-static int run_in_flight;       /* a state was sent, its result is due */
+static int run_in_flight; /* a state was sent, its result is due */
 
 static void
 set_engine_socket(int fd)
@@ -106,8 +106,7 @@ parse_file_msg(const struct imsg *m, int *err, const char **name,
 }
 
 static int
-parent_read_confdir(void *ctx, const char *confdir,
-    struct confdir_listing *out)
+parent_read_confdir(void *ctx, const char *confdir, struct confdir_listing *out)
 {
 	struct imsg m;
 
@@ -134,8 +133,8 @@ parent_read_confdir(void *ctx, const char *confdir,
 		    out->n >= MAX_CONFDIR_FILES)
 			fatalx("unexpected %s while reading confdir",
 			    imsg_type_name(m.hdr.type));
-		struct confdir_file *nv = realloc(out->files,
-		    (out->n + 1) * sizeof(*nv));
+		struct confdir_file *nv =
+		    realloc(out->files, (out->n + 1) * sizeof(*nv));
 		if (nv == NULL)
 			fatal("%s", __func__);
 		out->files = nv;
@@ -162,7 +161,8 @@ parent_read_file(void *ctx, const char *path, struct buf *out)
 	size_t nl, len;
 	const unsigned char *data;
 
-	if (imsg_compose(&parent_ib, IMSG_READ_PROFILE, path, strlen(path)) == -1)
+	if (imsg_compose(&parent_ib, IMSG_READ_PROFILE, path, strlen(path)) ==
+	    -1)
 		fatal("asking the parent for %s", path);
 	wait_parent_reply(&m);
 	if ((m.hdr.type != IMSG_FILE && m.hdr.type != IMSG_FILE_ERR) ||
@@ -198,7 +198,8 @@ send_state(const struct desired_state *st, int fetch_status)
 	if (engine_ib.fd == -1)
 		return;
 	buf_init(&b, IMSG_MAX_DATA);
-	if (imsg_compose(&engine_ib, IMSG_STATE_BEGIN, &begin, sizeof(begin)) == -1)
+	if (imsg_compose(&engine_ib, IMSG_STATE_BEGIN, &begin, sizeof(begin)) ==
+	    -1)
 		goto lost;
 	for (size_t i = 0; i < st->nsources; i++) {
 		buf_reset(&b);
@@ -255,7 +256,8 @@ load_and_send(struct fetch_state *fs)
 		struct wire_run_done rd = { .exit_code = status };
 		if (status == 0)
 			printf("configuration OK: %zu definitions from %zu "
-			    "sources\n", st.ndefs, st.nsources);
+			       "sources\n",
+			    st.ndefs, st.nsources);
 		fflush(stdout);
 		imsg_compose(&parent_ib, IMSG_RUN_DONE, &rd, sizeof(rd));
 	} else
@@ -280,10 +282,11 @@ on_run_result(const struct imsg *m)
 	for (const char *p = rr.where; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			fatalx("RUN_RESULT from the engine: control character "
-			    "in its endpoint or registry");
+			       "in its endpoint or registry");
 	run_in_flight = 0;
 	if (settings.mode == MODE_SERVER)
-		next_load_ms = schedule_now_ms() + schedule_after_run(&sched, &rr);
+		next_load_ms =
+		    schedule_now_ms() + schedule_after_run(&sched, &rr);
 }
 
 static void
@@ -427,7 +430,8 @@ fetcher_main(void)
 		sandbox_drop_to_user(settings.user);
 	/* Opens its directory while it still may; --check changes nothing,
 	 * last good copies included. */
-	if ((fs = fetch_state_new(settings.mode == MODE_CHECK ? NULL : dir)) == NULL)
+	if ((fs = fetch_state_new(settings.mode == MODE_CHECK ? NULL : dir)) ==
+	    NULL)
 		fatal("fetcher state");
 	fetcher_sandbox();
 	if (imsg_compose(&parent_ib, IMSG_READY, NULL, 0) == -1)
@@ -435,12 +439,14 @@ fetcher_main(void)
 	schedule_init(&sched, settings.interval);
 	for (;;) {
 		/* The interval counts from the end of the last run. */
-		if (reload_pending || (settings.mode == MODE_SERVER &&
-		    !run_in_flight && schedule_now_ms() >= next_load_ms)) {
+		if (reload_pending ||
+		    (settings.mode == MODE_SERVER && !run_in_flight &&
+			schedule_now_ms() >= next_load_ms)) {
 			reload_pending = 0;
 			load_and_send(fs);
 			run_in_flight = engine_ib.fd != -1;
-			next_load_ms = schedule_now_ms() + schedule_wait_ms(&sched);
+			next_load_ms =
+			    schedule_now_ms() + schedule_wait_ms(&sched);
 		}
 		struct pollfd pfd[2] = {
 			{ .fd = parent_ib.fd, .events = POLLIN },

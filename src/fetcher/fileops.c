@@ -115,8 +115,7 @@ list_names(DIR *d, char ***names, size_t *n)
 }
 
 static int
-direct_read_confdir(void *ctx, const char *confdir,
-    struct confdir_listing *out)
+direct_read_confdir(void *ctx, const char *confdir, struct confdir_listing *out)
 {
 	char **names = NULL;
 	size_t n = 0;
@@ -129,8 +128,8 @@ direct_read_confdir(void *ctx, const char *confdir,
 	}
 	if (list_names(d, &names, &n) == -1)
 		out->err = errno;
-	if (out->err == 0 && (out->files = calloc(n + 1,
-	    sizeof(*out->files))) == NULL)
+	if (out->err == 0 &&
+	    (out->files = calloc(n + 1, sizeof(*out->files))) == NULL)
 		fatal("%s", __func__);
 	for (size_t i = 0; i < n; i++) {
 		struct buf b;
@@ -143,14 +142,14 @@ direct_read_confdir(void *ctx, const char *confdir,
 		int rc = read_regular(dirfd(d), names[i], &b, &not_regular);
 		int err = rc == -1 ? errno : 0;
 		if (rc == -1 && not_regular) {
-			buf_free(&b);    /* a directory, FIFO...: ignored */
+			buf_free(&b); /* a directory, FIFO...: ignored */
 			free(names[i]);
 			continue;
 		}
 		struct confdir_file *f = &out->files[out->n++];
 		if (asprintf(&f->path, "%s%s%s", confdir,
-		    confdir[strlen(confdir) - 1] == '/' ? "" : "/",
-		    names[i]) == -1)
+			confdir[strlen(confdir) - 1] == '/' ? "" : "/",
+			names[i]) == -1)
 			fatal("%s", __func__);
 		free(names[i]);
 		if ((f->err = err) != 0) {

@@ -111,8 +111,8 @@ entry_add(struct lastgood_set *set, const char *name)
 }
 
 static void
-entry_set(struct lastgood *lg, enum doc_form form, const char *text,
-    size_t len, const struct kvlist *profiles, int64_t since)
+entry_set(struct lastgood *lg, enum doc_form form, const char *text, size_t len,
+    const struct kvlist *profiles, int64_t since)
 {
 	if (lg->text != NULL)
 		explicit_bzero(lg->text, lg->len);
@@ -127,7 +127,7 @@ entry_set(struct lastgood *lg, enum doc_form form, const char *text,
 	lg->since = since;
 	for (size_t i = 0; profiles != NULL && i < profiles->n; i++)
 		if (kvlist_push(&lg->profiles, profiles->v[i].key,
-		    profiles->v[i].value) == -1)
+			profiles->v[i].value) == -1)
 			fatal("%s", __func__);
 	kvlist_sort(&lg->profiles);
 }
@@ -155,14 +155,14 @@ envelope(const struct lastgood *lg)
 		fatalx("%s: out of memory", __func__);
 	cJSON_AddNumberToObject(o, "dockerupLastGood", 1);
 	cJSON_AddStringToObject(o, "source", lg->name);
-	cJSON_AddStringToObject(o, "form", lg->form == DOC_USERDATA ?
-	    "user-data" : "file");
+	cJSON_AddStringToObject(
+	    o, "form", lg->form == DOC_USERDATA ? "user-data" : "file");
 	cJSON_AddNumberToObject(o, "since", (double)lg->since);
 	cJSON_AddStringToObject(o, "document", lg->text);
 	p = cJSON_AddObjectToObject(o, "profiles");
 	for (size_t i = 0; p != NULL && i < lg->profiles.n; i++)
-		cJSON_AddStringToObject(p, lg->profiles.v[i].key,
-		    lg->profiles.v[i].value);
+		cJSON_AddStringToObject(
+		    p, lg->profiles.v[i].key, lg->profiles.v[i].value);
 	if ((s = cJSON_PrintUnformatted(o)) == NULL)
 		fatalx("%s: out of memory", __func__);
 	cJSON_Delete(o);
@@ -199,11 +199,12 @@ write_file(const struct lastgood_set *set, const struct lastgood *lg)
 	snprintf(tmp, sizeof(tmp), ".tmp-%ld-%u", (long)getpid(), seq++);
 	if (len > LASTGOOD_MAX_FILE) {
 		log_warnx("%s: last good copy of %s would be %zu bytes; not "
-		    "kept on disk", set->dir, lg->name, len);
+			  "kept on disk",
+		    set->dir, lg->name, len);
 		goto out;
 	}
-	fd = openat(set->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
+	fd = openat(set->dirfd, tmp,
+	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1) {
 		log_warn("%s: cannot keep the last good copy of %s", set->dir,
 		    lg->name);
@@ -241,16 +242,15 @@ remove_file(const struct lastgood_set *set, const char *name)
 }
 
 const struct lastgood *
-lastgood_store(struct lastgood_set *set, const char *name,
-    enum doc_form form, const char *text, size_t len,
-    const struct kvlist *profiles)
+lastgood_store(struct lastgood_set *set, const char *name, enum doc_form form,
+    const char *text, size_t len, const struct kvlist *profiles)
 {
 	struct lastgood *lg = (struct lastgood *)lastgood_find(set, name);
 
 	if (lg != NULL && lg->form == form && lg->len == len &&
 	    memcmp(lg->text, text, len) == 0 &&
 	    same_profiles(&lg->profiles, profiles))
-		return lg;     /* unchanged: no write */
+		return lg; /* unchanged: no write */
 	if (lg == NULL)
 		lg = entry_add(set, name);
 	entry_set(lg, form, text, len, profiles, (int64_t)time(NULL));
@@ -275,17 +275,17 @@ lastgood_forget(struct lastgood_set *set, const char *name)
 }
 
 size_t
-lastgood_replay(const struct lastgood *lg, struct defs_result *out,
-    struct errlist *errs)
+lastgood_replay(
+    const struct lastgood *lg, struct defs_result *out, struct errlist *errs)
 {
 	defs_result_init(out);
 	for (size_t i = 0; i < lg->profiles.n; i++)
 		if (kvlist_push(&out->profiles, lg->profiles.v[i].key,
-		    lg->profiles.v[i].value) == -1)
+			lg->profiles.v[i].value) == -1)
 			fatal("%s", __func__);
 	/* No file access: profiles come from the copy, or fail. */
-	return defs_parse(lg->name, lg->text, lg->len, lg->form, NULL, out,
-	    errs);
+	return defs_parse(
+	    lg->name, lg->text, lg->len, lg->form, NULL, out, errs);
 }
 
 static int
@@ -296,8 +296,8 @@ read_small(int dirfd, const char *name, struct buf *b)
 	ssize_t n;
 	int fd, rc = -1;
 
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
-	    O_NONBLOCK);
+	fd =
+	    openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd == -1)
 		return -1;
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
@@ -358,8 +358,8 @@ parse_envelope(const char *fname, const char *data, size_t len,
 			*why = "a profile is not a string";
 			goto out;
 		}
-		if (kvlist_push(&lg->profiles, it->string,
-		    it->valuestring) == -1)
+		if (kvlist_push(&lg->profiles, it->string, it->valuestring) ==
+		    -1)
 			fatal("%s", __func__);
 	}
 	rc = 0;
@@ -370,8 +370,7 @@ out:
 
 /* Reads, checks and re-validates one file; 0 when kept. */
 static int
-load_one(struct lastgood_set *set, int dfd, const char *fname,
-    const char **why)
+load_one(struct lastgood_set *set, int dfd, const char *fname, const char **why)
 {
 	struct lastgood lg;
 	struct defs_result r;
@@ -383,8 +382,8 @@ load_one(struct lastgood_set *set, int dfd, const char *fname,
 	buf_init(&b, LASTGOOD_MAX_FILE);
 	*why = "cannot be read, or is too large";
 	if (read_small(dfd, fname, &b) == -1 ||
-	    parse_envelope(fname, b.p ? (char *)b.p : "", b.len, &lg,
-	    why) == -1) {
+	    parse_envelope(fname, b.p ? (char *)b.p : "", b.len, &lg, why) ==
+		-1) {
 		buf_free(&b);
 		entry_free(&lg);
 		return -1;

@@ -25,12 +25,13 @@
 #include "validate.h"
 
 #define USERDATA_SOURCE "user-data"
-#define EMPTY_USERDATA "{\"containers\": []}"
+#define EMPTY_USERDATA  "{\"containers\": []}"
 
 struct fetch_state {
 	struct lastgood_set lastgood;
 	struct imds_session imds;
-	unsigned char notjson_md[SHA256_LEN]; /* the non-JSON body last reported */
+	unsigned char
+	    notjson_md[SHA256_LEN]; /* the non-JSON body last reported */
 	int notjson_reported;
 	int confdir_missing_reported;
 };
@@ -40,10 +41,10 @@ struct run {
 	struct fetch_state *fs;
 	struct desired_state *out;
 	struct errlist *errs;
-	char **prefix;        /* field path prefix of each out->defs[i] */
-	size_t *srcidx;       /* out->sources index of each out->defs[i] */
-	int invalid;          /* some source is invalid: exit 2 */
-	int unreachable;      /* some source is unreachable: exit 1 */
+	char **prefix;   /* field path prefix of each out->defs[i] */
+	size_t *srcidx;  /* out->sources index of each out->defs[i] */
+	int invalid;     /* some source is invalid: exit 2 */
+	int unreachable; /* some source is unreachable: exit 1 */
 };
 
 int
@@ -110,7 +111,7 @@ set_error(struct source_status *st, const struct errlist *e, size_t from)
 	cfgerr_format(&e->v[from], line, sizeof(line));
 	if (e->n - from > 1) {
 		if (asprintf(&s, "%s (and %zu more problems)", line,
-		    e->n - from - 1) == -1)
+			e->n - from - 1) == -1)
 			fatal("asprintf");
 	} else
 		s = xstrdup(line);
@@ -184,16 +185,15 @@ load_document(struct run *r, const char *name, enum doc_form form,
 		fall_back(r, src, 0);
 		return;
 	}
-	lg = lastgood_store(&r->fs->lastgood, name, form, text, len,
-	    &res.profiles);
+	lg = lastgood_store(
+	    &r->fs->lastgood, name, form, text, len, &res.profiles);
 	st->good_since = lg->since;
 	add_defs(r, &res, src);
 	defs_result_free(&res);
 }
 
 static void
-source_failed(struct run *r, const char *name, int unreachable,
-    const char *msg)
+source_failed(struct run *r, const char *name, int unreachable, const char *msg)
 {
 	struct source_status *st = add_source(r, name);
 	size_t before = r->errs->n;
@@ -232,15 +232,18 @@ confdir_failed(struct run *r, const char *confdir, int err)
 	char msg[512];
 
 	if (err == E2BIG)
-		snprintf(msg, sizeof(msg), "has more than %d *.json files; "
-		    "expected at most %d", MAX_CONFDIR_FILES,
-		    MAX_CONFDIR_FILES);
+		snprintf(msg, sizeof(msg),
+		    "has more than %d *.json files; "
+		    "expected at most %d",
+		    MAX_CONFDIR_FILES, MAX_CONFDIR_FILES);
 	else if (err == ENOENT)
-		snprintf(msg, sizeof(msg), "is gone, but it held definitions "
+		snprintf(msg, sizeof(msg),
+		    "is gone, but it held definitions "
 		    "before; expected it back (create it empty to remove its "
 		    "containers)");
 	else
-		snprintf(msg, sizeof(msg), "cannot list the directory: %s; "
+		snprintf(msg, sizeof(msg),
+		    "cannot list the directory: %s; "
 		    "expected a readable directory of *.json definitions",
 		    strerror(err));
 	source_failed(r, confdir, 0, msg);
@@ -249,16 +252,18 @@ confdir_failed(struct run *r, const char *confdir, int err)
 		if (!under_dir(set->v[i].name, confdir))
 			continue;
 		struct source_status *st = add_source(r, set->v[i].name);
-		if (asprintf(&st->error, "%s: cannot be read (the directory "
-		    "cannot be listed)", st->name) == -1)
+		if (asprintf(&st->error,
+			"%s: cannot be read (the directory "
+			"cannot be listed)",
+			st->name) == -1)
 			fatal("asprintf");
 		fall_back(r, r->out->nsources - 1, 0);
 	}
 }
 
 static void
-load_confdir(struct run *r, const struct settings *s,
-    const struct file_ops *ops)
+load_confdir(
+    struct run *r, const struct settings *s, const struct file_ops *ops)
 {
 	struct confdir_listing l;
 	int rc;
@@ -267,15 +272,16 @@ load_confdir(struct run *r, const struct settings *s,
 	rc = ops->read_confdir(ops->ctx, s->confdir, &l);
 	if (rc == -1 || l.err != 0) {
 		int err = l.err ? l.err : EIO;
-		if (err == ENOENT && knows_files_under(&r->fs->lastgood,
-		    s->confdir)) {
+		if (err == ENOENT &&
+		    knows_files_under(&r->fs->lastgood, s->confdir)) {
 			/* Gone, not emptied (an unmounted volume?). */
 			confdir_failed(r, s->confdir, err);
 		} else if (err == ENOENT) {
 			/* Nothing declared here: like an empty directory. */
 			if (!r->fs->confdir_missing_reported)
 				log_info("%s: no such directory; no local "
-				    "definitions", s->confdir);
+					 "definitions",
+				    s->confdir);
 			r->fs->confdir_missing_reported = 1;
 		} else
 			confdir_failed(r, s->confdir, err);
@@ -287,13 +293,16 @@ load_confdir(struct run *r, const struct settings *s,
 		const struct confdir_file *f = &l.files[i];
 		char msg[512];
 		if (f->err == EFBIG || f->err == E2BIG) {
-			snprintf(msg, sizeof(msg), "is larger than %d bytes; "
+			snprintf(msg, sizeof(msg),
+			    "is larger than %d bytes; "
 			    "expected a smaller definition file",
 			    MAX_DOCUMENT_SIZE);
 			source_failed(r, f->path, 0, msg);
 		} else if (f->err != 0) {
-			snprintf(msg, sizeof(msg), "cannot be read: %s; "
-			    "expected a readable file", strerror(f->err));
+			snprintf(msg, sizeof(msg),
+			    "cannot be read: %s; "
+			    "expected a readable file",
+			    strerror(f->err));
 			source_failed(r, f->path, 0, msg);
 		} else
 			load_document(r, f->path, DOC_FILE,
@@ -310,10 +319,11 @@ userdata_not_json(struct run *r, const struct buf *text)
 	unsigned char md[SHA256_LEN];
 
 	sha256(text->p, text->len, md);
-	if (!fs->notjson_reported || memcmp(md, fs->notjson_md, SHA256_LEN) != 0)
+	if (!fs->notjson_reported ||
+	    memcmp(md, fs->notjson_md, SHA256_LEN) != 0)
 		log_warnx("user-data is %s (%zu bytes), not JSON: it declares "
-		    "no container", userdata_describe(text->p, text->len),
-		    text->len);
+			  "no container",
+		    userdata_describe(text->p, text->len), text->len);
 	memcpy(fs->notjson_md, md, SHA256_LEN);
 	fs->notjson_reported = 1;
 	load_document(r, USERDATA_SOURCE, DOC_USERDATA, EMPTY_USERDATA,
@@ -321,16 +331,16 @@ userdata_not_json(struct run *r, const struct buf *text)
 }
 
 static void
-load_userdata(struct run *r, const struct settings *s,
-    const struct file_ops *ops)
+load_userdata(
+    struct run *r, const struct settings *s, const struct file_ops *ops)
 {
 	char err[1024];
 	struct buf body, text;
 
 	buf_init(&body, MAX_DOCUMENT_SIZE);
 	buf_init(&text, MAX_DOCUMENT_SIZE);
-	switch (userdata_fetch(&r->fs->imds, s->imds, &body, err,
-	    sizeof(err))) {
+	switch (
+	    userdata_fetch(&r->fs->imds, s->imds, &body, err, sizeof(err))) {
 	case UD_FETCH_OK:
 		break;
 	case UD_FETCH_NONE:
@@ -376,12 +386,12 @@ drop_def(struct run *r, size_t i)
 
 	defn_free(&o->defs[i]);
 	free(r->prefix[i]);
-	memmove(&o->defs[i], &o->defs[i + 1], (o->ndefs - i - 1) *
-	    sizeof(*o->defs));
-	memmove(&r->prefix[i], &r->prefix[i + 1], (o->ndefs - i - 1) *
-	    sizeof(*r->prefix));
-	memmove(&r->srcidx[i], &r->srcidx[i + 1], (o->ndefs - i - 1) *
-	    sizeof(*r->srcidx));
+	memmove(&o->defs[i], &o->defs[i + 1],
+	    (o->ndefs - i - 1) * sizeof(*o->defs));
+	memmove(&r->prefix[i], &r->prefix[i + 1],
+	    (o->ndefs - i - 1) * sizeof(*r->prefix));
+	memmove(&r->srcidx[i], &r->srcidx[i + 1],
+	    (o->ndefs - i - 1) * sizeof(*r->srcidx));
 	o->ndefs--;
 }
 
@@ -427,9 +437,9 @@ merge_duplicates(struct run *r)
 			    o->defs[i].name ? "name" : "image");
 			errlist_add(r->errs, o->defs[i].source, path,
 			    "\"%.64s\" is also declared in %s%s%s; expected "
-			    "each container in one place", id,
-			    o->defs[k].source, r->prefix[k][0] ? " at " : "",
-			    r->prefix[k]);
+			    "each container in one place",
+			    id, o->defs[k].source,
+			    r->prefix[k][0] ? " at " : "", r->prefix[k]);
 			blame(r, i--, before);
 			break;
 		}
@@ -540,16 +550,18 @@ prune_undeclared(struct run *r)
 		if (err_at == NULL)
 			fatal("%s", __func__);
 		for (size_t i = 0; i < r->out->ndefs; i++) {
-			if ((name = undeclared_ref(r->out, &ix, i, f,
-			    sizeof(f))) == NULL)
+			if ((name = undeclared_ref(
+				 r->out, &ix, i, f, sizeof(f))) == NULL)
 				continue;
 			field(path, sizeof(path), r->prefix[i], f);
 			err_at[i] = r->errs->n + 1;
 			errlist_add(r->errs, r->out->defs[i].source, path,
 			    "\"%.64s\" is not a declared container; expected "
 			    "the name of a container defined in some source%s",
-			    name, r->out->complete ? "" : " (or a source "
-			    "failed to load)");
+			    name,
+			    r->out->complete ? ""
+					     : " (or a source "
+					       "failed to load)");
 			dropped++;
 		}
 		index_free(&ix);
@@ -580,8 +592,8 @@ adjacency_build(struct adjacency *a, const struct desired_state *o)
 	if (a->to == NULL || a->n == NULL)
 		fatal("%s", __func__);
 	for (size_t i = 0; i < o->ndefs; i++) {
-		size_t nd = defn_dependencies(&o->defs[i], deps,
-		    sizeof(deps) / sizeof(*deps));
+		size_t nd = defn_dependencies(
+		    &o->defs[i], deps, sizeof(deps) / sizeof(*deps));
 		if ((a->to[i] = calloc(nd + 1, sizeof(size_t))) == NULL)
 			fatal("%s", __func__);
 		for (size_t k = 0; k < nd; k++) {
@@ -604,8 +616,8 @@ adjacency_free(struct adjacency *a)
 
 /* A frame of mark_cycles()' depth-first search. */
 struct scc_frame {
-	size_t v;     /* the definition */
-	size_t k;     /* its next dependency to look at */
+	size_t v; /* the definition */
+	size_t k; /* its next dependency to look at */
 };
 
 /*
@@ -657,7 +669,8 @@ mark_cycles(const struct adjacency *a, char *bad)
 					w = stack[--sp];
 					on[w] = 0;
 				} while (w != v);
-				for (size_t i = sp; top - sp > 1 && i < top; i++)
+				for (size_t i = sp; top - sp > 1 && i < top;
+				     i++)
 					bad[stack[i]] = 1;
 			}
 		}
@@ -712,12 +725,13 @@ check_whole(struct run *r)
 
 	merge_duplicates(r);
 	do
-		prune_undeclared(r);    /* again after cycles are gone */
+		prune_undeclared(r); /* again after cycles are gone */
 	while (prune_cycles(r) > 0);
 	if (r->out->ndefs > MAX_DEFINITIONS) {
-		errlist_add(r->errs, "desired state", "", "%zu definitions in "
-		    "all sources; expected at most %d", r->out->ndefs,
-		    MAX_DEFINITIONS);
+		errlist_add(r->errs, "desired state", "",
+		    "%zu definitions in "
+		    "all sources; expected at most %d",
+		    r->out->ndefs, MAX_DEFINITIONS);
 		r->invalid = 1;
 		r->out->complete = 0;
 		while (r->out->ndefs > 0)
@@ -763,8 +777,7 @@ forget_gone(struct run *r, const struct settings *s, int listed)
 
 int
 fetch_load(struct fetch_state *fs, const struct settings *s,
-    const struct file_ops *ops, struct desired_state *out,
-    struct errlist *errs)
+    const struct file_ops *ops, struct desired_state *out, struct errlist *errs)
 {
 	struct run r = { fs, out, errs, NULL, NULL, 0, 0 };
 	int listed;

@@ -33,8 +33,8 @@ jitter_ms(int interval_s)
 
 	if (bound > SERVER_JITTER_MAX_MS)
 		bound = SERVER_JITTER_MAX_MS;
-	if (bound == 0 || getrandom(&r, sizeof(r), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(r))
+	if (bound == 0 ||
+	    getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 		return 0;
 	return (long long)(r % (uint32_t)(bound + 1));
 }
@@ -78,11 +78,12 @@ log_failing(const struct schedule *s, double secs)
 	switch (s->cause) {
 	case RUN_CAUSE_ENGINE:
 		log_warnx("the Docker engine at %s does not answer; next try "
-		    "in %.0f s", s->where, secs);
+			  "in %.0f s",
+		    s->where, secs);
 		break;
 	case RUN_CAUSE_REGISTRY:
-		log_warnx("registry %s failed; next try in %.0f s", s->where,
-		    secs);
+		log_warnx(
+		    "registry %s failed; next try in %.0f s", s->where, secs);
 		break;
 	case RUN_CAUSE_RATE_LIMITED:
 		log_warnx("registry %s rate-limited us; next try in %.0f s",
@@ -96,10 +97,11 @@ log_recovered(uint32_t cause, const char *where, unsigned failures)
 {
 	if (cause == RUN_CAUSE_ENGINE)
 		log_info("the Docker engine at %s answers again after %u "
-		    "failed run%s", where, failures, failures == 1 ? "" : "s");
-	else
-		log_info("registry %s works again after %u failed run%s",
+			 "failed run%s",
 		    where, failures, failures == 1 ? "" : "s");
+	else
+		log_info("registry %s works again after %u failed run%s", where,
+		    failures, failures == 1 ? "" : "s");
 }
 
 long long
@@ -119,8 +121,8 @@ schedule_after_run(struct schedule *s, const struct wire_run_result *rr)
 		log_failing(s, wait / 1000.0);
 	if (s->failures > 0)
 		log_debug("next run in %.1f s (back-off: %u failed run%s in a "
-		    "row)", wait / 1000.0, s->failures,
-		    s->failures == 1 ? "" : "s");
+			  "row)",
+		    wait / 1000.0, s->failures, s->failures == 1 ? "" : "s");
 	else
 		log_debug("next run in %.1f s", wait / 1000.0);
 	return wait;

@@ -19,8 +19,8 @@
 
 struct schedule {
 	int interval_s;
-	unsigned failures;      /* failed runs in a row with a back-off cause */
-	uint32_t cause;         /* enum run_cause of the last run */
+	unsigned failures; /* failed runs in a row with a back-off cause */
+	uint32_t cause;    /* enum run_cause of the last run */
 	char where[RUN_RESULT_WHERE_MAX];
 };
 
@@ -33,7 +33,7 @@ long long schedule_wait_ms(const struct schedule *s);
  * before the next run; logs the back-off state when it changes and the
  * wait at -v.
  */
-long long schedule_after_run(struct schedule *s,
-    const struct wire_run_result *rr);
+long long schedule_after_run(
+    struct schedule *s, const struct wire_run_result *rr);
 
 #endif

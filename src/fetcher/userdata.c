@@ -26,12 +26,13 @@
 #include "bounds.h"
 #include "log.h"
 
-#define STR2(x) #x
-#define STR(x) STR2(x)
-#define TTL_STRING STR(IMDS_TOKEN_TTL_S)
+#define STR2(x)        #x
+#define STR(x)         STR2(x)
+#define TTL_STRING     STR(IMDS_TOKEN_TTL_S)
 #define IMDS_TOKEN_MAX 1024
 
-static const char hop_limit_hint[] = "the token request timed out; the "
+static const char hop_limit_hint[] =
+    "the token request timed out; the "
     "usual cause is dockerup in a bridged container with the instance "
     "metadata hop limit at 1; run it with host networking or raise the "
     "hop limit (aws ec2 modify-instance-metadata-options "
@@ -52,12 +53,12 @@ write_cb(char *p, size_t size, size_t n, void *arg)
 	struct buf *b = arg;
 
 	if (buf_append(b, p, size * n) == -1)
-		return 0;    /* too large: curl stops with CURLE_WRITE_ERROR */
+		return 0; /* too large: curl stops with CURLE_WRITE_ERROR */
 	return size * n;
 }
 
 struct http_answer {
-	long status;        /* 0: no answer */
+	long status; /* 0: no answer */
 	CURLcode code;
 	int timed_out;
 	int too_large;
@@ -82,7 +83,7 @@ http_request(struct imds_session *im, const char *method, const char *url,
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)IMDS_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)IMDS_TIMEOUT_MS);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");   /* never via a proxy */
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*"); /* never via a proxy */
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
@@ -118,17 +119,19 @@ retryable(const struct http_answer *a)
 }
 
 static void
-describe_failure(const char *what, const char *url,
-    const struct http_answer *a, char *err, size_t errlen)
+describe_failure(const char *what, const char *url, const struct http_answer *a,
+    char *err, size_t errlen)
 {
 	if (a->status != 0)
-		snprintf(err, errlen, "%s %s answered HTTP %ld after %d "
-		    "retries; expected 200", what, url, a->status,
-		    IMDS_RETRIES);
+		snprintf(err, errlen,
+		    "%s %s answered HTTP %ld after %d "
+		    "retries; expected 200",
+		    what, url, a->status, IMDS_RETRIES);
 	else
-		snprintf(err, errlen, "%s %s failed after %d retries: %s; "
-		    "expected the instance metadata service to answer", what,
-		    url, IMDS_RETRIES, curl_easy_strerror(a->code));
+		snprintf(err, errlen,
+		    "%s %s failed after %d retries: %s; "
+		    "expected the instance metadata service to answer",
+		    what, url, IMDS_RETRIES, curl_easy_strerror(a->code));
 }
 
 static int
@@ -144,8 +147,7 @@ token_valid(const struct imds_session *im)
 
 /* 1: token, 0: IMDSv1 endpoint (no token), -1: failure with err set. */
 static int
-get_token(struct imds_session *im, const char *base, char *err,
-    size_t errlen)
+get_token(struct imds_session *im, const char *base, char *err, size_t errlen)
 {
 	char url[1100];
 	struct http_answer a;
@@ -160,30 +162,35 @@ get_token(struct imds_session *im, const char *base, char *err,
 	for (unsigned attempt = 0; attempt <= IMDS_RETRIES; attempt++) {
 		if (attempt > 0)
 			backoff(attempt - 1);
-		http_request(im, "PUT", url, "X-aws-ec2-metadata-token-ttl-"
-		    "seconds: " TTL_STRING, &body, &a);
+		http_request(im, "PUT", url,
+		    "X-aws-ec2-metadata-token-ttl-"
+		    "seconds: " TTL_STRING,
+		    &body, &a);
 		timed_out |= a.timed_out;
 		if (!retryable(&a))
 			break;
 	}
 	if (a.status == 200 && body.len > 0 &&
-	    strspn(buf_cstr(&body), "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
-	    "opqrstuvwxyz0123456789+/=_-.") == body.len) {
+	    strspn(buf_cstr(&body),
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+		"opqrstuvwxyz0123456789+/=_-.") == body.len) {
 		if ((im->token = strdup(buf_cstr(&body))) == NULL)
 			fatal("strdup");
 		clock_gettime(CLOCK_MONOTONIC, &im->expires);
 		im->expires.tv_sec += IMDS_TOKEN_TTL_S - 60;
 		rc = 1;
 	} else if (a.status == 404 || a.status == 405) {
-		log_debug("IMDS token request answered %ld: using IMDSv1",
-		    a.status);
+		log_debug(
+		    "IMDS token request answered %ld: using IMDSv1", a.status);
 		rc = 0;
 	} else if (a.status == 403) {
-		snprintf(err, errlen, "the metadata service refused a session "
+		snprintf(err, errlen,
+		    "the metadata service refused a session "
 		    "token (HTTP 403): it is turned off for this instance; "
 		    "expected it enabled when aws is on");
 	} else if (a.status == 200) {
-		snprintf(err, errlen, "the metadata service answered the token "
+		snprintf(err, errlen,
+		    "the metadata service answered the token "
 		    "request with a malformed token; expected an IMDSv2 token");
 	} else if (a.status == 0 && timed_out) {
 		snprintf(err, errlen, "%s", hop_limit_hint);
@@ -241,14 +248,19 @@ userdata_fetch(struct imds_session *im, const char *base, struct buf *body,
 	if (r == UD_FETCH_OK || r == UD_FETCH_NONE)
 		return r;
 	if (a.status == 401)
-		snprintf(err, errlen, "GET %s answered HTTP 401 Unauthorized: "
+		snprintf(err, errlen,
+		    "GET %s answered HTTP 401 Unauthorized: "
 		    "the metadata service refused %s; expected it to accept an "
-		    "IMDSv2 session token", url, im->token ?
-		    "our session token" : "a request without a token (and "
-		    "offered no token)");
+		    "IMDSv2 session token",
+		    url,
+		    im->token ? "our session token"
+			      : "a request without a token (and "
+				"offered no token)");
 	else if (r == UD_FETCH_INVALID)
-		snprintf(err, errlen, "user-data is larger than %d bytes; "
-		    "expected at most that", MAX_DOCUMENT_SIZE);
+		snprintf(err, errlen,
+		    "user-data is larger than %d bytes; "
+		    "expected at most that",
+		    MAX_DOCUMENT_SIZE);
 	else
 		describe_failure("GET", url, &a, err, errlen);
 	return r;
@@ -263,8 +275,10 @@ gunzip(const unsigned char *p, size_t len, struct buf *out, char *err,
 	int zr;
 
 	if (len > MAX_USERDATA_GZIP_SIZE) {
-		snprintf(err, errlen, "gzip user-data is %zu bytes; expected "
-		    "at most %d", len, MAX_USERDATA_GZIP_SIZE);
+		snprintf(err, errlen,
+		    "gzip user-data is %zu bytes; expected "
+		    "at most %d",
+		    len, MAX_USERDATA_GZIP_SIZE);
 		return UD_BAD;
 	}
 	memset(&z, 0, sizeof(z));
@@ -277,21 +291,24 @@ gunzip(const unsigned char *p, size_t len, struct buf *out, char *err,
 		z.avail_out = sizeof(chunk);
 		zr = inflate(&z, Z_NO_FLUSH);
 		if (zr != Z_OK && zr != Z_STREAM_END) {
-			snprintf(err, errlen, "gzip user-data is corrupt (%s); "
-			    "expected a valid gzip stream", z.msg ? z.msg :
-			    "truncated");
+			snprintf(err, errlen,
+			    "gzip user-data is corrupt (%s); "
+			    "expected a valid gzip stream",
+			    z.msg ? z.msg : "truncated");
 			inflateEnd(&z);
 			return UD_BAD;
 		}
 		if (buf_append(out, chunk, sizeof(chunk) - z.avail_out) == -1) {
-			snprintf(err, errlen, "decompressed user-data is "
+			snprintf(err, errlen,
+			    "decompressed user-data is "
 			    "larger than %d bytes; expected at most that",
 			    MAX_DOCUMENT_SIZE);
 			inflateEnd(&z);
 			return UD_BAD;
 		}
 		if (zr == Z_OK && z.avail_in == 0 && z.avail_out != 0) {
-			snprintf(err, errlen, "gzip user-data is truncated; "
+			snprintf(err, errlen,
+			    "gzip user-data is truncated; "
 			    "expected a complete gzip stream");
 			inflateEnd(&z);
 			return UD_BAD;
@@ -302,8 +319,8 @@ gunzip(const unsigned char *p, size_t len, struct buf *out, char *err,
 }
 
 enum ud_kind
-userdata_decode(const unsigned char *p, size_t len, struct buf *out,
-    char *err, size_t errlen)
+userdata_decode(const unsigned char *p, size_t len, struct buf *out, char *err,
+    size_t errlen)
 {
 	size_t i = 0;
 
@@ -313,8 +330,10 @@ userdata_decode(const unsigned char *p, size_t len, struct buf *out,
 		if (gunzip(p, len, out, err, errlen) == UD_BAD)
 			return UD_BAD;
 	} else if (buf_append(out, p, len) == -1) {
-		snprintf(err, errlen, "user-data is %zu bytes; expected at "
-		    "most %d", len, MAX_DOCUMENT_SIZE);
+		snprintf(err, errlen,
+		    "user-data is %zu bytes; expected at "
+		    "most %d",
+		    len, MAX_DOCUMENT_SIZE);
 		return UD_BAD;
 	}
 	if (out->len >= 3 && memcmp(out->p, "\xef\xbb\xbf", 3) == 0)

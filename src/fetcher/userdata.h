@@ -20,9 +20,9 @@ enum ud_fetch {
 };
 
 struct imds_session {
-	char *token;          /* IMDSv2 session token, or NULL */
+	char *token;             /* IMDSv2 session token, or NULL */
 	struct timespec expires; /* CLOCK_MONOTONIC */
-	unsigned requests;    /* HTTP requests made, for tests and logs */
+	unsigned requests;       /* HTTP requests made, for tests and logs */
 };
 
 void imds_session_clear(struct imds_session *im);
@@ -32,10 +32,10 @@ enum ud_fetch userdata_fetch(struct imds_session *im, const char *base,
     struct buf *body, char *err, size_t errlen);
 
 enum ud_kind {
-	UD_JSON = 1,          /* out holds the text to parse */
-	UD_EMPTY,             /* nothing but white space */
-	UD_NOT_JSON,          /* a script, cloud-config...: ignored */
-	UD_BAD,               /* bad gzip or too large: err set */
+	UD_JSON = 1, /* out holds the text to parse */
+	UD_EMPTY,    /* nothing but white space */
+	UD_NOT_JSON, /* a script, cloud-config...: ignored */
+	UD_BAD,      /* bad gzip or too large: err set */
 };
 
 /*

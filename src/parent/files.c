@@ -127,7 +127,8 @@ parent_send_confdir(struct imsgbuf *ib, const char *confdir)
 	qsort(names, n, sizeof(names[0]), name_cmp);
 	for (size_t i = 0; i < n; i++) {
 		struct buf b;
-		if (read_regular(dirfd(dir), names[i], MAX_DOCUMENT_SIZE, &b) == -1) {
+		if (read_regular(dirfd(dir), names[i], MAX_DOCUMENT_SIZE, &b) ==
+		    -1) {
 			/* A directory or fifo named *.json is not a definition. */
 			if (errno != EISDIR && errno != EINVAL)
 				send_file(ib, names[i], errno, NULL, 0);
@@ -174,7 +175,8 @@ parent_send_profile(struct imsgbuf *ib, const unsigned char *data, size_t len)
 		return;
 	}
 	if (!looks_like_json_object(&b)) {
-		log_warnx("refused to pass %s to the fetcher: not a JSON object",
+		log_warnx(
+		    "refused to pass %s to the fetcher: not a JSON object",
 		    path);
 		send_file(ib, path, EINVAL, NULL, 0);
 	} else

@@ -34,8 +34,7 @@ parent_self_write(const char *cache, const struct wire_self_write *w)
 	const char *name = wire_self_file_name(f);
 	int fd, ok;
 
-	if (name == NULL ||
-	    memchr(w->text, '\0', sizeof(w->text)) == NULL ||
+	if (name == NULL || memchr(w->text, '\0', sizeof(w->text)) == NULL ||
 	    !text_ok(f, w->text)) {
 		log_warnx("engine asked to write an unexpected handover file");
 		return -1;
@@ -50,8 +49,8 @@ parent_self_write(const char *cache, const struct wire_self_write *w)
 		return 0;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-	    0644);
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd == -1) {
 		log_warn("%s", tmp);
 		return -1;

@@ -9,7 +9,7 @@
 #include "log.h"
 #include "parent.h"
 
-#define LOCK_NAME "dockerup.lock"
+#define LOCK_NAME    "dockerup.lock"
 #define LOCK_POLL_US 200000
 
 int
@@ -52,13 +52,15 @@ parent_lock(const char *cache, int wait_s)
 	while ((rc = parent_lock_try(fd)) == 0) {
 		if (time(NULL) >= deadline) {
 			log_warnx("another dockerup holds %s/%s; gave up after "
-			    "%d s", cache, LOCK_NAME, wait_s);
+				  "%d s",
+			    cache, LOCK_NAME, wait_s);
 			close(fd);
 			return -1;
 		}
 		if (!logged++)
 			log_info("waiting up to %d s for another dockerup to "
-			    "release %s/%s", wait_s, cache, LOCK_NAME);
+				 "release %s/%s",
+			    wait_s, cache, LOCK_NAME);
 		usleep(LOCK_POLL_US);
 	}
 	if (rc == -1) {

@@ -26,10 +26,10 @@
 static int notify_fd = -1;
 static struct sockaddr_un notify_addr;
 static socklen_t notify_addrlen;
-static int notify_failing;         /* the last send failed; logged */
+static int notify_failing; /* the last send failed; logged */
 static int sent_ready, sent_stopping;
-static int64_t watchdog_us;        /* kick interval; 0: no watchdog */
-static int64_t next_kick_us;       /* CLOCK_MONOTONIC */
+static int64_t watchdog_us;  /* kick interval; 0: no watchdog */
+static int64_t next_kick_us; /* CLOCK_MONOTONIC */
 
 static int64_t
 now_us(void)
@@ -85,21 +85,22 @@ watchdog_init(const char *usec, const char *pid)
 
 	if (usec == NULL)
 		return;
-	if (pid != NULL && ((p = parse_number(pid)) == -1 ||
-	    p != (int64_t)getpid())) {
+	if (pid != NULL &&
+	    ((p = parse_number(pid)) == -1 || p != (int64_t)getpid())) {
 		log_debug("WATCHDOG_PID=%.20s is not our pid %ld: no watchdog",
 		    pid, (long)getpid());
 		return;
 	}
 	if ((us = parse_number(usec)) <= 0) {
 		log_warnx("environment: WATCHDOG_USEC=\"%.20s\" is not valid; "
-		    "expected microseconds above 0; no watchdog", usec);
+			  "expected microseconds above 0; no watchdog",
+		    usec);
 		return;
 	}
 	watchdog_us = us / 2 > 0 ? us / 2 : 1;
 	next_kick_us = now_us();
-	log_debug("watchdog: WATCHDOG=1 every %" PRId64 " ms", watchdog_us /
-	    1000);
+	log_debug(
+	    "watchdog: WATCHDOG=1 every %" PRId64 " ms", watchdog_us / 1000);
 }
 
 void
@@ -110,12 +111,14 @@ notify_init(void)
 	watchdog_init(getenv("WATCHDOG_USEC"), getenv("WATCHDOG_PID"));
 	if (sock != NULL && sock[0] != '\0') {
 		if (notify_address(sock) == -1)
-			log_warnx("environment: NOTIFY_SOCKET=\"%.100s\" is not "
+			log_warnx(
+			    "environment: NOTIFY_SOCKET=\"%.100s\" is not "
 			    "valid; expected /PATH or @ABSTRACT_NAME shorter "
-			    "than %zu bytes; not notifying", sock,
-			    sizeof(notify_addr.sun_path));
-		else if ((notify_fd = socket(AF_UNIX, SOCK_DGRAM |
-		    SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
+			    "than %zu bytes; not notifying",
+			    sock, sizeof(notify_addr.sun_path));
+		else if ((notify_fd = socket(AF_UNIX,
+			      SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) ==
+		    -1)
 			log_warn("NOTIFY_SOCKET %s: socket", sock);
 		else
 			log_debug("notifying the service manager on %s", sock);
@@ -139,7 +142,8 @@ notify_send(const char *msg, size_t len)
 	if (notify_fd == -1)
 		return;
 	if (sendto(notify_fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT,
-	    (struct sockaddr *)&notify_addr, notify_addrlen) == (ssize_t)len) {
+		(struct sockaddr *)&notify_addr,
+		notify_addrlen) == (ssize_t)len) {
 		if (notify_failing)
 			log_info("service manager notifications work again");
 		notify_failing = 0;
@@ -152,7 +156,7 @@ notify_send(const char *msg, size_t len)
 
 /* One message of one or more KEY=VALUE lines. */
 static void notify_sendf(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+    __attribute__((format(printf, 1, 2)));
 
 static void
 notify_sendf(const char *fmt, ...)
@@ -168,8 +172,7 @@ notify_sendf(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	notify_send(msg, (size_t)n < sizeof(msg) ? (size_t)n :
-	    sizeof(msg) - 1);
+	notify_send(msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 }
 
 void
@@ -206,7 +209,7 @@ notify_stopping(void)
 		return;
 	sent_stopping = 1;
 	notify_sendf("STOPPING=1\nSTATUS=stopping: the engine finishes the "
-	    "call in flight");
+		     "call in flight");
 }
 
 void
@@ -224,8 +227,8 @@ notify_run_done(int exit_code)
 	if (exit_code == 0)
 		notify_status("last run ok at %s", when);
 	else
-		notify_status("last run failed (exit %d) at %s", exit_code,
-		    when);
+		notify_status(
+		    "last run failed (exit %d) at %s", exit_code, when);
 	notify_ready();
 }
 

@@ -19,8 +19,7 @@ int notify_enabled(void);
 /* READY=1, once: the first run has finished. */
 void notify_ready(void);
 /* STATUS=..., one line of text for systemctl status. */
-void notify_status(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+void notify_status(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* STOPPING=1, once. */
 void notify_stopping(void);
 

@@ -32,7 +32,7 @@
 #include "watch.h"
 #include "wire.h"
 
-#define SHUTDOWN_GRACE_S 90   /* the engine finishes its Docker call */
+#define SHUTDOWN_GRACE_S 90 /* the engine finishes its Docker call */
 
 enum { C_FETCHER, C_ENGINE, C_COUNT };
 
@@ -55,7 +55,7 @@ static int exit_code;
 #define STANDBY_LOCK_POLL_MS 200
 static int lock_fd = -1;
 static int have_lock, lock_released, engine_ready;
-static int standby_ready;   /* our engine reached the API with a state */
+static int standby_ready; /* our engine reached the API with a state */
 
 static void
 on_signal(int sig)
@@ -162,8 +162,8 @@ log_child_death(const struct child *c, int status)
 			    sig, sigabbrev_np(sig) ? sigabbrev_np(sig) : "?",
 			    signal_reason(sig));
 	} else if (WIFEXITED(status) && !shutting_down)
-		log_warnx("%s exited with status %d", c->role,
-		    WEXITSTATUS(status));
+		log_warnx(
+		    "%s exited with status %d", c->role, WEXITSTATUS(status));
 }
 
 static struct child *
@@ -200,8 +200,8 @@ schedule_restart(struct child *c)
 	c->ncrashes = kept;
 	if (c->ncrashes + 1 >= CRASH_LOOP_RESTARTS) {
 		log_warnx("%s died %d times within %d s: giving up so that the "
-		    "service manager's restart policy takes over", c->role,
-		    CRASH_LOOP_RESTARTS, CRASH_LOOP_WINDOW_S);
+			  "service manager's restart policy takes over",
+		    c->role, CRASH_LOOP_RESTARTS, CRASH_LOOP_WINDOW_S);
 		finish_run(1);
 		return;
 	}
@@ -224,7 +224,8 @@ log_peak_rss(void)
 	if (getrusage(RUSAGE_SELF, &ru) == -1)
 		ru.ru_maxrss = 0;
 	log_debug("peak RSS: parent %.1f MiB, fetcher %.1f MiB, engine %.1f "
-	    "MiB", ru.ru_maxrss / 1024.0, child_peak_kib[C_FETCHER] / 1024.0,
+		  "MiB",
+	    ru.ru_maxrss / 1024.0, child_peak_kib[C_FETCHER] / 1024.0,
 	    child_peak_kib[C_ENGINE] / 1024.0);
 }
 
@@ -278,14 +279,15 @@ start_child(int i)
 		engine_ready = 0;
 	if (peer == -1) {
 		int sp[2];
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1)
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) ==
+		    -1)
 			fatal("socketpair");
 		peer = sp[0];
 		if (other->pid != 0 && other->ib.fd != -1) {
-			if (imsg_compose_fd(&other->ib, IMSG_PEER_FD, NULL, 0,
-			    sp[1]) == -1)
-				log_warn("passing a new socket to %s",
-				    other->role);
+			if (imsg_compose_fd(
+				&other->ib, IMSG_PEER_FD, NULL, 0, sp[1]) == -1)
+				log_warn(
+				    "passing a new socket to %s", other->role);
 			close(sp[1]);
 		} else {
 			if (stashed_peer[!i] != -1)
@@ -296,7 +298,8 @@ start_child(int i)
 	stashed_peer[i] = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pp) == -1)
 		fatal("socketpair");
-	c->pid = parent_spawn(self_path, c->role, pp[1], peer, settings.verbose);
+	c->pid =
+	    parent_spawn(self_path, c->role, pp[1], peer, settings.verbose);
 	close(pp[1]);
 	close(peer);
 	if (c->pid == -1) {
@@ -330,7 +333,7 @@ finish_run(int code)
 struct dispatch {
 	uint32_t type;
 	int fetcher_ok, engine_ok;
-	long size;                  /* -1: variable */
+	long size; /* -1: variable */
 };
 
 static const struct dispatch parent_dispatch[] = {
@@ -380,7 +383,7 @@ try_lock(void)
 	case 0:
 		if (!said_busy++)
 			log_info("another dockerup holds the run lock in %s: "
-			    "standing by until it hands over or exits",
+				 "standing by until it hands over or exits",
 			    settings.cache);
 		break;
 	case -1:
@@ -418,8 +421,9 @@ handle_message(struct child *c, struct imsg *m)
 	for (size_t i = 0; i < sizeof(parent_dispatch) / sizeof(*d); i++)
 		if (parent_dispatch[i].type == m->hdr.type)
 			d = &parent_dispatch[i];
-	if (d == NULL || !(c->proc == PROC_FETCHER ? d->fetcher_ok :
-	    d->engine_ok) || m->hdr.sender != c->proc) {
+	if (d == NULL ||
+	    !(c->proc == PROC_FETCHER ? d->fetcher_ok : d->engine_ok) ||
+	    m->hdr.sender != c->proc) {
 		log_warnx("unpermitted message %s from %s",
 		    imsg_type_name(m->hdr.type), c->role);
 		return -1;
@@ -440,16 +444,16 @@ handle_message(struct child *c, struct imsg *m)
 		struct wire_run_done rd;
 		memcpy(&rd, m->data, sizeof(rd));
 		if (rd.exit_code < 0 || rd.exit_code > 2) {
-			log_warnx("%s reported exit code %d", c->role,
-			    rd.exit_code);
+			log_warnx(
+			    "%s reported exit code %d", c->role, rd.exit_code);
 			return -1;
 		}
 		/* One run or a check ends when its result is in. */
 		notify_run_done(rd.exit_code);
-		int done = (settings.mode == MODE_CHECK) ?
-		    c->proc == PROC_FETCHER :
-		    ((settings.mode != MODE_SERVER || lock_released) &&
-		    c->proc == PROC_ENGINE);
+		int done = (settings.mode == MODE_CHECK)
+		    ? c->proc == PROC_FETCHER
+		    : ((settings.mode != MODE_SERVER || lock_released) &&
+			  c->proc == PROC_ENGINE);
 		if (done)
 			finish_run(rd.exit_code);
 		break;
@@ -472,7 +476,8 @@ handle_message(struct child *c, struct imsg *m)
 		standby_ready = 1;
 		if (id.id[0] != '\0' &&
 		    parent_self_ready(settings.cache, &id) == 0)
-			log_info("ready to take over; waiting for the run lock");
+			log_info(
+			    "ready to take over; waiting for the run lock");
 		try_lock();
 		break;
 	}
@@ -487,7 +492,8 @@ handle_message(struct child *c, struct imsg *m)
 		break;
 	case IMSG_RESTART_PEER:
 		if (children[C_FETCHER].pid != 0) {
-			log_warnx("engine dropped the fetcher for a bad message; "
+			log_warnx(
+			    "engine dropped the fetcher for a bad message; "
 			    "restarting the fetcher");
 			kill(children[C_FETCHER].pid, SIGKILL);
 		}
@@ -550,7 +556,7 @@ handle_signals(void)
 		got_term = 0;
 		if (!shutting_down)
 			log_info("shutting down; the engine finishes the call "
-			    "in flight");
+				 "in flight");
 		finish_run(settings.mode == MODE_SERVER ? 0 : 1);
 	}
 }
@@ -569,8 +575,8 @@ next_timeout_ms(void)
 				next = children[i].restart_at;
 	if (next == 0)
 		return notify_watchdog_timeout(-1);
-	return notify_watchdog_timeout(next <= now ? 0 :
-	    (int)(next - now) * 1000);
+	return notify_watchdog_timeout(
+	    next <= now ? 0 : (int)(next - now) * 1000);
 }
 
 static int
@@ -599,7 +605,8 @@ supervise(const sigset_t *waitmask)
 			shutdown_deadline = time(NULL) + 5;
 		}
 		for (int i = 0; i < C_COUNT && !shutting_down; i++)
-			if (children[i].pid == 0 && children[i].restart_at != 0 &&
+			if (children[i].pid == 0 &&
+			    children[i].restart_at != 0 &&
 			    children[i].restart_at <= time(NULL))
 				start_child(i);
 		for (int i = 0; i < C_COUNT; i++) {
@@ -679,8 +686,8 @@ open_cache_and_lock(void)
 	}
 	prepare_cache(&settings);
 	if (settings.mode != MODE_SERVER) {
-		if ((lock_fd = parent_lock(settings.cache,
-		    settings.lock_wait)) == -1)
+		if ((lock_fd = parent_lock(
+			 settings.cache, settings.lock_wait)) == -1)
 			return -1;
 		have_lock = 1;
 		return 0;
@@ -719,12 +726,14 @@ parent_main(int argc, char *argv[])
 	errlist_free(&errs);
 	log_init("parent", settings.verbose);
 	log_configure(settings.log_format == LOGFMT_JSON, settings.syslog, 1);
-	if ((n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1)) < 0)
+	if ((n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1)) <
+	    0)
 		fatal("readlink /proc/self/exe");
 	self_path[n] = '\0';
 	if (geteuid() != 0)
 		log_warnx("not started as root: the fetcher cannot drop to "
-		    "\"%s\" and runs as uid %d", settings.user, (int)getuid());
+			  "\"%s\" and runs as uid %d",
+		    settings.user, (int)getuid());
 	if (open_cache_and_lock() == -1)
 		return 1;
 	setup_signals(&waitmask);
@@ -739,6 +748,6 @@ parent_main(int argc, char *argv[])
 	log_peak_rss();
 	log_debug("exiting with status %d", exit_code);
 	settings_free(&settings);
-	log_flush();    /* atexit() is not enough under ASan */
+	log_flush(); /* atexit() is not enough under ASan */
 	return exit_code;
 }

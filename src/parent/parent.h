@@ -9,12 +9,12 @@
 
 /* One supervised child. */
 struct child {
-	const char *role;        /* "fetcher" or "engine" */
+	const char *role; /* "fetcher" or "engine" */
 	enum imsg_sender proc;
-	pid_t pid;               /* 0 when not running */
-	struct imsgbuf ib;       /* our socket to it; fd -1 when none */
-	int backoff_s;           /* next restart delay */
-	time_t restart_at;       /* when to start it again; 0: not pending */
+	pid_t pid;         /* 0 when not running */
+	struct imsgbuf ib; /* our socket to it; fd -1 when none */
+	int backoff_s;     /* next restart delay */
+	time_t restart_at; /* when to start it again; 0: not pending */
 	time_t started;
 	time_t crashes[CRASH_LOOP_RESTARTS];
 	size_t ncrashes;
@@ -23,7 +23,7 @@ struct child {
 /* lock.c */
 int parent_lock(const char *cache, int wait_s);
 int parent_lock_open(const char *cache);
-int parent_lock_try(int fd);        /* 1 locked, 0 held by another, -1 */
+int parent_lock_try(int fd); /* 1 locked, 0 held by another, -1 */
 
 /* handover.c: the self-upgrade's files, written for the engine. */
 struct wire_self_write;
@@ -35,8 +35,8 @@ int parent_handover_pending(const char *cache);
 /* files.c: reading files on behalf of the fetcher. */
 void parent_send_confdir(struct imsgbuf *ib, const char *confdir);
 int is_definition_name(const char *name);
-void parent_send_profile(struct imsgbuf *ib, const unsigned char *path,
-    size_t len);
+void parent_send_profile(
+    struct imsgbuf *ib, const unsigned char *path, size_t len);
 
 /* spawn.c */
 pid_t parent_spawn(const char *self, const char *role, int parent_fd,

@@ -20,8 +20,8 @@ move_fd(int fd, int target)
 }
 
 pid_t
-parent_spawn(const char *self, const char *role, int parent_fd, int peer_fd,
-    int verbose)
+parent_spawn(
+    const char *self, const char *role, int parent_fd, int peer_fd, int verbose)
 {
 	pid_t pid;
 

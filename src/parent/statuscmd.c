@@ -16,8 +16,8 @@
 #include "settings.h"
 #include "status.h"
 
-#define SHORT_ID 12            /* hex digits of an ID shown in the table */
-#define COL_ERROR_MAX 80       /* a last error is cut to this in the table */
+#define SHORT_ID      12 /* hex digits of an ID shown in the table */
+#define COL_ERROR_MAX 80 /* a last error is cut to this in the table */
 
 /* The file's bytes, NUL-terminated; NULL with errno set. */
 static char *
@@ -34,8 +34,8 @@ read_status(const char *path, size_t *lenp)
 		close(fd);
 		return NULL;
 	}
-	while (got < MAX_STATUS_FILE && (n = read(fd, data + got,
-	    MAX_STATUS_FILE - got)) != 0) {
+	while (got < MAX_STATUS_FILE &&
+	    (n = read(fd, data + got, MAX_STATUS_FILE - got)) != 0) {
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -96,8 +96,8 @@ one_line(const char *s, char *out, size_t outlen, size_t max)
 			j += 3;
 			break;
 		}
-		out[j++] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' :
-		    s[i];
+		out[j++] =
+		    ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
 	}
 	out[j] = '\0';
 }
@@ -115,8 +115,8 @@ fill_row(const cJSON *d, struct row *r)
 
 	one_line(name ? name : str(d, "id"), r->col[C_NAME],
 	    sizeof(r->col[C_NAME]), COL_ERROR_MAX);
-	one_line(str(d, "state"), r->col[C_STATE], sizeof(r->col[0]),
-	    COL_ERROR_MAX);
+	one_line(
+	    str(d, "state"), r->col[C_STATE], sizeof(r->col[0]), COL_ERROR_MAX);
 	short_id(str(d, "container_id"), r->col[C_CTR], sizeof(r->col[0]));
 	short_id(str(d, "image_id"), r->col[C_IMAGE], sizeof(r->col[0]));
 	one_line(str(d, "last_action"), r->col[C_ACTION], sizeof(r->col[0]),
@@ -160,9 +160,7 @@ print_definitions(const cJSON *defs)
 	snprintf(rows[0].col[C_IMAGE], sizeof(rows[0].col[0]), "IMAGE");
 	snprintf(rows[0].col[C_ACTION], sizeof(rows[0].col[0]), "LAST ACTION");
 	snprintf(rows[0].col[C_ERROR], sizeof(rows[0].col[0]), "LAST ERROR");
-	cJSON_ArrayForEach(d, defs)
-		if (i <= n)
-			fill_row(d, &rows[i++]);
+	cJSON_ArrayForEach(d, defs) if (i <= n) fill_row(d, &rows[i++]);
 	print_rows(rows, i);
 	free(rows);
 }
@@ -174,7 +172,8 @@ print_sources(const cJSON *srcs)
 	char name[COL_ERROR_MAX + 8], err[COL_ERROR_MAX * 2];
 
 	printf("\nSOURCES\n");
-	cJSON_ArrayForEach(s, srcs) {
+	cJSON_ArrayForEach(s, srcs)
+	{
 		const char *h = str(s, "health");
 		one_line(str(s, "name"), name, sizeof(name), COL_ERROR_MAX);
 		one_line(str(s, "error"), err, sizeof(err), COL_ERROR_MAX);
@@ -182,8 +181,9 @@ print_sources(const cJSON *srcs)
 			printf("  %s: ok\n", name);
 		else if (h != NULL && strcmp(h, "using_last_good") == 0)
 			printf("  %s: using last good contents since %s (%s)\n",
-			    name, str(s, "good_since") ? str(s, "good_since") :
-			    "?", err);
+			    name,
+			    str(s, "good_since") ? str(s, "good_since") : "?",
+			    err);
 		else
 			printf("  %s: %s: %s\n", name, h ? h : "?", err);
 	}
@@ -195,18 +195,20 @@ static void
 print_table(const cJSON *doc)
 {
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(doc, "counts");
-	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(doc,
-	    "definitions");
+	const cJSON *defs =
+	    cJSON_GetObjectItemCaseSensitive(doc, "definitions");
 	const char *err = str(doc, "error");
 
-	printf("Last run:  %s, took %.1fs\n", str(doc, "time") ?
-	    str(doc, "time") : "?", num(doc, "duration_seconds"));
-	printf("Result:    %s (exit %d)\n", str(doc, "result") ?
-	    str(doc, "result") : "?", (int)num(doc, "exit_code"));
+	printf("Last run:  %s, took %.1fs\n",
+	    str(doc, "time") ? str(doc, "time") : "?",
+	    num(doc, "duration_seconds"));
+	printf("Result:    %s (exit %d)\n",
+	    str(doc, "result") ? str(doc, "result") : "?",
+	    (int)num(doc, "exit_code"));
 	if (err != NULL)
 		printf("Error:     %s\n", err);
 	printf("Counts:    %.0f created, %.0f replaced, %.0f started, "
-	    "%.0f removed, %.0f unchanged, %.0f failed\n\n",
+	       "%.0f removed, %.0f unchanged, %.0f failed\n\n",
 	    num(c, "created"), num(c, "replaced"), num(c, "started"),
 	    num(c, "removed"), num(c, "unchanged"), num(c, "failed"));
 	if (cJSON_GetArraySize(defs) > 0)
@@ -226,18 +228,24 @@ show(const struct settings *s)
 	snprintf(path, sizeof(path), "%s/%s", s->cache, STATUS_FILE);
 	if ((data = read_status(path, &len)) == NULL) {
 		if (errno == ENOENT)
-			fprintf(stderr, "dockerup status: %s: no status yet; it "
+			fprintf(stderr,
+			    "dockerup status: %s: no status yet; it "
 			    "is written after every run (not by --dry-run or "
-			    "--check)\n", path);
+			    "--check)\n",
+			    path);
 		else
-			fprintf(stderr, "dockerup status: %s: %s; expected a "
-			    "readable file\n", path, strerror(errno));
+			fprintf(stderr,
+			    "dockerup status: %s: %s; expected a "
+			    "readable file\n",
+			    path, strerror(errno));
 		return 1;
 	}
 	if ((doc = cJSON_ParseWithLength(data, len)) == NULL ||
 	    !cJSON_IsObject(doc)) {
-		fprintf(stderr, "dockerup status: %s: not a JSON object; "
-		    "expected the status the engine writes\n", path);
+		fprintf(stderr,
+		    "dockerup status: %s: not a JSON object; "
+		    "expected the status the engine writes\n",
+		    path);
 		cJSON_Delete(doc);
 		free(data);
 		return 1;

@@ -25,24 +25,25 @@
 #include "parent.h"
 #include "watch.h"
 
-#define DIR_EVENTS (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | \
-    IN_DELETE | IN_CREATE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | \
-    IN_ONLYDIR)
-#define UP_EVENTS (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | \
-    IN_ONLYDIR)
+#define DIR_EVENTS                                                             \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |            \
+	    IN_CREATE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF |            \
+	    IN_ONLYDIR)
+#define UP_EVENTS                                                              \
+	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ONLYDIR)
 
 static struct {
-	int fd;                 /* inotify; -1 when not watching */
-	int dir_wd;             /* the confdir; -1 when not watched */
-	int up_wd;              /* the directory above it; -1 likewise */
+	int fd;     /* inotify; -1 when not watching */
+	int dir_wd; /* the confdir; -1 when not watched */
+	int up_wd;  /* the directory above it; -1 likewise */
 	char dir[PATH_MAX];
 	char up[PATH_MAX];
 	char base[NAME_MAX + 1];
-	long long first_ms;     /* first change not reloaded yet; 0 none */
-	long long last_ms;      /* latest such change */
-	long long retry_ms;     /* when to set a failed watch again; 0 no */
-	int rewatch;            /* a watch is gone: set it again */
-	int warned;             /* a failure to watch was logged */
+	long long first_ms; /* first change not reloaded yet; 0 none */
+	long long last_ms;  /* latest such change */
+	long long retry_ms; /* when to set a failed watch again; 0 no */
+	int rewatch;        /* a watch is gone: set it again */
+	int warned;         /* a failure to watch was logged */
 } w = { .fd = -1, .dir_wd = -1, .up_wd = -1 };
 
 static long long
@@ -97,8 +98,8 @@ watch_failed(const char *path)
 {
 	if (!w.warned)
 		log_warn("watching %s for changes (trying again every %d s; "
-		    "until then changes are seen at the next interval)", path,
-		    WATCH_RETRY_S);
+			 "until then changes are seen at the next interval)",
+		    path, WATCH_RETRY_S);
 	w.warned = 1;
 	w.retry_ms = mono_ms() + WATCH_RETRY_S * 1000LL;
 }
@@ -121,7 +122,8 @@ add_watches(void)
 	    (w.up_wd = inotify_add_watch(w.fd, w.up, UP_EVENTS)) == -1)
 		watch_failed(w.up);
 	if (w.dir_wd == -1) {
-		if ((w.dir_wd = inotify_add_watch(w.fd, w.dir, DIR_EVENTS)) != -1)
+		if ((w.dir_wd = inotify_add_watch(w.fd, w.dir, DIR_EVENTS)) !=
+		    -1)
 			log_debug("watching %s for changes", w.dir);
 		else if ((errno == ENOENT || errno == ENOTDIR) && w.up_wd != -1)
 			log_debug("%s does not exist; waiting for it to appear",
@@ -141,15 +143,15 @@ static void
 on_dir_event(const struct inotify_event *ev)
 {
 	if (ev->mask & IN_IGNORED) {
-		w.dir_wd = -1;  /* removed, or unmounted */
+		w.dir_wd = -1; /* removed, or unmounted */
 		w.rewatch = 1;
 		note_change();
 	} else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
-		unwatch_dir();  /* a moved directory is no longer ours */
+		unwatch_dir(); /* a moved directory is no longer ours */
 		w.rewatch = 1;
 		note_change();
 	} else if (ev->len == 0 || is_definition_name(ev->name))
-		note_change();  /* a definition, or the confdir's own mode */
+		note_change(); /* a definition, or the confdir's own mode */
 }
 
 static void
@@ -171,7 +173,8 @@ on_up_event(const struct inotify_event *ev)
 static void
 read_events(void)
 {
-	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[8192]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 
 	while ((n = read(w.fd, buf, sizeof(buf))) > 0) {
@@ -204,7 +207,8 @@ watch_start(const char *confdir)
 	}
 	if ((w.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
 		log_warn("inotify: changes to %s are seen at the next interval "
-		    "only", confdir);
+			 "only",
+		    confdir);
 		return;
 	}
 	add_watches();

@@ -26,7 +26,8 @@ fake_read_file(void *ctx, const char *path, struct buf *out)
 		errno = ENOENT;
 		return -1;
 	}
-	return buf_append_str(out, "{\"defaultAction\": \"SCMP_ACT_ERRNO\", "
+	return buf_append_str(out,
+	    "{\"defaultAction\": \"SCMP_ACT_ERRNO\", "
 	    "\"syscalls\": [{\"names\": [\"read\"], \"action\": "
 	    "\"SCMP_ACT_ALLOW\"}]}");
 }
@@ -40,20 +41,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct desired_state st;
 	struct errlist e, v;
 	size_t problems;
-	enum doc_form form = size > 0 && data[0] == '{' ? DOC_FILE :
-	    DOC_USERDATA;
+	enum doc_form form =
+	    size > 0 && data[0] == '{' ? DOC_FILE : DOC_USERDATA;
 
 	defs_result_init(&r);
 	errlist_init(&e);
 	errlist_init(&v);
-	problems = defs_parse("fuzz.json", (const char *)data, size, form,
-	    &fake_ops, &r, &e);
+	problems = defs_parse(
+	    "fuzz.json", (const char *)data, size, form, &fake_ops, &r, &e);
 	if ((problems == 0) != (e.n == 0) || (problems > 0 && r.n > 0))
 		abort();
 	desired_state_init(&st);
 	for (size_t i = 0; i < r.n; i++) {
-		if (defn_validate(&r.defs[i], "fuzz.json", r.prefix[i],
-		    &v) != 0)
+		if (defn_validate(&r.defs[i], "fuzz.json", r.prefix[i], &v) !=
+		    0)
 			abort();
 		if (desired_state_add(&st, &r.defs[i]) == -1)
 			abort();

@@ -21,15 +21,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	settings_init(&s);
 	errlist_init(&e);
-	if (settings_parse_file(&s, "fuzz.conf", (const char *)data, size,
-	    &set, &e) == 0 && e.n != 0)
+	if (settings_parse_file(
+		&s, "fuzz.conf", (const char *)data, size, &set, &e) == 0 &&
+	    e.n != 0)
 		abort();
 	/* Whatever was accepted is in range and well formed. */
 	if (s.interval < 1 || s.interval > 86400 || s.lock_wait < 0 ||
 	    s.ready_timeout < 1 || !valid_abs_path(s.confdir) ||
 	    !valid_abs_path(s.cache) ||
 	    (strncmp(s.remote, "unix:///", 8) != 0 &&
-	    strncmp(s.remote, "tcp://", 6) != 0))
+		strncmp(s.remote, "tcp://", 6) != 0))
 		abort();
 	for (size_t i = 0; i < e.n; i++)
 		if (strncmp(e.v[i].where, "fuzz.conf", 9) != 0)

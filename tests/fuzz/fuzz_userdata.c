@@ -31,7 +31,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		defs_result_init(&r);
 		errlist_init(&e);
 		if ((defs_parse("user-data", text.p ? (char *)text.p : "",
-		    text.len, DOC_USERDATA, NULL, &r, &e) == 0) != (e.n == 0))
+			 text.len, DOC_USERDATA, NULL, &r, &e) == 0) !=
+		    (e.n == 0))
 			abort();
 		defs_result_free(&r);
 		errlist_free(&e);

@@ -64,8 +64,8 @@ start_engine(const char *bin, int parent_end, int fetcher_end)
 }
 
 static void
-send_raw(int fd, uint32_t type, uint32_t len, uint32_t seq,
-    const void *data, size_t dlen)
+send_raw(int fd, uint32_t type, uint32_t len, uint32_t seq, const void *data,
+    size_t dlen)
 {
 	struct imsg_hdr h = { type, len, PROC_FETCHER, seq };
 
@@ -114,8 +114,8 @@ send_hostile(struct imsgbuf *fib, int fd, const char *which)
 		imsg_compose(fib, IMSG_STATE_BEGIN, &begin, sizeof(begin));
 		imsg_compose(fib, IMSG_STATE_END, &end, sizeof(end));
 	} else if (strcmp(which, "fd") == 0) {
-		imsg_compose_fd(fib, IMSG_STATE_BEGIN, &begin, sizeof(begin),
-		    STDIN_FILENO);
+		imsg_compose_fd(
+		    fib, IMSG_STATE_BEGIN, &begin, sizeof(begin), STDIN_FILENO);
 	} else
 		die("unknown case");
 	buf_free(&b);

@@ -33,7 +33,8 @@ main(int argc, char *argv[])
 	struct defn d;
 	struct buf b;
 	struct settings s;
-	struct source_status src = { "user-data", SOURCE_STALE, "timed out", 1 };
+	struct source_status src = { "user-data", SOURCE_STALE, "timed out",
+		1 };
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: wire_seeds DIR\n");

@@ -41,8 +41,8 @@ print_errors(const struct errlist *e)
 	char line[1400];
 
 	for (size_t i = 0; i < e->n; i++)
-		print_message("  %s\n", cfgerr_format(&e->v[i], line,
-		    sizeof(line)));
+		print_message(
+		    "  %s\n", cfgerr_format(&e->v[i], line, sizeof(line)));
 }
 
 static int
@@ -81,7 +81,7 @@ static char *
 reference_file(const char *name, size_t *len)
 {
 	const char *dirs[] = { getenv("REFERENCE_DIR"), "../shared/reference",
-	    "../../shared/reference" };
+		"../../shared/reference" };
 	char path[1024];
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
@@ -97,8 +97,8 @@ reference_file(const char *name, size_t *len)
 }
 
 static void
-assert_loads(const char *doc, size_t len, enum doc_form form,
-    struct defs_result *r)
+assert_loads(
+    const char *doc, size_t len, enum doc_form form, struct defs_result *r)
 {
 	struct errlist e;
 
@@ -155,8 +155,8 @@ test_sample_dockerup(void **state)
 	assert_int_equal(d->update_eager, 1);
 	assert_int_equal(d->update_pull, 1);
 	assert_int_equal(d->nvolumes, 5);
-	assert_string_equal(d->volumes[3].container_path,
-	    "/etc/dockerup/.dockercfg");
+	assert_string_equal(
+	    d->volumes[3].container_path, "/etc/dockerup/.dockercfg");
 	assert_string_equal(d->volumes[3].host_path, "/root/.dockercfg");
 	assert_int_equal(d->volumes[3].read_only, 0);
 	id = defn_identity(d);
@@ -202,8 +202,9 @@ wrap_fragment(const char *block)
 
 	if (s[0] == '{')
 		return strdup(block);
-	if (asprintf(&doc, "{ %s %s }", strstr(block, "\"image\"") ? "" :
-	    "\"image\": \"busybox\",", block) == -1)
+	if (asprintf(&doc, "{ %s %s }",
+		strstr(block, "\"image\"") ? "" : "\"image\": \"busybox\",",
+		block) == -1)
 		return NULL;
 	return doc;
 }
@@ -218,8 +219,8 @@ test_readme_examples(void **state)
 	for (size_t i = 0; i < n; i++) {
 		struct defs_result r;
 		char *doc = wrap_fragment(blocks[i]);
-		enum doc_form form = strstr(doc, "\"containers\"") ?
-		    DOC_USERDATA : DOC_FILE;
+		enum doc_form form =
+		    strstr(doc, "\"containers\"") ? DOC_USERDATA : DOC_FILE;
 		if (strstr(doc, "// ") != NULL)
 			comments++;
 		if (strstr(blocks[i], "\"containers\"") != NULL)
@@ -231,8 +232,8 @@ test_readme_examples(void **state)
 		free(blocks[i]);
 	}
 	free(blocks);
-	assert_int_equal(comments, 2);   /* volumes and portMappings */
-	assert_int_equal(wrapped, 1);    /* the user-data example */
+	assert_int_equal(comments, 2); /* volumes and portMappings */
+	assert_int_equal(wrapped, 1);  /* the user-data example */
 }
 
 static void
@@ -245,16 +246,17 @@ test_readme_userdata_example(void **state)
 	for (size_t i = 0; i < n; i++) {
 		if (strstr(blocks[i], "\"containers\"") != NULL) {
 			struct defs_result r;
-			assert_loads(blocks[i], strlen(blocks[i]), DOC_USERDATA,
-			    &r);
+			assert_loads(
+			    blocks[i], strlen(blocks[i]), DOC_USERDATA, &r);
 			assert_int_equal(r.n, 2);
 			assert_string_equal(r.defs[0].name, "my-app");
-			assert_string_equal(r.defs[0].image,
-			    "example/my-app:latest");
-			assert_int_equal(r.defs[0].ports[0].container_port, 8080);
+			assert_string_equal(
+			    r.defs[0].image, "example/my-app:latest");
+			assert_int_equal(
+			    r.defs[0].ports[0].container_port, 8080);
 			assert_int_equal(r.defs[0].ports[0].host_port, 8080);
-			assert_string_equal(r.defs[1].name,
-			    "logstash-forwarder");
+			assert_string_equal(
+			    r.defs[1].name, "logstash-forwarder");
 			assert_int_equal(r.defs[1].volumes[0].read_only, 1);
 			assert_string_equal(r.prefix[1], "containers[1]");
 			defs_result_free(&r);
@@ -269,7 +271,8 @@ test_readme_userdata_example(void **state)
 static void
 test_readme_values(void **state)
 {
-	const char *doc = "{ \"image\": \"barchart/java\", \"memory\": \"2048m\", "
+	const char *doc =
+	    "{ \"image\": \"barchart/java\", \"memory\": \"2048m\", "
 	    "\"cpu\": 10, \"entrypoint\": \"/bin/bash\", "
 	    "\"command\": \"/usr/bin/nginx\", \"privileged\": true, "
 	    "\"network\": \"host\", \"restart\": \"on-failure\" }";
@@ -318,7 +321,8 @@ static const struct bad bad_inputs[] = {
 	{ F, "{\"type\": 1, \"image\": \"busybox\"}", "type",
 	    "is a number; expected \"docker\"" },
 	{ F, "{\"name\": \"web\"}", "image", "is missing" },
-	{ F, "{\"image\": \"Busybox\"}", "image", "not a valid image reference" },
+	{ F, "{\"image\": \"Busybox\"}", "image",
+	    "not a valid image reference" },
 	{ F, "{\"image\": \"\"}", "image", "not a valid image reference" },
 	{ F, "{\"image\": \"busybox:\"}", "image", "not a valid image" },
 	{ F, "{\"image\": \"busybox@sha256:abc\"}", "image",
@@ -356,21 +360,25 @@ static const struct bad bad_inputs[] = {
 	{ F, B "\"network\": \"overlay\"}", "network", "not a network mode" },
 	{ F, B "\"network\": \"container:-x\"}", "network",
 	    "not a valid container name" },
-	{ F, B "\"volumes\": {}}", "volumes", "is an object; expected an array" },
+	{ F, B "\"volumes\": {}}", "volumes",
+	    "is an object; expected an array" },
 	{ F, B "\"volumes\": [{\"hostPath\": \"/x\"}]}",
 	    "volumes[0].containerPath", "is missing" },
 	{ F, B "\"volumes\": [{\"containerPath\": \"data\"}]}",
 	    "volumes[0].containerPath", "not a valid path" },
-	{ F, B "\"volumes\": [{\"containerPath\": \"/d\", "
-	    "\"hostPath\": \"/mnt/../etc\"}]}", "volumes[0].hostPath",
-	    "not a valid path" },
+	{ F,
+	    B "\"volumes\": [{\"containerPath\": \"/d\", "
+	      "\"hostPath\": \"/mnt/../etc\"}]}",
+	    "volumes[0].hostPath", "not a valid path" },
 	{ F, B "\"volumes\": [{\"containerPath\": \"/d:/e\"}]}",
 	    "volumes[0].containerPath", "not a valid path" },
 	{ F, B "\"volumes\": [{\"containerPath\": \"/d\", \"mode\": \"rx\"}]}",
 	    "volumes[0].mode", "expected ro or rw" },
 	{ F, B "\"volumes\": [{\"from\": \"db\", \"containerPath\": \"/d\"}]}",
 	    "volumes[0].from", "cannot be combined" },
-	{ F, B "\"volumes\": [{\"containerPath\": \"/d\", \"hostpath\": \"/x\"}]}",
+	{ F,
+	    B
+	    "\"volumes\": [{\"containerPath\": \"/d\", \"hostpath\": \"/x\"}]}",
 	    "volumes[0].hostpath", "did you mean hostPath?" },
 	{ F, B "\"volumes\": [\"/data\"]}", "volumes[0]",
 	    "is a string; expected an object" },
@@ -380,14 +388,17 @@ static const struct bad bad_inputs[] = {
 	    "portMappings[0].containerPort", "from 1 to 65535" },
 	{ F, B "\"portMappings\": [{\"containerPort\": 70000}]}",
 	    "portMappings[0].containerPort", "from 1 to 65535" },
-	{ F, B "\"portMappings\": [{\"containerPort\": 80, \"hostPort\": \"x\"}]}",
+	{ F,
+	    B
+	    "\"portMappings\": [{\"containerPort\": 80, \"hostPort\": \"x\"}]}",
 	    "portMappings[0].hostPort", "\"x\" is not valid" },
 	{ F, B "\"portMappings\": [{\"hostPort\": 80}]}",
 	    "portMappings[0].containerPort", "is missing" },
 	{ F, B "\"portMappings\": [{\"containerPort\": \"53/sctp\"}]}",
 	    "portMappings[0].containerPort", "is not a port" },
-	{ F, B "\"portMappings\": [{\"containerPort\": 80, \"hostPort\": 8080}, "
-	    "{\"containerPort\": 81, \"hostPort\": 8080}]}",
+	{ F,
+	    B "\"portMappings\": [{\"containerPort\": 80, \"hostPort\": 8080}, "
+	      "{\"containerPort\": 81, \"hostPort\": 8080}]}",
 	    "portMappings[1].hostPort", "already mapped by portMappings[0]" },
 	{ F, B "\"portMappings\": [80]}", "portMappings[0]",
 	    "is a number; expected an object" },
@@ -400,8 +411,10 @@ static const struct bad bad_inputs[] = {
 	    "not a valid variable name" },
 	{ F, B "\"env\": {\"A=B\": \"x\"}}", "env.A=B",
 	    "not a valid variable name" },
-	{ F, B "\"env\": [\"A=1\"]}", "env", "is an array; expected an object" },
-	{ F, B "\"env\": {\"A\": \"1\", \"A\": \"2\"}}", "env.A", "appears twice" },
+	{ F, B "\"env\": [\"A=1\"]}", "env",
+	    "is an array; expected an object" },
+	{ F, B "\"env\": {\"A\": \"1\", \"A\": \"2\"}}", "env.A",
+	    "appears twice" },
 	{ F, B "\"restart\": \"sometimes\"}", "restart",
 	    "expected always, on-failure or never" },
 	{ F, B "\"restart\": \"no\"}", "restart", "not a restart policy" },
@@ -423,7 +436,8 @@ static const struct bad bad_inputs[] = {
 	{ F, B "\"user\": \"root user\"}", "user", "not a valid user" },
 	{ F, B "\"readOnly\": 1}", "readOnly", "expected true or false" },
 	{ F, B "\"capAdd\": [\"NET_FOO\"]}", "capAdd[0]", "not a capability" },
-	{ F, B "\"capDrop\": [\"ALL\", \"all\"]}", "capDrop[1]", "repeats ALL" },
+	{ F, B "\"capDrop\": [\"ALL\", \"all\"]}", "capDrop[1]",
+	    "repeats ALL" },
 	{ F, B "\"capAdd\": {}}", "capAdd", "is an object" },
 	{ F, B "\"securityOpt\": [\"label=disable\"]}", "securityOpt[0]",
 	    "is not allowed" },
@@ -433,8 +447,10 @@ static const struct bad bad_inputs[] = {
 	    "securityOpt[0]", "cannot read seccomp profile" },
 	{ F, B "\"securityOpt\": [\"seccomp=relative.json\"]}",
 	    "securityOpt[0]", "path is not valid" },
-	{ F, B "\"securityOpt\": [\"seccomp=unconfined\", "
-	    "\"seccomp=unconfined\"]}", "securityOpt[1]", "sets seccomp twice" },
+	{ F,
+	    B "\"securityOpt\": [\"seccomp=unconfined\", "
+	      "\"seccomp=unconfined\"]}",
+	    "securityOpt[1]", "sets seccomp twice" },
 	{ F, B "\"tmpfs\": {\"run\": \"\"}}", "tmpfs.run", "not a valid path" },
 	{ F, B "\"tmpfs\": {\"/run\": \"size=1 m\"}}", "tmpfs./run",
 	    "bad mount options" },
@@ -446,7 +462,8 @@ static const struct bad bad_inputs[] = {
 	{ F, B "\"labels\": {\"-a\": \"x\"}}", "labels.-a",
 	    "not a valid label key" },
 	{ F, B "\"Image\": \"x\"}", "Image", "did you mean image?" },
-	{ F, B "\"colour\": \"red\"}", "colour", "unknown key; expected one of" },
+	{ F, B "\"colour\": \"red\"}", "colour",
+	    "unknown key; expected one of" },
 	{ F, "{\"image\": \"busybox\", \"image\": \"busybox\"}", "image",
 	    "appears twice" },
 	{ U, "{\"image\": \"busybox\"}", "image", "unknown key" },
@@ -456,20 +473,25 @@ static const struct bad bad_inputs[] = {
 	    "is an object; expected an array" },
 	{ F, "{\"containers\": [{\"image\": \"busybox\"}], \"extra\": 1}",
 	    "extra", "unknown key" },
-	{ F, "{\"containers\": [{\"image\": \"busybox\", \"name\": \"a\"}, "
-	    "{\"image\": \"busybox\", \"name\": \"a\"}]}", "containers[1].name",
-	    "declared twice in this document" },
-	{ F, "{\"containers\": [{\"image\": \"busybox\"}, "
-	    "{\"image\": \"busybox:2\"}]}", "containers[1].image",
-	    "declared twice in this document" },
+	{ F,
+	    "{\"containers\": [{\"image\": \"busybox\", \"name\": \"a\"}, "
+	    "{\"image\": \"busybox\", \"name\": \"a\"}]}",
+	    "containers[1].name", "declared twice in this document" },
+	{ F,
+	    "{\"containers\": [{\"image\": \"busybox\"}, "
+	    "{\"image\": \"busybox:2\"}]}",
+	    "containers[1].image", "declared twice in this document" },
 	{ U, "{\"containers\": [1]}", "containers[0]",
 	    "expected a container definition object" },
-	{ U, "{\"containers\": [{\"image\": \"busybox\", \"portMappings\": "
+	{ U,
+	    "{\"containers\": [{\"image\": \"busybox\", \"portMappings\": "
 	    "[{\"containerPort\": 80, \"hostPort\": 99999}]}]}",
 	    "containers[0].portMappings[0].hostPort",
 	    "expected a port number from 1 to 65535" },
-	{ U, "{\"containers\": [{\"image\": \"busybox\"}, {\"image\": \"x\", "
-	    "\"env\": {\"A\": {}}}]}", "containers[1].env.A", "is an object" },
+	{ U,
+	    "{\"containers\": [{\"image\": \"busybox\"}, {\"image\": \"x\", "
+	    "\"env\": {\"A\": {}}}]}",
+	    "containers[1].env.A", "is an object" },
 };
 
 static void
@@ -487,7 +509,7 @@ check_bad(const char *doc, size_t len, enum doc_form form, const char *field,
 		fail();
 	}
 	assert_int_equal(problems, e.n);
-	assert_int_equal(r.n, 0);   /* an invalid source yields nothing */
+	assert_int_equal(r.n, 0); /* an invalid source yields nothing */
 	for (size_t i = 0; i < e.n; i++)
 		assert_string_equal(e.v[i].where, "t.json");
 	defs_result_free(&r);
@@ -531,7 +553,8 @@ test_limits(void **state)
 	char *doc, *big;
 
 	doc = repeat_doc(B "\"env\": {", "\"V%d\": \"%d\",", MAX_ENV + 1, "}}");
-	check_bad(doc, strlen(doc), F, "env", "has 257 entries; expected at "
+	check_bad(doc, strlen(doc), F, "env",
+	    "has 257 entries; expected at "
 	    "most 256");
 	free(doc);
 	doc = repeat_doc(B "\"portMappings\": [", "{\"containerPort\": %d},",
@@ -544,11 +567,12 @@ test_limits(void **state)
 	free(doc);
 	doc = repeat_doc("{\"containers\": [", "{\"image\": \"i%d\"},",
 	    MAX_DEFINITIONS + 1, "]}");
-	check_bad(doc, strlen(doc), U, "containers", "has 513 entries; "
+	check_bad(doc, strlen(doc), U, "containers",
+	    "has 513 entries; "
 	    "expected at most 512");
 	free(doc);
-	doc = repeat_doc(B "\"command\": [", "\"%d\",", MAX_LIST_ITEMS + 1,
-	    "]}");
+	doc =
+	    repeat_doc(B "\"command\": [", "\"%d\",", MAX_LIST_ITEMS + 1, "]}");
 	check_bad(doc, strlen(doc), F, "command", "has 129 entries");
 	free(doc);
 	/* One string past MAX_STRING_LEN. */
@@ -556,7 +580,8 @@ test_limits(void **state)
 	memset(big, 'a', MAX_STRING_LEN + 1);
 	big[MAX_STRING_LEN + 1] = '\0';
 	assert_true(asprintf(&doc, B "\"labels\": {\"k\": \"%s\"}}", big) > 0);
-	check_bad(doc, strlen(doc), F, "labels.k", "value is 4097 bytes long; "
+	check_bad(doc, strlen(doc), F, "labels.k",
+	    "value is 4097 bytes long; "
 	    "expected at most 4096");
 	free(doc);
 	assert_true(asprintf(&doc, B "\"user\": \"%s\"}", big) > 0);
@@ -580,7 +605,8 @@ test_limits(void **state)
 	big[0] = '{';
 	big[MAX_DOCUMENT_SIZE] = '}';
 	big[MAX_DOCUMENT_SIZE + 1] = '\0';
-	check_bad(big, MAX_DOCUMENT_SIZE + 1, F, "", "is 1048577 bytes; "
+	check_bad(big, MAX_DOCUMENT_SIZE + 1, F, "",
+	    "is 1048577 bytes; "
 	    "expected at most 1048576");
 	free(big);
 	/* An object with more keys than any definition has. */
@@ -588,21 +614,25 @@ test_limits(void **state)
 	check_bad(doc, strlen(doc), F, "", "has 66 keys; expected at most 64");
 	free(doc);
 	/* A document with very many problems lists the first 100. */
-	doc = repeat_doc("{\"containers\": [", "{\"image\": \"I%d\", \"cpu\": "
-	    "\"x%d\"},", 120, "]}");
+	doc = repeat_doc("{\"containers\": [",
+	    "{\"image\": \"I%d\", \"cpu\": "
+	    "\"x%d\"},",
+	    120, "]}");
 	{
 		struct defs_result r;
 		struct errlist e;
 		assert_int_equal(parse_doc(doc, strlen(doc), U, &r, &e), 240);
 		assert_int_equal(e.n, 101);
-		assert_non_null(strstr(e.v[100].msg, "140 more problems not "
+		assert_non_null(strstr(e.v[100].msg,
+		    "140 more problems not "
 		    "listed"));
 		defs_result_free(&r);
 		errlist_free(&e);
 	}
 	free(doc);
 	/* A raw NUL byte. */
-	check_bad("{\"image\": \"busy\0box\"}", 21, F, "", "has a NUL byte at "
+	check_bad("{\"image\": \"busy\0box\"}", 21, F, "",
+	    "has a NUL byte at "
 	    "offset 15");
 }
 
@@ -611,9 +641,10 @@ static void
 test_no_secrets_in_errors(void **state)
 {
 	const char *docs[] = {
-		B "\"env\": {\"PASSWORD\": \"s3cr3t\", \"X\": null}, \"bad\": 1}",
+		B
+		"\"env\": {\"PASSWORD\": \"s3cr3t\", \"X\": null}, \"bad\": 1}",
 		"{\"containers\": [{\"image\": \"busybox\", \"env\": "
-		    "{\"TOKEN\": \"s3cr3t\"}, }]}",
+		"{\"TOKEN\": \"s3cr3t\"}, }]}",
 		"{\"image\": \"busybox\", \"env\": {\"K\": \"s3cr3t\"}} s3cr3t",
 		B "\"env\": {\"K\": [\"s3cr3t\"]}}",
 	};
@@ -624,8 +655,9 @@ test_no_secrets_in_errors(void **state)
 		char line[1400];
 		assert_true(parse_doc(docs[i], strlen(docs[i]), F, &r, &e) > 0);
 		for (size_t k = 0; k < e.n; k++)
-			assert_null(strstr(cfgerr_format(&e.v[k], line,
-			    sizeof(line)), "s3cr3t"));
+			assert_null(
+			    strstr(cfgerr_format(&e.v[k], line, sizeof(line)),
+				"s3cr3t"));
 		defs_result_free(&r);
 		errlist_free(&e);
 	}
@@ -644,34 +676,42 @@ test_every_field(void **state)
 	snprintf(path, sizeof(path), "%s/profile.json", dir);
 	f = fopen(path, "w");
 	fputs("{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"syscalls\": [\n"
-	    "    {\"names\": [\"read\", \"write\"], \"action\": "
-	    "\"SCMP_ACT_ALLOW\"}\n  ]\n}\n", f);
+	      "    {\"names\": [\"read\", \"write\"], \"action\": "
+	      "\"SCMP_ACT_ALLOW\"}\n  ]\n}\n",
+	    f);
 	fclose(f);
-	assert_true(asprintf(&doc, "{\n"
-	    "  // every field at once\n"
-	    "  \"type\": \"docker\", \"name\": \"web.1\",\n"
-	    "  \"image\": \"localhost:5000/team/web_app:1.2-rc\",\n"
-	    "  \"cpu\": \"512\", \"memory\": 536870912,\n"
-	    "  \"entrypoint\": [\"/bin/sh\", \"-c\"],\n"
-	    "  \"command\": \"echo 'a b' \\\"c\\\\\\\"d\\\" e\\\\ f $HOME\",\n"
-	    "  \"privileged\": false, \"network\": \"container:db\",\n"
-	    "  \"volumes\": [{\"from\": \"data\"}, {\"containerPath\": \"/c\", "
-	    "\"hostPath\": \"/h\", \"mode\": \"ro\"}],\n"
-	    "  \"portMappings\": [{\"containerPort\": \"53/udp\", "
-	    "\"hostPort\": \"5353\"}, {\"containerPort\": 80}],\n"
-	    "  \"env\": {\"Z\": 1.5, \"B\": true, \"A\": 42, \"E\": \"\"},\n"
-	    "  \"restart\": \"always\",\n"
-	    "  \"update\": {\"pull\": false, \"eager\": true, \"rolling\": true},\n"
-	    "  \"links\": {\"db\": \"database\"},\n"
-	    "  \"signal\": {\"proxy\": \"sighup\"},\n"
-	    "  \"user\": \"1000:1000\", \"readOnly\": true,\n"
-	    "  \"capAdd\": [\"cap_net_admin\"], \"capDrop\": \"ALL\",\n"
-	    "  \"securityOpt\": [\"no-new-privileges:true\", "
-	    "\"apparmor:docker-default\", \"seccomp=%s\"],\n"
-	    "  /* a block\n     comment */\n"
-	    "  \"tmpfs\": [\"/run:size=64m,mode=1777\", \"/tmp\"],\n"
-	    "  \"labels\": {\"com.example.team\": \"web\", \"a\": 1}\n"
-	    "}\n", path) > 0);
+	assert_true(
+	    asprintf(&doc,
+		"{\n"
+		"  // every field at once\n"
+		"  \"type\": \"docker\", \"name\": \"web.1\",\n"
+		"  \"image\": \"localhost:5000/team/web_app:1.2-rc\",\n"
+		"  \"cpu\": \"512\", \"memory\": 536870912,\n"
+		"  \"entrypoint\": [\"/bin/sh\", \"-c\"],\n"
+		"  \"command\": \"echo 'a b' \\\"c\\\\\\\"d\\\" e\\\\ f "
+		"$HOME\",\n"
+		"  \"privileged\": false, \"network\": \"container:db\",\n"
+		"  \"volumes\": [{\"from\": \"data\"}, {\"containerPath\": "
+		"\"/c\", "
+		"\"hostPath\": \"/h\", \"mode\": \"ro\"}],\n"
+		"  \"portMappings\": [{\"containerPort\": \"53/udp\", "
+		"\"hostPort\": \"5353\"}, {\"containerPort\": 80}],\n"
+		"  \"env\": {\"Z\": 1.5, \"B\": true, \"A\": 42, \"E\": "
+		"\"\"},\n"
+		"  \"restart\": \"always\",\n"
+		"  \"update\": {\"pull\": false, \"eager\": true, \"rolling\": "
+		"true},\n"
+		"  \"links\": {\"db\": \"database\"},\n"
+		"  \"signal\": {\"proxy\": \"sighup\"},\n"
+		"  \"user\": \"1000:1000\", \"readOnly\": true,\n"
+		"  \"capAdd\": [\"cap_net_admin\"], \"capDrop\": \"ALL\",\n"
+		"  \"securityOpt\": [\"no-new-privileges:true\", "
+		"\"apparmor:docker-default\", \"seccomp=%s\"],\n"
+		"  /* a block\n     comment */\n"
+		"  \"tmpfs\": [\"/run:size=64m,mode=1777\", \"/tmp\"],\n"
+		"  \"labels\": {\"com.example.team\": \"web\", \"a\": 1}\n"
+		"}\n",
+		path) > 0);
 	assert_loads(doc, strlen(doc), DOC_FILE, &r);
 	const struct defn *d = &r.defs[0];
 	assert_string_equal(d->name, "web.1");
@@ -711,11 +751,12 @@ test_every_field(void **state)
 	assert_int_equal(d->security_opt.n, 2);
 	assert_string_equal(d->security_opt.v[0], "no-new-privileges");
 	assert_string_equal(d->security_opt.v[1], "apparmor=docker-default");
-	assert_string_equal(d->seccomp, "{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+	assert_string_equal(d->seccomp,
+	    "{\"defaultAction\":\"SCMP_ACT_ERRNO\","
 	    "\"syscalls\":[{\"names\":[\"read\",\"write\"],\"action\":"
 	    "\"SCMP_ACT_ALLOW\"}]}");
-	assert_string_equal(kvlist_find(&d->tmpfs, "/run")->value,
-	    "size=64m,mode=1777");
+	assert_string_equal(
+	    kvlist_find(&d->tmpfs, "/run")->value, "size=64m,mode=1777");
 	assert_string_equal(kvlist_find(&d->tmpfs, "/tmp")->value, "");
 	assert_string_equal(d->labels.v[0].key, "a");
 	assert_string_equal(d->labels.v[0].value, "1");
@@ -739,16 +780,18 @@ test_seccomp_profiles(void **state)
 	f = fopen(path, "w");
 	fputs("[\"not an object\"]", f);
 	fclose(f);
-	assert_true(asprintf(&doc, B "\"securityOpt\": [\"seccomp=%s\"]}",
-	    path) > 0);
-	check_bad(doc, strlen(doc), F, "securityOpt[0]", "is not a JSON object");
+	assert_true(
+	    asprintf(&doc, B "\"securityOpt\": [\"seccomp=%s\"]}", path) > 0);
+	check_bad(
+	    doc, strlen(doc), F, "securityOpt[0]", "is not a JSON object");
 	f = fopen(path, "w");
 	fputc('{', f);
 	for (int i = 0; i < MAX_SECCOMP_PROFILE_SIZE; i++)
 		fputc(' ', f);
 	fputc('}', f);
 	fclose(f);
-	check_bad(doc, strlen(doc), F, "securityOpt[0]", "is larger than 131072");
+	check_bad(
+	    doc, strlen(doc), F, "securityOpt[0]", "is larger than 131072");
 	free(doc);
 	/* unconfined is kept as a word. */
 	doc = B "\"securityOpt\": [\"seccomp:unconfined\"]}";
@@ -816,8 +859,7 @@ static void
 test_shell_split_glob_is_literal(void **state)
 {
 	split_is("ls * ?", 3, "ls", "*", "?");
-	split_is("echo # not a comment", 5, "echo", "#", "not", "a",
-	    "comment");
+	split_is("echo # not a comment", 5, "echo", "#", "not", "a", "comment");
 }
 
 static void
@@ -872,17 +914,20 @@ static void
 test_dependency_order(void **state)
 {
 	const char *doc = "{\"containers\": ["
-	    "{\"name\": \"web\", \"image\": \"w\", \"links\": {\"app\": \"app\"}},"
-	    "{\"name\": \"app\", \"image\": \"a\", \"links\": [\"db:database\"],"
-	    " \"volumes\": [{\"from\": \"data\"}]},"
-	    "{\"name\": \"db\", \"image\": \"d\", \"network\": \"container:net\"},"
-	    "{\"name\": \"net\", \"image\": \"n\"},"
-	    "{\"name\": \"data\", \"image\": \"v\"},"
-	    "{\"image\": \"zz\", \"signal\": {\"web\": \"HUP\"}},"
-	    "{\"name\": \"alone\", \"image\": \"x\"}]}";
+			  "{\"name\": \"web\", \"image\": \"w\", \"links\": "
+			  "{\"app\": \"app\"}},"
+			  "{\"name\": \"app\", \"image\": \"a\", \"links\": "
+			  "[\"db:database\"],"
+			  " \"volumes\": [{\"from\": \"data\"}]},"
+			  "{\"name\": \"db\", \"image\": \"d\", \"network\": "
+			  "\"container:net\"},"
+			  "{\"name\": \"net\", \"image\": \"n\"},"
+			  "{\"name\": \"data\", \"image\": \"v\"},"
+			  "{\"image\": \"zz\", \"signal\": {\"web\": \"HUP\"}},"
+			  "{\"name\": \"alone\", \"image\": \"x\"}]}";
 	/* Dependencies first; among the ready ones, identity order. */
 	const char *want[] = { "alone", "data", "image:zz", "net", "db", "app",
-	    "web" };
+		"web" };
 	struct desired_state st;
 	struct errlist e;
 
@@ -927,7 +972,8 @@ test_dependency_order_large(void **state)
 		d.volumes = calloc(2, sizeof(*d.volumes));
 		for (int k = 0; k < 2; k++)
 			if (dep[i][k] >= 0) {
-				snprintf(name, sizeof(name), "n%03d", dep[i][k]);
+				snprintf(
+				    name, sizeof(name), "n%03d", dep[i][k]);
 				d.volumes[d.nvolumes++].from = strdup(name);
 			}
 		assert_int_equal(desired_state_add(&st, &d), 0);
@@ -951,11 +997,15 @@ test_dependency_order_large(void **state)
 static void
 test_cycle_named_in_full(void **state)
 {
-	const char *doc = "{\"containers\": ["
+	const char *doc =
+	    "{\"containers\": ["
 	    "{\"name\": \"aa\", \"image\": \"x\", \"links\": {\"bb\": \"b\"}},"
-	    "{\"name\": \"bb\", \"image\": \"x\", \"volumes\": [{\"from\": \"cc\"}]},"
-	    "{\"name\": \"cc\", \"image\": \"x\", \"network\": \"container:aa\"},"
-	    "{\"name\": \"dd\", \"image\": \"x\", \"links\": {\"dd\": \"self\"}}]}";
+	    "{\"name\": \"bb\", \"image\": \"x\", \"volumes\": [{\"from\": "
+	    "\"cc\"}]},"
+	    "{\"name\": \"cc\", \"image\": \"x\", \"network\": "
+	    "\"container:aa\"},"
+	    "{\"name\": \"dd\", \"image\": \"x\", \"links\": {\"dd\": "
+	    "\"self\"}}]}";
 	struct desired_state st;
 	struct errlist e;
 	int abc = 0, dd = 0;
@@ -980,17 +1030,20 @@ static void
 test_undeclared_and_duplicates(void **state)
 {
 	const char *doc = "{\"containers\": ["
-	    "{\"name\": \"aa\", \"image\": \"x\", \"links\": {\"ghost\": \"g\"},"
-	    " \"signal\": {\"phantom\": \"HUP\"}},"
-	    "{\"name\": \"bb\", \"image\": \"x\", \"volumes\": [{\"from\": \"nope\"}],"
-	    " \"network\": \"container:void\"}]}";
+			  "{\"name\": \"aa\", \"image\": \"x\", \"links\": "
+			  "{\"ghost\": \"g\"},"
+			  " \"signal\": {\"phantom\": \"HUP\"}},"
+			  "{\"name\": \"bb\", \"image\": \"x\", \"volumes\": "
+			  "[{\"from\": \"nope\"}],"
+			  " \"network\": \"container:void\"}]}";
 	struct desired_state st;
 	struct errlist e;
 
 	load_state(doc, &st, &e);
 	assert_int_equal(state_validate_and_order(&st, &e), 4);
 	assert_true(has_error(&e, "links.ghost", "not a declared container"));
-	assert_true(has_error(&e, "signal.phantom", "not a declared container"));
+	assert_true(
+	    has_error(&e, "signal.phantom", "not a declared container"));
 	assert_true(has_error(&e, "volumes[0].from", "not a declared"));
 	assert_true(has_error(&e, "network", "not a declared container"));
 	desired_state_free(&st);
@@ -1029,12 +1082,15 @@ static void
 test_canonical_determinism(void **state)
 {
 	const char *a = "{\"containers\": ["
-	    "{\"name\": \"yy\", \"image\": \"i\", \"env\": {\"B\": \"2\", \"A\": 1},"
-	    " \"labels\": {\"z\": \"1\", \"a\": \"2\"}, \"tmpfs\": {\"/b\": \"\","
-	    " \"/a\": \"size=1m\"}, \"links\": {\"xx\": \"xx\"}},"
-	    "{\"name\": \"xx\", \"image\": \"i:latest\"}]}";
+			"{\"name\": \"yy\", \"image\": \"i\", \"env\": {\"B\": "
+			"\"2\", \"A\": 1},"
+			" \"labels\": {\"z\": \"1\", \"a\": \"2\"}, \"tmpfs\": "
+			"{\"/b\": \"\","
+			" \"/a\": \"size=1m\"}, \"links\": {\"xx\": \"xx\"}},"
+			"{\"name\": \"xx\", \"image\": \"i:latest\"}]}";
 	/* The same, written differently. */
-	const char *b = "{\"containers\": [\n"
+	const char *b =
+	    "{\"containers\": [\n"
 	    "  {\"name\": \"xx\", \"image\": \"i\"}, // comment\n"
 	    "  {\"image\": \"i:latest\", \"links\": [\"xx\"], \"name\": \"yy\","
 	    " \"tmpfs\": [\"/a:size=1m\", \"/b\"], \"env\": {\"A\": \"1\","
@@ -1084,9 +1140,9 @@ test_validate_canonical_struct(void **state)
 
 	defn_init(&d);
 	errlist_init(&e);
-	d.image = strdup("busybox");    /* no tag: not canonical */
+	d.image = strdup("busybox"); /* no tag: not canonical */
 	kvlist_push(&d.env, "B", "1");
-	kvlist_push(&d.env, "A", "1");  /* unsorted: not canonical */
+	kvlist_push(&d.env, "A", "1"); /* unsorted: not canonical */
 	strlist_push(&d.cap_add, "cap_net_admin");
 	d.seccomp = strdup("[1]");
 	d.restart = 7;
@@ -1115,9 +1171,11 @@ test_predicates(void **state)
 	assert_true(valid_image_ref("localhost/x"));
 	assert_true(valid_image_ref("127.0.0.1:5000/busy:1"));
 	assert_true(valid_image_ref("x@sha256:"
-	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+				    "0123456789abcdef0123456789abcdef0123456789"
+				    "abcdef0123456789abcdef"));
 	assert_true(valid_image_ref("x:1@sha256:"
-	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
+				    "0123456789abcdef0123456789abcdef0123456789"
+				    "abcdef0123456789abcdef"));
 	assert_false(valid_image_ref("x@sha256:0123"));
 	assert_false(valid_image_ref("UPPER"));
 	assert_false(valid_image_ref("a//b"));
@@ -1132,9 +1190,9 @@ test_predicates(void **state)
 	assert_false(valid_abs_path("/../a"));
 	assert_false(valid_abs_path("/a\n"));
 	assert_true(valid_utf8("caf\xc3\xa9", 5));
-	assert_false(valid_utf8("\xed\xa0\x80", 3));   /* a surrogate */
+	assert_false(valid_utf8("\xed\xa0\x80", 3)); /* a surrogate */
 	assert_false(valid_utf8("\xf4\x90\x80\x80", 4));
-	assert_false(valid_utf8("\xe0\x80\xaf", 3));   /* overlong */
+	assert_false(valid_utf8("\xe0\x80\xaf", 3)); /* overlong */
 	assert_false(valid_utf8("a\0b", 3));
 	assert_true(valid_env_key("PATH"));
 	assert_true(valid_env_key("spring.profiles"));

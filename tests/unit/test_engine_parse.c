@@ -32,28 +32,34 @@ test_api_version(void **state)
 	assert_int_equal(docker_parse_api_version(NULL, &ma, &mi), -1);
 
 	/* Debian 12's engine: its own version. */
-	assert_int_equal(docker_choose_api_version("1.41", out, sizeof(out),
-	    err, sizeof(err)), 0);
+	assert_int_equal(docker_choose_api_version(
+			     "1.41", out, sizeof(out), err, sizeof(err)),
+	    0);
 	assert_string_equal(out, "1.41");
 	/* A current engine that refuses old versions: its own, too. */
-	assert_int_equal(docker_choose_api_version("1.47", out, sizeof(out),
-	    err, sizeof(err)), 0);
+	assert_int_equal(docker_choose_api_version(
+			     "1.47", out, sizeof(out), err, sizeof(err)),
+	    0);
 	assert_string_equal(out, "1.47");
 	/* A newer engine than we know: the newest we know. */
-	assert_int_equal(docker_choose_api_version("1.99", out, sizeof(out),
-	    err, sizeof(err)), 0);
+	assert_int_equal(docker_choose_api_version(
+			     "1.99", out, sizeof(out), err, sizeof(err)),
+	    0);
 	snprintf(err, sizeof(err), "%d.%d", DOCKER_API_NEWEST_MAJOR,
 	    DOCKER_API_NEWEST_MINOR);
 	assert_string_equal(out, err);
-	assert_int_equal(docker_choose_api_version("2.0", out, sizeof(out),
-	    err, sizeof(err)), 0);
+	assert_int_equal(docker_choose_api_version(
+			     "2.0", out, sizeof(out), err, sizeof(err)),
+	    0);
 	/* Too old, or nonsense: refused, saying why. */
-	assert_int_equal(docker_choose_api_version("1.29", out, sizeof(out),
-	    err, sizeof(err)), -1);
+	assert_int_equal(docker_choose_api_version(
+			     "1.29", out, sizeof(out), err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "1.29"));
 	assert_non_null(strstr(err, "1.30"));
-	assert_int_equal(docker_choose_api_version(NULL, out, sizeof(out),
-	    err, sizeof(err)), -1);
+	assert_int_equal(
+	    docker_choose_api_version(NULL, out, sizeof(out), err, sizeof(err)),
+	    -1);
 	assert_non_null(strstr(err, "(none)"));
 }
 
@@ -74,7 +80,7 @@ static void
 test_error_text(void **state)
 {
 	error_of("{\"message\":\"Conflict. The container name \\\"/web\\\" is "
-	    "already in use\"}\n",
+		 "already in use\"}\n",
 	    "Conflict. The container name \"/web\" is already in use");
 	error_of("page not found\n", "page not found");
 	error_of("", "(no message)");
@@ -109,8 +115,8 @@ test_imageref(void **state)
 {
 	ref_is("busybox", "docker.io", "busybox", "latest", NULL,
 	    "busybox:latest");
-	ref_is("docker.io/library/busybox:1.36", "docker.io", "busybox",
-	    "1.36", NULL, "busybox:1.36");
+	ref_is("docker.io/library/busybox:1.36", "docker.io", "busybox", "1.36",
+	    NULL, "busybox:1.36");
 	ref_is("barchart/dockerup:latest", "docker.io", "barchart/dockerup",
 	    "latest", NULL, "barchart/dockerup:latest");
 	ref_is("127.0.0.1:5000/app:1", "127.0.0.1:5000", "127.0.0.1:5000/app",
@@ -143,7 +149,8 @@ test_containers(void **state)
 	char err[256];
 
 	assert_int_equal(observe_parse_containers(containers_json,
-	    strlen(containers_json), &l, err, sizeof(err)), 0);
+			     strlen(containers_json), &l, err, sizeof(err)),
+	    0);
 	assert_int_equal(l.n, 3);
 	/* The link name "/web/db" is not the container's name. */
 	assert_string_equal(l.v[0].name, "db");
@@ -161,11 +168,12 @@ test_containers(void **state)
 	assert_string_equal(l.v[2].state, "unknown");
 	ctr_list_free(&l);
 
-	assert_int_equal(observe_parse_containers("{}", 2, &l, err,
-	    sizeof(err)), -1);
+	assert_int_equal(
+	    observe_parse_containers("{}", 2, &l, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/containers/json"));
-	assert_int_equal(observe_parse_containers("[{\"Names\":[]}]", 14, &l,
-	    err, sizeof(err)), -1);
+	assert_int_equal(observe_parse_containers(
+			     "[{\"Names\":[]}]", 14, &l, err, sizeof(err)),
+	    -1);
 }
 
 static const char images_json[] =
@@ -185,7 +193,8 @@ test_images(void **state)
 	char err[256];
 
 	assert_int_equal(observe_parse_images(images_json, strlen(images_json),
-	    &l, err, sizeof(err)), 0);
+			     &l, err, sizeof(err)),
+	    0);
 	assert_int_equal(l.n, 3);
 	assert_false(img_dangling(&l.v[0]));
 	assert_true(img_dangling(&l.v[1]));
@@ -224,7 +233,7 @@ test_selfid(void **state)
 {
 	char id[65];
 	static const char v1[] = "12:pids:/docker/" ID64 "\n"
-	    "11:memory:/docker/" ID64 "\n";
+				 "11:memory:/docker/" ID64 "\n";
 	static const char v2[] = "0::/system.slice/docker-" ID64 ".scope\n";
 	static const char ns[] = "0::/\n";
 	static const char mi_ctr[] =
@@ -241,11 +250,10 @@ test_selfid(void **state)
 	assert_int_equal(selfid_parse_cgroup(v2, strlen(v2), id), 0);
 	assert_string_equal(id, ID64);
 	assert_int_equal(selfid_parse_cgroup(ns, strlen(ns), id), -1);
-	assert_int_equal(selfid_parse_mountinfo(mi_ctr, strlen(mi_ctr), id),
-	    0);
+	assert_int_equal(selfid_parse_mountinfo(mi_ctr, strlen(mi_ctr), id), 0);
 	assert_string_equal(id, ID64);
-	assert_int_equal(selfid_parse_mountinfo(mi_host, strlen(mi_host), id),
-	    -1);
+	assert_int_equal(
+	    selfid_parse_mountinfo(mi_host, strlen(mi_host), id), -1);
 	/* 63 digits are not an ID, nor are 65. */
 	char text[128];
 	snprintf(text, sizeof(text), "0::/docker/%.63s\n", ID64);

@@ -51,8 +51,8 @@ parse_ok(struct regauth *ra, const char *text)
 	char err[256];
 
 	regauth_init(ra);
-	if (regauth_parse(ra, text, strlen(text), "test", err,
-	    sizeof(err)) != 0)
+	if (regauth_parse(ra, text, strlen(text), "test", err, sizeof(err)) !=
+	    0)
 		fail_msg("%s", err);
 }
 
@@ -65,7 +65,8 @@ test_config_json(void **state)
 	cJSON *j;
 
 	/* "alice:s3:cret" (a password may hold a colon). */
-	parse_ok(&ra, "{\"auths\": {"
+	parse_ok(&ra,
+	    "{\"auths\": {"
 	    "\"https://127.0.0.1:5000/v2/\": "
 	    "{\"auth\": \"YWxpY2U6czM6Y3JldA==\"},"
 	    "\"other.example:443\": "
@@ -95,8 +96,8 @@ test_config_json(void **state)
 	h = regauth_header(&ra, "docker.io", &e);
 	j = decode_header(h);
 	assert_string_equal(field(j, "username"), "hub");
-	assert_string_equal(field(j, "serveraddress"),
-	    "https://index.docker.io/v1/");
+	assert_string_equal(
+	    field(j, "serveraddress"), "https://index.docker.io/v1/");
 	cJSON_Delete(j);
 	regauth_header_free(h);
 
@@ -122,7 +123,8 @@ test_legacy_dockercfg(void **state)
 	int e;
 	cJSON *j;
 
-	parse_ok(&ra, "{\"https://index.docker.io/v1/\": {\"auth\": "
+	parse_ok(&ra,
+	    "{\"https://index.docker.io/v1/\": {\"auth\": "
 	    "\"dXNlcjpwYXNz\", \"email\": \"ops@example.com\"}}");
 	assert_int_equal(ra.n, 1);
 	assert_string_equal(ra.v[0].server, "docker.io");
@@ -142,7 +144,8 @@ test_helpers_noted(void **state)
 	struct regauth ra;
 	int e;
 
-	parse_ok(&ra, "{\"auths\": {\"ghcr.io\": {}}, \"credsStore\": "
+	parse_ok(&ra,
+	    "{\"auths\": {\"ghcr.io\": {}}, \"credsStore\": "
 	    "\"desktop\"}");
 	assert_int_equal(ra.helpers, 1);
 	assert_null(regauth_header(&ra, "ghcr.io", &e));
@@ -168,7 +171,8 @@ test_bad_files(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		regauth_init(&ra);
 		assert_int_equal(regauth_parse(&ra, bad[i], strlen(bad[i]),
-		    "/x/config.json", err, sizeof(err)), -1);
+				     "/x/config.json", err, sizeof(err)),
+		    -1);
 		/* Where, and never the secret. */
 		assert_non_null(strstr(err, "/x/config.json"));
 		assert_null(strstr(err, "bm9jb2xvbg"));

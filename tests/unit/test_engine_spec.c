@@ -67,8 +67,9 @@ full_defn(struct defn *d)
 static cJSON *
 body_of(const struct defn *d, const char *net)
 {
-	struct spec_ctx c = { .identity = "web", .hash = "abc",
-	    .network_mode = net };
+	struct spec_ctx c = {
+		.identity = "web", .hash = "abc", .network_mode = net
+	};
 	cJSON *b = spec_create_body(d, &c);
 
 	assert_non_null(b);
@@ -82,7 +83,7 @@ get(const cJSON *o, const char *path)
 
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (k = strtok_r(buf, ".", &save); k && o;
-	    k = strtok_r(NULL, ".", &save))
+	     k = strtok_r(NULL, ".", &save))
 		o = cJSON_GetObjectItemCaseSensitive(o, k);
 	return o;
 }
@@ -112,9 +113,11 @@ test_every_field(void **state)
 	assert_json(b, "Entrypoint", "[\"/bin/sh\",\"-c\"]");
 	assert_json(b, "Cmd", "[\"sleep 1000\"]");
 	assert_json(b, "User", "\"1000:1000\"");
-	assert_json(b, "Env", "[\"API_KEY=XXX123\",\"HOME=/data\","
+	assert_json(b, "Env",
+	    "[\"API_KEY=XXX123\",\"HOME=/data\","
 	    "\"DOCKER_IMAGE=127.0.0.1:5000/app:1\"]");
-	assert_json(b, "Labels", "{\"team\":\"infra\",\"dockerup.id\":\"web\","
+	assert_json(b, "Labels",
+	    "{\"team\":\"infra\",\"dockerup.id\":\"web\","
 	    "\"dockerup.hash\":\"abc\",\"dockerup.managed\":\"1\","
 	    "\"dockerup.source\":\"/etc/dockerup/containers.d/web.json\"}");
 	assert_json(b, "ExposedPorts", "{\"8080/tcp\":{},\"53/udp\":{}}");
@@ -127,14 +130,17 @@ test_every_field(void **state)
 	assert_json(b, "HostConfig.RestartPolicy", "{\"Name\":\"no\"}");
 	assert_json(b, "HostConfig.CapAdd", "[\"NET_BIND_SERVICE\"]");
 	assert_json(b, "HostConfig.CapDrop", "[\"ALL\"]");
-	assert_json(b, "HostConfig.SecurityOpt", "[\"no-new-privileges\","
+	assert_json(b, "HostConfig.SecurityOpt",
+	    "[\"no-new-privileges\","
 	    "\"seccomp={\\\"defaultAction\\\":\\\"SCMP_ACT_ERRNO\\\"}\"]");
 	assert_json(b, "HostConfig.Links", "[\"db:database\"]");
 	assert_json(b, "HostConfig.Tmpfs", "{\"/run\":\"rw,size=1m\"}");
-	assert_json(b, "HostConfig.Binds", "[\"/mnt/data:/data\","
+	assert_json(b, "HostConfig.Binds",
+	    "[\"/mnt/data:/data\","
 	    "\"/etc/passwd:/etc/passwd:ro\"]");
 	assert_json(b, "HostConfig.VolumesFrom", "[\"backup\"]");
-	assert_json(b, "HostConfig.PortBindings", "{\"8080/tcp\":["
+	assert_json(b, "HostConfig.PortBindings",
+	    "{\"8080/tcp\":["
 	    "{\"HostIp\":\"\",\"HostPort\":\"80\"},"
 	    "{\"HostIp\":\"\",\"HostPort\":\"8080\"}],"
 	    "\"53/udp\":[{\"HostIp\":\"\",\"HostPort\":\"\"}]}");
@@ -166,10 +172,14 @@ test_minimal(void **state)
 	assert_json(b, "Env", "[\"DOCKER_IMAGE=busybox:latest\"]");
 	/* on-failure is the original's default. */
 	assert_json(b, "HostConfig.RestartPolicy", "{\"Name\":\"on-failure\"}");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(get(b, "Labels"),
-	    LABEL_ID)->valuestring, "web");
-	assert_string_equal(cJSON_GetObjectItemCaseSensitive(get(b, "Labels"),
-	    LABEL_MANAGED)->valuestring, "1");
+	assert_string_equal(
+	    cJSON_GetObjectItemCaseSensitive(get(b, "Labels"), LABEL_ID)
+		->valuestring,
+	    "web");
+	assert_string_equal(
+	    cJSON_GetObjectItemCaseSensitive(get(b, "Labels"), LABEL_MANAGED)
+		->valuestring,
+	    "1");
 	cJSON_Delete(b);
 	defn_free(&d);
 }
@@ -183,7 +193,7 @@ test_restart_and_overrides(void **state)
 	defn_init(&d);
 	d.image = strdup("busybox:latest");
 	d.restart = RESTART_ALWAYS;
-	d.has_command = 1;  /* an empty command is still an override */
+	d.has_command = 1; /* an empty command is still an override */
 	d.seccomp = strdup("unconfined");
 	kvlist_push(&d.env, "DOCKER_IMAGE", "mine");
 	b = body_of(&d, "host");
@@ -238,7 +248,8 @@ test_hash_definition(void **state)
 	assert_int_equal(spec_hash(&d, "sha256:abcd", got), 0);
 	assert_string_equal(got, want);
 	sha256_hex("abc", 3, got);
-	assert_string_equal(got, "ba7816bf8f01cfea414140de5dae2223"
+	assert_string_equal(got,
+	    "ba7816bf8f01cfea414140de5dae2223"
 	    "b00361a396177a9cb410ff61f20015ad");
 	defn_free(&d);
 }
@@ -266,7 +277,7 @@ test_fields_changed(void **state)
 	b.ports[0].host_port = 81;
 	b.update_eager = 1;
 	free(b.source);
-	b.source = strdup("user-data");   /* not a field of the definition */
+	b.source = strdup("user-data"); /* not a field of the definition */
 	fb = spec_field_hashes(&b);
 	spec_fields_changed(fa, fb, out, sizeof(out));
 	assert_string_equal(out, "portMappings, env, update");
@@ -274,8 +285,8 @@ test_fields_changed(void **state)
 	spec_fields_changed(NULL, fb, out, sizeof(out));
 	assert_string_equal(out, "");
 	/* A field the old label did not know counts as changed. */
-	spec_fields_changed("image=00000000", "image=00000000 cpu=11111111",
-	    out, sizeof(out));
+	spec_fields_changed(
+	    "image=00000000", "image=00000000 cpu=11111111", out, sizeof(out));
 	assert_string_equal(out, "cpu");
 	free(fa);
 	free(fb);

@@ -32,8 +32,7 @@
 
 static char root[64], confdir[128], cache[128];
 
-static void
-sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void
 sh(const char *fmt, ...)
@@ -103,8 +102,8 @@ print_errors(const struct errlist *e)
 	char line[1400];
 
 	for (size_t i = 0; i < e->n; i++)
-		print_message("  %s\n", cfgerr_format(&e->v[i], line,
-		    sizeof(line)));
+		print_message(
+		    "  %s\n", cfgerr_format(&e->v[i], line, sizeof(line)));
 }
 
 static int
@@ -146,7 +145,8 @@ source(const struct loaded *l, const char *suffix)
 {
 	for (size_t i = 0; i < l->st.nsources; i++) {
 		size_t n = strlen(l->st.sources[i].name), m = strlen(suffix);
-		if (n >= m && strcmp(l->st.sources[i].name + n - m, suffix) == 0)
+		if (n >= m &&
+		    strcmp(l->st.sources[i].name + n - m, suffix) == 0)
 			return &l->st.sources[i];
 	}
 	fail_msg("no source %s", suffix);
@@ -184,9 +184,11 @@ test_confdir_sources_and_lastgood(void **state)
 
 	sh("rm -rf %s/* %s/*", confdir, cache);
 	settings_for_test(&s);
-	write_file("a.json", "{\"name\": \"app\", \"image\": \"app:1\", "
+	write_file("a.json",
+	    "{\"name\": \"app\", \"image\": \"app:1\", "
 	    "\"links\": {\"db\": \"db\"}}");
-	write_file("b.json", "{\"containers\": [{\"name\": \"db\", "
+	write_file("b.json",
+	    "{\"containers\": [{\"name\": \"db\", "
 	    "\"image\": \"db:1\"}]}");
 	write_file(".hidden.json", "not json at all");
 	write_file("notes.txt", "ignored");
@@ -203,7 +205,7 @@ test_confdir_sources_and_lastgood(void **state)
 	assert_int_equal(source(&l, "/a.json")->health, SOURCE_OK);
 	assert_true(source(&l, "/a.json")->good_since > 0);
 	assert_int_equal(l.st.ndefs, 2);
-	assert_string_equal(l.st.defs[0].name, "db");   /* dependency first */
+	assert_string_equal(l.st.defs[0].name, "db"); /* dependency first */
 	assert_string_equal(l.st.defs[1].name, "app");
 	snprintf(src, sizeof(src), "%s/a.json", confdir);
 	assert_string_equal(l.st.defs[1].source, src);
@@ -211,12 +213,13 @@ test_confdir_sources_and_lastgood(void **state)
 	loaded_free(&l);
 
 	/* a.json broken: its last good contents stand in, exit 2. */
-	write_file("a.json", "{\"name\": \"app\", \"image\": \"app:2\", "
+	write_file("a.json",
+	    "{\"name\": \"app\", \"image\": \"app:2\", "
 	    "\"portMapping\": []}");
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 2);
-	assert_true(has_error(&l.errs, "/a.json", "portMapping",
-	    "did you mean portMappings?"));
+	assert_true(has_error(
+	    &l.errs, "/a.json", "portMapping", "did you mean portMappings?"));
 	assert_int_equal(source(&l, "/a.json")->health, SOURCE_STALE);
 	assert_non_null(strstr(source(&l, "/a.json")->error, "portMapping"));
 	assert_int_equal(l.st.complete, 1);
@@ -241,7 +244,7 @@ test_confdir_sources_and_lastgood(void **state)
 	assert_int_equal(source(&l, "/c.json")->health, SOURCE_FAILED);
 	assert_int_equal(l.st.complete, 0);
 	assert_true(has_error(&l.errs, "/c.json", "image", "is missing"));
-	assert_int_equal(l.st.ndefs, 2);          /* the valid ones stay */
+	assert_int_equal(l.st.ndefs, 2); /* the valid ones stay */
 	loaded_free(&l);
 
 	/* The directory gone (not emptied): the copies stand in. */
@@ -249,7 +252,8 @@ test_confdir_sources_and_lastgood(void **state)
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 2);
 	assert_int_equal(l.st.complete, 0);
-	assert_true(has_error(&l.errs, "containers.d", "", "is gone, but it "
+	assert_true(has_error(&l.errs, "containers.d", "",
+	    "is gone, but it "
 	    "held definitions before"));
 	assert_int_equal(source(&l, "/a.json")->health, SOURCE_STALE);
 	assert_int_equal(l.st.ndefs, 2);
@@ -295,7 +299,7 @@ test_tampered_lastgood_is_refused(void **state)
 	assert_int_equal(source(&l, "/a.json")->health, SOURCE_FAILED);
 	assert_int_equal(l.st.complete, 0);
 	assert_int_equal(l.st.ndefs, 0);
-	assert_int_equal(access(path, F_OK), -1);   /* removed */
+	assert_int_equal(access(path, F_OK), -1); /* removed */
 	loaded_free(&l);
 	fetch_state_free(fs);
 	/* A copy under another source's name is refused too. */
@@ -326,22 +330,26 @@ test_merge_conflicts_and_references(void **state)
 	sh("rm -rf %s/* %s/*", confdir, cache);
 	settings_for_test(&s);
 	write_file("1.json", "{\"name\": \"web\", \"image\": \"a:1\"}");
-	write_file("2.json", "{\"containers\": [{\"name\": \"xx\", \"image\": "
+	write_file("2.json",
+	    "{\"containers\": [{\"name\": \"xx\", \"image\": "
 	    "\"x\"}, {\"name\": \"web\", \"image\": \"b:1\"}]}");
-	write_file("3.json", "{\"name\": \"lonely\", \"image\": \"l\", "
+	write_file("3.json",
+	    "{\"name\": \"lonely\", \"image\": \"l\", "
 	    "\"volumes\": [{\"from\": \"ghost\"}]}");
-	write_file("4.json", "{\"containers\": ["
+	write_file("4.json",
+	    "{\"containers\": ["
 	    "{\"name\": \"pp\", \"image\": \"p\", \"links\": {\"qq\": \"q\"}},"
 	    "{\"name\": \"qq\", \"image\": \"q\", \"links\": {\"pp\": \"p\"}},"
-	    "{\"name\": \"rr\", \"image\": \"r\", \"links\": {\"pp\": \"p\"}}]}");
+	    "{\"name\": \"rr\", \"image\": \"r\", \"links\": {\"pp\": "
+	    "\"p\"}}]}");
 	fs = fetch_state_new(NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 2);
 	assert_int_equal(l.st.complete, 0);
-	assert_true(has_error(&l.errs, "/2.json", "containers[1].name",
-	    "is also declared in"));
-	assert_true(has_error(&l.errs, "/2.json", "containers[1].name",
-	    "1.json"));
+	assert_true(has_error(
+	    &l.errs, "/2.json", "containers[1].name", "is also declared in"));
+	assert_true(
+	    has_error(&l.errs, "/2.json", "containers[1].name", "1.json"));
 	assert_true(has_error(&l.errs, "/3.json", "volumes[0].from",
 	    "\"ghost\" is not a declared container"));
 	assert_true(has_error(&l.errs, "/4.json", "dependencies",
@@ -373,11 +381,14 @@ test_hostile_chain(void **state)
 	buf_init(&b, MAX_DOCUMENT_SIZE);
 	buf_append_str(&b, "{\"containers\": [");
 	for (int i = 0; i < MAX_DEFINITIONS; i++) {
-		buf_printf(&b, "%s{\"name\": \"c%d\", \"image\": \"i\", "
-		    "\"links\": [", i ? "," : "", i);
+		buf_printf(&b,
+		    "%s{\"name\": \"c%d\", \"image\": \"i\", "
+		    "\"links\": [",
+		    i ? "," : "", i);
 		for (int k = 1; k <= 20; k++)
 			buf_printf(&b, "%s\"c%d\"", k > 1 ? "," : "",
-			    i + k < MAX_DEFINITIONS ? i + k : MAX_DEFINITIONS + k);
+			    i + k < MAX_DEFINITIONS ? i + k
+						    : MAX_DEFINITIONS + k);
 		buf_append_str(&b, "]}");
 	}
 	buf_append_str(&b, "]}");
@@ -391,8 +402,8 @@ test_hostile_chain(void **state)
 	assert_int_equal(l.rc, 2);
 	assert_int_equal(l.st.ndefs, 0);
 	assert_int_equal(l.st.complete, 0);
-	assert_true(has_error(&l.errs, "chain.json", "containers[511].links.c513",
-	    "not a declared container"));
+	assert_true(has_error(&l.errs, "chain.json",
+	    "containers[511].links.c513", "not a declared container"));
 	loaded_free(&l);
 	fetch_state_free(fs);
 	settings_free(&s);
@@ -411,7 +422,7 @@ test_confdir_missing_or_broken(void **state)
 	s.confdir = strdup("/nonexistent/containers.d");
 	fs = fetch_state_new(NULL);
 	run_load(fs, &s, &l);
-	assert_int_equal(l.rc, 0);     /* no directory: no local definitions */
+	assert_int_equal(l.rc, 0); /* no directory: no local definitions */
 	assert_int_equal(l.st.complete, 1);
 	assert_int_equal(l.st.nsources, 0);
 	loaded_free(&l);
@@ -421,7 +432,8 @@ test_confdir_missing_or_broken(void **state)
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 2);
 	assert_int_equal(l.st.complete, 0);
-	assert_true(has_error(&l.errs, "afile", "", "cannot list the directory"));
+	assert_true(
+	    has_error(&l.errs, "afile", "", "cannot list the directory"));
 	loaded_free(&l);
 	fetch_state_free(fs);
 	settings_free(&s);
@@ -434,7 +446,8 @@ test_confdir_missing_or_broken(void **state)
 	fs = fetch_state_new(NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 2);
-	assert_true(has_error(&l.errs, "big.json", "", "is larger than 1048576"));
+	assert_true(
+	    has_error(&l.errs, "big.json", "", "is larger than 1048576"));
 	loaded_free(&l);
 	fetch_state_free(fs);
 	settings_free(&s);
@@ -452,26 +465,28 @@ test_seccomp_profile_in_lastgood(void **state)
 	sh("rm -rf %s/* %s/*", confdir, cache);
 	snprintf(prof, sizeof(prof), "%s/prof.json", root);
 	sh("echo '{ \"defaultAction\" : \"SCMP_ACT_ERRNO\" }' > %s", prof);
-	snprintf(doc, sizeof(doc), "{\"name\": \"ss\", \"image\": \"s\", "
-	    "\"securityOpt\": [\"seccomp=%s\"]}", prof);
+	snprintf(doc, sizeof(doc),
+	    "{\"name\": \"ss\", \"image\": \"s\", "
+	    "\"securityOpt\": [\"seccomp=%s\"]}",
+	    prof);
 	write_file("s.json", doc);
 	settings_for_test(&s);
 	fs = fetch_state_new(cache);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 0);
-	assert_string_equal(l.st.defs[0].seccomp,
-	    "{\"defaultAction\":\"SCMP_ACT_ERRNO\"}");
+	assert_string_equal(
+	    l.st.defs[0].seccomp, "{\"defaultAction\":\"SCMP_ACT_ERRNO\"}");
 	loaded_free(&l);
 	fetch_state_free(fs);
 	sh("rm %s", prof);
 	fs = fetch_state_new(cache);
 	run_load(fs, &s, &l);
-	assert_int_equal(l.rc, 2);       /* the profile is gone now */
+	assert_int_equal(l.rc, 2); /* the profile is gone now */
 	assert_true(has_error(&l.errs, "s.json", "securityOpt[0]",
 	    "cannot read seccomp profile"));
 	assert_int_equal(source(&l, "/s.json")->health, SOURCE_STALE);
-	assert_string_equal(l.st.defs[0].seccomp,
-	    "{\"defaultAction\":\"SCMP_ACT_ERRNO\"}");
+	assert_string_equal(
+	    l.st.defs[0].seccomp, "{\"defaultAction\":\"SCMP_ACT_ERRNO\"}");
 	loaded_free(&l);
 	fetch_state_free(fs);
 	settings_free(&s);
@@ -486,7 +501,8 @@ gzip_bytes(const char *text, size_t len, unsigned char *out, size_t cap)
 
 	memset(&z, 0, sizeof(z));
 	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8,
-	    Z_DEFAULT_STRATEGY), Z_OK);
+			     Z_DEFAULT_STRATEGY),
+	    Z_OK);
 	z.next_in = (unsigned char *)(uintptr_t)text;
 	z.avail_in = (uInt)len;
 	z.next_out = out;
@@ -507,35 +523,41 @@ test_userdata_decode(void **state)
 
 	buf_init(&out, MAX_DOCUMENT_SIZE);
 	assert_int_equal(userdata_decode((const unsigned char *)json,
-	    strlen(json), &out, err, sizeof(err)), UD_JSON);
+			     strlen(json), &out, err, sizeof(err)),
+	    UD_JSON);
 	assert_int_equal(out.len, strlen(json));
 	n = gzip_bytes(json, strlen(json), gz, sizeof(gz));
-	assert_int_equal(userdata_decode(gz, n, &out, err, sizeof(err)),
-	    UD_JSON);
+	assert_int_equal(
+	    userdata_decode(gz, n, &out, err, sizeof(err)), UD_JSON);
 	assert_memory_equal(out.p, json, strlen(json));
 	assert_int_equal(userdata_decode((const unsigned char *)"#!/bin/sh\n",
-	    10, &out, err, sizeof(err)), UD_NOT_JSON);
+			     10, &out, err, sizeof(err)),
+	    UD_NOT_JSON);
 	assert_string_equal(userdata_describe(out.p, out.len), "a script");
-	assert_int_equal(userdata_decode((const unsigned char *)
-	    "#cloud-config\n", 14, &out, err, sizeof(err)), UD_NOT_JSON);
+	assert_int_equal(
+	    userdata_decode((const unsigned char *)"#cloud-config\n", 14, &out,
+		err, sizeof(err)),
+	    UD_NOT_JSON);
 	assert_int_equal(userdata_decode((const unsigned char *)" \n", 2, &out,
-	    err, sizeof(err)), UD_EMPTY);
+			     err, sizeof(err)),
+	    UD_EMPTY);
 	/* Corrupt and truncated gzip. */
 	n = gzip_bytes(json, strlen(json), gz, sizeof(gz));
-	assert_int_equal(userdata_decode(gz, n - 6, &out, err, sizeof(err)),
-	    UD_BAD);
+	assert_int_equal(
+	    userdata_decode(gz, n - 6, &out, err, sizeof(err)), UD_BAD);
 	gz[12] ^= 0xff;
-	assert_int_equal(userdata_decode(gz, n, &out, err, sizeof(err)),
-	    UD_BAD);
+	assert_int_equal(
+	    userdata_decode(gz, n, &out, err, sizeof(err)), UD_BAD);
 	/* A bomb: 2 MiB of spaces in a few KiB. */
 	char *bomb = malloc(2 * MAX_DOCUMENT_SIZE);
 	memset(bomb, ' ', 2 * MAX_DOCUMENT_SIZE);
 	bomb[0] = '{';
 	unsigned char *big = malloc(64 * 1024);
 	n = gzip_bytes(bomb, 2 * MAX_DOCUMENT_SIZE, big, 64 * 1024);
-	assert_int_equal(userdata_decode(big, n, &out, err, sizeof(err)),
-	    UD_BAD);
-	assert_non_null(strstr(err, "decompressed user-data is larger than "
+	assert_int_equal(
+	    userdata_decode(big, n, &out, err, sizeof(err)), UD_BAD);
+	assert_non_null(strstr(err,
+	    "decompressed user-data is larger than "
 	    "1048576"));
 	free(bomb);
 	free(big);
@@ -621,8 +643,8 @@ sink(char *p, size_t size, size_t n, void *arg)
 
 /* POST (or DELETE) to the emulator's control API. */
 static void
-control(const char *method, const char *path, const char *body,
-    struct buf *answer)
+control(
+    const char *method, const char *path, const char *body, struct buf *answer)
 {
 	char url[256];
 	long status = 0;
@@ -677,8 +699,10 @@ test_imds_v2_flow(void **state)
 	struct loaded l;
 
 	control("POST", "mode", "normal", NULL);
-	control("POST", "user-data", "{\"containers\": [{\"name\": \"uu\", "
-	    "\"image\": \"u:1\", \"env\": {\"SECRET\": \"hunter2\"}}]}", NULL);
+	control("POST", "user-data",
+	    "{\"containers\": [{\"name\": \"uu\", "
+	    "\"image\": \"u:1\", \"env\": {\"SECRET\": \"hunter2\"}}]}",
+	    NULL);
 	control("POST", "stats/reset", "", NULL);
 	userdata_settings(&s);
 	fs = fetch_state_new(cache);
@@ -720,10 +744,12 @@ test_imds_404_gzip_v1_notjson(void **state)
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 0);
 	assert_int_equal(l.st.ndefs, 0);
-	assert_int_equal(l.st.complete, 1);   /* 404: truly empty */
+	assert_int_equal(l.st.complete, 1); /* 404: truly empty */
 	loaded_free(&l);
-	control("POST", "user-data?gzip=1", "{\"containers\": [{\"name\": "
-	    "\"gg\", \"image\": \"g\"}]}", NULL);
+	control("POST", "user-data?gzip=1",
+	    "{\"containers\": [{\"name\": "
+	    "\"gg\", \"image\": \"g\"}]}",
+	    NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 0);
 	assert_string_equal(l.st.defs[0].name, "gg");
@@ -742,12 +768,16 @@ test_imds_404_gzip_v1_notjson(void **state)
 	assert_int_equal(l.st.complete, 1);
 	loaded_free(&l);
 	/* Broken JSON is an error (2) and keeps the last good contents. */
-	control("POST", "user-data", "{\"containers\": [{\"name\": \"bb\", "
-	    "\"image\": \"b\"}]}", NULL);
+	control("POST", "user-data",
+	    "{\"containers\": [{\"name\": \"bb\", "
+	    "\"image\": \"b\"}]}",
+	    NULL);
 	run_load(fs, &s, &l);
 	loaded_free(&l);
-	control("POST", "user-data", "{\"containers\": [{\"name\": \"bb\", "
-	    "\"image\": \"b\", \"env\": {\"K\": \"topsecret\"}},]}", NULL);
+	control("POST", "user-data",
+	    "{\"containers\": [{\"name\": \"bb\", "
+	    "\"image\": \"b\", \"env\": {\"K\": \"topsecret\"}},]}",
+	    NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 2);
 	assert_int_equal(source(&l, "user-data")->health, SOURCE_STALE);
@@ -782,8 +812,10 @@ test_imds_outage(void **state)
 	/* A good fetch, then an outage: the last good contents, and again
 	 * after a restart. */
 	control("POST", "mode", "normal", NULL);
-	control("POST", "user-data", "{\"containers\": [{\"name\": \"kk\", "
-	    "\"image\": \"k\"}]}", NULL);
+	control("POST", "user-data",
+	    "{\"containers\": [{\"name\": \"kk\", "
+	    "\"image\": \"k\"}]}",
+	    NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 0);
 	loaded_free(&l);
@@ -803,7 +835,8 @@ test_imds_outage(void **state)
 	t0 = time(NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 1);
-	assert_true(has_error(&l.errs, "user-data", "", "hop limit at 1; run "
+	assert_true(has_error(&l.errs, "user-data", "",
+	    "hop limit at 1; run "
 	    "it with host networking or raise the hop limit"));
 	assert_true(time(NULL) - t0 < 20);
 	loaded_free(&l);
@@ -832,7 +865,7 @@ main(void)
 	int failed;
 
 	failed = cmocka_run_group_tests_name("fetch", local, setup, teardown);
-	failed += cmocka_run_group_tests_name("imds", imds, imds_start,
-	    imds_stop);
+	failed +=
+	    cmocka_run_group_tests_name("imds", imds, imds_start, imds_stop);
 	return failed;
 }

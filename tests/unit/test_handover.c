@@ -19,7 +19,8 @@
 #include "engine/selfup.h"
 #include "wire.h"
 
-#define ID64 "0123456789abcdef0123456789abcdef" \
+#define ID64                                                                   \
+	"0123456789abcdef0123456789abcdef"                                     \
 	"0123456789abcdef0123456789abcdef"
 
 static char cache[64];
@@ -83,7 +84,8 @@ test_only_ids_and_hashes(void **state)
 	assert_int_equal(write_file(SELF_FILE_READY, "../../etc/passwd"), -1);
 	assert_int_equal(write_file(SELF_FILE_OLD, ID64 "\n"), -1);
 	assert_int_equal(write_file(SELF_FILE_OLD,
-	    "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"),
+			     "0123456789ABCDEF0123456789abcdef0123456789abcdef0"
+			     "123456789abcdef"),
 	    -1);
 	assert_int_equal(write_file(SELF_FILE_FAILED, ID64 " /etc 1"), -1);
 	/* Unknown file numbers. */
@@ -100,13 +102,15 @@ test_failed_record(void **state)
 {
 	char image[80];
 
-	assert_int_equal(write_file(SELF_FILE_FAILED, ID64 " sha256:" ID64
-	    " 1764300000"), 0);
+	assert_int_equal(
+	    write_file(SELF_FILE_FAILED, ID64 " sha256:" ID64 " 1764300000"),
+	    0);
 	assert_int_equal(selfup_init(cache), 0);
 	assert_true(selfup_failed_has(ID64, image, sizeof(image)));
 	assert_string_equal(image, "sha256:" ID64);
 	assert_false(selfup_failed_has("ffffffffffffffffffffffffffffffff"
-	    "ffffffffffffffffffffffffffffffff", image, sizeof(image)));
+				       "ffffffffffffffffffffffffffffffff",
+	    image, sizeof(image)));
 }
 
 static void
@@ -133,14 +137,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_ids_round_trip,
-		    setup_cache, teardown_cache),
-		cmocka_unit_test_setup_teardown(test_only_ids_and_hashes,
-		    setup_cache, teardown_cache),
-		cmocka_unit_test_setup_teardown(test_failed_record,
-		    setup_cache, teardown_cache),
-		cmocka_unit_test_setup_teardown(test_ready_from_standby,
-		    setup_cache, teardown_cache),
+		cmocka_unit_test_setup_teardown(
+		    test_ids_round_trip, setup_cache, teardown_cache),
+		cmocka_unit_test_setup_teardown(
+		    test_only_ids_and_hashes, setup_cache, teardown_cache),
+		cmocka_unit_test_setup_teardown(
+		    test_failed_record, setup_cache, teardown_cache),
+		cmocka_unit_test_setup_teardown(
+		    test_ready_from_standby, setup_cache, teardown_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

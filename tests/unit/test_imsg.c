@@ -21,8 +21,8 @@
 
 struct pair {
 	int fd[2];
-	struct imsgbuf tx;   /* writes on fd[0] */
-	struct imsgbuf rx;   /* reads on fd[1] */
+	struct imsgbuf tx; /* writes on fd[0] */
+	struct imsgbuf rx; /* reads on fd[1] */
 };
 
 static int
@@ -55,11 +55,12 @@ pair_teardown(void **state)
 
 /* Writes a raw header and payload, bypassing imsg_compose's checks. */
 static void
-write_raw(int fd, uint32_t type, uint32_t len, uint32_t seq,
-    const void *data, size_t dlen)
+write_raw(int fd, uint32_t type, uint32_t len, uint32_t seq, const void *data,
+    size_t dlen)
 {
-	struct imsg_hdr h = { .type = type, .len = len, .sender = PROC_FETCHER,
-	    .seq = seq };
+	struct imsg_hdr h = {
+		.type = type, .len = len, .sender = PROC_FETCHER, .seq = seq
+	};
 
 	assert_int_equal(write(fd, &h, sizeof(h)), (ssize_t)sizeof(h));
 	if (dlen > 0)
@@ -76,13 +77,15 @@ test_round_trip(void **state)
 
 	for (size_t i = 0; i < 3; i++)
 		assert_int_equal(imsg_compose(&p->tx, types[i], payloads[i],
-		    strlen(payloads[i])), 0);
+				     strlen(payloads[i])),
+		    0);
 	for (size_t i = 0; i < 3; i++) {
 		assert_int_equal(imsg_wait(&p->rx, &m, WAIT_MS), 1);
 		assert_int_equal(m.hdr.type, types[i]);
 		assert_int_equal(m.hdr.sender, PROC_FETCHER);
 		assert_int_equal(m.hdr.seq, i);
-		assert_int_equal(m.hdr.len, IMSG_HDR_SIZE + strlen(payloads[i]));
+		assert_int_equal(
+		    m.hdr.len, IMSG_HDR_SIZE + strlen(payloads[i]));
 		assert_int_equal(m.len, strlen(payloads[i]));
 		assert_memory_equal(m.data, payloads[i], m.len);
 		assert_int_equal(m.fd, -1);
@@ -112,8 +115,9 @@ test_largest_message(void **state)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
-		_exit(imsg_compose(&p->tx, IMSG_FILE, big, IMSG_MAX_DATA) == 0 ?
-		    0 : 1);
+		_exit(imsg_compose(&p->tx, IMSG_FILE, big, IMSG_MAX_DATA) == 0
+			? 0
+			: 1);
 	assert_int_equal(imsg_wait(&p->rx, &m, WAIT_MS), 1);
 	assert_int_equal(m.len, IMSG_MAX_DATA);
 	assert_memory_equal(m.data, big, IMSG_MAX_DATA);
@@ -131,8 +135,8 @@ test_too_big_refused(void **state)
 
 	/* The sender refuses to frame it... */
 	errno = 0;
-	assert_int_equal(imsg_compose(&p->tx, IMSG_FILE, one,
-	    IMSG_MAX_DATA + 1), -1);
+	assert_int_equal(
+	    imsg_compose(&p->tx, IMSG_FILE, one, IMSG_MAX_DATA + 1), -1);
 	assert_int_equal(errno, EINVAL);
 	/* ...and the receiver refuses a header that claims it, before
 	 * waiting for (or allocating) the rest. */
@@ -187,7 +191,7 @@ test_sequence_gap_refused(void **state)
 	struct imsg m;
 
 	assert_int_equal(imsg_compose(&p->tx, IMSG_RELOAD, NULL, 0), 0);
-	p->tx.seq_out++;  /* one message lost */
+	p->tx.seq_out++; /* one message lost */
 	assert_int_equal(imsg_compose(&p->tx, IMSG_RELOAD, NULL, 0), 0);
 	assert_int_equal(imsg_wait(&p->rx, &m, WAIT_MS), 1);
 	assert_int_equal(m.hdr.seq, 0);
@@ -272,8 +276,8 @@ test_fd_refused_unless_accepted(void **state)
 
 	assert_int_equal(pipe(pfd), 0);
 	before = open_fd_count();
-	assert_int_equal(imsg_compose_fd(&p->tx, IMSG_PEER_FD, NULL, 0,
-	    pfd[0]), 0);
+	assert_int_equal(
+	    imsg_compose_fd(&p->tx, IMSG_PEER_FD, NULL, 0, pfd[0]), 0);
 	errno = 0;
 	assert_int_equal(imsg_wait(&p->rx, &m, WAIT_MS), -1);
 	assert_int_equal(errno, EBADMSG);
@@ -293,8 +297,8 @@ test_fd_passed_when_accepted(void **state)
 
 	imsg_accept_fds(&p->rx);
 	assert_int_equal(pipe(pfd), 0);
-	assert_int_equal(imsg_compose_fd(&p->tx, IMSG_PEER_FD, "peer", 4,
-	    pfd[0]), 0);
+	assert_int_equal(
+	    imsg_compose_fd(&p->tx, IMSG_PEER_FD, "peer", 4, pfd[0]), 0);
 	close(pfd[0]);
 	assert_int_equal(imsg_compose(&p->tx, IMSG_RELOAD, NULL, 0), 0);
 
@@ -325,8 +329,8 @@ test_type_names(void **state)
 		assert_string_not_equal(imsg_type_name(t), "UNKNOWN");
 }
 
-#define PAIR_TEST(f) cmocka_unit_test_setup_teardown(f, pair_setup, \
-	pair_teardown)
+#define PAIR_TEST(f)                                                           \
+	cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
 
 int
 main(void)

@@ -91,7 +91,8 @@ test_text_line(void **state)
 	assert_int_equal(out[10], 'T');
 	assert_int_equal(out[19], '.');
 	assert_int_equal(out[23], 'Z');
-	assert_non_null(strstr(out, "Z warn test: opening x: No such file or "
+	assert_non_null(strstr(out,
+	    "Z warn test: opening x: No such file or "
 	    "directory\n"));
 	assert_non_null(strstr(out, "Z info test: plain\n"));
 	assert_non_null(strstr(out, "Z debug test: shown at -v\n"));
@@ -106,21 +107,21 @@ test_json_line(void **state)
 
 	log_configure(1, 0, 0);
 	log_warnx("quote \" backslash \\ newline \n tab \t ctl \x01 "
-	    "utf8 \xc3\xa9 bad \xff end");
+		  "utf8 \xc3\xa9 bad \xff end");
 	out = captured();
 	nl = strchr(out, '\n');
 	assert_non_null(nl);
-	assert_int_equal(nl[1], '\0');        /* one line */
+	assert_int_equal(nl[1], '\0'); /* one line */
 	o = cJSON_ParseWithLength(out, (size_t)(nl - out));
 	assert_non_null(o);
-	assert_string_equal(cJSON_GetObjectItem(o, "level")->valuestring,
-	    "warn");
-	assert_string_equal(cJSON_GetObjectItem(o, "proc")->valuestring,
-	    "test");
-	assert_int_equal((long)cJSON_GetObjectItem(o, "pid")->valuedouble,
-	    (long)getpid());
-	assert_int_equal(strlen(cJSON_GetObjectItem(o, "time")->valuestring),
-	    24);
+	assert_string_equal(
+	    cJSON_GetObjectItem(o, "level")->valuestring, "warn");
+	assert_string_equal(
+	    cJSON_GetObjectItem(o, "proc")->valuestring, "test");
+	assert_int_equal(
+	    (long)cJSON_GetObjectItem(o, "pid")->valuedouble, (long)getpid());
+	assert_int_equal(
+	    strlen(cJSON_GetObjectItem(o, "time")->valuestring), 24);
 	assert_string_equal(cJSON_GetObjectItem(o, "msg")->valuestring,
 	    "quote \" backslash \\ newline \n tab \t ctl \x01 utf8 \xc3\xa9 "
 	    "bad \xef\xbf\xbd end");
@@ -139,10 +140,9 @@ test_json_escape_cut(void **state)
 	assert_string_equal(out, "abcdef");
 	assert_int_equal(log_json_escape("ab\x01", out, sizeof(out)), 2);
 	assert_string_equal(out, "ab");
-	assert_int_equal(log_json_escape("abcde\xc3\xa9", out, sizeof(out)),
-	    7);
-	assert_int_equal(log_json_escape("abcdef\xc3\xa9", out, sizeof(out)),
-	    6);
+	assert_int_equal(log_json_escape("abcde\xc3\xa9", out, sizeof(out)), 7);
+	assert_int_equal(
+	    log_json_escape("abcdef\xc3\xa9", out, sizeof(out)), 6);
 	/* Overlong and surrogate encodings are not UTF-8. */
 	log_json_escape("\xc0\xaf", out, sizeof(out));
 	assert_string_equal(out, "\\ufffd");
@@ -178,7 +178,7 @@ test_repeats(void **state)
 
 	for (int i = 0; i < 4; i++)
 		log_warnx("registry down");
-	log_info("a run ends");                 /* does not interrupt */
+	log_info("a run ends"); /* does not interrupt */
 	log_warnx("registry down");
 	out = captured();
 	assert_int_equal(count(out, "registry down"), 1);
@@ -186,10 +186,10 @@ test_repeats(void **state)
 	free(out);
 	log_warnx("something else");
 	out = captured();
-	assert_non_null(strstr(out, "warn test: last message repeated 4 "
+	assert_non_null(strstr(out,
+	    "warn test: last message repeated 4 "
 	    "times\n"));
-	assert_true(strstr(out, "repeated 4") < strstr(out,
-	    "something else"));
+	assert_true(strstr(out, "repeated 4") < strstr(out, "something else"));
 	free(out);
 	/* A repeat pending at exit (or on log_flush) is not lost. */
 	log_warnx("something else");
@@ -228,17 +228,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_text_line, capture,
-		    release),
-		cmocka_unit_test_setup_teardown(test_json_line, capture,
-		    release),
+		cmocka_unit_test_setup_teardown(
+		    test_text_line, capture, release),
+		cmocka_unit_test_setup_teardown(
+		    test_json_line, capture, release),
 		cmocka_unit_test(test_json_escape_cut),
-		cmocka_unit_test_setup_teardown(test_long_json_line_stays_valid,
-		    capture, release),
-		cmocka_unit_test_setup_teardown(test_repeats, capture,
-		    release),
-		cmocka_unit_test_setup_teardown(test_syslog_fallback, capture,
-		    release),
+		cmocka_unit_test_setup_teardown(
+		    test_long_json_line_stays_valid, capture, release),
+		cmocka_unit_test_setup_teardown(test_repeats, capture, release),
+		cmocka_unit_test_setup_teardown(
+		    test_syslog_fallback, capture, release),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

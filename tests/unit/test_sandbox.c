@@ -63,9 +63,9 @@ struct child_result {
 	} while (0)
 
 static const enum sandbox_proc all_procs[] = {
-    SANDBOX_PARENT,
-    SANDBOX_FETCHER,
-    SANDBOX_ENGINE,
+	SANDBOX_PARENT,
+	SANDBOX_FETCHER,
+	SANDBOX_ENGINE,
 };
 
 static char tmpdir[64];
@@ -273,8 +273,8 @@ static void
 test_children_threads_not_fork(void **state)
 {
 	static const enum sandbox_proc children[] = {
-	    SANDBOX_FETCHER,
-	    SANDBOX_ENGINE,
+		SANDBOX_FETCHER,
+		SANDBOX_ENGINE,
 	};
 	struct child_result r;
 	size_t i;
@@ -316,7 +316,7 @@ child_engine_open(const void *arg)
 static void
 child_engine_exec(const void *arg)
 {
-	char *const argv[] = {"true", NULL};
+	char *const argv[] = { "true", NULL };
 
 	(void)arg;
 	load(SANDBOX_ENGINE, SECCOMP_ON);
@@ -535,11 +535,11 @@ child_engine_caps(const void *arg)
 }
 
 static const int parent_caps[] = {
-    CAP_CHOWN,
-    CAP_KILL,
-    CAP_SETGID,
-    CAP_SETUID,
-    CAP_SETPCAP,
+	CAP_CHOWN,
+	CAP_KILL,
+	CAP_SETGID,
+	CAP_SETUID,
+	CAP_SETPCAP,
 };
 
 static void
@@ -564,7 +564,7 @@ child_keep(const void *arg)
 static void
 child_keep_missing(const void *arg)
 {
-	static const int one[] = {CAP_KILL};
+	static const int one[] = { CAP_KILL };
 
 	(void)arg;
 	sandbox_caps_keep(one, 1);
@@ -791,10 +791,10 @@ static void
 test_chain_under_parent_filter(void **state)
 {
 	char url[64], sock[128], lastgood[128], secret[128];
-	char *fetcher_argv[] = {
-	    "test_sandbox", "--sandbox-child", "fetcher", url, lastgood, NULL};
-	char *engine_argv[] = {
-	    "test_sandbox", "--sandbox-child", "engine", sock, secret, NULL};
+	char *fetcher_argv[] = { "test_sandbox", "--sandbox-child", "fetcher",
+		url, lastgood, NULL };
+	char *engine_argv[] = { "test_sandbox", "--sandbox-child", "engine",
+		sock, secret, NULL };
 	struct child_result r;
 	pid_t tcp_srv, unix_srv;
 	int port, lfd, ufd, fd;
@@ -889,17 +889,17 @@ int
 main(int argc, char *argv[])
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_filters_allow_and_kill),
-	    cmocka_unit_test(test_children_threads_not_fork),
-	    cmocka_unit_test(test_engine_read_only_no_exec),
-	    cmocka_unit_test(test_parent_forks_no_namespaces),
-	    cmocka_unit_test(test_trap_names_the_call),
-	    cmocka_unit_test(test_off_warns_and_loads_nothing),
-	    cmocka_unit_test(test_drop_to_nobody),
-	    cmocka_unit_test(test_caps),
-	    cmocka_unit_test(test_chain_under_parent_filter),
+		cmocka_unit_test(test_filters_allow_and_kill),
+		cmocka_unit_test(test_children_threads_not_fork),
+		cmocka_unit_test(test_engine_read_only_no_exec),
+		cmocka_unit_test(test_parent_forks_no_namespaces),
+		cmocka_unit_test(test_trap_names_the_call),
+		cmocka_unit_test(test_off_warns_and_loads_nothing),
+		cmocka_unit_test(test_drop_to_nobody),
+		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_chain_under_parent_filter),
 #ifdef DOCKERUP_TEST_HOOKS
-	    cmocka_unit_test(test_hook_violation),
+		cmocka_unit_test(test_hook_violation),
 #endif
 	};
 	struct passwd *pw;
@@ -916,8 +916,8 @@ main(int argc, char *argv[])
 			return role_engine(argc, argv);
 		if (strcmp(argv[2], "parent") == 0 && argc == 6) {
 			/* The chain by hand, e.g. in a container. */
-			char *child_argv[] = {
-			    argv[0], argv[1], argv[3], argv[4], argv[5], NULL};
+			char *child_argv[] = { argv[0], argv[1], argv[3],
+				argv[4], argv[5], NULL };
 
 			child_parent_chain(child_argv);
 			return 0;

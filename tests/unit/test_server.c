@@ -108,10 +108,10 @@ test_rate_limited_waits_at_least_the_default(void **state)
 	struct wire_run_result rl = result(RUN_CAUSE_RATE_LIMITED, "reg:5000");
 
 	schedule_init(&s, 1);
-	assert_wait(schedule_after_run(&s, &rl), SERVER_RATE_LIMIT_WAIT_S *
-	    1000LL, 1);
-	assert_wait(schedule_after_run(&s, &rl), SERVER_RATE_LIMIT_WAIT_S *
-	    1000LL, 1);
+	assert_wait(
+	    schedule_after_run(&s, &rl), SERVER_RATE_LIMIT_WAIT_S * 1000LL, 1);
+	assert_wait(
+	    schedule_after_run(&s, &rl), SERVER_RATE_LIMIT_WAIT_S * 1000LL, 1);
 	schedule_init(&s, 300);
 	assert_wait(schedule_after_run(&s, &rl), 300000, 300);
 	assert_wait(schedule_after_run(&s, &rl), 600000, 300);
@@ -122,8 +122,9 @@ test_definition_names(void **state)
 {
 	const char *yes[] = { "web.json", "a.json", "#web.json", "web~.json" };
 	const char *no[] = { "4913", ".web.json.swp", ".web.json.swx",
-	    "web.json~", "#web.json#", ".#web.json", ".web.json", "web.json.tmp",
-	    ".json", "web.JSON", "web.jso", "web.json.bak" };
+		"web.json~", "#web.json#", ".#web.json", ".web.json",
+		"web.json.tmp", ".json", "web.JSON", "web.jso",
+		"web.json.bak" };
 
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
 		assert_true(is_definition_name(yes[i]));

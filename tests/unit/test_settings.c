@@ -59,8 +59,8 @@ print_errors(const struct errlist *e)
 	char line[1400];
 
 	for (size_t i = 0; i < e->n; i++)
-		print_message("  %s\n", cfgerr_format(&e->v[i], line,
-		    sizeof(line)));
+		print_message(
+		    "  %s\n", cfgerr_format(&e->v[i], line, sizeof(line)));
 }
 
 static int
@@ -131,13 +131,15 @@ test_every_option(void **state)
 	struct errlist e;
 	char *conf = write_conf("empty.conf", "");
 
-	assert_int_equal(load(&s, &e, "-c", conf, "--cache", "/c",
-	    "--confdir", "/d", "--remote", "tcp://127.0.0.1:2375/", "--aws",
-	    "--imds", "http://127.0.0.1:8080/", "--no-pull", "--server",
-	    "--interval", "5", "--user", "_dockerup", "-v", "--verbose",
-	    "--registry-auth", "/root/.docker/config.json", "--orphans",
-	    "managed", "--ready-timeout", "30", "--lock-wait", "0",
-	    "--seccomp", "trap", "--self-id", "abc123", NULL), SETTINGS_OK);
+	assert_int_equal(
+	    load(&s, &e, "-c", conf, "--cache", "/c", "--confdir", "/d",
+		"--remote", "tcp://127.0.0.1:2375/", "--aws", "--imds",
+		"http://127.0.0.1:8080/", "--no-pull", "--server", "--interval",
+		"5", "--user", "_dockerup", "-v", "--verbose",
+		"--registry-auth", "/root/.docker/config.json", "--orphans",
+		"managed", "--ready-timeout", "30", "--lock-wait", "0",
+		"--seccomp", "trap", "--self-id", "abc123", NULL),
+	    SETTINGS_OK);
 	print_errors(&e);
 	assert_int_equal(e.n, 0);
 	assert_string_equal(s.config, conf);
@@ -161,25 +163,27 @@ test_every_option(void **state)
 	settings_free(&s);
 	errlist_free(&e);
 	/* Booleans take an optional value. */
-	assert_int_equal(load(&s, &e, "-c", conf, "--pull=false", "--aws=yes",
-	    NULL), SETTINGS_OK);
+	assert_int_equal(
+	    load(&s, &e, "-c", conf, "--pull=false", "--aws=yes", NULL),
+	    SETTINGS_OK);
 	assert_int_equal(s.pull, 0);
 	assert_int_equal(s.aws, 1);
 	settings_free(&s);
 	errlist_free(&e);
-	assert_int_equal(load(&s, &e, "-c", conf, "--pull=perhaps", NULL),
-	    SETTINGS_USAGE);
+	assert_int_equal(
+	    load(&s, &e, "-c", conf, "--pull=perhaps", NULL), SETTINGS_USAGE);
 	settings_free(&s);
 	errlist_free(&e);
 	/* --option=value works too, and --dry-run and --check set the mode. */
-	assert_int_equal(load(&s, &e, "--config=/nonexistent/x", "--dry-run",
-	    NULL), SETTINGS_USAGE);      /* a named file must exist */
+	assert_int_equal(
+	    load(&s, &e, "--config=/nonexistent/x", "--dry-run", NULL),
+	    SETTINGS_USAGE); /* a named file must exist */
 	assert_int_equal(s.mode, MODE_DRY_RUN);
 	assert_true(has_error(&e, "/nonexistent/x", "", "cannot read"));
 	settings_free(&s);
 	errlist_free(&e);
-	assert_int_equal(load(&s, &e, "-c", conf, "--check", NULL),
-	    SETTINGS_OK);
+	assert_int_equal(
+	    load(&s, &e, "-c", conf, "--check", NULL), SETTINGS_OK);
 	assert_int_equal(s.mode, MODE_CHECK);
 	settings_free(&s);
 	errlist_free(&e);
@@ -247,7 +251,8 @@ test_booleans(void **state)
 		errlist_init(&e);
 		snprintf(text, sizeof(text), "aws=%s\npull=%s\n", t[i], f[i]);
 		assert_int_equal(settings_parse_file(&s, "b.conf", text,
-		    strlen(text), NULL, &e), 0);
+				     strlen(text), NULL, &e),
+		    0);
 		assert_int_equal(s.aws, 1);
 		assert_int_equal(s.pull, 0);
 		settings_free(&s);
@@ -269,7 +274,8 @@ static const struct bad_conf bad_confs[] = {
 	{ "interval=-5\n", "b.conf:1", "interval", "whole number" },
 	{ "aws=maybe\n", "b.conf:1", "aws", "expected true, false, yes, no" },
 	{ "\n\nconfdr=/x\n", "b.conf:3", "confdr", "did you mean confdir?" },
-	{ "colour=blue\n", "b.conf:1", "colour", "unknown key; expected one of" },
+	{ "colour=blue\n", "b.conf:1", "colour",
+	    "unknown key; expected one of" },
 	{ "confdir\n", "b.conf:1", "", "expected key=value" },
 	{ "confdir=relative/path\n", "b.conf:1", "confdir",
 	    "expected an absolute path" },
@@ -278,9 +284,11 @@ static const struct bad_conf bad_confs[] = {
 	    "expected unix:///PATH, unix://PATH or tcp://HOST:PORT" },
 	{ "remote=tcp://host\n", "b.conf:1", "remote", "tcp://HOST:PORT" },
 	{ "remote=tcp://host:99999\n", "b.conf:1", "remote", "is not valid" },
-	{ "imds=https://x\n", "b.conf:1", "imds", "expected http://HOST[:PORT]" },
+	{ "imds=https://x\n", "b.conf:1", "imds",
+	    "expected http://HOST[:PORT]" },
 	{ "orphans=some\n", "b.conf:1", "orphans", "expected all or managed" },
-	{ "seccomp=strict\n", "b.conf:1", "seccomp", "expected on, trap or off" },
+	{ "seccomp=strict\n", "b.conf:1", "seccomp",
+	    "expected on, trap or off" },
 	{ "user=root user\n", "b.conf:1", "user", "expected a name" },
 	{ "aws=true\naws=false\n", "b.conf:2", "aws", "is set twice" },
 	{ "config=/x\n", "b.conf:1", "config", "command-line option only" },
@@ -296,10 +304,12 @@ test_file_errors(void **state)
 		struct errlist e;
 		settings_init(&s);
 		errlist_init(&e);
-		assert_int_equal(settings_parse_file(&s, "b.conf",
-		    bad_confs[i].text, strlen(bad_confs[i].text), NULL, &e), -1);
+		assert_int_equal(
+		    settings_parse_file(&s, "b.conf", bad_confs[i].text,
+			strlen(bad_confs[i].text), NULL, &e),
+		    -1);
 		if (!has_error(&e, bad_confs[i].where, bad_confs[i].field,
-		    bad_confs[i].msg))
+			bad_confs[i].msg))
 			fail_msg("case %zu: %s", i, bad_confs[i].text);
 		settings_free(&s);
 		errlist_free(&e);
@@ -317,18 +327,20 @@ test_file_limits(void **state)
 	errlist_init(&e);
 	memset(big, '#', MAX_SETTINGS_SIZE + 1);
 	assert_int_equal(settings_parse_file(&s, "big.conf", big,
-	    MAX_SETTINGS_SIZE + 1, NULL, &e), -1);
+			     MAX_SETTINGS_SIZE + 1, NULL, &e),
+	    -1);
 	assert_true(has_error(&e, "big.conf", "", "expected at most 65536"));
 	errlist_free(&e);
 	/* A line past MAX_SETTINGS_LINE. */
 	memset(big, 'x', MAX_SETTINGS_LINE + 1);
 	big[MAX_SETTINGS_LINE + 1] = '\n';
 	assert_int_equal(settings_parse_file(&s, "long.conf", big,
-	    MAX_SETTINGS_LINE + 2, NULL, &e), -1);
+			     MAX_SETTINGS_LINE + 2, NULL, &e),
+	    -1);
 	assert_true(has_error(&e, "long.conf:1", "", "expected at most 4096"));
 	errlist_free(&e);
-	assert_int_equal(settings_parse_file(&s, "nul.conf", "aws=1\0x", 7,
-	    NULL, &e), -1);
+	assert_int_equal(
+	    settings_parse_file(&s, "nul.conf", "aws=1\0x", 7, NULL, &e), -1);
 	assert_true(has_error(&e, "nul.conf", "", "NUL byte"));
 	errlist_free(&e);
 	settings_free(&s);
@@ -345,8 +357,9 @@ test_all_errors_reported(void **state)
 
 	settings_init(&s);
 	errlist_init(&e);
-	assert_int_equal(settings_parse_file(&s, "m.conf", text, strlen(text),
-	    NULL, &e), -1);
+	assert_int_equal(
+	    settings_parse_file(&s, "m.conf", text, strlen(text), NULL, &e),
+	    -1);
 	assert_int_equal(e.n, 4);
 	settings_free(&s);
 	errlist_free(&e);
@@ -357,15 +370,17 @@ test_precedence(void **state)
 {
 	struct settings s;
 	struct errlist e;
-	char *conf = write_conf("p.conf", "remote=unix:///from/file.sock\n"
+	char *conf = write_conf("p.conf",
+	    "remote=unix:///from/file.sock\n"
 	    "interval=20\nconfdir=/file\naws=true\n");
 	char copy[256];
 
 	snprintf(copy, sizeof(copy), "%s", conf);
 	setenv("DOCKER_HOST", "tcp://10.0.0.1:2376", 1);
 	/* Command line over the file. */
-	assert_int_equal(load(&s, &e, "-c", copy, "--remote",
-	    "unix:///cmd.sock", "--interval", "7", "--no-aws", NULL),
+	assert_int_equal(
+	    load(&s, &e, "-c", copy, "--remote", "unix:///cmd.sock",
+		"--interval", "7", "--no-aws", NULL),
 	    SETTINGS_OK);
 	assert_string_equal(s.remote, "unix:///cmd.sock");
 	assert_int_equal(s.interval, 7);
@@ -392,15 +407,16 @@ test_precedence(void **state)
 	assert_true(has_error(&e, "environment", "DOCKER_HOST", "expected"));
 	settings_free(&s);
 	errlist_free(&e);
-	assert_int_equal(load(&s, &e, "-c", copy, "--remote", "unix:///x",
-	    NULL), SETTINGS_OK);
+	assert_int_equal(
+	    load(&s, &e, "-c", copy, "--remote", "unix:///x", NULL),
+	    SETTINGS_OK);
 	settings_free(&s);
 	errlist_free(&e);
 	/* Even a bad file value is reported when the command line wins. */
 	conf = write_conf("r.conf", "interval=zero\n");
 	snprintf(copy, sizeof(copy), "%s", conf);
-	assert_int_equal(load(&s, &e, "-c", copy, "--interval", "3", NULL),
-	    SETTINGS_USAGE);
+	assert_int_equal(
+	    load(&s, &e, "-c", copy, "--interval", "3", NULL), SETTINGS_USAGE);
 	assert_int_equal(s.interval, 3);
 	settings_free(&s);
 	errlist_free(&e);
@@ -422,25 +438,26 @@ test_usage_errors(void **state)
 	settings_free(&s);
 	errlist_free(&e);
 	assert_int_equal(load(&s, &e, "--interval", NULL), SETTINGS_USAGE);
-	assert_true(has_error(&e, "command line", "--interval", "needs a value"));
+	assert_true(
+	    has_error(&e, "command line", "--interval", "needs a value"));
 	settings_free(&s);
 	errlist_free(&e);
 	assert_int_equal(load(&s, &e, "--interval", "0", NULL), SETTINGS_USAGE);
-	assert_true(has_error(&e, "command line", "--interval",
-	    "from 1 to 86400"));
+	assert_true(
+	    has_error(&e, "command line", "--interval", "from 1 to 86400"));
 	settings_free(&s);
 	errlist_free(&e);
 	assert_int_equal(load(&s, &e, "extra", NULL), SETTINGS_USAGE);
 	assert_true(has_error(&e, "command line", "", "unexpected argument"));
 	settings_free(&s);
 	errlist_free(&e);
-	assert_int_equal(load(&s, &e, "--server", "--check", NULL),
-	    SETTINGS_USAGE);
+	assert_int_equal(
+	    load(&s, &e, "--server", "--check", NULL), SETTINGS_USAGE);
 	assert_true(has_error(&e, "command line", "", "exclude each other"));
 	settings_free(&s);
 	errlist_free(&e);
-	assert_int_equal(load(&s, &e, "--remote", "unix://", NULL),
-	    SETTINGS_USAGE);
+	assert_int_equal(
+	    load(&s, &e, "--remote", "unix://", NULL), SETTINGS_USAGE);
 	settings_free(&s);
 	errlist_free(&e);
 }
@@ -475,13 +492,13 @@ test_help_and_version(void **state)
 	text[n] = '\0';
 	fclose(saved);
 	const char *must[] = { "--config", "--cache", "--confdir", "--remote",
-	    "--aws", "--no-aws", "--imds", "--pull", "--no-pull", "--server",
-	    "--interval", "--user", "--dry-run", "--check", "--verbose",
-	    "--help", "--version", "--registry-auth", "--orphans",
-	    "--ready-timeout", "--lock-wait", "--seccomp", "--self-id",
-	    DEFAULT_CONFIG, DEFAULT_CACHE, DEFAULT_CONFDIR, DEFAULT_REMOTE,
-	    DEFAULT_IMDS, "default nobody", "(default 60)",
-	    "dockerup " DOCKERUP_VERSION "\n" };
+		"--aws", "--no-aws", "--imds", "--pull", "--no-pull",
+		"--server", "--interval", "--user", "--dry-run", "--check",
+		"--verbose", "--help", "--version", "--registry-auth",
+		"--orphans", "--ready-timeout", "--lock-wait", "--seccomp",
+		"--self-id", DEFAULT_CONFIG, DEFAULT_CACHE, DEFAULT_CONFDIR,
+		DEFAULT_REMOTE, DEFAULT_IMDS, "default nobody", "(default 60)",
+		"dockerup " DOCKERUP_VERSION "\n" };
 	for (size_t i = 0; i < sizeof(must) / sizeof(*must); i++)
 		if (strstr(text, must[i]) == NULL)
 			fail_msg("--help/--version lack \"%s\"", must[i]);
@@ -492,14 +509,16 @@ test_normalize_remote(void **state)
 {
 	const char *ok[][2] = {
 		{ "unix://var/run/docker.sock", "unix:///var/run/docker.sock" },
-		{ "unix:///var/run/docker.sock", "unix:///var/run/docker.sock" },
+		{ "unix:///var/run/docker.sock",
+		    "unix:///var/run/docker.sock" },
 		{ "tcp://127.0.0.1:2375", "tcp://127.0.0.1:2375" },
-		{ "tcp://docker.example.com:2376/", "tcp://docker.example.com:2376" },
+		{ "tcp://docker.example.com:2376/",
+		    "tcp://docker.example.com:2376" },
 		{ "tcp://[::1]:2375", "tcp://[::1]:2375" },
 	};
 	const char *bad[] = { "", "unix://", "unix:///a/../b", "tcp://",
-	    "tcp://:2375", "tcp://h:0", "tcp://h:x", "http://h:1", "/var/run/x",
-	    "tcp://h o:1" };
+		"tcp://:2375", "tcp://h:0", "tcp://h:x", "http://h:1",
+		"/var/run/x", "tcp://h o:1" };
 	const char *err;
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
@@ -518,7 +537,7 @@ static char *
 reference_file(const char *name, size_t *len)
 {
 	const char *dirs[] = { getenv("REFERENCE_DIR"), "../shared/reference",
-	    "../../shared/reference" };
+		"../../shared/reference" };
 	char path[1024];
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
@@ -551,8 +570,8 @@ test_reference_files(void **state)
 		char *text = reference_file(files[i], &len);
 		settings_init(&s);
 		errlist_init(&e);
-		assert_int_equal(settings_parse_file(&s, files[i], text, len,
-		    NULL, &e), 0);
+		assert_int_equal(
+		    settings_parse_file(&s, files[i], text, len, NULL, &e), 0);
 		assert_string_equal(s.confdir, "/etc/dockerup/containers.d");
 		assert_string_equal(s.remote, "unix:///var/run/docker.sock");
 		assert_int_equal(s.aws, i == 1);
@@ -571,7 +590,8 @@ test_reference_files(void **state)
 	settings_init(&s);
 	errlist_init(&e);
 	assert_int_equal(settings_parse_file(&s, "README", start,
-	    (size_t)(end - start), NULL, &e), 0);
+			     (size_t)(end - start), NULL, &e),
+	    0);
 	assert_int_equal(s.aws, 0);
 	assert_int_equal(s.pull, 1);
 	assert_int_equal(s.interval, 60);
@@ -591,8 +611,8 @@ test_cmdline_mask(void **state)
 
 	settings_init(&s);
 	errlist_init(&e);
-	assert_int_equal(settings_parse_file(&s, "m.conf", text, strlen(text),
-	    &set, &e), 0);
+	assert_int_equal(
+	    settings_parse_file(&s, "m.conf", text, strlen(text), &set, &e), 0);
 	assert_int_equal(s.interval, 60);
 	assert_int_equal(s.aws, 0);
 	assert_int_equal(s.pull, 0);

@@ -77,7 +77,8 @@ sample_report(struct run_report *rep)
 	report_item_begin(rep, "api", "api");
 	report_plan(rep, "pull 127.0.0.1:5000/app:2 (not present locally)");
 	report_item_seen(rep, "sha256:aaaa", 1, 1);
-	report_plan(rep, "replace api (definition changed: env, "
+	report_plan(rep,
+	    "replace api (definition changed: env, "
 	    "portMappings)");
 	report_plan(rep, "signal web SIGHUP (api restarted)");
 	report_item_end(rep, "c0ffee");
@@ -89,7 +90,8 @@ sample_report(struct run_report *rep)
 	report_item_seen(rep, "sha256:bbbb", 0, 1);
 	report_item_end(rep, "d00d");
 	report_plan(rep, "remove intruder (not declared)");
-	report_plan(rep, "rename web-old to web (recovering an interrupted "
+	report_plan(rep,
+	    "rename web-old to web (recovering an interrupted "
 	    "replace)");
 	report_plan(rep, "prune 2 dangling images");
 	report_fail(rep, "remove intruder: busy");
@@ -110,8 +112,8 @@ test_report(void **state)
 	assert_string_equal(rep.actions[0].name, "127.0.0.1:5000/app:2");
 	assert_string_equal(rep.actions[0].reason, "not present locally");
 	assert_string_equal(rep.actions[1].action, "replace");
-	assert_string_equal(rep.actions[1].reason,
-	    "definition changed: env, portMappings");
+	assert_string_equal(
+	    rep.actions[1].reason, "definition changed: env, portMappings");
 	assert_string_equal(rep.actions[2].detail, "SIGHUP");
 	assert_string_equal(rep.actions[4].name, "web-old");
 	assert_string_equal(rep.actions[4].detail, "to web");
@@ -150,18 +152,17 @@ test_plan_json(void **state)
 	assert_non_null(doc = read_json(path));
 	a = cJSON_GetObjectItem(doc, "actions");
 	assert_int_equal(cJSON_GetArraySize(a), 6);
-	assert_string_equal(jstr(cJSON_GetArrayItem(a, 1), "action"),
-	    "replace");
+	assert_string_equal(
+	    jstr(cJSON_GetArrayItem(a, 1), "action"), "replace");
 	assert_string_equal(jstr(cJSON_GetArrayItem(a, 1), "name"), "api");
 	assert_string_equal(jstr(cJSON_GetArrayItem(a, 1), "line"),
 	    "replace api (definition changed: env, portMappings)");
 	assert_null(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 1), "detail"));
-	assert_string_equal(jstr(cJSON_GetArrayItem(a, 4), "detail"),
-	    "to web");
-	assert_int_equal((int)jnum(cJSON_GetObjectItem(doc, "summary"),
-	    "replace"), 1);
-	assert_int_equal((int)jnum(cJSON_GetObjectItem(doc, "summary"),
-	    "exit_code"), 1);
+	assert_string_equal(jstr(cJSON_GetArrayItem(a, 4), "detail"), "to web");
+	assert_int_equal(
+	    (int)jnum(cJSON_GetObjectItem(doc, "summary"), "replace"), 1);
+	assert_int_equal(
+	    (int)jnum(cJSON_GetObjectItem(doc, "summary"), "exit_code"), 1);
 	cJSON_Delete(doc);
 	run_report_free(&rep);
 }
@@ -210,34 +211,33 @@ test_status_and_metrics(void **state)
 	assert_int_equal((int)jnum(doc, "exit_code"), 1);
 	assert_string_equal(jstr(doc, "error"), "remove intruder: busy");
 	d = cJSON_GetObjectItem(doc, "definitions");
-	assert_string_equal(jstr(cJSON_GetArrayItem(d, 0), "state"),
-	    "running");
-	assert_string_equal(jstr(cJSON_GetArrayItem(d, 1), "state"),
-	    "failed");
-	assert_string_equal(jstr(cJSON_GetArrayItem(d, 2), "state"),
-	    "stopped");
+	assert_string_equal(jstr(cJSON_GetArrayItem(d, 0), "state"), "running");
+	assert_string_equal(jstr(cJSON_GetArrayItem(d, 1), "state"), "failed");
+	assert_string_equal(jstr(cJSON_GetArrayItem(d, 2), "state"), "stopped");
 	d = cJSON_GetObjectItem(doc, "sources");
-	assert_string_equal(jstr(cJSON_GetArrayItem(d, 1), "health"),
-	    "using_last_good");
+	assert_string_equal(
+	    jstr(cJSON_GetArrayItem(d, 1), "health"), "using_last_good");
 	assert_string_equal(jstr(cJSON_GetArrayItem(d, 1), "good_since"),
 	    "2023-11-14T22:13:20Z");
 	assert_null(jstr(cJSON_GetArrayItem(d, 0), "good_since"));
-	assert_int_equal((int)jnum(cJSON_GetObjectItem(doc, "totals"),
-	    "runs"), 1);
+	assert_int_equal(
+	    (int)jnum(cJSON_GetObjectItem(doc, "totals"), "runs"), 1);
 	cJSON_Delete(doc);
 	/* A second engine reads the totals back; a success this time. */
 	status_open(&s);
 	t.start += 60;
 	status_write(&s, &st, &rep, &t, 0);
 	assert_non_null(doc = read_json(path));
-	assert_int_equal((int)jnum(cJSON_GetObjectItem(doc, "totals"),
-	    "runs"), 2);
-	assert_int_equal((int)jnum(cJSON_GetObjectItem(doc, "totals"),
-	    "failures"), 1);
-	assert_int_equal((int)jnum(cJSON_GetObjectItem(doc, "totals"),
-	    "last_success"), 1800000060);
+	assert_int_equal(
+	    (int)jnum(cJSON_GetObjectItem(doc, "totals"), "runs"), 2);
+	assert_int_equal(
+	    (int)jnum(cJSON_GetObjectItem(doc, "totals"), "failures"), 1);
+	assert_int_equal(
+	    (int)jnum(cJSON_GetObjectItem(doc, "totals"), "last_success"),
+	    1800000060);
 	cJSON_Delete(doc);
-	snprintf(cmd, sizeof(cmd), "grep -qx 'dockerup_runs_total 2' %s && "
+	snprintf(cmd, sizeof(cmd),
+	    "grep -qx 'dockerup_runs_total 2' %s && "
 	    "grep -qx 'dockerup_run_failures_total 1' %s && "
 	    "grep -qx 'dockerup_containers{state=\"failed\"} 1' %s && "
 	    "grep -qx 'dockerup_last_success_timestamp_seconds 1800000060' %s "

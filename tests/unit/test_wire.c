@@ -75,7 +75,8 @@ test_roundtrip_is_identity(void **state)
 
 	full_defn(&d);
 	encode(&d, &a);
-	assert_int_equal(wire_decode_defn(a.p, a.len, &back, err, sizeof(err)), 0);
+	assert_int_equal(
+	    wire_decode_defn(a.p, a.len, &back, err, sizeof(err)), 0);
 	assert_string_equal(back.name, "web");
 	assert_int_equal(back.memory, 2048LL * 1024 * 1024);
 	assert_int_equal(back.nvolumes, 2);
@@ -105,7 +106,8 @@ test_minimal_defaults(void **state)
 	defn_init(&d);
 	d.image = strdup("busybox:latest");
 	encode(&d, &a);
-	assert_int_equal(wire_decode_defn(a.p, a.len, &back, err, sizeof(err)), 0);
+	assert_int_equal(
+	    wire_decode_defn(a.p, a.len, &back, err, sizeof(err)), 0);
 	assert_null(back.name);
 	assert_int_equal(back.update_pull, 1);
 	assert_int_equal(back.restart, RESTART_ON_FAILURE);
@@ -149,7 +151,8 @@ expect_reject(struct buf *b, const char *needle)
 	struct defn d;
 	char err[256];
 
-	assert_int_equal(wire_decode_defn(b->p, b->len, &d, err, sizeof(err)), -1);
+	assert_int_equal(
+	    wire_decode_defn(b->p, b->len, &d, err, sizeof(err)), -1);
 	if (strstr(err, needle) == NULL)
 		fail_msg("error \"%s\" lacks \"%s\"", err, needle);
 	buf_free(b);
@@ -244,8 +247,8 @@ test_settings_roundtrip(void **state)
 	s.aws = 1;
 	buf_init(&b, IMSG_MAX_DATA);
 	assert_int_equal(wire_encode_settings(&s, &b), 0);
-	assert_int_equal(wire_decode_settings(b.p, b.len, &back, err,
-	    sizeof(err)), 0);
+	assert_int_equal(
+	    wire_decode_settings(b.p, b.len, &back, err, sizeof(err)), 0);
 	assert_string_equal(back.cache, "/tmp/cache");
 	assert_int_equal(back.interval, 7);
 	assert_int_equal(back.mode, MODE_SERVER);
@@ -253,8 +256,8 @@ test_settings_roundtrip(void **state)
 	assert_string_equal(back.remote, s.remote);
 	settings_free(&back);
 	/* Truncated by one byte: refused. */
-	assert_int_equal(wire_decode_settings(b.p, b.len - 1, &back, err,
-	    sizeof(err)), -1);
+	assert_int_equal(
+	    wire_decode_settings(b.p, b.len - 1, &back, err, sizeof(err)), -1);
 	settings_free(&s);
 	buf_free(&b);
 }
@@ -269,8 +272,8 @@ test_source_roundtrip(void **state)
 
 	buf_init(&b, IMSG_MAX_DATA);
 	assert_int_equal(wire_encode_source(&s, &b), 0);
-	assert_int_equal(wire_decode_source(b.p, b.len, &back, err,
-	    sizeof(err)), 0);
+	assert_int_equal(
+	    wire_decode_source(b.p, b.len, &back, err, sizeof(err)), 0);
 	assert_string_equal(back.name, "user-data");
 	assert_int_equal(back.health, SOURCE_STALE);
 	assert_string_equal(back.error, "timed out");
@@ -278,8 +281,8 @@ test_source_roundtrip(void **state)
 	free(back.name);
 	free(back.error);
 	b.p[6 + 9 + 6] = 9; /* health out of range */
-	assert_int_equal(wire_decode_source(b.p, b.len, &back, err,
-	    sizeof(err)), -1);
+	assert_int_equal(
+	    wire_decode_source(b.p, b.len, &back, err, sizeof(err)), -1);
 	buf_free(&b);
 }
 
