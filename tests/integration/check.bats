@@ -22,10 +22,8 @@ engine_untouched() {
 }
 
 @test "check: the original's sample files load unchanged" {
-	cp "$REFERENCE_DIR/containers.d-registry.json.sample" \
-	    "$TEST_CONFDIR/registry.json"
-	cp "$REFERENCE_DIR/containers.d-dockerup.json.sample" \
-	    "$TEST_CONFDIR/dockerup.json"
+	cp "$ORIGINAL_DATA/containers.d/registry.json" \
+	    "$ORIGINAL_DATA/containers.d/dockerup.json" "$TEST_CONFDIR/"
 	run_dockerup --check
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -33,7 +31,7 @@ engine_untouched() {
 }
 
 @test "check: the original's settings files load unchanged" {
-	cp "$REFERENCE_DIR/dockerup.conf" "$TEST_CONFIG"
+	cp "$ORIGINAL_DATA/dockerup.conf" "$TEST_CONFIG"
 	run_dockerup --check --config "$TEST_CONFIG" --confdir "$TEST_CONFDIR"
 	echo "$output"
 	[ "$status" -eq 0 ]
