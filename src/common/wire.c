@@ -17,6 +17,15 @@
 #include "digest.h"
 #include "validate.h"
 
+/*
+ * The tag numbers and the encoding of each field are part of every managed
+ * container's identity: dockerup.hash is computed from these bytes, and a
+ * definition that encodes differently after an upgrade has its container
+ * replaced on every host.  Never renumber or reorder: a new field takes
+ * the next number before T_DEFN_MAX, and encodes nothing at its default,
+ * so that every existing definition keeps its bytes.
+ * tests/unit/test_golden.c pins known encodings and hashes.
+ */
 enum defn_tag {
 	T_NONE = 0,
 	T_NAME,
