@@ -446,8 +446,9 @@ test_confdir_missing_or_broken(void **state)
 	fs = fetch_state_new(NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 2);
-	assert_true(
-	    has_error(&l.errs, "big.json", "", "is larger than 1048576"));
+	char want[64];
+	snprintf(want, sizeof(want), "is larger than %d", MAX_DOCUMENT_SIZE);
+	assert_true(has_error(&l.errs, "big.json", "", want));
 	loaded_free(&l);
 	fetch_state_free(fs);
 	settings_free(&s);
@@ -556,9 +557,10 @@ test_userdata_decode(void **state)
 	n = gzip_bytes(bomb, 2 * MAX_DOCUMENT_SIZE, big, 64 * 1024);
 	assert_int_equal(
 	    userdata_decode(big, n, &out, err, sizeof(err)), UD_BAD);
-	assert_non_null(strstr(err,
-	    "decompressed user-data is larger than "
-	    "1048576"));
+	char want[64];
+	snprintf(want, sizeof(want), "decompressed user-data is larger than %d",
+	    MAX_DOCUMENT_SIZE);
+	assert_non_null(strstr(err, want));
 	free(bomb);
 	free(big);
 	buf_free(&out);
