@@ -161,3 +161,13 @@ engine_untouched() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"user-data: containers[0].portMapping: unknown key; did you mean portMappings?"* ]]
 }
+
+@test "check: two definitions publishing one host port are refused, naming both" {
+	write_def web '{"type": "docker", "name": "web", "image": "'"$RIG_IMAGE"'", "portMappings": [{"containerPort": 80, "hostPort": 8080}]}'
+	write_def zapi '{"type": "docker", "name": "api", "image": "'"$RIG_IMAGE"'", "portMappings": [{"containerPort": 9000, "hostPort": "8080"}]}'
+	run_dockerup --check
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"$TEST_CONFDIR/zapi.json: portMappings[0].hostPort: 8080/tcp is also published by web ($TEST_CONFDIR/web.json); expected each host port in one definition"* ]]
+	engine_untouched
+}
