@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 static void compact(struct imsgbuf *ib);
+static size_t next_message(const struct imsgbuf *ib, size_t *want);
 
 int
 imsg_init(struct imsgbuf *ib, int fd, uint32_t sender)
@@ -149,14 +150,26 @@ imsg_read(struct imsgbuf *ib)
 	} cmsgbuf;
 	ssize_t n;
 
+	size_t start = 0, want = IMSG_MAX_SIZE;
+
 	compact(ib);
 	if (ib->rlen >= IMSG_MAX_SIZE) {
 		errno = ENOBUFS;
 		return -1;
 	}
+	/*
+	 * A receiver of descriptors reads one message's header, then the
+	 * rest of it, never across two messages: a descriptor (sent with a
+	 * message's first byte) then arrives with the read that starts that
+	 * message, and is bound to it alone.
+	 */
+	if (ib->accept_fds)
+		start = next_message(ib, &want);
+	if (want > IMSG_MAX_SIZE - ib->rlen)
+		want = IMSG_MAX_SIZE - ib->rlen;
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = ib->rbuf + ib->rlen;
-	iov.iov_len = IMSG_MAX_SIZE - ib->rlen;
+	iov.iov_len = want;
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	msg.msg_control = cmsgbuf.buf;
@@ -172,13 +185,18 @@ imsg_read(struct imsgbuf *ib)
 			continue;
 		int fd;
 		memcpy(&fd, CMSG_DATA(c), sizeof(int));
-		/* Unasked-for or a second pending descriptor: refuse it. */
-		if (!ib->accept_fds || ib->passed_fd != -1) {
+		/*
+		 * Unasked-for, a second pending descriptor, or one that came
+		 * with bytes in the middle of a message: refuse it.
+		 */
+		if (!ib->accept_fds || ib->passed_fd != -1 ||
+		    ib->rlen != start) {
 			close(fd);
 			errno = EBADMSG;
 			return -1;
 		}
 		ib->passed_fd = fd;
+		ib->passed_off = start;
 	}
 	if (msg.msg_flags & MSG_CTRUNC) {
 		errno = EBADMSG;
@@ -186,6 +204,34 @@ imsg_read(struct imsgbuf *ib)
 	}
 	ib->rlen += (size_t)n;
 	return n;
+}
+
+/*
+ * Where the first incomplete message starts in the buffer, and how many
+ * bytes would complete its header, or else the message itself.
+ */
+static size_t
+next_message(const struct imsgbuf *ib, size_t *want)
+{
+	size_t off = 0;
+
+	for (;;) {
+		struct imsg_hdr hdr;
+		if (ib->rlen - off < IMSG_HDR_SIZE) {
+			*want = IMSG_HDR_SIZE - (ib->rlen - off);
+			return off;
+		}
+		memcpy(&hdr, ib->rbuf + off, sizeof(hdr));
+		if (hdr.len < IMSG_HDR_SIZE || hdr.len > IMSG_MAX_SIZE) {
+			*want = 1; /* imsg_get() refuses it */
+			return off;
+		}
+		if (ib->rlen - off < hdr.len) {
+			*want = hdr.len - (ib->rlen - off);
+			return off;
+		}
+		off += hdr.len;
+	}
 }
 
 /* Drops the message handed out by the previous imsg_get(). */
@@ -196,6 +242,8 @@ compact(struct imsgbuf *ib)
 		return;
 	memmove(ib->rbuf, ib->rbuf + ib->consumed, ib->rlen - ib->consumed);
 	ib->rlen -= ib->consumed;
+	if (ib->passed_fd != -1)
+		ib->passed_off -= ib->consumed;
 	ib->consumed = 0;
 }
 
@@ -221,8 +269,12 @@ imsg_get(struct imsgbuf *ib, struct imsg *m)
 	m->hdr = hdr;
 	m->len = hdr.len - IMSG_HDR_SIZE;
 	m->data = ib->rbuf + IMSG_HDR_SIZE;
-	m->fd = ib->passed_fd;
-	ib->passed_fd = -1;
+	m->fd = -1;
+	/* A pending descriptor goes with its own message only. */
+	if (ib->passed_fd != -1 && ib->passed_off == 0) {
+		m->fd = ib->passed_fd;
+		ib->passed_fd = -1;
+	}
 	return 1;
 }
 

@@ -74,7 +74,8 @@ struct imsgbuf {
 	uint32_t seq_out;
 	uint32_t seq_in; /* next sequence expected from the peer */
 	int accept_fds;
-	int passed_fd;       /* fd received with the pending message, or -1 */
+	int passed_fd;       /* a received fd not handed out yet, or -1 */
+	size_t passed_off;   /* where its message starts in rbuf */
 	unsigned char *rbuf; /* owned, IMSG_MAX_SIZE bytes */
 	size_t rlen;
 	size_t consumed; /* length of the message last handed out */
