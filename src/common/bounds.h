@@ -9,6 +9,13 @@
 /* Messages between processes (src/common/imsg.c). */
 #define IMSG_MAX_SIZE         (512 * 1024) /* one framed message, header included */
 #define IMSG_WRITE_TIMEOUT_MS 10000 /* a peer that does not read is dead */
+/*
+ * The parent never blocks on a child: what a child has not read yet waits
+ * in a queue of at most this much (a whole confdir's files), and the child
+ * is taken for dead when it overflows.
+ */
+#define IMSG_QUEUE_MAX        (MAX_CONFDIR_FILES * IMSG_MAX_SIZE)
+#define IMSG_QUEUE_FDS        4     /* descriptors waiting in one queue */
 #define SETTINGS_WAIT_MS      10000 /* a child's first message */
 /* the parent reading files for the fetcher */
 #define PARENT_FILE_WAIT_MS   30000

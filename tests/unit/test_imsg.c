@@ -402,6 +402,74 @@ test_fd_inside_a_message_refused(void **state)
 	close(pfd[1]);
 }
 
+/*
+ * A queued writer (the parent) never blocks on a peer that does not read:
+ * messages past what the socket holds wait in the queue, in order, with
+ * their descriptors, until imsg_flush(); an overflow is ENOBUFS.
+ */
+static void
+test_queued_writes_never_block(void **state)
+{
+	struct pair *p = *state;
+	static unsigned char big[IMSG_MAX_DATA];
+	struct imsg m;
+	int pfd[2], sent = 0;
+	char c = 0;
+
+	imsg_queue_writes(&p->tx);
+	imsg_accept_fds(&p->rx);
+	assert_int_equal(pipe(pfd), 0);
+	/* Far more than a socket buffer; the reader reads nothing yet. */
+	for (int i = 0; i < 16; i++, sent++) {
+		big[0] = (unsigned char)i;
+		assert_int_equal(
+		    imsg_compose(&p->tx, IMSG_FILE, big, sizeof(big)), 0);
+	}
+	assert_true(imsg_pending(&p->tx) > 0);
+	assert_int_equal(
+	    imsg_compose_fd(&p->tx, IMSG_PEER_FD, "fd", 2, pfd[0]), 0);
+	close(pfd[0]); /* the queue holds its own copy */
+	/* The reader drains; the writer flushes as the socket takes it. */
+	for (int i = 0; i < sent; i++) {
+		while (imsg_get(&p->rx, &m) == 0) {
+			assert_int_equal(imsg_flush(&p->tx), 0);
+			assert_true(imsg_read(&p->rx) > 0);
+		}
+		assert_int_equal(m.hdr.type, IMSG_FILE);
+		assert_int_equal(m.len, sizeof(big));
+		assert_int_equal(m.data[0], i);
+		assert_int_equal(m.fd, -1);
+	}
+	while (imsg_get(&p->rx, &m) == 0) {
+		assert_int_equal(imsg_flush(&p->tx), 0);
+		assert_true(imsg_read(&p->rx) > 0);
+	}
+	assert_int_equal(m.hdr.type, IMSG_PEER_FD);
+	assert_true(m.fd >= 0);
+	assert_int_equal(write(pfd[1], "!", 1), 1);
+	assert_int_equal(read(m.fd, &c, 1), 1);
+	assert_int_equal(c, '!');
+	close(m.fd);
+	close(pfd[1]);
+	assert_int_equal(imsg_pending(&p->tx), 0);
+}
+
+static void
+test_queue_overflow_refused(void **state)
+{
+	struct pair *p = *state;
+	static unsigned char big[IMSG_MAX_DATA];
+	int r = 0;
+	size_t i;
+
+	imsg_queue_writes(&p->tx);
+	for (i = 0; r == 0 && i < IMSG_QUEUE_MAX / IMSG_MAX_SIZE + 2; i++)
+		r = imsg_compose(&p->tx, IMSG_FILE, big, sizeof(big));
+	assert_int_equal(r, -1);
+	assert_int_equal(errno, ENOBUFS);
+	assert_true(imsg_pending(&p->tx) <= IMSG_QUEUE_MAX);
+}
+
 static void
 test_type_names(void **state)
 {
@@ -433,6 +501,8 @@ main(void)
 		PAIR_TEST(test_fd_passed_when_accepted),
 		PAIR_TEST(test_fd_bound_to_its_message),
 		PAIR_TEST(test_fd_inside_a_message_refused),
+		PAIR_TEST(test_queued_writes_never_block),
+		PAIR_TEST(test_queue_overflow_refused),
 		cmocka_unit_test(test_type_names),
 	};
 
