@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "bounds.h"
+#include "profile.h"
 #include "buf.h"
 #include "log.h"
 
@@ -792,33 +793,17 @@ check_security_opt(struct vctx *c, const struct defn *d)
 		verr(c, f,
 		    "\"%.64s\" is not allowed; expected "
 		    "no-new-privileges, apparmor=PROFILE (once) or "
-		    "seccomp=PATH",
+		    "seccomp=NAME",
 		    s);
 	}
 	if (d->seccomp == NULL || strcmp(d->seccomp, "unconfined") == 0)
 		return;
-	size_t n = strlen(d->seccomp);
-	if (n > MAX_SECCOMP_PROFILE_SIZE) {
+	/* The format here; whether it may allow everything is a setting,
+	 * checked by profile_check() where the settings are known. */
+	char msg[600];
+	if (profile_check(d->seccomp, 1, msg, sizeof(msg)) == -1)
 		verr(c, "securityOpt",
-		    "seccomp profile is %zu bytes; expected "
-		    "at most %d",
-		    n, MAX_SECCOMP_PROFILE_SIZE);
-		return;
-	}
-	if (!valid_utf8(d->seccomp, n) ||
-	    !valid_json_nesting(d->seccomp, n, MAX_JSON_DEPTH)) {
-		verr(c, "securityOpt",
-		    "seccomp profile is not UTF-8 JSON "
-		    "nested at most %d deep",
-		    MAX_JSON_DEPTH);
-		return;
-	}
-	cJSON *j = cJSON_ParseWithLength(d->seccomp, n);
-	if (j == NULL || !cJSON_IsObject(j))
-		verr(c, "securityOpt",
-		    "seccomp profile is not a JSON object; "
-		    "expected a Docker seccomp profile");
-	cJSON_Delete(j);
+		    "seccomp profile is not a Docker seccomp profile: %s", msg);
 }
 
 static void

@@ -438,7 +438,8 @@ handle_message(struct child *c, struct imsg *m)
 		parent_send_confdir(&c->ib, settings.confdir);
 		break;
 	case IMSG_READ_PROFILE:
-		parent_send_profile(&c->ib, m->data, m->len);
+		parent_send_profile(
+		    &c->ib, settings.seccomp_dir, m->data, m->len);
 		break;
 	case IMSG_RUN_DONE: {
 		struct wire_run_done rd;
