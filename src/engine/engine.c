@@ -477,7 +477,8 @@ engine_sandbox(void)
 		sandbox_drop_to_user(settings.user);
 	sandbox_caps_clear_all();
 	sandbox_no_new_privs();
-	sandbox_seccomp(SANDBOX_ENGINE, settings.seccomp);
+	sandbox_seccomp(SANDBOX_ENGINE, settings.seccomp,
+	    sandbox_features(SANDBOX_ENGINE, &settings));
 	sandbox_test_violation(SANDBOX_ENGINE);
 }
 

@@ -669,7 +669,8 @@ parent_sandbox(void)
 
 	if (geteuid() == 0)
 		sandbox_caps_keep(keep, sizeof(keep) / sizeof(keep[0]));
-	sandbox_seccomp(SANDBOX_PARENT, settings.seccomp);
+	sandbox_seccomp(SANDBOX_PARENT, settings.seccomp,
+	    sandbox_features(SANDBOX_PARENT, &settings));
 	sandbox_test_violation(SANDBOX_PARENT);
 }
 

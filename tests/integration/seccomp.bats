@@ -2,10 +2,15 @@
 # Seccomp profiles named by definitions come only from the root-owned
 # seccomp_dir, are read without following links or opening terminals, and
 # must be Docker seccomp profiles that restrict something (issue #14 items
-# 4 and 5).  Each attack is made end to end and must have no effect.
+# 4 and 5); the fetcher and the engine get IP sockets only where they need
+# them (issue #14, "Network").  Each attack is made end to end and must
+# have no effect.
 
 load helpers
 load engine_helpers
+
+# The test-hook build (make BUILD=build-hooks TEST_HOOKS=1), built by run.sh.
+HOOKS_BIN="${DOCKERUP_HOOKS:-$DOCKERUP_SRC/build-hooks/dockerup}"
 
 # A profile that refuses mkdir: its effect can be seen in the container.
 NO_MKDIR='{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}'
@@ -207,4 +212,49 @@ secret_nowhere() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"seccomp profile strict is writable by another account than its owner"* ]]
 	! exists loose
+}
+
+@test "network: without user-data the fetcher cannot open an IP socket; with it, it can" {
+	with_profile app seccomp=strict
+	log=$BATS_TEST_TMPDIR/no-aws.log
+	DOCKERUP_TEST_INET_SOCKET=fetcher "$HOOKS_BIN" --config "$TEST_CONFIG" \
+	    --server --interval 3600 --remote "$DOCKER_HOST" --confdir "$TEST_CONFDIR" \
+	    --cache "$TEST_CACHE" --no-pull --seccomp-dir "$SDIR" \
+	    > "$log" 2>&1 3>&- < /dev/null &
+	pid=$!
+	wait_until 15 grep -q "restarting fetcher in" "$log" || true
+	kill -TERM "$pid"
+	wait "$pid" || true
+	cat "$log"
+	grep -q "test hook: the fetcher opens an AF_INET socket" "$log"
+	grep -q "SECURITY: fetcher killed by signal 31 (SIGSYS): seccomp violation" "$log"
+	! grep -q "test hook: the fetcher opened an AF_INET socket" "$log"
+	# With user-data on, the same fetcher may: it reaches the metadata service.
+	run env DOCKERUP_TEST_INET_SOCKET=fetcher "$HOOKS_BIN" --config "$TEST_CONFIG" \
+	    --remote "$DOCKER_HOST" --confdir "$TEST_CONFDIR" --cache "$TEST_CACHE" \
+	    --no-pull --seccomp-dir "$SDIR" --aws --imds "$RIG_IMDS"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"test hook: the fetcher opened an AF_INET socket"* ]]
+	[[ "$output" != *"SIGSYS"* ]]
+	running app
+}
+
+@test "network: the engine with a unix:// endpoint cannot open an IP socket" {
+	with_profile app seccomp=strict
+	log=$BATS_TEST_TMPDIR/engine.log
+	DOCKERUP_TEST_INET_SOCKET=engine "$HOOKS_BIN" --config "$TEST_CONFIG" \
+	    --server --interval 3600 --remote "$DOCKER_HOST" --confdir "$TEST_CONFDIR" \
+	    --cache "$TEST_CACHE" --no-pull --seccomp-dir "$SDIR" \
+	    > "$log" 2>&1 3>&- < /dev/null &
+	pid=$!
+	wait_until 15 grep -q "restarting engine in" "$log" || true
+	kill -TERM "$pid"
+	wait "$pid" || true
+	cat "$log"
+	grep -q "test hook: the engine opens an AF_INET socket" "$log"
+	grep -q "SECURITY: engine killed by signal 31 (SIGSYS): seccomp violation" "$log"
+	! grep -q "test hook: the engine opened an AF_INET socket" "$log"
+	# No container was touched by it.
+	! exists app
 }
