@@ -11,8 +11,8 @@
 # bundle for TLS
 # endpoints and registries, a minimal /etc/passwd and /etc/group (root, and
 # nobody/nogroup for the fetcher), and PROFILE (policy/container-seccomp.json)
-# as /usr/share/dockerup/container-seccomp.json, which the definition in
-# examples/self/ names.  It then runs the binary in DEST with chroot to
+# as /etc/dockerup/seccomp/dockerup.json in the default seccomp_dir, which
+# the definition in examples/self/ names (seccomp=dockerup).  It then runs the binary in DEST with chroot to
 # prove that nothing is missing.
 #
 # Both the Dockerfile (in its build stage) and image/image-local.sh use this
@@ -61,16 +61,16 @@ bin=$(abs "$bin")
 profile=$(abs "$profile")
 mkdir -p "$dest"
 cd "$dest"
-mkdir -p usr/sbin usr/share/dockerup etc/dockerup/containers.d \
+mkdir -p usr/sbin etc/dockerup/seccomp etc/dockerup/containers.d \
     etc/ssl/certs var/cache/dockerup var/run root proc sys dev tmp
 chmod 1777 tmp
 chmod 0700 root
 
 cp "$bin" usr/sbin/dockerup
 chmod 0755 usr/sbin/dockerup
-cp "$profile" usr/share/dockerup/container-seccomp.json
+cp "$profile" etc/dockerup/seccomp/dockerup.json
 cp "$CA" etc/ssl/certs/ca-certificates.crt
-chmod 0644 usr/share/dockerup/container-seccomp.json \
+chmod 0644 etc/dockerup/seccomp/dockerup.json \
     etc/ssl/certs/ca-certificates.crt
 
 libs=$(list_libs "$bin")

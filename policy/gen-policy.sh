@@ -89,8 +89,35 @@ function cond_c(c, where,    arg, rest, mask, value, eq) {
 	return "{ .arg = " arg ", .mask = " mask ", .value = (" value "), .self = 0 }"
 }
 
-function parse_rule(p, where, n, f,    name, i, conds, c) {
+# "when=FEATURE" ends an argument rule that holds only while the process
+# has that feature on (sandbox.h: SANDBOX_WHEN_*); "" without one.
+function rule_when(where, n, f,    w) {
+	if (n < 2 || f[n] !~ /^when=/)
+		return ""
+	w = substr(f[n], 6)
+	if (w != "inet") {
+		fail(where, "unknown feature \"" f[n] "\": expected when=inet")
+		return "?"
+	}
+	return "SANDBOX_WHEN_" toupper(w)
+}
+
+function parse_rule(p, where, n, f,    name, i, conds, c, when) {
 	name = f[1]
+	when = rule_when(where, n, f)
+	if (when == "?")
+		return
+	if (when != "") {
+		n--
+		if (n == 1 || f[2] ~ /^errno=/) {
+			fail(where, "when= needs an argument rule: \"NAME aN==VALUE when=FEATURE\"")
+			return
+		}
+		if (namesonly) {
+			fail(where, "the " p " list holds names only")
+			return
+		}
+	}
 	if (name !~ /^[a-z_][a-z0-9_]*$/) {
 		fail(where, "\"" name "\" is not a system call name")
 		return
@@ -141,7 +168,7 @@ function parse_rule(p, where, n, f,    name, i, conds, c) {
 	hasarg[p, name] = 1
 	addname(p, name, where)
 	na[p]++
-	arules[p, na[p]] = "{ .name = \"" name "\", .where = \"" where "\", .err = 0, .ncond = " (n - 1) ",\n\t\t  .cond = { " conds " } },"
+	arules[p, na[p]] = "{ .name = \"" name "\", .where = \"" where "\", .err = 0, .ncond = " (n - 1) (when != "" ? ", .when = " when : "") ",\n\t\t  .cond = { " conds " } },"
 }
 
 FNR == 1 {

@@ -50,6 +50,11 @@
 /* links, caps, args, tmpfs, labels... */
 #define MAX_LIST_ITEMS           128
 #define MAX_SECCOMP_PROFILE_SIZE (128 * 1024)
+/* A seccomp profile's rules, and names in one rule (Docker's default
+ * profile has about 60 rules, 370 names in its first). */
+#define MAX_SECCOMP_RULES        1024
+#define MAX_SECCOMP_RULE_NAMES   1024
+#define MAX_SECCOMP_DIR_DEPTH    8   /* directories below seccomp_dir */
 #define MAX_DOC_ERRORS           100 /* problems listed per document */
 #define MAX_OBJECT_KEYS          64  /* keys of a fixed-schema object */
 

@@ -55,6 +55,7 @@ struct sandbox_argrule {
 	const char *where; /* "policy/engine.list:20" */
 	int err;
 	unsigned int ncond;
+	unsigned int when; /* SANDBOX_WHEN_* this rule needs, or 0 */
 	struct sandbox_cond cond[SANDBOX_MAX_COND];
 };
 
@@ -226,14 +227,36 @@ add_argrule(scmp_filter_ctx ctx, const struct sandbox_argrule *r, pid_t self)
 }
 
 static int
-add_argrules(scmp_filter_ctx ctx, const struct policy *pol)
+add_argrules(
+    scmp_filter_ctx ctx, const struct policy *pol, unsigned int features)
 {
 	pid_t self = getpid();
-	int i;
+	int i, n = 0;
 
-	for (i = 0; pol->argrules[i].name != NULL; i++)
+	for (i = 0; pol->argrules[i].name != NULL; i++) {
+		unsigned int when = pol->argrules[i].when;
+		if ((when & features) != when)
+			continue;
 		add_argrule(ctx, &pol->argrules[i], self);
-	return i;
+		n++;
+	}
+	return n;
+}
+
+unsigned int
+sandbox_features(enum sandbox_proc p, const struct settings *s)
+{
+	int tcp = strncmp(s->remote, "tcp://", 6) == 0;
+
+	switch (p) {
+	case SANDBOX_PARENT: /* inherited by both children */
+		return s->aws || tcp ? SANDBOX_WHEN_INET : 0;
+	case SANDBOX_FETCHER:
+		return s->aws ? SANDBOX_WHEN_INET : 0;
+	case SANDBOX_ENGINE:
+		return tcp ? SANDBOX_WHEN_INET : 0;
+	}
+	return 0;
 }
 
 static void
@@ -349,7 +372,8 @@ filter_attr(scmp_filter_ctx ctx, enum scmp_filter_attr attr, uint32_t v,
 }
 
 void
-sandbox_seccomp(enum sandbox_proc p, enum seccomp_mode mode)
+sandbox_seccomp(
+    enum sandbox_proc p, enum seccomp_mode mode, unsigned int features)
 {
 	const struct policy *pol = policy_of(p);
 	scmp_filter_ctx ctx;
@@ -375,7 +399,7 @@ sandbox_seccomp(enum sandbox_proc p, enum seccomp_mode mode)
 	filter_attr(ctx, SCMP_FLTATR_ACT_BADARCH, action, pol->name);
 	filter_attr(ctx, SCMP_FLTATR_CTL_TSYNC, 1, pol->name);
 	n = add_names(ctx, pol->name, pol->syscalls);
-	n += add_argrules(ctx, pol);
+	n += add_argrules(ctx, pol, features);
 	if (sanitizer_build) {
 		n += add_names(ctx, "sanitizer", sanitizer_syscalls);
 		sanitizer_skip_exit_leak_check(pol->name);
@@ -386,9 +410,11 @@ sandbox_seccomp(enum sandbox_proc p, enum seccomp_mode mode)
 		fatalx("%s: loading the seccomp filter: %s", pol->name,
 		    strerror(-rc));
 	seccomp_release(ctx);
-	log_debug("%s: seccomp filter loaded (%d rules from policy/%s.list), "
-		  "%s on any other call",
-	    pol->name, n, pol->name, mode == SECCOMP_TRAP ? "trap" : "kill");
+	log_debug("%s: seccomp filter loaded (%d rules from policy/%s.list, "
+		  "IP sockets %s), %s on any other call",
+	    pol->name, n, pol->name,
+	    features & SANDBOX_WHEN_INET ? "allowed" : "refused",
+	    mode == SECCOMP_TRAP ? "trap" : "kill");
 }
 
 void
@@ -671,6 +697,26 @@ sandbox_drop_to_user(const char *user)
 }
 
 #ifdef DOCKERUP_TEST_HOOKS
+/* An IP socket, as a process reaching for the metadata service would. */
+static void
+test_inet_socket(const char *name)
+{
+	const char *want = getenv(SANDBOX_TEST_INET_ENV);
+	int fd;
+
+	if (want == NULL || strcmp(want, name) != 0)
+		return;
+	log_warnx("test hook: the %s opens an AF_INET socket, as %s asks", name,
+	    SANDBOX_TEST_INET_ENV);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		log_warn("test hook: the %s's AF_INET socket failed", name);
+	else {
+		log_warnx("test hook: the %s opened an AF_INET socket", name);
+		close(fd);
+	}
+}
+
 void
 sandbox_test_violation(enum sandbox_proc p)
 {
@@ -678,6 +724,7 @@ sandbox_test_violation(enum sandbox_proc p)
 	const char *name = sandbox_proc_name(p);
 	long rc;
 
+	test_inet_socket(name);
 	if (want == NULL || strcmp(want, name) != 0)
 		return;
 	log_warnx("test hook: the %s makes a forbidden call (ptrace), as %s "

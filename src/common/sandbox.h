@@ -33,14 +33,25 @@ enum sandbox_proc {
 const char *sandbox_proc_name(enum sandbox_proc p);
 
 /*
- * Loads p's filter.  SECCOMP_ON kills the process on a call the policy
+ * Features a rule of a policy list may depend on ("when=inet"): such a
+ * rule is in the filter only when the caller passes its bit.
+ */
+#define SANDBOX_WHEN_INET 0x1u /* IP sockets: user-data, tcp:// endpoints */
+
+/* The features each process needs with these settings. */
+unsigned int sandbox_features(enum sandbox_proc p, const struct settings *s);
+
+/*
+ * Loads p's filter, with the rules of the features given (SANDBOX_WHEN_*).
+ * SECCOMP_ON kills the process on a call the policy
  * does not allow; SECCOMP_TRAP writes "PROC: seccomp: forbidden syscall NAME
  * (NR)" to stderr first, then dies of SIGSYS the same way; SECCOMP_OFF
  * loads nothing and says so loudly.  Sets no_new_privs and RLIMIT_CORE 0
  * (a killed process leaves no core file holding secrets).  Call it while
  * the process has a single thread.
  */
-void sandbox_seccomp(enum sandbox_proc p, enum seccomp_mode mode);
+void sandbox_seccomp(
+    enum sandbox_proc p, enum seccomp_mode mode, unsigned int features);
 
 /*
  * Looks up user (before any chroot, and before a filter is loaded: NSS
@@ -94,10 +105,13 @@ int sandbox_read_status(pid_t pid, struct sandbox_status *st);
  * Test-only hook (built with TEST_HOOKS=1, -DDOCKERUP_TEST_HOOKS): when
  * the environment variable DOCKERUP_TEST_SECCOMP_VIOLATION names p's
  * process, makes a call p's policy forbids (ptrace with harmless
- * arguments), so that a test can watch the filter kill it.  Call it right
- * after sandbox_seccomp().  In normal builds it does nothing.
+ * arguments), so that a test can watch the filter kill it; when
+ * DOCKERUP_TEST_INET_SOCKET names it, opens an AF_INET socket (killed
+ * unless the process has SANDBOX_WHEN_INET) and logs what happened.  Call
+ * it right after sandbox_seccomp().  In normal builds it does nothing.
  */
-#define SANDBOX_TEST_ENV "DOCKERUP_TEST_SECCOMP_VIOLATION"
+#define SANDBOX_TEST_ENV      "DOCKERUP_TEST_SECCOMP_VIOLATION"
+#define SANDBOX_TEST_INET_ENV "DOCKERUP_TEST_INET_SOCKET"
 #ifdef DOCKERUP_TEST_HOOKS
 void sandbox_test_violation(enum sandbox_proc p);
 #else

@@ -50,6 +50,9 @@ static const struct setting_desc descs[] = {
 	{ "log_format", SK_LOG_FORMAT, V_ENUM, 0, 0 },
 	{ "syslog", SK_SYSLOG, V_BOOL, 0, 0 },
 	{ "metrics_file", SK_METRICS_FILE, V_PATH, 0, 0 },
+	{ "seccomp_dir", SK_SECCOMP_DIR, V_PATH, 0, 0 },
+	{ "seccomp_allow_permissive", SK_SECCOMP_ALLOW_PERMISSIVE, V_BOOL, 0,
+	    0 },
 };
 
 #define NDESCS (sizeof(descs) / sizeof(descs[0]))
@@ -91,6 +94,8 @@ enum long_only {
 	OPT_SYSLOG,
 	OPT_METRICS_FILE,
 	OPT_FORMAT,
+	OPT_SECCOMP_DIR,
+	OPT_SECCOMP_ALLOW_PERMISSIVE,
 };
 
 static const struct option longopts[] = {
@@ -121,6 +126,9 @@ static const struct option longopts[] = {
 	{ "syslog", optional_argument, NULL, OPT_SYSLOG },
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "seccomp-dir", required_argument, NULL, OPT_SECCOMP_DIR },
+	{ "seccomp-allow-permissive", optional_argument, NULL,
+	    OPT_SECCOMP_ALLOW_PERMISSIVE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -151,6 +159,7 @@ settings_init(struct settings *s)
 	s->remote = xstrdup(DEFAULT_REMOTE);
 	s->imds = xstrdup(DEFAULT_IMDS);
 	s->user = xstrdup(DEFAULT_USER);
+	s->seccomp_dir = xstrdup(DEFAULT_SECCOMP_DIR);
 	s->pull = 1;
 	s->mode = MODE_RUN;
 	s->interval = DEFAULT_INTERVAL;
@@ -174,6 +183,7 @@ settings_free(struct settings *s)
 	free(s->registry_auth);
 	free(s->self_id);
 	free(s->metrics_file);
+	free(s->seccomp_dir);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -415,6 +425,8 @@ string_field(struct settings *s, enum settings_key sk)
 		return &s->self_id;
 	case SK_METRICS_FILE:
 		return &s->metrics_file;
+	case SK_SECCOMP_DIR:
+		return &s->seccomp_dir;
 	default:
 		return NULL;
 	}
@@ -438,6 +450,8 @@ int_field(struct settings *s, enum settings_key sk)
 		return &s->lock_wait;
 	case SK_SYSLOG:
 		return &s->syslog;
+	case SK_SECCOMP_ALLOW_PERMISSIVE:
+		return &s->seccomp_allow_permissive;
 	default:
 		return NULL;
 	}
@@ -562,7 +576,8 @@ unknown_key(struct errlist *errs, const char *where, const char *key)
 		    "cache, confdir, remote, aws, imds, pull, server, "
 		    "interval, user, verbose, registry_auth, orphans, "
 		    "ready_timeout, self_id, seccomp, lock_wait, log_format, "
-		    "syslog, metrics_file");
+		    "syslog, metrics_file, seccomp_dir, "
+		    "seccomp_allow_permissive");
 }
 
 static void
@@ -714,6 +729,13 @@ usage(FILE *f)
 	    "      --lock-wait SECS     wait for the single-instance lock "
 	    "(default %d)\n"
 	    "      --seccomp on|trap|off  system call filters (default on)\n"
+	    "      --seccomp-dir DIR    containers' seccomp profiles: "
+	    "seccomp=NAME reads\n"
+	    "                           DIR/NAME.json "
+	    "(default " DEFAULT_SECCOMP_DIR ")\n"
+	    "      --seccomp-allow-permissive[=BOOL]  accept a profile that "
+	    "allows\n"
+	    "                           every call (default off)\n"
 	    "      --self-id ID         our own container ID or name (default: "
 	    "found\n"
 	    "                           from /proc/self)\n"
@@ -978,6 +1000,16 @@ parse_argv(struct settings *s, int argc, char *argv[], unsigned int *set,
 			break;
 		case OPT_FORMAT:
 			cmdline_value(s, SK_FORMAT, opt, optarg, set, errs);
+			break;
+		case OPT_SECCOMP_DIR:
+			cmdline_value(
+			    s, SK_SECCOMP_DIR, opt, optarg, set, errs);
+			break;
+		case OPT_SECCOMP_ALLOW_PERMISSIVE:
+			s->seccomp_allow_permissive = 1;
+			cmdline_bool(
+			    &s->seccomp_allow_permissive, opt, optarg, errs);
+			*set |= SETTING_BIT(SK_SECCOMP_ALLOW_PERMISSIVE);
 			break;
 		case ':':
 			errlist_add(errs, "command line", opt,

@@ -23,6 +23,7 @@
 #define DEFAULT_REMOTE        "unix:///var/run/docker.sock"
 #define DEFAULT_IMDS          "http://169.254.169.254"
 #define DEFAULT_USER          "nobody"
+#define DEFAULT_SECCOMP_DIR   "/etc/dockerup/seccomp"
 #define DEFAULT_INTERVAL      60
 #define DEFAULT_READY_TIMEOUT 60
 
@@ -77,6 +78,8 @@ struct settings {
 	int syslog; /* log to syslog (/dev/log) instead of stderr */
 	enum output_format format; /* --dry-run plan, `dockerup status` */
 	char *metrics_file;        /* Prometheus textfile, or NULL */
+	char *seccomp_dir; /* root-owned directory of containers' profiles */
+	int seccomp_allow_permissive; /* accept a profile that allows all */
 };
 
 /*
@@ -104,6 +107,8 @@ enum settings_key {
 	SK_SYSLOG,
 	SK_METRICS_FILE,
 	SK_FORMAT,
+	SK_SECCOMP_DIR,
+	SK_SECCOMP_ALLOW_PERMISSIVE,
 };
 #define SETTING_BIT(k) (1u << (k))
 

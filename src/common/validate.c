@@ -16,6 +16,7 @@
 
 #include "bounds.h"
 #include "fields.h"
+#include "profile.h"
 #include "buf.h"
 #include "log.h"
 
@@ -810,7 +811,7 @@ check_security_opt(struct vctx *c, const struct defn *d)
 		verr(c, f,
 		    "\"%.64s\" is not allowed; expected "
 		    "no-new-privileges, apparmor=PROFILE (once) or "
-		    "seccomp=PATH",
+		    "seccomp=NAME",
 		    s);
 	}
 	if (d->seccomp == NULL || strcmp(d->seccomp, "unconfined") == 0)
@@ -823,20 +824,12 @@ check_security_opt(struct vctx *c, const struct defn *d)
 		    n, lim_len(T_SECCOMP));
 		return;
 	}
-	if (!valid_utf8(d->seccomp, n) ||
-	    !valid_json_nesting(d->seccomp, n, MAX_JSON_DEPTH)) {
+	/* The format here; whether it may allow everything is a setting,
+	 * checked by profile_check() where the settings are known. */
+	char msg[600];
+	if (profile_check(d->seccomp, 1, msg, sizeof(msg)) == -1)
 		verr(c, "securityOpt",
-		    "seccomp profile is not UTF-8 JSON "
-		    "nested at most %d deep",
-		    MAX_JSON_DEPTH);
-		return;
-	}
-	cJSON *j = cJSON_ParseWithLength(d->seccomp, n);
-	if (j == NULL || !cJSON_IsObject(j))
-		verr(c, "securityOpt",
-		    "seccomp profile is not a JSON object; "
-		    "expected a Docker seccomp profile");
-	cJSON_Delete(j);
+		    "seccomp profile is not a Docker seccomp profile: %s", msg);
 }
 
 static void

@@ -572,6 +572,7 @@ enum settings_tag {
 	ST_REGISTRY_AUTH,
 	ST_SELF_ID,
 	ST_METRICS_FILE,
+	ST_SECCOMP_DIR,
 	ST_INTS,
 	ST_MAX
 };
@@ -594,12 +595,13 @@ settings_int(struct settings *s, size_t i)
 		(int *)&s->log_format,
 		&s->syslog,
 		(int *)&s->format,
+		&s->seccomp_allow_permissive,
 	};
 
 	return i < sizeof(ints) / sizeof(ints[0]) ? ints[i] : NULL;
 }
 
-#define SETTINGS_NINTS 13
+#define SETTINGS_NINTS 14
 
 static char **
 settings_str(struct settings *s, int tag)
@@ -623,6 +625,8 @@ settings_str(struct settings *s, int tag)
 		return &s->self_id;
 	case ST_METRICS_FILE:
 		return &s->metrics_file;
+	case ST_SECCOMP_DIR:
+		return &s->seccomp_dir;
 	}
 	return NULL;
 }
@@ -682,8 +686,9 @@ wire_decode_settings(const unsigned char *p, size_t len, struct settings *s,
 	}
 	if (last != ST_INTS || s->interval < 1 || s->mode < MODE_RUN ||
 	    s->mode > MODE_CHECK || s->cache == NULL || s->remote == NULL ||
-	    s->log_format < LOGFMT_TEXT || s->log_format > LOGFMT_JSON ||
-	    s->format < OUTPUT_TEXT || s->format > OUTPUT_JSON) {
+	    s->seccomp_dir == NULL || s->log_format < LOGFMT_TEXT ||
+	    s->log_format > LOGFMT_JSON || s->format < OUTPUT_TEXT ||
+	    s->format > OUTPUT_JSON) {
 		rfail(&r, "incomplete or invalid settings");
 		goto fail;
 	}

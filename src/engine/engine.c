@@ -27,6 +27,7 @@
 #include "runresult.h"
 #include "sandbox.h"
 #include "selfup.h"
+#include "profile.h"
 #include "settings.h"
 #include "status.h"
 #include "validate.h"
@@ -168,6 +169,15 @@ on_defn(const struct imsg *m)
 		return -1;
 	}
 	errlist_free(&errs);
+	if (d.seccomp != NULL && strcmp(d.seccomp, "unconfined") != 0 &&
+	    profile_check(d.seccomp, settings.seccomp_allow_permissive, line,
+		sizeof(line)) == -1) {
+		log_warnx("invalid definition: %s: securityOpt: seccomp "
+			  "profile %s",
+		    d.source ? d.source : "fetcher", line);
+		defn_free(&d);
+		return -1;
+	}
 	if (desired_state_add(&incoming, &d) == -1)
 		fatal("%s", __func__);
 	return 0;
@@ -467,7 +477,8 @@ engine_sandbox(void)
 		sandbox_drop_to_user(settings.user);
 	sandbox_caps_clear_all();
 	sandbox_no_new_privs();
-	sandbox_seccomp(SANDBOX_ENGINE, settings.seccomp);
+	sandbox_seccomp(SANDBOX_ENGINE, settings.seccomp,
+	    sandbox_features(SANDBOX_ENGINE, &settings));
 	sandbox_test_violation(SANDBOX_ENGINE);
 }
 

@@ -21,6 +21,7 @@
 #include "suggest.h"
 #include "buf.h"
 #include "log.h"
+#include "profile.h"
 #include "validate.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -33,6 +34,7 @@ struct pctx {
 	size_t shown;    /* added to errs */
 	const struct file_ops *ops;
 	struct kvlist *profiles;
+	enum doc_form form; /* user-data names profiles by name only */
 };
 
 static void perr(struct pctx *c, const char *path, const char *fmt, ...)
@@ -999,56 +1001,61 @@ norm_copy(const char *s, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", s);
 }
 
-/* Reads, checks and compacts a seccomp profile named by securityOpt. */
+/*
+ * Reads, checks and compacts the seccomp profile securityOpt names: a
+ * name (NAME.json in seccomp_dir) or, from a local file only, a path
+ * inside seccomp_dir.  Whoever reads it (the parent) refuses the rest.
+ */
 static void
-load_seccomp(struct pctx *c, const char *file, const char *path, struct defn *d)
+load_seccomp(struct pctx *c, const char *ref, const char *path, struct defn *d)
 {
+	char shown[MAX_PATH_LEN + 1], msg[512];
 	struct buf b;
 	cJSON *j = NULL;
 	char *compact;
 	const struct kv *known;
 
-	if (!valid_abs_path(file)) {
+	msg[0] = '\0';
+	/* Whole, as it is bounded; control characters shown as '?'. */
+	snprintf(shown, sizeof(shown), "%s", ref);
+	for (char *p = shown; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (!profile_name_valid(ref) && c->form == DOC_USERDATA) {
 		perr(c, path,
-		    "seccomp profile path is not valid; expected "
-		    "seccomp=/ABSOLUTE/PATH or seccomp=unconfined");
+		    "seccomp=%s: user-data may name a seccomp profile only "
+		    "by name; expected seccomp=NAME (NAME.json in "
+		    "seccomp_dir)",
+		    shown);
+		return;
+	}
+	if (!profile_name_valid(ref) && !valid_abs_path(ref)) {
+		profile_read_error(EXDEV, msg, sizeof(msg));
+		perr(c, path, "seccomp profile %s %s", shown, msg);
 		return;
 	}
 	buf_init(&b, MAX_SECCOMP_PROFILE_SIZE);
-	if ((known = kvlist_find(c->profiles, file)) != NULL) {
+	if ((known = kvlist_find(c->profiles, ref)) != NULL) {
 		if (buf_append_str(&b, known->value) == -1)
 			fatal("buf_append");
 	} else if (c->ops == NULL || c->ops->read_file == NULL ||
-	    c->ops->read_file(c->ops->ctx, file, &b) == -1) {
-		int e = c->ops ? errno : ENOENT;
-		if (e == E2BIG || e == EFBIG)
-			perr(c, path,
-			    "seccomp profile %.200s is larger than "
-			    "%d bytes; expected a smaller profile",
-			    file, MAX_SECCOMP_PROFILE_SIZE);
-		else
-			perr(c, path,
-			    "cannot read seccomp profile %.200s: %s; "
-			    "expected a readable JSON file",
-			    file, strerror(e));
+	    c->ops->read_file(c->ops->ctx, ref, &b) == -1) {
+		profile_read_error(c->ops ? errno : ENOENT, msg, sizeof(msg));
+		perr(c, path, "seccomp profile %s %s", shown, msg);
 		buf_free(&b);
 		return;
 	}
 	if (memchr(b.p, '\0', b.len) != NULL ||
-	    !valid_utf8((char *)b.p, b.len) ||
-	    !valid_json_nesting((char *)b.p, b.len, MAX_JSON_DEPTH) ||
-	    (j = cJSON_ParseWithLength((char *)buf_cstr(&b), b.len)) == NULL ||
-	    !cJSON_IsObject(j)) {
+	    profile_check(buf_cstr(&b), 1, msg, sizeof(msg)) == -1 ||
+	    (j = cJSON_ParseWithLength((char *)buf_cstr(&b), b.len)) == NULL) {
 		perr(c, path,
-		    "seccomp profile %.200s is not a JSON object; "
-		    "expected a Docker seccomp profile (UTF-8 JSON, nested at "
-		    "most %d deep)",
-		    file, MAX_JSON_DEPTH);
+		    "seccomp profile %s is not a Docker seccomp profile: %s",
+		    shown, msg[0] ? msg : "a NUL byte");
 		cJSON_Delete(j);
 		buf_free(&b);
 		return;
 	}
-	if (known == NULL && kvlist_push(c->profiles, file, buf_cstr(&b)) == -1)
+	if (known == NULL && kvlist_push(c->profiles, ref, buf_cstr(&b)) == -1)
 		fatal("kvlist_push");
 	if ((compact = cJSON_PrintUnformatted(j)) == NULL)
 		fatal("cJSON_PrintUnformatted");
@@ -1527,7 +1534,7 @@ size_t
 defs_parse(const char *where, const char *text, size_t len, enum doc_form form,
     const struct file_ops *ops, struct defs_result *out, struct errlist *errs)
 {
-	struct pctx c = { where, errs, 0, 0, ops, &out->profiles };
+	struct pctx c = { where, errs, 0, 0, ops, &out->profiles, form };
 	const cJSON *list = NULL;
 	cJSON *root;
 	char *t;

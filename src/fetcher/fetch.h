@@ -33,12 +33,14 @@ struct file_ops {
 	/* Every *.json directly in confdir (not hidden), in name order. */
 	int (*read_confdir)(
 	    void *ctx, const char *confdir, struct confdir_listing *out);
-	/* One seccomp profile file: bytes into out, or -1 with errno. */
-	int (*read_file)(void *ctx, const char *path, struct buf *out);
+	/* The seccomp profile securityOpt names (a name, or a path inside
+	 * seccomp_dir): bytes into out, or -1 with profile_read()'s errno. */
+	int (*read_file)(void *ctx, const char *ref, struct buf *out);
 	void *ctx;
 };
 
-/* Reads files directly with the caller's own rights (tests, fuzzing). */
+/* Reads files directly with the caller's own rights (tests, fuzzing);
+ * profiles from the directory ctx names (NULL: DEFAULT_SECCOMP_DIR). */
 extern const struct file_ops direct_file_ops;
 
 /*

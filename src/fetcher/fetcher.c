@@ -383,7 +383,8 @@ fetcher_sandbox(void)
 		sandbox_drop_to_user(settings.user);
 	sandbox_caps_clear_all();
 	sandbox_no_new_privs();
-	sandbox_seccomp(SANDBOX_FETCHER, settings.seccomp);
+	sandbox_seccomp(SANDBOX_FETCHER, settings.seccomp,
+	    sandbox_features(SANDBOX_FETCHER, &settings));
 	sandbox_test_violation(SANDBOX_FETCHER);
 	test_hook_connect();
 }

@@ -16,6 +16,7 @@
 
 #include "bounds.h"
 #include "log.h"
+#include "profile.h"
 
 void
 confdir_listing_free(struct confdir_listing *l)
@@ -166,12 +167,11 @@ direct_read_confdir(void *ctx, const char *confdir, struct confdir_listing *out)
 	return out->err ? -1 : 0;
 }
 
+/* ctx: the seccomp_dir, or NULL for the default. */
 static int
-direct_read_file(void *ctx, const char *path, struct buf *out)
+direct_read_file(void *ctx, const char *ref, struct buf *out)
 {
-	int not_regular;
-
-	return read_regular(AT_FDCWD, path, out, &not_regular);
+	return profile_read(ctx ? ctx : DEFAULT_SECCOMP_DIR, ref, out);
 }
 
 const struct file_ops direct_file_ops = {

@@ -21,6 +21,7 @@
 #include "digest.h"
 #include "lastgood.h"
 #include "log.h"
+#include "profile.h"
 #include "userdata.h"
 #include "validate.h"
 
@@ -41,10 +42,11 @@ struct run {
 	struct fetch_state *fs;
 	struct desired_state *out;
 	struct errlist *errs;
-	char **prefix;   /* field path prefix of each out->defs[i] */
-	size_t *srcidx;  /* out->sources index of each out->defs[i] */
-	int invalid;     /* some source is invalid: exit 2 */
-	int unreachable; /* some source is unreachable: exit 1 */
+	char **prefix;        /* field path prefix of each out->defs[i] */
+	size_t *srcidx;       /* out->sources index of each out->defs[i] */
+	int invalid;          /* some source is invalid: exit 2 */
+	int unreachable;      /* some source is unreachable: exit 1 */
+	int allow_permissive; /* settings.seccomp_allow_permissive */
 };
 
 int
@@ -118,6 +120,31 @@ set_error(struct source_status *st, const struct errlist *e, size_t from)
 	st->error = s;
 }
 
+/*
+ * A profile that allows every call is refused unless a setting says
+ * otherwise (the engine checks it again).  The number of problems.
+ */
+static size_t
+refuse_permissive(const struct run *r, const char *where,
+    const struct defs_result *res, struct errlist *errs)
+{
+	char msg[600], field[128];
+	size_t n = 0;
+
+	for (size_t i = 0; i < res->n; i++) {
+		const char *p = res->defs[i].seccomp;
+		if (p == NULL || strcmp(p, "unconfined") == 0 ||
+		    profile_check(p, r->allow_permissive, msg, sizeof(msg)) ==
+			0)
+			continue;
+		snprintf(field, sizeof(field), "%s%ssecurityOpt",
+		    res->prefix[i], res->prefix[i][0] ? "." : "");
+		errlist_add(errs, where, field, "seccomp profile %s", msg);
+		n++;
+	}
+	return n;
+}
+
 static void
 add_defs(struct run *r, struct defs_result *res, size_t src)
 {
@@ -154,7 +181,8 @@ fall_back(struct run *r, size_t src, int unreachable)
 	else
 		r->invalid = 1;
 	errlist_init(&e);
-	if (lg != NULL && lastgood_replay(lg, &res, &e) == 0) {
+	if (lg != NULL && lastgood_replay(lg, &res, &e) == 0 &&
+	    refuse_permissive(r, st->name, &res, &e) == 0) {
 		st->health = SOURCE_STALE;
 		st->good_since = lg->since;
 		add_defs(r, &res, src);
@@ -179,7 +207,8 @@ load_document(struct run *r, const char *name, enum doc_form form,
 	const struct lastgood *lg;
 
 	defs_result_init(&res);
-	if (defs_parse(name, text, len, form, ops, &res, r->errs) > 0) {
+	if (defs_parse(name, text, len, form, ops, &res, r->errs) > 0 ||
+	    refuse_permissive(r, name, &res, r->errs) > 0) {
 		set_error(st, r->errs, before);
 		defs_result_free(&res);
 		fall_back(r, src, 0);
@@ -864,7 +893,8 @@ int
 fetch_load(struct fetch_state *fs, const struct settings *s,
     const struct file_ops *ops, struct desired_state *out, struct errlist *errs)
 {
-	struct run r = { fs, out, errs, NULL, NULL, 0, 0 };
+	struct run r = { fs, out, errs, NULL, NULL, 0, 0,
+		s->seccomp_allow_permissive };
 	int listed;
 
 	lastgood_load_disk(&fs->lastgood);

@@ -5,9 +5,11 @@
  * parent reads the bytes and the unprivileged side parses them.  The
  * parent serves only what the operator configured: the *.json files
  * directly in its own confdir (never a path the fetcher chose), and for
- * seccomp profiles, regular files of bounded size whose content starts as
+ * seccomp profiles, regular files of bounded size inside seccomp_dir,
+ * reached without following a link (profile.c), whose content starts as
  * a JSON object, so that a compromised fetcher cannot use the parent to
- * read arbitrary secrets such as keys or /etc/shadow.
+ * read arbitrary secrets such as keys or /etc/shadow, nor learn whether
+ * they exist.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include "bounds.h"
 #include "log.h"
 #include "parent.h"
+#include "profile.h"
 #include "wire.h"
 
 /* IMSG_FILE / IMSG_FILE_ERR payload: u32 errno, u32 name length, name,
@@ -157,29 +160,33 @@ looks_like_json_object(const struct buf *b)
 }
 
 void
-parent_send_profile(struct imsgbuf *ib, const unsigned char *data, size_t len)
+parent_send_profile(struct imsgbuf *ib, const char *seccomp_dir,
+    const unsigned char *data, size_t len)
 {
-	char path[MAX_PATH_LEN + 1];
+	char ref[MAX_PATH_LEN + 1];
 	struct buf b;
 
-	if (len == 0 || len > MAX_PATH_LEN || memchr(data, '\0', len) ||
-	    data[0] != '/') {
-		log_warnx("fetcher asked for a profile with a malformed path");
+	if (len == 0 || len > MAX_PATH_LEN || memchr(data, '\0', len)) {
+		log_warnx("fetcher asked for a profile with a malformed name");
 		send_file(ib, "", EINVAL, NULL, 0);
 		return;
 	}
-	memcpy(path, data, len);
-	path[len] = '\0';
-	if (read_regular(AT_FDCWD, path, MAX_SECCOMP_PROFILE_SIZE, &b) == -1) {
-		send_file(ib, path, errno, NULL, 0);
+	memcpy(ref, data, len);
+	ref[len] = '\0';
+	/* Nothing outside seccomp_dir is opened, or even looked at. */
+	buf_init(&b, MAX_SECCOMP_PROFILE_SIZE);
+	if (profile_read(seccomp_dir, ref, &b) == -1) {
+		int err = errno;
+		buf_free(&b);
+		send_file(ib, ref, err, NULL, 0);
 		return;
 	}
 	if (!looks_like_json_object(&b)) {
 		log_warnx(
 		    "refused to pass %s to the fetcher: not a JSON object",
-		    path);
-		send_file(ib, path, EINVAL, NULL, 0);
+		    ref);
+		send_file(ib, ref, EINVAL, NULL, 0);
 	} else
-		send_file(ib, path, 0, b.p, b.len);
+		send_file(ib, ref, 0, b.p, b.len);
 	buf_free(&b);
 }

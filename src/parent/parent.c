@@ -440,7 +440,8 @@ handle_message(struct child *c, struct imsg *m)
 		parent_send_confdir(&c->ib, settings.confdir);
 		break;
 	case IMSG_READ_PROFILE:
-		parent_send_profile(&c->ib, m->data, m->len);
+		parent_send_profile(
+		    &c->ib, settings.seccomp_dir, m->data, m->len);
 		break;
 	case IMSG_RUN_DONE: {
 		struct wire_run_done rd;
@@ -677,7 +678,8 @@ parent_sandbox(void)
 
 	if (geteuid() == 0)
 		sandbox_caps_keep(keep, sizeof(keep) / sizeof(keep[0]));
-	sandbox_seccomp(SANDBOX_PARENT, settings.seccomp);
+	sandbox_seccomp(SANDBOX_PARENT, settings.seccomp,
+	    sandbox_features(SANDBOX_PARENT, &settings));
 	sandbox_test_violation(SANDBOX_PARENT);
 }
 

@@ -35,8 +35,8 @@ int parent_handover_pending(const char *cache);
 /* files.c: reading files on behalf of the fetcher. */
 void parent_send_confdir(struct imsgbuf *ib, const char *confdir);
 int is_definition_name(const char *name);
-void parent_send_profile(
-    struct imsgbuf *ib, const unsigned char *path, size_t len);
+void parent_send_profile(struct imsgbuf *ib, const char *seccomp_dir,
+    const unsigned char *ref, size_t len);
 
 /* spawn.c */
 pid_t parent_spawn(const char *self, const char *role, int parent_fd,

@@ -75,7 +75,7 @@ image_file() {
 	local want
 	want=$( {
 		echo usr/sbin/dockerup
-		echo usr/share/dockerup/container-seccomp.json
+		echo etc/dockerup/seccomp/dockerup.json
 		echo etc/ssl/certs/ca-certificates.crt
 		echo etc/passwd
 		echo etc/group
@@ -95,7 +95,7 @@ image_file() {
 	    'root:x:0:0:root:/root:/usr/sbin/nologin' \
 	    'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin')" ]
 	[ "$(image_file "$ref" /etc/group)" = "$(printf '%s\n' 'root:x:0:' 'nogroup:x:65534:')" ]
-	cmp <(image_file "$ref" /usr/share/dockerup/container-seccomp.json) \
+	cmp <(image_file "$ref" /etc/dockerup/seccomp/dockerup.json) \
 	    "$DOCKERUP_SRC/policy/container-seccomp.json"
 	cmp <(image_file "$ref" /usr/sbin/dockerup) "$bin"
 
@@ -142,14 +142,16 @@ image_file() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"configuration OK: 1 definitions from 1 sources"* ]]
 
-	# On the host, with the profile's path moved to the repository's copy
-	# (the same file); nothing else changed.
-	mkdir -p "$BATS_TEST_TMPDIR/self"
-	sed "s#/usr/share/dockerup/container-seccomp.json#$DOCKERUP_SRC/policy/container-seccomp.json#" \
-	    "$self/dockerup.json" > "$BATS_TEST_TMPDIR/self/dockerup.json"
-	[ "$(grep -c 'policy/container-seccomp.json' "$BATS_TEST_TMPDIR/self/dockerup.json")" -eq 1 ]
+	# On the host, with the repository's copy of the profile (the same
+	# file) in a seccomp_dir of its own; nothing else changed.
+	mkdir -p "$BATS_TEST_TMPDIR/self" "$BATS_TEST_TMPDIR/seccomp"
+	cp "$self/dockerup.json" "$BATS_TEST_TMPDIR/self/dockerup.json"
+	cp "$DOCKERUP_SRC/policy/container-seccomp.json" \
+	    "$BATS_TEST_TMPDIR/seccomp/dockerup.json"
+	chmod 0755 "$BATS_TEST_TMPDIR/seccomp"
 	run "$DOCKERUP" --config "$self/dockerup.conf" --no-aws --check \
-	    --confdir "$BATS_TEST_TMPDIR/self"
+	    --confdir "$BATS_TEST_TMPDIR/self" \
+	    --seccomp-dir "$BATS_TEST_TMPDIR/seccomp"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"configuration OK: 1 definitions from 1 sources"* ]]

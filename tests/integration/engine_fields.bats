@@ -118,13 +118,14 @@ teardown() {
 }
 
 @test "fields: hardening: readOnly, caps, securityOpt, seccomp by content, tmpfs" {
-	printf '{"defaultAction": "SCMP_ACT_ALLOW",\n "syscalls": []}\n' \
-	    > "$BATS_TEST_TMPDIR/profile.json"
+	mkdir -m 0755 "$BATS_TEST_TMPDIR/seccomp"
+	printf '{"defaultAction": "SCMP_ACT_ALLOW",\n "syscalls": [{"names": ["ptrace"], "action": "SCMP_ACT_ERRNO"}]}\n' \
+	    > "$BATS_TEST_TMPDIR/seccomp/profile.json"
 	local_def locked ', "readOnly": true, "capDrop": ["ALL"],
 	    "capAdd": ["NET_BIND_SERVICE"],
-	    "securityOpt": ["no-new-privileges", "seccomp='"$BATS_TEST_TMPDIR"'/profile.json"],
+	    "securityOpt": ["no-new-privileges", "seccomp=profile"],
 	    "tmpfs": {"/run": "rw,size=1m"}'
-	run_engine
+	run_engine --seccomp-dir "$BATS_TEST_TMPDIR/seccomp"
 	[ "$status" -eq 0 ]
 	[ "$(inspect locked .HostConfig.ReadonlyRootfs)" = true ]
 	[ "$(inspect locked '.HostConfig.CapDrop | join(" ")')" = ALL ]
@@ -133,7 +134,7 @@ teardown() {
 	[ "$(inspect locked '.HostConfig.SecurityOpt[0]')" = no-new-privileges ]
 	# The profile travels by content, compacted, as the docker CLI sends it.
 	[ "$(inspect locked '.HostConfig.SecurityOpt[1]')" = \
-	    'seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}' ]
+	    'seccomp={"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["ptrace"],"action":"SCMP_ACT_ERRNO"}]}' ]
 	running locked
 	run dk exec locked touch /x
 	[ "$status" -ne 0 ]

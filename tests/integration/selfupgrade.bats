@@ -46,7 +46,7 @@ write_self_def() {
 	"readOnly": true, "capDrop": ["ALL"],
 	"capAdd": ["CHOWN", "KILL", "SETGID", "SETUID", "SETPCAP"],
 	"securityOpt": ["no-new-privileges",
-	    "seccomp=/usr/share/dockerup/container-seccomp.json"],
+	    "seccomp=dockerup"],
 	"volumes": [
 	    {"containerPath": "/var/cache/dockerup", "hostPath": "'"$TEST_CACHE"'"},
 	    {"containerPath": "/var/run/docker.sock", "hostPath": "'"$sock"'"},

@@ -139,6 +139,31 @@ clone3 a0==0'
 expect_error "allowed in a child, refused in the parent" \
     "refused with an errno in parent.list"
 
+# when=FEATURE: an argument rule that holds only with that feature.
+valid
+list fetcher 'socket a0==AF_UNIX
+socket a0==AF_INET when=inet  # user-data only'
+if sh $GEN header "$T/parent.list" "$T/fetcher.list" "$T/engine.list" \
+    > "$T/h" 2> "$T/err" &&
+    grep -q '\.ncond = 1, \.when = SANDBOX_WHEN_INET' "$T/h" &&
+    [ "$(grep -c 'SANDBOX_WHEN_INET' "$T/h")" -eq 1 ]; then
+	ok
+else
+	bad "when=inet: $(cat "$T/err") $(grep -n socket "$T/h")"
+fi
+
+valid
+list fetcher 'socket a0==AF_INET when=ipx'
+expect_error "unknown feature" "fetcher.list:1: unknown feature \"when=ipx\""
+
+valid
+list fetcher 'read when=inet'
+expect_error "when on a plain name" "fetcher.list:1: when= needs an argument rule"
+
+valid
+list fetcher 'clone3 errno=ENOSYS when=inet'
+expect_error "when on an errno rule" "fetcher.list:1: when= needs an argument rule"
+
 valid
 list runtime 'chdir a0==1'
 if sh $GEN json "$T/runtime.list" "$T/parent.list" "$T/fetcher.list" \

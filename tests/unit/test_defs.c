@@ -28,13 +28,19 @@
 
 /* --- helpers ------------------------------------------------------------- */
 
+/* The seccomp_dir profiles are read from: NULL, the default. */
+static const char *profile_dir;
+
 static size_t
 parse_doc(const char *doc, size_t len, enum doc_form form,
     struct defs_result *r, struct errlist *e)
 {
+	struct file_ops ops = direct_file_ops;
+
+	ops.ctx = (void *)(uintptr_t)profile_dir;
 	defs_result_init(r);
 	errlist_init(e);
-	return defs_parse("t.json", doc, len, form, &direct_file_ops, r, e);
+	return defs_parse("t.json", doc, len, form, &ops, r, e);
 }
 
 static void
@@ -395,9 +401,22 @@ static const struct bad bad_inputs[] = {
 	{ F, B "\"securityOpt\": [\"apparmor=a\", \"apparmor=b\"]}",
 	    "securityOpt[1]", "is not allowed" },
 	{ F, B "\"securityOpt\": [\"seccomp=/nonexistent/p.json\"]}",
-	    "securityOpt[0]", "cannot read seccomp profile" },
-	{ F, B "\"securityOpt\": [\"seccomp=relative.json\"]}",
-	    "securityOpt[0]", "path is not valid" },
+	    "securityOpt[0]",
+	    "seccomp profile /nonexistent/p.json is not a profile name or a "
+	    "path inside seccomp_dir" },
+	{ F, B "\"securityOpt\": [\"seccomp=/etc/shadow\"]}", "securityOpt[0]",
+	    "seccomp profile /etc/shadow is not a profile name or a "
+	    "path inside seccomp_dir" },
+	{ F, B "\"securityOpt\": [\"seccomp=relative/p.json\"]}",
+	    "securityOpt[0]",
+	    "expected seccomp=NAME (NAME.json in seccomp_dir" },
+	{ F, B "\"securityOpt\": [\"seccomp=.hidden\"]}", "securityOpt[0]",
+	    "is not a profile name or a path inside seccomp_dir" },
+	{ U,
+	    "{\"containers\": [" B
+	    "\"securityOpt\": [\"seccomp=/etc/dockerup/seccomp/a.json\"]}]}",
+	    "containers[0].securityOpt[0]",
+	    "user-data may name a seccomp profile only by name" },
 	{ F,
 	    B "\"securityOpt\": [\"seccomp=unconfined\", "
 	      "\"seccomp=unconfined\"]}",
@@ -664,7 +683,9 @@ test_every_field(void **state)
 		"  \"labels\": {\"com.example.team\": \"web\", \"a\": 1}\n"
 		"}\n",
 		path) > 0);
+	profile_dir = dir; /* a path inside seccomp_dir */
 	assert_loads(doc, strlen(doc), DOC_FILE, &r);
+	profile_dir = NULL;
 	const struct defn *d = &r.defs[0];
 	assert_string_equal(d->name, "web.1");
 	assert_string_equal(d->image, "localhost:5000/team/web_app:1.2-rc");
@@ -722,20 +743,31 @@ test_every_field(void **state)
 static void
 test_seccomp_profiles(void **state)
 {
-	char dir[] = "/tmp/test_defs.XXXXXX", path[256], *doc;
+	char dir[] = "/tmp/test_defs.XXXXXX", path[256], link[256], *doc;
 	struct defs_result r;
 	struct errlist e;
 	FILE *f;
 
 	assert_non_null(mkdtemp(dir));
+	profile_dir = dir;
 	snprintf(path, sizeof(path), "%s/p.json", dir);
 	f = fopen(path, "w");
 	fputs("[\"not an object\"]", f);
 	fclose(f);
-	assert_true(
-	    asprintf(&doc, B "\"securityOpt\": [\"seccomp=%s\"]}", path) > 0);
+	doc = B "\"securityOpt\": [\"seccomp=p\"]}";
 	check_bad(
 	    doc, strlen(doc), F, "securityOpt[0]", "is not a JSON object");
+	f = fopen(path, "w");
+	fputs("{}", f);
+	fclose(f);
+	check_bad(doc, strlen(doc), F, "securityOpt[0]",
+	    "seccomp profile p is not a Docker seccomp profile: "
+	    "defaultAction: is missing");
+	f = fopen(path, "w");
+	fputs("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"sycalls\": []}", f);
+	fclose(f);
+	check_bad(doc, strlen(doc), F, "securityOpt[0]",
+	    "sycalls: unknown key; did you mean syscalls?");
 	f = fopen(path, "w");
 	fputc('{', f);
 	for (int i = 0; i < MAX_SECCOMP_PROFILE_SIZE; i++)
@@ -744,13 +776,30 @@ test_seccomp_profiles(void **state)
 	fclose(f);
 	check_bad(
 	    doc, strlen(doc), F, "securityOpt[0]", "is larger than 131072");
-	free(doc);
+	/* A link in seccomp_dir, even to a readable profile, is refused. */
+	snprintf(link, sizeof(link), "%s/l.json", dir);
+	assert_int_equal(symlink("/etc/passwd", link), 0);
+	doc = B "\"securityOpt\": [\"seccomp=l\"]}";
+	check_bad(doc, strlen(doc), F, "securityOpt[0]",
+	    "seccomp profile l is a symbolic link");
+	/* By name, user-data may use one. */
+	f = fopen(path, "w");
+	fputs("{\"defaultAction\": \"SCMP_ACT_ERRNO\"}", f);
+	fclose(f);
+	doc = "{\"containers\": [" B "\"securityOpt\": [\"seccomp=p\"]}]}";
+	assert_int_equal(parse_doc(doc, strlen(doc), U, &r, &e), 0);
+	assert_string_equal(
+	    r.defs[0].seccomp, "{\"defaultAction\":\"SCMP_ACT_ERRNO\"}");
+	defs_result_free(&r);
+	errlist_free(&e);
 	/* unconfined is kept as a word. */
 	doc = B "\"securityOpt\": [\"seccomp:unconfined\"]}";
 	assert_int_equal(parse_doc(doc, strlen(doc), F, &r, &e), 0);
 	assert_string_equal(r.defs[0].seccomp, "unconfined");
 	defs_result_free(&r);
 	errlist_free(&e);
+	profile_dir = NULL;
+	unlink(link);
 	unlink(path);
 	rmdir(dir);
 }

@@ -94,6 +94,8 @@ settings_for_test(struct settings *s)
 	settings_init(s);
 	free(s->confdir);
 	s->confdir = strdup(confdir);
+	free(s->seccomp_dir);
+	s->seccomp_dir = strdup(root);
 }
 
 static void
@@ -130,7 +132,10 @@ run_load(struct fetch_state *fs, const struct settings *s, struct loaded *l)
 {
 	desired_state_init(&l->st);
 	errlist_init(&l->errs);
-	l->rc = fetch_load(fs, s, &direct_file_ops, &l->st, &l->errs);
+	struct file_ops ops = direct_file_ops;
+
+	ops.ctx = s->seccomp_dir; /* as the parent reads them */
+	l->rc = fetch_load(fs, s, &ops, &l->st, &l->errs);
 }
 
 static void
@@ -511,8 +516,7 @@ test_seccomp_profile_in_lastgood(void **state)
 	sh("echo '{ \"defaultAction\" : \"SCMP_ACT_ERRNO\" }' > %s", prof);
 	snprintf(doc, sizeof(doc),
 	    "{\"name\": \"ss\", \"image\": \"s\", "
-	    "\"securityOpt\": [\"seccomp=%s\"]}",
-	    prof);
+	    "\"securityOpt\": [\"seccomp=prof\"]}");
 	write_file("s.json", doc);
 	settings_for_test(&s);
 	fs = fetch_state_new(cache);
@@ -527,13 +531,49 @@ test_seccomp_profile_in_lastgood(void **state)
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 2); /* the profile is gone now */
 	assert_true(has_error(&l.errs, "s.json", "securityOpt[0]",
-	    "cannot read seccomp profile"));
+	    "seccomp profile prof cannot be read: No such file"));
 	assert_int_equal(source(&l, "/s.json")->health, SOURCE_STALE);
 	assert_string_equal(
 	    l.st.defs[0].seccomp, "{\"defaultAction\":\"SCMP_ACT_ERRNO\"}");
 	loaded_free(&l);
 	fetch_state_free(fs);
 	settings_free(&s);
+}
+
+/* A profile that allows everything makes its source invalid, unless
+ * seccomp_allow_permissive says it is wanted. */
+static void
+test_permissive_profile_refused(void **state)
+{
+	struct settings s;
+	struct fetch_state *fs;
+	struct loaded l;
+
+	sh("rm -rf %s/* %s/*", confdir, cache);
+	sh("echo '{\"defaultAction\": \"SCMP_ACT_ALLOW\"}' > %s/open.json",
+	    root);
+	write_file("o.json",
+	    "{\"name\": \"oo\", \"image\": \"s\", "
+	    "\"securityOpt\": [\"seccomp=open\"]}");
+	settings_for_test(&s);
+	fs = fetch_state_new(cache);
+	run_load(fs, &s, &l);
+	print_errors(&l.errs);
+	assert_int_equal(l.rc, 2);
+	assert_int_equal(l.st.ndefs, 0);
+	assert_true(has_error(
+	    &l.errs, "o.json", "securityOpt", "allows every system call"));
+	assert_true(has_error(
+	    &l.errs, "o.json", "securityOpt", "seccomp_allow_permissive=true"));
+	loaded_free(&l);
+	s.seccomp_allow_permissive = 1;
+	run_load(fs, &s, &l);
+	assert_int_equal(l.rc, 0);
+	assert_int_equal(l.st.ndefs, 1);
+	loaded_free(&l);
+	fetch_state_free(fs);
+	settings_free(&s);
+	sh("rm %s/open.json", root);
 }
 
 /* --- user-data bodies ------------------------------------------------------ */
@@ -901,6 +941,7 @@ main(void)
 		cmocka_unit_test(test_confdir_missing_or_broken),
 		cmocka_unit_test(test_hostile_chain),
 		cmocka_unit_test(test_seccomp_profile_in_lastgood),
+		cmocka_unit_test(test_permissive_profile_refused),
 		cmocka_unit_test(test_userdata_decode),
 	};
 	const struct CMUnitTest imds[] = {

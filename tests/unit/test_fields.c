@@ -386,6 +386,7 @@ test_largest_definition_fits(void **state)
 {
 	char dir[] = "/tmp/dockerup-fields.XXXXXX", prof[64];
 	struct defs_result r;
+	struct file_ops ops;
 	struct errlist e;
 	struct buf doc;
 	FILE *f;
@@ -393,19 +394,24 @@ test_largest_definition_fits(void **state)
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(prof, sizeof(prof), "%s/p.json", dir);
-	/* A profile at its size limit: an array of small numbers. */
+	/* A profile near its size limit, named from this seccomp_dir. */
 	assert_non_null(f = fopen(prof, "w"));
-	fputs("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"x\": [0", f);
-	for (long len = 48; len + 3 < MAX_SECCOMP_PROFILE_SIZE; len += 2)
-		fputs(",1", f);
+	fputs("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[", f);
+	for (int k = 0; k < 2; k++) {
+		fprintf(f, "%s{\"action\":\"SCMP_ACT_ALLOW\",\"names\":[",
+		    k ? "," : "");
+		for (int i = 0; i < 1000; i++)
+			fprintf(
+			    f, "%s\"s%d%04d_%054d\"", i ? "," : "", k, i, 0);
+		fputs("]}", f);
+	}
 	fputs("]}", f);
 	fclose(f);
 	/* env values filling the document to its limit. */
 	buf_init(&doc, MAX_DOCUMENT_SIZE);
-	buf_printf(&doc,
-	    "{\"image\": \"busybox:1\", \"securityOpt\": [\"seccomp=%s\"], "
-	    "\"env\": {",
-	    prof);
+	buf_append_str(&doc,
+	    "{\"image\": \"busybox:1\", \"securityOpt\": [\"seccomp=p\"], "
+	    "\"env\": {");
 	for (long i = 0; i < MAX_ENV; i++) {
 		long room = (long)(MAX_DOCUMENT_SIZE - doc.len) - 16 -
 		    (long)(MAX_ENV - i) * 16;
@@ -421,9 +427,13 @@ test_largest_definition_fits(void **state)
 	assert_true(doc.len > MAX_DOCUMENT_SIZE - 4096);
 	defs_result_init(&r);
 	errlist_init(&e);
-	if (defs_parse("t.json", buf_cstr(&doc), doc.len, DOC_FILE,
-		&direct_file_ops, &r, &e) != 0)
+	ops = direct_file_ops;
+	ops.ctx = dir;
+	if (defs_parse(
+		"t.json", buf_cstr(&doc), doc.len, DOC_FILE, &ops, &r, &e) != 0)
 		fail_msg("not accepted: %s: %s", e.v[0].field, e.v[0].msg);
+	assert_true(
+	    strlen(r.defs[0].seccomp) > MAX_SECCOMP_PROFILE_SIZE - 8192);
 	assert_non_null(r.defs[0].seccomp);
 	engine_accepts(&r.defs[0], "the largest definition");
 	print_message("%zu-byte document, %ld bytes of env values, a %zu-byte "

@@ -125,10 +125,11 @@ expect_sigsys(const struct child_result *r)
 	assert_int_equal(WTERMSIG(r->status), SIGSYS);
 }
 
+/* With every feature: IP sockets allowed (user-data or tcp:// on). */
 static void
 load(enum sandbox_proc p, enum seccomp_mode mode)
 {
-	sandbox_seccomp(p, mode);
+	sandbox_seccomp(p, mode, SANDBOX_WHEN_INET);
 }
 
 /* --- every filter: allowed calls work, a forbidden one kills ---------- */
@@ -247,6 +248,92 @@ child_sockets(const void *arg)
 	/* A netlink socket is not in any policy. */
 	socket(AF_NETLINK, SOCK_RAW, 0);
 	dprintf(2, "netlink socket returned\n");
+}
+
+/* Without SANDBOX_WHEN_INET: unix sockets only. */
+static void
+child_unix_only(const void *arg)
+{
+	const enum sandbox_proc *p = arg;
+	int fd, sv[2];
+
+	sandbox_seccomp(*p, SECCOMP_ON, 0);
+	CHECK((fd = socket(AF_UNIX, SOCK_STREAM, 0)) >= 0);
+	close(fd);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	dprintf(2, "unix sockets work\n");
+}
+
+static void
+child_inet_without_feature(const void *arg)
+{
+	const enum sandbox_proc *p = arg;
+
+	sandbox_seccomp(*p, SECCOMP_ON, 0);
+	socket(AF_INET, SOCK_STREAM, 0);
+	dprintf(2, "AF_INET socket returned\n");
+}
+
+static void
+child_inet6_without_feature(const void *arg)
+{
+	const enum sandbox_proc *p = arg;
+
+	sandbox_seccomp(*p, SECCOMP_ON, 0);
+	socket(AF_INET6, SOCK_DGRAM, 0);
+	dprintf(2, "AF_INET6 socket returned\n");
+}
+
+/*
+ * A fetcher without user-data, an engine with a unix:// endpoint, and
+ * their parent (whose filter both inherit) cannot open an IP socket: the
+ * instance's metadata service (IAM credentials) is out of their reach.
+ */
+static void
+test_ip_sockets_only_with_inet(void **state)
+{
+	struct child_result r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(all_procs) / sizeof(all_procs[0]); i++) {
+		run_child(child_unix_only, &all_procs[i], &r);
+		expect_exit0(&r);
+		assert_non_null(strstr(r.out, "unix sockets work"));
+		run_child(child_inet_without_feature, &all_procs[i], &r);
+		expect_sigsys(&r);
+		assert_null(strstr(r.out, "AF_INET socket returned"));
+		run_child(child_inet6_without_feature, &all_procs[i], &r);
+		expect_sigsys(&r);
+		assert_null(strstr(r.out, "AF_INET6 socket returned"));
+	}
+}
+
+/* Which process gets IP sockets with which settings. */
+static void
+test_features_from_settings(void **state)
+{
+	struct settings s;
+
+	(void)state;
+	settings_init(&s);
+	assert_int_equal(sandbox_features(SANDBOX_PARENT, &s), 0);
+	assert_int_equal(sandbox_features(SANDBOX_FETCHER, &s), 0);
+	assert_int_equal(sandbox_features(SANDBOX_ENGINE, &s), 0);
+	s.aws = 1;
+	assert_int_equal(
+	    sandbox_features(SANDBOX_PARENT, &s), SANDBOX_WHEN_INET);
+	assert_int_equal(
+	    sandbox_features(SANDBOX_FETCHER, &s), SANDBOX_WHEN_INET);
+	assert_int_equal(sandbox_features(SANDBOX_ENGINE, &s), 0);
+	s.aws = 0;
+	free(s.remote);
+	s.remote = strdup("tcp://127.0.0.1:2376");
+	assert_int_equal(
+	    sandbox_features(SANDBOX_PARENT, &s), SANDBOX_WHEN_INET);
+	assert_int_equal(sandbox_features(SANDBOX_FETCHER, &s), 0);
+	assert_int_equal(
+	    sandbox_features(SANDBOX_ENGINE, &s), SANDBOX_WHEN_INET);
+	settings_free(&s);
 }
 
 static void
@@ -715,7 +802,7 @@ role_fetcher(int argc, char *argv[])
 	sandbox_drop_to_user("nobody");
 	sandbox_caps_clear_all();
 	sandbox_no_new_privs();
-	sandbox_seccomp(SANDBOX_FETCHER, SECCOMP_TRAP);
+	sandbox_seccomp(SANDBOX_FETCHER, SECCOMP_TRAP, SANDBOX_WHEN_INET);
 	sandbox_test_violation(SANDBOX_FETCHER);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
@@ -750,7 +837,8 @@ role_engine(int argc, char *argv[])
 	CHECK(curlso_load(err, sizeof(err)) == 0); /* as the engine does */
 	sandbox_caps_clear_all();
 	sandbox_no_new_privs();
-	sandbox_seccomp(SANDBOX_ENGINE, SECCOMP_TRAP);
+	/* unix:// endpoint: no IP socket, libcurl needs none. */
+	sandbox_seccomp(SANDBOX_ENGINE, SECCOMP_TRAP, 0);
 	sandbox_test_violation(SANDBOX_ENGINE);
 	CHECK(http_get("http://localhost/_ping", argv[3]) == 0);
 	CHECK((fd = open(argv[4], O_RDONLY | O_CLOEXEC)) >= 0);
@@ -899,6 +987,8 @@ main(int argc, char *argv[])
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_filters_allow_and_kill),
 		cmocka_unit_test(test_children_threads_not_fork),
+		cmocka_unit_test(test_ip_sockets_only_with_inet),
+		cmocka_unit_test(test_features_from_settings),
 		cmocka_unit_test(test_engine_read_only_no_exec),
 		cmocka_unit_test(test_parent_forks_no_namespaces),
 		cmocka_unit_test(test_trap_names_the_call),

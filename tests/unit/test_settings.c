@@ -122,6 +122,8 @@ test_defaults(void **state)
 	assert_int_equal(s.lock_wait, LOCK_WAIT_DEFAULT_S);
 	assert_null(s.registry_auth);
 	assert_null(s.self_id);
+	assert_string_equal(s.seccomp_dir, "/etc/dockerup/seccomp");
+	assert_int_equal(s.seccomp_allow_permissive, 0);
 	settings_free(&s);
 	errlist_free(&e);
 }
@@ -140,7 +142,8 @@ test_every_option(void **state)
 		"5", "--user", "_dockerup", "-v", "--verbose",
 		"--registry-auth", "/root/.docker/config.json", "--orphans",
 		"managed", "--ready-timeout", "30", "--lock-wait", "0",
-		"--seccomp", "trap", "--self-id", "abc123", NULL),
+		"--seccomp", "trap", "--self-id", "abc123", "--seccomp-dir",
+		"/etc/profiles", "--seccomp-allow-permissive", NULL),
 	    SETTINGS_OK);
 	print_errors(&e);
 	assert_int_equal(e.n, 0);
@@ -162,6 +165,8 @@ test_every_option(void **state)
 	assert_int_equal(s.lock_wait, 0);
 	assert_int_equal(s.seccomp, SECCOMP_TRAP);
 	assert_string_equal(s.self_id, "abc123");
+	assert_string_equal(s.seccomp_dir, "/etc/profiles");
+	assert_int_equal(s.seccomp_allow_permissive, 1);
 	settings_free(&s);
 	errlist_free(&e);
 	/* Booleans take an optional value. */
@@ -215,7 +220,9 @@ test_file_format(void **state)
 	    "verbose=1\n"
 	    "user=daemon\n"
 	    "cache=/var/tmp/c\n"
-	    "imds=http://127.0.0.1:9\n");
+	    "imds=http://127.0.0.1:9\n"
+	    "seccomp_dir=/srv/seccomp\n"
+	    "seccomp_allow_permissive=yes\n");
 
 	assert_int_equal(load(&s, &e, "-c", conf, NULL), SETTINGS_OK);
 	print_errors(&e);
@@ -230,6 +237,8 @@ test_file_format(void **state)
 	assert_int_equal(s.orphans, ORPHANS_MANAGED);
 	assert_int_equal(s.seccomp, SECCOMP_OFF);
 	assert_string_equal(s.self_id, "me");
+	assert_string_equal(s.seccomp_dir, "/srv/seccomp");
+	assert_int_equal(s.seccomp_allow_permissive, 1);
 	assert_int_equal(s.mode, MODE_SERVER);
 	assert_int_equal(s.verbose, 1);
 	assert_string_equal(s.user, "daemon");
@@ -292,6 +301,10 @@ static const struct bad_conf bad_confs[] = {
 	{ "seccomp=strict\n", "b.conf:1", "seccomp",
 	    "expected on, trap or off" },
 	{ "user=root user\n", "b.conf:1", "user", "expected a name" },
+	{ "seccomp_dir=seccomp\n", "b.conf:1", "seccomp_dir",
+	    "expected an absolute path" },
+	{ "seccomp_allow_permissive=maybe\n", "b.conf:1",
+	    "seccomp_allow_permissive", "expected true, false" },
 	{ "aws=true\naws=false\n", "b.conf:2", "aws", "is set twice" },
 	{ "config=/x\n", "b.conf:1", "config", "command-line option only" },
 	{ "dry-run=true\n", "b.conf:1", "dry_run", "command-line option only" },

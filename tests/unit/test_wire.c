@@ -245,6 +245,9 @@ test_settings_roundtrip(void **state)
 	s.interval = 7;
 	s.mode = MODE_SERVER;
 	s.aws = 1;
+	free(s.seccomp_dir);
+	s.seccomp_dir = strdup("/etc/profiles");
+	s.seccomp_allow_permissive = 1;
 	buf_init(&b, IMSG_MAX_DATA);
 	assert_int_equal(wire_encode_settings(&s, &b), 0);
 	assert_int_equal(
@@ -254,6 +257,8 @@ test_settings_roundtrip(void **state)
 	assert_int_equal(back.mode, MODE_SERVER);
 	assert_int_equal(back.aws, 1);
 	assert_string_equal(back.remote, s.remote);
+	assert_string_equal(back.seccomp_dir, "/etc/profiles");
+	assert_int_equal(back.seccomp_allow_permissive, 1);
 	settings_free(&back);
 	/* Truncated by one byte: refused. */
 	assert_int_equal(
