@@ -20,7 +20,18 @@
 #include "log.h"
 #include "validate.h"
 
-enum vtype { V_PATH, V_STR_NAME, V_REMOTE, V_URL, V_BOOL, V_INT, V_ENUM };
+enum vtype {
+	V_PATH,
+	V_STR_NAME,
+	V_REMOTE,
+	V_URL,
+	V_BOOL,
+	V_INT,
+	V_ENUM,
+	V_CAPS,  /* comma-separated capability names */
+	V_PATHS, /* comma-separated absolute paths */
+	V_HOSTS, /* comma-separated registry hosts, HOST[:PORT] */
+};
 
 /* One setting, as a file key and a long option. */
 struct setting_desc {
@@ -50,6 +61,14 @@ static const struct setting_desc descs[] = {
 	{ "log_format", SK_LOG_FORMAT, V_ENUM, 0, 0 },
 	{ "syslog", SK_SYSLOG, V_BOOL, 0, 0 },
 	{ "metrics_file", SK_METRICS_FILE, V_PATH, 0, 0 },
+	/* The trust policy of remote sources: settings file only. */
+	{ "userdata_allow_privileged", SK_UD_PRIVILEGED, V_BOOL, 0, 0 },
+	{ "userdata_allow_host_network", SK_UD_HOST_NETWORK, V_BOOL, 0, 0 },
+	{ "userdata_allow_unconfined", SK_UD_UNCONFINED, V_BOOL, 0, 0 },
+	{ "userdata_require_digest", SK_UD_REQUIRE_DIGEST, V_BOOL, 0, 0 },
+	{ "userdata_cap_add", SK_UD_CAP_ADD, V_CAPS, 0, 0 },
+	{ "userdata_host_paths", SK_UD_HOST_PATHS, V_PATHS, 0, 0 },
+	{ "userdata_registries", SK_UD_REGISTRIES, V_HOSTS, 0, 0 },
 };
 
 #define NDESCS (sizeof(descs) / sizeof(descs[0]))
@@ -174,6 +193,9 @@ settings_free(struct settings *s)
 	free(s->registry_auth);
 	free(s->self_id);
 	free(s->metrics_file);
+	free(s->policy.cap_add);
+	free(s->policy.host_paths);
+	free(s->policy.registries);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -353,6 +375,15 @@ expected(const struct setting_desc *d)
 		return "expected true, false, yes, no, 1 or 0";
 	case V_INT:
 		return "expected a whole number in range";
+	case V_CAPS:
+		return "expected capability names separated by commas, such "
+		       "as NET_ADMIN,SYS_TIME (ALL only if listed)";
+	case V_PATHS:
+		return "expected absolute paths without \"..\" separated by "
+		       "commas";
+	case V_HOSTS:
+		return "expected registry hosts (HOST or HOST:PORT) separated "
+		       "by commas";
 	case V_ENUM:
 		if (d->sk == SK_LOG_FORMAT || d->sk == SK_FORMAT)
 			return "expected text or json";
@@ -360,6 +391,55 @@ expected(const struct setting_desc *d)
 					   : "expected on, trap or off";
 	}
 	return "";
+}
+
+static char *trim(char *p, char *end);
+
+static int
+valid_list_item(enum vtype t, const char *item)
+{
+	switch (t) {
+	case V_CAPS:
+		return valid_capability(item) &&
+		    strncmp(item, "CAP_", 4) != 0 &&
+		    strspn(item, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == strlen(item);
+	case V_PATHS:
+		return valid_abs_path(item) && strchr(item, ':') == NULL;
+	default:
+		return valid_host(item, strcspn(item, ":")) &&
+		    (item[strcspn(item, ":")] == '\0' ||
+			(strspn(item + strcspn(item, ":") + 1, "0123456789") ==
+				strlen(item + strcspn(item, ":") + 1) &&
+			    item[strcspn(item, ":") + 1] != '\0'));
+	}
+}
+
+/*
+ * A comma-separated list, items trimmed and checked; "" (nothing listed)
+ * is allowed and gives an empty string.  NULL when an item is invalid.
+ */
+static char *
+normalize_list(enum vtype t, const char *v)
+{
+	char *copy = xstrdup(v), *out = calloc(1, strlen(v) + 1), *save = NULL;
+	size_t len = 0;
+
+	if (out == NULL)
+		fatal("calloc");
+	for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *item = trim(tok, tok + strlen(tok));
+		if (item[0] == '\0')
+			continue;
+		if (!valid_list_item(t, item)) {
+			free(copy);
+			free(out);
+			return NULL;
+		}
+		len += (size_t)sprintf(out + len, "%s%s", len ? "," : "", item);
+	}
+	free(copy);
+	return out;
 }
 
 static int
@@ -386,6 +466,12 @@ set_string(char **dst, const struct setting_desc *d, const char *v)
 	case V_URL:
 		if (strncmp(v, "http://", 7) != 0 ||
 		    (n = normalize_hostport("http://", v + 7, 0)) == NULL)
+			return -1;
+		break;
+	case V_CAPS:
+	case V_PATHS:
+	case V_HOSTS:
+		if ((n = normalize_list(d->type, v)) == NULL)
 			return -1;
 		break;
 	default:
@@ -415,6 +501,12 @@ string_field(struct settings *s, enum settings_key sk)
 		return &s->self_id;
 	case SK_METRICS_FILE:
 		return &s->metrics_file;
+	case SK_UD_CAP_ADD:
+		return &s->policy.cap_add;
+	case SK_UD_HOST_PATHS:
+		return &s->policy.host_paths;
+	case SK_UD_REGISTRIES:
+		return &s->policy.registries;
 	default:
 		return NULL;
 	}
@@ -438,6 +530,14 @@ int_field(struct settings *s, enum settings_key sk)
 		return &s->lock_wait;
 	case SK_SYSLOG:
 		return &s->syslog;
+	case SK_UD_PRIVILEGED:
+		return &s->policy.allow_privileged;
+	case SK_UD_HOST_NETWORK:
+		return &s->policy.allow_host_network;
+	case SK_UD_UNCONFINED:
+		return &s->policy.allow_unconfined;
+	case SK_UD_REQUIRE_DIGEST:
+		return &s->policy.require_digest;
 	default:
 		return NULL;
 	}
@@ -562,12 +662,15 @@ unknown_key(struct errlist *errs, const char *where, const char *key)
 		    "cache, confdir, remote, aws, imds, pull, server, "
 		    "interval, user, verbose, registry_auth, orphans, "
 		    "ready_timeout, self_id, seccomp, lock_wait, log_format, "
-		    "syslog, metrics_file");
+		    "syslog, metrics_file, userdata_allow_privileged, "
+		    "userdata_allow_host_network, userdata_allow_unconfined, "
+		    "userdata_require_digest, userdata_cap_add, "
+		    "userdata_host_paths, userdata_registries");
 }
 
 static void
 parse_line(struct settings *s, const char *where, char *line,
-    unsigned int cmdline_set, unsigned int *file_set, struct errlist *errs)
+    uint64_t cmdline_set, uint64_t *file_set, struct errlist *errs)
 {
 	char *eq, *key, *val;
 	const struct setting_desc *d;
@@ -609,8 +712,7 @@ parse_line(struct settings *s, const char *where, char *line,
 
 static int
 settings_parse_file_mask(struct settings *s, const char *path, const char *data,
-    size_t len, unsigned int cmdline_set, unsigned int *file_set,
-    struct errlist *errs)
+    size_t len, uint64_t cmdline_set, uint64_t *file_set, struct errlist *errs)
 {
 	char where[1100], line[MAX_SETTINGS_LINE + 1];
 	size_t before = errs->n, lineno = 0, i = 0;
@@ -648,9 +750,9 @@ settings_parse_file_mask(struct settings *s, const char *path, const char *data,
 
 int
 settings_parse_file(struct settings *s, const char *path, const char *data,
-    size_t len, const unsigned int *cmdline_set, struct errlist *errs)
+    size_t len, const uint64_t *cmdline_set, struct errlist *errs)
 {
-	unsigned int file_set = 0;
+	uint64_t file_set = 0;
 
 	return settings_parse_file_mask(s, path, data, len,
 	    cmdline_set ? *cmdline_set : 0, &file_set, errs);
@@ -788,7 +890,7 @@ read_settings_file(const char *path, char **data, size_t *len, int *err)
 }
 
 static void
-load_file(struct settings *s, unsigned int cmdline_set, unsigned int *file_set,
+load_file(struct settings *s, uint64_t cmdline_set, uint64_t *file_set,
     struct errlist *errs)
 {
 	char *data;
@@ -810,7 +912,7 @@ load_file(struct settings *s, unsigned int cmdline_set, unsigned int *file_set,
 }
 
 static void
-load_environment(struct settings *s, unsigned int set, struct errlist *errs)
+load_environment(struct settings *s, uint64_t set, struct errlist *errs)
 {
 	const char *dh = getenv("DOCKER_HOST"), *err;
 	char *n;
@@ -829,7 +931,7 @@ load_environment(struct settings *s, unsigned int set, struct errlist *errs)
 
 static void
 cmdline_value(struct settings *s, enum settings_key sk, const char *opt,
-    const char *v, unsigned int *set, struct errlist *errs)
+    const char *v, uint64_t *set, struct errlist *errs)
 {
 	const struct setting_desc *d = find_desc(sk);
 
@@ -854,8 +956,7 @@ cmdline_bool(int *v, const char *opt, const char *arg, struct errlist *errs)
 }
 
 static void
-cmdline_mode(
-    struct settings *s, enum run_mode m, int *nmodes, unsigned int *set)
+cmdline_mode(struct settings *s, enum run_mode m, int *nmodes, uint64_t *set)
 {
 	if (s->mode != m || !(*set & SETTING_BIT(SK_MODE)))
 		(*nmodes)++;
@@ -865,7 +966,7 @@ cmdline_mode(
 
 /* Returns 1 after --help or --version, 0 otherwise. */
 static int
-parse_argv(struct settings *s, int argc, char *argv[], unsigned int *set,
+parse_argv(struct settings *s, int argc, char *argv[], uint64_t *set,
     struct errlist *errs)
 {
 	int ch, nmodes = 0, done = 0;
@@ -1006,7 +1107,7 @@ parse_argv(struct settings *s, int argc, char *argv[], unsigned int *set,
 
 /* --format shapes the plan of --dry-run (and `dockerup status`) only. */
 static void
-check_format(const struct settings *s, unsigned int set, struct errlist *errs)
+check_format(const struct settings *s, uint64_t set, struct errlist *errs)
 {
 	if ((set & SETTING_BIT(SK_FORMAT)) && s->mode != MODE_DRY_RUN)
 		errlist_add(errs, "command line", "--format",
@@ -1020,7 +1121,7 @@ static enum settings_result
 load_all(struct settings *s, int argc, char *argv[], struct errlist *errs,
     int for_status)
 {
-	unsigned int cmdline_set = 0, file_set = 0;
+	uint64_t cmdline_set = 0, file_set = 0;
 	size_t before = errs->n;
 
 	settings_init(s);

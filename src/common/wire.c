@@ -633,6 +633,9 @@ enum settings_tag {
 	ST_REGISTRY_AUTH,
 	ST_SELF_ID,
 	ST_METRICS_FILE,
+	ST_UD_CAP_ADD,
+	ST_UD_HOST_PATHS,
+	ST_UD_REGISTRIES,
 	ST_INTS,
 	ST_MAX
 };
@@ -655,12 +658,16 @@ settings_int(struct settings *s, size_t i)
 		(int *)&s->log_format,
 		&s->syslog,
 		(int *)&s->format,
+		&s->policy.allow_privileged,
+		&s->policy.allow_host_network,
+		&s->policy.allow_unconfined,
+		&s->policy.require_digest,
 	};
 
 	return i < sizeof(ints) / sizeof(ints[0]) ? ints[i] : NULL;
 }
 
-#define SETTINGS_NINTS 13
+#define SETTINGS_NINTS 17
 
 static char **
 settings_str(struct settings *s, int tag)
@@ -684,6 +691,12 @@ settings_str(struct settings *s, int tag)
 		return &s->self_id;
 	case ST_METRICS_FILE:
 		return &s->metrics_file;
+	case ST_UD_CAP_ADD:
+		return &s->policy.cap_add;
+	case ST_UD_HOST_PATHS:
+		return &s->policy.host_paths;
+	case ST_UD_REGISTRIES:
+		return &s->policy.registries;
 	}
 	return NULL;
 }
@@ -738,7 +751,8 @@ wire_decode_settings(const unsigned char *p, size_t len, struct settings *s,
 		char **dst = settings_str(s, tag);
 		free(*dst);
 		*dst = NULL;
-		if (dup_str(&r, data, dlen, MAX_PATH_LEN, dst) == -1)
+		/* a path, or a policy list: one settings line at most */
+		if (dup_str(&r, data, dlen, MAX_SETTINGS_LINE, dst) == -1)
 			goto fail;
 	}
 	if (last != ST_INTS || s->interval < 1 || s->mode < MODE_RUN ||

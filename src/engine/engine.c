@@ -23,6 +23,7 @@
 #include "ctrops.h"
 #include "docker.h"
 #include "observe.h"
+#include "policy.h"
 #include "reconcile.h"
 #include "runresult.h"
 #include "sandbox.h"
@@ -167,6 +168,18 @@ on_defn(const struct imsg *m)
 		defn_free(&d);
 		return -1;
 	}
+	/*
+	 * The trust policy again: an honest fetcher never sends what breaks
+	 * it, so the whole state is refused and the last one kept.
+	 */
+	if (policy_check_defn(&settings, &d, "", &errs) > 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_warnx("refused by the trust policy: %s",
+			    cfgerr_format(&errs.v[i], line, sizeof(line)));
+		errlist_free(&errs);
+		defn_free(&d);
+		return -1;
+	}
 	errlist_free(&errs);
 	if (desired_state_add(&incoming, &d) == -1)
 		fatal("%s", __func__);
@@ -186,6 +199,15 @@ on_state_end(const struct imsg *m)
 	    incoming.nsources != begin.nsources)
 		return -1;
 	errlist_init(&errs);
+	for (size_t i = 0; i < incoming.ndefs; i++)
+		(void)policy_check_reach(&incoming, i, "", &errs);
+	if (errs.n > 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_warnx("refused by the trust policy: %s",
+			    cfgerr_format(&errs.v[i], line, sizeof(line)));
+		errlist_free(&errs);
+		return -1;
+	}
 	if (state_validate_and_order(&incoming, &errs) > 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_warnx("invalid desired state: %s",

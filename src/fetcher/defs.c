@@ -20,6 +20,7 @@
 #include "suggest.h"
 #include "buf.h"
 #include "log.h"
+#include "policy.h"
 #include "validate.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -1070,6 +1071,13 @@ security_opt(struct pctx *c, const char *s, const char *path, struct defn *d)
 		}
 		if (strcmp(s + 8, "unconfined") == 0)
 			d->seccomp = xstrdup("unconfined");
+		else if (!policy_seccomp_ref_allowed(c->where, s + 8))
+			/* Refused before anything is read for it. */
+			perr(c, path,
+			    "a seccomp profile by path is not allowed for "
+			    "%s (trust policy: remote sources name no "
+			    "file)",
+			    c->where);
 		else
 			load_seccomp(c, s + 8, path, d);
 		return;

@@ -21,6 +21,7 @@
 #include "digest.h"
 #include "lastgood.h"
 #include "log.h"
+#include "policy.h"
 #include "userdata.h"
 #include "validate.h"
 
@@ -717,13 +718,42 @@ prune_cycles(struct run *r)
 	return nbad;
 }
 
+/*
+ * The trust policy: a remote definition that asks for more than its
+ * source may is dropped, with its source named at fault; the state is then
+ * incomplete, so that its container (if any) is not removed as an orphan.
+ */
+static void
+check_policy(struct run *r, const struct settings *s)
+{
+	for (size_t i = r->out->ndefs; i-- > 0;) {
+		size_t before = r->errs->n;
+		if (policy_check_defn(
+			s, &r->out->defs[i], r->prefix[i], r->errs) > 0)
+			blame(r, i, before);
+	}
+}
+
+/* ...and reaches only containers of its own source. */
+static void
+check_reach(struct run *r)
+{
+	for (size_t i = r->out->ndefs; i-- > 0;) {
+		size_t before = r->errs->n;
+		if (policy_check_reach(r->out, i, r->prefix[i], r->errs) > 0)
+			blame(r, i, before);
+	}
+}
+
 /* The whole state: unique, every reference declared, no cycle, ordered. */
 static void
-check_whole(struct run *r)
+check_whole(struct run *r, const struct settings *s)
 {
 	struct errlist e;
 
+	check_policy(r, s);
 	merge_duplicates(r);
+	check_reach(r);
 	do
 		prune_undeclared(r); /* again after cycles are gone */
 	while (prune_cycles(r) > 0);
@@ -791,7 +821,7 @@ fetch_load(struct fetch_state *fs, const struct settings *s,
 			listed = 0;
 	if (s->aws)
 		load_userdata(&r, s, ops);
-	check_whole(&r);
+	check_whole(&r, s);
 	forget_gone(&r, s, listed);
 	for (size_t i = 0; i < out->ndefs; i++)
 		free(r.prefix[i]);

@@ -32,7 +32,8 @@ parse_doc(const char *doc, size_t len, enum doc_form form,
 {
 	defs_result_init(r);
 	errlist_init(e);
-	return defs_parse("t.json", doc, len, form, &direct_file_ops, r, e);
+	/* An absolute path: a local, root-owned file (policy.h). */
+	return defs_parse("/etc/t.json", doc, len, form, &direct_file_ops, r, e);
 }
 
 static void
@@ -134,7 +135,7 @@ test_sample_registry(void **state)
 	    "https://index.docker.io registry");
 	assert_int_equal(d->restart, RESTART_ON_FAILURE);
 	assert_int_equal(d->update_pull, 1);
-	assert_string_equal(d->source, "t.json");
+	assert_string_equal(d->source, "/etc/t.json");
 	defs_result_free(&r);
 	free(doc);
 }
@@ -511,7 +512,7 @@ check_bad(const char *doc, size_t len, enum doc_form form, const char *field,
 	assert_int_equal(problems, e.n);
 	assert_int_equal(r.n, 0); /* an invalid source yields nothing */
 	for (size_t i = 0; i < e.n; i++)
-		assert_string_equal(e.v[i].where, "t.json");
+		assert_string_equal(e.v[i].where, "/etc/t.json");
 	defs_result_free(&r);
 	errlist_free(&e);
 }

@@ -606,7 +606,7 @@ test_cmdline_mask(void **state)
 {
 	struct settings s;
 	struct errlist e;
-	unsigned int set = SETTING_BIT(SK_INTERVAL) | SETTING_BIT(SK_AWS);
+	uint64_t set = SETTING_BIT(SK_INTERVAL) | SETTING_BIT(SK_AWS);
 	const char *text = "interval=99\naws=true\npull=false\n";
 
 	settings_init(&s);
