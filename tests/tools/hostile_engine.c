@@ -123,8 +123,8 @@ send_policy_case(struct imsgbuf *fib, const char *which, const char *image)
 		imsg_compose(fib, IMSG_STATE_BEGIN, &begin, sizeof(begin));
 		encode_defn(&b, "hostile-app", image, LOCAL_FILE, 0, NULL);
 		imsg_compose(fib, IMSG_DEFN, b.p, b.len);
-		encode_defn(&b, "hostile-sig", image, "user-data", 0,
-		    "hostile-app");
+		encode_defn(
+		    &b, "hostile-sig", image, "user-data", 0, "hostile-app");
 		imsg_compose(fib, IMSG_DEFN, b.p, b.len);
 	} else {
 		const char *src = strcmp(which, "policy-privileged") == 0

@@ -33,7 +33,8 @@ parse_doc(const char *doc, size_t len, enum doc_form form,
 	defs_result_init(r);
 	errlist_init(e);
 	/* An absolute path: a local, root-owned file (policy.h). */
-	return defs_parse("/etc/t.json", doc, len, form, &direct_file_ops, r, e);
+	return defs_parse(
+	    "/etc/t.json", doc, len, form, &direct_file_ops, r, e);
 }
 
 static void
