@@ -61,6 +61,8 @@ static const struct setting_desc descs[] = {
 	{ "log_format", SK_LOG_FORMAT, V_ENUM, 0, 0 },
 	{ "syslog", SK_SYSLOG, V_BOOL, 0, 0 },
 	{ "metrics_file", SK_METRICS_FILE, V_PATH, 0, 0 },
+	{ "status_group", SK_STATUS_GROUP, V_STR_NAME, 0, 0 },
+	{ "allow_insecure_tcp", SK_ALLOW_INSECURE_TCP, V_BOOL, 0, 0 },
 	/* The trust policy of remote sources: settings file only. */
 	{ "userdata_allow_privileged", SK_UD_PRIVILEGED, V_BOOL, 0, 0 },
 	{ "userdata_allow_host_network", SK_UD_HOST_NETWORK, V_BOOL, 0, 0 },
@@ -83,6 +85,7 @@ static const char *const cmdline_only[] = {
 	"help",
 	"version",
 	"format",
+	"confirm_removals",
 };
 
 enum long_only {
@@ -110,6 +113,9 @@ enum long_only {
 	OPT_SYSLOG,
 	OPT_METRICS_FILE,
 	OPT_FORMAT,
+	OPT_CONFIRM_REMOVALS,
+	OPT_STATUS_GROUP,
+	OPT_ALLOW_INSECURE_TCP,
 };
 
 static const struct option longopts[] = {
@@ -140,6 +146,10 @@ static const struct option longopts[] = {
 	{ "syslog", optional_argument, NULL, OPT_SYSLOG },
 	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "confirm-removals", no_argument, NULL, OPT_CONFIRM_REMOVALS },
+	{ "status-group", required_argument, NULL, OPT_STATUS_GROUP },
+	{ "allow-insecure-tcp", optional_argument, NULL,
+	    OPT_ALLOW_INSECURE_TCP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -193,6 +203,7 @@ settings_free(struct settings *s)
 	free(s->registry_auth);
 	free(s->self_id);
 	free(s->metrics_file);
+	free(s->status_group);
 	free(s->policy.cap_add);
 	free(s->policy.host_paths);
 	free(s->policy.registries);
@@ -501,6 +512,8 @@ string_field(struct settings *s, enum settings_key sk)
 		return &s->self_id;
 	case SK_METRICS_FILE:
 		return &s->metrics_file;
+	case SK_STATUS_GROUP:
+		return &s->status_group;
 	case SK_UD_CAP_ADD:
 		return &s->policy.cap_add;
 	case SK_UD_HOST_PATHS:
@@ -530,6 +543,8 @@ int_field(struct settings *s, enum settings_key sk)
 		return &s->lock_wait;
 	case SK_SYSLOG:
 		return &s->syslog;
+	case SK_ALLOW_INSECURE_TCP:
+		return &s->allow_insecure_tcp;
 	case SK_UD_PRIVILEGED:
 		return &s->policy.allow_privileged;
 	case SK_UD_HOST_NETWORK:
@@ -662,7 +677,8 @@ unknown_key(struct errlist *errs, const char *where, const char *key)
 		    "cache, confdir, remote, aws, imds, pull, server, "
 		    "interval, user, verbose, registry_auth, orphans, "
 		    "ready_timeout, self_id, seccomp, lock_wait, log_format, "
-		    "syslog, metrics_file, userdata_allow_privileged, "
+		    "syslog, metrics_file, status_group, allow_insecure_tcp, "
+		    "userdata_allow_privileged, "
 		    "userdata_allow_host_network, userdata_allow_unconfined, "
 		    "userdata_require_digest, userdata_cap_add, "
 		    "userdata_host_paths, userdata_registries");
@@ -777,7 +793,13 @@ usage(FILE *f)
 	    "      --remote URL         Docker endpoint: unix:///PATH or "
 	    "tcp://HOST:PORT\n"
 	    "                           (default DOCKER_HOST, "
-	    "else " DEFAULT_REMOTE ")\n"
+	    "else " DEFAULT_REMOTE ");\n"
+	    "                           tcp:// needs TLS (DOCKER_TLS_VERIFY, "
+	    "DOCKER_CERT_PATH)\n"
+	    "      --allow-insecure-tcp[=BOOL]  allow tcp:// without TLS "
+	    "(registry\n"
+	    "                           credentials are still never sent over "
+	    "it)\n"
 	    "      --aws[=BOOL], --no-aws  also read EC2 user-data (default "
 	    "off)\n"
 	    "      --imds URL           instance metadata endpoint "
@@ -825,8 +847,16 @@ usage(FILE *f)
 	    "stderr\n"
 	    "      --metrics-file FILE  Prometheus textfile written after "
 	    "every run\n"
+	    "      --status-group NAME  group that may read status.json and "
+	    "the metrics\n"
+	    "                           file (default none: 0640 root:root)\n"
 	    "      --format text|json   the plan of --dry-run as lines or as "
 	    "JSON\n"
+	    "      --confirm-removals   let the first run remove more than "
+	    "half "
+	    "of the\n"
+	    "                           running containers (the mass-removal "
+	    "brake)\n"
 	    "  -v, --verbose            more logging (repeat for debug)\n"
 	    "  -h, --help               this text\n"
 	    "      --version            print the version\n"
@@ -1080,6 +1110,19 @@ parse_argv(struct settings *s, int argc, char *argv[], uint64_t *set,
 		case OPT_FORMAT:
 			cmdline_value(s, SK_FORMAT, opt, optarg, set, errs);
 			break;
+		case OPT_ALLOW_INSECURE_TCP:
+			s->allow_insecure_tcp = 1;
+			cmdline_bool(&s->allow_insecure_tcp, opt, optarg, errs);
+			*set |= SETTING_BIT(SK_ALLOW_INSECURE_TCP);
+			break;
+		case OPT_STATUS_GROUP:
+			cmdline_value(
+			    s, SK_STATUS_GROUP, opt, optarg, set, errs);
+			break;
+		case OPT_CONFIRM_REMOVALS:
+			s->confirm_removals = 1;
+			*set |= SETTING_BIT(SK_CONFIRM_REMOVALS);
+			break;
 		case ':':
 			errlist_add(errs, "command line", opt,
 			    "needs a value; "
@@ -1116,6 +1159,30 @@ check_format(const struct settings *s, uint64_t set, struct errlist *errs)
 		    "`dockerup status`)");
 }
 
+int
+settings_tls_from_env(void)
+{
+	const char *v = getenv("DOCKER_TLS_VERIFY");
+
+	return v != NULL && *v != '\0';
+}
+
+/* tcp:// without TLS carries root on this host in clear: only if wanted. */
+static void
+check_insecure_tcp(const struct settings *s, struct errlist *errs)
+{
+	if (strncmp(s->remote, "tcp://", 6) != 0 || s->allow_insecure_tcp ||
+	    settings_tls_from_env())
+		return;
+	errlist_add(errs, "settings", "remote",
+	    "%.300s has no TLS (DOCKER_TLS_VERIFY is not set): the Docker "
+	    "API, which is root on its host, would be reached in clear and "
+	    "unauthenticated; expected DOCKER_TLS_VERIFY=1 with "
+	    "DOCKER_CERT_PATH, or allow_insecure_tcp=true "
+	    "(--allow-insecure-tcp) if that is wanted",
+	    s->remote);
+}
+
 /* Command line, then file, then (for a run) the environment. */
 static enum settings_result
 load_all(struct settings *s, int argc, char *argv[], struct errlist *errs,
@@ -1134,6 +1201,8 @@ load_all(struct settings *s, int argc, char *argv[], struct errlist *errs,
 	load_file(s, cmdline_set, &file_set, errs);
 	if (!for_status)
 		load_environment(s, cmdline_set | file_set, errs);
+	if (!for_status && errs->n == before)
+		check_insecure_tcp(s, errs);
 	return errs->n == before ? SETTINGS_OK : SETTINGS_USAGE;
 }
 

@@ -93,6 +93,9 @@ struct settings {
 	enum output_format format; /* --dry-run plan, `dockerup status` */
 	char *metrics_file;        /* Prometheus textfile, or NULL */
 	struct trust_policy policy;
+	int confirm_removals;   /* --confirm-removals: past the brake, once */
+	char *status_group;     /* may read status.json and metrics, or NULL */
+	int allow_insecure_tcp; /* tcp:// without TLS is wanted */
 };
 
 /*
@@ -127,6 +130,9 @@ enum settings_key {
 	SK_UD_CAP_ADD,
 	SK_UD_HOST_PATHS,
 	SK_UD_REGISTRIES,
+	SK_CONFIRM_REMOVALS, /* command line only */
+	SK_STATUS_GROUP,
+	SK_ALLOW_INSECURE_TCP,
 };
 #define SETTING_BIT(k) ((uint64_t)1 << (k))
 
@@ -155,6 +161,11 @@ enum settings_result settings_load_status(
 /* Parses settings-file bytes; keys set on the command line are kept. */
 int settings_parse_file(struct settings *s, const char *path, const char *data,
     size_t len, const uint64_t *cmdline_set, struct errlist *errs);
+/*
+ * TLS to a tcp:// endpoint is on, the docker CLI's way: DOCKER_TLS_VERIFY
+ * set and not empty (the engine then reads DOCKER_CERT_PATH's files).
+ */
+int settings_tls_from_env(void);
 /* Normalizes a Docker endpoint; NULL with *err set when invalid. */
 char *settings_normalize_remote(const char *url, const char **err);
 

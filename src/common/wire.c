@@ -633,6 +633,7 @@ enum settings_tag {
 	ST_REGISTRY_AUTH,
 	ST_SELF_ID,
 	ST_METRICS_FILE,
+	ST_STATUS_GROUP,
 	ST_UD_CAP_ADD,
 	ST_UD_HOST_PATHS,
 	ST_UD_REGISTRIES,
@@ -662,12 +663,14 @@ settings_int(struct settings *s, size_t i)
 		&s->policy.allow_host_network,
 		&s->policy.allow_unconfined,
 		&s->policy.require_digest,
+		&s->confirm_removals,
+		&s->allow_insecure_tcp,
 	};
 
 	return i < sizeof(ints) / sizeof(ints[0]) ? ints[i] : NULL;
 }
 
-#define SETTINGS_NINTS 17
+#define SETTINGS_NINTS 19
 
 static char **
 settings_str(struct settings *s, int tag)
@@ -691,6 +694,8 @@ settings_str(struct settings *s, int tag)
 		return &s->self_id;
 	case ST_METRICS_FILE:
 		return &s->metrics_file;
+	case ST_STATUS_GROUP:
+		return &s->status_group;
 	case ST_UD_CAP_ADD:
 		return &s->policy.cap_add;
 	case ST_UD_HOST_PATHS:

@@ -21,6 +21,9 @@
  *                      file: accepted and applied (exit 0 after the
  *                      engine's RUN_DONE), which proves the cases above
  *                      would have had their effect
+ *   empty-state        a complete state without any definition: applied
+ *                      (exit 0 after RUN_DONE); the mass-removal brake
+ *                      must keep the host's containers
  */
 #include <errno.h>
 #include <signal.h>
@@ -118,7 +121,10 @@ send_policy_case(struct imsgbuf *fib, const char *which, const char *image)
 	struct buf b;
 
 	buf_init(&b, IMSG_MAX_DATA);
-	if (strcmp(which, "policy-reach") == 0) {
+	if (strcmp(which, "empty-state") == 0) {
+		begin.ndefs = end.ndefs = 0;
+		imsg_compose(fib, IMSG_STATE_BEGIN, &begin, sizeof(begin));
+	} else if (strcmp(which, "policy-reach") == 0) {
 		begin.ndefs = end.ndefs = 2;
 		imsg_compose(fib, IMSG_STATE_BEGIN, &begin, sizeof(begin));
 		encode_defn(&b, "hostile-app", image, LOCAL_FILE, 0, NULL);
@@ -145,7 +151,8 @@ policy_case(const char *which)
 	return strcmp(which, "policy-privileged") == 0 ||
 	    strcmp(which, "policy-nosource") == 0 ||
 	    strcmp(which, "policy-reach") == 0 ||
-	    strcmp(which, "local-privileged") == 0;
+	    strcmp(which, "local-privileged") == 0 ||
+	    strcmp(which, "empty-state") == 0;
 }
 
 static void
@@ -236,17 +243,18 @@ main(int argc, char *argv[])
 		send_policy_case(&fib, argv[3], argv[4]);
 	else
 		send_hostile(&fib, fs[0], argv[3]);
-	if (strcmp(argv[3], "local-privileged") == 0) {
+	if (strcmp(argv[3], "local-privileged") == 0 ||
+	    strcmp(argv[3], "empty-state") == 0) {
 		/* Accepted: the engine applies it and reports the run. */
 		if (next_message(&pib, &m, 60000) != 1 ||
 		    m.hdr.type != IMSG_RUN_DONE)
-			die("the engine did not apply a local definition");
+			die("the engine did not apply the state");
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache);
 		if (system(cmd) != 0)
 			die("removing the cache");
-		printf("engine applied the local definition\n");
+		printf("engine applied the %s state\n", argv[3]);
 		return 0;
 	}
 	if (strcmp(argv[3], "truncated") == 0) {
