@@ -69,9 +69,30 @@ perr(struct pctx *c, const char *field, const char *fmt, ...)
 }
 
 enum source_trust
-source_trust(const char *source)
+source_trust(const char *source, const char *confdir)
 {
-	return source != NULL && source[0] == '/' ? TRUST_LOCAL : TRUST_REMOTE;
+	size_t n, len;
+	const char *name;
+
+	if (source == NULL || source[0] != '/')
+		return TRUST_REMOTE;
+	if (confdir == NULL)
+		return TRUST_LOCAL;
+	/* As the fetcher names a file: confdir "/" NAME (one '/' only). */
+	n = strlen(confdir);
+	if (n == 0 || strncmp(source, confdir, n) != 0)
+		return TRUST_REMOTE;
+	if (confdir[n - 1] == '/')
+		name = source + n;
+	else if (source[n] == '/')
+		name = source + n + 1;
+	else
+		return TRUST_REMOTE;
+	len = strlen(name);
+	if (len <= 5 || name[0] == '.' || strchr(name, '/') != NULL ||
+	    strcmp(name + len - 5, ".json") != 0)
+		return TRUST_REMOTE;
+	return TRUST_LOCAL;
 }
 
 static const char *
@@ -290,7 +311,7 @@ policy_check_defn(const struct settings *s, const struct defn *d,
 {
 	struct pctx c = { source_name(d), prefix, errs, 0 };
 
-	if (source_trust(d->source) == TRUST_LOCAL)
+	if (source_trust(d->source, s->confdir) == TRUST_LOCAL)
 		return 0;
 	if (d->privileged && !s->policy.allow_privileged)
 		perr(&c, "privileged",
@@ -344,14 +365,14 @@ reach(struct pctx *c, const struct desired_state *st, const struct defn *d,
 }
 
 size_t
-policy_check_reach(const struct desired_state *st, size_t i, const char *prefix,
-    struct errlist *errs)
+policy_check_reach(const struct settings *s, const struct desired_state *st,
+    size_t i, const char *prefix, struct errlist *errs)
 {
 	const struct defn *d = &st->defs[i];
 	struct pctx c = { source_name(d), prefix, errs, 0 };
 	char f[128];
 
-	if (source_trust(d->source) == TRUST_LOCAL)
+	if (source_trust(d->source, s->confdir) == TRUST_LOCAL)
 		return 0;
 	if (d->network != NULL && strncmp(d->network, "container:", 10) == 0)
 		reach(&c, st, d, "network", d->network + 10);
@@ -374,6 +395,6 @@ policy_check_reach(const struct desired_state *st, size_t i, const char *prefix,
 int
 policy_seccomp_ref_allowed(const char *source, const char *value)
 {
-	return source_trust(source) == TRUST_LOCAL ||
+	return source_trust(source, NULL) == TRUST_LOCAL ||
 	    strchr(value, '/') == NULL;
 }

@@ -22,10 +22,13 @@ enum source_trust {
 };
 
 /*
- * The class of a source by its name: an absolute path (a confdir file) is
- * local; "user-data", any other name and NULL are remote.
+ * The class of a source by its name: a *.json file directly in confdir,
+ * named as the fetcher names it, is local; "user-data", any other name
+ * (another absolute path too) and NULL are remote.  With confdir NULL
+ * (the fetcher, naming its own sources while it parses them) any absolute
+ * path is local.
  */
-enum source_trust source_trust(const char *source);
+enum source_trust source_trust(const char *source, const char *confdir);
 
 /*
  * Checks one definition against the policy of its source's class (local
@@ -42,8 +45,9 @@ size_t policy_check_defn(const struct settings *s, const struct defn *d,
  * reference to an undeclared name is not a policy matter.  Returns the
  * number of problems.
  */
-size_t policy_check_reach(const struct desired_state *st, size_t i,
-    const char *prefix, struct errlist *errs);
+size_t policy_check_reach(const struct settings *s,
+    const struct desired_state *st, size_t i, const char *prefix,
+    struct errlist *errs);
 
 /*
  * A securityOpt seccomp= value a definition of this source may name (what

@@ -276,7 +276,7 @@ on_state_end(const struct imsg *m)
 		return -1;
 	errlist_init(&errs);
 	for (size_t i = 0; i < incoming.ndefs; i++)
-		(void)policy_check_reach(&incoming, i, "", &errs);
+		(void)policy_check_reach(&settings, &incoming, i, "", &errs);
 	if (errs.n > 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_warnx("refused by the trust policy: %s",

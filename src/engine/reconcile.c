@@ -1597,6 +1597,13 @@ self_leave(struct run *r)
 
 /* ---- after the definitions ---- */
 
+int
+mass_removal_held(unsigned going, unsigned running)
+{
+	return going >= MASS_REMOVAL_MIN &&
+	    2 * (unsigned long)going > (unsigned long)running;
+}
+
 /* A container this run removes as undeclared. */
 static int
 is_orphan(const struct run *r, const struct ctr *c)
@@ -1627,8 +1634,7 @@ mass_removal_braked(struct run *r)
 		running++;
 		going += is_orphan(r, c);
 	}
-	if (going < MASS_REMOVAL_MIN || 2 * going <= running ||
-	    r->removals_confirmed)
+	if (!mass_removal_held(going, running) || r->removals_confirmed)
 		return 0;
 	r->rep->braked = going;
 	r->rep->exit_code = 1;

@@ -79,6 +79,13 @@ extern volatile sig_atomic_t engine_stop_requested;
  * its care (at least MASS_REMOVAL_MIN) removes none of them unless
  * removals_confirmed; rep->braked then counts them.
  */
+/*
+ * The brake's rule: removing going of the running containers in a run's
+ * care at once is held back (more than half, and at least
+ * MASS_REMOVAL_MIN).
+ */
+int mass_removal_held(unsigned going, unsigned running);
+
 int engine_reconcile(struct docker *dk, const struct settings *s,
     const struct desired_state *st, int removals_confirmed,
     struct run_report *rep);

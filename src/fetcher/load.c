@@ -736,11 +736,11 @@ check_policy(struct run *r, const struct settings *s)
 
 /* ...and reaches only containers of its own source. */
 static void
-check_reach(struct run *r)
+check_reach(struct run *r, const struct settings *s)
 {
 	for (size_t i = r->out->ndefs; i-- > 0;) {
 		size_t before = r->errs->n;
-		if (policy_check_reach(r->out, i, r->prefix[i], r->errs) > 0)
+		if (policy_check_reach(s, r->out, i, r->prefix[i], r->errs) > 0)
 			blame(r, i, before);
 	}
 }
@@ -753,7 +753,7 @@ check_whole(struct run *r, const struct settings *s)
 
 	check_policy(r, s);
 	merge_duplicates(r);
-	check_reach(r);
+	check_reach(r, s);
 	do
 		prune_undeclared(r); /* again after cycles are gone */
 	while (prune_cycles(r) > 0);

@@ -48,7 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				p.policy.require_digest = 1;
 			p.policy.cap_add = strdup("NET_ADMIN,ALL");
 			p.policy.host_paths = strdup("/srv,/var/lib/x/");
-			p.policy.registries = strdup("docker.io,127.0.0.1:5000");
+			p.policy.registries =
+			    strdup("docker.io,127.0.0.1:5000");
 			policy_check_defn(&p, &d, "containers[0]", &errs);
 			settings_free(&p);
 		}

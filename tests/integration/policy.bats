@@ -215,7 +215,7 @@ expected_errors() {
 }
 
 @test "policy: the engine refuses what breaks the policy from a hostile fetcher, and creates nothing" {
-	for c in policy-privileged policy-nosource policy-reach; do
+	for c in policy-privileged policy-nosource policy-fakelocal policy-reach; do
 		run "$TOOLS/hostile_engine" "$DOCKERUP" "$DOCKER_HOST" "$c" "$RIG_IMAGE"
 		echo "$c: $output"
 		[ "$status" -eq 0 ]

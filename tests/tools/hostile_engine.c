@@ -15,6 +15,8 @@
  * accepted at once.  IMAGE is a local image (no pull):
  *   policy-privileged  a user-data definition "hostile-priv", privileged
  *   policy-nosource    the same without any source: remote too
+ *   policy-fakelocal   the same from an absolute path outside the confdir
+ *                      (a fetcher claiming a local file it cannot have read)
  *   policy-reach       a local "hostile-app" and a user-data definition
  *                      that signals it (KILL)
  *   local-privileged   the same privileged definition from a confdir
@@ -133,10 +135,13 @@ send_policy_case(struct imsgbuf *fib, const char *which, const char *image)
 		    &b, "hostile-sig", image, "user-data", 0, "hostile-app");
 		imsg_compose(fib, IMSG_DEFN, b.p, b.len);
 	} else {
-		const char *src = strcmp(which, "policy-privileged") == 0
-		    ? "user-data"
-		    : strcmp(which, "local-privileged") == 0 ? LOCAL_FILE
-							     : NULL;
+		const char *src = NULL;
+		if (strcmp(which, "policy-privileged") == 0)
+			src = "user-data";
+		else if (strcmp(which, "policy-fakelocal") == 0)
+			src = "/tmp/hostile.json";
+		else if (strcmp(which, "local-privileged") == 0)
+			src = LOCAL_FILE;
 		imsg_compose(fib, IMSG_STATE_BEGIN, &begin, sizeof(begin));
 		encode_defn(&b, "hostile-priv", image, src, 1, NULL);
 		imsg_compose(fib, IMSG_DEFN, b.p, b.len);
@@ -150,6 +155,7 @@ policy_case(const char *which)
 {
 	return strcmp(which, "policy-privileged") == 0 ||
 	    strcmp(which, "policy-nosource") == 0 ||
+	    strcmp(which, "policy-fakelocal") == 0 ||
 	    strcmp(which, "policy-reach") == 0 ||
 	    strcmp(which, "local-privileged") == 0 ||
 	    strcmp(which, "empty-state") == 0;

@@ -23,7 +23,8 @@
 #include "settings.h"
 #include "wire.h"
 
-#define LOCAL_SOURCE "/etc/dockerup/containers.d/t.json"
+#define CONFDIR      "/etc/dockerup/containers.d" /* the default */
+#define LOCAL_SOURCE CONFDIR "/t.json"
 
 static void
 print_errors(const struct errlist *e)
@@ -264,12 +265,36 @@ test_host_paths_never_allowed(void **state)
 static void
 test_source_trust(void **state)
 {
-	assert_int_equal(source_trust(NULL), TRUST_REMOTE);
-	assert_int_equal(source_trust(""), TRUST_REMOTE);
-	assert_int_equal(source_trust("user-data"), TRUST_REMOTE);
-	assert_int_equal(source_trust("s3://bucket/key"), TRUST_REMOTE);
-	assert_int_equal(source_trust("containers.d/x.json"), TRUST_REMOTE);
-	assert_int_equal(source_trust(LOCAL_SOURCE), TRUST_LOCAL);
+	static const struct {
+		const char *source, *confdir;
+		enum source_trust want;
+	} cases[] = {
+		{ NULL, CONFDIR, TRUST_REMOTE },
+		{ "", CONFDIR, TRUST_REMOTE },
+		{ "user-data", CONFDIR, TRUST_REMOTE },
+		{ "s3://bucket/key", CONFDIR, TRUST_REMOTE },
+		{ "containers.d/x.json", CONFDIR, TRUST_REMOTE },
+		{ LOCAL_SOURCE, CONFDIR, TRUST_LOCAL },
+		{ LOCAL_SOURCE, CONFDIR "/", TRUST_LOCAL },
+		{ CONFDIR "x/t.json", CONFDIR, TRUST_REMOTE },
+		{ CONFDIR "/sub/t.json", CONFDIR, TRUST_REMOTE },
+		{ CONFDIR "/.t.json", CONFDIR, TRUST_REMOTE },
+		{ CONFDIR "/t.txt", CONFDIR, TRUST_REMOTE },
+		{ CONFDIR "/.json", CONFDIR, TRUST_REMOTE },
+		{ CONFDIR "/", CONFDIR, TRUST_REMOTE },
+		{ "/tmp/t.json", CONFDIR, TRUST_REMOTE },
+		{ "/tmp/t.json", NULL, TRUST_LOCAL }, /* the fetcher, parsing */
+		{ "user-data", NULL, TRUST_REMOTE },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		print_message("%s in %s\n",
+		    cases[i].source ? cases[i].source : "(null)",
+		    cases[i].confdir ? cases[i].confdir : "(null)");
+		assert_int_equal(
+		    source_trust(cases[i].source, cases[i].confdir),
+		    cases[i].want);
+	}
 	/* No source at all: remote, with a name in the message. */
 	struct settings s;
 	struct defn d;
@@ -360,13 +385,17 @@ test_reach_other_sources(void **state)
 		    "\"x\"}, \"signal\": {\"n0\": \"HUP\"}, "
 		    "\"volumes\": [{\"from\": \"n0\"}]}");
 		add(&st, "user-data", "{\"name\": \"n0\", \"image\": \"b\"}");
-		add(&st, LOCAL_SOURCE "2",
+		add(&st, CONFDIR "/u.json",
 		    "{\"name\": \"loc\", \"image\": \"busybox\", "
 		    "\"network\": \"container:n0\", \"signal\": "
 		    "{\"n0\": \"KILL\"}}");
+		struct settings s;
+		settings_from(&s, NULL);
 		errlist_init(&e);
 		for (size_t k = 0; k < st.ndefs; k++)
-			(void)policy_check_reach(&st, k, "containers[1]", &e);
+			(void)policy_check_reach(
+			    &s, &st, k, "containers[1]", &e);
+		settings_free(&s);
 		assert_int_equal(e.n, 1);
 		char field[128], msg[300];
 		snprintf(
