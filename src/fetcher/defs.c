@@ -33,6 +33,8 @@ struct pctx {
 	size_t shown;    /* added to errs */
 	const struct file_ops *ops;
 	struct kvlist *profiles;
+	struct errlist *refusals; /* the trust policy's, not problems */
+	int refused;              /* the definition being parsed */
 };
 
 static void perr(struct pctx *c, const char *path, const char *fmt, ...)
@@ -1071,14 +1073,16 @@ security_opt(struct pctx *c, const char *s, const char *path, struct defn *d)
 		}
 		if (strcmp(s + 8, "unconfined") == 0)
 			d->seccomp = xstrdup("unconfined");
-		else if (!policy_seccomp_ref_allowed(c->where, s + 8))
-			/* Refused before anything is read for it. */
-			perr(c, path,
+		else if (!policy_seccomp_ref_allowed(c->where, s + 8)) {
+			/* Refused before anything is read for it; the
+			 * document's other definitions still stand. */
+			errlist_add(c->refusals, c->where, path,
 			    "a seccomp profile by path is not allowed for "
 			    "%s (trust policy: remote sources name no "
 			    "file)",
 			    c->where);
-		else
+			c->refused = 1;
+		} else
 			load_seccomp(c, s + 8, path, d);
 		return;
 	}
@@ -1497,7 +1501,9 @@ defs_result_free(struct defs_result *r)
 	}
 	free(r->defs);
 	free(r->prefix);
+	free(r->refused);
 	kvlist_free(&r->profiles);
+	errlist_free(&r->refusals);
 	defs_result_init(r);
 }
 
@@ -1506,7 +1512,8 @@ parse_all(struct pctx *c, const cJSON *root, const cJSON *list, int n,
     struct defs_result *out)
 {
 	if ((out->defs = calloc((size_t)n + 1, sizeof(*out->defs))) == NULL ||
-	    (out->prefix = calloc((size_t)n + 1, sizeof(char *))) == NULL)
+	    (out->prefix = calloc((size_t)n + 1, sizeof(char *))) == NULL ||
+	    (out->refused = calloc((size_t)n + 1, 1)) == NULL)
 		fatal("calloc");
 	for (int i = 0; i < n; i++) {
 		char prefix[PATHLEN] = "";
@@ -1515,8 +1522,10 @@ parse_all(struct pctx *c, const cJSON *root, const cJSON *list, int n,
 			snprintf(prefix, sizeof(prefix), "containers[%d]", i);
 		out->prefix[i] = xstrdup(prefix);
 		out->n++;
+		c->refused = 0;
 		parse_defn(c, list ? cJSON_GetArrayItem(list, i) : root, prefix,
 		    &out->defs[i]);
+		out->refused[i] = (unsigned char)c->refused;
 	}
 	check_unique(c, out);
 }
@@ -1525,7 +1534,8 @@ size_t
 defs_parse(const char *where, const char *text, size_t len, enum doc_form form,
     const struct file_ops *ops, struct defs_result *out, struct errlist *errs)
 {
-	struct pctx c = { where, errs, 0, 0, ops, &out->profiles };
+	struct pctx c = { where, errs, 0, 0, ops, &out->profiles,
+		&out->refusals, 0 };
 	const cJSON *list = NULL;
 	cJSON *root;
 	char *t;
@@ -1568,6 +1578,10 @@ defs_parse(const char *where, const char *text, size_t len, enum doc_form form,
 		    c.problems - c.shown);
 	if (c.problems > 0) {
 		struct kvlist keep = out->profiles;
+		for (size_t i = 0; i < out->refusals.n; i++)
+			errlist_add(errs, out->refusals.v[i].where,
+			    out->refusals.v[i].field, "%s",
+			    out->refusals.v[i].msg);
 		memset(&out->profiles, 0, sizeof(out->profiles));
 		defs_result_free(out);
 		kvlist_free(&keep);

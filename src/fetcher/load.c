@@ -119,6 +119,29 @@ set_error(struct source_status *st, const struct errlist *e, size_t from)
 	st->error = s;
 }
 
+/*
+ * Definitions the trust policy refused while parsing (they are not
+ * added): reported, their source at fault, and the state incomplete, so
+ * that their containers are not removed as orphans.
+ */
+static void
+refuse_defs(struct run *r, const struct defs_result *res, size_t src)
+{
+	struct source_status *st = &r->out->sources[src];
+	size_t before = r->errs->n;
+
+	if (res->refusals.n == 0)
+		return;
+	for (size_t i = 0; i < res->refusals.n; i++)
+		errlist_add(r->errs, res->refusals.v[i].where,
+		    res->refusals.v[i].field, "%s", res->refusals.v[i].msg);
+	set_error(st, r->errs, before);
+	if (st->health == SOURCE_OK)
+		st->health = SOURCE_FAILED;
+	r->invalid = 1;
+	r->out->complete = 0;
+}
+
 static void
 add_defs(struct run *r, struct defs_result *res, size_t src)
 {
@@ -128,7 +151,10 @@ add_defs(struct run *r, struct defs_result *res, size_t src)
 	r->srcidx = realloc(r->srcidx, n * sizeof(*r->srcidx));
 	if (r->prefix == NULL || r->srcidx == NULL)
 		fatal("%s", __func__);
+	refuse_defs(r, res, src);
 	for (size_t i = 0; i < res->n; i++) {
+		if (res->refused != NULL && res->refused[i])
+			continue; /* defs_result_free() frees it */
 		r->prefix[r->out->ndefs] = res->prefix[i];
 		r->srcidx[r->out->ndefs] = src;
 		res->prefix[i] = NULL;

@@ -135,13 +135,17 @@ expected_errors() {
 }
 
 @test "policy: a seccomp profile by path from user-data is refused before anything is read" {
-	imds_set_userdata "{\"containers\": [$(ud_def ud-prof ', "securityOpt": ["seccomp=/etc/shadow"]')]}"
+	# A root-only file that is a valid profile: a read would succeed.
+	printf '{"defaultAction": "SCMP_ACT_ALLOW"}' > "$BATS_TEST_TMPDIR/root-only.json"
+	chmod 600 "$BATS_TEST_TMPDIR/root-only.json"
+	imds_set_userdata "{\"containers\": [$(ud_def ud-prof ', "securityOpt": ["seccomp='"$BATS_TEST_TMPDIR/root-only.json"'"]'), $(ud_def ud-ok)]}"
 	ud
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"user-data: containers[0].securityOpt[0]: a seccomp profile by path is not allowed for user-data (trust policy: remote sources name no file)"* ]]
 	[[ "$output" != *"cannot read"* ]]
 	[[ "$output" != *"not a JSON object"* ]]
 	! exists ud-prof
+	running ud-ok                           # the rest of the document stands
 }
 
 @test "policy: the same definitions from the confdir keep their full power" {

@@ -314,7 +314,10 @@ test_source_trust(void **state)
 	settings_free(&s);
 }
 
-/* seccomp=PATH from a remote source is refused before anything is read. */
+/*
+ * seccomp=PATH from a remote source is refused before anything is read;
+ * the document stays valid, its other definitions stand.
+ */
 static void
 test_seccomp_by_path(void **state)
 {
@@ -322,7 +325,8 @@ test_seccomp_by_path(void **state)
 	struct errlist e;
 	const char *doc = "{\"containers\": [{\"name\": \"ss\", \"image\": "
 			  "\"busybox\", \"securityOpt\": "
-			  "[\"seccomp=/etc/shadow\"]}]}";
+			  "[\"seccomp=/etc/shadow\"]}, {\"name\": \"ok\", "
+			  "\"image\": \"busybox\"}]}";
 
 	assert_false(policy_seccomp_ref_allowed("user-data", "/etc/x.json"));
 	assert_false(policy_seccomp_ref_allowed(NULL, "a/b"));
@@ -333,7 +337,25 @@ test_seccomp_by_path(void **state)
 	/* No file_ops: reading anything would fail with another message. */
 	assert_int_equal(defs_parse("user-data", doc, strlen(doc), DOC_USERDATA,
 			     NULL, &r, &e),
-	    1);
+	    0);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.refused[0], 1);
+	assert_int_equal(r.refused[1], 0);
+	assert_null(r.defs[0].seccomp);
+	assert_int_equal(r.profiles.n, 0); /* nothing was read */
+	assert_true(
+	    has(&r.refusals, "user-data", "containers[0].securityOpt[0]",
+		"a seccomp profile by path is not allowed for user-data (trust "
+		"policy: remote sources name no file)"));
+	defs_result_free(&r);
+	/* With another problem in the document, the refusal is listed too. */
+	const char *bad = "{\"containers\": [{\"name\": \"ss\", \"image\": "
+			  "\"busybox\", \"securityOpt\": "
+			  "[\"seccomp=/etc/shadow\"]}, {\"name\": \"x\"}]}";
+	defs_result_init(&r);
+	assert_true(defs_parse("user-data", bad, strlen(bad), DOC_USERDATA,
+			NULL, &r, &e) > 0);
 	assert_true(has(&e, "user-data", "containers[0].securityOpt[0]",
 	    "a seccomp profile by path is not allowed for user-data (trust "
 	    "policy: remote sources name no file)"));
