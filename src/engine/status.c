@@ -492,8 +492,13 @@ write_atomic(int dirfd, const char *name, const char *data, size_t len)
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd == -1)
 		return -1;
-	if (out.group != (gid_t)-1 && fchown(fd, (uid_t)-1, out.group) == -1)
-		goto fail;
+	if (out.group != (gid_t)-1 && fchown(fd, (uid_t)-1, out.group) == -1) {
+		/* Not a reason to lose the status: the owner still reads it. */
+		log_warn("status_group: giving %s to the group; it stays "
+			 "readable by its owner only",
+		    name);
+		out.group = (gid_t)-1;
+	}
 	while (off < len) {
 		ssize_t n = write(fd, data + off, len - off);
 		if (n == -1 && errno == EINTR)

@@ -97,3 +97,17 @@ teardown() {
 	[ "$status" -eq 0 ]
 	running priv
 }
+
+@test "insecure tcp: a status_group the engine cannot give leaves status.json to its owner, not lost" {
+	# Over tcp:// the engine runs as --user (nobody), no member of adm:
+	# the chown fails, the status is still written, 0640.
+	getent group adm > /dev/null || fail "no group adm on this machine"
+	chmod 777 "$TEST_CACHE"
+	local_def web
+	run_dockerup --no-pull --remote "$PLAIN_REMOTE" --allow-insecure-tcp --status-group adm
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"status_group: giving status.json to the group; it stays readable by its owner only: Operation not permitted"* ]]
+	[ "$(stat -c '%a %U' "$TEST_CACHE/status.json")" = "640 nobody" ]
+	[ "$(jq -r .result "$TEST_CACHE/status.json")" != null ]
+}
