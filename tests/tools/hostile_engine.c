@@ -45,13 +45,31 @@
 #include "wire.h"
 
 static pid_t engine_pid;
+/* The engine's cache directory (status.json), removed on any exit. */
+static char cache[] = "/tmp/hostile_engine.XXXXXX";
+static int cache_made;
+
+static void
+remove_cache(void)
+{
+	char cmd[64];
+
+	if (!cache_made)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache);
+	if (system(cmd) != 0)
+		fprintf(stderr, "hostile_engine: removing %s failed\n", cache);
+}
 
 static void
 die(const char *what)
 {
 	fprintf(stderr, "hostile_engine: %s\n", what);
-	if (engine_pid > 0)
+	if (engine_pid > 0) {
 		kill(engine_pid, SIGKILL);
+		waitpid(engine_pid, NULL, 0);
+	}
+	remove_cache();
 	exit(1);
 }
 
@@ -217,13 +235,13 @@ main(int argc, char *argv[])
 	struct buf b;
 	struct imsg m;
 
-	char cache[] = "/tmp/hostile_engine.XXXXXX", cmd[64];
 	int whole_state = argc == 5 && policy_case(argv[3]);
 
 	if (argc != 4 && !whole_state)
 		die("usage: hostile_engine DOCKERUP REMOTE CASE [IMAGE]");
 	if (mkdtemp(cache) == NULL)
 		die("mkdtemp");
+	cache_made = 1;
 	signal(SIGPIPE, SIG_IGN);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ps) == -1 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fs) == -1)
@@ -257,9 +275,7 @@ main(int argc, char *argv[])
 			die("the engine did not apply the state");
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache);
-		if (system(cmd) != 0)
-			die("removing the cache");
+		remove_cache();
 		printf("engine applied the %s state\n", argv[3]);
 		return 0;
 	}
@@ -296,9 +312,7 @@ main(int argc, char *argv[])
 	settings_free(&s);
 	imsg_clear(&pib);
 	imsg_clear(&fib);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache);
-	if (system(cmd) != 0)
-		die("removing the cache");
+	remove_cache();
 	printf("engine dropped the %s message and survived\n", argv[3]);
 	return 0;
 }
