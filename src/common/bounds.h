@@ -98,6 +98,11 @@
 #define SERVER_BACKOFF_MAX_S     3600
 /* a registry said 429 (dockerd does not pass its Retry-After on) */
 #define SERVER_RATE_LIMIT_WAIT_S 120
+/*
+ * The mass-removal brake: a run removes at most half of the running
+ * containers in its care, unless fewer than this many, or confirmed.
+ */
+#define MASS_REMOVAL_MIN         3
 /* the endpoint or registry a run result names */
 #define RUN_RESULT_WHERE_MAX     256
 

@@ -17,10 +17,22 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "buf.h"
 #include "log.h"
 #include "validate.h"
 
-enum vtype { V_PATH, V_STR_NAME, V_REMOTE, V_URL, V_BOOL, V_INT, V_ENUM };
+enum vtype {
+	V_PATH,
+	V_STR_NAME,
+	V_REMOTE,
+	V_URL,
+	V_BOOL,
+	V_INT,
+	V_ENUM,
+	V_CAPS,  /* comma-separated capability names */
+	V_PATHS, /* comma-separated absolute paths */
+	V_HOSTS, /* comma-separated registry hosts, HOST[:PORT] */
+};
 
 /* One setting, as a file key and a long option. */
 struct setting_desc {
@@ -53,6 +65,16 @@ static const struct setting_desc descs[] = {
 	{ "seccomp_dir", SK_SECCOMP_DIR, V_PATH, 0, 0 },
 	{ "seccomp_allow_permissive", SK_SECCOMP_ALLOW_PERMISSIVE, V_BOOL, 0,
 	    0 },
+	{ "status_group", SK_STATUS_GROUP, V_STR_NAME, 0, 0 },
+	{ "allow_insecure_tcp", SK_ALLOW_INSECURE_TCP, V_BOOL, 0, 0 },
+	/* The trust policy of remote sources: settings file only. */
+	{ "userdata_allow_privileged", SK_UD_PRIVILEGED, V_BOOL, 0, 0 },
+	{ "userdata_allow_host_network", SK_UD_HOST_NETWORK, V_BOOL, 0, 0 },
+	{ "userdata_allow_unconfined", SK_UD_UNCONFINED, V_BOOL, 0, 0 },
+	{ "userdata_require_digest", SK_UD_REQUIRE_DIGEST, V_BOOL, 0, 0 },
+	{ "userdata_cap_add", SK_UD_CAP_ADD, V_CAPS, 0, 0 },
+	{ "userdata_host_paths", SK_UD_HOST_PATHS, V_PATHS, 0, 0 },
+	{ "userdata_registries", SK_UD_REGISTRIES, V_HOSTS, 0, 0 },
 };
 
 #define NDESCS (sizeof(descs) / sizeof(descs[0]))
@@ -67,6 +89,7 @@ static const char *const cmdline_only[] = {
 	"help",
 	"version",
 	"format",
+	"confirm_removals",
 };
 
 enum long_only {
@@ -96,6 +119,9 @@ enum long_only {
 	OPT_FORMAT,
 	OPT_SECCOMP_DIR,
 	OPT_SECCOMP_ALLOW_PERMISSIVE,
+	OPT_CONFIRM_REMOVALS,
+	OPT_STATUS_GROUP,
+	OPT_ALLOW_INSECURE_TCP,
 };
 
 static const struct option longopts[] = {
@@ -129,6 +155,10 @@ static const struct option longopts[] = {
 	{ "seccomp-dir", required_argument, NULL, OPT_SECCOMP_DIR },
 	{ "seccomp-allow-permissive", optional_argument, NULL,
 	    OPT_SECCOMP_ALLOW_PERMISSIVE },
+	{ "confirm-removals", no_argument, NULL, OPT_CONFIRM_REMOVALS },
+	{ "status-group", required_argument, NULL, OPT_STATUS_GROUP },
+	{ "allow-insecure-tcp", optional_argument, NULL,
+	    OPT_ALLOW_INSECURE_TCP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -184,6 +214,10 @@ settings_free(struct settings *s)
 	free(s->self_id);
 	free(s->metrics_file);
 	free(s->seccomp_dir);
+	free(s->status_group);
+	free(s->policy.cap_add);
+	free(s->policy.host_paths);
+	free(s->policy.registries);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -363,6 +397,15 @@ expected(const struct setting_desc *d)
 		return "expected true, false, yes, no, 1 or 0";
 	case V_INT:
 		return "expected a whole number in range";
+	case V_CAPS:
+		return "expected capability names separated by commas, such "
+		       "as NET_ADMIN,SYS_TIME (ALL only if listed)";
+	case V_PATHS:
+		return "expected absolute paths without \"..\" separated by "
+		       "commas";
+	case V_HOSTS:
+		return "expected registry hosts (HOST or HOST:PORT) separated "
+		       "by commas";
 	case V_ENUM:
 		if (d->sk == SK_LOG_FORMAT || d->sk == SK_FORMAT)
 			return "expected text or json";
@@ -370,6 +413,55 @@ expected(const struct setting_desc *d)
 					   : "expected on, trap or off";
 	}
 	return "";
+}
+
+static char *trim(char *p, char *end);
+
+static int
+valid_list_item(enum vtype t, const char *item)
+{
+	switch (t) {
+	case V_CAPS:
+		return valid_capability(item) &&
+		    strncmp(item, "CAP_", 4) != 0 &&
+		    strspn(item, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == strlen(item);
+	case V_PATHS:
+		return valid_abs_path(item) && strchr(item, ':') == NULL;
+	default:
+		return valid_host(item, strcspn(item, ":")) &&
+		    (item[strcspn(item, ":")] == '\0' ||
+			(strspn(item + strcspn(item, ":") + 1, "0123456789") ==
+				strlen(item + strcspn(item, ":") + 1) &&
+			    item[strcspn(item, ":") + 1] != '\0'));
+	}
+}
+
+/*
+ * A comma-separated list, items trimmed and checked; "" (nothing listed)
+ * is allowed and gives an empty string.  NULL when an item is invalid.
+ */
+static char *
+normalize_list(enum vtype t, const char *v)
+{
+	char *copy = xstrdup(v), *out = calloc(1, strlen(v) + 1), *save = NULL;
+	size_t len = 0;
+
+	if (out == NULL)
+		fatal("calloc");
+	for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *item = trim(tok, tok + strlen(tok));
+		if (item[0] == '\0')
+			continue;
+		if (!valid_list_item(t, item)) {
+			free(copy);
+			free(out);
+			return NULL;
+		}
+		len += (size_t)sprintf(out + len, "%s%s", len ? "," : "", item);
+	}
+	free(copy);
+	return out;
 }
 
 static int
@@ -396,6 +488,12 @@ set_string(char **dst, const struct setting_desc *d, const char *v)
 	case V_URL:
 		if (strncmp(v, "http://", 7) != 0 ||
 		    (n = normalize_hostport("http://", v + 7, 0)) == NULL)
+			return -1;
+		break;
+	case V_CAPS:
+	case V_PATHS:
+	case V_HOSTS:
+		if ((n = normalize_list(d->type, v)) == NULL)
 			return -1;
 		break;
 	default:
@@ -427,6 +525,14 @@ string_field(struct settings *s, enum settings_key sk)
 		return &s->metrics_file;
 	case SK_SECCOMP_DIR:
 		return &s->seccomp_dir;
+	case SK_STATUS_GROUP:
+		return &s->status_group;
+	case SK_UD_CAP_ADD:
+		return &s->policy.cap_add;
+	case SK_UD_HOST_PATHS:
+		return &s->policy.host_paths;
+	case SK_UD_REGISTRIES:
+		return &s->policy.registries;
 	default:
 		return NULL;
 	}
@@ -452,6 +558,16 @@ int_field(struct settings *s, enum settings_key sk)
 		return &s->syslog;
 	case SK_SECCOMP_ALLOW_PERMISSIVE:
 		return &s->seccomp_allow_permissive;
+	case SK_ALLOW_INSECURE_TCP:
+		return &s->allow_insecure_tcp;
+	case SK_UD_PRIVILEGED:
+		return &s->policy.allow_privileged;
+	case SK_UD_HOST_NETWORK:
+		return &s->policy.allow_host_network;
+	case SK_UD_UNCONFINED:
+		return &s->policy.allow_unconfined;
+	case SK_UD_REQUIRE_DIGEST:
+		return &s->policy.require_digest;
 	default:
 		return NULL;
 	}
@@ -570,19 +686,21 @@ unknown_key(struct errlist *errs, const char *where, const char *key)
 	if (best != NULL)
 		errlist_add(
 		    errs, where, ex, "unknown key; did you mean %s?", best);
-	else
-		errlist_add(errs, where, ex,
-		    "unknown key; expected one of "
-		    "cache, confdir, remote, aws, imds, pull, server, "
-		    "interval, user, verbose, registry_auth, orphans, "
-		    "ready_timeout, self_id, seccomp, lock_wait, log_format, "
-		    "syslog, metrics_file, seccomp_dir, "
-		    "seccomp_allow_permissive");
+	else {
+		/* Every key of the table, so the list cannot drift. */
+		struct buf keys;
+		buf_init(&keys, MAX_SETTINGS_LINE);
+		for (size_t i = 0; i < NDESCS; i++)
+			buf_printf(&keys, "%s%s", i ? ", " : "", descs[i].key);
+		errlist_add(errs, where, ex, "unknown key; expected one of %s",
+		    buf_cstr(&keys));
+		buf_free(&keys);
+	}
 }
 
 static void
 parse_line(struct settings *s, const char *where, char *line,
-    unsigned int cmdline_set, unsigned int *file_set, struct errlist *errs)
+    uint64_t cmdline_set, uint64_t *file_set, struct errlist *errs)
 {
 	char *eq, *key, *val;
 	const struct setting_desc *d;
@@ -624,8 +742,7 @@ parse_line(struct settings *s, const char *where, char *line,
 
 static int
 settings_parse_file_mask(struct settings *s, const char *path, const char *data,
-    size_t len, unsigned int cmdline_set, unsigned int *file_set,
-    struct errlist *errs)
+    size_t len, uint64_t cmdline_set, uint64_t *file_set, struct errlist *errs)
 {
 	char where[1100], line[MAX_SETTINGS_LINE + 1];
 	size_t before = errs->n, lineno = 0, i = 0;
@@ -663,9 +780,9 @@ settings_parse_file_mask(struct settings *s, const char *path, const char *data,
 
 int
 settings_parse_file(struct settings *s, const char *path, const char *data,
-    size_t len, const unsigned int *cmdline_set, struct errlist *errs)
+    size_t len, const uint64_t *cmdline_set, struct errlist *errs)
 {
-	unsigned int file_set = 0;
+	uint64_t file_set = 0;
 
 	return settings_parse_file_mask(s, path, data, len,
 	    cmdline_set ? *cmdline_set : 0, &file_set, errs);
@@ -690,7 +807,13 @@ usage(FILE *f)
 	    "      --remote URL         Docker endpoint: unix:///PATH or "
 	    "tcp://HOST:PORT\n"
 	    "                           (default DOCKER_HOST, "
-	    "else " DEFAULT_REMOTE ")\n"
+	    "else " DEFAULT_REMOTE ");\n"
+	    "                           tcp:// needs TLS (DOCKER_TLS_VERIFY, "
+	    "DOCKER_CERT_PATH)\n"
+	    "      --allow-insecure-tcp[=BOOL]  allow tcp:// without TLS "
+	    "(registry\n"
+	    "                           credentials are still never sent over "
+	    "it)\n"
 	    "      --aws[=BOOL], --no-aws  also read EC2 user-data (default "
 	    "off)\n"
 	    "      --imds URL           instance metadata endpoint "
@@ -745,8 +868,16 @@ usage(FILE *f)
 	    "stderr\n"
 	    "      --metrics-file FILE  Prometheus textfile written after "
 	    "every run\n"
+	    "      --status-group NAME  group that may read status.json and "
+	    "the metrics\n"
+	    "                           file (default none: 0640 root:root)\n"
 	    "      --format text|json   the plan of --dry-run as lines or as "
 	    "JSON\n"
+	    "      --confirm-removals   let the first run remove more than "
+	    "half "
+	    "of the\n"
+	    "                           running containers (the mass-removal "
+	    "brake)\n"
 	    "  -v, --verbose            more logging (repeat for debug)\n"
 	    "  -h, --help               this text\n"
 	    "      --version            print the version\n"
@@ -810,7 +941,7 @@ read_settings_file(const char *path, char **data, size_t *len, int *err)
 }
 
 static void
-load_file(struct settings *s, unsigned int cmdline_set, unsigned int *file_set,
+load_file(struct settings *s, uint64_t cmdline_set, uint64_t *file_set,
     struct errlist *errs)
 {
 	char *data;
@@ -832,7 +963,7 @@ load_file(struct settings *s, unsigned int cmdline_set, unsigned int *file_set,
 }
 
 static void
-load_environment(struct settings *s, unsigned int set, struct errlist *errs)
+load_environment(struct settings *s, uint64_t set, struct errlist *errs)
 {
 	const char *dh = getenv("DOCKER_HOST"), *err;
 	char *n;
@@ -851,7 +982,7 @@ load_environment(struct settings *s, unsigned int set, struct errlist *errs)
 
 static void
 cmdline_value(struct settings *s, enum settings_key sk, const char *opt,
-    const char *v, unsigned int *set, struct errlist *errs)
+    const char *v, uint64_t *set, struct errlist *errs)
 {
 	const struct setting_desc *d = find_desc(sk);
 
@@ -876,8 +1007,7 @@ cmdline_bool(int *v, const char *opt, const char *arg, struct errlist *errs)
 }
 
 static void
-cmdline_mode(
-    struct settings *s, enum run_mode m, int *nmodes, unsigned int *set)
+cmdline_mode(struct settings *s, enum run_mode m, int *nmodes, uint64_t *set)
 {
 	if (s->mode != m || !(*set & SETTING_BIT(SK_MODE)))
 		(*nmodes)++;
@@ -887,7 +1017,7 @@ cmdline_mode(
 
 /* Returns 1 after --help or --version, 0 otherwise. */
 static int
-parse_argv(struct settings *s, int argc, char *argv[], unsigned int *set,
+parse_argv(struct settings *s, int argc, char *argv[], uint64_t *set,
     struct errlist *errs)
 {
 	int ch, nmodes = 0, done = 0;
@@ -1011,6 +1141,19 @@ parse_argv(struct settings *s, int argc, char *argv[], unsigned int *set,
 			    &s->seccomp_allow_permissive, opt, optarg, errs);
 			*set |= SETTING_BIT(SK_SECCOMP_ALLOW_PERMISSIVE);
 			break;
+		case OPT_ALLOW_INSECURE_TCP:
+			s->allow_insecure_tcp = 1;
+			cmdline_bool(&s->allow_insecure_tcp, opt, optarg, errs);
+			*set |= SETTING_BIT(SK_ALLOW_INSECURE_TCP);
+			break;
+		case OPT_STATUS_GROUP:
+			cmdline_value(
+			    s, SK_STATUS_GROUP, opt, optarg, set, errs);
+			break;
+		case OPT_CONFIRM_REMOVALS:
+			s->confirm_removals = 1;
+			*set |= SETTING_BIT(SK_CONFIRM_REMOVALS);
+			break;
 		case ':':
 			errlist_add(errs, "command line", opt,
 			    "needs a value; "
@@ -1038,7 +1181,7 @@ parse_argv(struct settings *s, int argc, char *argv[], unsigned int *set,
 
 /* --format shapes the plan of --dry-run (and `dockerup status`) only. */
 static void
-check_format(const struct settings *s, unsigned int set, struct errlist *errs)
+check_format(const struct settings *s, uint64_t set, struct errlist *errs)
 {
 	if ((set & SETTING_BIT(SK_FORMAT)) && s->mode != MODE_DRY_RUN)
 		errlist_add(errs, "command line", "--format",
@@ -1047,12 +1190,36 @@ check_format(const struct settings *s, unsigned int set, struct errlist *errs)
 		    "`dockerup status`)");
 }
 
+int
+settings_tls_from_env(void)
+{
+	const char *v = getenv("DOCKER_TLS_VERIFY");
+
+	return v != NULL && *v != '\0';
+}
+
+/* tcp:// without TLS carries root on this host in clear: only if wanted. */
+static void
+check_insecure_tcp(const struct settings *s, struct errlist *errs)
+{
+	if (strncmp(s->remote, "tcp://", 6) != 0 || s->allow_insecure_tcp ||
+	    settings_tls_from_env())
+		return;
+	errlist_add(errs, "settings", "remote",
+	    "%.300s has no TLS (DOCKER_TLS_VERIFY is not set): the Docker "
+	    "API, which is root on its host, would be reached in clear and "
+	    "unauthenticated; expected DOCKER_TLS_VERIFY=1 with "
+	    "DOCKER_CERT_PATH, or allow_insecure_tcp=true "
+	    "(--allow-insecure-tcp) if that is wanted",
+	    s->remote);
+}
+
 /* Command line, then file, then (for a run) the environment. */
 static enum settings_result
 load_all(struct settings *s, int argc, char *argv[], struct errlist *errs,
     int for_status)
 {
-	unsigned int cmdline_set = 0, file_set = 0;
+	uint64_t cmdline_set = 0, file_set = 0;
 	size_t before = errs->n;
 
 	settings_init(s);
@@ -1065,6 +1232,8 @@ load_all(struct settings *s, int argc, char *argv[], struct errlist *errs,
 	load_file(s, cmdline_set, &file_set, errs);
 	if (!for_status)
 		load_environment(s, cmdline_set | file_set, errs);
+	if (!for_status && errs->n == before)
+		check_insecure_tcp(s, errs);
 	return errs->n == before ? SETTINGS_OK : SETTINGS_USAGE;
 }
 

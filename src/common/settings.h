@@ -55,6 +55,21 @@ enum output_format {
 	OUTPUT_JSON,     /* one JSON document for scripts */
 };
 
+/*
+ * The trust policy for remote sources (EC2 user-data, and any source that
+ * is not a root-owned local file; see policy.h).  Only root sets it, in
+ * the settings file.  The lists are comma-separated, NULL when empty.
+ */
+struct trust_policy {
+	int allow_privileged;   /* userdata_allow_privileged */
+	int allow_host_network; /* userdata_allow_host_network */
+	int allow_unconfined;   /* userdata_allow_unconfined */
+	int require_digest;     /* userdata_require_digest */
+	char *cap_add;          /* userdata_cap_add: capabilities allowed */
+	char *host_paths;       /* userdata_host_paths: bind prefixes */
+	char *registries;       /* userdata_registries: NULL, any registry */
+};
+
 struct settings {
 	char *config;        /* settings file path */
 	int config_explicit; /* named with -c: a missing file is an error */
@@ -80,6 +95,10 @@ struct settings {
 	char *metrics_file;        /* Prometheus textfile, or NULL */
 	char *seccomp_dir; /* root-owned directory of containers' profiles */
 	int seccomp_allow_permissive; /* accept a profile that allows all */
+	struct trust_policy policy;
+	int confirm_removals;   /* --confirm-removals: past the brake, once */
+	char *status_group;     /* may read status.json and metrics, or NULL */
+	int allow_insecure_tcp; /* tcp:// without TLS is wanted */
 };
 
 /*
@@ -109,8 +128,18 @@ enum settings_key {
 	SK_FORMAT,
 	SK_SECCOMP_DIR,
 	SK_SECCOMP_ALLOW_PERMISSIVE,
+	SK_UD_PRIVILEGED,
+	SK_UD_HOST_NETWORK,
+	SK_UD_UNCONFINED,
+	SK_UD_REQUIRE_DIGEST,
+	SK_UD_CAP_ADD,
+	SK_UD_HOST_PATHS,
+	SK_UD_REGISTRIES,
+	SK_CONFIRM_REMOVALS, /* command line only */
+	SK_STATUS_GROUP,
+	SK_ALLOW_INSECURE_TCP,
 };
-#define SETTING_BIT(k) (1u << (k))
+#define SETTING_BIT(k) ((uint64_t)1 << (k))
 
 enum settings_result {
 	SETTINGS_OK = 0,
@@ -136,7 +165,12 @@ enum settings_result settings_load_status(
     struct settings *s, int argc, char *argv[], struct errlist *errs);
 /* Parses settings-file bytes; keys set on the command line are kept. */
 int settings_parse_file(struct settings *s, const char *path, const char *data,
-    size_t len, const unsigned int *cmdline_set, struct errlist *errs);
+    size_t len, const uint64_t *cmdline_set, struct errlist *errs);
+/*
+ * TLS to a tcp:// endpoint is on, the docker CLI's way: DOCKER_TLS_VERIFY
+ * set and not empty (the engine then reads DOCKER_CERT_PATH's files).
+ */
+int settings_tls_from_env(void);
 /* Normalizes a Docker endpoint; NULL with *err set when invalid. */
 char *settings_normalize_remote(const char *url, const char **err);
 

@@ -573,6 +573,10 @@ enum settings_tag {
 	ST_SELF_ID,
 	ST_METRICS_FILE,
 	ST_SECCOMP_DIR,
+	ST_STATUS_GROUP,
+	ST_UD_CAP_ADD,
+	ST_UD_HOST_PATHS,
+	ST_UD_REGISTRIES,
 	ST_INTS,
 	ST_MAX
 };
@@ -596,12 +600,18 @@ settings_int(struct settings *s, size_t i)
 		&s->syslog,
 		(int *)&s->format,
 		&s->seccomp_allow_permissive,
+		&s->policy.allow_privileged,
+		&s->policy.allow_host_network,
+		&s->policy.allow_unconfined,
+		&s->policy.require_digest,
+		&s->confirm_removals,
+		&s->allow_insecure_tcp,
 	};
 
 	return i < sizeof(ints) / sizeof(ints[0]) ? ints[i] : NULL;
 }
 
-#define SETTINGS_NINTS 14
+#define SETTINGS_NINTS 20
 
 static char **
 settings_str(struct settings *s, int tag)
@@ -627,6 +637,14 @@ settings_str(struct settings *s, int tag)
 		return &s->metrics_file;
 	case ST_SECCOMP_DIR:
 		return &s->seccomp_dir;
+	case ST_STATUS_GROUP:
+		return &s->status_group;
+	case ST_UD_CAP_ADD:
+		return &s->policy.cap_add;
+	case ST_UD_HOST_PATHS:
+		return &s->policy.host_paths;
+	case ST_UD_REGISTRIES:
+		return &s->policy.registries;
 	}
 	return NULL;
 }
@@ -681,7 +699,8 @@ wire_decode_settings(const unsigned char *p, size_t len, struct settings *s,
 		char **dst = settings_str(s, tag);
 		free(*dst);
 		*dst = NULL;
-		if (dup_str(&r, data, dlen, MAX_PATH_LEN, dst) == -1)
+		/* a path, or a policy list: one settings line at most */
+		if (dup_str(&r, data, dlen, MAX_SETTINGS_LINE, dst) == -1)
 			goto fail;
 	}
 	if (last != ST_INTS || s->interval < 1 || s->mode < MODE_RUN ||

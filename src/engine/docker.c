@@ -207,12 +207,11 @@ fail:
 static int
 docker_tls_setup(struct docker *dk, char *err, size_t errlen)
 {
-	const char *v = getenv("DOCKER_TLS_VERIFY");
 	const char *dir = getenv("DOCKER_CERT_PATH");
 	const char *home = getenv("HOME");
 	char path[MAX_PATH_LEN];
 
-	if (v == NULL || *v == '\0')
+	if (!settings_tls_from_env())
 		return 0;
 	if (dir == NULL || *dir == '\0') {
 		snprintf(path, sizeof(path), "%s/.docker", home ? home : "");
@@ -284,6 +283,12 @@ struct regauth *
 docker_regauth(struct docker *dk)
 {
 	return &dk->auth;
+}
+
+int
+docker_in_clear(const struct docker *dk)
+{
+	return dk->sock_path == NULL && !dk->tls;
 }
 
 struct docker *

@@ -85,6 +85,8 @@ unsigned docker_calls(const struct docker *dk);
 struct regauth *docker_regauth(struct docker *dk);
 const char *docker_api_version(const struct docker *dk);
 const char *docker_remote(const struct docker *dk);
+/* A tcp:// endpoint without TLS: nothing secret may cross it. */
+int docker_in_clear(const struct docker *dk);
 
 /* URL-escapes s for a query string; the caller frees the result. */
 char *docker_escape(const char *s);

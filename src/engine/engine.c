@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "digest.h"
 #include "errlist.h"
 #include "image.h"
 #include "imsg.h"
@@ -23,6 +25,7 @@
 #include "ctrops.h"
 #include "docker.h"
 #include "observe.h"
+#include "policy.h"
 #include "reconcile.h"
 #include "runresult.h"
 #include "sandbox.h"
@@ -85,6 +88,79 @@ combine_status(int fetch_status, int run_status)
 	return fetch_status > run_status ? fetch_status : run_status;
 }
 
+/*
+ * The mass-removal brake's memory: the desired state last read and when
+ * it was first read.  In memory only: after a restart the state must be
+ * read twice again, which can only delay a removal.
+ */
+static unsigned char brake_md[SHA256_LEN];
+static double brake_since; /* monotonic seconds */
+static int brake_known;
+static int confirm_pending = -1; /* --confirm-removals, first run only */
+
+static double
+mono_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A fingerprint of a whole desired state: definitions, sources, flag. */
+static void
+state_digest(const struct desired_state *st, unsigned char md[SHA256_LEN])
+{
+	struct buf b;
+	char h[65];
+
+	buf_init(
+	    &b, (size_t)MAX_DEFINITIONS * (sizeof(h) + MAX_PATH_LEN + 2) + 16);
+	buf_put_u32(&b, (uint32_t)st->complete);
+	for (size_t i = 0; i < st->ndefs; i++) {
+		if (defn_hash(&st->defs[i], h) == -1 ||
+		    buf_append(&b, h, sizeof(h)) == -1 ||
+		    buf_append_str(&b,
+			st->defs[i].source ? st->defs[i].source : "") == -1 ||
+		    buf_put_u8(&b, 0) == -1)
+			fatalx("%s: state too large", __func__);
+	}
+	sha256(b.p, b.len, md);
+	buf_free(&b);
+}
+
+/* A state was read: a new one starts the brake's clock. */
+static void
+brake_note_read(const struct desired_state *st)
+{
+	unsigned char md[SHA256_LEN];
+
+	state_digest(st, md);
+	if (brake_known && memcmp(md, brake_md, sizeof(md)) == 0)
+		return;
+	memcpy(brake_md, md, sizeof(md));
+	brake_since = mono_seconds();
+	brake_known = 1;
+}
+
+/*
+ * Removals beyond the brake are confirmed by --confirm-removals (for the
+ * first run), or in server mode by the same state read again at least
+ * one interval after it was first read.
+ */
+static int
+removals_confirmed(void)
+{
+	if (confirm_pending == -1)
+		confirm_pending = settings.confirm_removals;
+	if (confirm_pending) {
+		confirm_pending = 0;
+		return 1;
+	}
+	return settings.mode == MODE_SERVER && brake_known &&
+	    mono_seconds() - brake_since >= settings.interval;
+}
+
 static void
 apply_current(void)
 {
@@ -95,7 +171,8 @@ apply_current(void)
 	struct run_timing rt = { .start = time(NULL) };
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int rc = engine_reconcile(docker, &settings, &current, &rep);
+	int rc = engine_reconcile(
+	    docker, &settings, &current, removals_confirmed(), &rep);
 	rd.exit_code = combine_status((int)begin.fetch_status, rep.exit_code);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	rt.duration =
@@ -168,6 +245,18 @@ on_defn(const struct imsg *m)
 		defn_free(&d);
 		return -1;
 	}
+	/*
+	 * The trust policy again: an honest fetcher never sends what breaks
+	 * it, so the whole state is refused and the last one kept.
+	 */
+	if (policy_check_defn(&settings, &d, "", &errs) > 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_warnx("refused by the trust policy: %s",
+			    cfgerr_format(&errs.v[i], line, sizeof(line)));
+		errlist_free(&errs);
+		defn_free(&d);
+		return -1;
+	}
 	errlist_free(&errs);
 	if (d.seccomp != NULL && strcmp(d.seccomp, "unconfined") != 0 &&
 	    profile_check(d.seccomp, settings.seccomp_allow_permissive, line,
@@ -196,6 +285,15 @@ on_state_end(const struct imsg *m)
 	    incoming.nsources != begin.nsources)
 		return -1;
 	errlist_init(&errs);
+	for (size_t i = 0; i < incoming.ndefs; i++)
+		(void)policy_check_reach(&settings, &incoming, i, "", &errs);
+	if (errs.n > 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_warnx("refused by the trust policy: %s",
+			    cfgerr_format(&errs.v[i], line, sizeof(line)));
+		errlist_free(&errs);
+		return -1;
+	}
 	if (state_validate_and_order(&incoming, &errs) > 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_warnx("invalid desired state: %s",
@@ -209,6 +307,7 @@ on_state_end(const struct imsg *m)
 	current = incoming;
 	desired_state_init(&incoming);
 	have_state = 1;
+	brake_note_read(&current);
 	struct wire_ack ack = { .accepted = 1,
 		.ndefs = (uint32_t)current.ndefs };
 	imsg_compose(&fetcher_ib, IMSG_STATE_ACK, &ack, sizeof(ack));

@@ -77,6 +77,7 @@ struct run {
 	struct keyidx *by_ident; /* items sorted by identity */
 	struct item *self_item;  /* the definition of our own container */
 	char leave_id[65];       /* handed over: remove this container last */
+	int removals_confirmed;  /* the mass-removal brake is released */
 	struct launch_set launches; /* new containers created together */
 	unsigned char *port_busy;   /* host ports the queued ones bind */
 };
@@ -231,10 +232,22 @@ done:
 static void
 run_load_auth(struct run *r)
 {
-	static int helpers_said;
+	static int helpers_said, clear_said;
+	static const struct regauth none; /* no credential at all */
 	struct regauth *ra = docker_regauth(r->dk);
 	char err[1024];
 	int rc;
+
+	if (docker_in_clear(r->dk)) {
+		if (!clear_said++)
+			log_warnx("registry credentials are never sent to %s: "
+				  "a tcp:// endpoint without TLS would carry "
+				  "them in clear (allow_insecure_tcp); images "
+				  "are pulled without credentials",
+			    docker_remote(r->dk));
+		r->ienv.auth = &none;
+		return;
+	}
 
 	rc = regauth_reload(ra, r->s->registry_auth, err, sizeof(err));
 	if (rc == REGAUTH_DENIED)
@@ -1584,6 +1597,55 @@ self_leave(struct run *r)
 
 /* ---- after the definitions ---- */
 
+int
+mass_removal_held(unsigned going, unsigned running)
+{
+	return going >= MASS_REMOVAL_MIN &&
+	    2 * (unsigned long)going > (unsigned long)running;
+}
+
+/* A container this run removes as undeclared. */
+static int
+is_orphan(const struct run *r, const struct ctr *c)
+{
+	if (c->claimed || c->removed || is_self(r, c) ||
+	    strcmp(c->state, "removing") == 0)
+		return 0;
+	return r->s->orphans == ORPHANS_ALL || c->managed;
+}
+
+/*
+ * The mass-removal brake: a run that would remove more than half of the
+ * running containers in its care (those dockerup created, or every one
+ * with orphans=all), and at least MASS_REMOVAL_MIN, removes none, unless
+ * the engine says the removal is confirmed (the same desired state seen
+ * twice an interval apart, or --confirm-removals).  Returns 1 when braked.
+ */
+static int
+mass_removal_braked(struct run *r)
+{
+	unsigned running = 0, going = 0;
+
+	for (size_t i = 0; i < r->ctrs.n; i++) {
+		const struct ctr *c = &r->ctrs.v[i];
+		if (!ctr_running(c) || is_self(r, c) || c->removed ||
+		    (r->s->orphans == ORPHANS_MANAGED && !c->managed))
+			continue;
+		running++;
+		going += is_orphan(r, c);
+	}
+	if (!mass_removal_held(going, running) || r->removals_confirmed)
+		return 0;
+	r->rep->braked = going;
+	r->rep->exit_code = 1;
+	log_warnx("refusing to remove %u of %u running containers at once "
+		  "(mass-removal brake); they are removed when the same "
+		  "desired state is read again at least one interval "
+		  "later (server mode), or by a run with --confirm-removals",
+	    going, running);
+	return 1;
+}
+
 static void
 remove_orphans(struct run *r)
 {
@@ -1597,12 +1659,11 @@ remove_orphans(struct run *r)
 		    "known of it");
 		return;
 	}
+	if (mass_removal_braked(r))
+		return;
 	for (size_t i = 0; i < r->ctrs.n && !r->lost; i++) {
 		c = &r->ctrs.v[i];
-		if (c->claimed || c->removed || is_self(r, c) ||
-		    strcmp(c->state, "removing") == 0)
-			continue;
-		if (r->s->orphans == ORPHANS_MANAGED && !c->managed)
+		if (!is_orphan(r, c))
 			continue;
 		plan(r, "remove %s (not declared)", ctr_label(c));
 		if (r->dry) {
@@ -1762,7 +1823,8 @@ stop_now(struct run *r, const char *where)
 
 int
 engine_reconcile(struct docker *dk, const struct settings *s,
-    const struct desired_state *st, struct run_report *rep)
+    const struct desired_state *st, int removals_confirmed,
+    struct run_report *rep)
 {
 	struct run r;
 	double t0 = mono_now();
@@ -1772,6 +1834,7 @@ engine_reconcile(struct docker *dk, const struct settings *s,
 
 	memset(rep, 0, sizeof(*rep));
 	run_init(&r, dk, s, st, rep);
+	r.removals_confirmed = removals_confirmed;
 	if (run_observe(&r, err, sizeof(err)) == -1) {
 		log_warnx("%s; nothing was changed", err);
 		report_run_error(rep, err);

@@ -46,6 +46,7 @@ struct run_report {
 	unsigned created, replaced, started, removed, unchanged, failed;
 	unsigned api_calls;      /* Docker API requests made by this run */
 	unsigned self_rollbacks; /* self-upgrades rolled back (0 or 1) */
+	unsigned braked;         /* removals the mass-removal brake held back */
 	struct registry_fault registry;
 	/* Owned; run_report_free() frees them. */
 	struct run_action *actions;
@@ -74,8 +75,19 @@ extern volatile sig_atomic_t engine_stop_requested;
 /*
  * Applies st.  In MODE_DRY_RUN prints the plan to stdout and changes
  * nothing.  When st->complete is 0, no container is removed as an orphan.
+ * A run that would remove more than half of the running containers in
+ * its care (at least MASS_REMOVAL_MIN) removes none of them unless
+ * removals_confirmed; rep->braked then counts them.
  */
+/*
+ * The brake's rule: removing going of the running containers in a run's
+ * care at once is held back (more than half, and at least
+ * MASS_REMOVAL_MIN).
+ */
+int mass_removal_held(unsigned going, unsigned running);
+
 int engine_reconcile(struct docker *dk, const struct settings *s,
-    const struct desired_state *st, struct run_report *rep);
+    const struct desired_state *st, int removals_confirmed,
+    struct run_report *rep);
 
 #endif

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -321,7 +322,8 @@ static struct {
 	char *metrics_name; /* its base name */
 	uint64_t runs, failures, rollbacks;
 	int64_t last_success;
-} out = { -1, -1, NULL, 0, 0, 0, 0 };
+	gid_t group; /* status_group's, or (gid_t)-1: root's only */
+} out = { -1, -1, NULL, 0, 0, 0, 0, (gid_t)-1 };
 
 static uint64_t
 json_count(const cJSON *o, const char *key)
@@ -418,6 +420,32 @@ open_metrics_dir(const char *path)
 	free(dir);
 }
 
+/*
+ * Makes the engine a member of status_group (while it still may, before
+ * its sandbox), so that it can give its files to that group without
+ * CAP_CHOWN.
+ */
+static void
+join_status_group(const char *name)
+{
+	struct group *g = getgrnam(name);
+
+	out.group = (gid_t)-1;
+	if (g == NULL) {
+		log_warnx("status_group %s: no such group; status.json and "
+			  "the metrics file stay readable by root only",
+		    name);
+		return;
+	}
+	if (setgroups(1, &g->gr_gid) == -1) {
+		log_warn("status_group %s: joining it; status.json and the "
+			 "metrics file stay readable by root only",
+		    name);
+		return;
+	}
+	out.group = g->gr_gid;
+}
+
 void
 status_open(const struct settings *s)
 {
@@ -432,6 +460,10 @@ status_open(const struct settings *s)
 	out.last_success = 0;
 	if (s->mode == MODE_DRY_RUN || s->mode == MODE_CHECK)
 		return;
+	/* 0640: the owner (root) and at most status_group read them. */
+	umask(S_IWGRP | S_IRWXO);
+	if (s->status_group != NULL)
+		join_status_group(s->status_group);
 	out.cache_fd = open(s->cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (out.cache_fd == -1)
 		log_warn("cache directory %s: no %s is written", s->cache,
@@ -457,9 +489,16 @@ write_atomic(int dirfd, const char *name, const char *data, size_t len)
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
 	if (unlinkat(dirfd, tmp, 0) == -1 && errno != ENOENT)
 		return -1;
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd == -1)
 		return -1;
+	if (out.group != (gid_t)-1 && fchown(fd, (uid_t)-1, out.group) == -1) {
+		/* Not a reason to lose the status: the owner still reads it. */
+		log_warn("status_group: giving %s to the group; it stays "
+			 "readable by its owner only",
+		    name);
+		out.group = (gid_t)-1;
+	}
 	while (off < len) {
 		ssize_t n = write(fd, data + off, len - off);
 		if (n == -1 && errno == EINTR)

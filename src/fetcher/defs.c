@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "log.h"
 #include "profile.h"
+#include "policy.h"
 #include "validate.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -34,7 +35,8 @@ struct pctx {
 	size_t shown;    /* added to errs */
 	const struct file_ops *ops;
 	struct kvlist *profiles;
-	enum doc_form form; /* user-data names profiles by name only */
+	struct errlist *refusals; /* the trust policy's, not problems */
+	int refused;              /* the definition being parsed */
 };
 
 static void perr(struct pctx *c, const char *path, const char *fmt, ...)
@@ -1021,14 +1023,6 @@ load_seccomp(struct pctx *c, const char *ref, const char *path, struct defn *d)
 	for (char *p = shown; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
-	if (!profile_name_valid(ref) && c->form == DOC_USERDATA) {
-		perr(c, path,
-		    "seccomp=%s: user-data may name a seccomp profile only "
-		    "by name; expected seccomp=NAME (NAME.json in "
-		    "seccomp_dir)",
-		    shown);
-		return;
-	}
 	if (!profile_name_valid(ref) && !valid_abs_path(ref)) {
 		profile_read_error(EXDEV, msg, sizeof(msg));
 		perr(c, path, "seccomp profile %s %s", shown, msg);
@@ -1089,7 +1083,17 @@ security_opt(struct pctx *c, const char *s, const char *path, struct defn *d)
 		}
 		if (strcmp(s + 8, "unconfined") == 0)
 			d->seccomp = xstrdup("unconfined");
-		else
+		else if (!policy_seccomp_ref_allowed(c->where, s + 8)) {
+			/* Refused before anything is read for it; the
+			 * document's other definitions still stand. */
+			errlist_add(c->refusals, c->where, path,
+			    "a seccomp profile by path is not allowed for "
+			    "%s (trust policy: remote sources name no "
+			    "file); expected seccomp=NAME (NAME.json in "
+			    "seccomp_dir)",
+			    c->where);
+			c->refused = 1;
+		} else
 			load_seccomp(c, s + 8, path, d);
 		return;
 	}
@@ -1506,7 +1510,9 @@ defs_result_free(struct defs_result *r)
 	}
 	free(r->defs);
 	free(r->prefix);
+	free(r->refused);
 	kvlist_free(&r->profiles);
+	errlist_free(&r->refusals);
 	defs_result_init(r);
 }
 
@@ -1515,7 +1521,8 @@ parse_all(struct pctx *c, const cJSON *root, const cJSON *list, int n,
     struct defs_result *out)
 {
 	if ((out->defs = calloc((size_t)n + 1, sizeof(*out->defs))) == NULL ||
-	    (out->prefix = calloc((size_t)n + 1, sizeof(char *))) == NULL)
+	    (out->prefix = calloc((size_t)n + 1, sizeof(char *))) == NULL ||
+	    (out->refused = calloc((size_t)n + 1, 1)) == NULL)
 		fatal("calloc");
 	for (int i = 0; i < n; i++) {
 		char prefix[PATHLEN] = "";
@@ -1524,8 +1531,10 @@ parse_all(struct pctx *c, const cJSON *root, const cJSON *list, int n,
 			snprintf(prefix, sizeof(prefix), "containers[%d]", i);
 		out->prefix[i] = xstrdup(prefix);
 		out->n++;
+		c->refused = 0;
 		parse_defn(c, list ? cJSON_GetArrayItem(list, i) : root, prefix,
 		    &out->defs[i]);
+		out->refused[i] = (unsigned char)c->refused;
 	}
 	check_unique(c, out);
 }
@@ -1534,7 +1543,8 @@ size_t
 defs_parse(const char *where, const char *text, size_t len, enum doc_form form,
     const struct file_ops *ops, struct defs_result *out, struct errlist *errs)
 {
-	struct pctx c = { where, errs, 0, 0, ops, &out->profiles, form };
+	struct pctx c = { where, errs, 0, 0, ops, &out->profiles,
+		&out->refusals, 0 };
 	const cJSON *list = NULL;
 	cJSON *root;
 	char *t;
@@ -1577,6 +1587,10 @@ defs_parse(const char *where, const char *text, size_t len, enum doc_form form,
 		    c.problems - c.shown);
 	if (c.problems > 0) {
 		struct kvlist keep = out->profiles;
+		for (size_t i = 0; i < out->refusals.n; i++)
+			errlist_add(errs, out->refusals.v[i].where,
+			    out->refusals.v[i].field, "%s",
+			    out->refusals.v[i].msg);
 		memset(&out->profiles, 0, sizeof(out->profiles));
 		defs_result_free(out);
 		kvlist_free(&keep);

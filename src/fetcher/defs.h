@@ -24,6 +24,14 @@ struct defs_result {
 	                        "containers[3]" */
 	size_t n;
 	struct kvlist profiles; /* seccomp profiles read: path -> bytes */
+	/*
+	 * The trust policy's refusals met while parsing (a seccomp profile
+	 * by path from a remote source, never read): refused[i] marks
+	 * defs[i], refusals says why.  The document stays valid; the
+	 * caller drops those definitions.
+	 */
+	unsigned char *refused;
+	struct errlist refusals;
 };
 
 void defs_result_init(struct defs_result *r);
@@ -31,7 +39,8 @@ void defs_result_free(struct defs_result *r);
 
 /*
  * Parses and validates one document.  Returns the number of problems; on
- * any problem out holds no definition (a source is valid only as a whole).
+ * any problem out holds no definition (a source is valid only as a whole),
+ * and the trust policy's refusals are among errs.
  * Seccomp profiles named by securityOpt are read through ops.
  */
 size_t defs_parse(const char *where, const char *text, size_t len,

@@ -22,6 +22,7 @@
 #include "lastgood.h"
 #include "log.h"
 #include "profile.h"
+#include "policy.h"
 #include "userdata.h"
 #include "validate.h"
 
@@ -145,6 +146,29 @@ refuse_permissive(const struct run *r, const char *where,
 	return n;
 }
 
+/*
+ * Definitions the trust policy refused while parsing (they are not
+ * added): reported, their source at fault, and the state incomplete, so
+ * that their containers are not removed as orphans.
+ */
+static void
+refuse_defs(struct run *r, const struct defs_result *res, size_t src)
+{
+	struct source_status *st = &r->out->sources[src];
+	size_t before = r->errs->n;
+
+	if (res->refusals.n == 0)
+		return;
+	for (size_t i = 0; i < res->refusals.n; i++)
+		errlist_add(r->errs, res->refusals.v[i].where,
+		    res->refusals.v[i].field, "%s", res->refusals.v[i].msg);
+	set_error(st, r->errs, before);
+	if (st->health == SOURCE_OK)
+		st->health = SOURCE_FAILED;
+	r->invalid = 1;
+	r->out->complete = 0;
+}
+
 static void
 add_defs(struct run *r, struct defs_result *res, size_t src)
 {
@@ -154,7 +178,10 @@ add_defs(struct run *r, struct defs_result *res, size_t src)
 	r->srcidx = realloc(r->srcidx, n * sizeof(*r->srcidx));
 	if (r->prefix == NULL || r->srcidx == NULL)
 		fatal("%s", __func__);
+	refuse_defs(r, res, src);
 	for (size_t i = 0; i < res->n; i++) {
+		if (res->refused != NULL && res->refused[i])
+			continue; /* defs_result_free() frees it */
 		r->prefix[r->out->ndefs] = res->prefix[i];
 		r->srcidx[r->out->ndefs] = src;
 		res->prefix[i] = NULL;
@@ -830,14 +857,43 @@ prune_cycles(struct run *r)
 	return nbad;
 }
 
+/*
+ * The trust policy: a remote definition that asks for more than its
+ * source may is dropped, with its source named at fault; the state is then
+ * incomplete, so that its container (if any) is not removed as an orphan.
+ */
+static void
+check_policy(struct run *r, const struct settings *s)
+{
+	for (size_t i = r->out->ndefs; i-- > 0;) {
+		size_t before = r->errs->n;
+		if (policy_check_defn(
+			s, &r->out->defs[i], r->prefix[i], r->errs) > 0)
+			blame(r, i, before);
+	}
+}
+
+/* ...and reaches only containers of its own source. */
+static void
+check_reach(struct run *r, const struct settings *s)
+{
+	for (size_t i = r->out->ndefs; i-- > 0;) {
+		size_t before = r->errs->n;
+		if (policy_check_reach(s, r->out, i, r->prefix[i], r->errs) > 0)
+			blame(r, i, before);
+	}
+}
+
 /* The whole state: unique, every reference declared, no cycle, ordered. */
 static void
-check_whole(struct run *r)
+check_whole(struct run *r, const struct settings *s)
 {
 	struct errlist e;
 
+	check_policy(r, s);
 	merge_duplicates(r);
 	prune_port_conflicts(r);
+	check_reach(r, s);
 	do
 		prune_undeclared(r); /* again after cycles are gone */
 	while (prune_cycles(r) > 0);
@@ -906,7 +962,7 @@ fetch_load(struct fetch_state *fs, const struct settings *s,
 			listed = 0;
 	if (s->aws)
 		load_userdata(&r, s, ops);
-	check_whole(&r);
+	check_whole(&r, s);
 	forget_gone(&r, s, listed);
 	for (size_t i = 0; i < out->ndefs; i++)
 		free(r.prefix[i]);

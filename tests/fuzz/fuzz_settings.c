@@ -17,7 +17,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct settings s;
 	struct errlist e;
-	unsigned int set = size > 0 ? data[0] : 0;
+	uint64_t set = size > 0 ? data[0] : 0;
 
 	settings_init(&s);
 	errlist_init(&e);

@@ -139,14 +139,16 @@ check_converged() {
 	    fail "check run changed something: $output"
 }
 
-# kill_run_at SECONDS: a run in its own session, every process of it
-# killed with SIGKILL after SECONDS.
+# kill_run_at SECONDS [ARGS...]: a run in its own session, every process
+# of it killed with SIGKILL after SECONDS.
 kill_run_at() {
+	local secs=$1
+	shift
 	setsid "$DOCKERUP" --config "$TEST_CONFIG" --remote "$DOCKER_HOST" \
-	    --no-pull --confdir "$TEST_CONFDIR" --cache "$TEST_CACHE" \
+	    --no-pull --confdir "$TEST_CONFDIR" --cache "$TEST_CACHE" "$@" \
 	    > "$BATS_TEST_TMPDIR/killed.out" 2>&1 3>&- &
 	local sid=$! i
-	sleep "$1"
+	sleep "$secs"
 	pkill -KILL -s "$sid" 2>/dev/null || true
 	for ((i = 0; i < 50; i++)); do
 		pgrep -s "$sid" > /dev/null || break
@@ -182,8 +184,9 @@ some_delay() { printf '0.%03d' $((RANDOM % 800)); }
 		for n in o1 o2 o3 o4; do
 			quick_run "$n-$i"
 		done
-		kill_run_at "$(some_delay)"
-		run_engine
+		# 4 of 5 running at once: past the mass-removal brake.
+		kill_run_at "$(some_delay)" --confirm-removals
+		run_engine --confirm-removals
 		[ "$status" -eq 0 ] || fail "iteration $i: recovery run: $output"
 		check_converged keep
 	done

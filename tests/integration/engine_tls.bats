@@ -92,9 +92,14 @@ teardown() {
 	! exists web
 }
 
-@test "tls: without DOCKER_TLS_VERIFY a tcp endpoint is plain http" {
+@test "tls: without DOCKER_TLS_VERIFY a tcp endpoint is refused, or plain http when wanted" {
 	local_def web
 	run_dockerup --no-pull --remote "$TLS_REMOTE"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"$TLS_REMOTE has no TLS (DOCKER_TLS_VERIFY is not set)"* ]]
+	! exists web
+	# Wanted: plain http, which this TLS front does not speak.
+	run_dockerup --no-pull --remote "$TLS_REMOTE" --allow-insecure-tcp
 	[ "$status" -eq 1 ]
 	! exists web
 }

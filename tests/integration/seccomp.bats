@@ -164,7 +164,7 @@ secret_nowhere() {
 	imds_set_userdata '{"containers": [{"type": "docker", "name": "ud-path", "image": "'"$RIG_IMAGE"'", "securityOpt": ["seccomp='"$SDIR"'/strict.json"]}]}'
 	sec --aws --imds "$RIG_IMDS"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"user-data: containers[0].securityOpt[0]: seccomp=$SDIR/strict.json: user-data may name a seccomp profile only by name; expected seccomp=NAME"* ]]
+	[[ "$output" == *"user-data: containers[0].securityOpt[0]: a seccomp profile by path is not allowed for user-data (trust policy: remote sources name no file); expected seccomp=NAME (NAME.json in seccomp_dir)"* ]]
 	! exists ud-path
 	imds_set_userdata '{"containers": [{"type": "docker", "name": "ud-name", "image": "'"$RIG_IMAGE"'", "command": '"$TRAP_CMD"', "securityOpt": ["seccomp=strict"]}]}'
 	sec --aws --imds "$RIG_IMDS"

@@ -175,6 +175,41 @@ metric() {
 	[ -z "$(find "$BATS_TEST_TMPDIR/prom" -name '.*')" ]
 }
 
+@test "status: status.json and the metrics file are 0640 root:root; status_group opens them to a group" {
+	local prom=$BATS_TEST_TMPDIR/prom/dockerup.prom old
+	mkdir "$BATS_TEST_TMPDIR/prom"
+	good_def st-mode
+	# Whatever the caller's umask.
+	old=$(umask)
+	umask 000
+	run_dockerup --no-pull --metrics-file "$prom"
+	umask "$old"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%a %U %G' "$TEST_CACHE/status.json")" = "640 root root" ]
+	[ "$(stat -c '%a %U %G' "$prom")" = "640 root root" ]
+	run "$DOCKERUP" status --cache "$TEST_CACHE" --config "$TEST_CONFIG"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *st-mode* ]]
+	# status_group: that group may read them (the engine joined it
+	# before its sandbox; it holds no CAP_CHOWN).
+	getent group nogroup > /dev/null || fail "no group nogroup on this machine"
+	echo "status_group=nogroup" > "$TEST_CONFIG"
+	run_dockerup --no-pull --metrics-file "$prom"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%a %U %G' "$TEST_CACHE/status.json")" = "640 root nogroup" ]
+	[ "$(stat -c '%a %U %G' "$prom")" = "640 root nogroup" ]
+	run "$DOCKERUP" status --cache "$TEST_CACHE" --config "$TEST_CONFIG"
+	[ "$status" -eq 0 ]
+	# An unknown group is said once; the files stay root's.
+	run_dockerup --no-pull --metrics-file "$prom" --status-group no-such-group
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"status_group no-such-group: no such group; status.json and the metrics file stay readable by root only"* ]]
+	[ "$(stat -c '%a %U %G' "$TEST_CACHE/status.json")" = "640 root root" ]
+	[ "$(stat -c '%a %U %G' "$prom")" = "640 root root" ]
+}
+
 @test "status: a server writes status.json and metrics after each run" {
 	mkdir "$BATS_TEST_TMPDIR/prom"
 	good_def st-srv

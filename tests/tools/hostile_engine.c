@@ -6,9 +6,26 @@
  * parent to restart the fetcher (IMSG_RESTART_PEER), and is still alive
  * and accepting a new fetcher socket afterwards.
  *
- * usage: hostile_engine DOCKERUP REMOTE CASE
+ * usage: hostile_engine DOCKERUP REMOTE CASE [IMAGE]
  * CASE: truncated | oversized | wrongtype | badtag | invalid | early-end
  *       | fd | gap
+ *
+ * The trust policy's cases send a whole state; the engine runs once (not a
+ * server: it needs no IMSG_GO), so that it would act on a state it
+ * accepted at once.  IMAGE is a local image (no pull):
+ *   policy-privileged  a user-data definition "hostile-priv", privileged
+ *   policy-nosource    the same without any source: remote too
+ *   policy-fakelocal   the same from an absolute path outside the confdir
+ *                      (a fetcher claiming a local file it cannot have read)
+ *   policy-reach       a local "hostile-app" and a user-data definition
+ *                      that signals it (KILL)
+ *   local-privileged   the same privileged definition from a confdir
+ *                      file: accepted and applied (exit 0 after the
+ *                      engine's RUN_DONE), which proves the cases above
+ *                      would have had their effect
+ *   empty-state        a complete state without any definition: applied
+ *                      (exit 0 after RUN_DONE); the mass-removal brake
+ *                      must keep the host's containers
  */
 #include <errno.h>
 #include <signal.h>
@@ -28,13 +45,31 @@
 #include "wire.h"
 
 static pid_t engine_pid;
+/* The engine's cache directory (status.json), removed on any exit. */
+static char cache[] = "/tmp/hostile_engine.XXXXXX";
+static int cache_made;
+
+static void
+remove_cache(void)
+{
+	char cmd[64];
+
+	if (!cache_made)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cache);
+	if (system(cmd) != 0)
+		fprintf(stderr, "hostile_engine: removing %s failed\n", cache);
+}
 
 static void
 die(const char *what)
 {
 	fprintf(stderr, "hostile_engine: %s\n", what);
-	if (engine_pid > 0)
+	if (engine_pid > 0) {
 		kill(engine_pid, SIGKILL);
+		waitpid(engine_pid, NULL, 0);
+	}
+	remove_cache();
 	exit(1);
 }
 
@@ -72,6 +107,76 @@ send_raw(int fd, uint32_t type, uint32_t len, uint32_t seq, const void *data,
 	if (write(fd, &h, sizeof(h)) != sizeof(h) ||
 	    (dlen && write(fd, data, dlen) != (ssize_t)dlen))
 		die("write");
+}
+
+/* One definition of image from source (NULL: none) into b. */
+static void
+encode_defn(struct buf *b, const char *name, const char *image,
+    const char *source, int privileged, const char *signal_target)
+{
+	struct defn d;
+
+	defn_init(&d);
+	d.name = strdup(name);
+	d.image = strdup(image);
+	d.privileged = privileged;
+	d.source = source ? strdup(source) : NULL;
+	if (signal_target != NULL &&
+	    kvlist_push(&d.signals, signal_target, "KILL") == -1)
+		die("kvlist_push");
+	buf_reset(b);
+	if (wire_encode_defn(&d, 1, b) == -1)
+		die("wire_encode_defn");
+	defn_free(&d);
+}
+
+#define LOCAL_FILE "/etc/dockerup/containers.d/hostile.json"
+
+/* A whole state of one or two definitions, as an honest fetcher sends. */
+static void
+send_policy_case(struct imsgbuf *fib, const char *which, const char *image)
+{
+	struct wire_state_begin begin = { WIRE_VERSION, 1, 0, 1, 0 };
+	struct wire_state_end end = { 1 };
+	struct buf b;
+
+	buf_init(&b, IMSG_MAX_DATA);
+	if (strcmp(which, "empty-state") == 0) {
+		begin.ndefs = end.ndefs = 0;
+		imsg_compose(fib, IMSG_STATE_BEGIN, &begin, sizeof(begin));
+	} else if (strcmp(which, "policy-reach") == 0) {
+		begin.ndefs = end.ndefs = 2;
+		imsg_compose(fib, IMSG_STATE_BEGIN, &begin, sizeof(begin));
+		encode_defn(&b, "hostile-app", image, LOCAL_FILE, 0, NULL);
+		imsg_compose(fib, IMSG_DEFN, b.p, b.len);
+		encode_defn(
+		    &b, "hostile-sig", image, "user-data", 0, "hostile-app");
+		imsg_compose(fib, IMSG_DEFN, b.p, b.len);
+	} else {
+		const char *src = NULL;
+		if (strcmp(which, "policy-privileged") == 0)
+			src = "user-data";
+		else if (strcmp(which, "policy-fakelocal") == 0)
+			src = "/tmp/hostile.json";
+		else if (strcmp(which, "local-privileged") == 0)
+			src = LOCAL_FILE;
+		imsg_compose(fib, IMSG_STATE_BEGIN, &begin, sizeof(begin));
+		encode_defn(&b, "hostile-priv", image, src, 1, NULL);
+		imsg_compose(fib, IMSG_DEFN, b.p, b.len);
+	}
+	imsg_compose(fib, IMSG_STATE_END, &end, sizeof(end));
+	buf_free(&b);
+}
+
+static int
+policy_case(const char *which)
+{
+	return strcmp(which, "policy-privileged") == 0 ||
+	    strcmp(which, "policy-nosource") == 0 ||
+	    strcmp(which, "policy-fakelocal") == 0 ||
+	    strcmp(which, "policy-reach") == 0 ||
+	    strcmp(which, "local-privileged") == 0 ||
+	    strcmp(which, "empty-state") == 0;
 }
 
 static void
@@ -130,8 +235,13 @@ main(int argc, char *argv[])
 	struct buf b;
 	struct imsg m;
 
-	if (argc != 4)
-		die("usage: hostile_engine DOCKERUP REMOTE CASE");
+	int whole_state = argc == 5 && policy_case(argv[3]);
+
+	if (argc != 4 && !whole_state)
+		die("usage: hostile_engine DOCKERUP REMOTE CASE [IMAGE]");
+	if (mkdtemp(cache) == NULL)
+		die("mkdtemp");
+	cache_made = 1;
 	signal(SIGPIPE, SIG_IGN);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ps) == -1 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fs) == -1)
@@ -145,14 +255,30 @@ main(int argc, char *argv[])
 	free(s.remote);
 	s.remote = strdup(argv[2]);
 	free(s.cache);
-	s.cache = strdup("/tmp");
+	s.cache = strdup(cache);
 	s.seccomp = SECCOMP_ON;
+	s.pull = 0;
 	buf_init(&b, IMSG_MAX_DATA);
 	wire_encode_settings(&s, &b);
 	imsg_compose(&pib, IMSG_SETTINGS, b.p, b.len);
 	buf_free(&b);
 
-	send_hostile(&fib, fs[0], argv[3]);
+	if (whole_state)
+		send_policy_case(&fib, argv[3], argv[4]);
+	else
+		send_hostile(&fib, fs[0], argv[3]);
+	if (strcmp(argv[3], "local-privileged") == 0 ||
+	    strcmp(argv[3], "empty-state") == 0) {
+		/* Accepted: the engine applies it and reports the run. */
+		if (next_message(&pib, &m, 60000) != 1 ||
+		    m.hdr.type != IMSG_RUN_DONE)
+			die("the engine did not apply the state");
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		remove_cache();
+		printf("engine applied the %s state\n", argv[3]);
+		return 0;
+	}
 	if (strcmp(argv[3], "truncated") == 0) {
 		/* A fetcher that dies mid-message is restarted by the parent
 		 * anyway: the engine just discards the partial state and must
@@ -186,6 +312,7 @@ main(int argc, char *argv[])
 	settings_free(&s);
 	imsg_clear(&pib);
 	imsg_clear(&fib);
+	remove_cache();
 	printf("engine dropped the %s message and survived\n", argv[3]);
 	return 0;
 }

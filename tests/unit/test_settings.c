@@ -143,7 +143,9 @@ test_every_option(void **state)
 		"--registry-auth", "/root/.docker/config.json", "--orphans",
 		"managed", "--ready-timeout", "30", "--lock-wait", "0",
 		"--seccomp", "trap", "--self-id", "abc123", "--seccomp-dir",
-		"/etc/profiles", "--seccomp-allow-permissive", NULL),
+		"/etc/profiles", "--seccomp-allow-permissive",
+		"--allow-insecure-tcp", "--status-group", "prom",
+		"--confirm-removals", NULL),
 	    SETTINGS_OK);
 	print_errors(&e);
 	assert_int_equal(e.n, 0);
@@ -152,6 +154,9 @@ test_every_option(void **state)
 	assert_string_equal(s.cache, "/c");
 	assert_string_equal(s.confdir, "/d");
 	assert_string_equal(s.remote, "tcp://127.0.0.1:2375");
+	assert_int_equal(s.allow_insecure_tcp, 1);
+	assert_string_equal(s.status_group, "prom");
+	assert_int_equal(s.confirm_removals, 1);
 	assert_int_equal(s.aws, 1);
 	assert_string_equal(s.imds, "http://127.0.0.1:8080");
 	assert_int_equal(s.pull, 0);
@@ -410,7 +415,7 @@ test_precedence(void **state)
 	settings_free(&s);
 	errlist_free(&e);
 	/* DOCKER_HOST over the default. */
-	conf = write_conf("q.conf", "interval=20\n");
+	conf = write_conf("q.conf", "interval=20\nallow_insecure_tcp=1\n");
 	snprintf(copy, sizeof(copy), "%s", conf);
 	assert_int_equal(load(&s, &e, "-c", copy, NULL), SETTINGS_OK);
 	assert_string_equal(s.remote, "tcp://10.0.0.1:2376");
@@ -593,7 +598,7 @@ test_cmdline_mask(void **state)
 {
 	struct settings s;
 	struct errlist e;
-	unsigned int set = SETTING_BIT(SK_INTERVAL) | SETTING_BIT(SK_AWS);
+	uint64_t set = SETTING_BIT(SK_INTERVAL) | SETTING_BIT(SK_AWS);
 	const char *text = "interval=99\naws=true\npull=false\n";
 
 	settings_init(&s);
@@ -603,6 +608,75 @@ test_cmdline_mask(void **state)
 	assert_int_equal(s.interval, 60);
 	assert_int_equal(s.aws, 0);
 	assert_int_equal(s.pull, 0);
+	settings_free(&s);
+	errlist_free(&e);
+}
+
+/* tcp:// without TLS only when wanted; --confirm-removals never a key. */
+static void
+test_insecure_tcp(void **state)
+{
+	struct settings s;
+	struct errlist e;
+	char *conf = write_conf("t.conf", "remote=tcp://127.0.0.1:2375\n");
+	char copy[256];
+
+	snprintf(copy, sizeof(copy), "%s", conf);
+	unsetenv("DOCKER_TLS_VERIFY");
+	assert_int_equal(load(&s, &e, "-c", copy, NULL), SETTINGS_USAGE);
+	assert_int_equal(e.n, 1);
+	assert_true(has_error(&e, "settings", "remote",
+	    "tcp://127.0.0.1:2375 has no TLS (DOCKER_TLS_VERIFY is not set): "
+	    "the Docker API, which is root on its host, would be reached in "
+	    "clear and unauthenticated; expected DOCKER_TLS_VERIFY=1 with "
+	    "DOCKER_CERT_PATH, or allow_insecure_tcp=true "
+	    "(--allow-insecure-tcp) if that is wanted"));
+	settings_free(&s);
+	errlist_free(&e);
+	/* The same from DOCKER_HOST. */
+	setenv("DOCKER_HOST", "tcp://10.0.0.1:2375", 1);
+	assert_int_equal(load(&s, &e, NULL), SETTINGS_USAGE);
+	assert_true(has_error(&e, "settings", "remote", "has no TLS"));
+	settings_free(&s);
+	errlist_free(&e);
+	unsetenv("DOCKER_HOST");
+	/* Wanted: by option, by key; or TLS on. */
+	assert_int_equal(load(&s, &e, "-c", copy, "--allow-insecure-tcp", NULL),
+	    SETTINGS_OK);
+	settings_free(&s);
+	errlist_free(&e);
+	assert_int_equal(
+	    load(&s, &e, "-c", copy, "--allow-insecure-tcp=no", NULL),
+	    SETTINGS_USAGE);
+	settings_free(&s);
+	errlist_free(&e);
+	conf = write_conf(
+	    "u.conf", "remote=tcp://127.0.0.1:2375\nallow_insecure_tcp=yes\n");
+	snprintf(copy, sizeof(copy), "%s", conf);
+	assert_int_equal(load(&s, &e, "-c", copy, NULL), SETTINGS_OK);
+	assert_int_equal(s.allow_insecure_tcp, 1);
+	settings_free(&s);
+	errlist_free(&e);
+	conf = write_conf("v.conf", "remote=tcp://127.0.0.1:2376\n");
+	snprintf(copy, sizeof(copy), "%s", conf);
+	setenv("DOCKER_TLS_VERIFY", "1", 1);
+	assert_int_equal(load(&s, &e, "-c", copy, NULL), SETTINGS_OK);
+	settings_free(&s);
+	errlist_free(&e);
+	unsetenv("DOCKER_TLS_VERIFY");
+	/* unix:// needs nothing; `dockerup status` never asks. */
+	assert_int_equal(
+	    load(&s, &e, "--remote", "unix:///x.sock", NULL), SETTINGS_OK);
+	settings_free(&s);
+	errlist_free(&e);
+	/* --confirm-removals is of the command line only. */
+	conf = write_conf("w.conf", "confirm_removals=true\n");
+	snprintf(copy, sizeof(copy), "%s", conf);
+	char where[300];
+	snprintf(where, sizeof(where), "%s:1", copy);
+	assert_int_equal(load(&s, &e, "-c", copy, NULL), SETTINGS_USAGE);
+	assert_true(has_error(
+	    &e, where, "confirm_removals", "is a command-line option only"));
 	settings_free(&s);
 	errlist_free(&e);
 }
@@ -624,6 +698,7 @@ main(void)
 		cmocka_unit_test(test_normalize_remote),
 		cmocka_unit_test(test_reference_files),
 		cmocka_unit_test(test_cmdline_mask),
+		cmocka_unit_test(test_insecure_tcp),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
