@@ -22,7 +22,7 @@
 #define DEFAULT_CONFDIR       "/etc/dockerup/containers.d"
 #define DEFAULT_REMOTE        "unix:///var/run/docker.sock"
 #define DEFAULT_IMDS          "http://169.254.169.254"
-#define DEFAULT_USER          "nobody"
+#define DEFAULT_USER          "dockerup-fetch"
 #define DEFAULT_INTERVAL      60
 #define DEFAULT_READY_TIMEOUT 60
 

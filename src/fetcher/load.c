@@ -54,14 +54,21 @@ fetch_preinit(char *err, size_t errlen)
 }
 
 struct fetch_state *
-fetch_state_new(const char *lastgood_dir)
+fetch_state_new(const struct lastgood_sink *sink)
 {
 	struct fetch_state *fs = calloc(1, sizeof(*fs));
 
 	if (fs == NULL)
 		fatal("%s", __func__);
-	lastgood_init(&fs->lastgood, lastgood_dir);
+	lastgood_init(&fs->lastgood, sink);
 	return fs;
+}
+
+int
+fetch_state_restore(struct fetch_state *fs, const unsigned char *p, size_t len,
+    const char **why)
+{
+	return lastgood_restore(&fs->lastgood, p, len, why);
 }
 
 void
@@ -867,7 +874,6 @@ fetch_load(struct fetch_state *fs, const struct settings *s,
 	struct run r = { fs, out, errs, NULL, NULL, 0, 0 };
 	int listed;
 
-	lastgood_load_disk(&fs->lastgood);
 	out->complete = 1;
 	load_confdir(&r, s, ops);
 	listed = 1;

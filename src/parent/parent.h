@@ -38,6 +38,12 @@ int is_definition_name(const char *name);
 void parent_send_profile(
     struct imsgbuf *ib, const unsigned char *path, size_t len);
 
+/* lastgood.c: the fetcher's last good copies, root-only. */
+void parent_lastgood_open(const char *cache);
+int parent_lastgood_put(const unsigned char *p, size_t len);
+int parent_lastgood_del(const unsigned char *p, size_t len);
+void parent_lastgood_send(struct imsgbuf *ib);
+
 /* spawn.c */
 pid_t parent_spawn(const char *self, const char *role, int parent_fd,
     int peer_fd, int verbose);
