@@ -62,6 +62,7 @@ struct settings {
 	char *remote; /* normalized: unix:///abs/path or tcp://h:p */
 	int aws;
 	char *imds;
+	int imds_v1; /* IMDSv1 allowed when the token flow is refused */
 	int pull;
 	enum run_mode mode;
 	int interval; /* seconds, >= 1 */
@@ -104,6 +105,7 @@ enum settings_key {
 	SK_SYSLOG,
 	SK_METRICS_FILE,
 	SK_FORMAT,
+	SK_IMDS_V1,
 };
 #define SETTING_BIT(k) (1u << (k))
 

@@ -594,12 +594,13 @@ settings_int(struct settings *s, size_t i)
 		(int *)&s->log_format,
 		&s->syslog,
 		(int *)&s->format,
+		&s->imds_v1,
 	};
 
 	return i < sizeof(ints) / sizeof(ints[0]) ? ints[i] : NULL;
 }
 
-#define SETTINGS_NINTS 13
+#define SETTINGS_NINTS 14
 
 static char **
 settings_str(struct settings *s, int tag)

@@ -196,14 +196,14 @@ tree() {
 long_options() {
 	awk '/^static const struct option longopts\[\]/,/^};/' \
 	    "$SRC/src/common/settings.c" |
-	    sed -n 's/^[[:space:]]*{ "\([a-z-]*\)",.*/\1/p'
+	    sed -n 's/^[[:space:]]*{ "\([a-z0-9-]*\)",.*/\1/p'
 }
 
 # The settings file keys of settings.c's table.
 settings_keys() {
 	awk '/^static const struct setting_desc descs\[\]/,/^};/' \
 	    "$SRC/src/common/settings.c" |
-	    sed -n 's/^[[:space:]]*{ "\([a-z_]*\)",.*/\1/p'
+	    sed -n 's/^[[:space:]]*{ "\([a-z0-9_]*\)",.*/\1/p'
 }
 
 # Every key of every fixed-schema object: the definition's fields and the
@@ -242,7 +242,7 @@ man_text() {
 		grep -qe "--$o\b" <<< "$man" || fail "dockerup(8) lacks --$o"
 	done
 	# And every option --help names is in the man page (status included).
-	for o in $(grep -o -- '--[a-z][a-z-]*' <<< "$help" | sort -u); do
+	for o in $(grep -o -- '--[a-z][a-z0-9-]*' <<< "$help" | sort -u); do
 		grep -qe "$o\b" <<< "$man" || fail "dockerup(8) lacks $o (from --help)"
 	done
 	for o in -c -v -h; do
@@ -262,7 +262,7 @@ man_text() {
 		grep -q "^\.It Cm $k Ns =" "$SRC/man/dockerup.conf.5" ||
 		    fail "dockerup.conf(5) lacks $k="
 	done
-	doc=$(sed -n 's/^\.It Cm \([a-z_]*\) Ns =.*/\1/p' "$SRC/man/dockerup.conf.5")
+	doc=$(sed -n 's/^\.It Cm \([a-z0-9_]*\) Ns =.*/\1/p' "$SRC/man/dockerup.conf.5")
 	[ "$(echo "$doc" | wc -l)" -eq "$(echo "$keys" | wc -l)" ] ||
 	    fail "documented: $doc; accepted: $keys"
 	# The binary agrees: a documented key with a bad value is a bad

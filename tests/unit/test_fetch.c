@@ -889,18 +889,58 @@ test_imds_404_gzip_v1_notjson(void **state)
 	assert_int_equal(l.rc, 0);
 	assert_string_equal(l.st.defs[0].name, "gg");
 	loaded_free(&l);
+	/* IMDSv1 only with imds_v1: else an error naming the setting.  A
+	 * restart, so that no token is held from before. */
+	fetch_state_free(fs);
+	fs = fs_start(NULL);
 	control("POST", "mode", "v1only", NULL);
+	run_load(fs, &s, &l);
+	assert_int_equal(l.rc, 1);
+	assert_true(has_error(&l.errs, "user-data", "",
+	    "it offers IMDSv1 only; expected IMDSv2, or the setting "
+	    "imds_v1=true (--imds-v1)"));
+	assert_int_equal(source(&l, "user-data")->health, SOURCE_STALE);
+	assert_int_equal(l.st.ndefs, 1);
+	loaded_free(&l);
+	s.imds_v1 = 1;
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 0);
 	assert_int_equal(l.st.ndefs, 1);
 	loaded_free(&l);
+	s.imds_v1 = 0;
 	control("POST", "mode", "normal", NULL);
-	control("POST", "user-data", "#!/bin/sh\necho hello\n", NULL);
+	/* A broken answer after good contents is not an empty answer. */
+	const char *broken[] = {
+		"<html><body><h1>502 Bad Gateway</h1></body></html>",
+		"\x01\x02garbage\xff\xfe",
+		"#!/bin/sh\necho hello\n",
+	};
+	for (size_t i = 0; i < sizeof(broken) / sizeof(*broken); i++) {
+		control("POST", "user-data", broken[i], NULL);
+		run_load(fs, &s, &l);
+		assert_int_equal(l.rc, 2);
+		assert_int_equal(source(&l, "user-data")->health, SOURCE_STALE);
+		assert_non_null(strstr(source(&l, "user-data")->error,
+		    "not a definition document, while the last good "
+		    "user-data declares 1 container"));
+		assert_int_equal(l.st.ndefs, 1);
+		assert_string_equal(l.st.defs[0].name, "gg");
+		assert_int_equal(l.st.complete, 1);
+		loaded_free(&l);
+	}
+	/* At a first start, a script declares no container: no error. */
+	fetch_state_free(fs);
+	fs = fetch_state_new(NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 0);
 	assert_int_equal(l.errs.n, 0);
 	assert_int_equal(l.st.ndefs, 0);
 	assert_int_equal(l.st.complete, 1);
+	loaded_free(&l);
+	/* ...and again: the empty last good contents declare nothing. */
+	run_load(fs, &s, &l);
+	assert_int_equal(l.rc, 0);
+	assert_int_equal(source(&l, "user-data")->health, SOURCE_OK);
 	loaded_free(&l);
 	/* Broken JSON is an error (2) and keeps the last good contents. */
 	control("POST", "user-data",
@@ -971,8 +1011,9 @@ test_imds_outage(void **state)
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 1);
 	assert_true(has_error(&l.errs, "user-data", "",
-	    "hop limit at 1; run "
-	    "it with host networking or raise the hop limit"));
+	    "which the instance metadata hop limit of 1 does not answer; "
+	    "expected dockerup on the host network: run its container "
+	    "with --network host"));
 	assert_true(time(NULL) - t0 < 20);
 	loaded_free(&l);
 	control("POST", "mode", "normal", NULL);
