@@ -165,7 +165,7 @@ tree() {
 	    --remote "$DOCKER_HOST" --confdir "$TEST_CONFDIR" --cache "$TEST_CACHE"
 	[ "$status" -eq 0 ] || fail "$output"
 	# Every ";key=value" line uncommented: still valid.
-	sed 's/^;\([a-z_]*=\)/\1/' "$d/etc/dockerup/dockerup.conf" > "$conf"
+	sed 's/^;\([a-z0-9_]*=\)/\1/' "$d/etc/dockerup/dockerup.conf" > "$conf"
 	run "$DOCKERUP" --config "$conf" --check --remote "$DOCKER_HOST" \
 	    --confdir "$TEST_CONFDIR" --cache "$TEST_CACHE" --seccomp on
 	[ "$status" -eq 0 ] || fail "$output"
