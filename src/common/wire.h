@@ -118,6 +118,8 @@ int wire_decode_settings(const unsigned char *p, size_t len, struct settings *s,
  * (IMSG_LASTGOOD).  The parent only stores the bytes; the fetcher decodes
  * them again and validates the document like a fresh one.
  */
+#define WIRE_USERDATA_SOURCE "user-data" /* user-data's source name */
+
 enum wire_lastgood_form {
 	WIRE_LG_FILE = 1, /* a confdir file */
 	WIRE_LG_USERDATA, /* EC2 user-data */

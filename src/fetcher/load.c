@@ -23,8 +23,9 @@
 #include "log.h"
 #include "userdata.h"
 #include "validate.h"
+#include "wire.h"
 
-#define USERDATA_SOURCE "user-data"
+#define USERDATA_SOURCE WIRE_USERDATA_SOURCE
 #define EMPTY_USERDATA  "{\"containers\": []}"
 
 struct fetch_state {

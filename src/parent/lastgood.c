@@ -8,8 +8,9 @@
  * <cache>/lastgood, a directory owned by root with mode 0700 (files 0600,
  * written atomically), and sends them back at each fetcher start, where
  * they are decoded and validated again like any input.  The parent checks
- * the encoding (src/common/wire.c) and names each file after a hash of its
- * source, so no path comes from the fetcher.
+ * the encoding (src/common/wire.c) and that the source is one it knows
+ * (user-data, or a *.json file directly in its own confdir), and names
+ * each file after a hash of the source, so no path comes from the fetcher.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -35,6 +36,7 @@
 
 static int lg_dirfd = -1; /* -1: copies are neither kept nor read */
 static char lg_path[MAX_PATH_LEN + 32];
+static char lg_confdir[MAX_PATH_LEN + 1];
 
 /* "lg-" and the SHA-256 of the source's name. */
 static void
@@ -96,7 +98,7 @@ remove_old_dir(int cachefd, const char *cache)
 }
 
 void
-parent_lastgood_open(const char *cache)
+parent_lastgood_open(const char *cache, const char *confdir)
 {
 	struct stat st;
 	int cachefd;
@@ -105,6 +107,7 @@ parent_lastgood_open(const char *cache)
 		close(lg_dirfd);
 	lg_dirfd = -1;
 	snprintf(lg_path, sizeof(lg_path), "%s/%s", cache, LASTGOOD_DIR);
+	snprintf(lg_confdir, sizeof(lg_confdir), "%s", confdir);
 	if ((cachefd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		fatal("cache directory %s", cache);
 	remove_old_dir(cachefd, cache);
@@ -200,6 +203,21 @@ write_copy(const char *fname, const unsigned char *p, size_t len)
 	(void)fsync(lg_dirfd);
 }
 
+/* user-data, or a definition file directly in our confdir: nothing else
+ * is a source. */
+static int
+known_source(const struct wire_lastgood *lg)
+{
+	size_t n = strlen(lg_confdir);
+	const char *file = lg->name + n + 1;
+
+	if (strcmp(lg->name, WIRE_USERDATA_SOURCE) == 0)
+		return lg->form == WIRE_LG_USERDATA;
+	return lg->form == WIRE_LG_FILE && n > 0 &&
+	    strncmp(lg->name, lg_confdir, n) == 0 && lg->name[n] == '/' &&
+	    strchr(file, '/') == NULL && is_definition_name(file);
+}
+
 int
 parent_lastgood_put(const unsigned char *p, size_t len)
 {
@@ -209,6 +227,12 @@ parent_lastgood_put(const unsigned char *p, size_t len)
 
 	if (wire_decode_lastgood(p, len, &lg, err, sizeof(err)) == -1) {
 		log_warnx("LASTGOOD_PUT from the fetcher: %s", err);
+		return -1;
+	}
+	if (!known_source(&lg)) {
+		log_warnx(
+		    "LASTGOOD_PUT from the fetcher: not a source: %s", lg.name);
+		wire_lastgood_free(&lg);
 		return -1;
 	}
 	file_name(lg.name, fname);

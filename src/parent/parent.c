@@ -109,7 +109,7 @@ prepare_cache(const struct settings *s)
 	snprintf(dir, sizeof(dir), "%s/handover", s->cache);
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
 		fatal("handover directory %s", dir);
-	parent_lastgood_open(s->cache);
+	parent_lastgood_open(s->cache, s->confdir);
 }
 
 /*

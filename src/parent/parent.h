@@ -39,7 +39,7 @@ void parent_send_profile(
     struct imsgbuf *ib, const unsigned char *path, size_t len);
 
 /* lastgood.c: the fetcher's last good copies, root-only. */
-void parent_lastgood_open(const char *cache);
+void parent_lastgood_open(const char *cache, const char *confdir);
 int parent_lastgood_put(const unsigned char *p, size_t len);
 int parent_lastgood_del(const unsigned char *p, size_t len);
 void parent_lastgood_send(struct imsgbuf *ib);

@@ -57,13 +57,14 @@ teardown_cache(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* An encoded copy of source name declaring one container. */
+/* An encoded copy of source name (user-data, or a file). */
 static void
 encode(const char *name, const char *doc, struct buf *b)
 {
 	struct wire_lastgood w = {
 		.name = (char *)name,
-		.form = WIRE_LG_USERDATA,
+		.form = strcmp(name, "user-data") == 0 ? WIRE_LG_USERDATA
+						       : WIRE_LG_FILE,
 		.since = 1764633600,
 		.text = (char *)doc,
 		.len = strlen(doc),
@@ -119,7 +120,7 @@ test_kept_root_only_and_sent_back(void **state)
 	struct stat st;
 	char path[256];
 
-	parent_lastgood_open(cache);
+	parent_lastgood_open(cache, "/etc/c.d");
 	assert_int_equal(stat(dir, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
 	assert_int_equal(st.st_uid, geteuid());
@@ -145,7 +146,7 @@ test_malformed_is_refused(void **state)
 {
 	struct buf b, got[4];
 
-	parent_lastgood_open(cache);
+	parent_lastgood_open(cache, "/etc/c.d");
 	encode("user-data", "{\"containers\": []}", &b);
 	/* Truncated, trailing bytes, a name with a NUL: refused, nothing
 	 * written. */
@@ -157,6 +158,30 @@ test_malformed_is_refused(void **state)
 	assert_int_equal(parent_lastgood_del((const unsigned char *)"", 0), -1);
 	assert_int_equal(receive(got, 4), 0);
 	buf_free(&b);
+	/* Only user-data and *.json files directly in the confdir are
+	 * sources; the form must match. */
+	const char *bad[] = { "/etc/passwd", "/etc/c.d/sub/a.json",
+		"/etc/c.d/.a.json", "/etc/c.d/a.txt", "/etc/c.dx/a.json",
+		"user-data2" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		encode(bad[i], "{\"containers\": []}", &b);
+		assert_int_equal(parent_lastgood_put(b.p, b.len), -1);
+		buf_free(&b);
+	}
+	struct wire_lastgood w = { .name = "user-data",
+		.form = WIRE_LG_FILE,
+		.since = 1,
+		.text = "{}",
+		.len = 2 };
+	buf_init(&b, IMSG_MAX_DATA);
+	assert_int_equal(wire_encode_lastgood(&w, &b), 0);
+	assert_int_equal(parent_lastgood_put(b.p, b.len), -1);
+	buf_free(&b);
+	encode("/etc/c.d/a.json", "{\"containers\": []}", &b);
+	assert_int_equal(parent_lastgood_put(b.p, b.len), 0);
+	buf_free(&b);
+	assert_int_equal(receive(got, 4), 1);
+	buf_free(&got[0]);
 }
 
 static void
@@ -165,7 +190,7 @@ test_planted_files_are_not_sent(void **state)
 	struct buf b, got[4];
 	char path[256];
 
-	parent_lastgood_open(cache);
+	parent_lastgood_open(cache, "/etc/c.d");
 	encode("user-data", "{\"containers\": []}", &b);
 	assert_int_equal(parent_lastgood_put(b.p, b.len), 0);
 	path_of("user-data", path, sizeof(path));
@@ -193,7 +218,7 @@ test_directory_not_root_only_is_not_used(void **state)
 	char path[256];
 
 	sh("mkdir -m 755 %s", dir);
-	parent_lastgood_open(cache);
+	parent_lastgood_open(cache, "/etc/c.d");
 	encode("user-data", "{\"containers\": []}", &b);
 	assert_int_equal(parent_lastgood_put(b.p, b.len), 0);
 	path_of("user-data", path, sizeof(path));
@@ -213,13 +238,13 @@ test_old_fetcher_dir_removed_unread(void **state)
 	sh("mkdir -m 700 %s && echo x > %s/lg-a.json && mkfifo %s/lg-b.json",
 	    old, old, old);
 	sh("chown -R 65534:65534 %s", old);
-	parent_lastgood_open(cache);
+	parent_lastgood_open(cache, "/etc/c.d");
 	assert_int_equal(access(old, F_OK), -1);
 	/* A symlink in its place is not followed. */
 	sh("mkdir %s/elsewhere && touch %s/elsewhere/keep && "
 	   "ln -s %s/elsewhere %s",
 	    cache, cache, cache, old);
-	parent_lastgood_open(cache);
+	parent_lastgood_open(cache, "/etc/c.d");
 	sh("test -e %s/elsewhere/keep && test ! -L %s", cache, old);
 }
 
@@ -229,7 +254,7 @@ test_copies_are_bounded(void **state)
 	struct buf b;
 	char name[64];
 
-	parent_lastgood_open(cache);
+	parent_lastgood_open(cache, "/etc/c.d");
 	for (int i = 0; i < MAX_LASTGOOD_COPIES + 5; i++) {
 		snprintf(name, sizeof(name), "/etc/c.d/%d.json", i);
 		encode(name, "{\"containers\": []}", &b);
