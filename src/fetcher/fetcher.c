@@ -414,6 +414,45 @@ static const struct lastgood_sink parent_sink = {
 	.ctx = NULL,
 };
 
+#ifdef DOCKERUP_TEST_HOOKS
+/*
+ * Test-only: with DOCKERUP_TEST_FORGE_LASTGOOD=PATH the fetcher plays a
+ * compromised one after each load: it hands the parent a last good copy
+ * of the confdir file PATH declaring a privileged container of image
+ * DOCKERUP_TEST_FORGE_IMAGE, which the parent must refuse.
+ */
+static void
+test_hook_forge(void)
+{
+	const char *path = getenv("DOCKERUP_TEST_FORGE_LASTGOOD");
+	const char *image = getenv("DOCKERUP_TEST_FORGE_IMAGE");
+	struct wire_lastgood w = { .form = WIRE_LG_FILE, .since = 1 };
+	char doc[1024];
+	struct buf b;
+
+	if (path == NULL || image == NULL)
+		return;
+	snprintf(doc, sizeof(doc),
+	    "{\"name\": \"forged\", \"image\": \"%s\", "
+	    "\"privileged\": true}",
+	    image);
+	w.name = (char *)path;
+	w.text = doc;
+	w.len = strlen(doc);
+	buf_init(&b, IMSG_MAX_DATA);
+	if (wire_encode_lastgood(&w, &b) == 0) {
+		log_warnx("test hook: a forged last good copy of %s", path);
+		sink_put(NULL, b.p, b.len);
+	}
+	buf_free(&b);
+}
+#else
+static void
+test_hook_forge(void)
+{
+}
+#endif
+
 /* At start: the copies the parent kept, each validated again. */
 static void
 restore_lastgood(struct fetch_state *fs)
@@ -480,6 +519,7 @@ fetcher_main(void)
 			schedule_now_ms() >= next_load_ms)) {
 			reload_pending = 0;
 			load_and_send(fs);
+			test_hook_forge();
 			run_in_flight = engine_ib.fd != -1;
 			next_load_ms =
 			    schedule_now_ms() + schedule_wait_ms(&sched);

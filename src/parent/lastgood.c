@@ -9,8 +9,9 @@
  * written atomically), and sends them back at each fetcher start, where
  * they are decoded and validated again like any input.  The parent checks
  * the encoding (src/common/wire.c) and that the source is one it knows
- * (user-data, or a *.json file directly in its own confdir), and names
- * each file after a hash of the source, so no path comes from the fetcher.
+ * (user-data, or a *.json file directly in its own confdir, whose copy
+ * must hold the bytes the parent last read from it), and names each file
+ * after a hash of the source, so no path comes from the fetcher.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -203,8 +204,8 @@ write_copy(const char *fname, const unsigned char *p, size_t len)
 	(void)fsync(lg_dirfd);
 }
 
-/* user-data, or a definition file directly in our confdir: nothing else
- * is a source. */
+/* user-data, or a definition file directly in our confdir as we last
+ * served it: nothing else is a source. */
 static int
 known_source(const struct wire_lastgood *lg)
 {
@@ -215,7 +216,8 @@ known_source(const struct wire_lastgood *lg)
 		return lg->form == WIRE_LG_USERDATA;
 	return lg->form == WIRE_LG_FILE && n > 0 &&
 	    strncmp(lg->name, lg_confdir, n) == 0 && lg->name[n] == '/' &&
-	    strchr(file, '/') == NULL && is_definition_name(file);
+	    strchr(file, '/') == NULL && is_definition_name(file) &&
+	    parent_served_file(file, lg->text, lg->len);
 }
 
 int
@@ -230,8 +232,9 @@ parent_lastgood_put(const unsigned char *p, size_t len)
 		return -1;
 	}
 	if (!known_source(&lg)) {
-		log_warnx(
-		    "LASTGOOD_PUT from the fetcher: not a source: %s", lg.name);
+		log_warnx("LASTGOOD_PUT from the fetcher: %s is not a source, "
+			  "or not as the parent read it",
+		    lg.name);
 		wire_lastgood_free(&lg);
 		return -1;
 	}

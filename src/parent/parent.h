@@ -35,6 +35,8 @@ int parent_handover_pending(const char *cache);
 /* files.c: reading files on behalf of the fetcher. */
 void parent_send_confdir(struct imsgbuf *ib, const char *confdir);
 int is_definition_name(const char *name);
+/* 1 when the last confdir listing served name with exactly these bytes. */
+int parent_served_file(const char *name, const void *p, size_t len);
 void parent_send_profile(
     struct imsgbuf *ib, const unsigned char *path, size_t len);
 

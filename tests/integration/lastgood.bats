@@ -6,6 +6,9 @@
 
 load helpers
 
+# The test-hook build (make BUILD=build-hooks TEST_HOOKS=1), built by run.sh.
+HOOKS_BIN="${DOCKERUP_HOOKS:-$DOCKERUP_SRC/build-hooks/dockerup}"
+
 setup() {
 	setup_confdir
 	# A cache the fetcher's account can reach, as /var/cache/dockerup
@@ -152,4 +155,32 @@ old_format_copy() {
 	[[ "$output" == *"a last good copy kept by the parent is not used: its contents do not validate"* ]]
 	[ ! -e "$f" ]
 	running lg-val                          # nothing stopped for it
+}
+
+@test "lastgood: a compromised fetcher cannot make root keep a confdir copy it forged" {
+	write_def app '{"type": "docker", "name": "lg-app", "image": "'"$RIG_IMAGE"'"}'
+	# The hook build's fetcher hands the parent, after each load, a copy
+	# of app.json declaring a privileged container "forged".
+	DOCKERUP_TEST_FORGE_LASTGOOD=$TEST_CONFDIR/app.json \
+	    DOCKERUP_TEST_FORGE_IMAGE=$RIG_IMAGE \
+	    "$HOOKS_BIN" --config "$TEST_CONFIG" --remote "$DOCKER_HOST" \
+	    --confdir "$TEST_CONFDIR" --cache "$TEST_CACHE" --server \
+	    --interval 3600 --no-pull -v > "$LOG" 2>&1 3>&- < /dev/null &
+	DOCKERUP_PID=$!
+	wait_until 30 grep -q "is not a source, or not as the parent read it" "$LOG" ||
+	    { cat "$LOG"; fail "the parent did not refuse the forged copy"; }
+	grep -q "test hook: a forged last good copy of $TEST_CONFDIR/app.json" "$LOG"
+	wait_until 10 grep -q "fetcher killed by signal 9" "$LOG"
+	wait_until 30 running lg-app
+	stop_dockerup
+	# Only the real copy is kept: app.json broken now, a run replays it.
+	[ -z "$(grep -rl forged "$TEST_CACHE/lastgood")" ]
+	printf '{"type": "docker", "name": ' > "$TEST_CONFDIR/app.json"
+	run_dockerup --no-pull -v
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"app.json: using the last good contents"* ]]
+	running lg-app
+	run dk inspect forged
+	[ "$status" -ne 0 ]
 }

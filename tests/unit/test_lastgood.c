@@ -22,7 +22,7 @@
 #include "parent/parent.h"
 #include "wire.h"
 
-static char cache[64], dir[128];
+static char cache[64], dir[128], confdir[128];
 
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -45,7 +45,8 @@ setup_cache(void **state)
 	if (mkdtemp(cache) == NULL)
 		return -1;
 	snprintf(dir, sizeof(dir), "%s/lastgood", cache);
-	return 0;
+	snprintf(confdir, sizeof(confdir), "%s/c.d", cache);
+	return mkdir(confdir, 0755);
 }
 
 static int
@@ -81,6 +82,33 @@ path_of(const char *source, char *out, size_t len)
 
 	sha256_hex(source, strlen(source), hex);
 	snprintf(out, len, "%s/lg-%s", dir, hex);
+}
+
+/* The parent lists the confdir for a fetcher: file NAME.json holds DOC. */
+static void
+serve(const char *name, const char *doc)
+{
+	struct imsgbuf pib, fib;
+	struct imsg m;
+	char path[256];
+	FILE *f;
+	int sp[2];
+
+	snprintf(path, sizeof(path), "%s/%s", confdir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(doc, f);
+	fclose(f);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	assert_int_equal(imsg_init(&pib, sp[0], PROC_PARENT), 0);
+	assert_int_equal(imsg_init(&fib, sp[1], PROC_FETCHER), 0);
+	parent_send_confdir(&pib, confdir);
+	do
+		assert_int_equal(imsg_wait(&fib, &m, 5000), 1);
+	while (m.hdr.type != IMSG_DIR_END);
+	imsg_clear(&pib);
+	imsg_clear(&fib);
+	close(sp[0]);
+	close(sp[1]);
 }
 
 /* Reads what parent_lastgood_send() sends: the copies, then END. */
@@ -120,7 +148,7 @@ test_kept_root_only_and_sent_back(void **state)
 	struct stat st;
 	char path[256];
 
-	parent_lastgood_open(cache, "/etc/c.d");
+	parent_lastgood_open(cache, confdir);
 	assert_int_equal(stat(dir, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
 	assert_int_equal(st.st_uid, geteuid());
@@ -146,7 +174,7 @@ test_malformed_is_refused(void **state)
 {
 	struct buf b, got[4];
 
-	parent_lastgood_open(cache, "/etc/c.d");
+	parent_lastgood_open(cache, confdir);
 	encode("user-data", "{\"containers\": []}", &b);
 	/* Truncated, trailing bytes, a name with a NUL: refused, nothing
 	 * written. */
@@ -158,16 +186,33 @@ test_malformed_is_refused(void **state)
 	assert_int_equal(parent_lastgood_del((const unsigned char *)"", 0), -1);
 	assert_int_equal(receive(got, 4), 0);
 	buf_free(&b);
-	/* Only user-data and *.json files directly in the confdir are
-	 * sources; the form must match. */
-	const char *bad[] = { "/etc/passwd", "/etc/c.d/sub/a.json",
-		"/etc/c.d/.a.json", "/etc/c.d/a.txt", "/etc/c.dx/a.json",
-		"user-data2" };
+	/* Only user-data and *.json files directly in the confdir, as the
+	 * parent served them, are sources; the form must match. */
+	char bad[6][256];
+	serve("a.json", "{\"containers\": []}");
+	snprintf(bad[0], sizeof(bad[0]), "/etc/passwd");
+	snprintf(bad[1], sizeof(bad[1]), "%s/sub/a.json", confdir);
+	snprintf(bad[2], sizeof(bad[2]), "%s/.a.json", confdir);
+	snprintf(bad[3], sizeof(bad[3]), "%s/a.txt", confdir);
+	snprintf(bad[4], sizeof(bad[4]), "%sx/a.json", confdir);
+	snprintf(bad[5], sizeof(bad[5]), "user-data2");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		encode(bad[i], "{\"containers\": []}", &b);
 		assert_int_equal(parent_lastgood_put(b.p, b.len), -1);
 		buf_free(&b);
 	}
+	/* A confdir file with other bytes than the parent read: forged. */
+	snprintf(bad[0], sizeof(bad[0]), "%s/a.json", confdir);
+	encode(bad[0],
+	    "{\"containers\": [{\"name\": \"x\", \"image\": \"x\", "
+	    "\"privileged\": true}]}",
+	    &b);
+	assert_int_equal(parent_lastgood_put(b.p, b.len), -1);
+	buf_free(&b);
+	snprintf(bad[1], sizeof(bad[1]), "%s/b.json", confdir);
+	encode(bad[1], "{\"containers\": []}", &b); /* never served */
+	assert_int_equal(parent_lastgood_put(b.p, b.len), -1);
+	buf_free(&b);
 	struct wire_lastgood w = { .name = "user-data",
 		.form = WIRE_LG_FILE,
 		.since = 1,
@@ -177,7 +222,7 @@ test_malformed_is_refused(void **state)
 	assert_int_equal(wire_encode_lastgood(&w, &b), 0);
 	assert_int_equal(parent_lastgood_put(b.p, b.len), -1);
 	buf_free(&b);
-	encode("/etc/c.d/a.json", "{\"containers\": []}", &b);
+	encode(bad[0], "{\"containers\": []}", &b);
 	assert_int_equal(parent_lastgood_put(b.p, b.len), 0);
 	buf_free(&b);
 	assert_int_equal(receive(got, 4), 1);
@@ -190,7 +235,7 @@ test_planted_files_are_not_sent(void **state)
 	struct buf b, got[4];
 	char path[256];
 
-	parent_lastgood_open(cache, "/etc/c.d");
+	parent_lastgood_open(cache, confdir);
 	encode("user-data", "{\"containers\": []}", &b);
 	assert_int_equal(parent_lastgood_put(b.p, b.len), 0);
 	path_of("user-data", path, sizeof(path));
@@ -218,7 +263,7 @@ test_directory_not_root_only_is_not_used(void **state)
 	char path[256];
 
 	sh("mkdir -m 755 %s", dir);
-	parent_lastgood_open(cache, "/etc/c.d");
+	parent_lastgood_open(cache, confdir);
 	encode("user-data", "{\"containers\": []}", &b);
 	assert_int_equal(parent_lastgood_put(b.p, b.len), 0);
 	path_of("user-data", path, sizeof(path));
@@ -238,13 +283,13 @@ test_old_fetcher_dir_removed_unread(void **state)
 	sh("mkdir -m 700 %s && echo x > %s/lg-a.json && mkfifo %s/lg-b.json",
 	    old, old, old);
 	sh("chown -R 65534:65534 %s", old);
-	parent_lastgood_open(cache, "/etc/c.d");
+	parent_lastgood_open(cache, confdir);
 	assert_int_equal(access(old, F_OK), -1);
 	/* A symlink in its place is not followed. */
 	sh("mkdir %s/elsewhere && touch %s/elsewhere/keep && "
 	   "ln -s %s/elsewhere %s",
 	    cache, cache, cache, old);
-	parent_lastgood_open(cache, "/etc/c.d");
+	parent_lastgood_open(cache, confdir);
 	sh("test -e %s/elsewhere/keep && test ! -L %s", cache, old);
 }
 
@@ -252,21 +297,22 @@ static void
 test_copies_are_bounded(void **state)
 {
 	struct buf b;
-	char name[64];
+	char path[256];
 
-	parent_lastgood_open(cache, "/etc/c.d");
-	for (int i = 0; i < MAX_LASTGOOD_COPIES + 5; i++) {
-		snprintf(name, sizeof(name), "/etc/c.d/%d.json", i);
-		encode(name, "{\"containers\": []}", &b);
-		assert_int_equal(parent_lastgood_put(b.p, b.len), 0);
-		buf_free(&b);
-	}
-	sh("test $(ls %s | wc -l) -eq %d", dir, MAX_LASTGOOD_COPIES);
-	/* An existing one is still replaced. */
-	encode("/etc/c.d/0.json", "{\"containers\": [ ]}", &b);
+	parent_lastgood_open(cache, confdir);
+	for (int i = 0; i < MAX_LASTGOOD_COPIES; i++)
+		sh("touch %s/lg-x%d", dir, i);
+	/* A new source beyond the bound is not kept... */
+	encode("user-data", "{\"containers\": []}", &b);
 	assert_int_equal(parent_lastgood_put(b.p, b.len), 0);
-	buf_free(&b);
+	path_of("user-data", path, sizeof(path));
+	assert_int_equal(access(path, F_OK), -1);
+	/* ...an existing one is still replaced. */
+	sh("mv %s/lg-x0 %s", dir, path);
+	assert_int_equal(parent_lastgood_put(b.p, b.len), 0);
 	sh("test $(ls %s | wc -l) -eq %d", dir, MAX_LASTGOOD_COPIES);
+	sh("test $(stat -c %%s %s) -eq %zu", path, b.len);
+	buf_free(&b);
 }
 
 int
