@@ -505,7 +505,8 @@ test_host_port_conflicts(void **state)
 	struct fetch_state *fs;
 	struct loaded l;
 
-	sh("rm -rf %s/* %s/*", confdir, cache);
+	sh("rm -rf %s/*", confdir);
+	kept_clear();
 	settings_for_test(&s);
 	write_file("1.json",
 	    "{\"name\": \"web\", \"image\": \"a:1\", \"portMappings\": "
