@@ -1,8 +1,8 @@
 # dockerup's container image: build from source on Debian 12, then a runtime
 # image that holds only the binary, the shared libraries it loads (copied
 # from the build stage by image/rootfs.sh), the CA bundle, a minimal
-# /etc/passwd and /etc/group (root; nobody/nogroup for the fetcher) and the
-# container seccomp profile.
+# /etc/passwd and /etc/group (root; dockerup-fetch, uid 60600, for the
+# fetcher) and the container seccomp profile.
 #
 #   docker build -t dockerup:latest .
 #

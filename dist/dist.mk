@@ -2,8 +2,13 @@
 #   make install     the binary, dockerup(8), dockerup.conf(5), an example
 #                    settings file (only where there is none yet), the
 #                    confdir and the systemd unit, under DESTDIR
+#                    and, without DESTDIR, the fetcher's account
+#                    FETCH_USER when missing (dist/fetch-user.sh)
 #   make uninstall   removes what install put in place, except the
 #                    settings file and the confdir (they are the admin's)
+#                    and the account (a uid freed could be given to a later
+#                    account, which would then own whatever the old one
+#                    left behind or still runs)
 # Variables: PREFIX (/usr/local), DESTDIR, SBINDIR ($(PREFIX)/sbin),
 # MANDIR ($(PREFIX)/share/man), SYSCONFDIR (/etc), SYSTEMDUNITDIR
 # ($(PREFIX)/lib/systemd/system).  The cache directory is dockerup's own:
@@ -14,6 +19,7 @@ MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 INSTALL ?= install
+FETCH_USER ?= dockerup-fetch
 
 DIST_ETC := $(DESTDIR)$(SYSCONFDIR)/dockerup
 DIST_SUBST := sed -e 's|@SBINDIR@|$(SBINDIR)|g' \
@@ -42,6 +48,12 @@ install: dockerup
 	    $(INSTALL) -m 0644 $(BUILD)/dockerup.conf \
 	        $(DIST_ETC)/dockerup.conf; \
 	fi
+	@if [ -z "$(DESTDIR)" ]; then \
+	    sh dist/fetch-user.sh $(FETCH_USER); \
+	else \
+	    echo "DESTDIR set: create the account $(FETCH_USER) on the" \
+	        "target (dist/fetch-user.sh $(FETCH_USER))"; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/dockerup \
@@ -49,3 +61,5 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/dockerup.conf.5 \
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/dockerup.service
 	@echo "kept $(DIST_ETC) (settings and definitions)"
+	@echo "kept the account $(FETCH_USER): a uid freed could go to a" \
+	    "later account; userdel it by hand when nothing of it is left"

@@ -10,9 +10,11 @@
 # needs (the fetcher and the engine load it at run time: curlso.h), the CA
 # bundle for TLS
 # endpoints and registries, a minimal /etc/passwd and /etc/group (root, and
-# nobody/nogroup for the fetcher), and PROFILE (policy/container-seccomp.json)
-# as /etc/dockerup/seccomp/dockerup.json in the default seccomp_dir, which
-# the definition in examples/self/ names (seccomp=dockerup).  It then runs the binary in DEST with chroot to
+# dockerup-fetch, uid and gid 60600, for the fetcher: a number no account
+# allocator hands out, see README.md), and PROFILE
+# (policy/container-seccomp.json) as /etc/dockerup/seccomp/dockerup.json in
+# the default seccomp_dir, which the definition in examples/self/ names
+# (seccomp=dockerup).  It then runs the binary in DEST with chroot to
 # prove that nothing is missing.
 #
 # Both the Dockerfile (in its build stage) and image/image-local.sh use this
@@ -88,11 +90,11 @@ done
 
 cat > etc/passwd <<'PASSWD'
 root:x:0:0:root:/root:/usr/sbin/nologin
-nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+dockerup-fetch:x:60600:60600:dockerup fetcher:/nonexistent:/usr/sbin/nologin
 PASSWD
 cat > etc/group <<'GROUP'
 root:x:0:
-nogroup:x:65534:
+dockerup-fetch:x:60600:
 GROUP
 cat > etc/nsswitch.conf <<'NSS'
 passwd: files

@@ -58,6 +58,9 @@
 #define MAX_DOC_ERRORS           100 /* problems listed per document */
 #define MAX_OBJECT_KEYS          64  /* keys of a fixed-schema object */
 
+/* last good copies the parent keeps: one per confdir file and user-data */
+#define MAX_LASTGOOD_COPIES (MAX_CONFDIR_FILES + 1)
+
 /* Supervision (src/parent). */
 #define RESTART_BACKOFF_MIN_S 1
 #define RESTART_BACKOFF_MAX_S 30

@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -78,6 +79,9 @@ curlso_load(char *err, size_t errlen)
 
 	if (loaded)
 		return 0;
+	/* The uid, so that a test can tell it was loaded after the drop. */
+	log_debug(
+	    "loading %s as uid %lu", CURLSO_SONAME, (unsigned long)geteuid());
 	if ((h = handle) == NULL &&
 	    (h = dlopen(CURLSO_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
 		snprintf(err, errlen,

@@ -48,6 +48,12 @@ enum imsg_type {
 	IMSG_SELF_WRITE,    /* engine->parent: struct wire_self_write */
 	IMSG_SELF_RELEASE,  /* engine->parent: release the lock */
 	IMSG_SELF_ACK,      /* parent->engine: int32 0 done, -1 failed */
+	/* last good contents, kept by the parent (src/parent/lastgood.c) */
+	IMSG_LASTGOOD_PUT,  /* fetcher->parent: struct wire_lastgood */
+	IMSG_LASTGOOD_DEL,  /* fetcher->parent: a source's name */
+	IMSG_READ_LASTGOOD, /* fetcher->parent: send them all */
+	IMSG_LASTGOOD,      /* parent->fetcher: one copy, as it was put */
+	IMSG_LASTGOOD_END,  /* parent->fetcher: no more copies */
 	IMSG_MAX
 };
 

@@ -48,6 +48,7 @@ static const struct setting_desc descs[] = {
 	{ "remote", SK_REMOTE, V_REMOTE, 0, 0 },
 	{ "aws", SK_AWS, V_BOOL, 0, 0 },
 	{ "imds", SK_IMDS, V_URL, 0, 0 },
+	{ "imds_v1", SK_IMDS_V1, V_BOOL, 0, 0 },
 	{ "pull", SK_PULL, V_BOOL, 0, 0 },
 	{ "server", SK_MODE, V_BOOL, 0, 0 },
 	{ "interval", SK_INTERVAL, V_INT, 1, 86400 },
@@ -99,6 +100,7 @@ enum long_only {
 	OPT_AWS,
 	OPT_NO_AWS,
 	OPT_IMDS,
+	OPT_IMDS_V1,
 	OPT_PULL,
 	OPT_NO_PULL,
 	OPT_SERVER,
@@ -132,6 +134,7 @@ static const struct option longopts[] = {
 	{ "aws", optional_argument, NULL, OPT_AWS },
 	{ "no-aws", no_argument, NULL, OPT_NO_AWS },
 	{ "imds", required_argument, NULL, OPT_IMDS },
+	{ "imds-v1", optional_argument, NULL, OPT_IMDS_V1 },
 	{ "pull", optional_argument, NULL, OPT_PULL },
 	{ "no-pull", no_argument, NULL, OPT_NO_PULL },
 	{ "server", no_argument, NULL, OPT_SERVER },
@@ -544,6 +547,8 @@ int_field(struct settings *s, enum settings_key sk)
 	switch (sk) {
 	case SK_AWS:
 		return &s->aws;
+	case SK_IMDS_V1:
+		return &s->imds_v1;
 	case SK_PULL:
 		return &s->pull;
 	case SK_VERBOSE:
@@ -818,6 +823,10 @@ usage(FILE *f)
 	    "off)\n"
 	    "      --imds URL           instance metadata endpoint "
 	    "(default " DEFAULT_IMDS ")\n"
+	    "      --imds-v1[=BOOL]     allow IMDSv1 (no session token) when "
+	    "the\n"
+	    "                           metadata service refuses tokens "
+	    "(default off)\n"
 	    "      --pull[=BOOL], --no-pull  pull images to look for updates\n"
 	    "                           (default on)\n"
 	    "      --server             keep running: reconcile every "
@@ -1123,6 +1132,11 @@ parse_argv(struct settings *s, int argc, char *argv[], uint64_t *set,
 			s->syslog = 1;
 			cmdline_bool(&s->syslog, opt, optarg, errs);
 			*set |= SETTING_BIT(SK_SYSLOG);
+			break;
+		case OPT_IMDS_V1:
+			s->imds_v1 = 1;
+			cmdline_bool(&s->imds_v1, opt, optarg, errs);
+			*set |= SETTING_BIT(SK_IMDS_V1);
 			break;
 		case OPT_METRICS_FILE:
 			cmdline_value(

@@ -22,7 +22,7 @@
 #define DEFAULT_CONFDIR       "/etc/dockerup/containers.d"
 #define DEFAULT_REMOTE        "unix:///var/run/docker.sock"
 #define DEFAULT_IMDS          "http://169.254.169.254"
-#define DEFAULT_USER          "nobody"
+#define DEFAULT_USER          "dockerup-fetch"
 #define DEFAULT_SECCOMP_DIR   "/etc/dockerup/seccomp"
 #define DEFAULT_INTERVAL      60
 #define DEFAULT_READY_TIMEOUT 60
@@ -78,6 +78,7 @@ struct settings {
 	char *remote; /* normalized: unix:///abs/path or tcp://h:p */
 	int aws;
 	char *imds;
+	int imds_v1; /* IMDSv1 allowed when the token flow is refused */
 	int pull;
 	enum run_mode mode;
 	int interval; /* seconds, >= 1 */
@@ -138,6 +139,7 @@ enum settings_key {
 	SK_CONFIRM_REMOVALS, /* command line only */
 	SK_STATUS_GROUP,
 	SK_ALLOW_INSECURE_TCP,
+	SK_IMDS_V1,
 };
 #define SETTING_BIT(k) ((uint64_t)1 << (k))
 

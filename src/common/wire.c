@@ -606,12 +606,13 @@ settings_int(struct settings *s, size_t i)
 		&s->policy.require_digest,
 		&s->confirm_removals,
 		&s->allow_insecure_tcp,
+		&s->imds_v1,
 	};
 
 	return i < sizeof(ints) / sizeof(ints[0]) ? ints[i] : NULL;
 }
 
-#define SETTINGS_NINTS 20
+#define SETTINGS_NINTS 21
 
 static char **
 settings_str(struct settings *s, int tag)
@@ -727,4 +728,142 @@ wire_self_file_name(enum wire_self_file f)
 	};
 
 	return f > SELF_FILE_NONE && f <= SELF_FILE_FAILED ? names[f] : NULL;
+}
+
+/* ---- last good contents (fetcher <-> parent) ---- */
+
+enum lastgood_tag {
+	LG_NONE = 0,
+	LG_NAME,
+	LG_FORM,
+	LG_SINCE,
+	LG_DOCUMENT,
+	LG_PROFILE, /* repeated, ascending by path */
+	LG_MAX
+};
+
+void
+wire_lastgood_free(struct wire_lastgood *lg)
+{
+	free(lg->name);
+	if (lg->text != NULL)
+		explicit_bzero(lg->text, lg->len);
+	free(lg->text);
+	for (size_t i = 0; i < lg->profiles.n; i++)
+		explicit_bzero(
+		    lg->profiles.v[i].value, strlen(lg->profiles.v[i].value));
+	kvlist_free(&lg->profiles);
+	memset(lg, 0, sizeof(*lg));
+}
+
+int
+wire_encode_lastgood(const struct wire_lastgood *lg, struct buf *out)
+{
+	uint8_t form = (uint8_t)lg->form;
+	int r = 0;
+
+	if (lg->name == NULL || lg->text == NULL || lg->len != strlen(lg->text))
+		return -1;
+	r |= put_str(out, LG_NAME, lg->name);
+	r |= put_field(out, LG_FORM, &form, 1);
+	r |= put_i64(out, LG_SINCE, lg->since);
+	r |= put_field(out, LG_DOCUMENT, lg->text, lg->len);
+	r |= put_kvlist(out, LG_PROFILE, &lg->profiles);
+	return r == 0 ? 0 : -1;
+}
+
+/* A profile: u32 path length, path, contents (the rest). */
+static int
+get_profile(
+    struct reader *r, const unsigned char *data, size_t len, struct kvlist *l)
+{
+	char *k = NULL, *v = NULL;
+	int rc;
+
+	if (l->n >= MAX_DEFINITIONS)
+		return rfail(r, "more than %d profiles", MAX_DEFINITIONS);
+	if (len < 4 || le32(data) > len - 4)
+		return rfail(r, "truncated profile");
+	uint32_t kl = le32(data);
+	if (dup_str(r, data + 4, kl, MAX_PATH_LEN, &k) == -1 ||
+	    dup_str(r, data + 4 + kl, len - 4 - kl, MAX_SECCOMP_PROFILE_SIZE,
+		&v) == -1) {
+		free(k);
+		return -1;
+	}
+	if (l->n > 0 && strcmp(l->v[l->n - 1].key, k) >= 0)
+		rc = rfail(r, "profiles out of order or repeated");
+	else if (kvlist_push(l, k, v) == -1)
+		rc = rfail(r, "out of memory");
+	else
+		rc = 0;
+	free(k);
+	explicit_bzero(v, strlen(v));
+	free(v);
+	return rc;
+}
+
+static int
+get_lastgood_field(struct reader *r, uint16_t tag, const unsigned char *data,
+    size_t dlen, struct wire_lastgood *lg)
+{
+	switch (tag) {
+	case LG_NAME:
+		return dup_str(r, data, dlen, MAX_PATH_LEN, &lg->name);
+	case LG_FORM:
+		if (dlen != 1 ||
+		    (data[0] != WIRE_LG_FILE && data[0] != WIRE_LG_USERDATA))
+			return rfail(r, "bad last good form");
+		lg->form = data[0];
+		return 0;
+	case LG_SINCE:
+		if (get_i64(r, data, dlen, &lg->since) == -1)
+			return -1;
+		return lg->since > 0 ? 0 : rfail(r, "negative time");
+	case LG_DOCUMENT:
+		if (dup_str(r, data, dlen, MAX_DOCUMENT_SIZE, &lg->text) == -1)
+			return -1;
+		lg->len = dlen;
+		return 0;
+	case LG_PROFILE:
+		return get_profile(r, data, dlen, &lg->profiles);
+	}
+	return rfail(r, "last good field %u unknown", tag);
+}
+
+int
+wire_decode_lastgood(const unsigned char *p, size_t len,
+    struct wire_lastgood *lg, char *err, size_t errlen)
+{
+	struct reader r = { p, len, 0, err, errlen };
+	uint16_t tag, last = LG_NONE;
+	const unsigned char *data;
+	size_t dlen;
+
+	err[0] = '\0';
+	memset(lg, 0, sizeof(*lg));
+	while (r.off < r.len) {
+		if (next_field(&r, &tag, &data, &dlen) == -1)
+			goto fail;
+		if (tag < last || tag >= LG_MAX || tag == LG_NONE ||
+		    (tag == last && tag != LG_PROFILE)) {
+			rfail(&r,
+			    "last good field %u unknown, repeated or out "
+			    "of order",
+			    tag);
+			goto fail;
+		}
+		last = tag;
+		if (get_lastgood_field(&r, tag, data, dlen, lg) == -1)
+			goto fail;
+	}
+	if (lg->name == NULL || lg->form == 0 || lg->since == 0 ||
+	    lg->text == NULL) {
+		rfail(&r, "incomplete last good copy");
+		goto fail;
+	}
+	return 0;
+fail:
+	wire_lastgood_free(lg);
+	return -1;
 }

@@ -112,6 +112,35 @@ int wire_encode_settings(const struct settings *s, struct buf *out);
 int wire_decode_settings(const unsigned char *p, size_t len, struct settings *s,
     char *err, size_t errlen);
 
+/*
+ * A source's last good contents, fetcher -> parent (IMSG_LASTGOOD_PUT) to
+ * be kept in the root-only cache, and back at a fetcher's start
+ * (IMSG_LASTGOOD).  The parent only stores the bytes; the fetcher decodes
+ * them again and validates the document like a fresh one.
+ */
+#define WIRE_USERDATA_SOURCE "user-data" /* user-data's source name */
+
+enum wire_lastgood_form {
+	WIRE_LG_FILE = 1, /* a confdir file */
+	WIRE_LG_USERDATA, /* EC2 user-data */
+};
+
+struct wire_lastgood {
+	char *name;    /* the source: a file path or "user-data" */
+	uint32_t form; /* enum wire_lastgood_form */
+	int64_t since; /* unix time these contents were first good, > 0 */
+	char *text;    /* the document, NUL-terminated */
+	size_t len;
+	struct kvlist profiles; /* seccomp profile path -> contents, sorted */
+};
+
+void wire_lastgood_free(struct wire_lastgood *lg);
+/* -1 when it does not fit or a field is out of bounds. */
+int wire_encode_lastgood(const struct wire_lastgood *lg, struct buf *out);
+/* Decodes into lg (initialized by the call); -1 with err set on any fault. */
+int wire_decode_lastgood(const unsigned char *p, size_t len,
+    struct wire_lastgood *lg, char *err, size_t errlen);
+
 /* Hex SHA-256 of the canonical encoding (without source): 64 chars + NUL. */
 int defn_hash(const struct defn *d, char out[65]);
 

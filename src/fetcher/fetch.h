@@ -45,9 +45,11 @@ extern const struct file_ops direct_file_ops;
 
 /*
  * Persistent state of the fetcher between loads: the last good contents
- * of each source (in memory, and in cache_dir so they survive a restart).
+ * of each source (in memory, and handed to a sink, the parent in
+ * dockerup, so that they survive a restart; see lastgood.h).
  */
 struct fetch_state;
+struct lastgood_sink;
 
 /*
  * Loads and initializes libcurl (curlso.h), which only user-data needs:
@@ -57,8 +59,15 @@ struct fetch_state;
  */
 int fetch_preinit(char *err, size_t errlen);
 
-struct fetch_state *fetch_state_new(const char *lastgood_dir);
+/* sink NULL: last good contents are kept in memory only. */
+struct fetch_state *fetch_state_new(const struct lastgood_sink *sink);
 void fetch_state_free(struct fetch_state *fs);
+/*
+ * A copy the sink kept, at a (re)start before the first load: decoded and
+ * validated again.  0 when kept, -1 with *why when refused.
+ */
+int fetch_state_restore(struct fetch_state *fs, const unsigned char *p,
+    size_t len, const char **why);
 
 /*
  * Loads every source, validates, merges and orders.  Fills out (which the

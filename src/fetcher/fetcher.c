@@ -16,6 +16,7 @@
 
 #include "fetch.h"
 #include "imsg.h"
+#include "lastgood.h"
 #include "log.h"
 #include "proc.h"
 #include "sandbox.h"
@@ -376,11 +377,10 @@ test_hook_connect(void)
 }
 #endif
 
+/* Privileges went first (fetcher_main); this restricts what is left. */
 static void
 fetcher_sandbox(void)
 {
-	if (geteuid() == 0 || getuid() == 0)
-		sandbox_drop_to_user(settings.user);
 	sandbox_caps_clear_all();
 	sandbox_no_new_privs();
 	sandbox_seccomp(SANDBOX_FETCHER, settings.seccomp,
@@ -390,30 +390,104 @@ fetcher_sandbox(void)
 }
 
 /*
- * Root opens the last-good directory before dropping, so that no path
- * above it needs to be reachable by --user.  Root without
- * CAP_DAC_OVERRIDE (in dockerup's own container) cannot open a directory
- * --user owns with mode 0700: then it drops first and opens it as --user.
+ * Last good copies go to the parent, which keeps them where only root can
+ * read or write (src/parent/lastgood.c): this process's account owns
+ * nothing in the cache.
  */
-static int
-must_drop_first(const char *dir)
+static void
+sink_put(void *ctx, const unsigned char *p, size_t len)
 {
-	int fd;
+	if (imsg_compose(&parent_ib, IMSG_LASTGOOD_PUT, p, len) == -1)
+		log_warn("handing a last good copy to the parent");
+}
 
-	if ((geteuid() != 0 && getuid() != 0) || settings.mode == MODE_CHECK)
-		return 0;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		close(fd);
-		return 0;
+static void
+sink_del(void *ctx, const char *name)
+{
+	if (imsg_compose(&parent_ib, IMSG_LASTGOOD_DEL, name, strlen(name)) ==
+	    -1)
+		log_warn("asking the parent to forget the copy of %s", name);
+}
+
+static const struct lastgood_sink parent_sink = {
+	.put = sink_put,
+	.del = sink_del,
+	.ctx = NULL,
+};
+
+#ifdef DOCKERUP_TEST_HOOKS
+/*
+ * Test-only: with DOCKERUP_TEST_FORGE_LASTGOOD=PATH the fetcher plays a
+ * compromised one after each load: it hands the parent a last good copy
+ * of the confdir file PATH declaring a privileged container of image
+ * DOCKERUP_TEST_FORGE_IMAGE, which the parent must refuse.
+ */
+static void
+test_hook_forge(void)
+{
+	const char *path = getenv("DOCKERUP_TEST_FORGE_LASTGOOD");
+	const char *image = getenv("DOCKERUP_TEST_FORGE_IMAGE");
+	struct wire_lastgood w = { .form = WIRE_LG_FILE, .since = 1 };
+	char doc[1024];
+	struct buf b;
+
+	if (path == NULL || image == NULL)
+		return;
+	snprintf(doc, sizeof(doc),
+	    "{\"name\": \"forged\", \"image\": \"%s\", "
+	    "\"privileged\": true}",
+	    image);
+	w.name = (char *)path;
+	w.text = doc;
+	w.len = strlen(doc);
+	buf_init(&b, IMSG_MAX_DATA);
+	if (wire_encode_lastgood(&w, &b) == 0) {
+		log_warnx("test hook: a forged last good copy of %s", path);
+		sink_put(NULL, b.p, b.len);
 	}
-	return errno == EACCES;
+	buf_free(&b);
+}
+#else
+static void
+test_hook_forge(void)
+{
+}
+#endif
+
+/* At start: the copies the parent kept, each validated again. */
+static void
+restore_lastgood(struct fetch_state *fs)
+{
+	const char *why;
+	struct imsg m;
+	size_t n = 0, refused = 0;
+
+	if (imsg_compose(&parent_ib, IMSG_READ_LASTGOOD, NULL, 0) == -1)
+		fatal("asking the parent for the last good copies");
+	for (;;) {
+		wait_parent_reply(&m);
+		if (m.hdr.type == IMSG_LASTGOOD_END && m.len == 0)
+			break;
+		if (m.hdr.type != IMSG_LASTGOOD || n >= MAX_LASTGOOD_COPIES)
+			fatalx("unexpected %s while reading last good copies",
+			    imsg_type_name(m.hdr.type));
+		n++;
+		if (fetch_state_restore(fs, m.data, m.len, &why) == -1) {
+			log_warnx("a last good copy kept by the parent is "
+				  "not used: %s",
+			    why);
+			refused++;
+		}
+	}
+	log_debug("last good copies: %zu restored, %zu refused", n - refused,
+	    refused);
 }
 
 int
 fetcher_main(void)
 {
 	struct fetch_state *fs;
-	char dir[4096], err[1024];
+	char err[1024];
 
 	log_init("fetcher", 0);
 	if (imsg_init(&parent_ib, PARENT_FD, PROC_FETCHER) == -1)
@@ -421,20 +495,21 @@ fetcher_main(void)
 	imsg_accept_fds(&parent_ib);
 	engine_ib.fd = -1;
 	set_engine_socket(PEER_FD);
+	/* The settings come from the parent's socket: the one thing read
+	 * as root, since they name the account. */
 	proc_receive_settings(&parent_ib, &settings);
 	log_init("fetcher", settings.verbose);
-	snprintf(dir, sizeof(dir), "%s/fetcher", settings.cache);
+	/* Privilege drop first, as ntpd: nothing is loaded or read as root. */
+	if (geteuid() == 0 || getuid() == 0)
+		sandbox_drop_to_user(settings.user);
 	/* libcurl, for user-data only, before the filter can refuse it */
 	if (settings.aws && fetch_preinit(err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (must_drop_first(dir))
-		sandbox_drop_to_user(settings.user);
-	/* Opens its directory while it still may; --check changes nothing,
-	 * last good copies included. */
-	if ((fs = fetch_state_new(settings.mode == MODE_CHECK ? NULL : dir)) ==
-	    NULL)
-		fatal("fetcher state");
+	/* --check changes nothing, last good copies included. */
+	fs = fetch_state_new(settings.mode == MODE_CHECK ? NULL : &parent_sink);
 	fetcher_sandbox();
+	if (settings.mode != MODE_CHECK)
+		restore_lastgood(fs);
 	if (imsg_compose(&parent_ib, IMSG_READY, NULL, 0) == -1)
 		fatal("telling the parent");
 	schedule_init(&sched, settings.interval);
@@ -445,6 +520,7 @@ fetcher_main(void)
 			schedule_now_ms() >= next_load_ms)) {
 			reload_pending = 0;
 			load_and_send(fs);
+			test_hook_forge();
 			run_in_flight = engine_ib.fd != -1;
 			next_load_ms =
 			    schedule_now_ms() + schedule_wait_ms(&sched);

@@ -1,30 +1,21 @@
 /*
- * Last good contents of each source, in memory and on disk.  A file is
- * a small JSON envelope written by us:
- *   {"dockerupLastGood": 1, "source": NAME, "form": "file"|"user-data",
- *    "since": UNIXTIME, "document": TEXT, "profiles": {PATH: TEXT}}
- * Nothing in it is trusted when read back: the document goes through the
- * same parser and validation as a fresh one.
+ * Last good contents of each source, in memory; a sink keeps them across
+ * restarts.  They cross to the sink and back in the wire encoding
+ * (struct wire_lastgood), and nothing that comes back is trusted: the
+ * document goes through the same parser and validation as a fresh one.
  */
 #include "lastgood.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-
-#include <cjson/cJSON.h>
 
 #include "bounds.h"
 #include "buf.h"
-#include "digest.h"
+#include "imsg.h"
 #include "log.h"
-#include "validate.h"
+#include "wire.h"
 
 static char *
 xstrdup(const char *s)
@@ -37,31 +28,10 @@ xstrdup(const char *s)
 }
 
 void
-lastgood_filename(const char *name, char out[64])
-{
-	unsigned char md[SHA256_LEN];
-	size_t o;
-
-	sha256(name, strlen(name), md);
-	o = (size_t)snprintf(out, 64, "lg-");
-	for (unsigned int i = 0; i < 20; i++)
-		o += (size_t)snprintf(out + o, 64 - o, "%02x", md[i]);
-	snprintf(out + o, 64 - o, ".json");
-}
-
-void
-lastgood_init(struct lastgood_set *set, const char *dir)
+lastgood_init(struct lastgood_set *set, const struct lastgood_sink *sink)
 {
 	memset(set, 0, sizeof(*set));
-	set->dirfd = -1;
-	if (dir == NULL)
-		return;
-	set->dir = xstrdup(dir);
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		log_warn("%s: last good copies unavailable", dir);
-	set->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (set->dirfd == -1)
-		log_warn("%s: last good copies unavailable", dir);
+	set->sink = sink;
 }
 
 static void
@@ -71,6 +41,9 @@ entry_free(struct lastgood *lg)
 	if (lg->text != NULL)
 		explicit_bzero(lg->text, lg->len);
 	free(lg->text);
+	for (size_t i = 0; i < lg->profiles.n; i++)
+		explicit_bzero(
+		    lg->profiles.v[i].value, strlen(lg->profiles.v[i].value));
 	kvlist_free(&lg->profiles);
 	memset(lg, 0, sizeof(*lg));
 }
@@ -81,11 +54,7 @@ lastgood_free(struct lastgood_set *set)
 	for (size_t i = 0; i < set->n; i++)
 		entry_free(&set->v[i]);
 	free(set->v);
-	free(set->dir);
-	if (set->dirfd != -1)
-		close(set->dirfd);
 	memset(set, 0, sizeof(*set));
-	set->dirfd = -1;
 }
 
 const struct lastgood *
@@ -145,100 +114,32 @@ same_profiles(const struct kvlist *a, const struct kvlist *b)
 	return 1;
 }
 
-static char *
-envelope(const struct lastgood *lg)
-{
-	cJSON *o = cJSON_CreateObject(), *p;
-	char *s;
-
-	if (o == NULL)
-		fatalx("%s: out of memory", __func__);
-	cJSON_AddNumberToObject(o, "dockerupLastGood", 1);
-	cJSON_AddStringToObject(o, "source", lg->name);
-	cJSON_AddStringToObject(
-	    o, "form", lg->form == DOC_USERDATA ? "user-data" : "file");
-	cJSON_AddNumberToObject(o, "since", (double)lg->since);
-	cJSON_AddStringToObject(o, "document", lg->text);
-	p = cJSON_AddObjectToObject(o, "profiles");
-	for (size_t i = 0; p != NULL && i < lg->profiles.n; i++)
-		cJSON_AddStringToObject(
-		    p, lg->profiles.v[i].key, lg->profiles.v[i].value);
-	if ((s = cJSON_PrintUnformatted(o)) == NULL)
-		fatalx("%s: out of memory", __func__);
-	cJSON_Delete(o);
-	return s;
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* temp file + fsync + rename + fsync of the directory. */
+/* The copy in the wire encoding, to the sink; too large: memory only. */
 static void
-write_file(const struct lastgood_set *set, const struct lastgood *lg)
+sink_put(const struct lastgood_set *set, const struct lastgood *lg)
 {
-	static unsigned int seq;
-	char fname[64], tmp[64];
-	char *data = envelope(lg);
-	size_t len = strlen(data);
-	int fd;
+	struct wire_lastgood w = {
+		.name = lg->name,
+		.form =
+		    lg->form == DOC_USERDATA ? WIRE_LG_USERDATA : WIRE_LG_FILE,
+		.since = lg->since,
+		.text = lg->text,
+		.len = lg->len,
+		.profiles = lg->profiles,
+	};
+	struct buf b;
 
-	lastgood_filename(lg->name, fname);
-	snprintf(tmp, sizeof(tmp), ".tmp-%ld-%u", (long)getpid(), seq++);
-	if (len > LASTGOOD_MAX_FILE) {
-		log_warnx("%s: last good copy of %s would be %zu bytes; not "
-			  "kept on disk",
-		    set->dir, lg->name, len);
-		goto out;
-	}
-	fd = openat(set->dirfd, tmp,
-	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd == -1) {
-		log_warn("%s: cannot keep the last good copy of %s", set->dir,
-		    lg->name);
-		goto out;
-	}
-	if (write_all(fd, data, len) == -1 || fsync(fd) == -1) {
-		log_warn("%s/%s: cannot write the last good copy of %s",
-		    set->dir, tmp, lg->name);
-		close(fd);
-		unlinkat(set->dirfd, tmp, 0);
-		goto out;
-	}
-	close(fd);
-	if (renameat(set->dirfd, tmp, set->dirfd, fname) == -1) {
-		log_warn("%s: cannot rename %s to %s", set->dir, tmp, fname);
-		unlinkat(set->dirfd, tmp, 0);
-		goto out;
-	}
-	(void)fsync(set->dirfd);
-out:
-	explicit_bzero(data, len);
-	cJSON_free(data);
-}
-
-static void
-remove_file(const struct lastgood_set *set, const char *name)
-{
-	char fname[64];
-
-	if (set->dirfd == -1)
-		return;
-	lastgood_filename(name, fname);
-	if (unlinkat(set->dirfd, fname, 0) == -1 && errno != ENOENT)
-		log_warn("cannot remove %s/%s", set->dir, fname);
+	buf_init(&b, IMSG_MAX_DATA);
+	if (wire_encode_lastgood(&w, &b) == -1)
+		log_warnx("%s: its last good contents are larger than %zu "
+			  "bytes; expected less: kept in memory only, not "
+			  "across a restart",
+		    lg->name, (size_t)IMSG_MAX_DATA);
+	else
+		set->sink->put(set->sink->ctx, b.p, b.len);
+	if (b.p != NULL)
+		explicit_bzero(b.p, b.len);
+	buf_free(&b);
 }
 
 const struct lastgood *
@@ -250,12 +151,12 @@ lastgood_store(struct lastgood_set *set, const char *name, enum doc_form form,
 	if (lg != NULL && lg->form == form && lg->len == len &&
 	    memcmp(lg->text, text, len) == 0 &&
 	    same_profiles(&lg->profiles, profiles))
-		return lg; /* unchanged: no write */
+		return lg; /* unchanged: nothing to keep again */
 	if (lg == NULL)
 		lg = entry_add(set, name);
 	entry_set(lg, form, text, len, profiles, (int64_t)time(NULL));
-	if (set->dirfd != -1)
-		write_file(set, lg);
+	if (set->sink != NULL)
+		sink_put(set, lg);
 	return lg;
 }
 
@@ -265,13 +166,14 @@ lastgood_forget(struct lastgood_set *set, const char *name)
 	for (size_t i = 0; i < set->n; i++) {
 		if (strcmp(set->v[i].name, name) != 0)
 			continue;
+		if (set->sink != NULL)
+			set->sink->del(set->sink->ctx, name);
 		entry_free(&set->v[i]);
 		memmove(&set->v[i], &set->v[i + 1],
 		    (set->n - i - 1) * sizeof(*set->v));
 		set->n--;
 		break;
 	}
-	remove_file(set, name);
 }
 
 size_t
@@ -288,113 +190,52 @@ lastgood_replay(
 	    lg->name, lg->text, lg->len, lg->form, NULL, out, errs);
 }
 
-static int
-read_small(int dirfd, const char *name, struct buf *b)
+size_t
+lastgood_count(const struct lastgood *lg)
 {
-	unsigned char chunk[16384];
-	struct stat st;
-	ssize_t n;
-	int fd, rc = -1;
+	struct defs_result r;
+	struct errlist errs;
+	size_t n;
 
-	fd =
-	    openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd == -1)
-		return -1;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
-		goto out;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(b, chunk, (size_t)n) == -1)
-			goto out;
-	rc = n == 0 ? 0 : -1;
-out:
-	close(fd);
-	return rc;
+	errlist_init(&errs);
+	n = lastgood_replay(lg, &r, &errs) == 0 ? r.n : 0;
+	defs_result_free(&r);
+	errlist_free(&errs);
+	return n;
 }
 
-static const char *
-str_item(const cJSON *o, const char *key)
+int
+lastgood_restore(struct lastgood_set *set, const unsigned char *p, size_t len,
+    const char **why)
 {
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(j) ? j->valuestring : NULL;
-}
-
-/* Decodes and checks one envelope; NULL with why set when refused. */
-static int
-parse_envelope(const char *fname, const char *data, size_t len,
-    struct lastgood *lg, const char **why)
-{
-	const cJSON *p, *since;
-	const char *src, *form, *doc;
-	char expect[64];
-	cJSON *o;
-	int rc = -1;
-
-	*why = "not a last good copy";
-	if (memchr(data, '\0', len) != NULL || !valid_utf8(data, len) ||
-	    !valid_json_nesting(data, len, 2) ||
-	    (o = cJSON_ParseWithLength(data, len)) == NULL)
-		return -1;
-	src = str_item(o, "source");
-	form = str_item(o, "form");
-	doc = str_item(o, "document");
-	since = cJSON_GetObjectItemCaseSensitive(o, "since");
-	p = cJSON_GetObjectItemCaseSensitive(o, "profiles");
-	if (src == NULL || form == NULL || doc == NULL ||
-	    !cJSON_IsNumber(since) || !cJSON_IsObject(p))
-		goto out;
-	lastgood_filename(src, expect);
-	if (strcmp(expect, fname) != 0) {
-		*why = "its name does not match its source";
-		goto out;
-	}
-	lg->name = xstrdup(src);
-	lg->form = strcmp(form, "user-data") == 0 ? DOC_USERDATA : DOC_FILE;
-	lg->text = xstrdup(doc);
-	lg->len = strlen(doc);
-	lg->since = (int64_t)since->valuedouble;
-	for (const cJSON *it = p->child; it != NULL; it = it->next) {
-		if (!cJSON_IsString(it)) {
-			*why = "a profile is not a string";
-			goto out;
-		}
-		if (kvlist_push(&lg->profiles, it->string, it->valuestring) ==
-		    -1)
-			fatal("%s", __func__);
-	}
-	rc = 0;
-out:
-	cJSON_Delete(o);
-	return rc;
-}
-
-/* Reads, checks and re-validates one file; 0 when kept. */
-static int
-load_one(struct lastgood_set *set, int dfd, const char *fname, const char **why)
-{
+	static char err[256];
+	struct wire_lastgood w;
 	struct lastgood lg;
 	struct defs_result r;
 	struct errlist errs;
-	struct buf b;
 	size_t problems;
 
-	memset(&lg, 0, sizeof(lg));
-	buf_init(&b, LASTGOOD_MAX_FILE);
-	*why = "cannot be read, or is too large";
-	if (read_small(dfd, fname, &b) == -1 ||
-	    parse_envelope(fname, b.p ? (char *)b.p : "", b.len, &lg, why) ==
-		-1) {
-		buf_free(&b);
-		entry_free(&lg);
+	if (wire_decode_lastgood(p, len, &w, err, sizeof(err)) == -1) {
+		*why = err;
 		return -1;
 	}
-	buf_free(&b);
+	lg = (struct lastgood){
+		.name = w.name,
+		.form = w.form == WIRE_LG_USERDATA ? DOC_USERDATA : DOC_FILE,
+		.text = w.text,
+		.len = w.len,
+		.profiles = w.profiles,
+		.since = w.since,
+	};
 	errlist_init(&errs);
 	problems = lastgood_replay(&lg, &r, &errs);
 	defs_result_free(&r);
 	errlist_free(&errs);
 	if (problems > 0 || lastgood_find(set, lg.name) != NULL) {
-		*why = "its contents do not validate";
+		*why = problems > 0 ? "its contents do not validate"
+				    : "a second copy of the same source";
+		if (problems > 0 && set->sink != NULL)
+			set->sink->del(set->sink->ctx, lg.name);
 		entry_free(&lg);
 		return -1;
 	}
@@ -402,39 +243,4 @@ load_one(struct lastgood_set *set, int dfd, const char *fname, const char **why)
 	free(e->name);
 	*e = lg;
 	return 0;
-}
-
-void
-lastgood_load_disk(struct lastgood_set *set)
-{
-	struct dirent *de;
-	const char *why;
-	DIR *d;
-
-	int fd;
-
-	if (set->loaded || set->dirfd == -1)
-		return;
-	set->loaded = 1;
-	if ((fd = dup(set->dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
-		log_warn("%s: last good copies unavailable", set->dir);
-		if (fd != -1)
-			close(fd);
-		return;
-	}
-	rewinddir(d);
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, ".tmp-", 5) == 0) {
-			(void)unlinkat(dirfd(d), de->d_name, 0);
-			continue;
-		}
-		if (strncmp(de->d_name, "lg-", 3) != 0)
-			continue;
-		if (load_one(set, dirfd(d), de->d_name, &why) == 0)
-			continue;
-		log_warnx("%s/%s: last good copy removed: %s", set->dir,
-		    de->d_name, why);
-		(void)unlinkat(dirfd(d), de->d_name, 0);
-	}
-	closedir(d);
 }

@@ -3,10 +3,11 @@
 
 /*
  * The last good contents of each source: the document text that last
- * validated (and the seccomp profiles it named), kept in memory and as one
- * file per source in a directory, so that a restart while a source is
- * broken or unreachable still has them.  Files are written atomically and
- * re-validated in full when read back; a bad one is removed.
+ * validated (and the seccomp profiles it named), kept in memory and handed
+ * to a sink that keeps them across restarts.  In dockerup the sink is the
+ * parent, which stores them where only root can read or write
+ * (src/parent/lastgood.c), never in a place the fetcher's account owns.
+ * Whatever comes back is decoded and validated again in full.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,25 +25,31 @@ struct lastgood {
 	int64_t since;          /* unix time these contents were first good */
 };
 
-struct lastgood_set {
-	char *dir; /* NULL: memory only; for messages */
-	int dirfd; /* opened at init, before privileges go: every
-	                         later access is relative to it, so the path
-	                         above need not be reachable by --user */
-	struct lastgood *v;
-	size_t n;
-	int loaded; /* the directory has been read */
+/* Where copies go to survive a restart (struct wire_lastgood encoding). */
+struct lastgood_sink {
+	void (*put)(void *ctx, const unsigned char *p, size_t len);
+	void (*del)(void *ctx, const char *name);
+	void *ctx;
 };
 
-#define LASTGOOD_MAX_FILE (8 * MAX_DOCUMENT_SIZE)
+struct lastgood_set {
+	const struct lastgood_sink *sink; /* NULL: memory only */
+	struct lastgood *v;
+	size_t n;
+};
 
-void lastgood_init(struct lastgood_set *set, const char *dir);
+void lastgood_init(struct lastgood_set *set, const struct lastgood_sink *sink);
 void lastgood_free(struct lastgood_set *set);
-/* Reads the directory once per process; bad files are removed. */
-void lastgood_load_disk(struct lastgood_set *set);
+/*
+ * One copy the sink kept: decoded, then parsed and validated again like
+ * a fresh document.  0 when kept; -1 with *why set when refused.
+ */
+int lastgood_restore(struct lastgood_set *set, const unsigned char *p,
+    size_t len, const char **why);
 const struct lastgood *lastgood_find(
     const struct lastgood_set *set, const char *name);
-/* Records contents that just validated; rewrites the file on a change. */
+/* Records contents that just validated; hands them to the sink on a
+ * change. */
 const struct lastgood *lastgood_store(struct lastgood_set *set,
     const char *name, enum doc_form form, const char *text, size_t len,
     const struct kvlist *profiles);
@@ -50,7 +57,8 @@ void lastgood_forget(struct lastgood_set *set, const char *name);
 /* Parses and validates the contents again; returns the problems. */
 size_t lastgood_replay(
     const struct lastgood *lg, struct defs_result *out, struct errlist *errs);
-/* The file name for a source: "lg-" and a hash of the name. */
-void lastgood_filename(const char *name, char out[64]);
+/* How many definitions the contents declare (0 when they do not
+ * validate). */
+size_t lastgood_count(const struct lastgood *lg);
 
 #endif

@@ -25,8 +25,9 @@
 #include "policy.h"
 #include "userdata.h"
 #include "validate.h"
+#include "wire.h"
 
-#define USERDATA_SOURCE "user-data"
+#define USERDATA_SOURCE WIRE_USERDATA_SOURCE
 #define EMPTY_USERDATA  "{\"containers\": []}"
 
 struct fetch_state {
@@ -57,14 +58,21 @@ fetch_preinit(char *err, size_t errlen)
 }
 
 struct fetch_state *
-fetch_state_new(const char *lastgood_dir)
+fetch_state_new(const struct lastgood_sink *sink)
 {
 	struct fetch_state *fs = calloc(1, sizeof(*fs));
 
 	if (fs == NULL)
 		fatal("%s", __func__);
-	lastgood_init(&fs->lastgood, lastgood_dir);
+	lastgood_init(&fs->lastgood, sink);
 	return fs;
+}
+
+int
+fetch_state_restore(struct fetch_state *fs, const unsigned char *p, size_t len,
+    const char **why)
+{
+	return lastgood_restore(&fs->lastgood, p, len, why);
 }
 
 void
@@ -367,21 +375,64 @@ load_confdir(
 	confdir_listing_free(&l);
 }
 
-/* A non-JSON body is logged once per change and contributes nothing. */
+/* Whether the body differs from the non-JSON one last reported. */
+static int
+notjson_is_new(struct fetch_state *fs, const struct buf *text)
+{
+	unsigned char md[SHA256_LEN];
+	int is_new;
+
+	sha256(text->p, text->len, md);
+	is_new = !fs->notjson_reported ||
+	    memcmp(md, fs->notjson_md, SHA256_LEN) != 0;
+	memcpy(fs->notjson_md, md, SHA256_LEN);
+	fs->notjson_reported = 1;
+	return is_new;
+}
+
+/*
+ * A broken answer is not an empty answer: once user-data declared
+ * containers, a body that is not a definition document (an HTML error
+ * page served with 200, garbage) is an invalid source whose last good
+ * contents stand in.  Logged once per distinct body; the status shows it.
+ */
+static void
+userdata_broken(struct run *r, const struct buf *text, size_t had)
+{
+	struct source_status *st = add_source(r, USERDATA_SOURCE);
+
+	if (asprintf(&st->error,
+		"%s: the answer is %s (%zu bytes), not a definition "
+		"document, while the last good user-data declares %zu "
+		"container%s; expected JSON ({\"containers\": [...]}); "
+		"only a 404 or a document without containers removes them",
+		USERDATA_SOURCE, userdata_describe(text->p, text->len),
+		text->len, had, had == 1 ? "" : "s") == -1)
+		fatal("asprintf");
+	if (notjson_is_new(r->fs, text))
+		log_warnx("%s; keeping the last good contents", st->error);
+	fall_back(r, r->out->nsources - 1, 0);
+}
+
+/*
+ * A non-JSON body (a cloud-init script...) declares no container for
+ * dockerup; logged once per change.
+ */
 static void
 userdata_not_json(struct run *r, const struct buf *text)
 {
-	struct fetch_state *fs = r->fs;
-	unsigned char md[SHA256_LEN];
+	const struct lastgood *lg =
+	    lastgood_find(&r->fs->lastgood, USERDATA_SOURCE);
+	size_t had = lg != NULL ? lastgood_count(lg) : 0;
 
-	sha256(text->p, text->len, md);
-	if (!fs->notjson_reported ||
-	    memcmp(md, fs->notjson_md, SHA256_LEN) != 0)
+	if (had > 0) {
+		userdata_broken(r, text, had);
+		return;
+	}
+	if (notjson_is_new(r->fs, text))
 		log_warnx("user-data is %s (%zu bytes), not JSON: it declares "
 			  "no container",
 		    userdata_describe(text->p, text->len), text->len);
-	memcpy(fs->notjson_md, md, SHA256_LEN);
-	fs->notjson_reported = 1;
 	load_document(r, USERDATA_SOURCE, DOC_USERDATA, EMPTY_USERDATA,
 	    strlen(EMPTY_USERDATA), NULL);
 }
@@ -395,8 +446,8 @@ load_userdata(
 
 	buf_init(&body, MAX_DOCUMENT_SIZE);
 	buf_init(&text, MAX_DOCUMENT_SIZE);
-	switch (
-	    userdata_fetch(&r->fs->imds, s->imds, &body, err, sizeof(err))) {
+	switch (userdata_fetch(
+	    &r->fs->imds, s->imds, s->imds_v1, &body, err, sizeof(err))) {
 	case UD_FETCH_OK:
 		break;
 	case UD_FETCH_NONE:
@@ -953,7 +1004,6 @@ fetch_load(struct fetch_state *fs, const struct settings *s,
 		s->seccomp_allow_permissive };
 	int listed;
 
-	lastgood_load_disk(&fs->lastgood);
 	out->complete = 1;
 	load_confdir(&r, s, ops);
 	listed = 1;

@@ -1,10 +1,12 @@
 /*
  * EC2 user-data over the instance metadata service.
  *
- * IMDSv2 first: PUT /latest/api/token with a TTL header, then GET
+ * IMDSv2: PUT /latest/api/token with a TTL header, then GET
  * /latest/user-data with the token.  The token PUT answered 404 or 405
  * means an endpoint that does not know tokens (IMDSv1 only, or an older
- * emulator): then a plain GET.  403 is not a reason to fall back: AWS
+ * emulator): a plain GET then only when the setting imds_v1 allows it
+ * (IMDSv1 answers any request from the host, one that a server-side
+ * request forgery makes included).  403 is not a reason to fall back: AWS
  * answers 403 when the metadata service is turned off for the instance,
  * and a GET would fail the same way.  Timeouts, refused or reset
  * connections and 5xx answers are retried IMDS_RETRIES times with a
@@ -31,12 +33,13 @@
 #define TTL_STRING     STR(IMDS_TOKEN_TTL_S)
 #define IMDS_TOKEN_MAX 1024
 
+/* Never advises a higher hop limit: that opens the metadata service (and
+ * the instance's credentials) to every bridged container. */
 static const char hop_limit_hint[] =
     "the token request timed out; the "
-    "usual cause is dockerup in a bridged container with the instance "
-    "metadata hop limit at 1; run it with host networking or raise the "
-    "hop limit (aws ec2 modify-instance-metadata-options "
-    "--http-put-response-hop-limit 2)";
+    "usual cause is dockerup in a bridged container, which the instance "
+    "metadata hop limit of 1 does not answer; expected dockerup on the "
+    "host network: run its container with --network host";
 
 void
 imds_session_clear(struct imds_session *im)
@@ -147,7 +150,8 @@ token_valid(const struct imds_session *im)
 
 /* 1: token, 0: IMDSv1 endpoint (no token), -1: failure with err set. */
 static int
-get_token(struct imds_session *im, const char *base, char *err, size_t errlen)
+get_token(struct imds_session *im, const char *base, int allow_v1, char *err,
+    size_t errlen)
 {
 	char url[1100];
 	struct http_answer a;
@@ -179,10 +183,17 @@ get_token(struct imds_session *im, const char *base, char *err, size_t errlen)
 		clock_gettime(CLOCK_MONOTONIC, &im->expires);
 		im->expires.tv_sec += IMDS_TOKEN_TTL_S - 60;
 		rc = 1;
-	} else if (a.status == 404 || a.status == 405) {
+	} else if ((a.status == 404 || a.status == 405) && allow_v1) {
 		log_debug(
 		    "IMDS token request answered %ld: using IMDSv1", a.status);
 		rc = 0;
+	} else if (a.status == 404 || a.status == 405) {
+		snprintf(err, errlen,
+		    "the metadata service refused a session token (PUT %s "
+		    "answered HTTP %ld): it offers IMDSv1 only; expected "
+		    "IMDSv2, or the setting imds_v1=true (--imds-v1) to allow "
+		    "IMDSv1",
+		    url, a.status);
 	} else if (a.status == 403) {
 		snprintf(err, errlen,
 		    "the metadata service refused a session "
@@ -227,8 +238,8 @@ get_userdata(struct imds_session *im, const char *url, struct buf *body,
 }
 
 enum ud_fetch
-userdata_fetch(struct imds_session *im, const char *base, struct buf *body,
-    char *err, size_t errlen)
+userdata_fetch(struct imds_session *im, const char *base, int allow_v1,
+    struct buf *body, char *err, size_t errlen)
 {
 	char url[1100];
 	struct http_answer a;
@@ -236,7 +247,7 @@ userdata_fetch(struct imds_session *im, const char *base, struct buf *body,
 
 	snprintf(url, sizeof(url), "%s/latest/user-data", base);
 	for (int round = 0; round < 2; round++) {
-		int t = get_token(im, base, err, errlen);
+		int t = get_token(im, base, allow_v1, err, errlen);
 		if (t == -1)
 			return UD_FETCH_UNREACHABLE;
 		r = get_userdata(im, url, body, &a);

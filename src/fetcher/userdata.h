@@ -2,8 +2,8 @@
 #define DOCKERUP_USERDATA_H
 
 /*
- * EC2 user-data: fetched from the instance metadata service (IMDSv2,
- * falling back to IMDSv1 only when the endpoint does not know tokens),
+ * EC2 user-data: fetched from the instance metadata service (IMDSv2;
+ * IMDSv1 only when the endpoint does not know tokens and allow_v1 is set),
  * then decoded (gzip) and classified.
  */
 #include <stddef.h>
@@ -27,9 +27,10 @@ struct imds_session {
 
 void imds_session_clear(struct imds_session *im);
 
-/* GET {base}/latest/user-data with retries; fills body (max size set). */
+/* GET {base}/latest/user-data with retries; fills body (max size set).
+ * allow_v1: a plain GET when the token request answers 404 or 405. */
 enum ud_fetch userdata_fetch(struct imds_session *im, const char *base,
-    struct buf *body, char *err, size_t errlen);
+    int allow_v1, struct buf *body, char *err, size_t errlen);
 
 enum ud_kind {
 	UD_JSON = 1, /* out holds the text to parse */

@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "bounds.h"
+#include "digest.h"
 #include "log.h"
 #include "parent.h"
 #include "profile.h"
@@ -97,6 +98,50 @@ is_definition_name(const char *name)
 	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".json") == 0;
 }
 
+/*
+ * What the last listing served of each file: a last good copy of a
+ * confdir file that the fetcher hands back must be those very bytes
+ * (src/parent/lastgood.c), so that a compromised fetcher cannot make root
+ * keep, and replay after its restart, a confdir definition it forged.
+ */
+struct served {
+	char *name;
+	unsigned char md[SHA256_LEN];
+};
+static struct served served[MAX_CONFDIR_FILES];
+static size_t nserved;
+
+static void
+served_clear(void)
+{
+	for (size_t i = 0; i < nserved; i++)
+		free(served[i].name);
+	nserved = 0;
+}
+
+static void
+served_add(char *name, const struct buf *b)
+{
+	if (nserved == MAX_CONFDIR_FILES) {
+		free(name);
+		return;
+	}
+	served[nserved].name = name;
+	sha256(b->p, b->len, served[nserved++].md);
+}
+
+int
+parent_served_file(const char *name, const void *p, size_t len)
+{
+	unsigned char md[SHA256_LEN];
+
+	sha256(p, len, md);
+	for (size_t i = 0; i < nserved; i++)
+		if (strcmp(served[i].name, name) == 0)
+			return memcmp(served[i].md, md, SHA256_LEN) == 0;
+	return 0;
+}
+
 static int
 name_cmp(const void *a, const void *b)
 {
@@ -112,6 +157,7 @@ parent_send_confdir(struct imsgbuf *ib, const char *confdir)
 	struct dirent *de;
 	DIR *dir;
 
+	served_clear();
 	if ((dir = opendir(confdir)) == NULL) {
 		dir_err = (uint32_t)errno;
 		goto end;
@@ -137,6 +183,8 @@ parent_send_confdir(struct imsgbuf *ib, const char *confdir)
 				send_file(ib, names[i], errno, NULL, 0);
 		} else {
 			send_file(ib, names[i], 0, b.p, b.len);
+			served_add(names[i], &b);
+			names[i] = NULL;
 			buf_free(&b);
 		}
 		free(names[i]);

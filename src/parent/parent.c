@@ -98,35 +98,44 @@ setup_signals(sigset_t *waitmask)
 	sigdelset(waitmask, SIGINT);
 }
 
-/* The fetcher's private directory for last good copies: owned by its
- * user, and everything read back from it is validated again. */
+/* The cache: root's own; the fetcher's account owns nothing in it. */
 static void
 prepare_cache(const struct settings *s)
 {
 	char dir[PATH_MAX];
-	struct passwd *pw;
-	struct stat st;
 
 	if (mkdir(s->cache, 0755) == -1 && errno != EEXIST)
 		fatal("cache directory %s", s->cache);
 	snprintf(dir, sizeof(dir), "%s/handover", s->cache);
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
 		fatal("handover directory %s", dir);
-	snprintf(dir, sizeof(dir), "%s/fetcher", s->cache);
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		fatal("fetcher directory %s", dir);
+	parent_lastgood_open(s->cache, s->confdir);
+}
+
+/*
+ * The fetcher's account must exist: a missing one is a configuration
+ * error, never a silent fall-back to a shared account such as nobody.
+ */
+static int
+check_fetcher_user(const struct settings *s)
+{
+	struct passwd *pw;
+
 	if (geteuid() != 0)
-		return;
-	if ((pw = getpwnam(s->user)) == NULL)
-		fatalx("user \"%s\" (--user) does not exist", s->user);
-	/* Already right (an earlier instance made it): nothing to do, and
-	 * nothing we could do without CAP_FOWNER. */
-	if (stat(dir, &st) == 0 && st.st_uid == pw->pw_uid &&
-	    st.st_gid == pw->pw_gid && (st.st_mode & 07777) == 0700)
-		return;
-	/* chmod first: once nobody owns it, root would need CAP_FOWNER. */
-	if (chmod(dir, 0700) == -1 || chown(dir, pw->pw_uid, pw->pw_gid) == -1)
-		fatal("chown %s to %s", dir, s->user);
+		return 0;
+	errno = 0;
+	if ((pw = getpwnam(s->user)) != NULL)
+		return 0;
+	if (errno != 0 && errno != ENOENT && errno != ESRCH)
+		log_warn("looking up the fetcher's user \"%s\"", s->user);
+	else
+		log_warnx("user \"%s\" (setting user, --user) does not "
+			  "exist; expected the fetcher's own unprivileged "
+			  "account: create it (useradd --system "
+			  "--no-create-home --shell /usr/sbin/nologin %s, as "
+			  "make install does) or name another one",
+		    s->user, s->user);
+	return -1;
 }
 
 static const char *
@@ -347,6 +356,9 @@ static const struct dispatch parent_dispatch[] = {
 	{ IMSG_STANDBY_READY, 0, 1, sizeof(struct wire_self_id) },
 	{ IMSG_SELF_WRITE, 0, 1, sizeof(struct wire_self_write) },
 	{ IMSG_SELF_RELEASE, 0, 1, 0 },
+	{ IMSG_LASTGOOD_PUT, 1, 0, -1 },
+	{ IMSG_LASTGOOD_DEL, 1, 0, -1 },
+	{ IMSG_READ_LASTGOOD, 1, 0, 0 },
 };
 
 static void
@@ -442,6 +454,13 @@ handle_message(struct child *c, struct imsg *m)
 	case IMSG_READ_PROFILE:
 		parent_send_profile(
 		    &c->ib, settings.seccomp_dir, m->data, m->len);
+		break;
+	case IMSG_LASTGOOD_PUT:
+		return parent_lastgood_put(m->data, m->len);
+	case IMSG_LASTGOOD_DEL:
+		return parent_lastgood_del(m->data, m->len);
+	case IMSG_READ_LASTGOOD:
+		parent_lastgood_send(&c->ib);
 		break;
 	case IMSG_RUN_DONE: {
 		struct wire_run_done rd;
@@ -745,6 +764,10 @@ parent_main(int argc, char *argv[])
 		log_warnx("not started as root: the fetcher cannot drop to "
 			  "\"%s\" and runs as uid %d",
 		    settings.user, (int)getuid());
+	if (check_fetcher_user(&settings) == -1) {
+		settings_free(&settings);
+		return 2;
+	}
 	if (open_cache_and_lock() == -1)
 		return 1;
 	setup_signals(&waitmask);

@@ -35,8 +35,16 @@ int parent_handover_pending(const char *cache);
 /* files.c: reading files on behalf of the fetcher. */
 void parent_send_confdir(struct imsgbuf *ib, const char *confdir);
 int is_definition_name(const char *name);
+/* 1 when the last confdir listing served name with exactly these bytes. */
+int parent_served_file(const char *name, const void *p, size_t len);
 void parent_send_profile(struct imsgbuf *ib, const char *seccomp_dir,
     const unsigned char *ref, size_t len);
+
+/* lastgood.c: the fetcher's last good copies, root-only. */
+void parent_lastgood_open(const char *cache, const char *confdir);
+int parent_lastgood_put(const unsigned char *p, size_t len);
+int parent_lastgood_del(const unsigned char *p, size_t len);
+void parent_lastgood_send(struct imsgbuf *ib);
 
 /* spawn.c */
 pid_t parent_spawn(const char *self, const char *role, int parent_fd,

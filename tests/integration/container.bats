@@ -93,8 +93,8 @@ image_file() {
 	[ -z "$(awk '$2 != "0/0" || $1 ~ /[sS]/' <<< "$layer")" ]
 	[ "$(image_file "$ref" /etc/passwd)" = "$(printf '%s\n' \
 	    'root:x:0:0:root:/root:/usr/sbin/nologin' \
-	    'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin')" ]
-	[ "$(image_file "$ref" /etc/group)" = "$(printf '%s\n' 'root:x:0:' 'nogroup:x:65534:')" ]
+	    'dockerup-fetch:x:60600:60600:dockerup fetcher:/nonexistent:/usr/sbin/nologin')" ]
+	[ "$(image_file "$ref" /etc/group)" = "$(printf '%s\n' 'root:x:0:' 'dockerup-fetch:x:60600:')" ]
 	cmp <(image_file "$ref" /etc/dockerup/seccomp/dockerup.json) \
 	    "$DOCKERUP_SRC/policy/container-seccomp.json"
 	cmp <(image_file "$ref" /usr/sbin/dockerup) "$bin"
@@ -208,7 +208,8 @@ image_file() {
 	    "$BATS_TEST_TMPDIR/dockercfg:/etc/dockerup/.dockercfg:ro" |
 	    sort | tr '\n' ' ' | sed 's/ $//')" ]
 
-	# Three processes: parent and engine as root, the fetcher as nobody,
+	# Three processes: parent and engine as root, the fetcher as
+	# dockerup-fetch (uid 60600, the image's own account),
 	# each under seccomp with no_new_privs; only the parent keeps
 	# capabilities (KILL, SETGID, SETUID, SETPCAP).
 	local n=0 seen= want
@@ -217,7 +218,7 @@ image_file() {
 		case "$args" in
 		"/usr/sbin/dockerup --server") role=parent want=0 ;;
 		"/usr/sbin/dockerup -R engine"*) role=engine want=0 ;;
-		"/usr/sbin/dockerup -R fetcher"*) role=fetcher want=65534 ;;
+		"/usr/sbin/dockerup -R fetcher"*) role=fetcher want=60600 ;;
 		*) fail "unexpected process in the container: $pid $uid $args"; return 1 ;;
 		esac
 		[ "$uid" -eq "$want" ] || { fail "$role runs as uid $uid; expected $want"; return 1; }

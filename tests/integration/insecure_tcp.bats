@@ -99,8 +99,8 @@ teardown() {
 }
 
 @test "insecure tcp: a status_group the engine cannot give leaves status.json to its owner, not lost" {
-	# Over tcp:// the engine runs as --user (nobody), no member of adm:
-	# the chown fails, the status is still written, 0640.
+	# Over tcp:// the engine runs as --user (dockerup-fetch), no member
+	# of adm: the chown fails, the status is still written, 0640.
 	getent group adm > /dev/null || fail "no group adm on this machine"
 	chmod 777 "$TEST_CACHE"
 	local_def web
@@ -108,6 +108,6 @@ teardown() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"status_group: giving status.json to the group; it stays readable by its owner only: Operation not permitted"* ]]
-	[ "$(stat -c '%a %U' "$TEST_CACHE/status.json")" = "640 nobody" ]
+	[ "$(stat -c '%a %U' "$TEST_CACHE/status.json")" = "640 dockerup-fetch" ]
 	[ "$(jq -r .result "$TEST_CACHE/status.json")" != null ]
 }

@@ -18,6 +18,9 @@ setup() {
 
 teardown() {
 	stop_dockerup || true
+	if [ -n "${TEST_ACCOUNT:-}" ] && id -u "$TEST_ACCOUNT" > /dev/null 2>&1; then
+		userdel "$TEST_ACCOUNT"
+	fi
 	if [ -n "$LISTENER_PID" ]; then
 		kill "$LISTENER_PID" 2>/dev/null || true
 		wait "$LISTENER_PID" 2>/dev/null || true
@@ -82,6 +85,44 @@ tree() {
 	! grep -n '@[A-Z]*@' "$unit" "$d/etc/dockerup/dockerup.conf"
 }
 
+@test "make install: with DESTDIR it only names the fetcher's account to create" {
+	do_install "$BATS_TEST_TMPDIR/root" PREFIX=/usr FETCH_USER=dockerup-fetch-t$$
+	[[ "$output" == *"DESTDIR set: create the account dockerup-fetch-t$$ on the target (dist/fetch-user.sh dockerup-fetch-t$$)"* ]]
+	run id -u "dockerup-fetch-t$$"
+	[ "$status" -ne 0 ]                     # not created
+	# The default is the binary's default user.
+	grep -q "^#define DEFAULT_USER *\"$(sed -n 's/^FETCH_USER ?= //p' "$SRC/dist/dist.mk")\"" \
+	    "$SRC/src/common/settings.h"
+}
+
+@test "make install without DESTDIR creates the fetcher's system account once; uninstall keeps it" {
+	[ "$(id -u)" -eq 0 ] || fail "this test creates an account: run it as root"
+	local d=$BATS_TEST_TMPDIR/root
+	TEST_ACCOUNT=dockerup-fetch-t$$
+	run id -u "$TEST_ACCOUNT"
+	[ "$status" -ne 0 ] || fail "$TEST_ACCOUNT exists already"
+	local vars=(PREFIX="$d/usr" SYSCONFDIR="$d/etc" SYSTEMDUNITDIR="$d/units"
+	    FETCH_USER="$TEST_ACCOUNT")
+	run make -s -C "$SRC" -o dockerup install "${vars[@]}"
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "$output" == *"created the system account $TEST_ACCOUNT"* ]]
+	# A system account with its own group, no shell, no home.
+	IFS=: read -r _ _ uid gid _ home shell < <(getent passwd "$TEST_ACCOUNT")
+	[ "$uid" -lt 1000 ] && [ "$uid" -ne 0 ]
+	[ "$(getent group "$gid" | cut -d: -f1)" = "$TEST_ACCOUNT" ]
+	[ "$shell" = /usr/sbin/nologin ]
+	[ ! -e "$home" ]
+	# Once: a second install leaves it as it is.
+	run make -s -C "$SRC" -o dockerup install "${vars[@]}"
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "$output" != *"created the system account"* ]]
+	[ "$(id -u "$TEST_ACCOUNT")" = "$uid" ]
+	run make -s -C "$SRC" uninstall "${vars[@]}"
+	[ "$status" -eq 0 ] || fail "$output"
+	[[ "$output" == *"kept the account $TEST_ACCOUNT"* ]]
+	[ "$(id -u "$TEST_ACCOUNT")" = "$uid" ]
+}
+
 @test "make install: SBINDIR, SYSCONFDIR, MANDIR and SYSTEMDUNITDIR are honoured" {
 	local d=$BATS_TEST_TMPDIR/root
 	do_install "$d" PREFIX=/opt/du SBINDIR=/opt/du/bin SYSCONFDIR=/opt/du/etc \
@@ -124,7 +165,7 @@ tree() {
 	    --remote "$DOCKER_HOST" --confdir "$TEST_CONFDIR" --cache "$TEST_CACHE"
 	[ "$status" -eq 0 ] || fail "$output"
 	# Every ";key=value" line uncommented: still valid.
-	sed 's/^;\([a-z_]*=\)/\1/' "$d/etc/dockerup/dockerup.conf" > "$conf"
+	sed 's/^;\([a-z0-9_]*=\)/\1/' "$d/etc/dockerup/dockerup.conf" > "$conf"
 	run "$DOCKERUP" --config "$conf" --check --remote "$DOCKER_HOST" \
 	    --confdir "$TEST_CONFDIR" --cache "$TEST_CACHE" --seccomp on
 	[ "$status" -eq 0 ] || fail "$output"
@@ -155,14 +196,14 @@ tree() {
 long_options() {
 	awk '/^static const struct option longopts\[\]/,/^};/' \
 	    "$SRC/src/common/settings.c" |
-	    sed -n 's/^[[:space:]]*{ "\([a-z-]*\)",.*/\1/p'
+	    sed -n 's/^[[:space:]]*{ "\([a-z0-9-]*\)",.*/\1/p'
 }
 
 # The settings file keys of settings.c's table.
 settings_keys() {
 	awk '/^static const struct setting_desc descs\[\]/,/^};/' \
 	    "$SRC/src/common/settings.c" |
-	    sed -n 's/^[[:space:]]*{ "\([a-z_]*\)",.*/\1/p'
+	    sed -n 's/^[[:space:]]*{ "\([a-z0-9_]*\)",.*/\1/p'
 }
 
 # Every key of every fixed-schema object: the definition's fields and the
@@ -201,7 +242,7 @@ man_text() {
 		grep -qe "--$o\b" <<< "$man" || fail "dockerup(8) lacks --$o"
 	done
 	# And every option --help names is in the man page (status included).
-	for o in $(grep -o -- '--[a-z][a-z-]*' <<< "$help" | sort -u); do
+	for o in $(grep -o -- '--[a-z][a-z0-9-]*' <<< "$help" | sort -u); do
 		grep -qe "$o\b" <<< "$man" || fail "dockerup(8) lacks $o (from --help)"
 	done
 	for o in -c -v -h; do
@@ -221,7 +262,7 @@ man_text() {
 		grep -q "^\.It Cm $k Ns =" "$SRC/man/dockerup.conf.5" ||
 		    fail "dockerup.conf(5) lacks $k="
 	done
-	doc=$(sed -n 's/^\.It Cm \([a-z_]*\) Ns =.*/\1/p' "$SRC/man/dockerup.conf.5")
+	doc=$(sed -n 's/^\.It Cm \([a-z0-9_]*\) Ns =.*/\1/p' "$SRC/man/dockerup.conf.5")
 	[ "$(echo "$doc" | wc -l)" -eq "$(echo "$keys" | wc -l)" ] ||
 	    fail "documented: $doc; accepted: $keys"
 	# The binary agrees: a documented key with a bad value is a bad
@@ -267,7 +308,8 @@ man_text() {
 	# The cache files the code names.
 	for v in "$(sed -n 's/^#define LOCK_NAME[[:space:]]*"\(.*\)"/\1/p' "$SRC/src/parent/lock.c")" \
 	    "$(sed -n 's/^#define STATUS_FILE[[:space:]]*"\(.*\)"/\1/p' "$SRC/src/engine/status.h")" \
-	    fetcher/ handover/ready handover/old; do
+	    "$(sed -n 's/^#define LASTGOOD_DIR[[:space:]]*"\(.*\)"/\1\//p' "$SRC/src/parent/lastgood.c")" \
+	    handover/ready handover/old; do
 		[ -n "$v" ] || fail "a cache file name could not be read from the code"
 		grep -q "^\.It Pa $v\$" "$SRC/man/dockerup.8" || fail "files: $v"
 	done

@@ -46,11 +46,12 @@ status_field() {
 	awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "/proc/$1/status"
 }
 
-@test "fetcher runs as nobody with no capability, no_new_privs and seccomp" {
+@test "fetcher runs as dockerup-fetch with no capability, no_new_privs and seccomp" {
 	start_server
 	pid=$(child_pid fetcher)
-	u=$(id -u nobody)
-	g=$(id -g nobody)
+	u=$(id -u dockerup-fetch)
+	g=$(id -g dockerup-fetch)
+	[ "$u" -ne 0 ] && [ "$u" -ne "$(id -u nobody)" ]
 	[ "$(status_field "$pid" Uid)" = "$u $u $u $u" ]
 	[ "$(status_field "$pid" Gid)" = "$g $g $g $g" ]
 	[ "$(status_field "$pid" Groups)" = "$g" ]
@@ -97,6 +98,33 @@ curl_libs() {
 	start_server --aws --imds "$RIG_IMDS"
 	curl_libs "$(child_pid fetcher)" | grep -q '^/libcurl\.so\.4'
 	[ -z "$(curl_libs "$DOCKERUP_PID")" ]
+}
+
+@test "privilege drop first: the fetcher loads libcurl as its account, the engine as root" {
+	start_server --aws --imds "$RIG_IMDS"
+	u=$(id -u dockerup-fetch)
+	grep -q "debug fetcher: loading libcurl.so.4 as uid $u\$" "$LOG" ||
+	    { cat "$LOG"; fail "the fetcher did not load libcurl as uid $u"; }
+	[ "$(grep -c "fetcher: loading libcurl" "$LOG")" -eq 1 ]
+	grep -q "debug engine: loading libcurl.so.4 as uid 0\$" "$LOG"
+	# ...and mapped it: the line is the real load.
+	curl_libs "$(child_pid fetcher)" | grep -q '^/libcurl\.so\.4'
+}
+
+@test "a fetcher account that does not exist stops dockerup at start, saying how to create it" {
+	run_dockerup --no-pull --user dockerup-no-such-user
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'user "dockerup-no-such-user" (setting user, --user) does not exist'* ]]
+	[[ "$output" == *"useradd --system --no-create-home --shell /usr/sbin/nologin dockerup-no-such-user"* ]]
+	# Nothing ran: no fall-back to another account.
+	run dk inspect ps-app
+	[ "$status" -ne 0 ]
+	# The same from the settings file, and for --check.
+	echo "user=dockerup-no-such-user" > "$TEST_CONFIG"
+	run_dockerup --check
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"does not exist"* ]]
 }
 
 # kill_and_wait_back ROLE: kill -9 the child, check it is back within 2 s.

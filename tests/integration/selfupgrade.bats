@@ -152,7 +152,8 @@ start_v1() {
 	start_v1
 	assert_hardened "$ONE"
 	V1_CTR=$ONE
-	# Its processes: parent and engine as root, the fetcher as nobody.
+	# Its processes: parent and engine as root, the fetcher as
+	# dockerup-fetch.
 	run container_pids "$V1_CTR"
 	[ "$(printf '%s\n' "$output" | grep -c 'dockerup')" -eq 3 ]
 

@@ -12,6 +12,7 @@ setup() {
 }
 
 teardown() {
+	stop_dockerup || true
 	cleanup_containers
 	imds_reset
 }
@@ -49,9 +50,20 @@ running() {
 	[ "$(imds_stats unauthorized)" -eq 1 ]   # only our curl above
 }
 
-@test "userdata: an IMDSv1-only endpoint (token PUT 404) still works" {
+@test "userdata: an IMDSv1-only endpoint (token PUT 404) is an error naming imds_v1; allowed with it" {
 	imds_mode v1only
 	imds_set_userdata "$(app_def ud-v1)"
+	ud
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"it offers IMDSv1 only; expected IMDSv2, or the setting imds_v1=true (--imds-v1) to allow IMDSv1"* ]]
+	[ "$(imds_stats user_data)" -eq 0 ]     # no GET without a token
+	run dk inspect ud-v1
+	[ "$status" -ne 0 ]
+	ud --imds-v1
+	[ "$status" -eq 0 ]
+	running ud-v1
+	dk rm -f ud-v1 > /dev/null
+	echo "imds_v1=true" > "$TEST_CONFIG"
 	ud
 	[ "$status" -eq 0 ]
 	running ud-v1
@@ -128,11 +140,13 @@ running() {
 	[ "$(inspect ud-bad .Id)" = "$id" ]
 }
 
-@test "userdata: a token request that times out names the hop limit" {
+@test "userdata: a token request that times out recommends host networking, never a higher hop limit" {
 	imds_mode slow 3
 	ud
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"hop limit at 1; run it with host networking or raise the hop limit"* ]]
+	[[ "$output" == *"which the instance metadata hop limit of 1 does not answer; expected dockerup on the host network: run its container with --network host"* ]]
+	[[ "$output" != *"raise"* ]]
+	[[ "$output" != *"hop-limit"* ]]
 }
 
 @test "userdata: the same name in confdir and user-data is an error naming both" {
@@ -142,4 +156,79 @@ running() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"user-data: containers[0].name: \"ud-dup\" is also declared in $TEST_CONFDIR/local.json"* ]]
 	running ud-dup                          # the first place's definition
+}
+
+# user_data_reads_at_least N: the emulator served user-data N times.
+user_data_reads_at_least() {
+	[ "$(imds_stats user_data)" -ge "$1" ]
+}
+
+# set_userdata_bytes PRINTF_FORMAT: user-data from printf, NUL-free bytes.
+set_userdata_bytes() {
+	printf "$1" | curl -sSf --data-binary @- \
+	    "$RIG_IMDS_CONTROL/_control/user-data" > /dev/null
+}
+
+@test "userdata: an HTML error page served with 200 after good contents keeps them, logged once, status stale" {
+	imds_set_userdata "$(app_def ud-html)"
+	LOG=$BATS_TEST_TMPDIR/dockerup.log
+	start_dockerup "$LOG" --server --interval 1 --no-pull --aws --imds "$RIG_IMDS"
+	wait_until 30 running ud-html || { cat "$LOG"; fail "not started"; }
+	id=$(inspect ud-html .Id)
+	imds_set_userdata '<html><body><h1>502 Bad Gateway</h1><p>nginx</p></body></html>'
+	# Several runs (one a second at least) while it stays broken.
+	wait_until 20 grep -q "not a definition document" "$LOG"
+	n=$(imds_stats user_data)
+	wait_until 30 user_data_reads_at_least $((n + 3))
+	stop_dockerup
+	cat "$LOG"
+	[ "$(inspect ud-html .Id)" = "$id" ]    # still running, untouched
+	running ud-html
+	[ "$(grep -c "not a definition document" "$LOG")" -eq 1 ]
+	grep -q "user-data: the answer is text that is not JSON ([0-9]* bytes), not a definition document, while the last good user-data declares 1 container; expected JSON" "$LOG"
+	[ "$(grep -c "502 Bad Gateway" "$LOG")" -eq 0 ]  # never printed
+	[ "$(grep -c "declares no container" "$LOG")" -eq 0 ]
+	[ "$(jq -r '.sources[] | select(.name == "user-data") | .health' "$TEST_CACHE/status.json")" = using_last_good ]
+	[[ "$(jq -r '.sources[] | select(.name == "user-data") | .error' "$TEST_CACHE/status.json")" == *"not a definition document"* ]]
+}
+
+@test "userdata: binary garbage after good contents keeps them, exit 2" {
+	imds_set_userdata "$(app_def ud-garb)"
+	ud
+	[ "$status" -eq 0 ]
+	id=$(inspect ud-garb .Id)
+	set_userdata_bytes '\001\002\377\376garbage\200\201'
+	ud
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"not a definition document, while the last good user-data declares 1 container"* ]]
+	[ "$(inspect ud-garb .Id)" = "$id" ]
+	# A restart changes nothing: root kept the last good contents.
+	ud
+	[ "$status" -eq 2 ]
+	running ud-garb
+	# Truncated JSON and the wrong shape are invalid too.
+	imds_set_userdata '{"containers": [{"type": "docker", "name": "ud-garb"'
+	ud
+	[ "$status" -eq 2 ]
+	imds_set_userdata '["not", "a", "definition"]'
+	ud
+	[ "$status" -eq 2 ]
+	[ "$(inspect ud-garb .Id)" = "$id" ]
+	# Only a valid document without containers (or a 404) removes it.
+	imds_set_userdata '{"containers": []}'
+	ud
+	[ "$status" -eq 0 ]
+	run dk inspect ud-garb
+	[ "$status" -ne 0 ]
+}
+
+@test "userdata: a cloud-config document at first start means no containers, no error" {
+	write_def local '{"type": "docker", "name": "ud-cc", "image": "'"$RIG_IMAGE"'"}'
+	imds_set_userdata $'#cloud-config\npackages:\n  - htop\n'
+	ud
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"user-data is a cloud-config document"*"not JSON: it declares no container"* ]]
+	running ud-cc
+	ud                                      # and again: still no error
+	[ "$status" -eq 0 ]
 }

@@ -32,6 +32,8 @@ if ! /usr/bin/docker image inspect "$IMAGE" > /dev/null 2>&1; then
 	step "importing a busybox image as $IMAGE (nothing is pulled)"
 	"$RIG" image "$DEMO" "$IMAGE" demo
 fi
+# The fetcher's own account, as make install creates it.
+sh dist/fetch-user.sh
 # The host directory examples/containers.d/store.json mounts (beside the
 # engine's own data directory, $DEMO/data, never inside it).
 mkdir -p "$DEMO/shared" "$DEMO/cache"

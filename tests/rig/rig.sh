@@ -355,6 +355,8 @@ cmd_start() {
 	[ ${#DIR} -le 60 ] ||
 	    die "start: $DIR is ${#DIR} bytes; at most 60 expected (socket paths)"
 
+	# dockerup's fetcher runs as its own account (src/common/settings.h).
+	sh "$RIG_SRC/../../dist/fetch-user.sh" >&2
 	start_engine
 	if [ "$engine_only" = 0 ]; then
 		make_credentials

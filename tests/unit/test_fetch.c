@@ -1,6 +1,7 @@
 /*
- * Loading the desired state: sources, last good contents on disk and in
- * memory, the complete flag, merging, and EC2 user-data against the
+ * Loading the desired state: sources, last good contents in memory and
+ * through a sink (a stand-in for the parent) across restarts, the
+ * complete flag, merging, and EC2 user-data against the
  * metadata emulator of the test rig (tests/rig/imds.py, started here).
  */
 #include <setjmp.h>
@@ -29,8 +30,9 @@
 #include "lastgood.h"
 #include "settings.h"
 #include "userdata.h"
+#include "wire.h"
 
-static char root[64], confdir[128], cache[128];
+static char root[64], confdir[128];
 
 static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -73,9 +75,7 @@ setup(void **state)
 	if (mkdtemp(root) == NULL)
 		return -1;
 	snprintf(confdir, sizeof(confdir), "%s/containers.d", root);
-	snprintf(cache, sizeof(cache), "%s/lastgood", root);
 	mkdir(confdir, 0755);
-	mkdir(cache, 0700);
 	return 0;
 }
 
@@ -167,14 +167,88 @@ def_named(const struct loaded *l, const char *name)
 	return NULL;
 }
 
+/*
+ * A stand-in for the parent: the copies handed to the sink, by source.
+ * fs_start() is a fetcher (re)start: a new state restored from them.
+ */
+struct kept {
+	char *name;
+	unsigned char *p;
+	size_t len;
+};
+static struct kept kept[MAX_LASTGOOD_COPIES];
+static size_t nkept;
+
+static long
+kept_find(const char *name)
+{
+	for (size_t i = 0; i < nkept; i++)
+		if (strcmp(kept[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+static void
+kept_del(void *ctx, const char *name)
+{
+	long i = kept_find(name);
+
+	if (i < 0)
+		return;
+	free(kept[i].name);
+	free(kept[i].p);
+	memmove(
+	    &kept[i], &kept[i + 1], (nkept - (size_t)i - 1) * sizeof(*kept));
+	nkept--;
+}
+
+static void
+kept_put(void *ctx, const unsigned char *p, size_t len)
+{
+	struct wire_lastgood w;
+	char err[256];
+
+	assert_int_equal(wire_decode_lastgood(p, len, &w, err, sizeof(err)), 0);
+	kept_del(NULL, w.name);
+	assert_true(nkept < MAX_LASTGOOD_COPIES);
+	kept[nkept].name = strdup(w.name);
+	kept[nkept].p = malloc(len);
+	assert_non_null(kept[nkept].p);
+	memcpy(kept[nkept].p, p, len);
+	kept[nkept++].len = len;
+	wire_lastgood_free(&w);
+}
+
+static void
+kept_clear(void)
+{
+	while (nkept > 0)
+		kept_del(NULL, kept[0].name);
+}
+
+static const struct lastgood_sink test_sink = { kept_put, kept_del, NULL };
+
+/* Restores every kept copy; returns how many were refused. */
+static struct fetch_state *
+fs_start(size_t *refused)
+{
+	struct fetch_state *fs = fetch_state_new(&test_sink);
+	const char *why;
+
+	if (refused != NULL)
+		*refused = 0;
+	for (size_t i = nkept; i-- > 0;)
+		if (fetch_state_restore(fs, kept[i].p, kept[i].len, &why) ==
+			-1 &&
+		    refused != NULL)
+			(*refused)++;
+	return fs;
+}
+
 static int
 lastgood_exists(const char *srcname)
 {
-	char fname[64], path[512];
-
-	lastgood_filename(srcname, fname);
-	snprintf(path, sizeof(path), "%s/%s", cache, fname);
-	return access(path, F_OK) == 0;
+	return kept_find(srcname) >= 0;
 }
 
 /* --- confdir sources ------------------------------------------------------ */
@@ -187,7 +261,8 @@ test_confdir_sources_and_lastgood(void **state)
 	struct loaded l;
 	char src[256];
 
-	sh("rm -rf %s/* %s/*", confdir, cache);
+	sh("rm -rf %s/*", confdir);
+	kept_clear();
 	settings_for_test(&s);
 	write_file("a.json",
 	    "{\"name\": \"app\", \"image\": \"app:1\", "
@@ -199,7 +274,7 @@ test_confdir_sources_and_lastgood(void **state)
 	write_file("notes.txt", "ignored");
 	write_file("b.json~", "ignored");
 	sh("mkdir %s/dir.json", confdir);
-	fs = fetch_state_new(cache);
+	fs = fs_start(NULL);
 
 	run_load(fs, &s, &l);
 	print_errors(&l.errs);
@@ -232,8 +307,8 @@ test_confdir_sources_and_lastgood(void **state)
 	loaded_free(&l);
 	fetch_state_free(fs);
 
-	/* A restart while a.json is still broken: the copy on disk. */
-	fs = fetch_state_new(cache);
+	/* A restart while a.json is still broken: the copy kept. */
+	fs = fs_start(NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 2);
 	assert_int_equal(source(&l, "/a.json")->health, SOURCE_STALE);
@@ -276,52 +351,63 @@ test_confdir_sources_and_lastgood(void **state)
 	settings_free(&s);
 }
 
+/* Replaces the first occurrence of from in a kept copy (same length). */
+static void
+kept_edit(const char *name, const char *from, const char *to)
+{
+	long i = kept_find(name);
+	unsigned char *at;
+
+	assert_true(i >= 0 && strlen(from) == strlen(to));
+	at = memmem(kept[i].p, kept[i].len, from, strlen(from));
+	assert_non_null(at);
+	memcpy(at, to, strlen(to));
+}
+
 static void
 test_tampered_lastgood_is_refused(void **state)
 {
 	struct settings s;
 	struct fetch_state *fs;
 	struct loaded l;
-	char src[256], fname[64], path[512];
+	size_t refused;
+	char src[256];
 
-	sh("rm -rf %s/* %s/*", confdir, cache);
+	sh("rm -rf %s/*", confdir);
+	kept_clear();
 	settings_for_test(&s);
 	write_file("a.json", "{\"name\": \"aa\", \"image\": \"a:1\"}");
-	fs = fetch_state_new(cache);
+	fs = fs_start(NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 0);
 	loaded_free(&l);
 	fetch_state_free(fs);
-	/* Someone edits the copy: invalid contents are never used. */
+	/* Someone edits the copy: invalid contents are never used, and the
+	 * sink is told to forget them. */
 	snprintf(src, sizeof(src), "%s/a.json", confdir);
-	lastgood_filename(src, fname);
-	snprintf(path, sizeof(path), "%s/%s", cache, fname);
-	sh("sed -i 's/a:1/A B/' %s", path);
+	kept_edit(src, "a:1", "A B");
 	write_file("a.json", "{\"name\": \"aa\", \"image\": \"a:2\",}");
-	fs = fetch_state_new(cache);
+	fs = fs_start(&refused);
+	assert_int_equal(refused, 1);
+	assert_false(lastgood_exists(src));
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 2);
 	assert_int_equal(source(&l, "/a.json")->health, SOURCE_FAILED);
 	assert_int_equal(l.st.complete, 0);
 	assert_int_equal(l.st.ndefs, 0);
-	assert_int_equal(access(path, F_OK), -1); /* removed */
 	loaded_free(&l);
 	fetch_state_free(fs);
-	/* A copy under another source's name is refused too. */
+	/* A copy that is not an encoding at all is refused. */
 	write_file("a.json", "{\"name\": \"aa\", \"image\": \"a:1\"}");
-	fs = fetch_state_new(cache);
+	fs = fs_start(NULL);
 	run_load(fs, &s, &l);
 	loaded_free(&l);
 	fetch_state_free(fs);
-	sh("cp %s %s/lg-0000000000000000000000000000000000000000.json", path,
-	    cache);
-	fs = fetch_state_new(cache);
-	run_load(fs, &s, &l);
-	assert_int_equal(l.rc, 0);
-	sh("test ! -e %s/lg-0000000000000000000000000000000000000000.json",
-	    cache);
-	loaded_free(&l);
+	kept[0].len -= 3; /* truncated */
+	fs = fs_start(&refused);
+	assert_int_equal(refused, 1);
 	fetch_state_free(fs);
+	kept_clear();
 	settings_free(&s);
 }
 
@@ -332,7 +418,8 @@ test_merge_conflicts_and_references(void **state)
 	struct fetch_state *fs;
 	struct loaded l;
 
-	sh("rm -rf %s/* %s/*", confdir, cache);
+	sh("rm -rf %s/*", confdir);
+	kept_clear();
 	settings_for_test(&s);
 	write_file("1.json", "{\"name\": \"web\", \"image\": \"a:1\"}");
 	write_file("2.json",
@@ -382,7 +469,8 @@ test_hostile_chain(void **state)
 	struct buf b;
 	time_t t0;
 
-	sh("rm -rf %s/* %s/*", confdir, cache);
+	sh("rm -rf %s/*", confdir);
+	kept_clear();
 	buf_init(&b, MAX_DOCUMENT_SIZE);
 	buf_append_str(&b, "{\"containers\": [");
 	for (int i = 0; i < MAX_DEFINITIONS; i++) {
@@ -422,7 +510,8 @@ test_host_port_conflicts(void **state)
 	struct fetch_state *fs;
 	struct loaded l;
 
-	sh("rm -rf %s/* %s/*", confdir, cache);
+	sh("rm -rf %s/*", confdir);
+	kept_clear();
 	settings_for_test(&s);
 	write_file("1.json",
 	    "{\"name\": \"web\", \"image\": \"a:1\", \"portMappings\": "
@@ -511,7 +600,8 @@ test_seccomp_profile_in_lastgood(void **state)
 	struct loaded l;
 	char doc[512], prof[256];
 
-	sh("rm -rf %s/* %s/*", confdir, cache);
+	sh("rm -rf %s/*", confdir);
+	kept_clear();
 	snprintf(prof, sizeof(prof), "%s/prof.json", root);
 	sh("echo '{ \"defaultAction\" : \"SCMP_ACT_ERRNO\" }' > %s", prof);
 	snprintf(doc, sizeof(doc),
@@ -519,7 +609,7 @@ test_seccomp_profile_in_lastgood(void **state)
 	    "\"securityOpt\": [\"seccomp=prof\"]}");
 	write_file("s.json", doc);
 	settings_for_test(&s);
-	fs = fetch_state_new(cache);
+	fs = fs_start(NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 0);
 	assert_string_equal(
@@ -527,7 +617,7 @@ test_seccomp_profile_in_lastgood(void **state)
 	loaded_free(&l);
 	fetch_state_free(fs);
 	sh("rm %s", prof);
-	fs = fetch_state_new(cache);
+	fs = fs_start(NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 2); /* the profile is gone now */
 	assert_true(has_error(&l.errs, "s.json", "securityOpt[0]",
@@ -549,14 +639,15 @@ test_permissive_profile_refused(void **state)
 	struct fetch_state *fs;
 	struct loaded l;
 
-	sh("rm -rf %s/* %s/*", confdir, cache);
+	sh("rm -rf %s/*", confdir);
+	kept_clear();
 	sh("echo '{\"defaultAction\": \"SCMP_ACT_ALLOW\"}' > %s/open.json",
 	    root);
 	write_file("o.json",
 	    "{\"name\": \"oo\", \"image\": \"s\", "
 	    "\"securityOpt\": [\"seccomp=open\"]}");
 	settings_for_test(&s);
-	fs = fetch_state_new(cache);
+	fs = fetch_state_new(NULL);
 	run_load(fs, &s, &l);
 	print_errors(&l.errs);
 	assert_int_equal(l.rc, 2);
@@ -790,7 +881,7 @@ test_imds_v2_flow(void **state)
 	    NULL);
 	control("POST", "stats/reset", "", NULL);
 	userdata_settings(&s);
-	fs = fetch_state_new(cache);
+	fs = fs_start(NULL);
 	run_load(fs, &s, &l);
 	print_errors(&l.errs);
 	assert_int_equal(l.rc, 0);
@@ -823,7 +914,8 @@ test_imds_404_gzip_v1_notjson(void **state)
 	struct loaded l;
 
 	userdata_settings(&s);
-	fs = fetch_state_new(NULL);
+	kept_clear();
+	fs = fs_start(NULL);
 	control("POST", "mode", "normal", NULL);
 	control("DELETE", "user-data", NULL, NULL);
 	run_load(fs, &s, &l);
@@ -839,18 +931,58 @@ test_imds_404_gzip_v1_notjson(void **state)
 	assert_int_equal(l.rc, 0);
 	assert_string_equal(l.st.defs[0].name, "gg");
 	loaded_free(&l);
+	/* IMDSv1 only with imds_v1: else an error naming the setting.  A
+	 * restart, so that no token is held from before. */
+	fetch_state_free(fs);
+	fs = fs_start(NULL);
 	control("POST", "mode", "v1only", NULL);
+	run_load(fs, &s, &l);
+	assert_int_equal(l.rc, 1);
+	assert_true(has_error(&l.errs, "user-data", "",
+	    "it offers IMDSv1 only; expected IMDSv2, or the setting "
+	    "imds_v1=true (--imds-v1)"));
+	assert_int_equal(source(&l, "user-data")->health, SOURCE_STALE);
+	assert_int_equal(l.st.ndefs, 1);
+	loaded_free(&l);
+	s.imds_v1 = 1;
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 0);
 	assert_int_equal(l.st.ndefs, 1);
 	loaded_free(&l);
+	s.imds_v1 = 0;
 	control("POST", "mode", "normal", NULL);
-	control("POST", "user-data", "#!/bin/sh\necho hello\n", NULL);
+	/* A broken answer after good contents is not an empty answer. */
+	const char *broken[] = {
+		"<html><body><h1>502 Bad Gateway</h1></body></html>",
+		"\x01\x02garbage\xff\xfe",
+		"#!/bin/sh\necho hello\n",
+	};
+	for (size_t i = 0; i < sizeof(broken) / sizeof(*broken); i++) {
+		control("POST", "user-data", broken[i], NULL);
+		run_load(fs, &s, &l);
+		assert_int_equal(l.rc, 2);
+		assert_int_equal(source(&l, "user-data")->health, SOURCE_STALE);
+		assert_non_null(strstr(source(&l, "user-data")->error,
+		    "not a definition document, while the last good "
+		    "user-data declares 1 container"));
+		assert_int_equal(l.st.ndefs, 1);
+		assert_string_equal(l.st.defs[0].name, "gg");
+		assert_int_equal(l.st.complete, 1);
+		loaded_free(&l);
+	}
+	/* At a first start, a script declares no container: no error. */
+	fetch_state_free(fs);
+	fs = fetch_state_new(NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 0);
 	assert_int_equal(l.errs.n, 0);
 	assert_int_equal(l.st.ndefs, 0);
 	assert_int_equal(l.st.complete, 1);
+	loaded_free(&l);
+	/* ...and again: the empty last good contents declare nothing. */
+	run_load(fs, &s, &l);
+	assert_int_equal(l.rc, 0);
+	assert_int_equal(source(&l, "user-data")->health, SOURCE_OK);
 	loaded_free(&l);
 	/* Broken JSON is an error (2) and keeps the last good contents. */
 	control("POST", "user-data",
@@ -883,11 +1015,11 @@ test_imds_outage(void **state)
 	struct loaded l;
 	time_t t0;
 
-	sh("rm -rf %s/*", cache);
+	kept_clear();
 	userdata_settings(&s);
 	/* Outage at first start: nothing known, nothing may be stopped. */
 	control("POST", "mode", "refuse", NULL);
-	fs = fetch_state_new(cache);
+	fs = fs_start(NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 1);
 	assert_int_equal(l.st.complete, 0);
@@ -906,7 +1038,7 @@ test_imds_outage(void **state)
 	loaded_free(&l);
 	fetch_state_free(fs);
 	control("POST", "mode", "reset", NULL);
-	fs = fetch_state_new(cache);
+	fs = fs_start(NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 1);
 	assert_int_equal(l.st.complete, 1);
@@ -921,8 +1053,9 @@ test_imds_outage(void **state)
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 1);
 	assert_true(has_error(&l.errs, "user-data", "",
-	    "hop limit at 1; run "
-	    "it with host networking or raise the hop limit"));
+	    "which the instance metadata hop limit of 1 does not answer; "
+	    "expected dockerup on the host network: run its container "
+	    "with --network host"));
 	assert_true(time(NULL) - t0 < 20);
 	loaded_free(&l);
 	control("POST", "mode", "normal", NULL);

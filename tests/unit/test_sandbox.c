@@ -797,9 +797,10 @@ role_fetcher(int argc, char *argv[])
 	int fd;
 
 	CHECK(argc == 5);
-	/* libcurl is loaded before the filter, as the fetcher does */
-	CHECK(curlso_load(err, sizeof(err)) == 0);
+	/* As the fetcher: privileges go first, then libcurl is loaded,
+	 * before the filter */
 	sandbox_drop_to_user("nobody");
+	CHECK(curlso_load(err, sizeof(err)) == 0);
 	sandbox_caps_clear_all();
 	sandbox_no_new_privs();
 	sandbox_seccomp(SANDBOX_FETCHER, SECCOMP_TRAP, SANDBOX_WHEN_INET);

@@ -111,7 +111,7 @@ test_defaults(void **state)
 	assert_string_equal(s.confdir, "/etc/dockerup/containers.d");
 	assert_string_equal(s.remote, "unix:///var/run/docker.sock");
 	assert_string_equal(s.imds, "http://169.254.169.254");
-	assert_string_equal(s.user, "nobody");
+	assert_string_equal(s.user, "dockerup-fetch");
 	assert_int_equal(s.aws, 0);
 	assert_int_equal(s.pull, 1);
 	assert_int_equal(s.mode, MODE_RUN);
@@ -517,8 +517,8 @@ test_help_and_version(void **state)
 		"--verbose", "--help", "--version", "--registry-auth",
 		"--orphans", "--ready-timeout", "--lock-wait", "--seccomp",
 		"--self-id", DEFAULT_CONFIG, DEFAULT_CACHE, DEFAULT_CONFDIR,
-		DEFAULT_REMOTE, DEFAULT_IMDS, "default nobody", "(default 60)",
-		"dockerup " DOCKERUP_VERSION "\n" };
+		DEFAULT_REMOTE, DEFAULT_IMDS, "default dockerup-fetch",
+		"(default 60)", "dockerup " DOCKERUP_VERSION "\n" };
 	for (size_t i = 0; i < sizeof(must) / sizeof(*must); i++)
 		if (strstr(text, must[i]) == NULL)
 			fail_msg("--help/--version lack \"%s\"", must[i]);
