@@ -13,6 +13,7 @@
 
 #include "bounds.h"
 #include "errlist.h"
+#include "log.h"
 #include "settings.h"
 #include "status.h"
 
@@ -69,37 +70,37 @@ num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-/* An ID cut to SHORT_ID hex digits, "sha256:" dropped; "-" for none. */
+/*
+ * One line of text from the file (which the engine wrote from what a
+ * Docker endpoint or a source said): escaped as log lines are, so that no
+ * field can start a line or reach the terminal as a control sequence; cut
+ * to max bytes with "..." when longer.
+ */
+static void
+one_line(const char *s, char *out, size_t outlen, size_t max)
+{
+	if (s == NULL)
+		s = "-";
+	if (max + 4 > outlen)
+		max = outlen - 4;
+	if (s[log_escape(s, LOG_ESC_TEXT, out, max + 1)] != '\0')
+		memcpy(out + strlen(out), "...", 4);
+}
+
+/* An ID cut to SHORT_ID characters, "sha256:" dropped; "-" for none. */
 static void
 short_id(const char *id, char *out, size_t outlen)
 {
+	char cut[SHORT_ID + 1];
+
 	if (id == NULL || id[0] == '\0') {
 		snprintf(out, outlen, "-");
 		return;
 	}
 	if (strncmp(id, "sha256:", 7) == 0)
 		id += 7;
-	snprintf(out, outlen, "%.*s", SHORT_ID, id);
-}
-
-/* One line of text: control characters shown as '?', cut to max. */
-static void
-one_line(const char *s, char *out, size_t outlen, size_t max)
-{
-	size_t j = 0;
-
-	if (s == NULL)
-		s = "-";
-	for (size_t i = 0; s[i] != '\0' && j + 4 < outlen; i++) {
-		if (j >= max) {
-			memcpy(out + j, "...", 3);
-			j += 3;
-			break;
-		}
-		out[j++] =
-		    ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-	}
-	out[j] = '\0';
+	snprintf(cut, sizeof(cut), "%s", id);
+	log_escape(cut, LOG_ESC_TEXT, out, outlen);
 }
 
 enum { C_NAME, C_STATE, C_CTR, C_IMAGE, C_ACTION, C_ERROR, C_N };
@@ -169,7 +170,8 @@ static void
 print_sources(const cJSON *srcs)
 {
 	const cJSON *s;
-	char name[COL_ERROR_MAX + 8], err[COL_ERROR_MAX * 2];
+	char name[COL_ERROR_MAX + 8], err[COL_ERROR_MAX + 8];
+	char since[COL_ERROR_MAX + 8], health[COL_ERROR_MAX + 8];
 
 	printf("\nSOURCES\n");
 	cJSON_ArrayForEach(s, srcs)
@@ -179,13 +181,15 @@ print_sources(const cJSON *srcs)
 		one_line(str(s, "error"), err, sizeof(err), COL_ERROR_MAX);
 		if (h != NULL && strcmp(h, "ok") == 0)
 			printf("  %s: ok\n", name);
-		else if (h != NULL && strcmp(h, "using_last_good") == 0)
+		else if (h != NULL && strcmp(h, "using_last_good") == 0) {
+			one_line(str(s, "good_since"), since, sizeof(since),
+			    COL_ERROR_MAX);
 			printf("  %s: using last good contents since %s (%s)\n",
-			    name,
-			    str(s, "good_since") ? str(s, "good_since") : "?",
-			    err);
-		else
-			printf("  %s: %s: %s\n", name, h ? h : "?", err);
+			    name, since, err);
+		} else {
+			one_line(h, health, sizeof(health), COL_ERROR_MAX);
+			printf("  %s: %s: %s\n", name, health, err);
+		}
 	}
 	if (cJSON_GetArraySize(srcs) == 0)
 		printf("  (none)\n");
@@ -198,15 +202,22 @@ print_table(const cJSON *doc)
 	const cJSON *defs =
 	    cJSON_GetObjectItemCaseSensitive(doc, "definitions");
 	const char *err = str(doc, "error");
+	double code = num(doc, "exit_code");
+	char when[COL_ERROR_MAX + 8], result[COL_ERROR_MAX + 8];
+	char error[4 * MAX_REPORT_TEXT + 8];
 
-	printf("Last run:  %s, took %.1fs\n",
-	    str(doc, "time") ? str(doc, "time") : "?",
-	    num(doc, "duration_seconds"));
-	printf("Result:    %s (exit %d)\n",
-	    str(doc, "result") ? str(doc, "result") : "?",
-	    (int)num(doc, "exit_code"));
-	if (err != NULL)
-		printf("Error:     %s\n", err);
+	one_line(str(doc, "time"), when, sizeof(when), COL_ERROR_MAX);
+	one_line(str(doc, "result"), result, sizeof(result), COL_ERROR_MAX);
+	/* Read back: a number out of range is not converted (no UB). */
+	if (!(code >= 0 && code <= 255))
+		code = -1;
+	printf(
+	    "Last run:  %s, took %.1fs\n", when, num(doc, "duration_seconds"));
+	printf("Result:    %s (exit %d)\n", result, (int)code);
+	if (err != NULL) {
+		one_line(err, error, sizeof(error), sizeof(error));
+		printf("Error:     %s\n", error);
+	}
 	printf("Counts:    %.0f created, %.0f replaced, %.0f started, "
 	       "%.0f removed, %.0f unchanged, %.0f failed\n\n",
 	    num(c, "created"), num(c, "replaced"), num(c, "started"),
