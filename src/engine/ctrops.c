@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bounds.h"
+#include "observe.h"
 
 /* One call; ok1 and ok2 are statuses that count as success. */
 static int
@@ -76,10 +77,10 @@ op_create(struct docker *dk, const char *name, const char *body, char id[65],
 		j = cJSON_ParseWithLength(
 		    (const char *)resp.body.p, resp.body.len);
 		v = cJSON_GetObjectItemCaseSensitive(j, "Id");
-		if (!cJSON_IsString(v) || strlen(v->valuestring) != 64) {
+		if (!cJSON_IsString(v) || !docker_id_valid(v->valuestring)) {
 			snprintf(err, errlen,
-			    "POST %s: no container Id in the "
-			    "answer",
+			    "POST %s: no container Id in the answer (expected "
+			    "64 lowercase hex digits)",
 			    path);
 			rc = OP_FAILED;
 		} else
@@ -341,7 +342,8 @@ op_prune_images(struct docker *dk, unsigned *deleted,
 			    *deleted)++;
 		}
 		if (cJSON_IsNumber(sp))
-			*reclaimed = (unsigned long long)sp->valuedouble;
+			*reclaimed = (unsigned long long)docker_num_in(
+			    sp->valuedouble, 0, DOCKER_NUM_MAX, 0);
 	}
 	cJSON_Delete(j);
 	docker_resp_free(&resp);

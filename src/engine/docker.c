@@ -42,6 +42,9 @@ struct xfer {
 	const struct docker_req *rq;
 	struct buf line; /* stream mode: the partial line */
 	int overflow;
+	size_t header_bytes; /* of this answer so far */
+	int header_overflow;
+	int in_body; /* the header is complete */
 	int cb_failed;
 	char api_version[16]; /* from the answer's API-Version header */
 };
@@ -378,6 +381,7 @@ xfer_write(char *p, size_t size, size_t nmemb, void *arg)
 
 	long code = 0;
 
+	x->in_body = 1;
 	/* An error answer is one JSON document: kept whole for its message. */
 	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (x->rq->on_line != NULL && code < 300) {
@@ -399,6 +403,12 @@ xfer_header(char *p, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb, len;
 	const char name[] = "API-Version:";
 
+	/* Every header line of every answer (a redirect or a 100 too). */
+	x->header_bytes += n;
+	if (x->header_bytes > MAX_DOCKER_HEADER) {
+		x->header_overflow = 1;
+		return 0;
+	}
 	if (n > sizeof(name) - 1 &&
 	    strncasecmp(p, name, sizeof(name) - 1) == 0) {
 		p += sizeof(name) - 1;
@@ -526,9 +536,19 @@ docker_transport_error(struct docker *dk, CURL *c, const char *errbuf,
 
 	if (x->overflow) {
 		snprintf(err, errlen,
-		    "%s %s: the engine's answer is larger "
-		    "than %d bytes",
-		    rq->method, rq->path, MAX_DOCKER_RESPONSE);
+		    "%s %s: the answer from %s is larger than %d bytes",
+		    rq->method, rq->path, dk->remote, MAX_DOCKER_RESPONSE);
+		return;
+	}
+	/*
+	 * libcurl stops at one header line above CURL_MAX_HTTP_HEADER, before
+	 * our callback sees it, and says "Out of memory": in the header, that
+	 * is what it means.
+	 */
+	if (x->header_overflow || (rc == CURLE_OUT_OF_MEMORY && !x->in_body)) {
+		snprintf(err, errlen,
+		    "%s %s: response header from %s exceeds %d bytes",
+		    rq->method, rq->path, dk->remote, MAX_DOCKER_HEADER);
 		return;
 	}
 	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr);

@@ -10,6 +10,7 @@
 
 #include "bounds.h"
 #include "log.h"
+#include "observe.h"
 
 static void
 image_state_free(struct image_state *s)
@@ -293,8 +294,10 @@ pull_layer_line(struct pull_progress *p, const cJSON *j, const char *status)
 		return;
 	if (strcmp(status, "Downloading") == 0 && cJSON_IsNumber(cur) &&
 	    cJSON_IsNumber(tot)) {
-		l->current = cur->valuedouble;
-		l->total = tot->valuedouble;
+		l->current = (double)docker_num_in(
+		    cur->valuedouble, 0, DOCKER_NUM_MAX, 0);
+		l->total = (double)docker_num_in(
+		    tot->valuedouble, 0, DOCKER_NUM_MAX, 0);
 	} else if (strcmp(status, "Pull complete") == 0 ||
 	    strcmp(status, "Already exists") == 0)
 		l->done = 1;
@@ -350,13 +353,18 @@ image_inspect_id(struct image_env *env, struct image_state *s)
 		goto done;
 	j = cJSON_ParseWithLength((const char *)resp.body.p, resp.body.len);
 	id = cJSON_GetObjectItemCaseSensitive(j, "Id");
-	if (!cJSON_IsString(id)) {
-		snprintf(s->err, sizeof(s->err), "GET %s: no Id", path);
+	if (!cJSON_IsString(id) || !docker_image_id_valid(id->valuestring)) {
+		snprintf(s->err, sizeof(s->err),
+		    "GET %s: no image Id in the answer (expected sha256: and "
+		    "64 lowercase hex digits)",
+		    path);
 		goto done;
 	}
 	size = cJSON_GetObjectItemCaseSensitive(j, "Size");
-	s->size =
-	    cJSON_IsNumber(size) ? (unsigned long long)size->valuedouble : 0;
+	s->size = cJSON_IsNumber(size)
+	    ? (unsigned long long)docker_num_in(
+		  size->valuedouble, 0, DOCKER_NUM_MAX, 0)
+	    : 0;
 	free(s->old_id);
 	s->old_id = s->id;
 	if ((s->id = strdup(id->valuestring)) != NULL)
