@@ -178,10 +178,10 @@ check_answer(struct image_env *env, struct image_state *s,
 	j = cJSON_ParseWithLength((const char *)resp->body.p, resp->body.len);
 	d = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(j, "Descriptor"), "digest");
-	if (!cJSON_IsString(d) || strncmp(d->valuestring, "sha256:", 7) != 0)
+	if (!cJSON_IsString(d) || !docker_image_id_valid(d->valuestring))
 		snprintf(s->err, sizeof(s->err),
-		    "GET %s: no Descriptor.digest "
-		    "in the answer",
+		    "GET %s: no Descriptor.digest in the answer (expected "
+		    "sha256: and 64 lowercase hex digits)",
 		    q->path);
 	else if ((s->remote_digest = strdup(d->valuestring)) != NULL)
 		rc = 0;
