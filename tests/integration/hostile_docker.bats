@@ -237,3 +237,36 @@ no_forgery() {
 	no_forgery "$BATS_TEST_TMPDIR/status"
 	grep -q -F "Error:     $FORGED_SHOWN (HTTP 500" "$BATS_TEST_TMPDIR/status"
 }
+
+@test "hostile text: a file name cannot forge a line of --check or of the log" {
+	local f=$TEST_CONFDIR/$'bad\n2026-01-01T00:00:00.000Z info fake\x1b[2J\xc2\x9b.json'
+	printf '{"type": "docker", "name": "x",' > "$f"
+	run_dockerup --check
+	[ "$status" -eq 2 ]
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/out"
+	cat "$BATS_TEST_TMPDIR/out"
+	no_forgery "$BATS_TEST_TMPDIR/out"
+	grep -q -F 'bad\n2026-01-01T00:00:00.000Z info fake\x1b[2J\u009b.json: invalid JSON' "$BATS_TEST_TMPDIR/out"
+	run_fake
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/out"
+	cat "$BATS_TEST_TMPDIR/out"
+	no_forgery "$BATS_TEST_TMPDIR/out"
+	[ "$(lines_with 'bad\n2026-01-01' "$BATS_TEST_TMPDIR/out")" -eq 1 ]
+}
+
+@test "hostile text: user-data cannot forge a line of --check or of the log" {
+	imds_reset
+	imds_set_userdata '{"containers": [{"type": "docker", "name": "x\n2026-01-01T00:00:00.000Z info fake\u001b[2J\u009b", "image": "busybox"}]}'
+	run_dockerup --aws --imds "$RIG_IMDS" --check
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/out"
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 2 ]
+	no_forgery "$BATS_TEST_TMPDIR/out"
+	[ "$(lines_with 'x\n2026-01-01T00:00:00.000Z info fake\x1b[2J\u009b' "$BATS_TEST_TMPDIR/out")" -ge 1 ]
+	run_fake --aws --imds "$RIG_IMDS"
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/out"
+	cat "$BATS_TEST_TMPDIR/out"
+	no_forgery "$BATS_TEST_TMPDIR/out"
+	[ "$(lines_with 'x\n2026-01-01T00:00:00.000Z info fake\x1b[2J\u009b' "$BATS_TEST_TMPDIR/out")" -ge 1 ]
+	imds_reset
+}
