@@ -1,6 +1,7 @@
 #include "ctrops.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,8 +143,8 @@ op_kill(struct docker *dk, const char *id, const char *signal, char *err,
 	    "/containers/%s/kill?signal=%s", id, signal);
 }
 
-static int
-ports_from_inspect(const cJSON *j, char **out)
+int
+inspect_ports(const cJSON *j, char **out)
 {
 	const cJSON *pb = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(j, "HostConfig"), "PortBindings");
@@ -151,6 +152,8 @@ ports_from_inspect(const cJSON *j, char **out)
 	const char *slash;
 	struct buf s;
 
+	if (!cJSON_IsObject(pb))
+		pb = NULL; /* {"80/tcp": [{"HostPort": "8080"}]} or nothing */
 	buf_init(&s, MAX_DOCKER_RESPONSE);
 	if (buf_append_str(&s, " ") == -1)
 		goto fail;
@@ -212,7 +215,7 @@ op_host_ports(
 	cJSON *j;
 	int rc = op_inspect(dk, id, &j, err, errlen);
 
-	if (rc == OP_OK && ports_from_inspect(j, out) == -1) {
+	if (rc == OP_OK && inspect_ports(j, out) == -1) {
 		snprintf(err, errlen,
 		    "GET /containers/%.12s/json: unreadable "
 		    "answer",
@@ -224,39 +227,48 @@ op_host_ports(
 }
 
 int
-op_state(struct docker *dk, const char *id, struct ctr_state *st, char *err,
-    size_t errlen)
+inspect_state(const cJSON *j, struct ctr_state *st)
 {
-	const cJSON *state, *v;
-	cJSON *j;
-	int rc = op_inspect(dk, id, &j, err, errlen);
+	const cJSON *state = cJSON_GetObjectItemCaseSensitive(j, "State"), *v;
 
 	memset(st, 0, sizeof(*st));
-	if (rc != OP_OK)
-		return rc;
-	state = cJSON_GetObjectItemCaseSensitive(j, "State");
-	if (!cJSON_IsObject(state)) {
-		snprintf(
-		    err, errlen, "GET /containers/%.12s/json: no State", id);
-		cJSON_Delete(j);
-		return OP_FAILED;
-	}
+	if (!cJSON_IsObject(state))
+		return -1;
 	st->running =
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running"));
 	st->restarting =
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Restarting"));
 	v = cJSON_GetObjectItemCaseSensitive(state, "ExitCode");
 	if (cJSON_IsNumber(v))
-		st->exit_code = v->valueint;
+		st->exit_code =
+		    (int)docker_num_in(v->valuedouble, INT_MIN, INT_MAX, -1);
+	return 0;
+}
+
+int
+op_state(struct docker *dk, const char *id, struct ctr_state *st, char *err,
+    size_t errlen)
+{
+	cJSON *j;
+	int rc = op_inspect(dk, id, &j, err, errlen);
+
+	memset(st, 0, sizeof(*st));
+	if (rc != OP_OK)
+		return rc;
+	if (inspect_state(j, st) == -1) {
+		snprintf(
+		    err, errlen, "GET /containers/%.12s/json: no State", id);
+		rc = OP_FAILED;
+	}
 	cJSON_Delete(j);
-	return OP_OK;
+	return rc;
 }
 
 /*
  * Demultiplexes a logs stream (8-byte frame headers: stream, 0, 0, 0,
  * big-endian length) into printable text; a TTY's raw stream is copied.
  */
-static void
+void
 logs_text(const unsigned char *p, size_t n, char *out, size_t outlen)
 {
 	size_t o = 0, i = 0;

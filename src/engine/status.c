@@ -362,13 +362,32 @@ read_all(int fd, size_t max, size_t *lenp)
 	return (char *)b.p;
 }
 
+int
+status_parse_totals(const char *data, size_t len, struct status_totals *t)
+{
+	cJSON *doc = cJSON_ParseWithLength(data, len);
+	const cJSON *o;
+
+	memset(t, 0, sizeof(*t));
+	if (!cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		return -1;
+	}
+	o = cJSON_GetObjectItemCaseSensitive(doc, "totals");
+	t->runs = json_count(o, "runs");
+	t->failures = json_count(o, "failures");
+	t->rollbacks = json_count(o, "self_rollbacks");
+	t->last_success = (int64_t)json_count(o, "last_success");
+	cJSON_Delete(doc);
+	return 0;
+}
+
 /* The counters of earlier runs, so that they only ever grow. */
 static void
 read_totals(void)
 {
 	int fd = openat(out.cache_fd, STATUS_FILE, O_RDONLY | O_CLOEXEC);
-	const cJSON *t;
-	cJSON *doc;
+	struct status_totals t;
 	size_t len;
 	char *data;
 
@@ -379,20 +398,18 @@ read_totals(void)
 	}
 	data = read_all(fd, MAX_STATUS_FILE, &len);
 	close(fd);
-	if (data == NULL || (doc = cJSON_ParseWithLength(data, len)) == NULL) {
-		log_warnx("%s is unreadable or not JSON; the run totals start "
-			  "again from 0",
+	if (data == NULL || status_parse_totals(data, len, &t) == -1) {
+		log_warnx("%s is unreadable or not a JSON object; the run "
+			  "totals start again from 0",
 		    STATUS_FILE);
 		free(data);
 		return;
 	}
 	free(data);
-	t = cJSON_GetObjectItemCaseSensitive(doc, "totals");
-	out.runs = json_count(t, "runs");
-	out.failures = json_count(t, "failures");
-	out.rollbacks = json_count(t, "self_rollbacks");
-	out.last_success = (int64_t)json_count(t, "last_success");
-	cJSON_Delete(doc);
+	out.runs = t.runs;
+	out.failures = t.failures;
+	out.rollbacks = t.rollbacks;
+	out.last_success = t.last_success;
 }
 
 static void

@@ -127,7 +127,7 @@ fill_row(const cJSON *d, struct row *r)
 }
 
 static void
-print_rows(const struct row *rows, size_t n)
+print_rows(const struct row *rows, size_t n, FILE *f)
 {
 	size_t w[C_N];
 
@@ -139,13 +139,13 @@ print_rows(const struct row *rows, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		for (int c = 0; c < C_N - 1; c++)
-			printf("%-*s  ", (int)w[c], rows[i].col[c]);
-		printf("%s\n", rows[i].col[C_N - 1]);
+			fprintf(f, "%-*s  ", (int)w[c], rows[i].col[c]);
+		fprintf(f, "%s\n", rows[i].col[C_N - 1]);
 	}
 }
 
 static void
-print_definitions(const cJSON *defs)
+print_definitions(const cJSON *defs, FILE *f)
 {
 	size_t n = (size_t)cJSON_GetArraySize(defs), i = 1;
 	struct row *rows;
@@ -162,41 +162,42 @@ print_definitions(const cJSON *defs)
 	snprintf(rows[0].col[C_ACTION], sizeof(rows[0].col[0]), "LAST ACTION");
 	snprintf(rows[0].col[C_ERROR], sizeof(rows[0].col[0]), "LAST ERROR");
 	cJSON_ArrayForEach(d, defs) if (i <= n) fill_row(d, &rows[i++]);
-	print_rows(rows, i);
+	print_rows(rows, i, f);
 	free(rows);
 }
 
 static void
-print_sources(const cJSON *srcs)
+print_sources(const cJSON *srcs, FILE *f)
 {
 	const cJSON *s;
 	char name[COL_ERROR_MAX + 8], err[COL_ERROR_MAX + 8];
 	char since[COL_ERROR_MAX + 8], health[COL_ERROR_MAX + 8];
 
-	printf("\nSOURCES\n");
+	fprintf(f, "\nSOURCES\n");
 	cJSON_ArrayForEach(s, srcs)
 	{
 		const char *h = str(s, "health");
 		one_line(str(s, "name"), name, sizeof(name), COL_ERROR_MAX);
 		one_line(str(s, "error"), err, sizeof(err), COL_ERROR_MAX);
 		if (h != NULL && strcmp(h, "ok") == 0)
-			printf("  %s: ok\n", name);
+			fprintf(f, "  %s: ok\n", name);
 		else if (h != NULL && strcmp(h, "using_last_good") == 0) {
 			one_line(str(s, "good_since"), since, sizeof(since),
 			    COL_ERROR_MAX);
-			printf("  %s: using last good contents since %s (%s)\n",
+			fprintf(f,
+			    "  %s: using last good contents since %s (%s)\n",
 			    name, since, err);
 		} else {
 			one_line(h, health, sizeof(health), COL_ERROR_MAX);
-			printf("  %s: %s: %s\n", name, health, err);
+			fprintf(f, "  %s: %s: %s\n", name, health, err);
 		}
 	}
 	if (cJSON_GetArraySize(srcs) == 0)
-		printf("  (none)\n");
+		fprintf(f, "  (none)\n");
 }
 
-static void
-print_table(const cJSON *doc)
+void
+status_print_table(const cJSON *doc, FILE *f)
 {
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(doc, "counts");
 	const cJSON *defs =
@@ -211,22 +212,23 @@ print_table(const cJSON *doc)
 	/* Read back: a number out of range is not converted (no UB). */
 	if (!(code >= 0 && code <= 255))
 		code = -1;
-	printf(
-	    "Last run:  %s, took %.1fs\n", when, num(doc, "duration_seconds"));
-	printf("Result:    %s (exit %d)\n", result, (int)code);
+	fprintf(f, "Last run:  %s, took %.1fs\n", when,
+	    num(doc, "duration_seconds"));
+	fprintf(f, "Result:    %s (exit %d)\n", result, (int)code);
 	if (err != NULL) {
 		one_line(err, error, sizeof(error), sizeof(error));
-		printf("Error:     %s\n", error);
+		fprintf(f, "Error:     %s\n", error);
 	}
-	printf("Counts:    %.0f created, %.0f replaced, %.0f started, "
-	       "%.0f removed, %.0f unchanged, %.0f failed\n\n",
+	fprintf(f,
+	    "Counts:    %.0f created, %.0f replaced, %.0f started, "
+	    "%.0f removed, %.0f unchanged, %.0f failed\n\n",
 	    num(c, "created"), num(c, "replaced"), num(c, "started"),
 	    num(c, "removed"), num(c, "unchanged"), num(c, "failed"));
 	if (cJSON_GetArraySize(defs) > 0)
-		print_definitions(defs);
+		print_definitions(defs, f);
 	else
-		printf("No definitions.\n");
-	print_sources(cJSON_GetObjectItemCaseSensitive(doc, "sources"));
+		fprintf(f, "No definitions.\n");
+	print_sources(cJSON_GetObjectItemCaseSensitive(doc, "sources"), f);
 }
 
 static int
@@ -264,7 +266,7 @@ show(const struct settings *s)
 	if (s->format == OUTPUT_JSON)
 		fwrite(data, 1, len, stdout);
 	else
-		print_table(doc);
+		status_print_table(doc, stdout);
 	cJSON_Delete(doc);
 	free(data);
 	return fflush(stdout) == 0 ? 0 : 1;

@@ -10,9 +10,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 
 #include "bounds.h"
 #include "buf.h"
+#include "ctrops.h"
 #include "docker.h"
 #include "imageref.h"
 #include "observe.h"
@@ -336,6 +338,37 @@ test_hostile_containers(void **state)
 	assert_non_null(strstr(err, "entry 0: Id \"(none)\""));
 }
 
+/* GET /containers/ID/json, parsed apart from the call (ctrops.h). */
+static void
+test_inspect(void **state)
+{
+	struct ctr_state st;
+	char *ports = NULL;
+	cJSON *j = cJSON_Parse("{\"State\":{\"Running\":false,\"Restarting\":"
+			       "true,\"ExitCode\":137},\"HostConfig\":{"
+			       "\"PortBindings\":{\"80/tcp\":[{\"HostPort\":"
+			       "\"8080\"}],\"53\":[{\"HostPort\":\"53\"}]}}}");
+
+	assert_int_equal(inspect_state(j, &st), 0);
+	assert_false(st.running);
+	assert_true(st.restarting);
+	assert_int_equal(st.exit_code, 137);
+	assert_int_equal(inspect_ports(j, &ports), 0);
+	assert_string_equal(ports, " 8080/tcp 53/tcp ");
+	free(ports);
+	cJSON_Delete(j);
+	/* Out of range: not converted; PortBindings not an object: none. */
+	j = cJSON_Parse("{\"State\":{\"ExitCode\":1e400},\"HostConfig\":{"
+			"\"PortBindings\":[[{\"HostPort\":\"1\"}]]}}");
+	assert_int_equal(inspect_state(j, &st), 0);
+	assert_int_equal(st.exit_code, -1);
+	assert_int_equal(inspect_ports(j, &ports), 0);
+	assert_string_equal(ports, " ");
+	free(ports);
+	cJSON_Delete(j);
+	assert_int_equal(inspect_state(NULL, &st), -1);
+}
+
 #define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static void
@@ -384,6 +417,7 @@ main(void)
 		cmocka_unit_test(test_docker_ids),
 		cmocka_unit_test(test_docker_numbers),
 		cmocka_unit_test(test_hostile_containers),
+		cmocka_unit_test(test_inspect),
 		cmocka_unit_test(test_selfid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
