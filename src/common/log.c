@@ -248,32 +248,38 @@ write_stderr(const char *line, size_t n)
 	}
 }
 
-/* "<PRI>dockerup[PID]: PROCESS: message", as syslog(3) would send it. */
-static int
-write_syslog(enum log_level lvl, const char *msg)
+size_t
+log_syslog_line(enum log_level lvl, const char *msg, char *line, size_t len)
 {
-	char line[LOG_LINE_MAX + 128], body[LOG_LINE_MAX];
+	char body[LOG_LINE_MAX];
 	int n, m;
 
 	if (log_json) {
 		m = format_line(lvl, msg, body, sizeof(body));
 		if (m > 0 && body[m - 1] == '\n')
 			body[m - 1] = '\0';
-		n = snprintf(line, sizeof(line), "<%d>dockerup[%ld]: %s",
+		n = snprintf(line, len, "<%d>dockerup[%ld]: %s",
 		    SYSLOG_FACILITY_DAEMON | syslog_severity(lvl),
 		    (long)getpid(), body);
 	} else {
 		log_escape(msg, LOG_ESC_TEXT, body, sizeof(body));
-		n = snprintf(line, sizeof(line), "<%d>dockerup[%ld]: %s: %s",
+		n = snprintf(line, len, "<%d>dockerup[%ld]: %s: %s",
 		    SYSLOG_FACILITY_DAEMON | syslog_severity(lvl),
 		    (long)getpid(), log_procname, body);
 	}
 	if (n < 0)
-		return -1;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
+		return 0;
+	return (size_t)n >= len ? len - 1 : (size_t)n;
+}
+
+static int
+write_syslog(enum log_level lvl, const char *msg)
+{
+	char line[LOG_LINE_MAX + 128];
+	size_t n = log_syslog_line(lvl, msg, line, sizeof(line));
+
 	/* Non-blocking: a stuck syslog daemon must not stop the engine. */
-	return write(log_syslog_fd, line, (size_t)n) == n ? 0 : -1;
+	return n > 0 && write(log_syslog_fd, line, n) == (ssize_t)n ? 0 : -1;
 }
 
 static void

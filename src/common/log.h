@@ -60,6 +60,13 @@ void vlog(enum log_level lvl, int with_errno, const char *fmt, va_list ap)
 enum log_escape_mode { LOG_ESC_TEXT, LOG_ESC_JSON };
 size_t log_escape(
     const char *s, enum log_escape_mode mode, char *out, size_t outlen);
+/*
+ * The datagram --syslog sends for one message, escaped as stderr lines
+ * are: "<PRI>dockerup[PID]: PROCESS: message", or the JSON line after
+ * "<PRI>dockerup[PID]: ".  No newline; returns its length (cut to len-1).
+ */
+size_t log_syslog_line(
+    enum log_level lvl, const char *msg, char *line, size_t len);
 /* log_escape(LOG_ESC_JSON); returns the length written. */
 size_t log_json_escape(const char *s, char *out, size_t outlen);
 

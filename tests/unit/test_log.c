@@ -236,6 +236,35 @@ test_json_line_not_forged(void **state)
 	log_configure(0, 0, 0);
 }
 
+/* --syslog: the same escaping, in both formats. */
+static void
+test_syslog_line_not_forged(void **state)
+{
+	char line[LOG_LINE_MAX + 128], msg[512];
+	size_t n;
+
+	snprintf(msg, sizeof(msg), "pull failed: %s", forged);
+	log_init("engine", 0);
+	log_configure(0, 0, 0);
+	n = log_syslog_line(LOG_LVL_WARN, msg, line, sizeof(line));
+	assert_int_equal(n, strlen(line));
+	assert_null(strchr(line, '\n'));
+	assert_null(strchr(line, '\x1b'));
+	assert_null(strstr(line, "\xc2\x9b"));
+	assert_int_equal(strncmp(line, "<28>dockerup[", 13), 0);
+	assert_non_null(strstr(line,
+	    "]: engine: pull failed: no such image\\n2026-01-01T00:00:00.000Z "
+	    "info engine: fake line\\r\\x1b[2J\\u009b31m"));
+	log_configure(1, 0, 0);
+	log_syslog_line(LOG_LVL_WARN, msg, line, sizeof(line));
+	assert_null(strchr(line, '\n'));
+	assert_null(strchr(line, '\x1b'));
+	assert_null(strstr(line, "\xc2\x9b"));
+	assert_non_null(
+	    strstr(line, "\"msg\":\"pull failed: no such image\\n"));
+	log_configure(0, 0, 0);
+}
+
 static void
 test_long_json_line_stays_valid(void **state)
 {
@@ -323,6 +352,7 @@ main(void)
 		    test_text_line_not_forged, capture, release),
 		cmocka_unit_test_setup_teardown(
 		    test_json_line_not_forged, capture, release),
+		cmocka_unit_test(test_syslog_line_not_forged),
 		cmocka_unit_test_setup_teardown(
 		    test_long_json_line_stays_valid, capture, release),
 		cmocka_unit_test_setup_teardown(test_repeats, capture, release),
