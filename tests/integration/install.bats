@@ -261,8 +261,8 @@ man_text() {
 		grep -q "^\.It .*Ev $v\b" "$SRC/man/dockerup.8" || fail "environment: $v"
 	done
 	# The cache files the code names.
-	for v in "$(sed -n 's/^#define LOCK_NAME "\(.*\)"/\1/p' "$SRC/src/parent/lock.c")" \
-	    "$(sed -n 's/^#define STATUS_FILE "\(.*\)"/\1/p' "$SRC/src/engine/status.h")" \
+	for v in "$(sed -n 's/^#define LOCK_NAME *"\(.*\)"/\1/p' "$SRC/src/parent/lock.c")" \
+	    "$(sed -n 's/^#define STATUS_FILE *"\(.*\)"/\1/p' "$SRC/src/engine/status.h")" \
 	    fetcher/ handover/ready handover/old; do
 		[ -n "$v" ] || fail "a cache file name could not be read from the code"
 		grep -q "^\.It Pa $v\$" "$SRC/man/dockerup.8" || fail "files: $v"
