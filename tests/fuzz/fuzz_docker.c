@@ -1,6 +1,7 @@
 /*
  * libFuzzer target: the engine's parsers of what a Docker endpoint
- * answers (src/engine/observe.c, ctrops.c, docker.c).  The endpoint is
+ * answers (src/engine/observe.c, ctrops.c, docker.c; the dockerup.fields
+ * label it reports, spec.c).  The endpoint is
  * not trusted: any bytes must be refused or parsed into lists whose every
  * ID and name passed the checks of observe.h, without a crash, leak or
  * undefined behaviour (a float converted out of range included).
@@ -14,6 +15,7 @@
 #include "ctrops.h"
 #include "docker.h"
 #include "observe.h"
+#include "spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -84,11 +86,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		docker_error_text(&b, text, sizeof(text));
 		buf_free(&b);
 	}
-	/* The checks themselves, on any NUL-terminated text. */
+	/* The checks themselves, on any NUL-terminated text, and the
+	 * dockerup.fields label of a container against a definition's. */
 	if ((copy = strndup(p, size)) != NULL) {
 		(void)docker_id_valid(copy);
 		(void)docker_image_id_valid(copy);
 		(void)docker_name_valid(copy);
+		spec_fields_changed(
+		    copy, "image=1 env=2 ports=3", text, sizeof(text));
 		free(copy);
 	}
 	return 0;
