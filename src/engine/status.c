@@ -328,8 +328,9 @@ json_count(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
-	    v->valuedouble > 9007199254740992.0)
+	/* NaN fails both comparisons too. */
+	if (!cJSON_IsNumber(v) ||
+	    !(v->valuedouble >= 0 && v->valuedouble <= 9007199254740992.0))
 		return 0;
 	return (uint64_t)v->valuedouble;
 }
