@@ -75,7 +75,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = r["raw"].encode()
             ctype = "application/json"
         else:
-            body = r.get("text", "").encode("latin-1")
+            body = r.get("text", "").encode()
             ctype = "text/plain; charset=utf-8"
         if "body_bytes" in r:
             body = b" " * r["body_bytes"]

@@ -173,12 +173,15 @@ GET /v1.41/containers/json?all=1" ]
 # The lines of FILE (or stdin) that hold TEXT.
 lines_with() { grep -c -F -- "$1" "${2:--}" || true; }
 
-# no_forgery FILE: no raw ESC, CR or C1 CSI byte, and no line that starts
-# with the forged timestamp.
+# no_forgery FILE: valid UTF-8 without a control character (C0 but the
+# newline, DEL, C1), and no line that starts with the forged timestamp.
 no_forgery() {
-	if LC_ALL=C grep -q $'[\x1b\r]\|\xc2\x9b' "$1"; then
+	if ! python3 -c 'import sys
+t = open(sys.argv[1], "rb").read().decode("utf-8")
+sys.exit(any((ord(c) < 32 and c != "\n") or 0x7f <= ord(c) <= 0x9f
+    for c in t))' "$1"; then
 		od -c "$1" | head -40
-		fail "a control character reached the output"
+		fail "a control character or a byte that is not UTF-8 reached the output"
 	fi
 	if grep -q '^2026-01-01T00:00:00.000Z' "$1"; then
 		fail "a forged line"
@@ -269,4 +272,23 @@ no_forgery() {
 	no_forgery "$BATS_TEST_TMPDIR/out"
 	[ "$(lines_with 'x\n2026-01-01T00:00:00.000Z info fake\x1b[2J\u009b' "$BATS_TEST_TMPDIR/out")" -ge 1 ]
 	imds_reset
+}
+
+@test "hostile docker: a pull error relayed from a registry cannot forge a log line" {
+	write_def app '{"type": "docker", "name": "app", "image": "busybox:latest"}'
+	# dockerd relays the registry's error inside the pull's JSON stream.
+	routes "$(jq -n --arg err "denied: $(printf 'forged\n2026-01-01T00:00:00.000Z info engine: fake line\033[2J\302\233')" \
+	    '[{"path": "/containers/json", "json": []},
+	      {"path": "/images/json", "json": []},
+	      {"method": "POST", "path": "/images/create",
+	       "text": ("{\"status\":\"Pulling from library/busybox\"}\n" +
+	           ({"errorDetail": {"message": $err}, "error": $err} | tojson) + "\n")}]')"
+	run_fake
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/out"
+	cat "$BATS_TEST_TMPDIR/out"
+	requests
+	[ "$status" -eq 1 ]
+	grep -q '^POST /v1.41/images/create?fromImage=busybox&tag=latest$' "$FAKE_DIR/requests.log"
+	no_forgery "$BATS_TEST_TMPDIR/out"
+	[ "$(lines_with 'pull busybox:latest: denied: forged\n2026-01-01T00:00:00.000Z info engine: fake line\x1b[2J\u009b' "$BATS_TEST_TMPDIR/out")" -eq 1 ]
 }
