@@ -42,6 +42,7 @@ struct xfer {
 	const struct docker_req *rq;
 	struct buf line; /* stream mode: the partial line */
 	int overflow;
+	int line_overflow;   /* stream mode: one line above its bound */
 	size_t header_bytes; /* of this answer so far */
 	int header_overflow;
 	int in_body; /* the header is complete */
@@ -345,7 +346,7 @@ xfer_stream(struct xfer *x, const char *p, size_t n)
 		nl = memchr(p, '\n', n);
 		size_t chunk = nl ? (size_t)(nl - p) : n;
 		if (buf_append(&x->line, p, chunk) == -1) {
-			x->overflow = 1;
+			x->line_overflow = 1;
 			return -1;
 		}
 		if (nl == NULL)
@@ -538,6 +539,12 @@ docker_transport_error(struct docker *dk, CURL *c, const char *errbuf,
 		snprintf(err, errlen,
 		    "%s %s: the answer from %s is larger than %d bytes",
 		    rq->method, rq->path, dk->remote, MAX_DOCKER_RESPONSE);
+		return;
+	}
+	if (x->line_overflow) {
+		snprintf(err, errlen,
+		    "%s %s: a line of the answer from %s exceeds %d bytes",
+		    rq->method, rq->path, dk->remote, MAX_DOCKER_STREAM_LINE);
 		return;
 	}
 	/*

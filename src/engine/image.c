@@ -468,8 +468,11 @@ pull_answer(
 
 	if (p->n > 0)
 		pull_draw(p, 1);
-	if (st == -1)
+	if (st == -1) {
+		/* The run ends; say why (no answer, or one refused). */
 		env->lost = 1;
+		log_warnx("pull %s: %s", s->ref, s->err);
+	}
 	if (st == 200 && p->error[0] != '\0')
 		snprintf(s->err, sizeof(s->err), "%s", p->error);
 	else if (st == 200 && image_inspect_id(env, s) == 0) {

@@ -292,3 +292,15 @@ sys.exit(any((ord(c) < 32 and c != "\n") or 0x7f <= ord(c) <= 0x9f
 	no_forgery "$BATS_TEST_TMPDIR/out"
 	[ "$(lines_with 'pull busybox:latest: denied: forged\n2026-01-01T00:00:00.000Z info engine: fake line\x1b[2J\u009b' "$BATS_TEST_TMPDIR/out")" -eq 1 ]
 }
+
+@test "hostile docker: a pull stream line above MAX_DOCKER_STREAM_LINE is reported as such" {
+	write_def app '{"type": "docker", "name": "app", "image": "busybox:latest"}'
+	routes '[{"path": "/containers/json", "json": []},
+	    {"path": "/images/json", "json": []},
+	    {"method": "POST", "path": "/images/create", "body_bytes": 1048577}]'
+	run_fake
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"warn engine: pull busybox:latest: POST /images/create?fromImage=busybox&tag=latest: a line of the answer from $FAKE_REMOTE exceeds 1048576 bytes"* ]]
+	[ "$(grep -c '^POST ' "$FAKE_DIR/requests.log")" -eq 1 ]
+}
