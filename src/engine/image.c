@@ -331,6 +331,29 @@ pull_line(const char *line, size_t len, void *arg)
 	return 0;
 }
 
+unsigned
+image_pull_stream_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct pull_progress *p = calloc(1, sizeof(*p));
+	const char *nl;
+	unsigned layers;
+
+	if (p == NULL)
+		return 0;
+	p->ref = "fuzz";
+	while (len > 0) {
+		size_t n =
+		    (nl = memchr(text, '\n', len)) ? (size_t)(nl - text) : len;
+		pull_line(text, n, p);
+		text += n + (nl != NULL);
+		len -= n + (nl != NULL);
+	}
+	snprintf(err, errlen, "%s", p->error);
+	layers = p->layers;
+	free(p);
+	return layers;
+}
+
 /* GET /images/{ref}/json: the ID the reference names now. */
 static int
 image_inspect_id(struct image_env *env, struct image_state *s)

@@ -1,10 +1,10 @@
 /*
- * libFuzzer target: the engine's parsers of what a Docker endpoint
- * answers (src/engine/observe.c, ctrops.c, docker.c; the dockerup.fields
- * label it reports, spec.c).  The endpoint is
- * not trusted: any bytes must be refused or parsed into lists whose every
- * ID and name passed the checks of observe.h, without a crash, leak or
- * undefined behaviour (a float converted out of range included).
+ * libFuzzer target: the engine's parsers of what a Docker endpoint answers
+ * (src/engine/observe.c, ctrops.c, docker.c, a pull's stream in image.c,
+ * the dockerup.fields label in spec.c).  The endpoint is not trusted: any
+ * bytes must be refused or parsed into lists whose every ID and name
+ * passed the checks of observe.h, without a crash, leak or undefined
+ * behaviour (a float converted out of range included).
  */
 #include <cjson/cJSON.h>
 #include <stdint.h>
@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "ctrops.h"
 #include "docker.h"
+#include "image.h"
 #include "observe.h"
 #include "spec.h"
 
@@ -78,6 +79,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	containers(p, size);
 	images(p, size);
 	inspect(p, size);
+	(void)image_pull_stream_parse(p, size, text, sizeof(text));
 	logs_text(data, size, text, sizeof(text));
 	if (strlen(text) >= sizeof(text))
 		abort();
