@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "errlist.h"
 #include "log.h"
+#include "observe.h"
 
 /* ---- the run report ---- */
 
@@ -330,7 +331,7 @@ json_count(const cJSON *o, const char *key)
 
 	/* NaN fails both comparisons too. */
 	if (!cJSON_IsNumber(v) ||
-	    !(v->valuedouble >= 0 && v->valuedouble <= 9007199254740992.0))
+	    !(v->valuedouble >= 0 && v->valuedouble <= (double)DOCKER_NUM_MAX))
 		return 0;
 	return (uint64_t)v->valuedouble;
 }
