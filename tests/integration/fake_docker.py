@@ -14,6 +14,7 @@ The answers come from DIR/routes.json, read again at every request:
     [{"method": "GET", "path": "/containers/json",
       "status": 200, "json": [...]},                  # a JSON body
      {"path": "/images/json", "raw": "[{\"Size\": 1e400}]"},  # as it is
+     {"path": "/info", "status": 500, "base64": "G1sySg=="},  # any bytes
      {"path": "/_ping", "text": "OK",                 # a text body
       "headers": {"API-Version": "1.41"},
       "header_bytes": 204800},                        # one huge header
@@ -25,6 +26,7 @@ its query; "method" defaults to GET.  A request no route matches gets 404
 API-Version 1.41 unless a route says otherwise.  The pid goes to DIR/pid
 once the socket listens.
 """
+import base64
 import http.server
 import json
 import os
@@ -74,6 +76,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif "raw" in r:
             body = r["raw"].encode()
             ctype = "application/json"
+        elif "base64" in r:
+            body = base64.b64decode(r["base64"])
+            ctype = "text/plain"
         else:
             body = r.get("text", "").encode()
             ctype = "text/plain; charset=utf-8"

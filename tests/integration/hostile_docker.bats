@@ -304,3 +304,17 @@ sys.exit(any((ord(c) < 32 and c != "\n") or 0x7f <= ord(c) <= 0x9f
 	[[ "$output" == *"warn engine: pull busybox:latest: POST /images/create?fromImage=busybox&tag=latest: a line of the answer from $FAKE_REMOTE exceeds 1048576 bytes"* ]]
 	[ "$(grep -c '^POST ' "$FAKE_DIR/requests.log")" -eq 1 ]
 }
+
+@test "hostile docker: raw bytes in an error body (8-bit C1, not UTF-8) are escaped" {
+	# Not JSON: the first bytes of the body are the message.  ESC, an
+	# 8-bit CSI (0x9b), a byte that is not UTF-8, a newline and a forged
+	# line.
+	routes "$(jq -n --arg b "$(printf 'oops \033[2J\233\377\n2026-01-01T00:00:00.000Z info engine: fake line' | base64 -w0)" \
+	    '[{"path": "/containers/json", "status": 502, "base64": $b}]')"
+	run_fake
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/out"
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 1 ]
+	no_forgery "$BATS_TEST_TMPDIR/out"
+	[ "$(lines_with 'oops \x1b[2J\x9b\xff\n2026-01-01T00:00:00.000Z info engine: fake line (HTTP 502 from GET /containers/json?all=1)' "$BATS_TEST_TMPDIR/out")" -eq 1 ]
+}
