@@ -229,10 +229,30 @@ obj_add(cJSON *o, const char *key, cJSON *v)
 	return v;
 }
 
+/*
+ * A string as the JSON log format writes it (log_escape()): texts from
+ * the Docker endpoint or a source reach status.json, and `dockerup status
+ * --format json` prints that file to a terminal, with no control
+ * character (C1 included) and only valid UTF-8.
+ */
 static void
 add_str(cJSON *o, const char *key, const char *v)
 {
-	obj_add(o, key, v ? cJSON_CreateString(v) : cJSON_CreateNull());
+	char *esc;
+	size_t n;
+
+	if (v == NULL) {
+		obj_add(o, key, cJSON_CreateNull());
+		return;
+	}
+	n = 6 * strlen(v) + 3; /* \u0000 per byte at most, quotes, NUL */
+	if ((esc = malloc(n)) == NULL)
+		fatal("%s", __func__);
+	esc[0] = '"';
+	log_escape(v, LOG_ESC_JSON, esc + 1, n - 2);
+	strcat(esc, "\"");
+	obj_add(o, key, cJSON_CreateRaw(esc));
+	free(esc);
 }
 
 static void

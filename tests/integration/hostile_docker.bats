@@ -231,6 +231,14 @@ sys.exit(any((ord(c) < 32 and c != "\n") or 0x7f <= ord(c) <= 0x9f
 	no_forgery "$BATS_TEST_TMPDIR/status"
 	[ "$(lines_with boom "$BATS_TEST_TMPDIR/status")" -eq 1 ]
 	grep -q -F 'boom\n2026-01-01T00:00:00.000Z info engine: fake' "$BATS_TEST_TMPDIR/status"
+	# --format json prints the file: JSON-escaped (C1 too), valid UTF-8.
+	"$DOCKERUP" status --format json --config "$TEST_CONFIG" \
+	    --cache "$TEST_CACHE" > "$BATS_TEST_TMPDIR/status.json"
+	# (the file is indented with tabs)
+	tr -d '\t' < "$BATS_TEST_TMPDIR/status.json" > "$BATS_TEST_TMPDIR/notabs"
+	no_forgery "$BATS_TEST_TMPDIR/notabs"
+	[ "$(jq -r '.definitions[0].last_error' "$BATS_TEST_TMPDIR/status.json")" = \
+	    "$(printf 'create app: boom\n2026-01-01T00:00:00.000Z info engine: fake line\r\033[2J\302\23331m (HTTP 500 from POST /containers/create?name=app)')" ]
 	# A run-level error too: the "Error:" line.
 	routes '[{"path": "/containers/json", "status": 500, "json": {"message": "'"$FORGED"'"}}]'
 	run_fake
