@@ -9,8 +9,8 @@
 # NOT BUILT HERE: the machines this project is developed and tested on have
 # no network access, so no base image can be pulled.  `make image-local
 # TAG=REF` builds the equivalent image from the local build instead, with
-# the same image/rootfs.sh and the same ENTRYPOINT, CMD, ENV, WORKDIR and
-# labels; keep the two in step (image/image-local.sh).
+# the same image/rootfs.sh and the same ENTRYPOINT, CMD, STOPSIGNAL, ENV,
+# WORKDIR and labels; keep the two in step (image/image-local.sh).
 #
 # Run it as README.md's "Running dockerup in its own container" shows.
 
@@ -33,5 +33,8 @@ ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin
 WORKDIR /
 LABEL org.opencontainers.image.title=dockerup
 LABEL DOCKERUP_IMAGE_VERSION=$DOCKERUP_IMAGE_VERSION
+# Named, so that `docker kill -s HUP` (reload) is not taken by dockerd for a
+# stop by hand, which would cancel the restart policy until the next start.
+STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/sbin/dockerup"]
 CMD ["--server"]

@@ -51,8 +51,11 @@ work=$(mktemp -d /tmp/dockerup-image.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 "$ROOT/image/rootfs.sh" "$work/rootfs" "$bin" "$ROOT/policy/container-seccomp.json"
 
-# The same metadata as the Dockerfile's runtime stage.
-tar -C "$work/rootfs" --numeric-owner --owner=0 --group=0 --sort=name \
+# The same metadata as the Dockerfile's runtime stage.  `docker import`
+# cannot set STOPSIGNAL, so the imported image gets it from a build with no
+# context and no new layer (the classic builder: nothing is pulled, the
+# base is the local import).
+base=$(tar -C "$work/rootfs" --numeric-owner --owner=0 --group=0 --sort=name \
     -cf - . |
     "$DOCKER" import \
 	-c "ENTRYPOINT $entry" \
@@ -62,4 +65,7 @@ tar -C "$work/rootfs" --numeric-owner --owner=0 --group=0 --sort=name \
 	-c "LABEL org.opencontainers.image.title=dockerup" \
 	-c "LABEL DOCKERUP_IMAGE_VERSION=$version" \
 	-m "dockerup $version, image-local" \
-	- "$tag"
+	-) || die "docker import failed"
+printf 'FROM %s\nSTOPSIGNAL SIGTERM\n' "$base" |
+    DOCKER_BUILDKIT=0 "$DOCKER" build -q -t "$tag" - ||
+    die "docker build of $tag FROM $base failed"

@@ -6,6 +6,8 @@
 # exiting non-zero when anything failed.
 #
 #   tests/run.sh [--asan]      --asan: the ASan+UBSan build (build-asan/)
+#   tests/run.sh --unit        the unit tests alone (make check): no package
+#                              installation, no engine, no root needed
 #
 # Environment: DOCKERUP (the binary under test; default ./dockerup or
 # build-asan/dockerup), SUITE_TIMEOUT (seconds per integration suite,
@@ -22,11 +24,12 @@ SUITE_TIMEOUT=${SUITE_TIMEOUT:-1200}
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-300}
 # bats fails a single test that runs longer ("# timeout after Ns").
 export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
-ASAN=0
+ASAN=0 UNIT_ONLY=0
 case "${1:-}" in
 --asan) ASAN=1 ;;
+--unit) UNIT_ONLY=1 ;;
 "") ;;
-*) echo "usage: tests/run.sh [--asan]" >&2; exit 2 ;;
+*) echo "usage: tests/run.sh [--asan | --unit]" >&2; exit 2 ;;
 esac
 
 PASSED=0 FAILED=0 SKIPPED=0
@@ -121,8 +124,12 @@ step() {
 	return $rc
 }
 
-step deps tests/rig/deps.sh || true
-if [ "$ASAN" = 1 ]; then
+if [ "$UNIT_ONLY" = 1 ]; then
+	BUILD_DIR=build
+	step build-unit-tests "$MAKE" -k -j"$(nproc)" unit-tests || true
+	SUITES=none
+elif [ "$ASAN" = 1 ]; then
+	step deps tests/rig/deps.sh || true
 	BUILD_DIR=build-asan
 	step build "$MAKE" -j"$(nproc)" asan || true
 	step build-unit-tests "$MAKE" -k -j"$(nproc)" unit-tests-asan || true
@@ -130,18 +137,17 @@ if [ "$ASAN" = 1 ]; then
 	DOCKERUP=${DOCKERUP:-$ROOT/build-asan/dockerup}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 else
+	step deps tests/rig/deps.sh || true
 	BUILD_DIR=build
 	step build "$MAKE" -j"$(nproc)" || true
 	step build-unit-tests "$MAKE" -k -j"$(nproc)" unit-tests || true
 	step build-test-tools "$MAKE" -j"$(nproc)" test-tools || true
 	DOCKERUP=${DOCKERUP:-$ROOT/dockerup}
 fi
-step build-test-hooks "$MAKE" -j"$(nproc)" test-hooks || true
+[ "$UNIT_ONLY" = 1 ] || step build-test-hooks "$MAKE" -j"$(nproc)" test-hooks || true
 DOCKERUP_TOOLS=$ROOT/$BUILD_DIR/tests/tools
 DOCKERUP_HOOKS=$ROOT/build-hooks/dockerup
 export DOCKERUP DOCKERUP_SRC=$ROOT DOCKERUP_TOOLS DOCKERUP_HOOKS
-REFERENCE_DIR=${REFERENCE_DIR:-$(dirname "$ROOT")/shared/reference}
-export REFERENCE_DIR
 
 # --- unit tests ----------------------------------------------------------------
 
@@ -221,7 +227,7 @@ count_tap() {
 }
 
 SUITES=${SUITES:-$(ls tests/integration/*.bats 2>/dev/null)}
-if [ -n "$SUITES" ]; then
+if [ "$SUITES" != none ] && [ -n "$SUITES" ]; then
 	say "rig start"
 	t0=$(now)
 	RIG=$(mktemp -d /tmp/dockerup-rig.XXXXXX)
@@ -267,7 +273,7 @@ fi
 
 # --- summary ---------------------------------------------------------------------
 
-say "summary$([ "$ASAN" = 1 ] && echo " (ASan+UBSan build)")"
+say "summary$([ "$ASAN" = 1 ] && echo " (ASan+UBSan build)")$([ "$UNIT_ONLY" = 1 ] && echo " (unit tests only)")"
 printf '%s\n' "${TIMINGS[@]}"
 if [ ${#FAILURES[@]} -gt 0 ]; then
 	echo

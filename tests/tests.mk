@@ -1,4 +1,5 @@
 # Tests and demo, included by the top Makefile.
+#   make check        the unit tests alone: any user, no root, no engine
 #   make test         deps, build, unit tests, rig, integration tests
 #   make test-asan    the same on the ASan+UBSan build
 #   make unit-tests   build $(BUILD)/tests/test_* from tests/unit/test_*.c
@@ -7,9 +8,14 @@
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-UNIT_CPPFLAGS := -iquote src -iquote tests/unit
+UNIT_CPPFLAGS := -iquote src -iquote tests/unit \
+	-DTEST_DATA_DIR='"$(CURDIR)/tests/data"'
 
-.PHONY: test test-asan unit-tests unit-tests-asan demo demo-stop
+
+.PHONY: check test test-asan unit-tests unit-tests-asan demo demo-stop
+
+check:
+	tests/run.sh --unit
 
 test:
 	tests/run.sh

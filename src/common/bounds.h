@@ -9,6 +9,13 @@
 /* Messages between processes (src/common/imsg.c). */
 #define IMSG_MAX_SIZE         (512 * 1024) /* one framed message, header included */
 #define IMSG_WRITE_TIMEOUT_MS 10000 /* a peer that does not read is dead */
+/*
+ * The parent never blocks on a child: what a child has not read yet waits
+ * in a queue of at most this much (a whole confdir's files), and the child
+ * is taken for dead when it overflows.
+ */
+#define IMSG_QUEUE_MAX        (MAX_CONFDIR_FILES * IMSG_MAX_SIZE)
+#define IMSG_QUEUE_FDS        4     /* descriptors waiting in one queue */
 #define SETTINGS_WAIT_MS      10000 /* a child's first message */
 /* the parent reading files for the fetcher */
 #define PARENT_FILE_WAIT_MS   30000
@@ -16,19 +23,30 @@
 /* Input documents (settings, definition files, user-data). */
 #define MAX_SETTINGS_SIZE        (64 * 1024)
 #define MAX_SETTINGS_LINE        4096
-/* one definition file or user-data */
-#define MAX_DOCUMENT_SIZE        (1024 * 1024)
+/*
+ * One definition file or user-data document (EC2 allows 16 KiB).  Small
+ * enough that any definition a document can hold, with its seccomp
+ * profile, encodes into one message: wire.c asserts it.
+ */
+#define MAX_DOCUMENT_SIZE        (256 * 1024)
 #define MAX_USERDATA_GZIP_SIZE   (256 * 1024) /* compressed user-data */
 #define MAX_JSON_DEPTH           16
 #define MAX_CONFDIR_FILES        256
 #define MAX_DEFINITIONS          512  /* in the whole desired state */
 #define MAX_STRING_LEN           4096 /* any one string value */
 #define MAX_NAME_LEN             128  /* container name */
-#define MAX_IMAGE_LEN            512  /* image reference */
-#define MAX_PATH_LEN             1024 /* host or container path */
-#define MAX_ENV                  256  /* env entries per definition */
-#define MAX_PORTS                128  /* portMappings per definition */
-#define MAX_VOLUMES              128  /* volumes per definition */
+/* network: "container:" and a container name */
+#define MAX_NETWORK_LEN          (10 + MAX_NAME_LEN)
+#define MAX_USER_LEN             256 /* user: NAME[:GROUP] or UID[:GID] */
+#define CPU_SHARES_MIN           2
+#define CPU_SHARES_MAX           262144
+#define MEMORY_MIN               (6 * 1024 * 1024)  /* what dockerd accepts */
+#define MEMORY_MAX               ((int64_t)1 << 50) /* 1024t */
+#define MAX_IMAGE_LEN            512                /* image reference */
+#define MAX_PATH_LEN             1024               /* host or container path */
+#define MAX_ENV                  256 /* env entries per definition */
+#define MAX_PORTS                128 /* portMappings per definition */
+#define MAX_VOLUMES              128 /* volumes per definition */
 /* links, caps, args, tmpfs, labels... */
 #define MAX_LIST_ITEMS           128
 #define MAX_SECCOMP_PROFILE_SIZE (128 * 1024)

@@ -1,4 +1,5 @@
 #include "defn.h"
+#include "fields.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -97,29 +98,39 @@ kvlist_find(const struct kvlist *l, const char *key)
 void
 defn_free(struct defn *d)
 {
-	free(d->name);
-	free(d->image);
-	strlist_free(&d->entrypoint);
-	strlist_free(&d->command);
-	free(d->network);
-	for (size_t i = 0; i < d->nvolumes; i++) {
-		free(d->volumes[i].container_path);
-		free(d->volumes[i].host_path);
-		free(d->volumes[i].from);
+	/* Every member the field table describes (fields.h). */
+	for (unsigned int t = T_NONE + 1; t < T_DEFN_MAX; t++) {
+		const struct field_desc *f = &defn_fields[t];
+		void *m = (char *)d + f->off;
+
+		switch (f->kind) {
+		case FK_STRING:
+			free(*(char **)m);
+			break;
+		case FK_LIST:
+			strlist_free(m);
+			break;
+		case FK_MAP:
+			kvlist_free(m);
+			break;
+		case FK_VOLUMES:
+			for (size_t i = 0; i < d->nvolumes; i++) {
+				free(d->volumes[i].container_path);
+				free(d->volumes[i].host_path);
+				free(d->volumes[i].from);
+			}
+			free(d->volumes);
+			break;
+		case FK_PORTS:
+			free(d->ports);
+			break;
+		case FK_INT:
+		case FK_FLAG:
+		case FK_NOT_FLAG:
+		case FK_RESTART:
+			break;
+		}
 	}
-	free(d->volumes);
-	free(d->ports);
-	kvlist_free(&d->env);
-	kvlist_free(&d->links);
-	kvlist_free(&d->signals);
-	free(d->user);
-	strlist_free(&d->cap_add);
-	strlist_free(&d->cap_drop);
-	strlist_free(&d->security_opt);
-	free(d->seccomp);
-	kvlist_free(&d->tmpfs);
-	kvlist_free(&d->labels);
-	free(d->source);
 	defn_init(d);
 }
 

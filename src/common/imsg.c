@@ -1,6 +1,7 @@
 #include "imsg.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 static void compact(struct imsgbuf *ib);
+static size_t next_message(const struct imsgbuf *ib, size_t *want);
 
 int
 imsg_init(struct imsgbuf *ib, int fd, uint32_t sender)
@@ -29,6 +31,12 @@ imsg_clear(struct imsgbuf *ib)
 {
 	free(ib->rbuf);
 	ib->rbuf = NULL;
+	free(ib->wbuf);
+	ib->wbuf = NULL;
+	ib->wlen = ib->wcap = 0;
+	for (size_t i = 0; i < ib->nwfds; i++)
+		close(ib->wfds[i].fd);
+	ib->nwfds = 0;
 	if (ib->passed_fd != -1)
 		close(ib->passed_fd);
 	ib->passed_fd = -1;
@@ -39,6 +47,115 @@ void
 imsg_accept_fds(struct imsgbuf *ib)
 {
 	ib->accept_fds = 1;
+}
+
+void
+imsg_queue_writes(struct imsgbuf *ib)
+{
+	ib->queued = 1;
+}
+
+size_t
+imsg_pending(const struct imsgbuf *ib)
+{
+	return ib->wlen;
+}
+
+/* One sendmsg() of iov, with fd (or -1) in SCM_RIGHTS, never blocking. */
+static ssize_t
+send_some(int sock, struct iovec *iov, int iovcnt, int fd)
+{
+	struct msghdr msg;
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cmsgbuf;
+	ssize_t n;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = iov;
+	msg.msg_iovlen = (size_t)iovcnt;
+	if (fd != -1) {
+		struct cmsghdr *c;
+
+		memset(&cmsgbuf, 0, sizeof(cmsgbuf));
+		msg.msg_control = cmsgbuf.buf;
+		msg.msg_controllen = sizeof(cmsgbuf.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+int
+imsg_flush(struct imsgbuf *ib)
+{
+	while (ib->wlen > 0) {
+		/* A message with a descriptor starts its own sendmsg(). */
+		size_t len = ib->wlen;
+		int fd = -1;
+		if (ib->nwfds > 0 && ib->wfds[0].off == 0)
+			fd = ib->wfds[0].fd;
+		if (ib->nwfds > (fd != -1 ? 1u : 0u))
+			len = ib->wfds[fd != -1 ? 1 : 0].off;
+		struct iovec iov = { ib->wbuf, len };
+		ssize_t n = send_some(ib->fd, &iov, 1, fd);
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		if (fd != -1) {
+			close(fd);
+			memmove(&ib->wfds[0], &ib->wfds[1],
+			    --ib->nwfds * sizeof(ib->wfds[0]));
+		}
+		memmove(ib->wbuf, ib->wbuf + n, ib->wlen - (size_t)n);
+		ib->wlen -= (size_t)n;
+		for (size_t i = 0; i < ib->nwfds; i++)
+			ib->wfds[i].off -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Appends a framed message to the write queue, then sends what it can. */
+static int
+enqueue(struct imsgbuf *ib, const struct iovec *iov, int iovcnt, int fd)
+{
+	size_t len = 0;
+
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	if (len > IMSG_QUEUE_MAX - ib->wlen ||
+	    (fd != -1 && ib->nwfds == IMSG_QUEUE_FDS)) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	if (ib->wlen + len > ib->wcap) {
+		size_t cap = ib->wcap ? ib->wcap : 4096;
+		unsigned char *p;
+		while (cap < ib->wlen + len)
+			cap *= 2;
+		if ((p = realloc(ib->wbuf, cap)) == NULL)
+			return -1;
+		ib->wbuf = p;
+		ib->wcap = cap;
+	}
+	if (fd != -1) {
+		/* The caller may close its descriptor once this returns. */
+		int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (copy == -1)
+			return -1;
+		ib->wfds[ib->nwfds++] = (struct imsg_qfd){ ib->wlen, copy };
+	}
+	for (int i = 0; i < iovcnt; i++) {
+		memcpy(ib->wbuf + ib->wlen, iov[i].iov_base, iov[i].iov_len);
+		ib->wlen += iov[i].iov_len;
+	}
+	return imsg_flush(ib);
 }
 
 static long
@@ -56,33 +173,11 @@ static int
 write_all(struct imsgbuf *ib, struct iovec *iov, int iovcnt, int fd)
 {
 	struct timespec start;
-	struct msghdr msg;
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cmsgbuf;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (iovcnt > 0) {
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = iov;
-		msg.msg_iovlen = (size_t)iovcnt;
-		if (fd != -1) {
-			struct cmsghdr *c;
-
-			memset(&cmsgbuf, 0, sizeof(cmsgbuf));
-			msg.msg_control = cmsgbuf.buf;
-			msg.msg_controllen = sizeof(cmsgbuf.buf);
-			c = CMSG_FIRSTHDR(&msg);
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			memcpy(CMSG_DATA(c), &fd, sizeof(int));
-		}
-		ssize_t n = sendmsg(ib->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = send_some(ib->fd, iov, iovcnt, fd);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
 				return -1;
 			long left = IMSG_WRITE_TIMEOUT_MS - elapsed_ms(&start);
@@ -129,6 +224,8 @@ imsg_compose_fd(
 	iov[0].iov_len = sizeof(hdr);
 	iov[1].iov_base = (void *)(uintptr_t)data;
 	iov[1].iov_len = len;
+	if (ib->queued)
+		return enqueue(ib, iov, len > 0 ? 2 : 1, fd);
 	return write_all(ib, iov, len > 0 ? 2 : 1, fd);
 }
 
@@ -149,14 +246,26 @@ imsg_read(struct imsgbuf *ib)
 	} cmsgbuf;
 	ssize_t n;
 
+	size_t start = 0, want = IMSG_MAX_SIZE;
+
 	compact(ib);
 	if (ib->rlen >= IMSG_MAX_SIZE) {
 		errno = ENOBUFS;
 		return -1;
 	}
+	/*
+	 * A receiver of descriptors reads one message's header, then the
+	 * rest of it, never across two messages: a descriptor (sent with a
+	 * message's first byte) then arrives with the read that starts that
+	 * message, and is bound to it alone.
+	 */
+	if (ib->accept_fds)
+		start = next_message(ib, &want);
+	if (want > IMSG_MAX_SIZE - ib->rlen)
+		want = IMSG_MAX_SIZE - ib->rlen;
 	memset(&msg, 0, sizeof(msg));
 	iov.iov_base = ib->rbuf + ib->rlen;
-	iov.iov_len = IMSG_MAX_SIZE - ib->rlen;
+	iov.iov_len = want;
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
 	msg.msg_control = cmsgbuf.buf;
@@ -172,13 +281,18 @@ imsg_read(struct imsgbuf *ib)
 			continue;
 		int fd;
 		memcpy(&fd, CMSG_DATA(c), sizeof(int));
-		/* Unasked-for or a second pending descriptor: refuse it. */
-		if (!ib->accept_fds || ib->passed_fd != -1) {
+		/*
+		 * Unasked-for, a second pending descriptor, or one that came
+		 * with bytes in the middle of a message: refuse it.
+		 */
+		if (!ib->accept_fds || ib->passed_fd != -1 ||
+		    ib->rlen != start) {
 			close(fd);
 			errno = EBADMSG;
 			return -1;
 		}
 		ib->passed_fd = fd;
+		ib->passed_off = start;
 	}
 	if (msg.msg_flags & MSG_CTRUNC) {
 		errno = EBADMSG;
@@ -186,6 +300,34 @@ imsg_read(struct imsgbuf *ib)
 	}
 	ib->rlen += (size_t)n;
 	return n;
+}
+
+/*
+ * Where the first incomplete message starts in the buffer, and how many
+ * bytes would complete its header, or else the message itself.
+ */
+static size_t
+next_message(const struct imsgbuf *ib, size_t *want)
+{
+	size_t off = 0;
+
+	for (;;) {
+		struct imsg_hdr hdr;
+		if (ib->rlen - off < IMSG_HDR_SIZE) {
+			*want = IMSG_HDR_SIZE - (ib->rlen - off);
+			return off;
+		}
+		memcpy(&hdr, ib->rbuf + off, sizeof(hdr));
+		if (hdr.len < IMSG_HDR_SIZE || hdr.len > IMSG_MAX_SIZE) {
+			*want = 1; /* imsg_get() refuses it */
+			return off;
+		}
+		if (ib->rlen - off < hdr.len) {
+			*want = hdr.len - (ib->rlen - off);
+			return off;
+		}
+		off += hdr.len;
+	}
 }
 
 /* Drops the message handed out by the previous imsg_get(). */
@@ -196,6 +338,8 @@ compact(struct imsgbuf *ib)
 		return;
 	memmove(ib->rbuf, ib->rbuf + ib->consumed, ib->rlen - ib->consumed);
 	ib->rlen -= ib->consumed;
+	if (ib->passed_fd != -1)
+		ib->passed_off -= ib->consumed;
 	ib->consumed = 0;
 }
 
@@ -221,8 +365,12 @@ imsg_get(struct imsgbuf *ib, struct imsg *m)
 	m->hdr = hdr;
 	m->len = hdr.len - IMSG_HDR_SIZE;
 	m->data = ib->rbuf + IMSG_HDR_SIZE;
-	m->fd = ib->passed_fd;
-	ib->passed_fd = -1;
+	m->fd = -1;
+	/* A pending descriptor goes with its own message only. */
+	if (ib->passed_fd != -1 && ib->passed_off == 0) {
+		m->fd = ib->passed_fd;
+		ib->passed_fd = -1;
+	}
 	return 1;
 }
 

@@ -68,16 +68,29 @@ struct imsg_hdr {
 #define IMSG_HDR_SIZE sizeof(struct imsg_hdr)
 #define IMSG_MAX_DATA (IMSG_MAX_SIZE - IMSG_HDR_SIZE)
 
+/* A descriptor waiting in a write queue with its message. */
+struct imsg_qfd {
+	size_t off; /* its message's first byte in wbuf */
+	int fd;     /* our own copy, closed once sent */
+};
+
 struct imsgbuf {
 	int fd;
 	uint32_t sender; /* what we put in our headers */
 	uint32_t seq_out;
 	uint32_t seq_in; /* next sequence expected from the peer */
 	int accept_fds;
-	int passed_fd;       /* fd received with the pending message, or -1 */
+	int passed_fd;       /* a received fd not handed out yet, or -1 */
+	size_t passed_off;   /* where its message starts in rbuf */
 	unsigned char *rbuf; /* owned, IMSG_MAX_SIZE bytes */
 	size_t rlen;
 	size_t consumed; /* length of the message last handed out */
+	/* Queued writes (imsg_queue_writes()): never blocking. */
+	int queued;
+	unsigned char *wbuf;
+	size_t wlen, wcap;
+	struct imsg_qfd wfds[IMSG_QUEUE_FDS];
+	size_t nwfds;
 };
 
 struct imsg {
@@ -88,6 +101,15 @@ struct imsg {
 };
 
 int imsg_init(struct imsgbuf *ib, int fd, uint32_t sender);
+/*
+ * From now on imsg_compose*() never blocks: a message the socket does not
+ * take at once waits in a queue (at most IMSG_QUEUE_MAX bytes, else
+ * ENOBUFS) until imsg_flush(); poll for POLLOUT while imsg_pending().
+ */
+void imsg_queue_writes(struct imsgbuf *ib);
+/* Writes what the socket takes now: 0 (some may be left), -1 on error. */
+int imsg_flush(struct imsgbuf *ib);
+size_t imsg_pending(const struct imsgbuf *ib);
 void imsg_clear(struct imsgbuf *ib);
 void imsg_accept_fds(struct imsgbuf *ib);
 int imsg_compose(

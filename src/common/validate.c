@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "bounds.h"
+#include "fields.h"
 #include "buf.h"
 #include "log.h"
 
@@ -420,7 +421,8 @@ valid_user(const char *s)
 	size_t n = strlen(s);
 	int colons = 0;
 
-	if (n == 0 || n > 256 || s[0] == ':' || s[n - 1] == ':')
+	if (n == 0 || n > defn_fields[T_USER].max_len || s[0] == ':' ||
+	    s[n - 1] == ':')
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -490,6 +492,19 @@ safe_key(const char *k, char *out, size_t outlen)
 	out[j] = '\0';
 }
 
+/* A row's limits (fields.h): the decoder reads the same. */
+static size_t
+lim_len(enum defn_tag t)
+{
+	return defn_fields[t].max_len;
+}
+
+static size_t
+lim_items(enum defn_tag t)
+{
+	return defn_fields[t].max_items;
+}
+
 static int
 check_string(struct vctx *c, const char *field, const char *s, size_t max)
 {
@@ -538,7 +553,7 @@ check_image(struct vctx *c, const char *image)
 		    "such as \"registry:2\" or \"example/app:1.0\"");
 		return;
 	}
-	if (!check_string(c, "image", image, MAX_IMAGE_LEN))
+	if (!check_string(c, "image", image, lim_len(T_IMAGE)))
 		return;
 	if (!valid_image_ref(image)) {
 		verr(c, "image",
@@ -557,18 +572,19 @@ check_image(struct vctx *c, const char *image)
 }
 
 static void
-check_args(struct vctx *c, const char *field, const struct strlist *l)
+check_args(struct vctx *c, enum defn_tag t, const struct strlist *l)
 {
+	const char *field = defn_fields[t].key;
 	char f[64];
 
-	if (l->n > MAX_LIST_ITEMS) {
-		verr(c, field, "has %zu words; expected at most %d", l->n,
-		    MAX_LIST_ITEMS);
+	if (l->n > lim_items(t)) {
+		verr(c, field, "has %zu words; expected at most %zu", l->n,
+		    lim_items(t));
 		return;
 	}
 	for (size_t i = 0; i < l->n; i++) {
 		snprintf(f, sizeof(f), "%s[%zu]", field, i);
-		check_string(c, f, l->v[i], MAX_STRING_LEN);
+		check_string(c, f, l->v[i], lim_len(t));
 	}
 }
 
@@ -630,9 +646,9 @@ check_ports(struct vctx *c, const struct defn *d)
 {
 	char f[64];
 
-	if (d->nports > MAX_PORTS) {
-		verr(c, "portMappings", "has %zu entries; expected at most %d",
-		    d->nports, MAX_PORTS);
+	if (d->nports > lim_items(T_PORT)) {
+		verr(c, "portMappings", "has %zu entries; expected at most %zu",
+		    d->nports, lim_items(T_PORT));
 		return;
 	}
 	for (size_t i = 0; i < d->nports; i++) {
@@ -657,9 +673,10 @@ check_ports(struct vctx *c, const struct defn *d)
 }
 
 static void
-check_kv_strings(
-    struct vctx *c, const char *field, const struct kvlist *l, size_t max)
+check_kv_strings(struct vctx *c, enum defn_tag t, const struct kvlist *l)
 {
+	const char *field = defn_fields[t].key;
+	size_t max = lim_items(t);
 	char f[128], k[80];
 
 	if (l->n > max) {
@@ -674,8 +691,8 @@ check_kv_strings(
 	for (size_t i = 0; i < l->n; i++) {
 		safe_key(l->v[i].key, k, sizeof(k));
 		snprintf(f, sizeof(f), "%s.%s", field, k);
-		check_string(c, f, l->v[i].key, MAX_STRING_LEN);
-		check_string(c, f, l->v[i].value, MAX_STRING_LEN);
+		check_string(c, f, l->v[i].key, lim_len(t));
+		check_string(c, f, l->v[i].value, lim_len(t));
 	}
 }
 
@@ -684,8 +701,8 @@ check_env(struct vctx *c, const struct kvlist *env)
 {
 	char f[128], k[80];
 
-	check_kv_strings(c, "env", env, MAX_ENV);
-	for (size_t i = 0; i < env->n && i < MAX_ENV; i++) {
+	check_kv_strings(c, T_ENV, env);
+	for (size_t i = 0; i < env->n && i < lim_items(T_ENV); i++) {
 		if (valid_env_key(env->v[i].key))
 			continue;
 		safe_key(env->v[i].key, k, sizeof(k));
@@ -701,8 +718,8 @@ check_links(struct vctx *c, const struct kvlist *links)
 {
 	char f[128], k[80];
 
-	check_kv_strings(c, "links", links, MAX_LIST_ITEMS);
-	for (size_t i = 0; i < links->n && i < MAX_LIST_ITEMS; i++) {
+	check_kv_strings(c, T_LINK, links);
+	for (size_t i = 0; i < links->n && i < lim_items(T_LINK); i++) {
 		safe_key(links->v[i].key, k, sizeof(k));
 		snprintf(f, sizeof(f), "links.%s", k);
 		check_name_ref(c, f, links->v[i].key);
@@ -719,8 +736,8 @@ check_signals(struct vctx *c, const struct kvlist *sig)
 {
 	char f[128], k[80];
 
-	check_kv_strings(c, "signal", sig, MAX_LIST_ITEMS);
-	for (size_t i = 0; i < sig->n && i < MAX_LIST_ITEMS; i++) {
+	check_kv_strings(c, T_SIGNAL, sig);
+	for (size_t i = 0; i < sig->n && i < lim_items(T_SIGNAL); i++) {
 		const char *v = sig->v[i].value;
 		safe_key(sig->v[i].key, k, sizeof(k));
 		snprintf(f, sizeof(f), "signal.%s", k);
@@ -737,13 +754,14 @@ check_signals(struct vctx *c, const struct kvlist *sig)
 }
 
 static void
-check_caps(struct vctx *c, const char *field, const struct strlist *l)
+check_caps(struct vctx *c, enum defn_tag t, const struct strlist *l)
 {
+	const char *field = defn_fields[t].key;
 	char f[64];
 
-	if (l->n > MAX_LIST_ITEMS) {
-		verr(c, field, "has %zu entries; expected at most %d", l->n,
-		    MAX_LIST_ITEMS);
+	if (l->n > lim_items(t)) {
+		verr(c, field, "has %zu entries; expected at most %zu", l->n,
+		    lim_items(t));
 		return;
 	}
 	for (size_t i = 0; i < l->n; i++) {
@@ -772,9 +790,9 @@ check_security_opt(struct vctx *c, const struct defn *d)
 	char f[64];
 	int apparmor = 0;
 
-	if (d->security_opt.n > MAX_LIST_ITEMS) {
-		verr(c, "securityOpt", "has %zu entries; expected at most %d",
-		    d->security_opt.n, MAX_LIST_ITEMS);
+	if (d->security_opt.n > lim_items(T_SECURITY_OPT)) {
+		verr(c, "securityOpt", "has %zu entries; expected at most %zu",
+		    d->security_opt.n, lim_items(T_SECURITY_OPT));
 		return;
 	}
 	for (size_t i = 0; i < d->security_opt.n; i++) {
@@ -798,11 +816,11 @@ check_security_opt(struct vctx *c, const struct defn *d)
 	if (d->seccomp == NULL || strcmp(d->seccomp, "unconfined") == 0)
 		return;
 	size_t n = strlen(d->seccomp);
-	if (n > MAX_SECCOMP_PROFILE_SIZE) {
+	if (n > lim_len(T_SECCOMP)) {
 		verr(c, "securityOpt",
 		    "seccomp profile is %zu bytes; expected "
-		    "at most %d",
-		    n, MAX_SECCOMP_PROFILE_SIZE);
+		    "at most %zu",
+		    n, lim_len(T_SECCOMP));
 		return;
 	}
 	if (!valid_utf8(d->seccomp, n) ||
@@ -826,8 +844,8 @@ check_tmpfs(struct vctx *c, const struct kvlist *t)
 {
 	char f[128], k[80];
 
-	check_kv_strings(c, "tmpfs", t, MAX_LIST_ITEMS);
-	for (size_t i = 0; i < t->n && i < MAX_LIST_ITEMS; i++) {
+	check_kv_strings(c, T_TMPFS, t);
+	for (size_t i = 0; i < t->n && i < lim_items(T_TMPFS); i++) {
 		safe_key(t->v[i].key, k, sizeof(k));
 		snprintf(f, sizeof(f), "tmpfs.%s", k);
 		if (!valid_abs_path(t->v[i].key) || strchr(t->v[i].key, ':'))
@@ -846,8 +864,8 @@ check_labels(struct vctx *c, const struct kvlist *l)
 {
 	char f[128], k[80];
 
-	check_kv_strings(c, "labels", l, MAX_LIST_ITEMS);
-	for (size_t i = 0; i < l->n && i < MAX_LIST_ITEMS; i++) {
+	check_kv_strings(c, T_LABEL, l);
+	for (size_t i = 0; i < l->n && i < lim_items(T_LABEL); i++) {
 		const char *key = l->v[i].key;
 		if (valid_label_key(key))
 			continue;
@@ -891,17 +909,21 @@ check_flags(struct vctx *c, const struct defn *d)
 static void
 check_resources(struct vctx *c, const struct defn *d)
 {
-	if (d->cpu_shares != 0 && (d->cpu_shares < 2 || d->cpu_shares > 262144))
+	const struct field_desc *cpu = &defn_fields[T_CPU],
+				*mem = &defn_fields[T_MEMORY];
+
+	if (d->cpu_shares != 0 &&
+	    (d->cpu_shares < cpu->min || d->cpu_shares > cpu->max))
 		verr(c, "cpu",
 		    "%lld is out of range; expected CPU shares from "
-		    "2 to 262144",
-		    (long long)d->cpu_shares);
-	if (d->memory != 0 &&
-	    (d->memory < 6 * 1024 * 1024 || d->memory > ((int64_t)1 << 50)))
+		    "%lld to %lld",
+		    (long long)d->cpu_shares, (long long)cpu->min,
+		    (long long)cpu->max);
+	if (d->memory != 0 && (d->memory < mem->min || d->memory > mem->max))
 		verr(c, "memory",
 		    "%lld bytes is out of range; expected at "
-		    "least 6m (6291456 bytes) and at most 1024t",
-		    (long long)d->memory);
+		    "least 6m (%lld bytes) and at most 1024t",
+		    (long long)d->memory, (long long)mem->min);
 }
 
 size_t
@@ -911,7 +933,7 @@ defn_validate(const struct defn *d, const char *where, const char *prefix,
 	struct vctx c = { where, prefix, errs, 0 };
 
 	if (d->name != NULL &&
-	    (!check_string(&c, "name", d->name, MAX_NAME_LEN) ||
+	    (!check_string(&c, "name", d->name, lim_len(T_NAME)) ||
 		!valid_container_name(d->name)))
 		verr(&c, "name",
 		    "\"%.64s\" is not a valid container name; "
@@ -921,12 +943,12 @@ defn_validate(const struct defn *d, const char *where, const char *prefix,
 	check_image(&c, d->image);
 	check_resources(&c, d);
 	check_flags(&c, d);
-	check_args(&c, "entrypoint", &d->entrypoint);
-	check_args(&c, "command", &d->command);
+	check_args(&c, T_ENTRYPOINT, &d->entrypoint);
+	check_args(&c, T_COMMAND, &d->command);
 	check_network(&c, d->network);
-	if (d->nvolumes > MAX_VOLUMES)
-		verr(&c, "volumes", "has %zu entries; expected at most %d",
-		    d->nvolumes, MAX_VOLUMES);
+	if (d->nvolumes > lim_items(T_VOLUME))
+		verr(&c, "volumes", "has %zu entries; expected at most %zu",
+		    d->nvolumes, lim_items(T_VOLUME));
 	else
 		for (size_t i = 0; i < d->nvolumes; i++)
 			check_volume(&c, i, &d->volumes[i]);
@@ -939,13 +961,13 @@ defn_validate(const struct defn *d, const char *where, const char *prefix,
 		    "\"%.64s\" is not a valid user; expected "
 		    "NAME, UID, NAME:GROUP or UID:GID",
 		    d->user);
-	check_caps(&c, "capAdd", &d->cap_add);
-	check_caps(&c, "capDrop", &d->cap_drop);
+	check_caps(&c, T_CAP_ADD, &d->cap_add);
+	check_caps(&c, T_CAP_DROP, &d->cap_drop);
 	check_security_opt(&c, d);
 	check_tmpfs(&c, &d->tmpfs);
 	check_labels(&c, &d->labels);
 	if (d->source != NULL)
-		check_string(&c, "source", d->source, MAX_PATH_LEN);
+		check_string(&c, "source", d->source, lim_len(T_SOURCE));
 	return c.count;
 }
 

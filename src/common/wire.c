@@ -15,55 +15,13 @@
 #include "imsg.h"
 #include "bounds.h"
 #include "digest.h"
+#include "fields.h"
 #include "validate.h"
 
-enum defn_tag {
-	T_NONE = 0,
-	T_NAME,
-	T_IMAGE,
-	T_CPU,
-	T_MEMORY,
-	T_HAS_ENTRYPOINT,
-	T_ENTRYPOINT, /* repeated */
-	T_HAS_COMMAND,
-	T_COMMAND, /* repeated */
-	T_PRIVILEGED,
-	T_NETWORK,
-	T_VOLUME, /* repeated */
-	T_PORT,   /* repeated */
-	T_ENV,    /* repeated */
-	T_RESTART,
-	T_UPDATE_PULL,
-	T_UPDATE_EAGER,
-	T_UPDATE_ROLLING,
-	T_LINK,   /* repeated */
-	T_SIGNAL, /* repeated */
-	T_USER,
-	T_READ_ONLY,
-	T_CAP_ADD,      /* repeated */
-	T_CAP_DROP,     /* repeated */
-	T_SECURITY_OPT, /* repeated */
-	T_SECCOMP,
-	T_TMPFS, /* repeated */
-	T_LABEL, /* repeated */
-	T_SOURCE,
-	T_DEFN_MAX
-};
-
-static const unsigned char repeatable[T_DEFN_MAX] = {
-	[T_ENTRYPOINT] = 1,
-	[T_COMMAND] = 1,
-	[T_VOLUME] = 1,
-	[T_PORT] = 1,
-	[T_ENV] = 1,
-	[T_LINK] = 1,
-	[T_SIGNAL] = 1,
-	[T_CAP_ADD] = 1,
-	[T_CAP_DROP] = 1,
-	[T_SECURITY_OPT] = 1,
-	[T_TMPFS] = 1,
-	[T_LABEL] = 1,
-};
+_Static_assert(MAX_DOCUMENT_SIZE + MAX_SECCOMP_PROFILE_SIZE + MAX_PATH_LEN +
+	    WIRE_MAX_ITEMS * WIRE_ITEM_OVERHEAD <=
+	IMSG_MAX_DATA,
+    "a definition the fetcher accepts must fit in one message");
 
 /* ---- encoding ---- */
 
@@ -180,46 +138,55 @@ put_port(struct buf *b, const struct port *p)
 	return put_field(b, T_PORT, x, sizeof(x));
 }
 
+/* The members of struct defn that a row describes. */
+#define AT(d, f, type) ((type *)(void *)((char *)(d) + (f)->off))
+#define COUNT(d, f)    (*(size_t *)(void *)((char *)(d) + (f)->count_off))
+
+static int
+put_row(struct buf *out, const struct defn *d, const struct field_desc *f)
+{
+	uint16_t tag = (uint16_t)f->tag;
+	int r = 0;
+
+	switch (f->kind) {
+	case FK_STRING:
+		return put_str(out, tag, *AT(d, f, char *const));
+	case FK_INT:
+		return put_i64(out, tag, *AT(d, f, const int64_t));
+	case FK_FLAG:
+		return put_flag(out, tag, *AT(d, f, const int));
+	case FK_NOT_FLAG:
+		return put_flag(out, tag, !*AT(d, f, const int));
+	case FK_LIST:
+		return put_strlist(out, tag, AT(d, f, const struct strlist));
+	case FK_MAP:
+		return put_kvlist(out, tag, AT(d, f, const struct kvlist));
+	case FK_VOLUMES:
+		for (size_t i = 0; i < d->nvolumes && r == 0; i++)
+			r = put_volume(out, &d->volumes[i]);
+		return r;
+	case FK_PORTS:
+		for (size_t i = 0; i < d->nports && r == 0; i++)
+			r = put_port(out, &d->ports[i]);
+		return r;
+	case FK_RESTART: {
+		uint8_t v = (uint8_t)d->restart;
+		return v == RESTART_ON_FAILURE ? 0 : put_field(out, tag, &v, 1);
+	}
+	}
+	return -1;
+}
+
 int
 wire_encode_defn(const struct defn *d, int with_source, struct buf *out)
 {
-	uint8_t restart = (uint8_t)d->restart;
-	int r = 0;
-
-	r |= put_str(out, T_NAME, d->name);
-	r |= put_str(out, T_IMAGE, d->image);
-	r |= put_i64(out, T_CPU, d->cpu_shares);
-	r |= put_i64(out, T_MEMORY, d->memory);
-	r |= put_flag(out, T_HAS_ENTRYPOINT, d->has_entrypoint);
-	r |= put_strlist(out, T_ENTRYPOINT, &d->entrypoint);
-	r |= put_flag(out, T_HAS_COMMAND, d->has_command);
-	r |= put_strlist(out, T_COMMAND, &d->command);
-	r |= put_flag(out, T_PRIVILEGED, d->privileged);
-	r |= put_str(out, T_NETWORK, d->network);
-	for (size_t i = 0; i < d->nvolumes && r == 0; i++)
-		r |= put_volume(out, &d->volumes[i]);
-	for (size_t i = 0; i < d->nports && r == 0; i++)
-		r |= put_port(out, &d->ports[i]);
-	r |= put_kvlist(out, T_ENV, &d->env);
-	if (restart != RESTART_ON_FAILURE)
-		r |= put_field(out, T_RESTART, &restart, 1);
-	/* update.pull defaults to on: the flag on the wire means "off". */
-	r |= put_flag(out, T_UPDATE_PULL, !d->update_pull);
-	r |= put_flag(out, T_UPDATE_EAGER, d->update_eager);
-	r |= put_flag(out, T_UPDATE_ROLLING, d->update_rolling);
-	r |= put_kvlist(out, T_LINK, &d->links);
-	r |= put_kvlist(out, T_SIGNAL, &d->signals);
-	r |= put_str(out, T_USER, d->user);
-	r |= put_flag(out, T_READ_ONLY, d->read_only);
-	r |= put_strlist(out, T_CAP_ADD, &d->cap_add);
-	r |= put_strlist(out, T_CAP_DROP, &d->cap_drop);
-	r |= put_strlist(out, T_SECURITY_OPT, &d->security_opt);
-	r |= put_str(out, T_SECCOMP, d->seccomp);
-	r |= put_kvlist(out, T_TMPFS, &d->tmpfs);
-	r |= put_kvlist(out, T_LABEL, &d->labels);
-	if (with_source)
-		r |= put_str(out, T_SOURCE, d->source);
-	return r == 0 ? 0 : -1;
+	for (unsigned int t = T_NONE + 1; t < T_DEFN_MAX; t++) {
+		if (t == T_SOURCE && !with_source)
+			continue;
+		if (put_row(out, d, field_by_tag(t)) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 int
@@ -331,20 +298,20 @@ get_i64(struct reader *r, const unsigned char *data, size_t len, int64_t *v)
 
 static int
 get_kv(struct reader *r, const unsigned char *data, size_t len,
-    struct kvlist *l, size_t max)
+    struct kvlist *l, const struct field_desc *f)
 {
 	char *k = NULL, *v = NULL;
 	int rc;
 
-	if (l->n >= max)
-		return rfail(r, "more than %zu entries", max);
+	if (l->n >= f->max_items)
+		return rfail(r, "more than %zu entries", f->max_items);
 	if (len < 4)
 		return rfail(r, "truncated pair");
 	uint32_t kl = le32(data);
 	if (kl > len - 4)
 		return rfail(r, "pair key length %u exceeds the field", kl);
-	if (dup_str(r, data + 4, kl, MAX_STRING_LEN, &k) == -1 ||
-	    dup_str(r, data + 4 + kl, len - 4 - kl, MAX_STRING_LEN, &v) == -1) {
+	if (dup_str(r, data + 4, kl, f->max_len, &k) == -1 ||
+	    dup_str(r, data + 4 + kl, len - 4 - kl, f->max_len, &v) == -1) {
 		free(k);
 		return -1;
 	}
@@ -355,15 +322,15 @@ get_kv(struct reader *r, const unsigned char *data, size_t len,
 }
 
 static int
-get_strlist(
-    struct reader *r, const unsigned char *data, size_t len, struct strlist *l)
+get_strlist(struct reader *r, const unsigned char *data, size_t len,
+    struct strlist *l, const struct field_desc *f)
 {
 	char *s;
 	int rc;
 
-	if (l->n >= MAX_LIST_ITEMS)
-		return rfail(r, "more than %d list items", MAX_LIST_ITEMS);
-	if (dup_str(r, data, len, MAX_STRING_LEN, &s) == -1)
+	if (l->n >= f->max_items)
+		return rfail(r, "more than %zu list items", f->max_items);
+	if (dup_str(r, data, len, f->max_len, &s) == -1)
 		return -1;
 	rc = strlist_push(l, s);
 	free(s);
@@ -378,8 +345,10 @@ get_volume(
 	struct volume v = { 0 };
 	char **parts[3] = { &v.container_path, &v.host_path, &v.from };
 
-	if (d->nvolumes >= MAX_VOLUMES)
-		return rfail(r, "more than %d volumes", MAX_VOLUMES);
+	const struct field_desc *f = field_by_tag(T_VOLUME);
+
+	if (d->nvolumes >= f->max_items)
+		return rfail(r, "more than %zu volumes", f->max_items);
 	if (len < 1 || (data[0] & ~0x0fu) != 0)
 		return rfail(r, "bad volume flags");
 	v.read_only = data[0] & 1;
@@ -392,7 +361,7 @@ get_volume(
 		uint32_t l = le32(sub.p + sub.off);
 		sub.off += 4;
 		if (l > sub.len - sub.off ||
-		    dup_str(&sub, sub.p + sub.off, l, MAX_PATH_LEN, parts[i]) ==
+		    dup_str(&sub, sub.p + sub.off, l, f->max_len, parts[i]) ==
 			-1)
 			goto bad;
 		sub.off += l;
@@ -421,8 +390,9 @@ get_port(
 {
 	struct port *np;
 
-	if (d->nports >= MAX_PORTS)
-		return rfail(r, "more than %d ports", MAX_PORTS);
+	if (d->nports >= field_by_tag(T_PORT)->max_items)
+		return rfail(
+		    r, "more than %zu ports", field_by_tag(T_PORT)->max_items);
 	if (len != 5 || data[4] > 1)
 		return rfail(r, "malformed port");
 	np = realloc(d->ports, (d->nports + 1) * sizeof(*np));
@@ -437,77 +407,45 @@ get_port(
 }
 
 static int
-decode_defn_field(struct reader *r, uint16_t tag, const unsigned char *p,
-    size_t n, struct defn *d)
+decode_defn_field(struct reader *r, const struct field_desc *f,
+    const unsigned char *p, size_t n, struct defn *d)
 {
 	int flag = 0;
 
-	switch (tag) {
-	case T_NAME:
-		return dup_str(r, p, n, MAX_NAME_LEN, &d->name);
-	case T_IMAGE:
-		return dup_str(r, p, n, MAX_IMAGE_LEN, &d->image);
-	case T_CPU:
-		return get_i64(r, p, n, &d->cpu_shares);
-	case T_MEMORY:
-		return get_i64(r, p, n, &d->memory);
-	case T_HAS_ENTRYPOINT:
-		return get_flag(r, p, n, &d->has_entrypoint);
-	case T_ENTRYPOINT:
-		return get_strlist(r, p, n, &d->entrypoint);
-	case T_HAS_COMMAND:
-		return get_flag(r, p, n, &d->has_command);
-	case T_COMMAND:
-		return get_strlist(r, p, n, &d->command);
-	case T_PRIVILEGED:
-		return get_flag(r, p, n, &d->privileged);
-	case T_NETWORK:
-		return dup_str(r, p, n, MAX_NAME_LEN + 16, &d->network);
-	case T_VOLUME:
+	switch (f->kind) {
+	case FK_STRING:
+		return dup_str(r, p, n, f->max_len, AT(d, f, char *));
+	case FK_INT:
+		if (get_i64(r, p, n, AT(d, f, int64_t)) == -1)
+			return -1;
+		if (*AT(d, f, int64_t) < f->min || *AT(d, f, int64_t) > f->max)
+			return rfail(r, "%s: %lld is not from %lld to %lld",
+			    f->key, (long long)*AT(d, f, int64_t),
+			    (long long)f->min, (long long)f->max);
+		return 0;
+	case FK_FLAG:
+		return get_flag(r, p, n, AT(d, f, int));
+	case FK_NOT_FLAG:
+		if (get_flag(r, p, n, &flag) == -1)
+			return -1;
+		*AT(d, f, int) = 0;
+		return 0;
+	case FK_LIST:
+		return get_strlist(r, p, n, AT(d, f, struct strlist), f);
+	case FK_MAP:
+		return get_kv(r, p, n, AT(d, f, struct kvlist), f);
+	case FK_VOLUMES:
 		return get_volume(r, p, n, d);
-	case T_PORT:
+	case FK_PORTS:
 		return get_port(r, p, n, d);
-	case T_ENV:
-		return get_kv(r, p, n, &d->env, MAX_ENV);
-	case T_RESTART:
+	case FK_RESTART:
 		if (n != 1 || p[0] == RESTART_ON_FAILURE ||
 		    p[0] > RESTART_NEVER)
 			return rfail(r, "bad restart policy");
 		d->restart = (enum restart_policy)p[0];
 		return 0;
-	case T_UPDATE_PULL:
-		if (get_flag(r, p, n, &flag) == -1)
-			return -1;
-		d->update_pull = 0;
-		return 0;
-	case T_UPDATE_EAGER:
-		return get_flag(r, p, n, &d->update_eager);
-	case T_UPDATE_ROLLING:
-		return get_flag(r, p, n, &d->update_rolling);
-	case T_LINK:
-		return get_kv(r, p, n, &d->links, MAX_LIST_ITEMS);
-	case T_SIGNAL:
-		return get_kv(r, p, n, &d->signals, MAX_LIST_ITEMS);
-	case T_USER:
-		return dup_str(r, p, n, MAX_NAME_LEN, &d->user);
-	case T_READ_ONLY:
-		return get_flag(r, p, n, &d->read_only);
-	case T_CAP_ADD:
-		return get_strlist(r, p, n, &d->cap_add);
-	case T_CAP_DROP:
-		return get_strlist(r, p, n, &d->cap_drop);
-	case T_SECURITY_OPT:
-		return get_strlist(r, p, n, &d->security_opt);
-	case T_SECCOMP:
-		return dup_str(r, p, n, MAX_SECCOMP_PROFILE_SIZE, &d->seccomp);
-	case T_TMPFS:
-		return get_kv(r, p, n, &d->tmpfs, MAX_LIST_ITEMS);
-	case T_LABEL:
-		return get_kv(r, p, n, &d->labels, MAX_LIST_ITEMS);
-	case T_SOURCE:
-		return dup_str(r, p, n, MAX_PATH_LEN, &d->source);
 	}
-	return rfail(r, "unknown field tag %u", tag);
+	return rfail(r, "field %u of an unknown kind", f->tag);
 }
 
 int
@@ -524,16 +462,17 @@ wire_decode_defn(const unsigned char *p, size_t len, struct defn *d, char *err,
 	while (r.off < r.len) {
 		if (next_field(&r, &tag, &data, &dlen) == -1)
 			goto fail;
-		if (tag == T_NONE || tag >= T_DEFN_MAX) {
+		const struct field_desc *f = field_by_tag(tag);
+		if (f == NULL) {
 			rfail(&r, "unknown field tag %u", tag);
 			goto fail;
 		}
-		if (tag < last || (tag == last && !repeatable[tag])) {
+		if (tag < last || (tag == last && !field_repeatable(f))) {
 			rfail(&r, "field %u out of order or repeated", tag);
 			goto fail;
 		}
 		last = tag;
-		if (decode_defn_field(&r, tag, data, dlen, d) == -1)
+		if (decode_defn_field(&r, f, data, dlen, d) == -1)
 			goto fail;
 	}
 	if (d->image == NULL) {

@@ -27,6 +27,17 @@
 
 #define WIRE_VERSION 1
 
+/*
+ * Any definition the fetcher accepts fits in one message (wire.c asserts
+ * it): its document's bytes, its seccomp profile, its source path, and for
+ * each field or list item at most WIRE_ITEM_OVERHEAD bytes of framing and
+ * of growth when a JSON number becomes text.  WIRE_MAX_ITEMS bounds the
+ * items of every repeatable row of the field table (test_fields checks).
+ */
+#define WIRE_MAX_ITEMS                                                         \
+	(MAX_ENV + MAX_VOLUMES + MAX_PORTS + 9 * MAX_LIST_ITEMS + 32)
+#define WIRE_ITEM_OVERHEAD 40
+
 struct wire_state_begin {
 	uint32_t version;
 	uint32_t ndefs;

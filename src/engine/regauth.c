@@ -333,9 +333,14 @@ regauth_load(struct regauth *ra, const char *path, char *err, size_t errlen)
 	buf_init(&b, MAX_DOCUMENT_SIZE);
 	if (read_bounded(path, &b) == -1) {
 		rc = (errno == EACCES || errno == EPERM) ? REGAUTH_DENIED : -1;
-		snprintf(err, errlen, "registry credentials %s: %s%s", path,
-		    strerror(errno),
-		    errno == E2BIG ? " (larger than 1 MiB)" : "");
+		if (errno == E2BIG)
+			snprintf(err, errlen,
+			    "registry credentials %s: larger than %d bytes; "
+			    "expected a smaller file",
+			    path, MAX_DOCUMENT_SIZE);
+		else
+			snprintf(err, errlen, "registry credentials %s: %s",
+			    path, strerror(errno));
 		if (b.p)
 			explicit_bzero(b.p, b.cap);
 		buf_free(&b);

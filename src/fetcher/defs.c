@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "bounds.h"
+#include "fields.h"
 #include "suggest.h"
 #include "buf.h"
 #include "log.h"
@@ -456,7 +457,8 @@ typedef void (*field_fn)(
 static void
 f_type(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	const char *s = get_str(c, j, path, 64, "\"docker\"");
+	const char *s =
+	    get_str(c, j, path, defn_fields[T_NONE].max_len, "\"docker\"");
 
 	if (s != NULL && strcmp(s, "docker") != 0) {
 		char ex[64];
@@ -494,22 +496,26 @@ image_with_tag(const char *s)
 static void
 f_image(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	const char *s =
-	    get_str(c, j, path, MAX_IMAGE_LEN, "an image reference");
+	const char *s = get_str(
+	    c, j, path, defn_fields[T_IMAGE].max_len, "an image reference");
 
 	if (s != NULL)
 		d->image = image_with_tag(s);
 }
 
+/* 0 means unset (Docker's default), as in the original. */
 static void
 f_cpu(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
+	const struct field_desc *f = &defn_fields[T_CPU];
+	char what[80];
 	int64_t v;
 
-	if (get_int(c, j, path, 0, 262144,
-		"CPU shares, a whole number from "
-		"2 to 262144",
-		&v) == 0)
+	snprintf(what, sizeof(what),
+	    "CPU shares, a whole number from %lld to %lld (0: unset)",
+	    (long long)f->min, (long long)f->max);
+	/* The range itself is the validator's rule (validate.c). */
+	if (get_int(c, j, path, 0, f->max, what, &v) == 0)
 		d->cpu_shares = v;
 }
 
@@ -543,7 +549,7 @@ f_memory(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 
 static void
 parse_args(struct pctx *c, const cJSON *j, const char *path,
-    struct strlist *out, int *has)
+    const struct field_desc *f, struct strlist *out, int *has)
 {
 	char p[PATHLEN];
 	const char *err;
@@ -551,7 +557,7 @@ parse_args(struct pctx *c, const cJSON *j, const char *path,
 
 	*has = 1;
 	if (cJSON_IsString(j)) {
-		const char *s = get_str(c, j, path, MAX_STRING_LEN, "");
+		const char *s = get_str(c, j, path, f->max_len, "");
 		if (s != NULL && shell_split(s, out, &err) == -1)
 			perr(c, path,
 			    "cannot be split into words: %s; "
@@ -560,14 +566,14 @@ parse_args(struct pctx *c, const cJSON *j, const char *path,
 			    err);
 		return;
 	}
-	if ((n = get_container_array(c, j, path, MAX_LIST_ITEMS,
+	if ((n = get_container_array(c, j, path, f->max_items,
 		 "an array of strings or a command string")) < 0)
 		return;
 	for (int i = 0; i < n; i++) {
 		const char *s;
 		join_idx(p, path, (size_t)i);
 		s = get_str(
-		    c, cJSON_GetArrayItem(j, i), p, MAX_STRING_LEN, "a string");
+		    c, cJSON_GetArrayItem(j, i), p, f->max_len, "a string");
 		if (s != NULL && strlist_push(out, s) == -1)
 			fatal("strlist_push");
 	}
@@ -576,13 +582,15 @@ parse_args(struct pctx *c, const cJSON *j, const char *path,
 static void
 f_entrypoint(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	parse_args(c, j, path, &d->entrypoint, &d->has_entrypoint);
+	parse_args(c, j, path, &defn_fields[T_ENTRYPOINT], &d->entrypoint,
+	    &d->has_entrypoint);
 }
 
 static void
 f_command(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	parse_args(c, j, path, &d->command, &d->has_command);
+	parse_args(
+	    c, j, path, &defn_fields[T_COMMAND], &d->command, &d->has_command);
 }
 
 static void
@@ -600,8 +608,8 @@ f_read_only(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 static void
 f_network(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	const char *s =
-	    get_str(c, j, path, 256, "bridge, none, host or container:NAME");
+	const char *s = get_str(c, j, path, defn_fields[T_NETWORK].max_len,
+	    "bridge, none, host or container:NAME");
 
 	if (s != NULL)
 		d->network = xstrdup(s);
@@ -662,8 +670,9 @@ f_volumes(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 	char p[PATHLEN];
 	int n;
 
-	if ((n = get_container_array(
-		 c, j, path, MAX_VOLUMES, "an array of volume objects")) <= 0)
+	if ((n = get_container_array(c, j, path,
+		 defn_fields[T_VOLUME].max_items,
+		 "an array of volume objects")) <= 0)
 		return;
 	if ((d->volumes = calloc((size_t)n, sizeof(*d->volumes))) == NULL)
 		fatal("calloc");
@@ -724,7 +733,7 @@ f_ports(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 	int64_t v;
 	int n;
 
-	if ((n = get_container_array(c, j, path, MAX_PORTS,
+	if ((n = get_container_array(c, j, path, defn_fields[T_PORT].max_items,
 		 "an array of port mapping objects")) <= 0)
 		return;
 	if ((d->ports = calloc((size_t)n, sizeof(*d->ports))) == NULL)
@@ -793,18 +802,19 @@ scalar_text(const cJSON *j, char *num, size_t numlen, const char **out)
  */
 static void
 parse_map(struct pctx *c, const cJSON *j, const char *path, struct kvlist *out,
-    size_t max, int convert, const char *what)
+    const struct field_desc *f, int convert, const char *what)
 {
 	char p[PATHLEN], num[64];
 	const char *v;
 
-	if (get_object(c, j, path, max, what) < 0)
+	if (get_object(c, j, path, f->max_items, what) < 0)
 		return;
 	for (const cJSON *it = j->child; it != NULL; it = it->next) {
 		join_key(p, path, it->string);
-		if (strlen(it->string) > MAX_STRING_LEN) {
-			perr(c, p, "key is too long; expected at most %d bytes",
-			    MAX_STRING_LEN);
+		if (strlen(it->string) > f->max_len) {
+			perr(c, p,
+			    "key is too long; expected at most %zu bytes",
+			    f->max_len);
 			continue;
 		}
 		if (!(convert || cJSON_IsString(it)) ||
@@ -814,11 +824,11 @@ parse_map(struct pctx *c, const cJSON *j, const char *path, struct kvlist *out,
 				    : "a string");
 			continue;
 		}
-		if (strlen(v) > MAX_STRING_LEN) {
+		if (strlen(v) > f->max_len) {
 			perr(c, p,
 			    "value is %zu bytes long; expected at most "
-			    "%d",
-			    strlen(v), MAX_STRING_LEN);
+			    "%zu",
+			    strlen(v), f->max_len);
 			continue;
 		}
 		if (kvlist_find(out, it->string) == NULL &&
@@ -831,13 +841,14 @@ parse_map(struct pctx *c, const cJSON *j, const char *path, struct kvlist *out,
 static void
 f_env(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	parse_map(c, j, path, &d->env, MAX_ENV, 1, "an object of NAME: value");
+	parse_map(c, j, path, &d->env, &defn_fields[T_ENV], 1,
+	    "an object of NAME: value");
 }
 
 static void
 f_labels(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	parse_map(c, j, path, &d->labels, MAX_LIST_ITEMS, 1,
+	parse_map(c, j, path, &d->labels, &defn_fields[T_LABEL], 1,
 	    "an object of key: value");
 }
 
@@ -846,7 +857,7 @@ f_signal(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
 	struct kvlist raw = { 0 };
 
-	parse_map(c, j, path, &raw, MAX_LIST_ITEMS, 0,
+	parse_map(c, j, path, &raw, &defn_fields[T_SIGNAL], 0,
 	    "an object of container name: signal name");
 	for (size_t i = 0; i < raw.n; i++) {
 		char sig[32];
@@ -872,11 +883,11 @@ f_links(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 	int n;
 
 	if (cJSON_IsObject(j)) {
-		parse_map(c, j, path, &d->links, MAX_LIST_ITEMS, 0,
+		parse_map(c, j, path, &d->links, &defn_fields[T_LINK], 0,
 		    "an object of container name: alias");
 		return;
 	}
-	if ((n = get_container_array(c, j, path, MAX_LIST_ITEMS,
+	if ((n = get_container_array(c, j, path, defn_fields[T_LINK].max_items,
 		 "an object "
 		 "of name: alias or an array of \"name[:alias]\"")) < 0)
 		return;
@@ -916,7 +927,8 @@ f_links(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 static void
 f_user(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	const char *s = get_str(c, j, path, 256, "NAME, UID or UID:GID");
+	const char *s = get_str(c, j, path, defn_fields[T_USER].max_len,
+	    "NAME, UID, NAME:GROUP or UID:GID");
 
 	if (s != NULL)
 		d->user = xstrdup(s);
@@ -924,14 +936,14 @@ f_user(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 
 static void
 parse_string_list(struct pctx *c, const cJSON *j, const char *path,
-    struct strlist *out, const char *what,
+    const struct field_desc *f, struct strlist *out, const char *what,
     void (*norm)(const char *, char *, size_t))
 {
 	char p[PATHLEN], tmp[MAX_STRING_LEN + 1];
 	int n;
 
 	if (cJSON_IsString(j)) {
-		const char *s = get_str(c, j, path, MAX_STRING_LEN, what);
+		const char *s = get_str(c, j, path, f->max_len, what);
 		if (s == NULL)
 			return;
 		norm(s, tmp, sizeof(tmp));
@@ -939,12 +951,12 @@ parse_string_list(struct pctx *c, const cJSON *j, const char *path,
 			fatal("strlist_push");
 		return;
 	}
-	if ((n = get_container_array(c, j, path, MAX_LIST_ITEMS, what)) < 0)
+	if ((n = get_container_array(c, j, path, f->max_items, what)) < 0)
 		return;
 	for (int i = 0; i < n; i++) {
 		const char *s;
 		join_idx(p, path, (size_t)i);
-		if ((s = get_str(c, cJSON_GetArrayItem(j, i), p, MAX_STRING_LEN,
+		if ((s = get_str(c, cJSON_GetArrayItem(j, i), p, f->max_len,
 			 what)) == NULL)
 			continue;
 		norm(s, tmp, sizeof(tmp));
@@ -970,15 +982,15 @@ norm_cap(const char *s, char *out, size_t outlen)
 static void
 f_cap_add(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	parse_string_list(
-	    c, j, path, &d->cap_add, "an array of capability names", norm_cap);
+	parse_string_list(c, j, path, &defn_fields[T_CAP_ADD], &d->cap_add,
+	    "an array of capability names", norm_cap);
 }
 
 static void
 f_cap_drop(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	parse_string_list(
-	    c, j, path, &d->cap_drop, "an array of capability names", norm_cap);
+	parse_string_list(c, j, path, &defn_fields[T_CAP_DROP], &d->cap_drop,
+	    "an array of capability names", norm_cap);
 }
 
 static void
@@ -1088,8 +1100,8 @@ f_security_opt(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 	struct strlist raw = { 0 };
 	char p[PATHLEN];
 
-	parse_string_list(
-	    c, j, path, &raw, "an array of security options", norm_copy);
+	parse_string_list(c, j, path, &defn_fields[T_SECURITY_OPT], &raw,
+	    "an array of security options", norm_copy);
 	for (size_t i = 0; i < raw.n; i++) {
 		if (cJSON_IsArray(j))
 			join_idx(p, path, i);
@@ -1108,11 +1120,11 @@ f_tmpfs(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 	char tmp[MAX_STRING_LEN + 1], p[PATHLEN];
 
 	if (cJSON_IsObject(j)) {
-		parse_map(c, j, path, &d->tmpfs, MAX_LIST_ITEMS, 0,
+		parse_map(c, j, path, &d->tmpfs, &defn_fields[T_TMPFS], 0,
 		    "an object of path: mount options");
 		return;
 	}
-	parse_string_list(c, j, path, &raw,
+	parse_string_list(c, j, path, &defn_fields[T_TMPFS], &raw,
 	    "an object of path: options or "
 	    "an array of \"path[:options]\"",
 	    norm_copy);
@@ -1138,7 +1150,8 @@ f_tmpfs(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 static void
 f_restart(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	const char *s = get_str(c, j, path, 64, "always, on-failure or never");
+	const char *s = get_str(c, j, path, defn_fields[T_RESTART].max_len,
+	    "always, on-failure or never");
 
 	if (s == NULL)
 		return;
@@ -1158,31 +1171,42 @@ f_restart(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 	}
 }
 
-static const char *const update_keys[] = { "pull", "eager", "rolling" };
-
+/* The update object: its members are the table's rows keyed "update". */
 static void
 f_update(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 {
-	char p[PATHLEN];
-	const cJSON *it;
+	const char *members[T_DEFN_MAX];
+	char p[PATHLEN], list[128] = "";
+	size_t n = 0;
 
+	for (unsigned int t = 0; t < T_DEFN_MAX; t++)
+		if (defn_fields[t].member != NULL &&
+		    strcmp(defn_fields[t].key, "update") == 0)
+			members[n++] = defn_fields[t].member;
 	if (!cJSON_IsObject(j)) {
-		perr(c, path,
-		    "is %s; expected an object with pull, eager or "
-		    "rolling",
-		    type_name(j));
+		for (size_t i = 0; i < n; i++)
+			snprintf(list + strlen(list),
+			    sizeof(list) - strlen(list), "%s%s",
+			    i == 0          ? ""
+				: i + 1 < n ? ", "
+					    : " or ",
+			    members[i]);
+		perr(c, path, "is %s; expected an object with %s", type_name(j),
+		    list);
 		return;
 	}
-	check_keys(c, j, path, update_keys, NELEM(update_keys));
-	join(p, path, "pull");
-	if ((it = cJSON_GetObjectItemCaseSensitive(j, "pull")) != NULL)
-		(void)get_bool(c, it, p, &d->update_pull);
-	join(p, path, "eager");
-	if ((it = cJSON_GetObjectItemCaseSensitive(j, "eager")) != NULL)
-		(void)get_bool(c, it, p, &d->update_eager);
-	join(p, path, "rolling");
-	if ((it = cJSON_GetObjectItemCaseSensitive(j, "rolling")) != NULL)
-		(void)get_bool(c, it, p, &d->update_rolling);
+	check_keys(c, j, path, members, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct field_desc *f = field_by_key("update", members[i]);
+		const cJSON *it =
+		    cJSON_GetObjectItemCaseSensitive(j, members[i]);
+		if (it == NULL)
+			continue;
+		join(p, path, members[i]);
+		if (f->kind != FK_FLAG && f->kind != FK_NOT_FLAG)
+			fatalx("update.%s: no parser for its kind", members[i]);
+		(void)get_bool(c, it, p, (int *)(void *)((char *)d + f->off));
+	}
 }
 
 struct field {
@@ -1216,31 +1240,14 @@ static const struct field fields[] = {
 	{ "labels", f_labels },
 };
 
-static const char *const field_keys[] = {
-	"type",
-	"name",
-	"image",
-	"cpu",
-	"memory",
-	"entrypoint",
-	"command",
-	"privileged",
-	"network",
-	"volumes",
-	"portMappings",
-	"env",
-	"restart",
-	"update",
-	"links",
-	"signal",
-	"user",
-	"readOnly",
-	"capAdd",
-	"capDrop",
-	"securityOpt",
-	"tmpfs",
-	"labels",
-};
+static field_fn
+handler_of(const char *key)
+{
+	for (size_t i = 0; i < NELEM(fields); i++)
+		if (strcmp(fields[i].key, key) == 0)
+			return fields[i].fn;
+	fatalx("field %s of the table has no parser", key);
+}
 
 /* Is path at or under one of the paths already reported? */
 static int
@@ -1266,6 +1273,8 @@ already_reported(const struct errlist *errs, size_t from, const char *where,
 static void
 parse_defn(struct pctx *c, const cJSON *obj, const char *prefix, struct defn *d)
 {
+	const char *top_keys[T_DEFN_MAX];
+	size_t top_nkeys = field_top_keys(top_keys, T_DEFN_MAX);
 	char path[PATHLEN];
 	size_t before = c->errs->n;
 	struct errlist verrs;
@@ -1277,14 +1286,15 @@ parse_defn(struct pctx *c, const cJSON *obj, const char *prefix, struct defn *d)
 		    type_name(obj));
 		return;
 	}
-	check_keys(c, obj, prefix, field_keys, NELEM(field_keys));
-	for (size_t i = 0; i < NELEM(fields); i++) {
+	check_keys(c, obj, prefix, top_keys, top_nkeys);
+	/* In the table's order; every key of the table has its handler. */
+	for (size_t i = 0; i < top_nkeys; i++) {
 		const cJSON *it =
-		    cJSON_GetObjectItemCaseSensitive(obj, fields[i].key);
+		    cJSON_GetObjectItemCaseSensitive(obj, top_keys[i]);
 		if (it == NULL)
 			continue;
-		join(path, prefix, fields[i].key);
-		fields[i].fn(c, it, path, d);
+		join(path, prefix, top_keys[i]);
+		handler_of(top_keys[i])(c, it, path, d);
 	}
 	d->source = xstrdup(c->where);
 	/* The shared rules, without repeating what was reported above. */

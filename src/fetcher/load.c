@@ -447,6 +447,90 @@ merge_duplicates(struct run *r)
 	}
 }
 
+/* One published host port of one definition, for prune_port_conflicts(). */
+struct host_port {
+	uint32_t key; /* port << 1 | udp */
+	size_t def, port;
+};
+
+static int
+host_port_cmp(const void *a, const void *b)
+{
+	const struct host_port *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->def != y->def)
+		return x->def < y->def ? -1 : 1;
+	return x->port < y->port ? -1 : x->port > y->port;
+}
+
+/*
+ * Two definitions that publish the same host port and protocol: dockerd
+ * would refuse to start the second on every run, so it is refused here,
+ * naming both.  The first one (in source order) stays.  A host-network
+ * container publishes nothing.  O(P log P) over every published port.
+ */
+static void
+prune_port_conflicts(struct run *r)
+{
+	struct desired_state *o = r->out;
+	struct host_port *v = NULL;
+	size_t n = 0, cap = 0, *err_at; /* per definition: its error + 1 */
+	char path[300];
+
+	if ((err_at = calloc(o->ndefs + 1, sizeof(*err_at))) == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < o->ndefs; i++) {
+		const struct defn *d = &o->defs[i];
+		if (d->network != NULL && strcmp(d->network, "host") == 0)
+			continue;
+		for (size_t k = 0; k < d->nports; k++) {
+			if (d->ports[k].host_port == 0)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 64;
+				if ((v = realloc(v, cap * sizeof(*v))) == NULL)
+					fatal("%s", __func__);
+			}
+			v[n++] =
+			    (struct host_port){ (uint32_t)d->ports[k].host_port
+					    << 1 |
+					(d->ports[k].udp ? 1u : 0u),
+				    i, k };
+		}
+	}
+	if (n > 1) /* qsort() takes no NULL, even with nothing to sort */
+		qsort(v, n, sizeof(*v), host_port_cmp);
+	for (size_t j = 1; j < n; j++) {
+		const struct host_port *first = &v[j - 1], *p = &v[j];
+		while (first > v && first[-1].key == p->key)
+			first--;
+		if (first->key != p->key || first->def == p->def ||
+		    err_at[p->def] != 0)
+			continue;
+		const struct defn *d = &o->defs[p->def],
+				  *other = &o->defs[first->def];
+		char *id = defn_identity(other);
+		snprintf(path, sizeof(path), "%s%sportMappings[%zu].hostPort",
+		    r->prefix[p->def], r->prefix[p->def][0] ? "." : "",
+		    p->port);
+		errlist_add(r->errs, d->source, path,
+		    "%u/%s is also published by %.64s (%s%s%s); expected each "
+		    "host port in one definition",
+		    p->key >> 1, p->key & 1 ? "udp" : "tcp", id ? id : "?",
+		    other->source, r->prefix[first->def][0] ? " at " : "",
+		    r->prefix[first->def]);
+		free(id);
+		err_at[p->def] = r->errs->n;
+	}
+	free(v);
+	for (size_t i = o->ndefs; i-- > 0;)
+		if (err_at[i] != 0)
+			blame(r, i, err_at[i] - 1);
+	free(err_at);
+}
+
 /* The names of the definitions, sorted, for lookups by bsearch. */
 struct name_index {
 	const char **name;
@@ -724,6 +808,7 @@ check_whole(struct run *r)
 	struct errlist e;
 
 	merge_duplicates(r);
+	prune_port_conflicts(r);
 	do
 		prune_undeclared(r); /* again after cycles are gone */
 	while (prune_cycles(r) > 0);

@@ -310,6 +310,8 @@ start_child(int i)
 	}
 	if (imsg_init(&c->ib, pp[0], PROC_PARENT) == -1)
 		fatal("imsg_init");
+	/* Supervision never waits for a child to read (imsg.h). */
+	imsg_queue_writes(&c->ib);
 	c->started = time(NULL);
 	send_settings(c);
 	log_debug("started %s, pid %d", c->role, (int)c->pid);
@@ -612,6 +614,9 @@ supervise(const sigset_t *waitmask)
 		for (int i = 0; i < C_COUNT; i++) {
 			pfd[i].fd = children[i].ib.fd;
 			pfd[i].events = POLLIN;
+			if (children[i].ib.fd != -1 &&
+			    imsg_pending(&children[i].ib))
+				pfd[i].events |= POLLOUT;
 			pfd[i].revents = 0;
 		}
 		watch_pollfd(&pfd[C_COUNT]);
@@ -630,9 +635,13 @@ supervise(const sigset_t *waitmask)
 				continue;
 			fatal("ppoll");
 		}
-		for (int i = 0; i < C_COUNT; i++)
+		for (int i = 0; i < C_COUNT; i++) {
+			if ((pfd[i].revents & POLLOUT) &&
+			    imsg_flush(&children[i].ib) == -1)
+				close_child_socket(&children[i]);
 			if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 				read_child(&children[i]);
+		}
 		if (watch_handle(&pfd[C_COUNT]) && !shutting_down)
 			reload_fetcher("confdir changed");
 	}

@@ -22,10 +22,8 @@ engine_untouched() {
 }
 
 @test "check: the original's sample files load unchanged" {
-	cp "$REFERENCE_DIR/containers.d-registry.json.sample" \
-	    "$TEST_CONFDIR/registry.json"
-	cp "$REFERENCE_DIR/containers.d-dockerup.json.sample" \
-	    "$TEST_CONFDIR/dockerup.json"
+	cp "$ORIGINAL_DATA/containers.d/registry.json" \
+	    "$ORIGINAL_DATA/containers.d/dockerup.json" "$TEST_CONFDIR/"
 	run_dockerup --check
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -33,7 +31,7 @@ engine_untouched() {
 }
 
 @test "check: the original's settings files load unchanged" {
-	cp "$REFERENCE_DIR/dockerup.conf" "$TEST_CONFIG"
+	cp "$ORIGINAL_DATA/dockerup.conf" "$TEST_CONFIG"
 	run_dockerup --check --config "$TEST_CONFIG" --confdir "$TEST_CONFDIR"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -162,4 +160,14 @@ engine_untouched() {
 	echo "$output"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"user-data: containers[0].portMapping: unknown key; did you mean portMappings?"* ]]
+}
+
+@test "check: two definitions publishing one host port are refused, naming both" {
+	write_def web '{"type": "docker", "name": "web", "image": "'"$RIG_IMAGE"'", "portMappings": [{"containerPort": 80, "hostPort": 8080}]}'
+	write_def zapi '{"type": "docker", "name": "api", "image": "'"$RIG_IMAGE"'", "portMappings": [{"containerPort": 9000, "hostPort": "8080"}]}'
+	run_dockerup --check
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"$TEST_CONFDIR/zapi.json: portMappings[0].hostPort: 8080/tcp is also published by web ($TEST_CONFDIR/web.json); expected each host port in one definition"* ]]
+	engine_untouched
 }

@@ -63,8 +63,8 @@ image_file() {
 	    make -s -C "$DOCKERUP_SRC" image-local TAG="$ref"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(dk image inspect "$ref" | jq -c '.[0].Config | [.Entrypoint, .Cmd, .WorkingDir]')" = \
-	    '[["/usr/sbin/dockerup"],["--server"],"/"]' ]
+	[ "$(dk image inspect "$ref" | jq -c '.[0].Config | [.Entrypoint, .Cmd, .WorkingDir, .StopSignal]')" = \
+	    '[["/usr/sbin/dockerup"],["--server"],"/","SIGTERM"]' ]
 	[ "$(dk image inspect "$ref" | jq -r '.[0].Config.Labels.DOCKERUP_IMAGE_VERSION')" = 7.1 ]
 	[ "$(dk image inspect "$ref" | jq -r '.[0].Config.Labels["org.opencontainers.image.title"]')" = dockerup ]
 
@@ -249,4 +249,38 @@ image_file() {
 	dk stop -t 20 "$NAME" > /dev/null
 	[ "$(dk inspect -f '{{.State.ExitCode}}' "$NAME")" -eq 0 ]
 	running ctest-a && running ctest-b
+}
+
+# dockerd 20.10 takes any `docker kill` signal for a stop by hand when the
+# container names no stop signal, and a stop by hand cancels `restart:
+# always` until the next start: a crash after a reload was then never
+# restarted.  The image names SIGTERM, so HUP is only a reload.
+@test "docker kill -s HUP reloads the container; a crash after it is still restarted" {
+	local runs pid
+	image_publish "$REPO/dockerup:hup" 1
+	dk pull -q "$IMAGE_REF" > /dev/null
+	# Runs only at start and on SIGHUP within this test.
+	printf 'interval=3600\nverbose=true\n' > "$TEST_CONFIG"
+	write_def a '{"type": "docker", "name": "ctest-a", "image": "'"$RIG_IMAGE"'", "update": {"pull": false}}'
+	container_start "$NAME" "$IMAGE_REF" "$TEST_CONFDIR" "$TEST_CACHE" "$TEST_CONFIG"
+	wait_until 30 running ctest-a || { container_logs "$NAME"; return 1; }
+	[ "$(dk inspect -f '{{.Config.StopSignal}}' "$NAME")" = SIGTERM ]
+	runs=$(container_logs "$NAME" | grep -c ' created, .* replaced, ' || true)
+	[ "$runs" -ge 1 ]
+
+	# The reload: one more run, the same container, still running.
+	dk kill -s HUP "$NAME" > /dev/null
+	wait_until 15 eval '[ "$(container_logs "$NAME" | grep -c " created, .* replaced, ")" -gt "$runs" ]' ||
+	    { container_logs "$NAME"; fail "no run after SIGHUP"; return 1; }
+	running "$NAME"
+	[ "$(dk inspect -f '{{.RestartCount}}' "$NAME")" -eq 0 ]
+
+	# The crash: its PID 1 killed from the host.  restart: always is still
+	# in force, so dockerd starts it again.
+	pid=$(dk inspect -f '{{.State.Pid}}' "$NAME")
+	[ "$pid" -gt 1 ]
+	kill -KILL "$pid"
+	wait_until 20 eval '[ "$(dk inspect -f "{{.RestartCount}}" "$NAME")" -ge 1 ] && running "$NAME"' ||
+	    { dk inspect "$NAME" | jq '.[0].State'; fail "not restarted after the crash"; return 1; }
+	running ctest-a
 }

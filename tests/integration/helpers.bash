@@ -23,7 +23,7 @@
 #   RIG_IMDS           http://127.0.0.1:PORT, the EC2 metadata emulator
 #   RIG_IMDS_CONTROL   its control port (see tests/rig/imds.py)
 # and from tests/run.sh: DOCKERUP (the binary under test), DOCKERUP_SRC
-# (the repository) and REFERENCE_DIR (the original's sample files).
+# (the repository).  ORIGINAL_DATA: the original's formats as test data.
 #
 # tests/run.sh sets BATS_TEST_TIMEOUT (300 s per test): bats then runs a
 # watchdog as a background job of each test, so `wait` with no pid waits
@@ -33,7 +33,7 @@
 
 DOCKERUP_SRC=${DOCKERUP_SRC:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
 DOCKERUP=${DOCKERUP:-$DOCKERUP_SRC/dockerup}
-REFERENCE_DIR=${REFERENCE_DIR:-$(dirname "$DOCKERUP_SRC")/shared/reference}
+ORIGINAL_DATA=$DOCKERUP_SRC/tests/data/original
 
 if [ -z "${DOCKER_HOST:-}" ] || [ -z "${RIG_DIR:-}" ]; then
 	echo "helpers.bash: no rig in the environment; run tests/run.sh, or" \

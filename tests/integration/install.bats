@@ -165,12 +165,16 @@ settings_keys() {
 	    sed -n 's/^[[:space:]]*{ "\([a-z_]*\)",.*/\1/p'
 }
 
-# Every key of every fixed-schema object in defs.c: the definition's
-# fields, volumes, portMappings, update and the user-data wrapper.
+# Every key of every fixed-schema object: the definition's fields and the
+# update object's members (the field table, fields.c), and the keys of
+# volumes, portMappings and the user-data wrapper (defs.c).
 definition_fields() {
-	awk '/^static const char \*const [a-z_]*_keys\[\] = {/,/};/' \
-	    "$SRC/src/fetcher/defs.c" | grep -o '"[A-Za-z]*"' | tr -d '"' |
-	    sort -u
+	{
+		awk '/^static const char \*const [a-z_]*_keys\[\] = {/,/};/' \
+		    "$SRC/src/fetcher/defs.c" | grep -o '"[A-Za-z]*"'
+		grep -oE '(ROW\(T_[A-Z_]+, "[A-Za-z]+"|\.(key|member) = "[A-Za-z]+")' \
+		    "$SRC/src/common/fields.c" | grep -o '"[A-Za-z]*"'
+	} | tr -d '"' | sort -u
 }
 
 # A man page as plain text.
@@ -261,8 +265,8 @@ man_text() {
 		grep -q "^\.It .*Ev $v\b" "$SRC/man/dockerup.8" || fail "environment: $v"
 	done
 	# The cache files the code names.
-	for v in "$(sed -n 's/^#define LOCK_NAME *"\(.*\)"/\1/p' "$SRC/src/parent/lock.c")" \
-	    "$(sed -n 's/^#define STATUS_FILE *"\(.*\)"/\1/p' "$SRC/src/engine/status.h")" \
+	for v in "$(sed -n 's/^#define LOCK_NAME[[:space:]]*"\(.*\)"/\1/p' "$SRC/src/parent/lock.c")" \
+	    "$(sed -n 's/^#define STATUS_FILE[[:space:]]*"\(.*\)"/\1/p' "$SRC/src/engine/status.h")" \
 	    fetcher/ handover/ready handover/old; do
 		[ -n "$v" ] || fail "a cache file name could not be read from the code"
 		grep -q "^\.It Pa $v\$" "$SRC/man/dockerup.8" || fail "files: $v"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # make demo: converges examples/containers.d on a private Docker engine in
 # /tmp/dockerup-demo (never the host's /var/run/docker.sock), then shows
-# what dockerup did and the resulting `docker ps`.  The engine keeps
+# what dockerup did, the resulting `docker ps` and what each container was
+# given.  The engine keeps
 # running so the containers can be looked at; `make demo-stop` ends it.
 set -euo pipefail
 
@@ -31,9 +32,10 @@ if ! /usr/bin/docker image inspect "$IMAGE" > /dev/null 2>&1; then
 	step "importing a busybox image as $IMAGE (nothing is pulled)"
 	"$RIG" image "$DEMO" "$IMAGE" demo
 fi
-# The host directory examples/containers.d/store.json mounts.
-mkdir -p "$DEMO/data" "$DEMO/cache"
-echo "written by make demo on the host" > "$DEMO/data/hello.txt"
+# The host directory examples/containers.d/store.json mounts (beside the
+# engine's own data directory, $DEMO/data, never inside it).
+mkdir -p "$DEMO/shared" "$DEMO/cache"
+echo "written by make demo on the host" > "$DEMO/shared/hello.txt"
 
 cmd=(./dockerup --confdir "$ROOT/examples/containers.d" --remote "$DOCKER_HOST"
     --cache "$DEMO/cache" -v)
@@ -51,7 +53,14 @@ step "what each container was given (docker inspect)"
 # configuration.
 for id in $(/usr/bin/docker ps -q); do
 	/usr/bin/docker inspect "$id" | jq -r '.[0] |
-	    "\(.Name | ltrimstr("/"))",
+	    "\(.Name | ltrimstr("/"))  (definition \(.Config.Labels["dockerup.id"]))",
+	    "    restart \(.HostConfig.RestartPolicy.Name)" +
+		(if .HostConfig.ReadonlyRootfs then ", read-only root" else "" end) +
+		(if .HostConfig.CpuShares > 0 then ", cpu shares \(.HostConfig.CpuShares)" else "" end) +
+		(if .HostConfig.Memory > 0 then ", memory \(.HostConfig.Memory / 1048576) MiB" else "" end) +
+		(if (.HostConfig.CapDrop // []) != [] then ", cap drop \(.HostConfig.CapDrop | join(","))" else "" end),
+	    (.HostConfig.Links // [] | .[] | "    link   \(.)"),
+	    (.HostConfig.VolumesFrom // [] | .[] | "    volumes from \(.)"),
 	    (.HostConfig.PortBindings // {} | to_entries[] |
 		"    port   \(.key) -> host \(.value[0].HostPort)"),
 	    (.Mounts[] | "    volume \(.Source) -> \(.Destination)" +

@@ -24,6 +24,8 @@
 #include "validate.h"
 #include "wire.h"
 
+#include "testdata.h"
+
 /* --- helpers ------------------------------------------------------------- */
 
 static size_t
@@ -55,47 +57,6 @@ has_error(const struct errlist *e, const char *field, const char *substr)
 	return 0;
 }
 
-static char *
-read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *p;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = malloc((size_t)n + 1);
-	assert_non_null(p);
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-	p[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return p;
-}
-
-/* The original's reference files: $REFERENCE_DIR or ../shared/reference. */
-static char *
-reference_file(const char *name, size_t *len)
-{
-	const char *dirs[] = { getenv("REFERENCE_DIR"), "../shared/reference",
-		"../../shared/reference" };
-	char path[1024];
-
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
-		char *p;
-		if (dirs[i] == NULL)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
-		if ((p = read_all(path, len)) != NULL)
-			return p;
-	}
-	fail_msg("reference file %s not found (set REFERENCE_DIR)", name);
-	return NULL;
-}
-
 static void
 assert_loads(
     const char *doc, size_t len, enum doc_form form, struct defs_result *r)
@@ -117,21 +78,21 @@ test_sample_registry(void **state)
 {
 	struct defs_result r;
 	size_t len;
-	char *doc = reference_file("containers.d-registry.json.sample", &len);
+	char *doc = test_data_file("original/containers.d/registry.json", &len);
 
 	assert_loads(doc, len, DOC_FILE, &r);
 	assert_int_equal(r.n, 1);
 	const struct defn *d = &r.defs[0];
-	assert_string_equal(d->name, "registry");
+	assert_string_equal(d->name, "mirror");
 	assert_string_equal(d->image, "registry:latest");
 	assert_int_equal(d->nports, 1);
 	assert_int_equal(d->ports[0].container_port, 5000);
-	assert_int_equal(d->ports[0].host_port, 80);
+	assert_int_equal(d->ports[0].host_port, 8080);
 	assert_int_equal(d->ports[0].udp, 0);
 	assert_int_equal(d->env.n, 6);
 	assert_string_equal(d->env.v[0].key, "AWS_BUCKET");
 	assert_string_equal(kvlist_find(&d->env, "MIRROR_SOURCE_INDEX")->value,
-	    "https://index.docker.io registry");
+	    "https://index.example.org mirror");
 	assert_int_equal(d->restart, RESTART_ON_FAILURE);
 	assert_int_equal(d->update_pull, 1);
 	assert_string_equal(d->source, "t.json");
@@ -144,14 +105,14 @@ test_sample_dockerup(void **state)
 {
 	struct defs_result r;
 	size_t len;
-	char *doc = reference_file("containers.d-dockerup.json.sample", &len);
+	char *doc = test_data_file("original/containers.d/dockerup.json", &len);
 	char *id;
 
 	assert_loads(doc, len, DOC_FILE, &r);
 	assert_int_equal(r.n, 1);
 	const struct defn *d = &r.defs[0];
 	assert_null(d->name);
-	assert_string_equal(d->image, "barchart/dockerup:latest");
+	assert_string_equal(d->image, "example/dockerup:latest");
 	assert_int_equal(d->update_eager, 1);
 	assert_int_equal(d->update_pull, 1);
 	assert_int_equal(d->nvolumes, 5);
@@ -160,35 +121,26 @@ test_sample_dockerup(void **state)
 	assert_string_equal(d->volumes[3].host_path, "/root/.dockercfg");
 	assert_int_equal(d->volumes[3].read_only, 0);
 	id = defn_identity(d);
-	assert_string_equal(id, "image:barchart/dockerup");
+	assert_string_equal(id, "image:example/dockerup");
 	free(id);
 	defs_result_free(&r);
 	free(doc);
 }
 
-/* The README's ```json and ```js blocks, extracted at test time. */
+/* The README's examples, one file each under tests/data/original/readme. */
 static size_t
 readme_blocks(char ***out)
 {
-	size_t len, n = 0;
-	char *readme = reference_file("original-README.md", &len);
-	char **v = NULL, *p = readme;
+	char **names;
+	size_t len, n = test_data_list("original/readme", ".fragment", &names);
+	char **v = calloc(n, sizeof(*v));
 
-	while ((p = strstr(p, "```")) != NULL) {
-		char *lang = p + 3, *nl = strchr(lang, '\n'), *end;
-		if (nl == NULL)
-			break;
-		end = strstr(nl + 1, "```");
-		if (end == NULL)
-			break;
-		if (strncmp(lang, "json\n", 5) == 0 ||
-		    strncmp(lang, "js\n", 3) == 0) {
-			v = realloc(v, (n + 1) * sizeof(*v));
-			v[n++] = strndup(nl + 1, (size_t)(end - nl - 1));
-		}
-		p = end + 3;
+	assert_non_null(v);
+	for (size_t i = 0; i < n; i++) {
+		v[i] = test_data_file(names[i], &len);
+		free(names[i]);
 	}
-	free(readme);
+	free(names);
 	*out = v;
 	return n;
 }
@@ -215,7 +167,7 @@ test_readme_examples(void **state)
 	char **blocks;
 	size_t n = readme_blocks(&blocks), comments = 0, wrapped = 0;
 
-	assert_true(n >= 15);
+	assert_int_equal(n, 16); /* one per example of the original README */
 	for (size_t i = 0; i < n; i++) {
 		struct defs_result r;
 		char *doc = wrap_fragment(blocks[i]);
@@ -249,14 +201,13 @@ test_readme_userdata_example(void **state)
 			assert_loads(
 			    blocks[i], strlen(blocks[i]), DOC_USERDATA, &r);
 			assert_int_equal(r.n, 2);
-			assert_string_equal(r.defs[0].name, "my-app");
+			assert_string_equal(r.defs[0].name, "web-app");
 			assert_string_equal(
-			    r.defs[0].image, "example/my-app:latest");
+			    r.defs[0].image, "example/web-app:latest");
 			assert_int_equal(
 			    r.defs[0].ports[0].container_port, 8080);
 			assert_int_equal(r.defs[0].ports[0].host_port, 8080);
-			assert_string_equal(
-			    r.defs[1].name, "logstash-forwarder");
+			assert_string_equal(r.defs[1].name, "log-shipper");
 			assert_int_equal(r.defs[1].volumes[0].read_only, 1);
 			assert_string_equal(r.prefix[1], "containers[1]");
 			defs_result_free(&r);
@@ -605,9 +556,10 @@ test_limits(void **state)
 	big[0] = '{';
 	big[MAX_DOCUMENT_SIZE] = '}';
 	big[MAX_DOCUMENT_SIZE + 1] = '\0';
-	check_bad(big, MAX_DOCUMENT_SIZE + 1, F, "",
-	    "is 1048577 bytes; "
-	    "expected at most 1048576");
+	char want[80];
+	snprintf(want, sizeof(want), "is %d bytes; expected at most %d",
+	    MAX_DOCUMENT_SIZE + 1, MAX_DOCUMENT_SIZE);
+	check_bad(big, MAX_DOCUMENT_SIZE + 1, F, "", want);
 	free(big);
 	/* An object with more keys than any definition has. */
 	doc = repeat_doc(B, "\"k%d\": %d,", 65, "}");

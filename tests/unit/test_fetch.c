@@ -409,6 +409,49 @@ test_hostile_chain(void **state)
 	settings_free(&s);
 }
 
+/* Two definitions publishing one host port: the second never starts. */
+static void
+test_host_port_conflicts(void **state)
+{
+	struct settings s;
+	struct fetch_state *fs;
+	struct loaded l;
+
+	sh("rm -rf %s/* %s/*", confdir, cache);
+	settings_for_test(&s);
+	write_file("1.json",
+	    "{\"name\": \"web\", \"image\": \"a:1\", \"portMappings\": "
+	    "[{\"containerPort\": 80, \"hostPort\": 8080}, "
+	    "{\"containerPort\": 53, \"hostPort\": 53}]}");
+	write_file("2.json",
+	    "{\"containers\": [{\"name\": \"api\", \"image\": \"b:1\", "
+	    "\"portMappings\": [{\"containerPort\": 9000, \"hostPort\": "
+	    "8080}]}, "
+	    /* udp is another port; host networking publishes nothing */
+	    "{\"name\": \"dns\", \"image\": \"d:1\", \"portMappings\": "
+	    "[{\"containerPort\": \"53/udp\", \"hostPort\": 53}]}, "
+	    "{\"name\": \"hn\", \"image\": \"h:1\", \"network\": \"host\", "
+	    "\"portMappings\": [{\"containerPort\": 80, \"hostPort\": "
+	    "8080}]}]}");
+	fs = fetch_state_new(NULL);
+	run_load(fs, &s, &l);
+	assert_int_equal(l.rc, 2);
+	assert_true(has_error(&l.errs, "/2.json",
+	    "containers[0].portMappings[0].hostPort",
+	    "8080/tcp is also published by web ("));
+	assert_true(has_error(&l.errs, "/2.json",
+	    "containers[0].portMappings[0].hostPort", "1.json)"));
+	/* web stays, api is refused, dns (udp) and hn (host) are kept. */
+	assert_non_null(def_named(&l, "web"));
+	assert_null(def_named(&l, "api"));
+	assert_non_null(def_named(&l, "dns"));
+	assert_non_null(def_named(&l, "hn"));
+	assert_int_equal(source(&l, "/1.json")->health, SOURCE_OK);
+	assert_int_equal(source(&l, "/2.json")->health, SOURCE_FAILED);
+	loaded_free(&l);
+	fetch_state_free(fs);
+}
+
 static void
 test_confdir_missing_or_broken(void **state)
 {
@@ -446,8 +489,9 @@ test_confdir_missing_or_broken(void **state)
 	fs = fetch_state_new(NULL);
 	run_load(fs, &s, &l);
 	assert_int_equal(l.rc, 2);
-	assert_true(
-	    has_error(&l.errs, "big.json", "", "is larger than 1048576"));
+	char want[64];
+	snprintf(want, sizeof(want), "is larger than %d", MAX_DOCUMENT_SIZE);
+	assert_true(has_error(&l.errs, "big.json", "", want));
 	loaded_free(&l);
 	fetch_state_free(fs);
 	settings_free(&s);
@@ -556,9 +600,10 @@ test_userdata_decode(void **state)
 	n = gzip_bytes(bomb, 2 * MAX_DOCUMENT_SIZE, big, 64 * 1024);
 	assert_int_equal(
 	    userdata_decode(big, n, &out, err, sizeof(err)), UD_BAD);
-	assert_non_null(strstr(err,
-	    "decompressed user-data is larger than "
-	    "1048576"));
+	char want[64];
+	snprintf(want, sizeof(want), "decompressed user-data is larger than %d",
+	    MAX_DOCUMENT_SIZE);
+	assert_non_null(strstr(err, want));
 	free(bomb);
 	free(big);
 	buf_free(&out);
@@ -852,6 +897,7 @@ main(void)
 		cmocka_unit_test(test_confdir_sources_and_lastgood),
 		cmocka_unit_test(test_tampered_lastgood_is_refused),
 		cmocka_unit_test(test_merge_conflicts_and_references),
+		cmocka_unit_test(test_host_port_conflicts),
 		cmocka_unit_test(test_confdir_missing_or_broken),
 		cmocka_unit_test(test_hostile_chain),
 		cmocka_unit_test(test_seccomp_profile_in_lastgood),

@@ -318,6 +318,158 @@ test_fd_passed_when_accepted(void **state)
 	assert_int_equal(m.fd, -1);
 }
 
+/*
+ * A message before the one that carries a descriptor, both waiting in the
+ * socket when the receiver reads: one read returns both (Linux ends a
+ * read after the segment with the descriptor, not before it), and the
+ * descriptor belongs to the second message, never to the first.
+ */
+static void
+test_fd_bound_to_its_message(void **state)
+{
+	struct pair *p = *state;
+	struct imsg m;
+	char c = 0;
+	int pfd[2];
+
+	imsg_accept_fds(&p->rx);
+	assert_int_equal(pipe(pfd), 0);
+	assert_int_equal(imsg_compose(&p->tx, IMSG_RELOAD, "before", 6), 0);
+	assert_int_equal(
+	    imsg_compose_fd(&p->tx, IMSG_PEER_FD, "peer", 4, pfd[0]), 0);
+	close(pfd[0]);
+	assert_int_equal(imsg_compose(&p->tx, IMSG_RELOAD, "after", 5), 0);
+
+	assert_int_equal(imsg_wait(&p->rx, &m, WAIT_MS), 1);
+	assert_int_equal(m.hdr.type, IMSG_RELOAD);
+	assert_memory_equal(m.data, "before", 6);
+	assert_int_equal(m.fd, -1);
+	assert_int_equal(imsg_wait(&p->rx, &m, WAIT_MS), 1);
+	assert_int_equal(m.hdr.type, IMSG_PEER_FD);
+	assert_true(m.fd >= 0);
+	assert_int_equal(write(pfd[1], "!", 1), 1);
+	assert_int_equal(read(m.fd, &c, 1), 1);
+	assert_int_equal(c, '!');
+	close(m.fd);
+	close(pfd[1]);
+	assert_int_equal(imsg_wait(&p->rx, &m, WAIT_MS), 1);
+	assert_memory_equal(m.data, "after", 5);
+	assert_int_equal(m.fd, -1);
+}
+
+/* A descriptor sent with bytes in the middle of a message: malformed. */
+static void
+test_fd_inside_a_message_refused(void **state)
+{
+	struct pair *p = *state;
+	struct imsg_hdr h = { IMSG_FILE, IMSG_HDR_SIZE + 8, PROC_FETCHER, 0 };
+	struct imsg m;
+	struct msghdr msg;
+	struct iovec iov;
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct cmsghdr *c;
+	int pfd[2], before;
+
+	imsg_accept_fds(&p->rx);
+	assert_int_equal(pipe(pfd), 0);
+	before = open_fd_count();
+	/* The header and half the payload, then the rest with the fd. */
+	assert_int_equal(write(p->fd[0], &h, sizeof(h)), (ssize_t)sizeof(h));
+	assert_int_equal(write(p->fd[0], "1234", 4), 4);
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	iov.iov_base = "5678";
+	iov.iov_len = 4;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	memcpy(CMSG_DATA(c), &pfd[0], sizeof(int));
+	assert_int_equal(sendmsg(p->fd[0], &msg, 0), 4);
+	errno = 0;
+	assert_int_equal(imsg_wait(&p->rx, &m, WAIT_MS), -1);
+	assert_int_equal(errno, EBADMSG);
+	imsg_clear(&p->rx);
+	assert_int_equal(open_fd_count(), before);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+
+/*
+ * A queued writer (the parent) never blocks on a peer that does not read:
+ * messages past what the socket holds wait in the queue, in order, with
+ * their descriptors, until imsg_flush(); an overflow is ENOBUFS.
+ */
+static void
+test_queued_writes_never_block(void **state)
+{
+	struct pair *p = *state;
+	static unsigned char big[IMSG_MAX_DATA];
+	struct imsg m;
+	int pfd[2], sent = 0;
+	char c = 0;
+
+	imsg_queue_writes(&p->tx);
+	imsg_accept_fds(&p->rx);
+	assert_int_equal(pipe(pfd), 0);
+	/* Far more than a socket buffer; the reader reads nothing yet. */
+	for (int i = 0; i < 16; i++, sent++) {
+		big[0] = (unsigned char)i;
+		assert_int_equal(
+		    imsg_compose(&p->tx, IMSG_FILE, big, sizeof(big)), 0);
+	}
+	assert_true(imsg_pending(&p->tx) > 0);
+	assert_int_equal(
+	    imsg_compose_fd(&p->tx, IMSG_PEER_FD, "fd", 2, pfd[0]), 0);
+	close(pfd[0]); /* the queue holds its own copy */
+	/* The reader drains; the writer flushes as the socket takes it. */
+	for (int i = 0; i < sent; i++) {
+		while (imsg_get(&p->rx, &m) == 0) {
+			assert_int_equal(imsg_flush(&p->tx), 0);
+			assert_true(imsg_read(&p->rx) > 0);
+		}
+		assert_int_equal(m.hdr.type, IMSG_FILE);
+		assert_int_equal(m.len, sizeof(big));
+		assert_int_equal(m.data[0], i);
+		assert_int_equal(m.fd, -1);
+	}
+	while (imsg_get(&p->rx, &m) == 0) {
+		assert_int_equal(imsg_flush(&p->tx), 0);
+		assert_true(imsg_read(&p->rx) > 0);
+	}
+	assert_int_equal(m.hdr.type, IMSG_PEER_FD);
+	assert_true(m.fd >= 0);
+	assert_int_equal(write(pfd[1], "!", 1), 1);
+	assert_int_equal(read(m.fd, &c, 1), 1);
+	assert_int_equal(c, '!');
+	close(m.fd);
+	close(pfd[1]);
+	assert_int_equal(imsg_pending(&p->tx), 0);
+}
+
+static void
+test_queue_overflow_refused(void **state)
+{
+	struct pair *p = *state;
+	static unsigned char big[IMSG_MAX_DATA];
+	int r = 0;
+	size_t i;
+
+	imsg_queue_writes(&p->tx);
+	for (i = 0; r == 0 && i < IMSG_QUEUE_MAX / IMSG_MAX_SIZE + 2; i++)
+		r = imsg_compose(&p->tx, IMSG_FILE, big, sizeof(big));
+	assert_int_equal(r, -1);
+	assert_int_equal(errno, ENOBUFS);
+	assert_true(imsg_pending(&p->tx) <= IMSG_QUEUE_MAX);
+}
+
 static void
 test_type_names(void **state)
 {
@@ -347,6 +499,10 @@ main(void)
 		PAIR_TEST(test_partial_reads_reassembled),
 		PAIR_TEST(test_fd_refused_unless_accepted),
 		PAIR_TEST(test_fd_passed_when_accepted),
+		PAIR_TEST(test_fd_bound_to_its_message),
+		PAIR_TEST(test_fd_inside_a_message_refused),
+		PAIR_TEST(test_queued_writes_never_block),
+		PAIR_TEST(test_queue_overflow_refused),
 		cmocka_unit_test(test_type_names),
 	};
 

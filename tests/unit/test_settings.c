@@ -18,6 +18,8 @@
 #include "errlist.h"
 #include "settings.h"
 
+#include "testdata.h"
+
 static char tmpdir[64];
 
 static int
@@ -533,30 +535,6 @@ test_normalize_remote(void **state)
 	}
 }
 
-static char *
-reference_file(const char *name, size_t *len)
-{
-	const char *dirs[] = { getenv("REFERENCE_DIR"), "../shared/reference",
-		"../../shared/reference" };
-	char path[1024];
-
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
-		FILE *f;
-		char *p;
-		if (dirs[i] == NULL)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dirs[i], name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		p = calloc(1, 65536);
-		*len = fread(p, 1, 65535, f);
-		fclose(f);
-		return p;
-	}
-	fail_msg("reference file %s not found (set REFERENCE_DIR)", name);
-	return NULL;
-}
-
 /* The original's settings files and the README's block load unchanged. */
 static void
 test_reference_files(void **state)
@@ -567,7 +545,9 @@ test_reference_files(void **state)
 	size_t len;
 
 	for (size_t i = 0; i < 2; i++) {
-		char *text = reference_file(files[i], &len);
+		char path[64];
+		snprintf(path, sizeof(path), "original/%s", files[i]);
+		char *text = test_data_file(path, &len);
 		settings_init(&s);
 		errlist_init(&e);
 		assert_int_equal(
@@ -580,24 +560,18 @@ test_reference_files(void **state)
 		errlist_free(&e);
 		free(text);
 	}
-	/* The README's ```ini block, extracted at test time. */
-	char *readme = reference_file("original-README.md", &len);
-	char *start = strstr(readme, "```ini\n"), *end;
-	assert_non_null(start);
-	start += 7;
-	end = strstr(start, "```");
-	assert_non_null(end);
+	/* The README's list of settings with their defaults. */
+	char *ini = test_data_file("original/readme/settings.ini", &len);
 	settings_init(&s);
 	errlist_init(&e);
-	assert_int_equal(settings_parse_file(&s, "README", start,
-			     (size_t)(end - start), NULL, &e),
-	    0);
+	assert_int_equal(
+	    settings_parse_file(&s, "README", ini, len, NULL, &e), 0);
 	assert_int_equal(s.aws, 0);
 	assert_int_equal(s.pull, 1);
 	assert_int_equal(s.interval, 60);
 	settings_free(&s);
 	errlist_free(&e);
-	free(readme);
+	free(ini);
 }
 
 /* Keys set on the command line are kept; the file fills in the rest. */

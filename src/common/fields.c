@@ -1,0 +1,130 @@
+/*
+ * The table of definition fields (see fields.h): one row per wire tag.
+ */
+#include "fields.h"
+
+#include <string.h>
+
+#include "bounds.h"
+
+#define OFF(m) offsetof(struct defn, m)
+#define ROW(t, k, kd, m, ...)                                                  \
+	[t] = { .tag = t, .key = k, .kind = kd, .off = OFF(m), __VA_ARGS__ }
+
+const struct field_desc defn_fields[T_DEFN_MAX] = {
+	/* JSON only: checked by the parser, not kept. */
+	[T_NONE] = { .tag = T_NONE,
+	    .key = "type",
+	    .kind = FK_STRING,
+	    .max_len = 64,
+	    .doc = "only \"docker\"" },
+	ROW(T_NAME, "name", FK_STRING, name, .max_len = MAX_NAME_LEN,
+	    .doc = "container name"),
+	ROW(T_IMAGE, "image", FK_STRING, image, .max_len = MAX_IMAGE_LEN,
+	    .doc = "image reference"),
+	ROW(T_CPU, "cpu", FK_INT, cpu_shares, .min = CPU_SHARES_MIN,
+	    .max = CPU_SHARES_MAX, .doc = "CPU shares"),
+	ROW(T_MEMORY, "memory", FK_INT, memory, .min = MEMORY_MIN,
+	    .max = MEMORY_MAX, .doc = "memory limit, bytes or \"2048m\""),
+	ROW(T_HAS_ENTRYPOINT, "entrypoint", FK_FLAG, has_entrypoint,
+	    .doc = "an entrypoint is given (even empty)"),
+	ROW(T_ENTRYPOINT, "entrypoint", FK_LIST, entrypoint,
+	    .max_len = MAX_STRING_LEN, .max_items = MAX_LIST_ITEMS,
+	    .doc = "entrypoint, array or shell-like string"),
+	ROW(T_HAS_COMMAND, "command", FK_FLAG, has_command,
+	    .doc = "a command is given (even empty)"),
+	ROW(T_COMMAND, "command", FK_LIST, command, .max_len = MAX_STRING_LEN,
+	    .max_items = MAX_LIST_ITEMS,
+	    .doc = "command, array or shell-like string"),
+	ROW(T_PRIVILEGED, "privileged", FK_FLAG, privileged,
+	    .doc = "privileged mode"),
+	ROW(T_NETWORK, "network", FK_STRING, network,
+	    .max_len = MAX_NETWORK_LEN,
+	    .doc = "bridge, none, host or container:NAME"),
+	ROW(T_VOLUME, "volumes", FK_VOLUMES, volumes,
+	    .count_off = OFF(nvolumes), .max_len = MAX_PATH_LEN,
+	    .max_items = MAX_VOLUMES,
+	    .doc = "host, anonymous and imported volumes"),
+	ROW(T_PORT, "portMappings", FK_PORTS, ports, .count_off = OFF(nports),
+	    .max_items = MAX_PORTS, .doc = "published ports"),
+	ROW(T_ENV, "env", FK_MAP, env, .max_len = MAX_STRING_LEN,
+	    .max_items = MAX_ENV, .doc = "environment"),
+	ROW(T_RESTART, "restart", FK_RESTART, restart, .max_len = 64,
+	    .doc = "always, on-failure or never"),
+	ROW(T_UPDATE_PULL, "update", FK_NOT_FLAG, update_pull, .member = "pull",
+	    .doc = "pull when looking for updates"),
+	ROW(T_UPDATE_EAGER, "update", FK_FLAG, update_eager, .member = "eager",
+	    .doc = "start the new container first"),
+	ROW(T_UPDATE_ROLLING, "update", FK_FLAG, update_rolling,
+	    .member = "rolling", .doc = "accepted; no effect yet"),
+	ROW(T_LINK, "links", FK_MAP, links, .max_len = MAX_STRING_LEN,
+	    .max_items = MAX_LIST_ITEMS, .doc = "container name: alias"),
+	ROW(T_SIGNAL, "signal", FK_MAP, signals, .max_len = MAX_STRING_LEN,
+	    .max_items = MAX_LIST_ITEMS, .doc = "container name: signal"),
+	ROW(T_USER, "user", FK_STRING, user, .max_len = MAX_USER_LEN,
+	    .doc = "NAME, UID, NAME:GROUP or UID:GID"),
+	ROW(T_READ_ONLY, "readOnly", FK_FLAG, read_only,
+	    .doc = "read-only root filesystem"),
+	ROW(T_CAP_ADD, "capAdd", FK_LIST, cap_add, .max_len = MAX_STRING_LEN,
+	    .max_items = MAX_LIST_ITEMS, .doc = "capabilities added"),
+	ROW(T_CAP_DROP, "capDrop", FK_LIST, cap_drop, .max_len = MAX_STRING_LEN,
+	    .max_items = MAX_LIST_ITEMS, .doc = "capabilities dropped"),
+	ROW(T_SECURITY_OPT, "securityOpt", FK_LIST, security_opt,
+	    .max_len = MAX_STRING_LEN, .max_items = MAX_LIST_ITEMS,
+	    .doc = "no-new-privileges, apparmor=PROFILE"),
+	ROW(T_SECCOMP, "securityOpt", FK_STRING, seccomp,
+	    .max_len = MAX_SECCOMP_PROFILE_SIZE,
+	    .doc = "seccomp=: the profile's content, or unconfined"),
+	ROW(T_TMPFS, "tmpfs", FK_MAP, tmpfs, .max_len = MAX_STRING_LEN,
+	    .max_items = MAX_LIST_ITEMS, .doc = "path: mount options"),
+	ROW(T_LABEL, "labels", FK_MAP, labels, .max_len = MAX_STRING_LEN,
+	    .max_items = MAX_LIST_ITEMS, .doc = "key: value"),
+	ROW(T_SOURCE, NULL, FK_STRING, source, .max_len = MAX_PATH_LEN,
+	    .doc = "where it came from; not hashed"),
+};
+
+const struct field_desc *
+field_by_tag(unsigned int tag)
+{
+	if (tag == T_NONE || tag >= T_DEFN_MAX)
+		return NULL;
+	return &defn_fields[tag];
+}
+
+const struct field_desc *
+field_by_key(const char *key, const char *member)
+{
+	for (size_t i = 0; i < T_DEFN_MAX; i++) {
+		const struct field_desc *f = &defn_fields[i];
+		if (f->key == NULL || strcmp(f->key, key) != 0)
+			continue;
+		if (member == NULL ||
+		    (f->member != NULL && strcmp(f->member, member) == 0))
+			return f;
+	}
+	return NULL;
+}
+
+int
+field_repeatable(const struct field_desc *f)
+{
+	return f->kind == FK_LIST || f->kind == FK_MAP ||
+	    f->kind == FK_VOLUMES || f->kind == FK_PORTS;
+}
+
+size_t
+field_top_keys(const char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < T_DEFN_MAX && n < max; i++) {
+		const char *k = defn_fields[i].key;
+		int seen = k == NULL;
+
+		for (size_t j = 0; j < n && !seen; j++)
+			seen = strcmp(out[j], k) == 0;
+		if (!seen)
+			out[n++] = k;
+	}
+	return n;
+}

@@ -1,0 +1,104 @@
+#ifndef DOCKERUP_FIELDS_H
+#define DOCKERUP_FIELDS_H
+
+/*
+ * The definition fields, described once.  Each row is one wire tag: its
+ * JSON key, kind, limits and place in struct defn.  The fetcher's parser
+ * (its key list, string and list limits), the shared validator, and the
+ * wire encoder and decoder all read this table, so that what the fetcher
+ * accepts the engine decodes, and a limit cannot drift between them
+ * (tests/unit/test_fields.c walks every row at its limits).
+ *
+ * Adding a field: a member in struct defn (defn.h), a row here with the
+ * next tag (never renumber: see enum defn_tag), its parse handler in
+ * src/fetcher/defs.c, its rules in validate.c if it has any, its Docker
+ * mapping in src/engine/spec.c, and the man page.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "defn.h"
+
+/*
+ * Wire tags, in canonical order.  The tag numbers and each field's
+ * encoding are part of every managed container's identity: dockerup.hash
+ * is computed from these bytes, and a definition that encodes differently
+ * after an upgrade has its container replaced on every host.  Never
+ * renumber or reorder: a new field takes the next number before
+ * T_DEFN_MAX and encodes nothing at its default, so that every existing
+ * definition keeps its bytes (tests/unit/test_golden.c pins them).
+ */
+enum defn_tag {
+	T_NONE = 0, /* not on the wire: the JSON-only "type" */
+	T_NAME,
+	T_IMAGE,
+	T_CPU,
+	T_MEMORY,
+	T_HAS_ENTRYPOINT,
+	T_ENTRYPOINT,
+	T_HAS_COMMAND,
+	T_COMMAND,
+	T_PRIVILEGED,
+	T_NETWORK,
+	T_VOLUME,
+	T_PORT,
+	T_ENV,
+	T_RESTART,
+	T_UPDATE_PULL,
+	T_UPDATE_EAGER,
+	T_UPDATE_ROLLING,
+	T_LINK,
+	T_SIGNAL,
+	T_USER,
+	T_READ_ONLY,
+	T_CAP_ADD,
+	T_CAP_DROP,
+	T_SECURITY_OPT,
+	T_SECCOMP,
+	T_TMPFS,
+	T_LABEL,
+	T_SOURCE, /* where it came from: sent, never hashed */
+	T_DEFN_MAX
+};
+
+enum field_kind {
+	FK_STRING = 1, /* char *; absent when NULL */
+	FK_INT,        /* int64_t in [min, max]; absent when 0 */
+	FK_FLAG,       /* int 0/1; on the wire only when 1 */
+	FK_NOT_FLAG,   /* int 0/1, default 1; on the wire only when 0 */
+	FK_LIST,       /* struct strlist, one field per item */
+	FK_MAP,        /* struct kvlist, sorted, one field per pair */
+	FK_VOLUMES,    /* struct volume[], one field per volume */
+	FK_PORTS,      /* struct port[], one field per mapping */
+	FK_RESTART,    /* enum restart_policy; absent at on-failure */
+};
+
+struct field_desc {
+	enum defn_tag tag;
+	const char *key;    /* top-level JSON key; NULL: not in JSON */
+	const char *member; /* its member ("pull" of "update"), or NULL */
+	enum field_kind kind;
+	size_t off;       /* in struct defn; the list's for FK_VOLUMES/PORTS */
+	size_t count_off; /* FK_VOLUMES, FK_PORTS: the count's offset */
+	size_t max_len;   /* each string: value, item, key and value */
+	size_t max_items; /* list, map, volumes, ports */
+	int64_t min, max; /* FK_INT */
+	const char *doc;  /* one line, for the man page check */
+};
+
+/* Every row, in tag order: defn_fields[t].tag == t. */
+extern const struct field_desc defn_fields[T_DEFN_MAX];
+
+/* The row of a tag, or NULL when tag is not a definition field's. */
+const struct field_desc *field_by_tag(unsigned int tag);
+/* The first row of a top-level key (and member, or NULL), or NULL. */
+const struct field_desc *field_by_key(const char *key, const char *member);
+/* Repeated on the wire: one field per item. */
+int field_repeatable(const struct field_desc *f);
+/*
+ * The top-level JSON keys of a definition, in table order without
+ * repeats; returns how many (at most max) and fills out.
+ */
+size_t field_top_keys(const char **out, size_t max);
+
+#endif

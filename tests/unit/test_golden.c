@@ -1,0 +1,148 @@
+/*
+ * The canonical encoding and the hashes of known definitions, pinned.
+ *
+ * A container's dockerup.hash label is SHA-256(defn_hash || image ID),
+ * and defn_hash is the SHA-256 of the canonical wire encoding.  A new
+ * dockerup that encoded an unchanged definition differently would replace
+ * every managed container on every host at its first run: the hash is a
+ * compatibility promise (README, "Reconciling").  These values were
+ * computed by dockerup 0.1.0 and must never change.  When this test fails,
+ * the change to the encoding is the bug, not the pinned value.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "defs.h"
+#include "defn.h"
+#include "errlist.h"
+#include "fetch.h"
+#include "imsg.h"
+#include "wire.h"
+#include "engine/spec.h"
+
+#include "testdata.h"
+
+/* The image ID every spec hash below is computed with. */
+#define GOLDEN_IMAGE_ID                                                        \
+	"sha256:"                                                              \
+	"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+struct golden {
+	const char *file; /* under tests/data/golden */
+	const char *defn_hash;
+	const char *spec_hash;
+};
+
+static const struct golden pinned[] = {
+	{ "minimal.json",
+	    "52c5c67ea69f8b84db46ff3b0665bb184e17adac501b9b0ffb71d1fd6130a423",
+	    "6d2c43a5938c6e0e34612b99ad2541e869283261fbae84f307f3968ace92435"
+	    "3" },
+	{ "original-registry.json",
+	    "e35175185fe81ef0b562ff836a3851364e7eeffca4554c3507245fc0c09c74f8",
+	    "4c8e8478517259c8b18704b81c1cf7833709c71f2bd248c67bddf7609884afa"
+	    "7" },
+	{ "every-field.json",
+	    "8f5f1226b66ae5ea6614a7c9fb77145e2b4f7558dc031d2bbfc8d46ac20869da",
+	    "fe3205c3c4fd43cd56289396f9ef347455cf0ef0569c035e06ae463e4bff3b6"
+	    "d" },
+};
+
+/* The whole canonical encoding of minimal.json, in hex. */
+/* Tag 2 (image), length 14, "busybox:latest". */
+static const char minimal_encoding[] =
+    "02000e00000062757379626f783a6c6174657374";
+
+static void
+load_one(const char *file, struct defs_result *r)
+{
+	char rel[256];
+	size_t len = 0;
+	struct errlist e;
+	char *doc;
+
+	snprintf(rel, sizeof(rel), "golden/%s", file);
+	doc = test_data_file(rel, &len);
+	defs_result_init(r);
+	errlist_init(&e);
+	if (defs_parse(file, doc, len, DOC_FILE, &direct_file_ops, r, &e) !=
+	    0) {
+		char line[1400];
+		for (size_t i = 0; i < e.n; i++)
+			print_message("  %s\n",
+			    cfgerr_format(&e.v[i], line, sizeof(line)));
+		fail_msg("%s: does not load", file);
+	}
+	errlist_free(&e);
+	free(doc);
+	assert_int_equal(r->n, 1);
+}
+
+static void
+test_pinned_hashes(void **state)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++) {
+		struct defs_result r;
+		char dh[65], sh[65];
+
+		load_one(pinned[i].file, &r);
+		assert_int_equal(defn_hash(&r.defs[0], dh), 0);
+		assert_int_equal(spec_hash(&r.defs[0], GOLDEN_IMAGE_ID, sh), 0);
+		if (strcmp(dh, pinned[i].defn_hash) != 0 ||
+		    strcmp(sh, pinned[i].spec_hash) != 0) {
+			print_message("%s: defn_hash %s (pinned %s), "
+				      "spec_hash %s (pinned %s)\n",
+			    pinned[i].file, dh, pinned[i].defn_hash, sh,
+			    pinned[i].spec_hash);
+			bad++;
+		}
+		defs_result_free(&r);
+	}
+	if (bad)
+		fail_msg("%d definitions hash differently than dockerup "
+			 "0.1.0: upgrading would replace their containers",
+		    bad);
+}
+
+static void
+test_pinned_encoding(void **state)
+{
+	struct defs_result r;
+	struct buf b;
+	char *hex;
+
+	load_one("minimal.json", &r);
+	buf_init(&b, IMSG_MAX_DATA);
+	assert_int_equal(wire_encode_defn(&r.defs[0], 0, &b), 0);
+	hex = calloc(1, b.len * 2 + 1);
+	assert_non_null(hex);
+	for (size_t i = 0; i < b.len; i++)
+		sprintf(hex + 2 * i, "%02x", b.p[i]);
+	if (strcmp(hex, minimal_encoding) != 0)
+		fail_msg("minimal.json encodes as %s; pinned %s", hex,
+		    minimal_encoding);
+	free(hex);
+	buf_free(&b);
+	defs_result_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pinned_hashes),
+		cmocka_unit_test(test_pinned_encoding),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
