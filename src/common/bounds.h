@@ -84,6 +84,8 @@
  */
 #define LAUNCH_PARALLEL          32
 #define MAX_DOCKER_RESPONSE      (64 * 1024 * 1024)
+/* all header lines of one answer (libcurl refuses one above 100 KiB) */
+#define MAX_DOCKER_HEADER        (64 * 1024)
 /* one line of a pull's progress stream */
 #define MAX_DOCKER_STREAM_LINE   (1024 * 1024)
 #define MAX_TLS_FILE             (256 * 1024) /* ca.pem, cert.pem, key.pem */

@@ -116,44 +116,77 @@ utf8_len(const unsigned char *s)
 	return n;
 }
 
+/*
+ * The escape of the character at p (n bytes long once decoded) into tmp,
+ * or NULL when it is written as it is.  Text: \n \r \t, other C0
+ * controls and DEL as \xNN, C1 controls (U+0080-U+009F) as \uNNNN,
+ * invalid UTF-8 bytes as \xNN.  JSON: quotes and backslashes too, every
+ * control as \uNNNN (\n \t short), invalid UTF-8 as \ufffd.
+ */
+static const char *
+escape_char(
+    const unsigned char *p, enum log_escape_mode mode, char *tmp, size_t *n)
+{
+	int json = mode == LOG_ESC_JSON;
+
+	*n = 1;
+	if (json && (*p == '"' || *p == '\\')) {
+		snprintf(tmp, 8, "\\%c", *p);
+		return tmp;
+	}
+	if (*p == '\n')
+		return "\\n";
+	if (*p == '\t')
+		return "\\t";
+	if (*p == '\r' && !json)
+		return "\\r";
+	if (*p < 0x20 || *p == 0x7f) {
+		snprintf(tmp, 8, json ? "\\u%04x" : "\\x%02x", *p);
+		return tmp;
+	}
+	if (*p < 0x80)
+		return NULL;
+	if ((*n = utf8_len(p)) == 0) {
+		*n = 1;
+		if (json)
+			return "\\ufffd";
+		snprintf(tmp, 8, "\\x%02x", *p);
+		return tmp;
+	}
+	if (p[0] == 0xc2 && p[1] < 0xa0) { /* C1: U+0080-U+009F */
+		snprintf(tmp, 8, "\\u%04x", p[1]);
+		return tmp;
+	}
+	return NULL;
+}
+
 size_t
-log_json_escape(const char *s, char *out, size_t outlen)
+log_escape(const char *s, enum log_escape_mode mode, char *out, size_t outlen)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t o = 0;
 
 	while (*p != '\0') {
 		char tmp[8];
-		const char *add = tmp;
-		size_t n = 1;
+		size_t n, alen;
+		const char *add = escape_char(p, mode, tmp, &n);
 
-		if (*p == '"' || *p == '\\')
-			snprintf(tmp, sizeof(tmp), "\\%c", *p);
-		else if (*p == '\n')
-			add = "\\n";
-		else if (*p == '\t')
-			add = "\\t";
-		else if (*p < 0x20 || *p == 0x7f)
-			snprintf(tmp, sizeof(tmp), "\\u%04x", *p);
-		else if (*p < 0x80) {
-			tmp[0] = (char)*p;
-			tmp[1] = '\0';
-		} else if ((n = utf8_len(p)) > 0) {
-			memcpy(tmp, p, n);
-			tmp[n] = '\0';
-		} else {
-			add = "\\ufffd";
-			n = 1;
-		}
-		size_t alen = strlen(add);
+		alen = add ? strlen(add) : n;
 		if (o + alen + 1 > outlen)
 			break;
-		memcpy(out + o, add, alen);
+		memcpy(out + o, add ? add : (const char *)p, alen);
 		o += alen;
 		p += n;
 	}
 	out[o] = '\0';
-	return o;
+	return (size_t)((const char *)p - s);
+}
+
+size_t
+log_json_escape(const char *s, char *out, size_t outlen)
+{
+	log_escape(s, LOG_ESC_JSON, out, outlen);
+	return strlen(out);
 }
 
 /* The time as RFC 3339 UTC with milliseconds. */
@@ -188,9 +221,12 @@ format_line(enum log_level lvl, const char *msg, char *line, size_t len)
 		    "{\"time\":\"%s\",\"level\":\"%s\","
 		    "\"proc\":\"%s\",\"pid\":%ld,\"msg\":\"%s\"}\n",
 		    stamp, level_name(lvl), proc, (long)getpid(), esc);
-	} else
+	} else {
+		char esc[LOG_LINE_MAX - 128];
+		log_escape(msg, LOG_ESC_TEXT, esc, sizeof(esc));
 		n = snprintf(line, len, "%s %s %s: %s\n", stamp,
-		    level_name(lvl), log_procname, msg);
+		    level_name(lvl), log_procname, esc);
+	}
 	if (n < 0)
 		return 0;
 	if ((size_t)n >= len) {
@@ -212,30 +248,38 @@ write_stderr(const char *line, size_t n)
 	}
 }
 
-/* "<PRI>dockerup[PID]: PROCESS: message", as syslog(3) would send it. */
-static int
-write_syslog(enum log_level lvl, const char *msg)
+size_t
+log_syslog_line(enum log_level lvl, const char *msg, char *line, size_t len)
 {
-	char line[LOG_LINE_MAX + 128], body[LOG_LINE_MAX];
+	char body[LOG_LINE_MAX];
 	int n, m;
 
 	if (log_json) {
 		m = format_line(lvl, msg, body, sizeof(body));
 		if (m > 0 && body[m - 1] == '\n')
 			body[m - 1] = '\0';
-		n = snprintf(line, sizeof(line), "<%d>dockerup[%ld]: %s",
+		n = snprintf(line, len, "<%d>dockerup[%ld]: %s",
 		    SYSLOG_FACILITY_DAEMON | syslog_severity(lvl),
 		    (long)getpid(), body);
-	} else
-		n = snprintf(line, sizeof(line), "<%d>dockerup[%ld]: %s: %s",
+	} else {
+		log_escape(msg, LOG_ESC_TEXT, body, sizeof(body));
+		n = snprintf(line, len, "<%d>dockerup[%ld]: %s: %s",
 		    SYSLOG_FACILITY_DAEMON | syslog_severity(lvl),
-		    (long)getpid(), log_procname, msg);
+		    (long)getpid(), log_procname, body);
+	}
 	if (n < 0)
-		return -1;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
+		return 0;
+	return (size_t)n >= len ? len - 1 : (size_t)n;
+}
+
+static int
+write_syslog(enum log_level lvl, const char *msg)
+{
+	char line[LOG_LINE_MAX + 128];
+	size_t n = log_syslog_line(lvl, msg, line, sizeof(line));
+
 	/* Non-blocking: a stuck syslog daemon must not stop the engine. */
-	return write(log_syslog_fd, line, (size_t)n) == n ? 0 : -1;
+	return n > 0 && write(log_syslog_fd, line, n) == (ssize_t)n ? 0 : -1;
 }
 
 static void

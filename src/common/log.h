@@ -7,7 +7,8 @@
 /*
  * One logging and error API for every process.  Lines go to stderr as
  * "TIME LEVEL PROCESS: message", or as one JSON object per line
- * ({"time", "level", "proc", "pid", "msg"}), or to syslog.  fatal()
+ * ({"time", "level", "proc", "pid", "msg"}), or to syslog.  Either way
+ * the message is escaped (log_escape()): one event is one line.  fatal()
  * appends strerror(errno) and fatalx() does not; neither returns.
  *
  * A warning or error identical to the previous one of the same process is
@@ -42,11 +43,31 @@ void vlog(enum log_level lvl, int with_errno, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
 /*
- * Writes s into out (size outlen, >= 1) as the inside of a JSON string:
- * quotes, backslashes and control characters escaped, invalid UTF-8 as
- * U+FFFD, cut at a character boundary when out is too small.  Returns
- * the length written.
+ * One escaping primitive for every line a person or a parser reads, so
+ * that text from another trust domain (a Docker endpoint's error, a
+ * container's name or output, user-data) can never make a second line or
+ * reach a terminal as a control sequence.
+ *   LOG_ESC_TEXT: \n \r \t as such, other C0 controls and DEL as \xNN
+ *     (ESC is \x1b), C1 controls (U+0080-U+009F) as \uNNNN (CSI is
+ *     \u009b), a byte that is not valid UTF-8 as \xNN.  A backslash is
+ *     kept as it is: the text stays readable, and one event stays one line.
+ *   LOG_ESC_JSON: the inside of a JSON string: quotes and backslashes
+ *     escaped, \n \t, other controls (C0, DEL, C1) as \uNNNN, invalid
+ *     UTF-8 as \ufffd.
+ * Writes into out (size outlen, >= 1), cut at a character boundary when
+ * out is too small; returns how many bytes of s were consumed.
  */
+enum log_escape_mode { LOG_ESC_TEXT, LOG_ESC_JSON };
+size_t log_escape(
+    const char *s, enum log_escape_mode mode, char *out, size_t outlen);
+/*
+ * The datagram --syslog sends for one message, escaped as stderr lines
+ * are: "<PRI>dockerup[PID]: PROCESS: message", or the JSON line after
+ * "<PRI>dockerup[PID]: ".  No newline; returns its length (cut to len-1).
+ */
+size_t log_syslog_line(
+    enum log_level lvl, const char *msg, char *line, size_t len);
+/* log_escape(LOG_ESC_JSON); returns the length written. */
 size_t log_json_escape(const char *s, char *out, size_t outlen);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bounds.h"
+#include "observe.h"
 #include "ctrops.h"
 #include "log.h"
 
@@ -80,10 +81,10 @@ launch_id(struct launch *l, const struct docker_call *c)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "Id");
 	int rc = 0;
 
-	if (!cJSON_IsString(v) || strlen(v->valuestring) != 64) {
+	if (!cJSON_IsString(v) || !docker_id_valid(v->valuestring)) {
 		snprintf(l->err, sizeof(l->err),
-		    "POST %s: no container Id in "
-		    "the answer",
+		    "POST %s: no container Id in the answer (expected 64 "
+		    "lowercase hex digits)",
 		    c->rq.path);
 		rc = -1;
 	} else

@@ -1,12 +1,14 @@
 #include "ctrops.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bounds.h"
+#include "observe.h"
 
 /* One call; ok1 and ok2 are statuses that count as success. */
 static int
@@ -76,10 +78,10 @@ op_create(struct docker *dk, const char *name, const char *body, char id[65],
 		j = cJSON_ParseWithLength(
 		    (const char *)resp.body.p, resp.body.len);
 		v = cJSON_GetObjectItemCaseSensitive(j, "Id");
-		if (!cJSON_IsString(v) || strlen(v->valuestring) != 64) {
+		if (!cJSON_IsString(v) || !docker_id_valid(v->valuestring)) {
 			snprintf(err, errlen,
-			    "POST %s: no container Id in the "
-			    "answer",
+			    "POST %s: no container Id in the answer (expected "
+			    "64 lowercase hex digits)",
 			    path);
 			rc = OP_FAILED;
 		} else
@@ -141,8 +143,8 @@ op_kill(struct docker *dk, const char *id, const char *signal, char *err,
 	    "/containers/%s/kill?signal=%s", id, signal);
 }
 
-static int
-ports_from_inspect(const cJSON *j, char **out)
+int
+inspect_ports(const cJSON *j, char **out)
 {
 	const cJSON *pb = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(j, "HostConfig"), "PortBindings");
@@ -150,6 +152,8 @@ ports_from_inspect(const cJSON *j, char **out)
 	const char *slash;
 	struct buf s;
 
+	if (!cJSON_IsObject(pb))
+		pb = NULL; /* {"80/tcp": [{"HostPort": "8080"}]} or nothing */
 	buf_init(&s, MAX_DOCKER_RESPONSE);
 	if (buf_append_str(&s, " ") == -1)
 		goto fail;
@@ -211,7 +215,7 @@ op_host_ports(
 	cJSON *j;
 	int rc = op_inspect(dk, id, &j, err, errlen);
 
-	if (rc == OP_OK && ports_from_inspect(j, out) == -1) {
+	if (rc == OP_OK && inspect_ports(j, out) == -1) {
 		snprintf(err, errlen,
 		    "GET /containers/%.12s/json: unreadable "
 		    "answer",
@@ -223,39 +227,48 @@ op_host_ports(
 }
 
 int
-op_state(struct docker *dk, const char *id, struct ctr_state *st, char *err,
-    size_t errlen)
+inspect_state(const cJSON *j, struct ctr_state *st)
 {
-	const cJSON *state, *v;
-	cJSON *j;
-	int rc = op_inspect(dk, id, &j, err, errlen);
+	const cJSON *state = cJSON_GetObjectItemCaseSensitive(j, "State"), *v;
 
 	memset(st, 0, sizeof(*st));
-	if (rc != OP_OK)
-		return rc;
-	state = cJSON_GetObjectItemCaseSensitive(j, "State");
-	if (!cJSON_IsObject(state)) {
-		snprintf(
-		    err, errlen, "GET /containers/%.12s/json: no State", id);
-		cJSON_Delete(j);
-		return OP_FAILED;
-	}
+	if (!cJSON_IsObject(state))
+		return -1;
 	st->running =
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running"));
 	st->restarting =
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Restarting"));
 	v = cJSON_GetObjectItemCaseSensitive(state, "ExitCode");
 	if (cJSON_IsNumber(v))
-		st->exit_code = v->valueint;
+		st->exit_code =
+		    (int)docker_num_in(v->valuedouble, INT_MIN, INT_MAX, -1);
+	return 0;
+}
+
+int
+op_state(struct docker *dk, const char *id, struct ctr_state *st, char *err,
+    size_t errlen)
+{
+	cJSON *j;
+	int rc = op_inspect(dk, id, &j, err, errlen);
+
+	memset(st, 0, sizeof(*st));
+	if (rc != OP_OK)
+		return rc;
+	if (inspect_state(j, st) == -1) {
+		snprintf(
+		    err, errlen, "GET /containers/%.12s/json: no State", id);
+		rc = OP_FAILED;
+	}
 	cJSON_Delete(j);
-	return OP_OK;
+	return rc;
 }
 
 /*
  * Demultiplexes a logs stream (8-byte frame headers: stream, 0, 0, 0,
  * big-endian length) into printable text; a TTY's raw stream is copied.
  */
-static void
+void
 logs_text(const unsigned char *p, size_t n, char *out, size_t outlen)
 {
 	size_t o = 0, i = 0;
@@ -341,7 +354,8 @@ op_prune_images(struct docker *dk, unsigned *deleted,
 			    *deleted)++;
 		}
 		if (cJSON_IsNumber(sp))
-			*reclaimed = (unsigned long long)sp->valuedouble;
+			*reclaimed = (unsigned long long)docker_num_in(
+			    sp->valuedouble, 0, DOCKER_NUM_MAX, 0);
 	}
 	cJSON_Delete(j);
 	docker_resp_free(&resp);

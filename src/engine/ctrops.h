@@ -49,4 +49,17 @@ int op_remove_force(
 int op_prune_images(struct docker *dk, unsigned *deleted,
     unsigned long long *reclaimed, char *err, size_t errlen);
 
+/*
+ * The parsers of what the endpoint answers, apart from the calls (pure,
+ * fuzzed by tests/fuzz/fuzz_docker.c).  inspect_*: from the document of
+ * GET /containers/ID/json; inspect_state is -1 without a State object,
+ * inspect_ports -1 when out of memory (*out " 8080/tcp 53/udp ", the
+ * caller's).  logs_text: a logs stream (8-byte frame headers, or a TTY's
+ * raw bytes) as printable text, cut to outlen.
+ */
+struct cJSON;
+int inspect_state(const struct cJSON *j, struct ctr_state *st);
+int inspect_ports(const struct cJSON *j, char **out);
+void logs_text(const unsigned char *p, size_t n, char *out, size_t outlen);
+
 #endif

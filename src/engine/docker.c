@@ -42,6 +42,10 @@ struct xfer {
 	const struct docker_req *rq;
 	struct buf line; /* stream mode: the partial line */
 	int overflow;
+	int line_overflow;   /* stream mode: one line above its bound */
+	size_t header_bytes; /* of this answer so far */
+	int header_overflow;
+	int in_body; /* the header is complete */
 	int cb_failed;
 	char api_version[16]; /* from the answer's API-Version header */
 };
@@ -347,7 +351,7 @@ xfer_stream(struct xfer *x, const char *p, size_t n)
 		nl = memchr(p, '\n', n);
 		size_t chunk = nl ? (size_t)(nl - p) : n;
 		if (buf_append(&x->line, p, chunk) == -1) {
-			x->overflow = 1;
+			x->line_overflow = 1;
 			return -1;
 		}
 		if (nl == NULL)
@@ -383,6 +387,7 @@ xfer_write(char *p, size_t size, size_t nmemb, void *arg)
 
 	long code = 0;
 
+	x->in_body = 1;
 	/* An error answer is one JSON document: kept whole for its message. */
 	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (x->rq->on_line != NULL && code < 300) {
@@ -404,6 +409,12 @@ xfer_header(char *p, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb, len;
 	const char name[] = "API-Version:";
 
+	/* Every header line of every answer (a redirect or a 100 too). */
+	x->header_bytes += n;
+	if (x->header_bytes > MAX_DOCKER_HEADER) {
+		x->header_overflow = 1;
+		return 0;
+	}
 	if (n > sizeof(name) - 1 &&
 	    strncasecmp(p, name, sizeof(name) - 1) == 0) {
 		p += sizeof(name) - 1;
@@ -531,9 +542,25 @@ docker_transport_error(struct docker *dk, CURL *c, const char *errbuf,
 
 	if (x->overflow) {
 		snprintf(err, errlen,
-		    "%s %s: the engine's answer is larger "
-		    "than %d bytes",
-		    rq->method, rq->path, MAX_DOCKER_RESPONSE);
+		    "%s %s: the answer from %s is larger than %d bytes",
+		    rq->method, rq->path, dk->remote, MAX_DOCKER_RESPONSE);
+		return;
+	}
+	if (x->line_overflow) {
+		snprintf(err, errlen,
+		    "%s %s: a line of the answer from %s exceeds %d bytes",
+		    rq->method, rq->path, dk->remote, MAX_DOCKER_STREAM_LINE);
+		return;
+	}
+	/*
+	 * libcurl stops at one header line above CURL_MAX_HTTP_HEADER, before
+	 * our callback sees it, and says "Out of memory": in the header, that
+	 * is what it means.
+	 */
+	if (x->header_overflow || (rc == CURLE_OUT_OF_MEMORY && !x->in_body)) {
+		snprintf(err, errlen,
+		    "%s %s: response header from %s exceeds %d bytes",
+		    rq->method, rq->path, dk->remote, MAX_DOCKER_HEADER);
 		return;
 	}
 	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr);

@@ -10,6 +10,7 @@
 
 #include "bounds.h"
 #include "log.h"
+#include "observe.h"
 
 static void
 image_state_free(struct image_state *s)
@@ -177,10 +178,10 @@ check_answer(struct image_env *env, struct image_state *s,
 	j = cJSON_ParseWithLength((const char *)resp->body.p, resp->body.len);
 	d = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(j, "Descriptor"), "digest");
-	if (!cJSON_IsString(d) || strncmp(d->valuestring, "sha256:", 7) != 0)
+	if (!cJSON_IsString(d) || !docker_image_id_valid(d->valuestring))
 		snprintf(s->err, sizeof(s->err),
-		    "GET %s: no Descriptor.digest "
-		    "in the answer",
+		    "GET %s: no Descriptor.digest in the answer (expected "
+		    "sha256: and 64 lowercase hex digits)",
 		    q->path);
 	else if ((s->remote_digest = strdup(d->valuestring)) != NULL)
 		rc = 0;
@@ -293,8 +294,10 @@ pull_layer_line(struct pull_progress *p, const cJSON *j, const char *status)
 		return;
 	if (strcmp(status, "Downloading") == 0 && cJSON_IsNumber(cur) &&
 	    cJSON_IsNumber(tot)) {
-		l->current = cur->valuedouble;
-		l->total = tot->valuedouble;
+		l->current = (double)docker_num_in(
+		    cur->valuedouble, 0, DOCKER_NUM_MAX, 0);
+		l->total = (double)docker_num_in(
+		    tot->valuedouble, 0, DOCKER_NUM_MAX, 0);
 	} else if (strcmp(status, "Pull complete") == 0 ||
 	    strcmp(status, "Already exists") == 0)
 		l->done = 1;
@@ -328,6 +331,29 @@ pull_line(const char *line, size_t len, void *arg)
 	return 0;
 }
 
+unsigned
+image_pull_stream_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct pull_progress *p = calloc(1, sizeof(*p));
+	const char *nl;
+	unsigned layers;
+
+	if (p == NULL)
+		return 0;
+	p->ref = "fuzz";
+	while (len > 0) {
+		size_t n =
+		    (nl = memchr(text, '\n', len)) ? (size_t)(nl - text) : len;
+		pull_line(text, n, p);
+		text += n + (nl != NULL);
+		len -= n + (nl != NULL);
+	}
+	snprintf(err, errlen, "%s", p->error);
+	layers = p->layers;
+	free(p);
+	return layers;
+}
+
 /* GET /images/{ref}/json: the ID the reference names now. */
 static int
 image_inspect_id(struct image_env *env, struct image_state *s)
@@ -350,13 +376,18 @@ image_inspect_id(struct image_env *env, struct image_state *s)
 		goto done;
 	j = cJSON_ParseWithLength((const char *)resp.body.p, resp.body.len);
 	id = cJSON_GetObjectItemCaseSensitive(j, "Id");
-	if (!cJSON_IsString(id)) {
-		snprintf(s->err, sizeof(s->err), "GET %s: no Id", path);
+	if (!cJSON_IsString(id) || !docker_image_id_valid(id->valuestring)) {
+		snprintf(s->err, sizeof(s->err),
+		    "GET %s: no image Id in the answer (expected sha256: and "
+		    "64 lowercase hex digits)",
+		    path);
 		goto done;
 	}
 	size = cJSON_GetObjectItemCaseSensitive(j, "Size");
-	s->size =
-	    cJSON_IsNumber(size) ? (unsigned long long)size->valuedouble : 0;
+	s->size = cJSON_IsNumber(size)
+	    ? (unsigned long long)docker_num_in(
+		  size->valuedouble, 0, DOCKER_NUM_MAX, 0)
+	    : 0;
 	free(s->old_id);
 	s->old_id = s->id;
 	if ((s->id = strdup(id->valuestring)) != NULL)
@@ -460,8 +491,11 @@ pull_answer(
 
 	if (p->n > 0)
 		pull_draw(p, 1);
-	if (st == -1)
+	if (st == -1) {
+		/* The run ends; say why (no answer, or one refused). */
 		env->lost = 1;
+		log_warnx("pull %s: %s", s->ref, s->err);
+	}
 	if (st == 200 && p->error[0] != '\0')
 		snprintf(s->err, sizeof(s->err), "%s", p->error);
 	else if (st == 200 && image_inspect_id(env, s) == 0) {

@@ -71,4 +71,13 @@ void image_prefetch(struct image_env *env, struct image_cache *c,
     const char *const *refs, const int *checks, size_t n,
     const volatile sig_atomic_t *stop);
 
+/*
+ * A pull's progress stream (one JSON object a line), as the endpoint
+ * relays it, read by the parser a pull uses (fuzzed by
+ * tests/fuzz/fuzz_docker.c): the layers it says were pulled, and in err
+ * the error it reports ("" for none).
+ */
+unsigned image_pull_stream_parse(
+    const char *text, size_t len, char *err, size_t errlen);
+
 #endif

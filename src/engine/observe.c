@@ -8,7 +8,54 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bounds.h"
 #include "spec.h"
+
+static int
+lower_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+			(s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[n] == '\0';
+}
+
+int
+docker_id_valid(const char *s)
+{
+	return s != NULL && strlen(s) == DOCKER_ID_LEN &&
+	    lower_hex(s, DOCKER_ID_LEN);
+}
+
+int
+docker_image_id_valid(const char *s)
+{
+	return s != NULL && strncmp(s, "sha256:", 7) == 0 &&
+	    docker_id_valid(s + 7);
+}
+
+int
+docker_name_valid(const char *s)
+{
+	size_t n;
+
+	if (s == NULL || !isalnum((unsigned char)s[0]) || !isascii(s[0]))
+		return 0;
+	n = strspn(s,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.-");
+	return s[n] == '\0' && n <= MAX_NAME_LEN;
+}
+
+int64_t
+docker_num_in(double v, int64_t lo, int64_t hi, int64_t fallback)
+{
+	/* NaN fails both comparisons. */
+	if (!(v >= (double)lo && v <= (double)hi))
+		return fallback;
+	return (int64_t)v;
+}
 
 static int
 dup_str(const cJSON *o, const char *key, char **out)
@@ -78,6 +125,32 @@ ctr_parse_name(const cJSON *o, struct ctr *c)
 	return (c->name = strdup("")) ? 0 : -1;
 }
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x)  STRINGIFY_(x)
+
+/* What an entry of the list should have been, or NULL when it is. */
+static const char *
+ctr_check(const struct ctr *c, const char **field, const char **value)
+{
+	if (!docker_id_valid(c->id)) {
+		*field = "Id";
+		*value = c->id;
+		return "a container ID, 64 lowercase hex digits";
+	}
+	if (c->image_id[0] != '\0' && !docker_image_id_valid(c->image_id)) {
+		*field = "ImageID";
+		*value = c->image_id;
+		return "an image ID, sha256: and 64 lowercase hex digits";
+	}
+	if (c->name[0] != '\0' && !docker_name_valid(c->name)) {
+		*field = "Names";
+		*value = c->name;
+		return "a container name, [a-zA-Z0-9][a-zA-Z0-9_.-]* of at "
+		       "most " STRINGIFY(MAX_NAME_LEN) " bytes";
+	}
+	return NULL;
+}
+
 static int
 ctr_parse(const cJSON *o, struct ctr *c)
 {
@@ -85,18 +158,21 @@ ctr_parse(const cJSON *o, struct ctr *c)
 	const cJSON *created = cJSON_GetObjectItemCaseSensitive(o, "Created");
 	const cJSON *hc = cJSON_GetObjectItemCaseSensitive(o, "HostConfig");
 
-	if (dup_str(o, "Id", &c->id) == -1 || c->id == NULL ||
+	if (dup_str(o, "Id", &c->id) == -1 ||
 	    dup_str(o, "ImageID", &c->image_id) == -1 ||
 	    dup_str(o, "State", &c->state) == -1 ||
 	    dup_str(hc, "NetworkMode", &c->network_mode) == -1 ||
 	    ctr_parse_name(o, c) == -1)
+		return -1;
+	if (c->id == NULL && (c->id = strdup("")) == NULL)
 		return -1;
 	if (c->state == NULL && (c->state = strdup("unknown")) == NULL)
 		return -1;
 	if (c->image_id == NULL && (c->image_id = strdup("")) == NULL)
 		return -1;
 	if (cJSON_IsNumber(created))
-		c->created = (int64_t)created->valuedouble;
+		c->created =
+		    docker_num_in(created->valuedouble, 0, DOCKER_NUM_MAX, 0);
 	if (cJSON_IsObject(labels)) {
 		if (dup_str(labels, LABEL_ID, &c->label_id) == -1 ||
 		    dup_str(labels, LABEL_HASH, &c->label_hash) == -1 ||
@@ -125,12 +201,21 @@ observe_parse_containers(const char *json, size_t len, struct ctr_list *out,
 	}
 	cJSON_ArrayForEach(o, j)
 	{
+		const char *want, *field = NULL, *value = NULL;
 		if ((c = ctr_list_grow(out)) == NULL || ctr_parse(o, c) == -1) {
 			if (c)
 				ctr_free(c);
+			snprintf(
+			    err, errlen, "GET /containers/json: out of memory");
+			rc = -1;
+			break;
+		}
+		if ((want = ctr_check(c, &field, &value)) != NULL) {
 			snprintf(err, errlen,
-			    "GET /containers/json: an entry "
-			    "without an Id, or out of memory");
+			    "GET /containers/json: entry %zu: %s \"%.80s\": "
+			    "expected %s; the whole answer is refused",
+			    out->n, field, value, want);
+			ctr_free(c);
 			rc = -1;
 			break;
 		}
@@ -228,19 +313,26 @@ observe_parse_images(const char *json, size_t len, struct img_list *out,
 		struct img *i = &out->v[out->n];
 
 		out->n++;
-		if (dup_str(o, "Id", &i->id) == -1 || i->id == NULL ||
+		if (dup_str(o, "Id", &i->id) == -1 ||
 		    strlist_from(o, "RepoTags", &i->tags) == -1 ||
 		    strlist_from(o, "RepoDigests", &i->digests) == -1)
 			goto fail;
+		if (!docker_image_id_valid(i->id)) {
+			snprintf(err, errlen,
+			    "GET /images/json: entry %zu: Id \"%.80s\": "
+			    "expected an image ID, sha256: and 64 lowercase "
+			    "hex digits; the whole answer is refused",
+			    out->n - 1, i->id ? i->id : "(none)");
+			goto refuse;
+		}
 	}
 	if (img_index(out) == -1)
 		goto fail;
 	cJSON_Delete(j);
 	return 0;
 fail:
-	snprintf(err, errlen,
-	    "GET /images/json: an entry without an Id, or "
-	    "out of memory");
+	snprintf(err, errlen, "GET /images/json: out of memory");
+refuse:
 	cJSON_Delete(j);
 	img_list_free(out);
 	return -1;

@@ -53,6 +53,33 @@ struct img_list {
 	size_t nnames;
 };
 
+/*
+ * What a Docker endpoint returns is checked before it goes into a request
+ * path, a file or a decision: an endpoint that is hostile or broken
+ * (a proxy, a compromised daemon, a fake socket) steers nothing.
+ */
+#define DOCKER_ID_LEN 64 /* hex digits of a container or image ID */
+/* A container ID: 64 lowercase hex digits. */
+int docker_id_valid(const char *s);
+/* An image ID: "sha256:" and 64 lowercase hex digits. */
+int docker_image_id_valid(const char *s);
+/* A container name as the engine allows it: [a-zA-Z0-9][a-zA-Z0-9_.-]*,
+ * at most MAX_NAME_LEN bytes. */
+int docker_name_valid(const char *s);
+/*
+ * A JSON number as an integer when it is finite and within [lo, hi]
+ * (both inside +-2^53, where doubles are exact), else fallback: no
+ * float-to-integer conversion is ever out of range.
+ */
+int64_t docker_num_in(double v, int64_t lo, int64_t hi, int64_t fallback);
+/* The largest integer a JSON number holds exactly. */
+#define DOCKER_NUM_MAX 9007199254740992LL /* 2^53 */
+
+/*
+ * Every entry must carry a valid Id (and ImageID, name) or the whole list
+ * is refused: -1 with err naming the entry, the field and what was
+ * expected.
+ */
 int observe_parse_containers(const char *json, size_t len, struct ctr_list *out,
     char *err, size_t errlen);
 int observe_parse_images(const char *json, size_t len, struct img_list *out,

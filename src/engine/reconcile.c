@@ -108,7 +108,9 @@ plan(struct run *r, const char *fmt, ...)
 	if (r->dry && r->s->format == OUTPUT_JSON)
 		return; /* the engine prints the JSON plan at the end */
 	if (r->dry) {
-		printf("%s\n", line);
+		char esc[4 * sizeof(line)];
+		log_escape(line, LOG_ESC_TEXT, esc, sizeof(esc));
+		printf("%s\n", esc);
 		fflush(stdout);
 	} else
 		log_info("%s", line);

@@ -14,6 +14,7 @@
 
 #include "imsg.h"
 #include "log.h"
+#include "observe.h"
 
 static int handover_fd = -1;
 
@@ -81,9 +82,7 @@ selfup_release_lock(void)
 int
 selfup_is_id(const char *s)
 {
-	size_t n = strspn(s, "0123456789abcdef");
-
-	return n == 64 && s[64] == '\0';
+	return docker_id_valid(s);
 }
 
 int

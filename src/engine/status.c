@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "errlist.h"
 #include "log.h"
+#include "observe.h"
 
 /* ---- the run report ---- */
 
@@ -229,10 +230,30 @@ obj_add(cJSON *o, const char *key, cJSON *v)
 	return v;
 }
 
+/*
+ * A string as the JSON log format writes it (log_escape()): texts from
+ * the Docker endpoint or a source reach status.json, and `dockerup status
+ * --format json` prints that file to a terminal, with no control
+ * character (C1 included) and only valid UTF-8.
+ */
 static void
 add_str(cJSON *o, const char *key, const char *v)
 {
-	obj_add(o, key, v ? cJSON_CreateString(v) : cJSON_CreateNull());
+	char *esc;
+	size_t n;
+
+	if (v == NULL) {
+		obj_add(o, key, cJSON_CreateNull());
+		return;
+	}
+	n = 6 * strlen(v) + 3; /* \u0000 per byte at most, quotes, NUL */
+	if ((esc = malloc(n)) == NULL)
+		fatal("%s", __func__);
+	esc[0] = '"';
+	log_escape(v, LOG_ESC_JSON, esc + 1, n - 2);
+	strcat(esc, "\"");
+	obj_add(o, key, cJSON_CreateRaw(esc));
+	free(esc);
 }
 
 static void
@@ -330,8 +351,9 @@ json_count(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
-	    v->valuedouble > 9007199254740992.0)
+	/* NaN fails both comparisons too. */
+	if (!cJSON_IsNumber(v) ||
+	    !(v->valuedouble >= 0 && v->valuedouble <= (double)DOCKER_NUM_MAX))
 		return 0;
 	return (uint64_t)v->valuedouble;
 }
@@ -364,13 +386,32 @@ read_all(int fd, size_t max, size_t *lenp)
 	return (char *)b.p;
 }
 
+int
+status_parse_totals(const char *data, size_t len, struct status_totals *t)
+{
+	cJSON *doc = cJSON_ParseWithLength(data, len);
+	const cJSON *o;
+
+	memset(t, 0, sizeof(*t));
+	if (!cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		return -1;
+	}
+	o = cJSON_GetObjectItemCaseSensitive(doc, "totals");
+	t->runs = json_count(o, "runs");
+	t->failures = json_count(o, "failures");
+	t->rollbacks = json_count(o, "self_rollbacks");
+	t->last_success = (int64_t)json_count(o, "last_success");
+	cJSON_Delete(doc);
+	return 0;
+}
+
 /* The counters of earlier runs, so that they only ever grow. */
 static void
 read_totals(void)
 {
 	int fd = openat(out.cache_fd, STATUS_FILE, O_RDONLY | O_CLOEXEC);
-	const cJSON *t;
-	cJSON *doc;
+	struct status_totals t;
 	size_t len;
 	char *data;
 
@@ -381,20 +422,18 @@ read_totals(void)
 	}
 	data = read_all(fd, MAX_STATUS_FILE, &len);
 	close(fd);
-	if (data == NULL || (doc = cJSON_ParseWithLength(data, len)) == NULL) {
-		log_warnx("%s is unreadable or not JSON; the run totals start "
-			  "again from 0",
+	if (data == NULL || status_parse_totals(data, len, &t) == -1) {
+		log_warnx("%s is unreadable or not a JSON object; the run "
+			  "totals start again from 0",
 		    STATUS_FILE);
 		free(data);
 		return;
 	}
 	free(data);
-	t = cJSON_GetObjectItemCaseSensitive(doc, "totals");
-	out.runs = json_count(t, "runs");
-	out.failures = json_count(t, "failures");
-	out.rollbacks = json_count(t, "self_rollbacks");
-	out.last_success = (int64_t)json_count(t, "last_success");
-	cJSON_Delete(doc);
+	out.runs = t.runs;
+	out.failures = t.failures;
+	out.rollbacks = t.rollbacks;
+	out.last_success = t.last_success;
 }
 
 static void

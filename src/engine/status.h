@@ -57,5 +57,20 @@ void status_write(const struct settings *s, const struct desired_state *st,
 
 /* `dockerup status`: argv[0] is "status".  Returns the exit status. */
 int status_command(int argc, char *argv[]);
+/*
+ * The totals of earlier runs from status.json's bytes (read back: any
+ * bytes); numbers out of range count as 0.  -1 when not a JSON object.
+ */
+struct status_totals {
+	uint64_t runs, failures, rollbacks;
+	int64_t last_success;
+};
+int status_parse_totals(const char *data, size_t len, struct status_totals *t);
+/*
+ * status.json (doc) as the table `dockerup status` prints: every text
+ * field escaped as log lines are (log_escape()), every number range-checked.
+ */
+struct cJSON;
+void status_print_table(const struct cJSON *doc, FILE *f);
 
 #endif

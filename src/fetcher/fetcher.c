@@ -231,12 +231,14 @@ lost:
 static void
 report_errors(const struct errlist *errs, int to_stderr)
 {
-	char line[2048];
+	char line[2048], esc[4 * sizeof(line)];
 
 	for (size_t i = 0; i < errs->n; i++) {
 		cfgerr_format(&errs->v[i], line, sizeof(line));
+		/* It quotes file names and user-data: escaped as logs are. */
+		log_escape(line, LOG_ESC_TEXT, esc, sizeof(esc));
 		if (to_stderr)
-			fprintf(stderr, "%s\n", line);
+			fprintf(stderr, "%s\n", esc);
 		else
 			log_warnx("%s", line);
 	}

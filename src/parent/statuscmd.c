@@ -13,6 +13,7 @@
 
 #include "bounds.h"
 #include "errlist.h"
+#include "log.h"
 #include "settings.h"
 #include "status.h"
 
@@ -69,37 +70,37 @@ num(const cJSON *o, const char *key)
 	return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-/* An ID cut to SHORT_ID hex digits, "sha256:" dropped; "-" for none. */
+/*
+ * One line of text from the file (which the engine wrote from what a
+ * Docker endpoint or a source said): escaped as log lines are, so that no
+ * field can start a line or reach the terminal as a control sequence; cut
+ * to max bytes with "..." when longer.
+ */
+static void
+one_line(const char *s, char *out, size_t outlen, size_t max)
+{
+	if (s == NULL)
+		s = "-";
+	if (max + 4 > outlen)
+		max = outlen - 4;
+	if (s[log_escape(s, LOG_ESC_TEXT, out, max + 1)] != '\0')
+		memcpy(out + strlen(out), "...", 4);
+}
+
+/* An ID cut to SHORT_ID characters, "sha256:" dropped; "-" for none. */
 static void
 short_id(const char *id, char *out, size_t outlen)
 {
+	char cut[SHORT_ID + 1];
+
 	if (id == NULL || id[0] == '\0') {
 		snprintf(out, outlen, "-");
 		return;
 	}
 	if (strncmp(id, "sha256:", 7) == 0)
 		id += 7;
-	snprintf(out, outlen, "%.*s", SHORT_ID, id);
-}
-
-/* One line of text: control characters shown as '?', cut to max. */
-static void
-one_line(const char *s, char *out, size_t outlen, size_t max)
-{
-	size_t j = 0;
-
-	if (s == NULL)
-		s = "-";
-	for (size_t i = 0; s[i] != '\0' && j + 4 < outlen; i++) {
-		if (j >= max) {
-			memcpy(out + j, "...", 3);
-			j += 3;
-			break;
-		}
-		out[j++] =
-		    ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-	}
-	out[j] = '\0';
+	snprintf(cut, sizeof(cut), "%s", id);
+	log_escape(cut, LOG_ESC_TEXT, out, outlen);
 }
 
 enum { C_NAME, C_STATE, C_CTR, C_IMAGE, C_ACTION, C_ERROR, C_N };
@@ -126,7 +127,7 @@ fill_row(const cJSON *d, struct row *r)
 }
 
 static void
-print_rows(const struct row *rows, size_t n)
+print_rows(const struct row *rows, size_t n, FILE *f)
 {
 	size_t w[C_N];
 
@@ -138,13 +139,13 @@ print_rows(const struct row *rows, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		for (int c = 0; c < C_N - 1; c++)
-			printf("%-*s  ", (int)w[c], rows[i].col[c]);
-		printf("%s\n", rows[i].col[C_N - 1]);
+			fprintf(f, "%-*s  ", (int)w[c], rows[i].col[c]);
+		fprintf(f, "%s\n", rows[i].col[C_N - 1]);
 	}
 }
 
 static void
-print_definitions(const cJSON *defs)
+print_definitions(const cJSON *defs, FILE *f)
 {
 	size_t n = (size_t)cJSON_GetArraySize(defs), i = 1;
 	struct row *rows;
@@ -161,61 +162,73 @@ print_definitions(const cJSON *defs)
 	snprintf(rows[0].col[C_ACTION], sizeof(rows[0].col[0]), "LAST ACTION");
 	snprintf(rows[0].col[C_ERROR], sizeof(rows[0].col[0]), "LAST ERROR");
 	cJSON_ArrayForEach(d, defs) if (i <= n) fill_row(d, &rows[i++]);
-	print_rows(rows, i);
+	print_rows(rows, i, f);
 	free(rows);
 }
 
 static void
-print_sources(const cJSON *srcs)
+print_sources(const cJSON *srcs, FILE *f)
 {
 	const cJSON *s;
-	char name[COL_ERROR_MAX + 8], err[COL_ERROR_MAX * 2];
+	char name[COL_ERROR_MAX + 8], err[COL_ERROR_MAX + 8];
+	char since[COL_ERROR_MAX + 8], health[COL_ERROR_MAX + 8];
 
-	printf("\nSOURCES\n");
+	fprintf(f, "\nSOURCES\n");
 	cJSON_ArrayForEach(s, srcs)
 	{
 		const char *h = str(s, "health");
 		one_line(str(s, "name"), name, sizeof(name), COL_ERROR_MAX);
 		one_line(str(s, "error"), err, sizeof(err), COL_ERROR_MAX);
 		if (h != NULL && strcmp(h, "ok") == 0)
-			printf("  %s: ok\n", name);
-		else if (h != NULL && strcmp(h, "using_last_good") == 0)
-			printf("  %s: using last good contents since %s (%s)\n",
-			    name,
-			    str(s, "good_since") ? str(s, "good_since") : "?",
-			    err);
-		else
-			printf("  %s: %s: %s\n", name, h ? h : "?", err);
+			fprintf(f, "  %s: ok\n", name);
+		else if (h != NULL && strcmp(h, "using_last_good") == 0) {
+			one_line(str(s, "good_since"), since, sizeof(since),
+			    COL_ERROR_MAX);
+			fprintf(f,
+			    "  %s: using last good contents since %s (%s)\n",
+			    name, since, err);
+		} else {
+			one_line(h, health, sizeof(health), COL_ERROR_MAX);
+			fprintf(f, "  %s: %s: %s\n", name, health, err);
+		}
 	}
 	if (cJSON_GetArraySize(srcs) == 0)
-		printf("  (none)\n");
+		fprintf(f, "  (none)\n");
 }
 
-static void
-print_table(const cJSON *doc)
+void
+status_print_table(const cJSON *doc, FILE *f)
 {
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(doc, "counts");
 	const cJSON *defs =
 	    cJSON_GetObjectItemCaseSensitive(doc, "definitions");
 	const char *err = str(doc, "error");
+	double code = num(doc, "exit_code");
+	char when[COL_ERROR_MAX + 8], result[COL_ERROR_MAX + 8];
+	char error[4 * MAX_REPORT_TEXT + 8];
 
-	printf("Last run:  %s, took %.1fs\n",
-	    str(doc, "time") ? str(doc, "time") : "?",
+	one_line(str(doc, "time"), when, sizeof(when), COL_ERROR_MAX);
+	one_line(str(doc, "result"), result, sizeof(result), COL_ERROR_MAX);
+	/* Read back: a number out of range is not converted (no UB). */
+	if (!(code >= 0 && code <= 255))
+		code = -1;
+	fprintf(f, "Last run:  %s, took %.1fs\n", when,
 	    num(doc, "duration_seconds"));
-	printf("Result:    %s (exit %d)\n",
-	    str(doc, "result") ? str(doc, "result") : "?",
-	    (int)num(doc, "exit_code"));
-	if (err != NULL)
-		printf("Error:     %s\n", err);
-	printf("Counts:    %.0f created, %.0f replaced, %.0f started, "
-	       "%.0f removed, %.0f unchanged, %.0f failed\n\n",
+	fprintf(f, "Result:    %s (exit %d)\n", result, (int)code);
+	if (err != NULL) {
+		one_line(err, error, sizeof(error), sizeof(error));
+		fprintf(f, "Error:     %s\n", error);
+	}
+	fprintf(f,
+	    "Counts:    %.0f created, %.0f replaced, %.0f started, "
+	    "%.0f removed, %.0f unchanged, %.0f failed\n\n",
 	    num(c, "created"), num(c, "replaced"), num(c, "started"),
 	    num(c, "removed"), num(c, "unchanged"), num(c, "failed"));
 	if (cJSON_GetArraySize(defs) > 0)
-		print_definitions(defs);
+		print_definitions(defs, f);
 	else
-		printf("No definitions.\n");
-	print_sources(cJSON_GetObjectItemCaseSensitive(doc, "sources"));
+		fprintf(f, "No definitions.\n");
+	print_sources(cJSON_GetObjectItemCaseSensitive(doc, "sources"), f);
 }
 
 static int
@@ -253,7 +266,7 @@ show(const struct settings *s)
 	if (s->format == OUTPUT_JSON)
 		fwrite(data, 1, len, stdout);
 	else
-		print_table(doc);
+		status_print_table(doc, stdout);
 	cJSON_Delete(doc);
 	free(data);
 	return fflush(stdout) == 0 ? 0 : 1;

@@ -2,12 +2,13 @@
 #   make fuzz                      build build-fuzz/fuzz_* (clang)
 #   make fuzz-run FUZZ_SECONDS=60  run each target that long; fail on a crash
 # Every tests/fuzz/fuzz_NAME.c is a target, seeded from tests/fuzz/corpus/NAME/.
-# The library objects (src/common, src/fetcher but its main loop) are built
+# The library objects (src/common, src/fetcher but its main loop, the
+# engine's parsers: FUZZ_PARSER_SRC) are built
 # with the fuzzer's instrumentation into build-fuzz/, apart from the binary.
 
 FUZZ_CC ?= clang
 FUZZ_BUILD ?= build-fuzz
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 25
 FUZZ_RSS_MB ?= 2048
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -std=c11 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
@@ -15,8 +16,15 @@ FUZZ_CFLAGS := -std=c11 -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) \
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_BIN := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+# The engine's parsers of what the Docker endpoint, the credentials file
+# and status.json hold (without its main loop or reconciler), and the
+# table `dockerup status` prints.
+FUZZ_PARSER_SRC := src/engine/observe.c src/engine/imageref.c \
+	src/engine/ctrops.c src/engine/docker.c src/engine/image.c \
+	src/engine/regauth.c src/engine/spec.c src/engine/status.c \
+	src/parent/statuscmd.c
 FUZZ_LIB_SRC := $(COMMON_SRC) \
-	$(filter-out src/fetcher/fetcher.c,$(FETCHER_SRC))
+	$(filter-out src/fetcher/fetcher.c,$(FETCHER_SRC)) $(FUZZ_PARSER_SRC)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 
 .PHONY: fuzz fuzz-run

@@ -10,9 +10,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 
 #include "bounds.h"
 #include "buf.h"
+#include "ctrops.h"
 #include "docker.h"
 #include "imageref.h"
 #include "observe.h"
@@ -132,15 +134,24 @@ test_imageref(void **state)
 	    "reg.example:5000/app:latest");
 }
 
+/* Valid IDs: what the engine takes from Docker is checked (observe.h). */
+#define HEX64(c) c c c c c c c c c c c c c c c c
+#define HEX64_A  HEX64("aaaa")
+#define HEX64_B  HEX64("bbbb")
+#define HEX64_C  HEX64("cccc")
+#define HEX64_1  HEX64("1111")
+#define HEX64_2  HEX64("2222")
+#define HEX64_3  HEX64("3333")
+
 static const char containers_json[] =
-    "[{\"Id\":\"aaa\",\"Names\":[\"/web/db\",\"/db\"],\"ImageID\":"
-    "\"sha256:1\",\"State\":\"running\",\"Created\":100,"
+    "[{\"Id\":\"" HEX64_A "\",\"Names\":[\"/web/db\",\"/db\"],\"ImageID\":"
+    "\"sha256:" HEX64_1 "\",\"State\":\"running\",\"Created\":100,"
     "\"Labels\":{\"dockerup.id\":\"db\",\"dockerup.hash\":\"h1\","
     "\"dockerup.managed\":\"1\"},\"HostConfig\":{\"NetworkMode\":"
     "\"default\"}},"
-    "{\"Id\":\"bbb\",\"Names\":[\"/other\"],\"State\":\"exited\","
+    "{\"Id\":\"" HEX64_B "\",\"Names\":[\"/other\"],\"State\":\"exited\","
     "\"Labels\":{}},"
-    "{\"Id\":\"ccc\",\"Names\":null,\"Labels\":null}]";
+    "{\"Id\":\"" HEX64_C "\",\"Names\":null,\"Labels\":null}]";
 
 static void
 test_containers(void **state)
@@ -177,11 +188,11 @@ test_containers(void **state)
 }
 
 static const char images_json[] =
-    "[{\"Id\":\"sha256:1\",\"RepoTags\":[\"127.0.0.1:5000/app:1\","
+    "[{\"Id\":\"sha256:" HEX64_1 "\",\"RepoTags\":[\"127.0.0.1:5000/app:1\","
     "\"busybox:latest\"],\"RepoDigests\":[\"127.0.0.1:5000/app@sha256:d1\"]},"
-    "{\"Id\":\"sha256:2\",\"RepoTags\":[\"<none>:<none>\"],"
+    "{\"Id\":\"sha256:" HEX64_2 "\",\"RepoTags\":[\"<none>:<none>\"],"
     "\"RepoDigests\":[\"<none>@<none>\"]},"
-    "{\"Id\":\"sha256:3\",\"RepoTags\":null,\"RepoDigests\":"
+    "{\"Id\":\"sha256:" HEX64_3 "\",\"RepoTags\":null,\"RepoDigests\":"
     "[\"reg.example/x@sha256:d3\"]}]";
 
 static void
@@ -203,7 +214,7 @@ test_images(void **state)
 	imageref_parse("docker.io/library/busybox", &r);
 	i = img_find(&l, &r);
 	assert_non_null(i);
-	assert_string_equal(i->id, "sha256:1");
+	assert_string_equal(i->id, "sha256:" HEX64_1);
 	imageref_free(&r);
 
 	imageref_parse("127.0.0.1:5000/app:1", &r);
@@ -221,9 +232,141 @@ test_images(void **state)
 	imageref_parse("reg.example/x@sha256:d3", &r);
 	i = img_find(&l, &r);
 	assert_non_null(i);
-	assert_string_equal(i->id, "sha256:3");
+	assert_string_equal(i->id, "sha256:" HEX64_3);
 	imageref_free(&r);
 	img_list_free(&l);
+}
+
+/* What a hostile or broken endpoint returns is checked (observe.h). */
+static void
+test_docker_ids(void **state)
+{
+	assert_true(docker_id_valid(HEX64_A));
+	assert_false(docker_id_valid(HEX64("AAAA")));
+	assert_false(docker_id_valid(HEX64_A "a"));
+	assert_false(docker_id_valid("aaa"));
+	assert_false(
+	    docker_id_valid("x/../../../v1.41/containers/create?name=owned"));
+	assert_false(docker_id_valid(NULL));
+	assert_true(docker_image_id_valid("sha256:" HEX64_1));
+	assert_false(docker_image_id_valid(HEX64_1));
+	assert_false(docker_image_id_valid("sha512:" HEX64_1));
+	assert_false(docker_image_id_valid("sha256:" HEX64_1 "/../x"));
+	assert_true(docker_name_valid("web-1.a_b"));
+	assert_true(docker_name_valid("9"));
+	assert_false(docker_name_valid(""));
+	assert_false(docker_name_valid("-web"));
+	assert_false(docker_name_valid("a b"));
+	assert_false(docker_name_valid("a\nb"));
+	assert_false(docker_name_valid("a?name=x"));
+	assert_false(docker_name_valid("\xc3\xa9t\xc3\xa9"));
+}
+
+static void
+test_docker_numbers(void **state)
+{
+	const double zero = 0.0;
+
+	assert_int_equal(docker_num_in(100, 0, DOCKER_NUM_MAX, -1), 100);
+	assert_int_equal(docker_num_in(1.0 / zero, 0, DOCKER_NUM_MAX, -1), -1);
+	assert_int_equal(docker_num_in(-1.0 / zero, 0, DOCKER_NUM_MAX, -1), -1);
+	assert_int_equal(docker_num_in(zero / zero, 0, DOCKER_NUM_MAX, -1), -1);
+	assert_int_equal(docker_num_in(-5, 0, DOCKER_NUM_MAX, -1), -1);
+	assert_int_equal(docker_num_in(1e19, 0, DOCKER_NUM_MAX, -1), -1);
+	assert_int_equal(docker_num_in(9.3e18, 0, DOCKER_NUM_MAX, -1), -1);
+	assert_int_equal(
+	    docker_num_in(9007199254740992.0, 0, DOCKER_NUM_MAX, -1),
+	    DOCKER_NUM_MAX);
+}
+
+/* One hostile entry refuses the whole list, and says where and what. */
+static void
+refused(const char *json, const char *want)
+{
+	struct ctr_list l;
+	char err[512];
+
+	assert_int_equal(
+	    observe_parse_containers(json, strlen(json), &l, err, sizeof(err)),
+	    -1);
+	if (strstr(err, want) == NULL)
+		fail_msg("%s: got \"%s\", wanted \"%s\"", json, err, want);
+	assert_int_equal(l.n, 0);
+	assert_null(l.v);
+}
+
+static void
+test_hostile_containers(void **state)
+{
+	struct ctr_list l;
+	struct img_list il;
+	char err[512];
+	/* Numbers out of range are not converted: no undefined behaviour. */
+	static const char *const created[] = { "1e400", "-1e400", "1e19", "-5",
+		"9223372036854775807", "-9223372036854775809" };
+
+	refused("[{\"Id\":\"x/../../../v1.41/containers/create?name=owned\","
+		"\"Names\":[\"/a\"]}]",
+	    "entry 0: Id \"x/../../../v1.41/containers/create?name=owned\": "
+	    "expected a container ID, 64 lowercase hex digits");
+	refused("[{\"Id\":\"" HEX64_A "\"},{\"Names\":[\"/b\"]}]",
+	    "entry 1: Id \"\": expected a container ID");
+	refused("[{\"Id\":\"" HEX64_A "\",\"ImageID\":\"sha256:../x\"}]",
+	    "entry 0: ImageID \"sha256:../x\": expected an image ID");
+	refused("[{\"Id\":\"" HEX64_A "\",\"Names\":[\"/a?b\"]}]",
+	    "entry 0: Names \"a?b\": expected a container name");
+	refused("[{\"Id\":\"" HEX64_A "\",\"Names\":[\"/a\\nb\"]}]",
+	    "entry 0: Names \"a\nb\"");
+	for (size_t i = 0; i < sizeof(created) / sizeof(*created); i++) {
+		char json[256];
+		snprintf(json, sizeof(json),
+		    "[{\"Id\":\"" HEX64_A "\",\"Created\":%s}]", created[i]);
+		assert_int_equal(observe_parse_containers(
+				     json, strlen(json), &l, err, sizeof(err)),
+		    0);
+		assert_int_equal(l.v[0].created, 0);
+		ctr_list_free(&l);
+	}
+	assert_int_equal(observe_parse_images("[{\"Id\":\"sha256:1\"}]", 19,
+			     &il, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err,
+	    "GET /images/json: entry 0: Id \"sha256:1\": expected an image "
+	    "ID"));
+	assert_int_equal(
+	    observe_parse_images("[{}]", 4, &il, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "entry 0: Id \"(none)\""));
+}
+
+/* GET /containers/ID/json, parsed apart from the call (ctrops.h). */
+static void
+test_inspect(void **state)
+{
+	struct ctr_state st;
+	char *ports = NULL;
+	cJSON *j = cJSON_Parse("{\"State\":{\"Running\":false,\"Restarting\":"
+			       "true,\"ExitCode\":137},\"HostConfig\":{"
+			       "\"PortBindings\":{\"80/tcp\":[{\"HostPort\":"
+			       "\"8080\"}],\"53\":[{\"HostPort\":\"53\"}]}}}");
+
+	assert_int_equal(inspect_state(j, &st), 0);
+	assert_false(st.running);
+	assert_true(st.restarting);
+	assert_int_equal(st.exit_code, 137);
+	assert_int_equal(inspect_ports(j, &ports), 0);
+	assert_string_equal(ports, " 8080/tcp 53/tcp ");
+	free(ports);
+	cJSON_Delete(j);
+	/* Out of range: not converted; PortBindings not an object: none. */
+	j = cJSON_Parse("{\"State\":{\"ExitCode\":1e400},\"HostConfig\":{"
+			"\"PortBindings\":[[{\"HostPort\":\"1\"}]]}}");
+	assert_int_equal(inspect_state(j, &st), 0);
+	assert_int_equal(st.exit_code, -1);
+	assert_int_equal(inspect_ports(j, &ports), 0);
+	assert_string_equal(ports, " ");
+	free(ports);
+	cJSON_Delete(j);
+	assert_int_equal(inspect_state(NULL, &st), -1);
 }
 
 #define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -271,6 +414,10 @@ main(void)
 		cmocka_unit_test(test_imageref),
 		cmocka_unit_test(test_containers),
 		cmocka_unit_test(test_images),
+		cmocka_unit_test(test_docker_ids),
+		cmocka_unit_test(test_docker_numbers),
+		cmocka_unit_test(test_hostile_containers),
+		cmocka_unit_test(test_inspect),
 		cmocka_unit_test(test_selfid),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

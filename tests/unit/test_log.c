@@ -151,6 +151,120 @@ test_json_escape_cut(void **state)
 	assert_string_equal(big, "\\ufffd\\ufffd\\ufffd");
 }
 
+/* Text escaping: each case as a person reads it afterwards. */
+static void
+test_text_escape(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "plain \xc3\xa9 \\ \"q\"", "plain \xc3\xa9 \\ \"q\"" },
+		{ "a\nb\rc\td", "a\\nb\\rc\\td" },
+		{ "\x1b[2J", "\\x1b[2J" },
+		{ "nul-free \x01\x1f\x7f", "nul-free \\x01\\x1f\\x7f" },
+		/* C1 controls, as UTF-8: CSI, NEL */
+		{ "\xc2\x9b"
+		  "2J \xc2\x85",
+		    "\\u009b2J \\u0085" },
+		{ "\xc2\xa0 kept", "\xc2\xa0 kept" }, /* U+00A0 is printable */
+		/* not UTF-8: a lone byte, overlong, surrogate, truncated */
+		{ "\xff\xc0\xaf", "\\xff\\xc0\\xaf" },
+		{ "\xed\xa0\x80", "\\xed\\xa0\\x80" },
+		{ "end \xe2\x82", "end \\xe2\\x82" },
+	};
+	char out[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t used =
+		    log_escape(cases[i].in, LOG_ESC_TEXT, out, sizeof(out));
+		assert_string_equal(out, cases[i].want);
+		assert_int_equal(used, strlen(cases[i].in));
+	}
+	/* Cut before an escape that does not fit, never inside one. */
+	assert_int_equal(log_escape("ab\x1b", LOG_ESC_TEXT, out, 5), 2);
+	assert_string_equal(out, "ab");
+	assert_int_equal(log_escape("ab\xc3\xa9", LOG_ESC_TEXT, out, 4), 2);
+	assert_string_equal(out, "ab");
+	/* JSON escapes C1 controls too. */
+	log_escape("\xc2\x9b", LOG_ESC_JSON, out, sizeof(out));
+	assert_string_equal(out, "\\u009b");
+}
+
+/* The text another trust domain sends cannot forge a line nor reach the
+ * terminal as an escape sequence, in either format. */
+static const char forged[] = "no such image\n2026-01-01T00:00:00.000Z "
+			     "info engine: fake line\r\x1b[2J\xc2\x9b"
+			     "31m";
+
+static void
+test_text_line_not_forged(void **state)
+{
+	char *out;
+
+	log_warnx("pull failed: %s (HTTP 404)", forged);
+	out = captured();
+	assert_int_equal(count(out, "\n"), 1);
+	assert_null(strchr(out, '\x1b'));
+	assert_null(strchr(out, '\r'));
+	assert_null(strstr(out, "\xc2\x9b"));
+	assert_non_null(strstr(out,
+	    "warn test: pull failed: no such image\\n2026-01-01T00:00:00.000Z "
+	    "info engine: fake line\\r\\x1b[2J\\u009b31m (HTTP 404)\n"));
+	free(out);
+}
+
+static void
+test_json_line_not_forged(void **state)
+{
+	char *out, *nl;
+	cJSON *o;
+
+	log_configure(1, 0, 0);
+	log_warnx("pull failed: %s", forged);
+	out = captured();
+	assert_int_equal(count(out, "\n"), 1);
+	assert_null(strchr(out, '\x1b'));
+	assert_null(strstr(out, "\xc2\x9b"));
+	nl = strchr(out, '\n');
+	o = cJSON_ParseWithLength(out, (size_t)(nl - out));
+	assert_non_null(o);
+	/* A JSON reader gets the text back as it was sent. */
+	assert_non_null(
+	    strstr(cJSON_GetObjectItem(o, "msg")->valuestring, forged));
+	cJSON_Delete(o);
+	free(out);
+	log_configure(0, 0, 0);
+}
+
+/* --syslog: the same escaping, in both formats. */
+static void
+test_syslog_line_not_forged(void **state)
+{
+	char line[LOG_LINE_MAX + 128], msg[512];
+	size_t n;
+
+	snprintf(msg, sizeof(msg), "pull failed: %s", forged);
+	log_init("engine", 0);
+	log_configure(0, 0, 0);
+	n = log_syslog_line(LOG_LVL_WARN, msg, line, sizeof(line));
+	assert_int_equal(n, strlen(line));
+	assert_null(strchr(line, '\n'));
+	assert_null(strchr(line, '\x1b'));
+	assert_null(strstr(line, "\xc2\x9b"));
+	assert_int_equal(strncmp(line, "<28>dockerup[", 13), 0);
+	assert_non_null(strstr(line,
+	    "]: engine: pull failed: no such image\\n2026-01-01T00:00:00.000Z "
+	    "info engine: fake line\\r\\x1b[2J\\u009b31m"));
+	log_configure(1, 0, 0);
+	log_syslog_line(LOG_LVL_WARN, msg, line, sizeof(line));
+	assert_null(strchr(line, '\n'));
+	assert_null(strchr(line, '\x1b'));
+	assert_null(strstr(line, "\xc2\x9b"));
+	assert_non_null(
+	    strstr(line, "\"msg\":\"pull failed: no such image\\n"));
+	log_configure(0, 0, 0);
+}
+
 static void
 test_long_json_line_stays_valid(void **state)
 {
@@ -233,6 +347,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_json_line, capture, release),
 		cmocka_unit_test(test_json_escape_cut),
+		cmocka_unit_test(test_text_escape),
+		cmocka_unit_test_setup_teardown(
+		    test_text_line_not_forged, capture, release),
+		cmocka_unit_test_setup_teardown(
+		    test_json_line_not_forged, capture, release),
+		cmocka_unit_test(test_syslog_line_not_forged),
 		cmocka_unit_test_setup_teardown(
 		    test_long_json_line_stays_valid, capture, release),
 		cmocka_unit_test_setup_teardown(test_repeats, capture, release),
