@@ -41,6 +41,14 @@ strlist_push(struct strlist *l, const char *s)
 }
 
 void
+kvlist_free_wiped(struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		explicit_bzero(l->v[i].value, strlen(l->v[i].value));
+	kvlist_free(l);
+}
+
+void
 kvlist_free(struct kvlist *l)
 {
 	for (size_t i = 0; i < l->n; i++) {

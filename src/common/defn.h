@@ -100,6 +100,8 @@ int kvlist_push(struct kvlist *l, const char *key, const char *value);
 void kvlist_sort(struct kvlist *l);
 const struct kv *kvlist_find(const struct kvlist *l, const char *key);
 void kvlist_free(struct kvlist *l);
+/* The same, after zeroing every value (secrets: env, profiles). */
+void kvlist_free_wiped(struct kvlist *l);
 
 /* The complete desired state. */
 enum source_health {

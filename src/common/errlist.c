@@ -58,3 +58,20 @@ cfgerr_format(const struct cfgerr *c, char *buf, size_t len)
 		snprintf(buf, len, "%s: %s", c->where, c->msg);
 	return buf;
 }
+
+void
+errctx_add(struct errctx *c, const char *field, const char *fmt, ...)
+{
+	char path[512], msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->prefix != NULL && c->prefix[0] != '\0')
+		snprintf(path, sizeof(path), "%s.%s", c->prefix, field);
+	else
+		snprintf(path, sizeof(path), "%s", field);
+	errlist_add(c->errs, c->where, path, "%s", msg);
+	c->count++;
+}

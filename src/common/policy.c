@@ -40,34 +40,6 @@ static const char *const forbidden_names[] = {
 	"docker.sock",
 };
 
-/* Policy problems: where (the source), under which prefix. */
-struct pctx {
-	const char *where;
-	const char *prefix;
-	struct errlist *errs;
-	size_t count;
-};
-
-static void perr(struct pctx *c, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-perr(struct pctx *c, const char *field, const char *fmt, ...)
-{
-	char path[512], msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (c->prefix != NULL && c->prefix[0] != '\0')
-		snprintf(path, sizeof(path), "%s.%s", c->prefix, field);
-	else
-		snprintf(path, sizeof(path), "%s", field);
-	errlist_add(c->errs, c->where, path, "%s", msg);
-	c->count++;
-}
-
 enum source_trust
 source_trust(const char *source, const char *confdir)
 {
@@ -217,7 +189,7 @@ image_registry(const char *image, char *out, size_t outlen)
 }
 
 static void
-check_image(struct pctx *c, const struct settings *s, const struct defn *d)
+check_image(struct errctx *c, const struct settings *s, const struct defn *d)
 {
 	char reg[300];
 
@@ -226,20 +198,20 @@ check_image(struct pctx *c, const struct settings *s, const struct defn *d)
 	if (s->policy.registries != NULL && s->policy.registries[0] != '\0') {
 		image_registry(d->image, reg, sizeof(reg));
 		if (!list_has(s->policy.registries, reg, 1))
-			perr(c, "image",
+			errctx_add(c, "image",
 			    "registry %.200s is not allowed for %s (trust "
 			    "policy: userdata_registries)",
 			    reg, source_name(d));
 	}
 	if (s->policy.require_digest && strstr(d->image, "@sha256:") == NULL)
-		perr(c, "image",
+		errctx_add(c, "image",
 		    "\"%.200s\" is not pinned by digest (IMAGE@sha256:...); "
 		    "required for %s (trust policy: userdata_require_digest)",
 		    d->image, source_name(d));
 }
 
 static void
-check_caps(struct pctx *c, const struct settings *s, const struct defn *d)
+check_caps(struct errctx *c, const struct settings *s, const struct defn *d)
 {
 	char f[64];
 
@@ -247,7 +219,7 @@ check_caps(struct pctx *c, const struct settings *s, const struct defn *d)
 		if (list_has(s->policy.cap_add, d->cap_add.v[i], 0))
 			continue;
 		snprintf(f, sizeof(f), "capAdd[%zu]", i);
-		perr(c, f,
+		errctx_add(c, f,
 		    "%.40s is not allowed for %s (trust policy: "
 		    "userdata_cap_add)",
 		    d->cap_add.v[i], source_name(d));
@@ -255,7 +227,7 @@ check_caps(struct pctx *c, const struct settings *s, const struct defn *d)
 }
 
 static void
-check_volumes(struct pctx *c, const struct settings *s, const struct defn *d)
+check_volumes(struct errctx *c, const struct settings *s, const struct defn *d)
 {
 	char f[64];
 
@@ -265,13 +237,13 @@ check_volumes(struct pctx *c, const struct settings *s, const struct defn *d)
 			continue;
 		snprintf(f, sizeof(f), "volumes[%zu].hostPath", i);
 		if (policy_host_path_forbidden(s, hp))
-			perr(c, f,
+			errctx_add(c, f,
 			    "%.200s reaches the Docker or containerd socket or "
 			    "data (or /proc); never allowed for %s, whatever "
 			    "the trust policy's userdata_host_paths lists",
 			    hp, source_name(d));
 		else if (!host_path_listed(s->policy.host_paths, hp))
-			perr(c, f,
+			errctx_add(c, f,
 			    "%.200s is not allowed for %s (trust policy: "
 			    "userdata_host_paths)",
 			    hp, source_name(d));
@@ -279,14 +251,14 @@ check_volumes(struct pctx *c, const struct settings *s, const struct defn *d)
 }
 
 static void
-check_security(struct pctx *c, const struct settings *s, const struct defn *d)
+check_security(struct errctx *c, const struct settings *s, const struct defn *d)
 {
 	char f[64];
 
 	if (s->policy.allow_unconfined)
 		return;
 	if (d->seccomp != NULL && strcmp(d->seccomp, "unconfined") == 0)
-		perr(c, "securityOpt",
+		errctx_add(c, "securityOpt",
 		    "seccomp=unconfined is not allowed for %s (trust policy: "
 		    "userdata_allow_unconfined)",
 		    source_name(d));
@@ -298,7 +270,7 @@ check_security(struct pctx *c, const struct settings *s, const struct defn *d)
 		    strcmp(o, "systempaths=unconfined") != 0)
 			continue;
 		snprintf(f, sizeof(f), "securityOpt[%zu]", i);
-		perr(c, f,
+		errctx_add(c, f,
 		    "%.64s is not allowed for %s (trust policy: "
 		    "userdata_allow_unconfined)",
 		    o, source_name(d));
@@ -309,18 +281,18 @@ size_t
 policy_check_defn(const struct settings *s, const struct defn *d,
     const char *prefix, struct errlist *errs)
 {
-	struct pctx c = { source_name(d), prefix, errs, 0 };
+	struct errctx c = { source_name(d), prefix, errs, 0 };
 
 	if (source_trust(d->source, s->confdir) == TRUST_LOCAL)
 		return 0;
 	if (d->privileged && !s->policy.allow_privileged)
-		perr(&c, "privileged",
+		errctx_add(&c, "privileged",
 		    "not allowed for %s (trust policy: "
 		    "userdata_allow_privileged)",
 		    source_name(d));
 	if (d->network != NULL && strcmp(d->network, "host") == 0 &&
 	    !s->policy.allow_host_network)
-		perr(&c, "network",
+		errctx_add(&c, "network",
 		    "host is not allowed for %s (trust policy: "
 		    "userdata_allow_host_network)",
 		    source_name(d));
@@ -350,14 +322,14 @@ same_source(const struct defn *a, const struct defn *b)
 }
 
 static void
-reach(struct pctx *c, const struct desired_state *st, const struct defn *d,
+reach(struct errctx *c, const struct desired_state *st, const struct defn *d,
     const char *field, const char *name)
 {
 	const struct defn *t = named(st, name);
 
 	if (t == NULL || same_source(d, t))
 		return;
-	perr(c, field,
+	errctx_add(c, field,
 	    "\"%.64s\" is a container of another source (%.200s); not "
 	    "allowed for %s (trust policy: a remote source reaches only its "
 	    "own containers)",
@@ -369,7 +341,7 @@ policy_check_reach(const struct settings *s, const struct desired_state *st,
     size_t i, const char *prefix, struct errlist *errs)
 {
 	const struct defn *d = &st->defs[i];
-	struct pctx c = { source_name(d), prefix, errs, 0 };
+	struct errctx c = { source_name(d), prefix, errs, 0 };
 	char f[128];
 
 	if (source_trust(d->source, s->confdir) == TRUST_LOCAL)

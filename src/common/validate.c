@@ -446,34 +446,6 @@ valid_tmpfs_options(const char *s)
 	return 1;
 }
 
-/* Validation context: where problems go, under which prefix. */
-struct vctx {
-	const char *where;
-	const char *prefix;
-	struct errlist *errs;
-	size_t count;
-};
-
-static void verr(struct vctx *c, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-verr(struct vctx *c, const char *field, const char *fmt, ...)
-{
-	char path[512], msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (c->prefix != NULL && c->prefix[0] != '\0')
-		snprintf(path, sizeof(path), "%s.%s", c->prefix, field);
-	else
-		snprintf(path, sizeof(path), "%s", field);
-	errlist_add(c->errs, c->where, path, "%s", msg);
-	c->count++;
-}
-
 /* A key safe to show in a field path: printable ASCII, truncated. */
 static void
 safe_key(const char *k, char *out, size_t outlen)
@@ -507,27 +479,27 @@ lim_items(enum defn_tag t)
 }
 
 static int
-check_string(struct vctx *c, const char *field, const char *s, size_t max)
+check_string(struct errctx *c, const char *field, const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
 	if (n > max) {
-		verr(c, field, "is %zu bytes long; expected at most %zu", n,
-		    max);
+		errctx_add(c, field, "is %zu bytes long; expected at most %zu",
+		    n, max);
 		return 0;
 	}
 	if (!valid_utf8(s, n)) {
-		verr(c, field, "is not valid UTF-8; expected UTF-8 text");
+		errctx_add(c, field, "is not valid UTF-8; expected UTF-8 text");
 		return 0;
 	}
 	return 1;
 }
 
 static void
-check_name_ref(struct vctx *c, const char *field, const char *name)
+check_name_ref(struct errctx *c, const char *field, const char *name)
 {
 	if (!valid_container_name(name))
-		verr(c, field,
+		errctx_add(c, field,
 		    "\"%.64s\" is not a valid container name; "
 		    "expected [a-zA-Z0-9][a-zA-Z0-9_.-]+, 2 to %d "
 		    "characters",
@@ -544,12 +516,12 @@ sorted_unique(const struct kvlist *l)
 }
 
 static void
-check_image(struct vctx *c, const char *image)
+check_image(struct errctx *c, const char *image)
 {
 	const char *slash, *at;
 
 	if (image == NULL) {
-		verr(c, "image",
+		errctx_add(c, "image",
 		    "is missing; expected an image reference "
 		    "such as \"registry:2\" or \"example/app:1.0\"");
 		return;
@@ -557,7 +529,7 @@ check_image(struct vctx *c, const char *image)
 	if (!check_string(c, "image", image, lim_len(T_IMAGE)))
 		return;
 	if (!valid_image_ref(image)) {
-		verr(c, "image",
+		errctx_add(c, "image",
 		    "\"%.80s\" is not a valid image reference; "
 		    "expected [HOST[:PORT]/]NAME[:TAG][@sha256:DIGEST] with a "
 		    "lowercase NAME",
@@ -567,20 +539,20 @@ check_image(struct vctx *c, const char *image)
 	slash = strrchr(image, '/');
 	at = strchr(image, '@');
 	if (at == NULL && strchr(slash ? slash : image, ':') == NULL)
-		verr(c, "image",
+		errctx_add(c, "image",
 		    "has no tag; expected a tag or digest "
 		    "(\":latest\" is added when the tag is missing)");
 }
 
 static void
-check_args(struct vctx *c, enum defn_tag t, const struct strlist *l)
+check_args(struct errctx *c, enum defn_tag t, const struct strlist *l)
 {
 	const char *field = defn_fields[t].key;
 	char f[64];
 
 	if (l->n > lim_items(t)) {
-		verr(c, field, "has %zu words; expected at most %zu", l->n,
-		    lim_items(t));
+		errctx_add(c, field, "has %zu words; expected at most %zu",
+		    l->n, lim_items(t));
 		return;
 	}
 	for (size_t i = 0; i < l->n; i++) {
@@ -590,7 +562,7 @@ check_args(struct vctx *c, enum defn_tag t, const struct strlist *l)
 }
 
 static void
-check_network(struct vctx *c, const char *net)
+check_network(struct errctx *c, const char *net)
 {
 	if (net == NULL || strcmp(net, "bridge") == 0 ||
 	    strcmp(net, "none") == 0 || strcmp(net, "host") == 0)
@@ -599,14 +571,14 @@ check_network(struct vctx *c, const char *net)
 		check_name_ref(c, "network", net + 10);
 		return;
 	}
-	verr(c, "network",
+	errctx_add(c, "network",
 	    "\"%.64s\" is not a network mode; expected "
 	    "bridge, none, host or container:NAME",
 	    net);
 }
 
 static void
-check_volume(struct vctx *c, size_t i, const struct volume *v)
+check_volume(struct errctx *c, size_t i, const struct volume *v)
 {
 	char f[64];
 
@@ -614,19 +586,19 @@ check_volume(struct vctx *c, size_t i, const struct volume *v)
 		snprintf(f, sizeof(f), "volumes[%zu].from", i);
 		check_name_ref(c, f, v->from);
 		if (v->container_path != NULL || v->host_path != NULL)
-			verr(c, f,
+			errctx_add(c, f,
 			    "cannot be combined with containerPath or "
 			    "hostPath; expected either from or paths");
 		return;
 	}
 	snprintf(f, sizeof(f), "volumes[%zu].containerPath", i);
 	if (v->container_path == NULL)
-		verr(c, f,
+		errctx_add(c, f,
 		    "is missing; expected an absolute path inside the "
 		    "container (or \"from\": NAME)");
 	else if (!valid_abs_path(v->container_path) ||
 	    strchr(v->container_path, ':') != NULL)
-		verr(c, f,
+		errctx_add(c, f,
 		    "is not a valid path; expected an absolute path "
 		    "without \"..\" components or ':', at most %d bytes",
 		    MAX_PATH_LEN);
@@ -634,37 +606,40 @@ check_volume(struct vctx *c, size_t i, const struct volume *v)
 	if (v->host_path != NULL &&
 	    (!valid_abs_path(v->host_path) ||
 		strchr(v->host_path, ':') != NULL))
-		verr(c, f,
+		errctx_add(c, f,
 		    "is not a valid path; expected an absolute path "
 		    "without \"..\" components or ':', at most %d bytes",
 		    MAX_PATH_LEN);
 	if (v->read_only != 0 && v->read_only != 1)
-		verr(c, f, "has a bad mode; expected ro or rw");
+		errctx_add(c, f, "has a bad mode; expected ro or rw");
 }
 
 static void
-check_ports(struct vctx *c, const struct defn *d)
+check_ports(struct errctx *c, const struct defn *d)
 {
 	char f[64];
 
 	if (d->nports > lim_items(T_PORT)) {
-		verr(c, "portMappings", "has %zu entries; expected at most %zu",
-		    d->nports, lim_items(T_PORT));
+		errctx_add(c, "portMappings",
+		    "has %zu entries; expected at most %zu", d->nports,
+		    lim_items(T_PORT));
 		return;
 	}
 	for (size_t i = 0; i < d->nports; i++) {
 		const struct port *p = &d->ports[i];
 		snprintf(f, sizeof(f), "portMappings[%zu].containerPort", i);
 		if (p->container_port == 0)
-			verr(c, f, "is 0; expected a port from 1 to 65535");
+			errctx_add(
+			    c, f, "is 0; expected a port from 1 to 65535");
 		if (p->udp != 0 && p->udp != 1)
-			verr(c, f, "has a bad protocol; expected tcp or udp");
+			errctx_add(
+			    c, f, "has a bad protocol; expected tcp or udp");
 		for (size_t k = 0; k < i && p->host_port != 0; k++) {
 			if (d->ports[k].host_port != p->host_port ||
 			    d->ports[k].udp != p->udp)
 				continue;
 			snprintf(f, sizeof(f), "portMappings[%zu].hostPort", i);
-			verr(c, f,
+			errctx_add(c, f,
 			    "%u/%s is already mapped by "
 			    "portMappings[%zu]; expected each host port once",
 			    p->host_port, p->udp ? "udp" : "tcp", k);
@@ -674,19 +649,19 @@ check_ports(struct vctx *c, const struct defn *d)
 }
 
 static void
-check_kv_strings(struct vctx *c, enum defn_tag t, const struct kvlist *l)
+check_kv_strings(struct errctx *c, enum defn_tag t, const struct kvlist *l)
 {
 	const char *field = defn_fields[t].key;
 	size_t max = lim_items(t);
 	char f[128], k[80];
 
 	if (l->n > max) {
-		verr(c, field, "has %zu entries; expected at most %zu", l->n,
-		    max);
+		errctx_add(c, field, "has %zu entries; expected at most %zu",
+		    l->n, max);
 		return;
 	}
 	if (!sorted_unique(l))
-		verr(c, field,
+		errctx_add(c, field,
 		    "is not sorted by key or has a duplicate key; "
 		    "expected unique keys in canonical order");
 	for (size_t i = 0; i < l->n; i++) {
@@ -698,7 +673,7 @@ check_kv_strings(struct vctx *c, enum defn_tag t, const struct kvlist *l)
 }
 
 static void
-check_env(struct vctx *c, const struct kvlist *env)
+check_env(struct errctx *c, const struct kvlist *env)
 {
 	char f[128], k[80];
 
@@ -708,14 +683,14 @@ check_env(struct vctx *c, const struct kvlist *env)
 			continue;
 		safe_key(env->v[i].key, k, sizeof(k));
 		snprintf(f, sizeof(f), "env.%s", k);
-		verr(c, f,
+		errctx_add(c, f,
 		    "is not a valid variable name; expected printable "
 		    "ASCII without spaces or '='");
 	}
 }
 
 static void
-check_links(struct vctx *c, const struct kvlist *links)
+check_links(struct errctx *c, const struct kvlist *links)
 {
 	char f[128], k[80];
 
@@ -725,7 +700,7 @@ check_links(struct vctx *c, const struct kvlist *links)
 		snprintf(f, sizeof(f), "links.%s", k);
 		check_name_ref(c, f, links->v[i].key);
 		if (!valid_link_alias(links->v[i].value))
-			verr(c, f,
+			errctx_add(c, f,
 			    "alias \"%.64s\" is not valid; expected "
 			    "[a-zA-Z0-9][a-zA-Z0-9_.-]*",
 			    links->v[i].value);
@@ -733,7 +708,7 @@ check_links(struct vctx *c, const struct kvlist *links)
 }
 
 static void
-check_signals(struct vctx *c, const struct kvlist *sig)
+check_signals(struct errctx *c, const struct kvlist *sig)
 {
 	char f[128], k[80];
 
@@ -747,7 +722,7 @@ check_signals(struct vctx *c, const struct kvlist *sig)
 		    !in_list(signals, NELEM(signals), v) ||
 		    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
 			strlen(v))
-			verr(c, f,
+			errctx_add(c, f,
 			    "\"%.32s\" is not a signal name; expected "
 			    "a name such as HUP, USR1 or TERM",
 			    v);
@@ -755,14 +730,14 @@ check_signals(struct vctx *c, const struct kvlist *sig)
 }
 
 static void
-check_caps(struct vctx *c, enum defn_tag t, const struct strlist *l)
+check_caps(struct errctx *c, enum defn_tag t, const struct strlist *l)
 {
 	const char *field = defn_fields[t].key;
 	char f[64];
 
 	if (l->n > lim_items(t)) {
-		verr(c, field, "has %zu entries; expected at most %zu", l->n,
-		    lim_items(t));
+		errctx_add(c, field, "has %zu entries; expected at most %zu",
+		    l->n, lim_items(t));
 		return;
 	}
 	for (size_t i = 0; i < l->n; i++) {
@@ -770,13 +745,13 @@ check_caps(struct vctx *c, enum defn_tag t, const struct strlist *l)
 		snprintf(f, sizeof(f), "%s[%zu]", field, i);
 		if (!valid_capability(s) || strncmp(s, "CAP_", 4) == 0 ||
 		    strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != strlen(s))
-			verr(c, f,
+			errctx_add(c, f,
 			    "\"%.40s\" is not a capability; expected a "
 			    "name such as NET_ADMIN or ALL",
 			    s);
 		for (size_t k = 0; k < i; k++)
 			if (strcmp(l->v[k], s) == 0) {
-				verr(c, f,
+				errctx_add(c, f,
 				    "repeats %s; expected each "
 				    "capability once",
 				    s);
@@ -786,14 +761,15 @@ check_caps(struct vctx *c, enum defn_tag t, const struct strlist *l)
 }
 
 static void
-check_security_opt(struct vctx *c, const struct defn *d)
+check_security_opt(struct errctx *c, const struct defn *d)
 {
 	char f[64];
 	int apparmor = 0;
 
 	if (d->security_opt.n > lim_items(T_SECURITY_OPT)) {
-		verr(c, "securityOpt", "has %zu entries; expected at most %zu",
-		    d->security_opt.n, lim_items(T_SECURITY_OPT));
+		errctx_add(c, "securityOpt",
+		    "has %zu entries; expected at most %zu", d->security_opt.n,
+		    lim_items(T_SECURITY_OPT));
 		return;
 	}
 	for (size_t i = 0; i < d->security_opt.n; i++) {
@@ -808,7 +784,7 @@ check_security_opt(struct vctx *c, const struct defn *d)
 			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/") ==
 			strlen(s + 9))
 			continue;
-		verr(c, f,
+		errctx_add(c, f,
 		    "\"%.64s\" is not allowed; expected "
 		    "no-new-privileges, apparmor=PROFILE (once) or "
 		    "seccomp=NAME",
@@ -818,7 +794,7 @@ check_security_opt(struct vctx *c, const struct defn *d)
 		return;
 	size_t n = strlen(d->seccomp);
 	if (n > lim_len(T_SECCOMP)) {
-		verr(c, "securityOpt",
+		errctx_add(c, "securityOpt",
 		    "seccomp profile is %zu bytes; expected "
 		    "at most %zu",
 		    n, lim_len(T_SECCOMP));
@@ -828,12 +804,12 @@ check_security_opt(struct vctx *c, const struct defn *d)
 	 * checked by profile_check() where the settings are known. */
 	char msg[600];
 	if (profile_check(d->seccomp, 1, msg, sizeof(msg)) == -1)
-		verr(c, "securityOpt",
+		errctx_add(c, "securityOpt",
 		    "seccomp profile is not a Docker seccomp profile: %s", msg);
 }
 
 static void
-check_tmpfs(struct vctx *c, const struct kvlist *t)
+check_tmpfs(struct errctx *c, const struct kvlist *t)
 {
 	char f[128], k[80];
 
@@ -842,18 +818,18 @@ check_tmpfs(struct vctx *c, const struct kvlist *t)
 		safe_key(t->v[i].key, k, sizeof(k));
 		snprintf(f, sizeof(f), "tmpfs.%s", k);
 		if (!valid_abs_path(t->v[i].key) || strchr(t->v[i].key, ':'))
-			verr(c, f,
+			errctx_add(c, f,
 			    "is not a valid path; expected an absolute "
 			    "path without \"..\" components or ':'");
 		if (!valid_tmpfs_options(t->v[i].value))
-			verr(c, f,
+			errctx_add(c, f,
 			    "has bad mount options; expected a comma "
 			    "separated list such as \"size=64m,mode=1777\"");
 	}
 }
 
 static void
-check_labels(struct vctx *c, const struct kvlist *l)
+check_labels(struct errctx *c, const struct kvlist *l)
 {
 	char f[128], k[80];
 
@@ -865,11 +841,11 @@ check_labels(struct vctx *c, const struct kvlist *l)
 		safe_key(key, k, sizeof(k));
 		snprintf(f, sizeof(f), "labels.%s", k);
 		if (strncasecmp(key, "dockerup.", 9) == 0)
-			verr(c, f,
+			errctx_add(c, f,
 			    "is reserved; keys under \"dockerup.\" "
 			    "belong to dockerup itself");
 		else
-			verr(c, f,
+			errctx_add(c, f,
 			    "is not a valid label key; expected "
 			    "letters, digits, '.', '-', '_' or '/', starting "
 			    "and ending with a letter or digit");
@@ -877,43 +853,44 @@ check_labels(struct vctx *c, const struct kvlist *l)
 }
 
 static void
-check_flags(struct vctx *c, const struct defn *d)
+check_flags(struct errctx *c, const struct defn *d)
 {
 	if (d->privileged != 0 && d->privileged != 1)
-		verr(c, "privileged", "expected true or false");
+		errctx_add(c, "privileged", "expected true or false");
 	if (d->read_only != 0 && d->read_only != 1)
-		verr(c, "readOnly", "expected true or false");
+		errctx_add(c, "readOnly", "expected true or false");
 	if ((d->update_pull != 0 && d->update_pull != 1) ||
 	    (d->update_eager != 0 && d->update_eager != 1) ||
 	    (d->update_rolling != 0 && d->update_rolling != 1))
-		verr(c, "update", "expected true or false flags");
+		errctx_add(c, "update", "expected true or false flags");
 	if (d->restart != RESTART_ON_FAILURE && d->restart != RESTART_ALWAYS &&
 	    d->restart != RESTART_NEVER)
-		verr(c, "restart", "expected always, on-failure or never");
+		errctx_add(
+		    c, "restart", "expected always, on-failure or never");
 	if (d->has_entrypoint != 0 && d->has_entrypoint != 1)
-		verr(c, "entrypoint", "bad presence flag");
+		errctx_add(c, "entrypoint", "bad presence flag");
 	if (d->has_command != 0 && d->has_command != 1)
-		verr(c, "command", "bad presence flag");
+		errctx_add(c, "command", "bad presence flag");
 	if ((!d->has_entrypoint && d->entrypoint.n > 0) ||
 	    (!d->has_command && d->command.n > 0))
-		verr(c, "command", "has words but is not set");
+		errctx_add(c, "command", "has words but is not set");
 }
 
 static void
-check_resources(struct vctx *c, const struct defn *d)
+check_resources(struct errctx *c, const struct defn *d)
 {
 	const struct field_desc *cpu = &defn_fields[T_CPU],
 				*mem = &defn_fields[T_MEMORY];
 
 	if (d->cpu_shares != 0 &&
 	    (d->cpu_shares < cpu->min || d->cpu_shares > cpu->max))
-		verr(c, "cpu",
+		errctx_add(c, "cpu",
 		    "%lld is out of range; expected CPU shares from "
 		    "%lld to %lld",
 		    (long long)d->cpu_shares, (long long)cpu->min,
 		    (long long)cpu->max);
 	if (d->memory != 0 && (d->memory < mem->min || d->memory > mem->max))
-		verr(c, "memory",
+		errctx_add(c, "memory",
 		    "%lld bytes is out of range; expected at "
 		    "least 6m (%lld bytes) and at most 1024t",
 		    (long long)d->memory, (long long)mem->min);
@@ -923,12 +900,12 @@ size_t
 defn_validate(const struct defn *d, const char *where, const char *prefix,
     struct errlist *errs)
 {
-	struct vctx c = { where, prefix, errs, 0 };
+	struct errctx c = { where, prefix, errs, 0 };
 
 	if (d->name != NULL &&
 	    (!check_string(&c, "name", d->name, lim_len(T_NAME)) ||
 		!valid_container_name(d->name)))
-		verr(&c, "name",
+		errctx_add(&c, "name",
 		    "\"%.64s\" is not a valid container name; "
 		    "expected [a-zA-Z0-9][a-zA-Z0-9_.-]+, 2 to %d "
 		    "characters",
@@ -940,8 +917,9 @@ defn_validate(const struct defn *d, const char *where, const char *prefix,
 	check_args(&c, T_COMMAND, &d->command);
 	check_network(&c, d->network);
 	if (d->nvolumes > lim_items(T_VOLUME))
-		verr(&c, "volumes", "has %zu entries; expected at most %zu",
-		    d->nvolumes, lim_items(T_VOLUME));
+		errctx_add(&c, "volumes",
+		    "has %zu entries; expected at most %zu", d->nvolumes,
+		    lim_items(T_VOLUME));
 	else
 		for (size_t i = 0; i < d->nvolumes; i++)
 			check_volume(&c, i, &d->volumes[i]);
@@ -950,7 +928,7 @@ defn_validate(const struct defn *d, const char *where, const char *prefix,
 	check_links(&c, &d->links);
 	check_signals(&c, &d->signals);
 	if (d->user != NULL && !valid_user(d->user))
-		verr(&c, "user",
+		errctx_add(&c, "user",
 		    "\"%.64s\" is not a valid user; expected "
 		    "NAME, UID, NAME:GROUP or UID:GID",
 		    d->user);

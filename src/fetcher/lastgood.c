@@ -41,10 +41,7 @@ entry_free(struct lastgood *lg)
 	if (lg->text != NULL)
 		explicit_bzero(lg->text, lg->len);
 	free(lg->text);
-	for (size_t i = 0; i < lg->profiles.n; i++)
-		explicit_bzero(
-		    lg->profiles.v[i].value, strlen(lg->profiles.v[i].value));
-	kvlist_free(&lg->profiles);
+	kvlist_free_wiped(&lg->profiles);
 	memset(lg, 0, sizeof(*lg));
 }
 
