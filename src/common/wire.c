@@ -581,38 +581,50 @@ enum settings_tag {
 	ST_MAX
 };
 
-/* The integer settings, in wire order. */
+/*
+ * The integer settings, in wire order: the list is the only place they
+ * are named, so the count and the accessor cannot drift from it.
+ */
+#define SETTINGS_INT_FIELDS(X)                                                 \
+	X(config_explicit)                                                     \
+	X(aws)                                                                 \
+	X(pull)                                                                \
+	X(mode)                                                                \
+	X(interval)                                                            \
+	X(verbose)                                                             \
+	X(orphans)                                                             \
+	X(ready_timeout)                                                       \
+	X(seccomp)                                                             \
+	X(lock_wait)                                                           \
+	X(log_format)                                                          \
+	X(syslog)                                                              \
+	X(format)                                                              \
+	X(seccomp_allow_permissive)                                            \
+	X(policy.allow_privileged)                                             \
+	X(policy.allow_host_network)                                           \
+	X(policy.allow_unconfined)                                             \
+	X(policy.require_digest)                                               \
+	X(confirm_removals)                                                    \
+	X(allow_insecure_tcp)                                                  \
+	X(imds_v1)
+
+/* Each is an int, or an enum of an int's size, sent as 4 bytes. */
+#define INT_FIELD_PTR(m)   (int *)(void *)&s->m,
+#define INT_FIELD_COUNT(m) +1
+#define INT_FIELD_SIZE(m)                                                      \
+	_Static_assert(sizeof(((struct settings *)0)->m) == sizeof(int),       \
+	    #m " must be int-sized");
+SETTINGS_INT_FIELDS(INT_FIELD_SIZE)
+
+enum { SETTINGS_NINTS = 0 SETTINGS_INT_FIELDS(INT_FIELD_COUNT) };
+
 static int *
 settings_int(struct settings *s, size_t i)
 {
-	int *ints[] = {
-		&s->config_explicit,
-		&s->aws,
-		&s->pull,
-		(int *)&s->mode,
-		&s->interval,
-		&s->verbose,
-		(int *)&s->orphans,
-		&s->ready_timeout,
-		(int *)&s->seccomp,
-		&s->lock_wait,
-		(int *)&s->log_format,
-		&s->syslog,
-		(int *)&s->format,
-		&s->seccomp_allow_permissive,
-		&s->policy.allow_privileged,
-		&s->policy.allow_host_network,
-		&s->policy.allow_unconfined,
-		&s->policy.require_digest,
-		&s->confirm_removals,
-		&s->allow_insecure_tcp,
-		&s->imds_v1,
-	};
+	int *ints[] = { SETTINGS_INT_FIELDS(INT_FIELD_PTR) };
 
-	return i < sizeof(ints) / sizeof(ints[0]) ? ints[i] : NULL;
+	return i < SETTINGS_NINTS ? ints[i] : NULL;
 }
-
-#define SETTINGS_NINTS 21
 
 static char **
 settings_str(struct settings *s, int tag)
