@@ -83,13 +83,13 @@ none_left() {
 	run_engine
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"mass-removal brake"* ]]
-	! exists br5
+	! exists br5 || false
 	local_def br5
 	run_engine
 	rm "$TEST_CONFDIR/br4.json" "$TEST_CONFDIR/br5.json"
 	run_engine
 	[ "$status" -eq 0 ]
-	! exists br4 && ! exists br5
+	! exists br4 && ! exists br5 || false
 	local_def br4
 	local_def br5
 	run_engine

@@ -123,7 +123,7 @@ image_file() {
 	# Pushed to the rig's registry and pulled back: the same ID.
 	image_publish "$REPO/published:latest" 4
 	[ "$IMAGE_REF" = "$RIG_REGISTRY/$REPO/published:latest" ]
-	! dk image inspect "$IMAGE_REF" > /dev/null 2>&1
+	! dk image inspect "$IMAGE_REF" > /dev/null 2>&1 || false
 	dk pull -q "$IMAGE_REF" > /dev/null
 	[ "$(dk image inspect -f '{{.Id}}' "$IMAGE_REF")" = "$IMAGE_ID" ]
 }
@@ -245,7 +245,7 @@ image_file() {
 	container_logs "$NAME" > "$LOG"
 	! grep -E 'SIGSYS|seccomp violation|forbidden syscall|Operation not permitted|Permission denied| fatal| error ' "$LOG" ||
 	    fail "the container's log reports a problem (above)"
-	! grep -q "remove $NAME\|stop $NAME" "$LOG"
+	! grep -q "remove $NAME\|stop $NAME" "$LOG" || false
 	grep -q 'engine: 0 created, 0 replaced, 0 started, 0 removed, 2 unchanged, 0 failed' "$LOG"
 
 	# docker stop ends it cleanly (SIGTERM to the parent, status 0).

@@ -49,7 +49,7 @@ teardown() {
 	[[ "$output" == *"replace web (definition changed: portMappings, env)"* ]]
 	[[ "$output" == *"1 replaced"* ]]
 	[ "$(cid web)" != "$old" ]
-	! exists "$old"
+	! exists "$old" || false
 	[ "$(inspect web '.Config.Env | map(select(startswith("A="))) | .[0]')" = A=2 ]
 	[ "$(all_names)" = web ]
 }
@@ -104,7 +104,7 @@ teardown() {
 	[[ "$output" == *"start stopped (not running)"* ]]
 	[[ "$output" == *"remove intruder (not declared)"* ]]
 	# Nothing planned for the unchanged one.
-	! grep -Eq '(^| )[a-z]+ keep \(' <<< "$output"
+	! grep -Eq '(^| )[a-z]+ keep \(' <<< "$output" || false
 	[ -z "$(events "$t0" "$t1")" ]
 	[ "$(dk ps -a --format '{{.ID}} {{.Names}} {{.State}}' | sort)" = "$before" ]
 }
@@ -134,7 +134,7 @@ teardown() {
 	run_engine
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"remove web (duplicate of web)"* ]]
-	! exists "$stale"
+	! exists "$stale" || false
 	[ "$(cid web)" = "$good" ]
 	[ "$(label web dockerup.hash)" = "$hash" ]
 	[ "$(all_names)" = web ]

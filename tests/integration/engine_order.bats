@@ -45,7 +45,7 @@ replace_events() {
 	[ "$die" -lt "$start" ]
 	[ "$destroy" -gt 0 ]
 	[ "$(all_names)" = web ]
-	! exists "$OLD"
+	! exists "$OLD" || false
 }
 
 @test "order: an eager replace starts the new container before stopping the old" {

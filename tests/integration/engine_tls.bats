@@ -78,7 +78,7 @@ teardown() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"certificate"* ]]
 	[[ "$output" == *"nothing was changed"* ]]
-	! exists web
+	! exists web || false
 }
 
 @test "tls: missing certificate files are named" {
@@ -89,7 +89,7 @@ teardown() {
 	[[ "$output" == *"$BATS_TEST_TMPDIR/none/ca.pem"* ]]
 	# Reported at once, not after a crash loop of the engine.
 	[[ "$output" != *"restarting engine"* ]]
-	! exists web
+	! exists web || false
 }
 
 @test "tls: without DOCKER_TLS_VERIFY a tcp endpoint is refused, or plain http when wanted" {
@@ -97,9 +97,9 @@ teardown() {
 	run_dockerup --no-pull --remote "$TLS_REMOTE"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"$TLS_REMOTE has no TLS (DOCKER_TLS_VERIFY is not set)"* ]]
-	! exists web
+	! exists web || false
 	# Wanted: plain http, which this TLS front does not speak.
 	run_dockerup --no-pull --remote "$TLS_REMOTE" --allow-insecure-tcp
 	[ "$status" -eq 1 ]
-	! exists web
+	! exists web || false
 }

@@ -47,7 +47,7 @@ teardown() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"settings: remote: $PLAIN_REMOTE has no TLS (DOCKER_TLS_VERIFY is not set): the Docker API, which is root on its host, would be reached in clear and unauthenticated; expected DOCKER_TLS_VERIFY=1 with DOCKER_CERT_PATH, or allow_insecure_tcp=true (--allow-insecure-tcp) if that is wanted"* ]]
 	[ ! -s "$PLAIN_DIR/requests.log" ]
-	! exists web
+	! exists web || false
 	# The same from DOCKER_HOST and from the settings file.
 	DOCKER_HOST=$PLAIN_REMOTE run "$DOCKERUP" --config "$TEST_CONFIG" \
 	    --confdir "$TEST_CONFDIR" --cache "$TEST_CACHE" --no-pull
@@ -87,10 +87,10 @@ teardown() {
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"registry credentials are never sent to $PLAIN_REMOTE: a tcp:// endpoint without TLS would carry them in clear (allow_insecure_tcp); images are pulled without credentials"* ]]
-	! exists priv
+	! exists priv || false
 	grep -q "POST /v[0-9.]*/images/create" "$PLAIN_DIR/requests.log"
-	! grep -qi 'X-Registry-Auth' "$PLAIN_DIR/requests.log"
-	! grep -q "$RIG_AUTH_PASS" "$PLAIN_DIR/requests.log"
+	! grep -qi 'X-Registry-Auth' "$PLAIN_DIR/requests.log" || false
+	! grep -q "$RIG_AUTH_PASS" "$PLAIN_DIR/requests.log" || false
 	# The same credentials over the unix socket pull it: they were good.
 	run_dockerup --registry-auth "$cfg"
 	echo "$output"

@@ -82,7 +82,7 @@ tree() {
 	grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$unit"
 	grep -q '^WatchdogSec=' "$unit"
 	grep -qx 'confdir=/etc/dockerup/containers.d' "$d/etc/dockerup/dockerup.conf"
-	! grep -n '@[A-Z]*@' "$unit" "$d/etc/dockerup/dockerup.conf"
+	! grep -n '@[A-Z]*@' "$unit" "$d/etc/dockerup/dockerup.conf" || false
 }
 
 @test "make install: with DESTDIR it only names the fetcher's account to create" {
@@ -388,7 +388,7 @@ check_notify_lifecycle() {
 	# SIGHUP: another run, another STATUS; still one READY.
 	kill -HUP "$DOCKERUP_PID"
 	wait_until 20 test "$(count_msg '^STATUS=last run ok at ')" -ge 2
-	! has_msg STOPPING=1
+	! has_msg STOPPING=1 || false
 	stop_dockerup
 	[ "$DOCKERUP_STATUS" -eq 0 ]
 	wait_until 5 has_msg STOPPING=1
@@ -439,7 +439,8 @@ check_notify_lifecycle() {
 	for pid in $(pgrep -P "$DOCKERUP_PID"); do
 		n=$((n + 1))
 		! tr '\0' '\n' < "/proc/$pid/environ" |
-		    grep -E '^(NOTIFY_SOCKET|WATCHDOG_USEC|WATCHDOG_PID)='
+		    grep -E '^(NOTIFY_SOCKET|WATCHDOG_USEC|WATCHDOG_PID)=' ||
+		    false
 	done
 	[ "$n" -eq 2 ] || fail "expected 2 children, found $n"
 	stop_dockerup

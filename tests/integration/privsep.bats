@@ -187,7 +187,7 @@ kill_and_wait_back() {
 	stop_dockerup
 	[ "$DOCKERUP_STATUS" -eq 0 ]
 	for k in $kids; do
-		! kill -0 "$k" 2>/dev/null
+		! kill -0 "$k" 2>/dev/null || false
 	done
 	run_dockerup --no-pull
 	[ "$status" -eq 0 ]
@@ -219,7 +219,7 @@ kill_and_wait_back() {
 	echo "$output"
 	[ "$status" -eq $((128 + 31)) ]
 	sleep 0.5
-	! pgrep -f "$HOOKS_BIN -R"
+	! pgrep -f "$HOOKS_BIN -R" || false
 }
 
 @test "the sandboxed fetcher cannot connect to the Docker socket" {
@@ -237,7 +237,7 @@ kill_and_wait_back() {
 	start_server
 	write_def two '{"type": "docker", "name": "ps-two", "image": "'"$RIG_IMAGE"'"}'
 	sleep 0.5
-	! running ps-two
+	! running ps-two || false
 	kill -HUP "$DOCKERUP_PID"
 	wait_until 10 running ps-two
 	grep -q 'SIGHUP: reloading' "$LOG"
