@@ -26,6 +26,9 @@ FUZZ_PARSER_SRC := src/engine/observe.c src/engine/imageref.c \
 FUZZ_LIB_SRC := $(COMMON_SRC) \
 	$(filter-out src/fetcher/fetcher.c,$(FETCHER_SRC)) $(FUZZ_PARSER_SRC)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+# Made by a pattern rule for a pattern rule: without this, make takes them
+# for intermediate files, deletes them, and relinks every target each time.
+.SECONDARY: $(FUZZ_LIB_OBJ)
 
 .PHONY: fuzz fuzz-run
 
