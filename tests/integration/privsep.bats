@@ -233,14 +233,13 @@ kill_and_wait_back() {
 	[[ "$output" != *SUCCEEDED* ]]
 }
 
+# The confdir watch would pick up a new file by itself, so this only shows
+# that the signal reaches the parent through its sandbox and is acted on;
+# server.bats "SIGHUP reloads at once" counts the runs it causes.
 @test "SIGHUP makes the server load its sources again at once" {
 	start_server
-	write_def two '{"type": "docker", "name": "ps-two", "image": "'"$RIG_IMAGE"'"}'
-	sleep 0.5
-	! running ps-two || false
 	kill -HUP "$DOCKERUP_PID"
-	wait_until 10 running ps-two
-	grep -q 'SIGHUP: reloading' "$LOG"
+	wait_until 10 grep -q 'SIGHUP: reloading' "$LOG"
 }
 
 @test "a second dockerup waits for the single-instance lock, then gives up" {

@@ -276,6 +276,9 @@ main(int argc, char *argv[])
 		kill(pid, SIGTERM);
 		waitpid(pid, NULL, 0);
 		remove_cache();
+		settings_free(&s);
+		imsg_clear(&pib);
+		imsg_clear(&fib);
 		printf("engine applied the %s state\n", argv[3]);
 		return 0;
 	}

@@ -544,6 +544,7 @@ test_host_port_conflicts(void **state)
 	assert_int_equal(source(&l, "/2.json")->health, SOURCE_FAILED);
 	loaded_free(&l);
 	fetch_state_free(fs);
+	settings_free(&s);
 }
 
 static void
