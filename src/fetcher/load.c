@@ -609,12 +609,12 @@ prune_port_conflicts(struct run *r)
 	}
 	if (n > 1) /* qsort() takes no NULL, even with nothing to sort */
 		qsort(v, n, sizeof(*v), host_port_cmp);
-	for (size_t j = 1; j < n; j++) {
-		const struct host_port *first = &v[j - 1], *p = &v[j];
-		while (first > v && first[-1].key == p->key)
-			first--;
-		if (first->key != p->key || first->def == p->def ||
-		    err_at[p->def] != 0)
+	/* run: where the entries with v[j]'s key start (sorted by key). */
+	for (size_t j = 1, run = 0; j < n; j++) {
+		if (v[j].key != v[run].key)
+			run = j;
+		const struct host_port *first = &v[run], *p = &v[j];
+		if (first->def == p->def || err_at[p->def] != 0)
 			continue;
 		const struct defn *d = &o->defs[p->def],
 				  *other = &o->defs[first->def];
