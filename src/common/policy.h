@@ -8,7 +8,10 @@
  * definition whose source is missing) is remote and limited by the
  * settings' struct trust_policy.  The fetcher applies it to report and
  * drop what breaks it; the engine applies it again to everything it
- * receives, so a compromised fetcher cannot bypass it.
+ * receives, so a compromised fetcher cannot bypass it.  The class comes
+ * from the process that read a source: everything the fetcher's
+ * user-data loader sends is labelled user-data by the fetcher
+ * (src/fetcher/udproc.c), whatever it claims.
  */
 #include <stddef.h>
 

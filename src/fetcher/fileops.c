@@ -175,7 +175,7 @@ direct_read_file(void *ctx, const char *ref, struct buf *out)
 }
 
 const struct file_ops direct_file_ops = {
-	direct_read_confdir,
-	direct_read_file,
-	NULL,
+	.read_confdir = direct_read_confdir,
+	.read_file = direct_read_file,
+	.ctx = NULL,
 };

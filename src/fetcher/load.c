@@ -438,7 +438,7 @@ userdata_not_json(struct run *r, const struct buf *text)
 }
 
 static void
-load_userdata(
+load_userdata_here(
     struct run *r, const struct settings *s, const struct file_ops *ops)
 {
 	char err[1024];
@@ -484,6 +484,98 @@ out:
 		explicit_bzero(text.p, text.len);
 	buf_free(&body);
 	buf_free(&text);
+}
+
+void
+ud_part_init(struct ud_part *p)
+{
+	memset(p, 0, sizeof(*p));
+	desired_state_init(&p->st);
+	p->st.complete = 1;
+	errlist_init(&p->errs);
+}
+
+void
+ud_part_free(struct ud_part *p)
+{
+	for (size_t i = 0; p->prefix != NULL && i < p->st.ndefs; i++)
+		free(p->prefix[i]);
+	free(p->prefix);
+	desired_state_free(&p->st);
+	errlist_free(&p->errs);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+fetch_load_userdata(struct fetch_state *fs, const struct settings *s,
+    const struct file_ops *ops, struct ud_part *out)
+{
+	struct run r = { fs, &out->st, &out->errs, NULL, NULL, 0, 0,
+		s->seccomp_allow_permissive };
+
+	load_userdata_here(&r, s, ops);
+	out->prefix = r.prefix;
+	free(r.srcidx);
+	out->invalid = r.invalid;
+	out->unreachable = r.unreachable;
+}
+
+/*
+ * User-data the loader process sent.  Whatever it says, its source is
+ * user-data: the name of every source, problem and definition is set
+ * here, so that the trust policy of remote sources applies to all of it
+ * (the loader parses what the network sends, and may be compromised).
+ */
+static void
+add_ud_part(struct run *r, struct ud_part *p)
+{
+	size_t src = r->out->nsources, n = r->out->ndefs + p->st.ndefs + 1;
+	struct source_status *st = add_source(r, USERDATA_SOURCE);
+
+	if (p->st.nsources > 0) {
+		st->health = p->st.sources[0].health;
+		st->good_since = p->st.sources[0].good_since;
+		st->error = p->st.sources[0].error;
+		p->st.sources[0].error = NULL;
+	}
+	for (size_t i = 0; i < p->errs.n; i++)
+		errlist_add(r->errs, USERDATA_SOURCE, p->errs.v[i].field, "%s",
+		    p->errs.v[i].msg);
+	r->prefix = realloc(r->prefix, n * sizeof(*r->prefix));
+	r->srcidx = realloc(r->srcidx, n * sizeof(*r->srcidx));
+	if (r->prefix == NULL || r->srcidx == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < p->st.ndefs; i++) {
+		struct defn *d = &p->st.defs[i];
+		free(d->source);
+		d->source = xstrdup(USERDATA_SOURCE);
+		r->prefix[r->out->ndefs] = p->prefix[i];
+		r->srcidx[r->out->ndefs] = src;
+		p->prefix[i] = NULL;
+		if (desired_state_add(r->out, d) == -1)
+			fatal("%s", __func__);
+	}
+	p->st.ndefs = 0; /* each moved into r->out */
+	r->invalid |= p->invalid;
+	r->unreachable |= p->unreachable;
+	if (!p->st.complete)
+		r->out->complete = 0;
+}
+
+static void
+load_userdata(
+    struct run *r, const struct settings *s, const struct file_ops *ops)
+{
+	struct ud_part p;
+
+	if (ops->load_userdata == NULL) {
+		load_userdata_here(r, s, ops);
+		return;
+	}
+	ud_part_init(&p);
+	ops->load_userdata(ops->ctx, s, &p);
+	add_ud_part(r, &p);
+	ud_part_free(&p);
 }
 
 static void
