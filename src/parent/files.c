@@ -53,8 +53,6 @@ static int
 read_regular(int dirfd, const char *name, size_t max, struct buf *out)
 {
 	struct stat st;
-	unsigned char chunk[8192];
-	ssize_t n;
 	int fd;
 
 	/* Symlinks are followed: the operator owns confdir. */
@@ -71,15 +69,9 @@ read_regular(int dirfd, const char *name, size_t max, struct buf *out)
 		return -1;
 	}
 	buf_init(out, max);
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(out, chunk, (size_t)n) == -1) {
-			n = -1;
-			errno = EFBIG;
-			break;
-		}
-	int saved = errno;
+	int rc = buf_read_fd(out, fd), saved = errno;
 	close(fd);
-	if (n < 0) {
+	if (rc == -1) {
 		buf_free(out);
 		errno = saved;
 		return -1;
