@@ -3,11 +3,14 @@
 
 /*
  * The definition fields, described once.  Each row is one wire tag: its
- * JSON key, kind, limits and place in struct defn.  The fetcher's parser
- * (its key list, string and list limits), the shared validator, and the
- * wire encoder and decoder all read this table, so that what the fetcher
- * accepts the engine decodes, and a limit cannot drift between them
- * (tests/unit/test_fields.c walks every row at its limits).
+ * JSON key, kind, limits and place in struct defn, which other
+ * containers it names, and what remote sources may ask of it.  The
+ * fetcher's parser (its key list, string and list limits), the shared
+ * validator, the wire encoder and decoder, the dependency graph
+ * (depgraph.h) and the trust policy (policy.h) all read this table, so
+ * that what the fetcher accepts the engine decodes, and a limit cannot
+ * drift between them (tests/unit/test_fields.c walks every row at its
+ * limits; test_depgraph.c and test_policy_rules.c pin the two columns).
  *
  * Adding a field: a member in struct defn (defn.h), a row here with the
  * next tag (never renumber: see enum defn_tag), its parse handler in
