@@ -18,15 +18,15 @@ struct depgraph {
 	size_t n;     /* nodes: the identities, sorted by strcmp() */
 	char **id;    /* identity of node i */
 	size_t *def;  /* its definition: the first with that identity */
-	size_t **dep; /* the nodes node i depends on, each once per name */
+	size_t **dep; /* the nodes node i depends on: one edge per name */
 	size_t *ndep;
 };
 
 /*
  * Builds the graph of defs[0..n).  A definition whose identity an earlier
- * one has is no node; dup, when not NULL, is called with it, that
- * earlier one and the identity, in identity order.  A name that is no node's makes no
- * edge (depgraph_find() tells which).  Out of memory is fatal.
+ * one has is no node; dup, when not NULL, is called with it, that earlier
+ * one and the identity, in identity order.  A name that is no node's
+ * makes no edge (depgraph_find() tells which).  Out of memory is fatal.
  */
 void depgraph_build(struct depgraph *g, const struct defn *defs, size_t n,
     void (*dup)(size_t later, size_t first, const char *id, void *arg),
