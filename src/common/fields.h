@@ -17,7 +17,10 @@
  * src/fetcher/defs.c, its rules in validate.c if it has any, its Docker
  * mapping in src/engine/spec.c, and the man page.  If it names other
  * containers, its row says how (.refs); if remote sources may not use it
- * freely, its row says what they may (.remote).
+ * freely, its row says what they may (.remote).  A member of an object
+ * ("update", "healthcheck") is a row with .member: defs.c parses it by its
+ * kind.  An integer whose default is not 0 states it in .def: defn_init()
+ * sets it and the wire leaves it out.
  */
 #include <stddef.h>
 #include <stdint.h>
