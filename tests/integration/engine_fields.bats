@@ -210,6 +210,21 @@ teardown() {
 	[ "$elapsed" -lt 8 ]
 	tail -c +"$((off + 1))" "$RIG_DIR/dockerd.log" |
 	    grep -q "Calling POST /v[0-9.]*/containers/$old/stop?t=1\b"
+	# Eager: the old one is stopped after the new one runs, with t=1 too.
+	old=$(cid deaf)
+	write_def deaf '{"name": "deaf", "image": "'"$RIG_IMAGE"'",
+	    "command": '"$deaf"', "stopTimeout": 1, "env": {"V": "3"},
+	    "update": {"eager": true}}'
+	off=$(dockerd_log_size)
+	start=$SECONDS
+	run_engine
+	elapsed=$((SECONDS - start))
+	[ "$status" -eq 0 ]
+	[ "$(cid deaf)" != "$old" ]
+	echo "replaced eagerly in ${elapsed} s"
+	[ "$elapsed" -lt 8 ]
+	tail -c +"$((off + 1))" "$RIG_DIR/dockerd.log" |
+	    grep -q "Calling POST /v[0-9.]*/containers/$old/stop?t=1\b"
 	# And the container's own StopTimeout serves a stop by hand alike.
 	start=$SECONDS
 	dk stop deaf > /dev/null
