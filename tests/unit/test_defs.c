@@ -459,6 +459,15 @@ static const struct bad bad_inputs[] = {
 	    "healthcheck", "with test [\"NONE\"]" },
 	{ F, B "\"healthcheck\": {\"test\": [\"SHELL\", \"x\"]}}",
 	    "healthcheck.test[0]", "expected \"CMD\", \"CMD-SHELL\" or" },
+	{ F,
+	    "{\"containers\": [{\"image\": \"busybox\"}, {\"image\": \"x\", "
+	    "\"healthcheck\": {\"interval\": -1}}]}",
+	    "containers[1].healthcheck.interval",
+	    "expected whole seconds from 0 to 86400" },
+	{ F,
+	    "{\"containers\": [{\"image\": \"busybox\", \"healthcheck\": "
+	    "{\"test\": [\"CMD\"]}}]}",
+	    "containers[0].healthcheck.test", "expected the program" },
 	{ F, B "\"stopTimeout\": 3601}", "stopTimeout", "from 0 to 3600" },
 	{ F, B "\"stopTimeout\": \"2h\"}", "stopTimeout", "from 0 to 3600" },
 	{ F, B "\"stopTimeout\": true}", "stopTimeout",
