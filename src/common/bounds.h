@@ -57,6 +57,19 @@
 #define MAX_SECCOMP_DIR_DEPTH    8   /* directories below seccomp_dir */
 #define MAX_DOC_ERRORS           100 /* problems listed per document */
 #define MAX_OBJECT_KEYS          64  /* keys of a fixed-schema object */
+/*
+ * Health checks and updates (healthcheck, update.*, stopTimeout), in whole
+ * seconds; Docker takes nanoseconds, which these fit with room to spare.
+ */
+#define MAX_HEALTH_TEST_ITEMS    64 /* healthcheck.test: "CMD" and args */
+#define MAX_HEALTH_TEST_LEN      MAX_STRING_LEN /* one item of the test */
+#define MAX_HEALTH_DURATION_S    86400 /* interval, timeout, startPeriod */
+#define MAX_HEALTH_RETRIES       100
+#define MONITOR_DEFAULT_S        10 /* update.monitor */
+#define MAX_MONITOR_S            3600
+#define DEADLINE_DEFAULT_S       120 /* update.deadline */
+#define MAX_DEADLINE_S           86400
+#define MAX_STOP_TIMEOUT_S       3600 /* stopTimeout */
 
 /* last good copies the parent keeps: one per confdir file and user-data */
 #define MAX_LASTGOOD_COPIES (MAX_CONFDIR_FILES + 1)
@@ -74,7 +87,8 @@
 /* Engine. */
 #define DOCKER_TIMEOUT_S         120  /* one Docker API call (pulls excepted) */
 #define DOCKER_PULL_TIMEOUT_S    1800 /* one image pull */
-#define DOCKER_STOP_TIMEOUT_S    10   /* grace period passed to /stop */
+/* stopTimeout's default: Docker's own (t= of /stop) */
+#define DOCKER_STOP_TIMEOUT_S    10
 /* image pulls in flight (dockerd itself downloads 3 layers at once) */
 #define PULL_PARALLEL            4
 #define REGISTRY_CHECK_PARALLEL  8 /* registry checks in flight */

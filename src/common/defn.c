@@ -10,7 +10,16 @@ defn_init(struct defn *d)
 {
 	memset(d, 0, sizeof(*d));
 	d->restart = RESTART_ON_FAILURE;
-	d->update_pull = 1;
+	/* Every default the field table states (fields.c). */
+	for (unsigned int t = T_NONE + 1; t < T_DEFN_MAX; t++) {
+		const struct field_desc *f = &defn_fields[t];
+		void *m = (char *)d + f->off;
+
+		if (f->kind == FK_NOT_FLAG)
+			*(int *)m = 1;
+		else if (field_is_int(f))
+			*(int64_t *)m = f->def;
+	}
 }
 
 void
@@ -133,6 +142,7 @@ defn_free(struct defn *d)
 			free(d->ports);
 			break;
 		case FK_INT:
+		case FK_SECONDS:
 		case FK_FLAG:
 		case FK_NOT_FLAG:
 		case FK_RESTART:

@@ -82,6 +82,20 @@ struct defn {
 	struct kvlist labels; /* sorted; no key under "dockerup." */
 	char *source;         /* where it came from: a file path or
 	                         "user-data"; not part of the identity */
+	/*
+	 * Docker's Healthcheck: the test as Docker takes it ("CMD" and its
+	 * arguments, "CMD-SHELL" and a command, or "NONE"; empty: the
+	 * image's), durations in seconds and retries, 0 for the image's.
+	 */
+	struct strlist health_test;
+	int64_t health_interval;
+	int64_t health_timeout;
+	int64_t health_retries;
+	int64_t health_start_period;
+	int64_t update_monitor;  /* seconds; MONITOR_DEFAULT_S */
+	int64_t update_deadline; /* seconds; DEADLINE_DEFAULT_S */
+	int update_rollback;     /* default 1 */
+	int64_t stop_timeout;    /* seconds; DOCKER_STOP_TIMEOUT_S */
 };
 
 void defn_init(struct defn *d);

@@ -112,6 +112,40 @@ const struct field_desc defn_fields[T_DEFN_MAX] = {
 	    .max_items = MAX_LIST_ITEMS, .doc = "key: value"),
 	ROW(T_SOURCE, NULL, FK_STRING, source, .max_len = MAX_PATH_LEN,
 	    .doc = "where it came from; not hashed"),
+	ROW(T_HEALTH_TEST, "healthcheck", FK_LIST, health_test,
+	    .member = "test", .max_len = MAX_HEALTH_TEST_LEN,
+	    .max_items = MAX_HEALTH_TEST_ITEMS,
+	    .doc = "[\"CMD\", ...], [\"CMD-SHELL\", cmd], cmd or [\"NONE\"]"),
+	ROW(T_HEALTH_INTERVAL, "healthcheck", FK_SECONDS, health_interval,
+	    .member = "interval", .min = 1, .max = MAX_HEALTH_DURATION_S,
+	    .doc = "seconds between checks (0: the image's)"),
+	ROW(T_HEALTH_TIMEOUT, "healthcheck", FK_SECONDS, health_timeout,
+	    .member = "timeout", .min = 1, .max = MAX_HEALTH_DURATION_S,
+	    .doc = "seconds one check may take (0: the image's)"),
+	ROW(T_HEALTH_RETRIES, "healthcheck", FK_INT, health_retries,
+	    .member = "retries", .min = 1, .max = MAX_HEALTH_RETRIES,
+	    .doc = "failures in a row that make it unhealthy (0: the image's)"),
+	ROW(T_HEALTH_START_PERIOD, "healthcheck", FK_SECONDS,
+	    health_start_period, .member = "startPeriod", .min = 1,
+	    .max = MAX_HEALTH_DURATION_S,
+	    .doc = "seconds of start-up whose failures do not count"),
+	ROW(T_UPDATE_MONITOR, "update", FK_SECONDS, update_monitor,
+	    .member = "monitor", .min = 0, .max = MAX_MONITOR_S,
+	    .def = MONITOR_DEFAULT_S,
+	    .doc = "seconds a new container must stay up (health gate: not "
+		   "yet enforced)"),
+	ROW(T_UPDATE_DEADLINE, "update", FK_SECONDS, update_deadline,
+	    .member = "deadline", .min = 1, .max = MAX_DEADLINE_S,
+	    .def = DEADLINE_DEFAULT_S,
+	    .doc = "seconds a new container has to become healthy (health "
+		   "gate: not yet enforced)"),
+	ROW(T_UPDATE_ROLLBACK, "update", FK_NOT_FLAG, update_rollback,
+	    .member = "rollback",
+	    .doc = "roll a failed update back (health gate: not yet "
+		   "enforced)"),
+	ROW(T_STOP_TIMEOUT, "stopTimeout", FK_SECONDS, stop_timeout, .min = 0,
+	    .max = MAX_STOP_TIMEOUT_S, .def = DOCKER_STOP_TIMEOUT_S,
+	    .doc = "seconds between SIGTERM and SIGKILL on a stop"),
 };
 
 const struct field_desc *
@@ -134,6 +168,12 @@ field_by_key(const char *key, const char *member)
 			return f;
 	}
 	return NULL;
+}
+
+int
+field_is_int(const struct field_desc *f)
+{
+	return f->kind == FK_INT || f->kind == FK_SECONDS;
 }
 
 int

@@ -17,7 +17,10 @@
  * src/fetcher/defs.c, its rules in validate.c if it has any, its Docker
  * mapping in src/engine/spec.c, and the man page.  If it names other
  * containers, its row says how (.refs); if remote sources may not use it
- * freely, its row says what they may (.remote).
+ * freely, its row says what they may (.remote).  A member of an object
+ * ("update", "healthcheck") is a row with .member: defs.c parses it by its
+ * kind.  An integer whose default is not 0 states it in .def: defn_init()
+ * sets it and the wire leaves it out.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -63,12 +66,23 @@ enum defn_tag {
 	T_TMPFS,
 	T_LABEL,
 	T_SOURCE, /* where it came from: sent, never hashed */
+	/* Added after 0.1.0: each encodes nothing at its default. */
+	T_HEALTH_TEST,
+	T_HEALTH_INTERVAL,
+	T_HEALTH_TIMEOUT,
+	T_HEALTH_RETRIES,
+	T_HEALTH_START_PERIOD,
+	T_UPDATE_MONITOR,
+	T_UPDATE_DEADLINE,
+	T_UPDATE_ROLLBACK,
+	T_STOP_TIMEOUT,
 	T_DEFN_MAX
 };
 
 enum field_kind {
 	FK_STRING = 1, /* char *; absent when NULL */
-	FK_INT,        /* int64_t in [min, max]; absent when 0 */
+	FK_INT,        /* int64_t in [min, max]; absent at def (0 unless
+	                  given) */
 	FK_FLAG,       /* int 0/1; on the wire only when 1 */
 	FK_NOT_FLAG,   /* int 0/1, default 1; on the wire only when 0 */
 	FK_LIST,       /* struct strlist, one field per item */
@@ -76,6 +90,8 @@ enum field_kind {
 	FK_VOLUMES,    /* struct volume[], one field per volume */
 	FK_PORTS,      /* struct port[], one field per mapping */
 	FK_RESTART,    /* enum restart_policy; absent at on-failure */
+	FK_SECONDS,    /* FK_INT of seconds; JSON also takes "30s", "5m",
+	                  "1h" */
 };
 
 /*
@@ -133,13 +149,15 @@ struct field_policy {
 struct field_desc {
 	enum defn_tag tag;
 	const char *key;    /* top-level JSON key; NULL: not in JSON */
-	const char *member; /* its member ("pull" of "update"), or NULL */
+	const char *member; /* its member ("pull" of "update", "interval" of
+	                       "healthcheck"), or NULL */
 	enum field_kind kind;
 	size_t off;       /* in struct defn; the list's for FK_VOLUMES/PORTS */
 	size_t count_off; /* FK_VOLUMES, FK_PORTS: the count's offset */
 	size_t max_len;   /* each string: value, item, key and value */
 	size_t max_items; /* list, map, volumes, ports */
-	int64_t min, max; /* FK_INT */
+	int64_t min, max; /* FK_INT, FK_SECONDS */
+	int64_t def;      /* FK_INT, FK_SECONDS: the default, never sent */
 	const char *doc;  /* one line, for the man page check */
 	enum field_refs refs;           /* names other containers */
 	enum field_ref_order ref_order; /* with refs: what a name means */
@@ -153,6 +171,8 @@ extern const struct field_desc defn_fields[T_DEFN_MAX];
 const struct field_desc *field_by_tag(unsigned int tag);
 /* The first row of a top-level key (and member, or NULL), or NULL. */
 const struct field_desc *field_by_key(const char *key, const char *member);
+/* An integer kind: FK_INT or FK_SECONDS. */
+int field_is_int(const struct field_desc *f);
 /* Repeated on the wire: one field per item. */
 int field_repeatable(const struct field_desc *f);
 /*

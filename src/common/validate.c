@@ -861,7 +861,8 @@ check_flags(struct errctx *c, const struct defn *d)
 		errctx_add(c, "readOnly", "expected true or false");
 	if ((d->update_pull != 0 && d->update_pull != 1) ||
 	    (d->update_eager != 0 && d->update_eager != 1) ||
-	    (d->update_rolling != 0 && d->update_rolling != 1))
+	    (d->update_rolling != 0 && d->update_rolling != 1) ||
+	    (d->update_rollback != 0 && d->update_rollback != 1))
 		errctx_add(c, "update", "expected true or false flags");
 	if (d->restart != RESTART_ON_FAILURE && d->restart != RESTART_ALWAYS &&
 	    d->restart != RESTART_NEVER)
@@ -894,6 +895,91 @@ check_resources(struct errctx *c, const struct defn *d)
 		    "%lld bytes is out of range; expected at "
 		    "least 6m (%lld bytes) and at most 1024t",
 		    (long long)d->memory, (long long)mem->min);
+}
+
+/* The integer rows added with healthcheck: their default, or in range. */
+static void
+check_timings(struct errctx *c, const struct defn *d)
+{
+	char f[64];
+
+	for (unsigned int t = T_HEALTH_TEST; t < T_DEFN_MAX; t++) {
+		const struct field_desc *r = &defn_fields[t];
+		int64_t v =
+		    *(const int64_t *)(const void *)((const char *)d + r->off);
+		int64_t lo = r->def < r->min ? r->def : r->min;
+
+		if (!field_is_int(r) || v == r->def ||
+		    (v >= r->min && v <= r->max))
+			continue;
+		snprintf(f, sizeof(f), "%s%s%s", r->key, r->member ? "." : "",
+		    r->member ? r->member : "");
+		errctx_add(c, f,
+		    "%lld is out of range; expected %s from %lld "
+		    "to %lld",
+		    (long long)v,
+		    r->kind == FK_SECONDS ? "whole seconds" : "a whole number",
+		    (long long)lo, (long long)r->max);
+	}
+}
+
+static int
+health_options_set(const struct defn *d)
+{
+	return d->health_interval || d->health_timeout || d->health_retries ||
+	    d->health_start_period;
+}
+
+/* Docker's Test: ["CMD", arg...], ["CMD-SHELL", command] or ["NONE"]. */
+static void
+check_health_test(struct errctx *c, const struct defn *d)
+{
+	const struct strlist *l = &d->health_test;
+	char f[64];
+
+	if (l->n > lim_items(T_HEALTH_TEST)) {
+		errctx_add(c, "healthcheck.test",
+		    "has %zu items; expected at most %zu", l->n,
+		    lim_items(T_HEALTH_TEST));
+		return;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		snprintf(f, sizeof(f), "healthcheck.test[%zu]", i);
+		if (!check_string(c, f, l->v[i], lim_len(T_HEALTH_TEST)))
+			return;
+	}
+	if (l->n == 0)
+		return;
+	if (strcmp(l->v[0], "NONE") == 0) {
+		if (l->n != 1)
+			errctx_add(c, "healthcheck.test",
+			    "has %zu items after \"NONE\"; expected "
+			    "[\"NONE\"] alone",
+			    l->n - 1);
+		else if (health_options_set(d))
+			errctx_add(c, "healthcheck",
+			    "sets interval, timeout, retries or startPeriod "
+			    "with test [\"NONE\"]; expected no options when "
+			    "the health check is off");
+	} else if (strcmp(l->v[0], "CMD") == 0) {
+		if (l->n < 2)
+			errctx_add(c, "healthcheck.test",
+			    "is [\"CMD\"] alone; expected the program to run "
+			    "after \"CMD\"");
+	} else if (strcmp(l->v[0], "CMD-SHELL") == 0) {
+		if (l->n != 2)
+			errctx_add(c, "healthcheck.test",
+			    "has %zu items after \"CMD-SHELL\"; expected one "
+			    "command string",
+			    l->n - 1);
+		else if (l->v[1][0] == '\0')
+			errctx_add(c, "healthcheck.test[1]",
+			    "is empty; expected a command for the shell");
+	} else
+		errctx_add(c, "healthcheck.test[0]",
+		    "\"%.32s\" is not a test form; expected \"CMD\", "
+		    "\"CMD-SHELL\" or \"NONE\" (or a command string)",
+		    l->v[0]);
 }
 
 size_t
@@ -937,6 +1023,8 @@ defn_validate(const struct defn *d, const char *where, const char *prefix,
 	check_security_opt(&c, d);
 	check_tmpfs(&c, &d->tmpfs);
 	check_labels(&c, &d->labels);
+	check_health_test(&c, d);
+	check_timings(&c, d);
 	if (d->source != NULL)
 		check_string(&c, "source", d->source, lim_len(T_SOURCE));
 	return c.count;

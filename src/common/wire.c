@@ -51,20 +51,25 @@ put_flag(struct buf *b, uint16_t tag, int v)
 	return v ? put_field(b, tag, &one, 1) : 0;
 }
 
+/* An integer, 0 included. */
 static int
-put_i64(struct buf *b, uint16_t tag, int64_t v)
+put_int(struct buf *b, uint16_t tag, int64_t v)
 {
 	struct buf tmp;
 	int r;
 
-	if (v == 0)
-		return 0;
 	buf_init(&tmp, 8);
 	r = buf_put_u64(&tmp, (uint64_t)v);
 	if (r == 0)
 		r = put_field(b, tag, tmp.p, tmp.len);
 	buf_free(&tmp);
 	return r;
+}
+
+static int
+put_i64(struct buf *b, uint16_t tag, int64_t v)
+{
+	return v == 0 ? 0 : put_int(b, tag, v);
 }
 
 static int
@@ -152,7 +157,10 @@ put_row(struct buf *out, const struct defn *d, const struct field_desc *f)
 	case FK_STRING:
 		return put_str(out, tag, *AT(d, f, char *const));
 	case FK_INT:
-		return put_i64(out, tag, *AT(d, f, const int64_t));
+	case FK_SECONDS: {
+		int64_t v = *AT(d, f, const int64_t);
+		return v == f->def ? 0 : put_int(out, tag, v);
+	}
 	case FK_FLAG:
 		return put_flag(out, tag, *AT(d, f, const int));
 	case FK_NOT_FLAG:
@@ -406,6 +414,27 @@ get_port(
 	return 0;
 }
 
+/* A row's integer: 8 bytes, not its default (never sent), in range. */
+static int
+get_row_int(struct reader *r, const struct field_desc *f,
+    const unsigned char *p, size_t n, int64_t *v)
+{
+	if (n != 8)
+		return rfail(r,
+		    "%s%s%s: integer field must be 8 bytes, not %zu", f->key,
+		    f->member ? "." : "", f->member ? f->member : "", n);
+	*v = (int64_t)le64(p);
+	if (*v == f->def)
+		return rfail(r, "%s%s%s: encodes its default %lld", f->key,
+		    f->member ? "." : "", f->member ? f->member : "",
+		    (long long)f->def);
+	if (*v < f->min || *v > f->max)
+		return rfail(r, "%s%s%s: %lld is not from %lld to %lld", f->key,
+		    f->member ? "." : "", f->member ? f->member : "",
+		    (long long)*v, (long long)f->min, (long long)f->max);
+	return 0;
+}
+
 static int
 decode_defn_field(struct reader *r, const struct field_desc *f,
     const unsigned char *p, size_t n, struct defn *d)
@@ -416,13 +445,8 @@ decode_defn_field(struct reader *r, const struct field_desc *f,
 	case FK_STRING:
 		return dup_str(r, p, n, f->max_len, AT(d, f, char *));
 	case FK_INT:
-		if (get_i64(r, p, n, AT(d, f, int64_t)) == -1)
-			return -1;
-		if (*AT(d, f, int64_t) < f->min || *AT(d, f, int64_t) > f->max)
-			return rfail(r, "%s: %lld is not from %lld to %lld",
-			    f->key, (long long)*AT(d, f, int64_t),
-			    (long long)f->min, (long long)f->max);
-		return 0;
+	case FK_SECONDS:
+		return get_row_int(r, f, p, n, AT(d, f, int64_t));
 	case FK_FLAG:
 		return get_flag(r, p, n, AT(d, f, int));
 	case FK_NOT_FLAG:

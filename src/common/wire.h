@@ -36,7 +36,8 @@
  * items of every repeatable row of the field table (test_fields checks).
  */
 #define WIRE_MAX_ITEMS                                                         \
-	(MAX_ENV + MAX_VOLUMES + MAX_PORTS + 9 * MAX_LIST_ITEMS + 32)
+	(MAX_ENV + MAX_VOLUMES + MAX_PORTS + 9 * MAX_LIST_ITEMS +              \
+	    MAX_HEALTH_TEST_ITEMS + 32)
 #define WIRE_ITEM_OVERHEAD 40
 
 struct wire_state_begin {

@@ -101,12 +101,19 @@ op_start(struct docker *dk, const char *id, char *err, size_t errlen)
 }
 
 int
-op_stop(struct docker *dk, const char *id, char *err, size_t errlen)
+op_stop(struct docker *dk, const char *id, int64_t stop_timeout_s, char *err,
+    size_t errlen)
 {
+	if (stop_timeout_s < 0 || stop_timeout_s > MAX_STOP_TIMEOUT_S) {
+		snprintf(err, errlen,
+		    "stop %.12s: a stop timeout of %lld s; expected 0 to %d",
+		    id, (long long)stop_timeout_s, MAX_STOP_TIMEOUT_S);
+		return OP_FAILED;
+	}
 	/* 304: already stopped. */
 	return op_simple(dk, "POST", 204, 304,
-	    DOCKER_TIMEOUT_S + DOCKER_STOP_TIMEOUT_S, err, errlen,
-	    "/containers/%s/stop?t=%d", id, DOCKER_STOP_TIMEOUT_S);
+	    DOCKER_TIMEOUT_S + (long)stop_timeout_s, err, errlen,
+	    "/containers/%s/stop?t=%lld", id, (long long)stop_timeout_s);
 }
 
 /* HTTP 409 "removal ... is already in progress": it goes anyway. */

@@ -20,7 +20,9 @@ int op_create(struct docker *dk, const char *name, const char *body,
     char id[65], char *err, size_t errlen);
 /* Starting a running container and stopping a stopped one succeed. */
 int op_start(struct docker *dk, const char *id, char *err, size_t errlen);
-int op_stop(struct docker *dk, const char *id, char *err, size_t errlen);
+/* SIGTERM, then SIGKILL after stop_timeout_s (Docker's t=). */
+int op_stop(struct docker *dk, const char *id, int64_t stop_timeout_s,
+    char *err, size_t errlen);
 int op_remove(struct docker *dk, const char *id, char *err, size_t errlen);
 int op_rename(struct docker *dk, const char *id, const char *name, char *err,
     size_t errlen);

@@ -502,12 +502,17 @@ ctr_set_name(struct ctr *c, const char *name)
 	return 0;
 }
 
-/* Stops (when running) and removes a container we decided to drop. */
+/*
+ * Stops (when running) and removes a container we decided to drop;
+ * stop_s is its definition's stopTimeout (DOCKER_STOP_TIMEOUT_S for a
+ * container no definition declares).
+ */
 static int
-drop_container(struct run *r, struct ctr *c, char *err, size_t errlen)
+drop_container(
+    struct run *r, struct ctr *c, int64_t stop_s, char *err, size_t errlen)
 {
 	if (ctr_running(c) &&
-	    op_done(r, op_stop(r->dk, c->id, err, errlen)) != OP_OK)
+	    op_done(r, op_stop(r->dk, c->id, stop_s, err, errlen)) != OP_OK)
 		return -1;
 	if (op_done(r, op_remove(r->dk, c->id, err, errlen)) != OP_OK)
 		return -1;
@@ -532,7 +537,7 @@ remove_dup(struct run *r, const struct item *it, struct ctr *c)
 		r->rep->removed++;
 		return;
 	}
-	if (drop_container(r, c, err, sizeof(err)) == -1)
+	if (drop_container(r, c, it->d->stop_timeout, err, sizeof(err)) == -1)
 		fail(r, "remove %s (duplicate of %s): %s", ctr_label(c),
 		    it->ident, err);
 	else
@@ -907,7 +912,7 @@ replace_in_place(struct run *r, struct item *it, struct ctr *k,
 {
 	char err[1024];
 
-	if (drop_container(r, k, err, sizeof(err)) == -1) {
+	if (drop_container(r, k, it->d->stop_timeout, err, sizeof(err)) == -1) {
 		fail(r, "replace %s: remove the old container: %s", it->ident,
 		    err);
 		return -1;
@@ -953,7 +958,7 @@ swap_eager(struct run *r, struct item *it, struct ctr *k, const char *nid)
 		restore_old(r, it, k, 0);
 		return -1;
 	}
-	if (drop_container(r, k, err, sizeof(err)) == -1)
+	if (drop_container(r, k, it->d->stop_timeout, err, sizeof(err)) == -1)
 		log_warnx("replace %s: remove the old container %s: %s (the "
 			  "next run removes it)",
 		    it->ident, ctr_label(k), err);
@@ -968,7 +973,9 @@ swap_stop_first(struct run *r, struct item *it, struct ctr *k, const char *nid)
 	int was_running = ctr_running(k);
 
 	if (was_running &&
-	    op_done(r, op_stop(r->dk, k->id, err, sizeof(err))) != OP_OK) {
+	    op_done(r,
+		op_stop(r->dk, k->id, it->d->stop_timeout, err, sizeof(err))) !=
+		OP_OK) {
 		fail(r, "replace %s: stop the old container: %s", it->ident,
 		    err);
 		remove_new(r, nid);
@@ -1672,7 +1679,8 @@ remove_orphans(struct run *r)
 			r->rep->removed++;
 			continue;
 		}
-		if (drop_container(r, c, err, sizeof(err)) == -1)
+		if (drop_container(
+			r, c, DOCKER_STOP_TIMEOUT_S, err, sizeof(err)) == -1)
 			fail(r, "remove %s: %s", ctr_label(c), err);
 		else
 			r->rep->removed++;

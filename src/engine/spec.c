@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fields.h"
 #include "wire.h"
 
 int
@@ -254,6 +255,54 @@ spec_links_tmpfs(cJSON *hc, const struct defn *d)
 	return 0;
 }
 
+#define NS_PER_S 1000000000LL
+
+/*
+ * Healthcheck, only when the definition has one: then the image's own
+ * HEALTHCHECK gives what the definition leaves at 0 (Docker's rule).
+ */
+static int
+spec_healthcheck(cJSON *cfg, const struct defn *d)
+{
+	const struct {
+		const char *key;
+		int64_t v, scale;
+	} num[] = {
+		{ "Interval", d->health_interval, NS_PER_S },
+		{ "Timeout", d->health_timeout, NS_PER_S },
+		{ "Retries", d->health_retries, 1 },
+		{ "StartPeriod", d->health_start_period, NS_PER_S },
+	};
+	cJSON *h;
+	int any = d->health_test.n > 0;
+
+	for (size_t i = 0; i < sizeof(num) / sizeof(num[0]); i++)
+		any |= num[i].v != 0;
+	if (!any)
+		return 0;
+	if ((h = cJSON_AddObjectToObject(cfg, "Healthcheck")) == NULL ||
+	    add_nonempty_strlist(h, "Test", &d->health_test) == -1)
+		return -1;
+	for (size_t i = 0; i < sizeof(num) / sizeof(num[0]); i++)
+		if (num[i].v != 0 &&
+		    !cJSON_AddNumberToObject(
+			h, num[i].key, (double)(num[i].v * num[i].scale)))
+			return -1;
+	return 0;
+}
+
+/* StopTimeout, when not Docker's default (which it is when absent). */
+static int
+spec_stop_timeout(cJSON *cfg, const struct defn *d)
+{
+	if (d->stop_timeout == defn_fields[T_STOP_TIMEOUT].def)
+		return 0;
+	return cJSON_AddNumberToObject(
+		   cfg, "StopTimeout", (double)d->stop_timeout)
+	    ? 0
+	    : -1;
+}
+
 static int
 spec_config(cJSON *cfg, const struct defn *d, const struct spec_ctx *c)
 {
@@ -267,6 +316,8 @@ spec_config(cJSON *cfg, const struct defn *d, const struct spec_ctx *c)
 	if (d->user && !cJSON_AddStringToObject(cfg, "User", d->user))
 		return -1;
 	if (spec_env(cfg, d) == -1 || spec_labels(cfg, d, c) == -1)
+		return -1;
+	if (spec_healthcheck(cfg, d) == -1 || spec_stop_timeout(cfg, d) == -1)
 		return -1;
 	return 0;
 }
@@ -318,10 +369,12 @@ spec_create_body(const struct defn *d, const struct spec_ctx *c)
 }
 
 /* Each field of the original format, and where the create body has it. */
-static const struct {
+struct field_paths {
 	const char *field;
 	const char *paths[3]; /* "Config" item, or "HostConfig/Item" */
-} field_map[] = {
+};
+
+static const struct field_paths field_map[] = {
 	{ "image", { "Image" } },
 	{ "cpu", { "HostConfig/CpuShares" } },
 	{ "memory", { "HostConfig/Memory" } },
@@ -342,6 +395,15 @@ static const struct {
 	{ "securityOpt", { "HostConfig/SecurityOpt" } },
 	{ "tmpfs", { "HostConfig/Tmpfs" } },
 	{ "labels", { "Labels" } },
+};
+
+/*
+ * Fields added after 0.1.0: named only when in the body, so that the
+ * label of a container created before names the same fields.
+ */
+static const struct field_paths field_map_added[] = {
+	{ "healthcheck", { "Healthcheck" } },
+	{ "stopTimeout", { "StopTimeout" } },
 };
 
 static const cJSON *
@@ -369,8 +431,21 @@ fields_not_in_body(const struct defn *d, struct buf *out, struct buf *tmp)
 {
 	buf_reset(tmp);
 	if (buf_printf(tmp, "%d%d%d", d->update_pull, d->update_eager,
-		d->update_rolling) == -1 ||
-	    field_hash(out, "update", tmp) == -1)
+		d->update_rolling) == -1)
+		return -1;
+	/* The members added after 0.1.0, only when not at their defaults. */
+	for (unsigned int t = T_UPDATE_MONITOR; t <= T_UPDATE_ROLLBACK; t++) {
+		const struct field_desc *f = &defn_fields[t];
+		const void *m = (const char *)d + f->off;
+		int64_t v =
+		    field_is_int(f) ? *(const int64_t *)m : *(const int *)m;
+		int64_t def = field_is_int(f) ? f->def : 1;
+
+		if (v != def &&
+		    buf_printf(tmp, ";%s=%lld", f->member, (long long)v) == -1)
+			return -1;
+	}
+	if (field_hash(out, "update", tmp) == -1)
 		return -1;
 	buf_reset(tmp);
 	for (size_t i = 0; i < d->signals.n; i++)
@@ -378,6 +453,35 @@ fields_not_in_body(const struct defn *d, struct buf *out, struct buf *tmp)
 			d->signals.v[i].value) == -1)
 			return -1;
 	return field_hash(out, "signal", tmp);
+}
+
+/* Each field's hash of its items in the body; optional: absent, unnamed. */
+static int
+hash_body_fields(const cJSON *body, const struct field_paths *map, size_t n,
+    int optional, struct buf *out, struct buf *tmp)
+{
+	char *p;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		buf_reset(tmp);
+		if (optional && body_item(body, map[i].paths[0]) == NULL)
+			continue;
+		for (size_t k = 0; k < 3 && map[i].paths[k]; k++) {
+			const cJSON *it = body_item(body, map[i].paths[k]);
+
+			if (it == NULL)
+				p = NULL;
+			else if ((p = cJSON_PrintUnformatted(it)) == NULL)
+				rc = -1;
+			if (buf_printf(tmp, "%s;", p ? p : "-") == -1)
+				rc = -1;
+			free(p);
+		}
+		if (rc == 0)
+			rc = field_hash(out, map[i].field, tmp);
+	}
+	return rc;
 }
 
 char *
@@ -388,7 +492,7 @@ spec_field_hashes(const struct defn *d)
 	};
 	struct buf out, tmp;
 	cJSON *body, *labels;
-	char *s = NULL, *p;
+	char *s = NULL;
 	int rc = 0;
 
 	if ((body = spec_create_body(d, &c)) == NULL)
@@ -401,25 +505,15 @@ spec_field_hashes(const struct defn *d)
 	cJSON_DeleteItemFromObjectCaseSensitive(labels, LABEL_SOURCE);
 	buf_init(&out, 4096);
 	buf_init(&tmp, 1 << 20);
-	for (size_t i = 0;
-	     i < sizeof(field_map) / sizeof(field_map[0]) && rc == 0; i++) {
-		buf_reset(&tmp);
-		for (size_t k = 0; k < 3 && field_map[i].paths[k]; k++) {
-			const cJSON *it;
-
-			it = body_item(body, field_map[i].paths[k]);
-			if (it == NULL)
-				p = NULL;
-			else if ((p = cJSON_PrintUnformatted(it)) == NULL)
-				rc = -1;
-			if (buf_printf(&tmp, "%s;", p ? p : "-") == -1)
-				rc = -1;
-			free(p);
-		}
-		if (rc == 0)
-			rc = field_hash(&out, field_map[i].field, &tmp);
-	}
-	if (rc == 0 && fields_not_in_body(d, &out, &tmp) == 0)
+	rc = hash_body_fields(body, field_map,
+	    sizeof(field_map) / sizeof(field_map[0]), 0, &out, &tmp);
+	if (rc == 0)
+		rc = fields_not_in_body(d, &out, &tmp);
+	if (rc == 0)
+		rc = hash_body_fields(body, field_map_added,
+		    sizeof(field_map_added) / sizeof(field_map_added[0]), 1,
+		    &out, &tmp);
+	if (rc == 0)
 		s = strdup(buf_cstr(&out));
 	buf_free(&out);
 	buf_free(&tmp);
@@ -443,30 +537,50 @@ field_lookup(const char *s, const char *field, size_t *len)
 	return NULL;
 }
 
+/* Copies the field name at p (up to '=') into field; -1 if too long. */
+static int
+field_name_at(const char *p, char field[64])
+{
+	size_t fl = strcspn(p, "=");
+
+	if (fl >= 64)
+		return -1;
+	memcpy(field, p, fl);
+	field[fl] = '\0';
+	return 0;
+}
+
+static void
+name_changed(char *out, size_t outlen, size_t *n, const char *field)
+{
+	if (*n < outlen)
+		*n += (size_t)snprintf(
+		    out + *n, outlen - *n, "%s%s", *n ? ", " : "", field);
+}
+
 void
 spec_fields_changed(const char *old, const char *now, char *out, size_t outlen)
 {
 	const char *a, *b, *p;
-	size_t al = 0, bl = 0, n = 0, fl;
+	size_t al = 0, bl = 0, n = 0;
 	char field[64];
 
 	out[0] = '\0';
 	if (old == NULL || now == NULL)
 		return;
 	for (p = now; *p; p += strcspn(p, " "), p += *p == ' ') {
-		fl = strcspn(p, "=");
-		if (fl >= sizeof(field))
+		if (field_name_at(p, field) == -1)
 			break;
-		memcpy(field, p, fl);
-		field[fl] = '\0';
 		a = field_lookup(old, field, &al);
 		b = field_lookup(now, field, &bl);
-		if (b && (a == NULL || al != bl || memcmp(a, b, al) != 0)) {
-			n += (size_t)snprintf(out + n,
-			    n < outlen ? outlen - n : 0, "%s%s", n ? ", " : "",
-			    field);
-			if (n >= outlen)
-				break;
-		}
+		if (b && (a == NULL || al != bl || memcmp(a, b, al) != 0))
+			name_changed(out, outlen, &n, field);
+	}
+	/* A field named only when set (healthcheck...) that was unset. */
+	for (p = old; *p; p += strcspn(p, " "), p += *p == ' ') {
+		if (field_name_at(p, field) == -1)
+			break;
+		if (field_lookup(now, field, &bl) == NULL)
+			name_changed(out, outlen, &n, field);
 	}
 }

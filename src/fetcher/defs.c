@@ -1182,17 +1182,159 @@ f_restart(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 	}
 }
 
-/* The update object: its members are the table's rows keyed "update". */
+/* The smallest value a row takes: its range, or its default below it. */
+static int64_t
+row_min(const struct field_desc *f)
+{
+	return f->def < f->min ? f->def : f->min;
+}
+
+/* Whole seconds: a number, or digits with an optional s, m or h. */
+static int
+parse_seconds(const char *s, int64_t *out)
+{
+	size_t n = strspn(s, "0123456789");
+	int64_t v = 0, mult = 1;
+
+	if (n == 0 || n > 12)
+		return -1;
+	switch (s[n]) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		mult = 60;
+		break;
+	case 'h':
+		mult = 3600;
+		break;
+	default:
+		return -1;
+	}
+	if (s[n] != '\0' && s[n + 1] != '\0')
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	*out = v * mult;
+	return 0;
+}
+
 static void
-f_update(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
+get_seconds(struct pctx *c, const cJSON *j, const char *path,
+    const struct field_desc *f, int64_t *out)
+{
+	int64_t lo = row_min(f), v = -1;
+	char ex[64];
+
+	if (cJSON_IsNumber(j) && number_is_int(j->valuedouble, lo, f->max)) {
+		*out = (int64_t)j->valuedouble;
+		return;
+	}
+	if (cJSON_IsString(j) && parse_seconds(j->valuestring, &v) == 0 &&
+	    v >= lo && v <= f->max) {
+		*out = v;
+		return;
+	}
+	if (cJSON_IsString(j))
+		excerpt(j->valuestring, ex, sizeof(ex));
+	else if (cJSON_IsNumber(j))
+		snprintf(ex, sizeof(ex), "%.17g", j->valuedouble);
+	else {
+		perr(c, path,
+		    "is %s; expected seconds, a number or a string such as "
+		    "\"30s\", \"5m\" or \"1h\"",
+		    type_name(j));
+		return;
+	}
+	perr(c, path,
+	    "\"%s\" is not valid; expected whole seconds from %lld to %lld, "
+	    "as a number or a string such as \"30s\", \"5m\" or \"1h\"",
+	    ex, (long long)lo, (long long)f->max);
+}
+
+static void
+f_stop_timeout(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
+{
+	get_seconds(c, j, path, &defn_fields[T_STOP_TIMEOUT], &d->stop_timeout);
+}
+
+/* ["CMD", arg...], ["CMD-SHELL", cmd], ["NONE"], or a command string. */
+static void
+parse_health_test(
+    struct pctx *c, const cJSON *j, const char *path, struct defn *d)
+{
+	const struct field_desc *f = &defn_fields[T_HEALTH_TEST];
+	const char *s;
+	char p[PATHLEN];
+	int n;
+
+	if (cJSON_IsString(j)) {
+		if ((s = get_str(c, j, path, f->max_len, "")) != NULL &&
+		    (strlist_push(&d->health_test, "CMD-SHELL") == -1 ||
+			strlist_push(&d->health_test, s) == -1))
+			fatal("strlist_push");
+		return;
+	}
+	if ((n = get_container_array(c, j, path, f->max_items,
+		 "[\"CMD\", arg, ...], [\"CMD-SHELL\", command], [\"NONE\"] "
+		 "or a command string")) < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		join_idx(p, path, (size_t)i);
+		s = get_str(
+		    c, cJSON_GetArrayItem(j, i), p, f->max_len, "a string");
+		if (s != NULL && strlist_push(&d->health_test, s) == -1)
+			fatal("strlist_push");
+	}
+}
+
+/* One member of an object whose members are rows (update, healthcheck). */
+static void
+parse_member(struct pctx *c, const cJSON *it, const char *p,
+    const struct field_desc *f, struct defn *d)
+{
+	void *m = (char *)d + f->off;
+	int64_t v;
+	char what[96];
+
+	switch (f->kind) {
+	case FK_FLAG:
+	case FK_NOT_FLAG:
+		(void)get_bool(c, it, p, m);
+		return;
+	case FK_SECONDS:
+		get_seconds(c, it, p, f, m);
+		return;
+	case FK_INT:
+		snprintf(what, sizeof(what), "a whole number from %lld to %lld",
+		    (long long)row_min(f), (long long)f->max);
+		if (get_int(c, it, p, row_min(f), f->max, what, &v) == 0)
+			*(int64_t *)m = v;
+		return;
+	case FK_LIST:
+		if (f->tag == T_HEALTH_TEST) {
+			parse_health_test(c, it, p, d);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	fatalx("%s.%s: no parser for its kind", f->key, f->member);
+}
+
+/* An object whose members are the table's rows with this key. */
+static void
+parse_members(struct pctx *c, const char *key, const cJSON *j, const char *path,
+    struct defn *d)
 {
 	const char *members[T_DEFN_MAX];
-	char p[PATHLEN], list[128] = "";
+	char p[PATHLEN], list[256] = "";
 	size_t n = 0;
 
 	for (unsigned int t = 0; t < T_DEFN_MAX; t++)
 		if (defn_fields[t].member != NULL &&
-		    strcmp(defn_fields[t].key, "update") == 0)
+		    strcmp(defn_fields[t].key, key) == 0)
 			members[n++] = defn_fields[t].member;
 	if (!cJSON_IsObject(j)) {
 		for (size_t i = 0; i < n; i++)
@@ -1208,16 +1350,25 @@ f_update(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 	}
 	check_keys(c, j, path, members, n);
 	for (size_t i = 0; i < n; i++) {
-		const struct field_desc *f = field_by_key("update", members[i]);
 		const cJSON *it =
 		    cJSON_GetObjectItemCaseSensitive(j, members[i]);
 		if (it == NULL)
 			continue;
 		join(p, path, members[i]);
-		if (f->kind != FK_FLAG && f->kind != FK_NOT_FLAG)
-			fatalx("update.%s: no parser for its kind", members[i]);
-		(void)get_bool(c, it, p, (int *)(void *)((char *)d + f->off));
+		parse_member(c, it, p, field_by_key(key, members[i]), d);
 	}
+}
+
+static void
+f_update(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
+{
+	parse_members(c, "update", j, path, d);
+}
+
+static void
+f_healthcheck(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
+{
+	parse_members(c, "healthcheck", j, path, d);
 }
 
 struct field {
@@ -1249,6 +1400,8 @@ static const struct field fields[] = {
 	{ "securityOpt", f_security_opt },
 	{ "tmpfs", f_tmpfs },
 	{ "labels", f_labels },
+	{ "healthcheck", f_healthcheck },
+	{ "stopTimeout", f_stop_timeout },
 };
 
 static field_fn

@@ -151,3 +151,85 @@ teardown() {
 	[ "$status" -eq 0 ]
 	[ "$(dk ps -q --filter label=dockerup.id=image:dockerup-test/busy)" = "$ids" ]
 }
+
+@test "fields: healthcheck and stopTimeout reach Config, and the check runs" {
+	local_def web ', "stopTimeout": 1,
+	    "healthcheck": {"test": "test -e /tmp/ok", "interval": "1s",
+	        "timeout": 2, "retries": 2, "startPeriod": "1m"}'
+	local_def argv ', "healthcheck": {"test": ["CMD", "true"]}'
+	local_def off ', "healthcheck": {"test": ["NONE"]}'
+	local_def plain
+	run_engine
+	[ "$status" -eq 0 ]
+	[ "$(inspect web '.Config.Healthcheck.Test | join("|")')" = \
+	    "CMD-SHELL|test -e /tmp/ok" ]
+	[ "$(inspect web .Config.Healthcheck.Interval)" = 1000000000 ]
+	[ "$(inspect web .Config.Healthcheck.Timeout)" = 2000000000 ]
+	[ "$(inspect web .Config.Healthcheck.Retries)" = 2 ]
+	[ "$(inspect web .Config.Healthcheck.StartPeriod)" = 60000000000 ]
+	[ "$(inspect web .Config.StopTimeout)" = 1 ]
+	[ "$(inspect argv '.Config.Healthcheck.Test | join("|")')" = "CMD|true" ]
+	[ "$(inspect argv .Config.Healthcheck.Interval)" = null ]
+	[ "$(inspect off '.Config.Healthcheck.Test | join("|")')" = NONE ]
+	# Nothing asked: nothing sent (the image's own check and Docker's 10 s).
+	[ "$(inspect plain .Config.Healthcheck)" = null ]
+	[ "$(inspect plain .Config.StopTimeout)" = null ]
+	# Docker runs the check (every second): failures in the start period
+	# do not count, and it is healthy once the file is there.
+	health() { [ "$(inspect "$1" .State.Health.Status)" = "$2" ]; }
+	sleep 3
+	health web starting
+	[ "$(inspect web '.State.Health.Log | length')" -ge 1 ]
+	dk exec web touch /tmp/ok
+	wait_until 20 health web healthy
+	# The same definitions again: nothing to change.
+	id=$(cid web)
+	run_engine
+	[ "$status" -eq 0 ]
+	[ "$(cid web)" = "$id" ]
+}
+
+@test "fields: stopTimeout 1 stops a container that ignores SIGTERM in about 1 s" {
+	local deaf='["/bin/sh", "-c", "trap \"\" TERM; sleep 100000 & wait"]'
+	write_def deaf '{"name": "deaf", "image": "'"$RIG_IMAGE"'",
+	    "command": '"$deaf"', "stopTimeout": 1}'
+	run_engine
+	[ "$status" -eq 0 ]
+	running deaf
+	old=$(cid deaf)
+	# A changed definition: the old container is stopped, then replaced.
+	write_def deaf '{"name": "deaf", "image": "'"$RIG_IMAGE"'",
+	    "command": '"$deaf"', "stopTimeout": 1, "env": {"V": "2"}}'
+	off=$(dockerd_log_size)
+	start=$SECONDS
+	run_engine
+	elapsed=$((SECONDS - start))
+	[ "$status" -eq 0 ]
+	running deaf
+	[ "$(cid deaf)" != "$old" ]
+	# Docker's default would have waited 10 s for the ignored SIGTERM.
+	echo "replaced in ${elapsed} s"
+	[ "$elapsed" -lt 8 ]
+	tail -c +"$((off + 1))" "$RIG_DIR/dockerd.log" |
+	    grep -q "Calling POST /v[0-9.]*/containers/$old/stop?t=1\b"
+	# Eager: the old one is stopped after the new one runs, with t=1 too.
+	old=$(cid deaf)
+	write_def deaf '{"name": "deaf", "image": "'"$RIG_IMAGE"'",
+	    "command": '"$deaf"', "stopTimeout": 1, "env": {"V": "3"},
+	    "update": {"eager": true}}'
+	off=$(dockerd_log_size)
+	start=$SECONDS
+	run_engine
+	elapsed=$((SECONDS - start))
+	[ "$status" -eq 0 ]
+	[ "$(cid deaf)" != "$old" ]
+	echo "replaced eagerly in ${elapsed} s"
+	[ "$elapsed" -lt 8 ]
+	tail -c +"$((off + 1))" "$RIG_DIR/dockerd.log" |
+	    grep -q "Calling POST /v[0-9.]*/containers/$old/stop?t=1\b"
+	# And the container's own StopTimeout serves a stop by hand alike.
+	start=$SECONDS
+	dk stop deaf > /dev/null
+	[ $((SECONDS - start)) -lt 8 ]
+	[ "$(inspect deaf .State.ExitCode)" = 137 ]
+}

@@ -21,6 +21,8 @@
 #include "suggest.h"
 #include "errlist.h"
 #include "fetch.h"
+#include "fields.h"
+#include "imsg.h"
 #include "validate.h"
 #include "wire.h"
 
@@ -427,6 +429,59 @@ static const struct bad bad_inputs[] = {
 	{ F, B "\"labels\": {\"a\": {}}}", "labels.a", "is an object" },
 	{ F, B "\"labels\": {\"-a\": \"x\"}}", "labels.-a",
 	    "not a valid label key" },
+	{ F, B "\"healthcheck\": \"curl\"}", "healthcheck",
+	    "is a string; expected an object with test, interval, timeout, "
+	    "retries or startPeriod" },
+	{ F, B "\"healthcheck\": {\"intervall\": 5}}", "healthcheck.intervall",
+	    "did you mean interval?" },
+	{ F, B "\"healthcheck\": {\"interval\": \"500ms\"}}",
+	    "healthcheck.interval",
+	    "\"500ms\" is not valid; expected whole seconds from 0 to 86400" },
+	{ F, B "\"healthcheck\": {\"timeout\": 1.5}}", "healthcheck.timeout",
+	    "\"1.5\" is not valid" },
+	{ F, B "\"healthcheck\": {\"startPeriod\": \"2d\"}}",
+	    "healthcheck.startPeriod", "such as \"30s\", \"5m\" or \"1h\"" },
+	{ F, B "\"healthcheck\": {\"interval\": \"25h\"}}",
+	    "healthcheck.interval", "from 0 to 86400" },
+	{ F, B "\"healthcheck\": {\"retries\": -1}}", "healthcheck.retries",
+	    "expected a whole number from 0 to 100" },
+	{ F, B "\"healthcheck\": {\"test\": 1}}", "healthcheck.test",
+	    "is a number; expected [\"CMD\", arg, ...]" },
+	{ F, B "\"healthcheck\": {\"test\": [\"CMD\"]}}", "healthcheck.test",
+	    "expected the program to run after \"CMD\"" },
+	{ F, B "\"healthcheck\": {\"test\": [\"CMD-SHELL\", \"a\", \"b\"]}}",
+	    "healthcheck.test", "expected one command string" },
+	{ F, B "\"healthcheck\": {\"test\": \"\"}}", "healthcheck.test[1]",
+	    "is empty; expected a command for the shell" },
+	{ F, B "\"healthcheck\": {\"test\": [\"NONE\", \"x\"]}}",
+	    "healthcheck.test", "expected [\"NONE\"] alone" },
+	{ F, B "\"healthcheck\": {\"test\": [\"NONE\"], \"retries\": 3}}",
+	    "healthcheck", "with test [\"NONE\"]" },
+	{ F, B "\"healthcheck\": {\"test\": [\"SHELL\", \"x\"]}}",
+	    "healthcheck.test[0]", "expected \"CMD\", \"CMD-SHELL\" or" },
+	{ F,
+	    "{\"containers\": [{\"image\": \"busybox\"}, {\"image\": \"x\", "
+	    "\"healthcheck\": {\"interval\": -1}}]}",
+	    "containers[1].healthcheck.interval",
+	    "expected whole seconds from 0 to 86400" },
+	{ F,
+	    "{\"containers\": [{\"image\": \"busybox\", \"healthcheck\": "
+	    "{\"test\": [\"CMD\"]}}]}",
+	    "containers[0].healthcheck.test", "expected the program" },
+	{ F, B "\"stopTimeout\": 3601}", "stopTimeout", "from 0 to 3600" },
+	{ F, B "\"stopTimeout\": \"2h\"}", "stopTimeout", "from 0 to 3600" },
+	{ F, B "\"stopTimeout\": true}", "stopTimeout",
+	    "is a boolean; expected seconds" },
+	{ F, B "\"stoptimeout\": 3}", "stoptimeout",
+	    "did you mean stopTimeout?" },
+	{ F, B "\"update\": {\"monitor\": true}}", "update.monitor",
+	    "is a boolean; expected seconds" },
+	{ F, B "\"update\": {\"deadline\": 0}}", "update.deadline",
+	    "expected whole seconds from 1 to 86400" },
+	{ F, B "\"update\": {\"rollbak\": false}}", "update.rollbak",
+	    "did you mean rollback?" },
+	{ F, B "\"update\": {\"rollback\": \"no\"}}", "update.rollback",
+	    "expected true or false" },
 	{ F, B "\"Image\": \"x\"}", "Image", "did you mean image?" },
 	{ F, B "\"colour\": \"red\"}", "colour",
 	    "unknown key; expected one of" },
@@ -1128,6 +1183,119 @@ test_canonical_determinism(void **state)
 	errlist_free(&e);
 }
 
+/* healthcheck, update's timings and stopTimeout, as the engine gets them. */
+static void
+test_health_and_stop(void **state)
+{
+	const char *doc =
+	    "{\"name\": \"web\", \"image\": \"busybox\", "
+	    "\"healthcheck\": {\"test\": \"wget -q -O- localhost || exit 1\", "
+	    "\"interval\": \"2m\", \"timeout\": \"3s\", \"retries\": 3, "
+	    "\"startPeriod\": \"1h\"}, \"stopTimeout\": 0, "
+	    "\"update\": {\"monitor\": 30, \"deadline\": \"5m\", "
+	    "\"rollback\": false}}";
+	struct defs_result r, r2;
+	struct defn back;
+	struct buf b;
+	char err[256], h1[65], h2[65];
+
+	assert_loads(doc, strlen(doc), DOC_FILE, &r);
+	const struct defn *d = &r.defs[0];
+	assert_int_equal(d->health_test.n, 2);
+	assert_string_equal(d->health_test.v[0], "CMD-SHELL");
+	assert_string_equal(
+	    d->health_test.v[1], "wget -q -O- localhost || exit 1");
+	assert_int_equal(d->health_interval, 120);
+	assert_int_equal(d->health_timeout, 3);
+	assert_int_equal(d->health_retries, 3);
+	assert_int_equal(d->health_start_period, 3600);
+	assert_int_equal(d->stop_timeout, 0);
+	assert_int_equal(d->update_monitor, 30);
+	assert_int_equal(d->update_deadline, 300);
+	assert_int_equal(d->update_rollback, 0);
+	/* What the engine decodes is the same definition. */
+	buf_init(&b, IMSG_MAX_DATA);
+	assert_int_equal(wire_encode_defn(d, 1, &b), 0);
+	assert_int_equal(
+	    wire_decode_defn(b.p, b.len, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.health_test.n, 2);
+	assert_string_equal(back.health_test.v[1], d->health_test.v[1]);
+	assert_int_equal(back.health_start_period, 3600);
+	assert_int_equal(back.stop_timeout, 0);
+	assert_int_equal(back.update_deadline, 300);
+	assert_int_equal(back.update_rollback, 0);
+	assert_int_equal(defn_hash(d, h1), 0);
+	assert_int_equal(defn_hash(&back, h2), 0);
+	assert_string_equal(h1, h2);
+	defn_free(&back);
+	buf_free(&b);
+	defs_result_free(&r);
+
+	/* Absent and written at their defaults: the same bytes. */
+	const char *plain = "{\"image\": \"busybox\"}";
+	const char *dflt = "{\"image\": \"busybox\", \"stopTimeout\": \"10s\", "
+			   "\"healthcheck\": {}, \"update\": {\"monitor\": 10, "
+			   "\"deadline\": \"2m\", \"rollback\": true}}";
+	assert_loads(plain, strlen(plain), DOC_FILE, &r);
+	assert_loads(dflt, strlen(dflt), DOC_FILE, &r2);
+	assert_int_equal(r.defs[0].stop_timeout, DOCKER_STOP_TIMEOUT_S);
+	assert_int_equal(r.defs[0].update_monitor, MONITOR_DEFAULT_S);
+	assert_int_equal(r.defs[0].update_deadline, DEADLINE_DEFAULT_S);
+	assert_int_equal(r.defs[0].update_rollback, 1);
+	assert_int_equal(defn_hash(&r.defs[0], h1), 0);
+	assert_int_equal(defn_hash(&r2.defs[0], h2), 0);
+	assert_string_equal(h1, h2);
+	defs_result_free(&r);
+	defs_result_free(&r2);
+
+	/* An array test is kept as written; NONE alone turns it off. */
+	const char *arr = "{\"image\": \"busybox\", \"healthcheck\": "
+			  "{\"test\": [\"CMD\", \"/bin/check\", \"-q\"]}}";
+	assert_loads(arr, strlen(arr), DOC_FILE, &r);
+	assert_int_equal(r.defs[0].health_test.n, 3);
+	assert_string_equal(r.defs[0].health_test.v[2], "-q");
+	defs_result_free(&r);
+	const char *none = "{\"image\": \"busybox\", \"healthcheck\": "
+			   "{\"test\": [\"NONE\"]}}";
+	assert_loads(none, strlen(none), DOC_FILE, &r);
+	assert_int_equal(r.defs[0].health_test.n, 1);
+	defs_result_free(&r);
+}
+
+/* The engine's decoder refuses a new row's default sent on the wire. */
+static void
+test_default_not_on_wire(void **state)
+{
+	/* image "busybox:1", then tag T_STOP_TIMEOUT = 10 (its default). */
+	unsigned char msg[64] = { T_IMAGE, 0, 9, 0, 0, 0 };
+	size_t n = 6;
+	struct defn d;
+	char err[256];
+
+	memcpy(msg + n, "busybox:1", 9);
+	n += 9;
+	msg[n++] = T_STOP_TIMEOUT;
+	msg[n++] = 0;
+	msg[n++] = 8;
+	msg[n++] = 0;
+	msg[n++] = 0;
+	msg[n++] = 0;
+	memset(msg + n, 0, 8);
+	msg[n] = 10;
+	assert_int_equal(
+	    wire_decode_defn(msg, n + 8, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "stopTimeout: encodes its default 10"));
+	msg[n] = 1; /* stopTimeout 1: fine */
+	assert_int_equal(wire_decode_defn(msg, n + 8, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.stop_timeout, 1);
+	defn_free(&d);
+	msg[n] = 0x11; /* 3601 s: over MAX_STOP_TIMEOUT_S */
+	msg[n + 1] = 0x0e;
+	assert_int_equal(
+	    wire_decode_defn(msg, n + 8, &d, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "3601 is not from 0 to 3600"));
+}
+
 /* What the engine decodes passes the same validation. */
 static void
 test_validate_canonical_struct(void **state)
@@ -1225,6 +1393,8 @@ main(void)
 		cmocka_unit_test(test_no_secrets_in_errors),
 		cmocka_unit_test(test_every_field),
 		cmocka_unit_test(test_seccomp_profiles),
+		cmocka_unit_test(test_health_and_stop),
+		cmocka_unit_test(test_default_not_on_wire),
 		cmocka_unit_test(test_shell_split),
 		cmocka_unit_test(test_shell_split_glob_is_literal),
 		cmocka_unit_test(test_memory),

@@ -172,6 +172,9 @@ test_minimal(void **state)
 	assert_json(b, "Env", "[\"DOCKER_IMAGE=busybox:latest\"]");
 	/* on-failure is the original's default. */
 	assert_json(b, "HostConfig.RestartPolicy", "{\"Name\":\"on-failure\"}");
+	/* No health check of its own: the image's counts; Docker's 10 s. */
+	assert_null(get(b, "Healthcheck"));
+	assert_null(get(b, "StopTimeout"));
 	assert_string_equal(
 	    cJSON_GetObjectItemCaseSensitive(get(b, "Labels"), LABEL_ID)
 		->valuestring,
@@ -254,6 +257,48 @@ test_hash_definition(void **state)
 	defn_free(&d);
 }
 
+/* healthcheck in nanoseconds, a 0 left to the image; stopTimeout. */
+static void
+test_healthcheck_and_stop_timeout(void **state)
+{
+	struct defn d;
+	cJSON *b;
+
+	defn_init(&d);
+	d.image = strdup("busybox:latest");
+	strlist_push(&d.health_test, "CMD-SHELL");
+	strlist_push(&d.health_test, "test -e /tmp/ok");
+	d.health_interval = 5;
+	d.health_retries = 3;
+	d.health_start_period = 86400;
+	d.stop_timeout = 1;
+	b = body_of(&d, NULL);
+	assert_json(b, "Healthcheck",
+	    "{\"Test\":[\"CMD-SHELL\",\"test -e /tmp/ok\"],"
+	    "\"Interval\":5000000000,\"Retries\":3,"
+	    "\"StartPeriod\":86400000000000}");
+	assert_json(b, "StopTimeout", "1");
+	cJSON_Delete(b);
+
+	/* Options alone: the image's test with the definition's timing. */
+	strlist_free(&d.health_test);
+	d.health_interval = d.health_retries = d.health_start_period = 0;
+	d.health_timeout = 2;
+	d.stop_timeout = 0; /* SIGKILL at once: sent, not Docker's 10 */
+	b = body_of(&d, NULL);
+	assert_json(b, "Healthcheck", "{\"Timeout\":2000000000}");
+	assert_json(b, "StopTimeout", "0");
+	cJSON_Delete(b);
+
+	/* The image's health check off. */
+	d.health_timeout = 0;
+	strlist_push(&d.health_test, "NONE");
+	b = body_of(&d, NULL);
+	assert_json(b, "Healthcheck", "{\"Test\":[\"NONE\"]}");
+	cJSON_Delete(b);
+	defn_free(&d);
+}
+
 /* Which fields changed, by name, as the plan shows them. */
 static void
 test_fields_changed(void **state)
@@ -284,6 +329,27 @@ test_fields_changed(void **state)
 	/* Without the old container's label: nothing to name. */
 	spec_fields_changed(NULL, fb, out, sizeof(out));
 	assert_string_equal(out, "");
+	/* healthcheck and stopTimeout: named only when set, either side. */
+	free(fb);
+	fb = spec_field_hashes(&b);
+	assert_null(strstr(fb, "healthcheck="));
+	assert_null(strstr(fb, "stopTimeout="));
+	b.stop_timeout = 1;
+	strlist_push(&b.health_test, "NONE");
+	char *fc = spec_field_hashes(&b);
+	assert_non_null(strstr(fc, "healthcheck="));
+	assert_non_null(strstr(fc, "stopTimeout="));
+	spec_fields_changed(fb, fc, out, sizeof(out));
+	assert_string_equal(out, "healthcheck, stopTimeout");
+	spec_fields_changed(fc, fb, out, sizeof(out));
+	assert_string_equal(out, "healthcheck, stopTimeout");
+	free(fc);
+	/* update's new members change its hash only when not default. */
+	b.update_monitor = 60;
+	fc = spec_field_hashes(&b);
+	spec_fields_changed(fb, fc, out, sizeof(out));
+	assert_string_equal(out, "update, healthcheck, stopTimeout");
+	free(fc);
 	/* A field the old label did not know counts as changed. */
 	spec_fields_changed(
 	    "image=00000000", "image=00000000 cpu=11111111", out, sizeof(out));
@@ -303,6 +369,7 @@ main(void)
 		cmocka_unit_test(test_restart_and_overrides),
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_hash_definition),
+		cmocka_unit_test(test_healthcheck_and_stop_timeout),
 		cmocka_unit_test(test_fields_changed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -211,6 +211,65 @@ g_memory(struct buf *b, long n)
 	buf_printf(b, "\"memory\": %ld", n);
 }
 
+static void
+g_health_items(struct buf *b, long n)
+{
+	buf_append_str(b, "\"healthcheck\": {\"test\": [\"CMD\"");
+	for (long i = 1; i < n; i++)
+		buf_printf(b, ", \"a%ld\"", i);
+	buf_append_str(b, "]}");
+}
+
+static void
+g_health_len(struct buf *b, long n)
+{
+	buf_append_str(b, "\"healthcheck\": {\"test\": \"");
+	put_rep(b, 'x', n);
+	buf_append_str(b, "\"}");
+}
+
+static void
+g_health_interval(struct buf *b, long n)
+{
+	buf_printf(b, "\"healthcheck\": {\"interval\": %ld}", n);
+}
+
+static void
+g_health_timeout(struct buf *b, long n)
+{
+	buf_printf(b, "\"healthcheck\": {\"timeout\": \"%lds\"}", n);
+}
+
+static void
+g_health_retries(struct buf *b, long n)
+{
+	buf_printf(b, "\"healthcheck\": {\"retries\": %ld}", n);
+}
+
+static void
+g_health_start(struct buf *b, long n)
+{
+	buf_printf(b, "\"healthcheck\": {\"startPeriod\": %ld}", n);
+}
+
+static void
+g_monitor(struct buf *b, long n)
+{
+	buf_printf(b, "\"update\": {\"monitor\": %ld}", n);
+}
+
+static void
+g_deadline(struct buf *b, long n)
+{
+	buf_printf(b, "\"update\": {\"deadline\": \"%ld\"}", n);
+}
+
+static void
+g_stop_timeout(struct buf *b, long n)
+{
+	buf_printf(b, "\"stopTimeout\": %ld", n);
+}
+
 static const struct limit_case cases[] = {
 	{ "name", T_NAME, 0, 1, g_name },
 	{ "image", T_IMAGE, 0, 0, g_image },
@@ -231,6 +290,16 @@ static const struct limit_case cases[] = {
 	{ "portMappings", T_PORT, 1, 1, g_ports_items },
 	{ "cpu", T_CPU, 2, 1, g_cpu },
 	{ "memory", T_MEMORY, 2, 1, g_memory },
+	{ "healthcheck.test", T_HEALTH_TEST, 1, 1, g_health_items },
+	{ "healthcheck.test", T_HEALTH_TEST, 0, 1, g_health_len },
+	{ "healthcheck.interval", T_HEALTH_INTERVAL, 2, 1, g_health_interval },
+	{ "healthcheck.timeout", T_HEALTH_TIMEOUT, 2, 1, g_health_timeout },
+	{ "healthcheck.retries", T_HEALTH_RETRIES, 2, 1, g_health_retries },
+	{ "healthcheck.startPeriod", T_HEALTH_START_PERIOD, 2, 1,
+	    g_health_start },
+	{ "update.monitor", T_UPDATE_MONITOR, 2, 1, g_monitor },
+	{ "update.deadline", T_UPDATE_DEADLINE, 2, 1, g_deadline },
+	{ "stopTimeout", T_STOP_TIMEOUT, 2, 1, g_stop_timeout },
 };
 
 /* What the engine does with what the fetcher sends: decode, validate. */
@@ -311,7 +380,12 @@ test_every_limit_agrees(void **state)
 		if (c->items == 2) {
 			lo = (long)f->min;
 			hi = (long)f->max;
-			assert_false(walk_one(c, lo - 1));
+			/* Below the range: refused, unless it is the default
+			 * (0: the image's, for healthcheck's). */
+			if (walk_one(c, lo - 1) != (lo - 1 == f->def))
+				fail_msg("%s at %ld, below its range: %s",
+				    c->key, lo - 1,
+				    lo - 1 == f->def ? "refused" : "accepted");
 			assert_true(walk_one(c, lo));
 			assert_true(walk_one(c, hi));
 			assert_false(walk_one(c, hi + 1));
@@ -337,7 +411,8 @@ test_every_limited_row_is_walked(void **state)
 	/* Rows without a length or count limit to walk. */
 	static const enum defn_tag unlimited[] = { T_NONE, T_HAS_ENTRYPOINT,
 		T_HAS_COMMAND, T_PRIVILEGED, T_RESTART, T_UPDATE_PULL,
-		T_UPDATE_EAGER, T_UPDATE_ROLLING, T_READ_ONLY,
+		T_UPDATE_EAGER, T_UPDATE_ROLLING, T_UPDATE_ROLLBACK,
+		T_READ_ONLY,
 		/* walked as command/entrypoint, the same limits */
 		T_CAP_ADD, T_SECCOMP, T_SOURCE };
 
@@ -372,12 +447,19 @@ test_table_is_indexed_by_tag(void **state)
 		    ? defn_fields[t].max_items
 		    : 1;
 	assert_true(items <= WIRE_MAX_ITEMS);
-	/* The definition's 23 keys, "type" and "update" included. */
-	assert_int_equal(n, 23);
+	/* The definition's 25 keys, "type", "update" and "healthcheck"
+	 * included. */
+	assert_int_equal(n, 25);
 	assert_string_equal(keys[0], "type");
 	assert_non_null(field_by_key("update", "rolling"));
 	assert_int_equal(field_by_key("update", "pull")->kind, FK_NOT_FLAG);
 	assert_null(field_by_key("update", "sideways"));
+	assert_int_equal(
+	    field_by_key("healthcheck", "interval")->kind, FK_SECONDS);
+	assert_int_equal(field_by_key("update", "rollback")->kind, FK_NOT_FLAG);
+	/* Added rows come after T_SOURCE (the 0.1.0 encoding's last tag). */
+	for (unsigned int t = T_SOURCE + 1; t < T_DEFN_MAX; t++)
+		assert_true(defn_fields[t].key != NULL);
 }
 
 /* The largest document the fetcher accepts still fits in one message. */

@@ -54,6 +54,11 @@ static const struct golden pinned[] = {
 	    "8f5f1226b66ae5ea6614a7c9fb77145e2b4f7558dc031d2bbfc8d46ac20869da",
 	    "fe3205c3c4fd43cd56289396f9ef347455cf0ef0569c035e06ae463e4bff3b6"
 	    "d" },
+	/* Issue #16's fields (tags after T_SOURCE), pinned when added. */
+	{ "health-stop.json",
+	    "30665c29442043193e5be9f37e17a109df92af9bc2cc7f3e3c10c76120d6478b",
+	    "bdee1e2f07e5626fd3b30f38cca82362030bb948d26b8c7da64d06a7e65242b"
+	    "f" },
 };
 
 /* The whole canonical encoding of minimal.json, in hex. */
