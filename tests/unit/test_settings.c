@@ -16,7 +16,7 @@
 
 #include "bounds.h"
 #include "errlist.h"
-#include "settings.h"
+#include "settings_parse.h"
 
 #include "testdata.h"
 
@@ -598,7 +598,8 @@ test_cmdline_mask(void **state)
 {
 	struct settings s;
 	struct errlist e;
-	uint64_t set = SETTING_BIT(SK_INTERVAL) | SETTING_BIT(SK_AWS);
+	uint64_t set = setting_bit(setting_by_key("interval")) |
+	    setting_bit(setting_by_key("aws"));
 	const char *text = "interval=99\naws=true\npull=false\n";
 
 	settings_init(&s);
