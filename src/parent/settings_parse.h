@@ -2,9 +2,11 @@
 #define DOCKERUP_SETTINGS_PARSE_H
 
 /*
- * The parent's reading of the settings: the command line, the settings
- * file, DOCKER_HOST, in that order of precedence over the defaults; each
- * by the rows of settings_table (settings.h).
+ * The reading of the settings: the command line, the settings file,
+ * DOCKER_HOST, in that order of precedence over the defaults; each by the
+ * rows of settings_table (settings.h).  Done by the parent before any
+ * child exists, and by `dockerup status` (src/status/); never by a child,
+ * which gets the result on the wire.
  */
 #include <stddef.h>
 #include <stdint.h>
