@@ -108,10 +108,11 @@ struct settings {
  * settings, its default, its place on the wire and its line of --help.
  * settings_init() and settings_free(), the wire encoding (wire.c), and
  * the parent's command-line and file parser (src/parent/settings_parse.c)
- * all read it.  Adding a setting: a member in struct settings, a row, the
- * man pages, tests.
+ * all read it.  Adding a setting: a member in struct settings, a row
+ * (with the next free wire tag or slot), its use, the man pages, tests.
+ *
+ * The kinds: the string ones first, setting_is_string() tells them so.
  */
-/* The string kinds first: setting_is_string() tells them by that. */
 enum setting_kind {
 	SET_PATH = 1, /* char *: an absolute path without ".." */
 	SET_ANY_PATH, /* char *: any path (-c: the settings file) */
