@@ -136,8 +136,9 @@ enum setting_flags {
 
 /*
  * The settings' wire tags (wire.c): strings one field each, every integer
- * in the one SETTINGS_TAG_INTS field.  Parent and children are the same
- * binary, but keep the numbers: fuzzing seeds hold them.
+ * in the one SETTINGS_TAG_INTS field.  The numbers are those from before
+ * the table, so that the bytes did not change with it; a new string takes
+ * the next free tag (16 and up), a new integer the next slot.
  */
 #define SETTINGS_TAG_INTS 15
 
