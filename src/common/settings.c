@@ -151,19 +151,27 @@ const struct setting_desc settings_table[] = {
 	IROW("verbose", "verbose", SET_COUNT, verbose, 5, .short_opt = 'v',
 	    .doc = "more logging (repeat for debug)"),
 	/* Of neither: -c named the settings file, so it must exist. */
-	IROW(NULL, NULL, SET_BOOL, config_explicit, 0),
+	IROW(NULL, NULL, SET_BOOL, config_explicit, 0,
+	    .doc = "the settings file was named with -c"),
 	/* The trust policy of remote sources: of the settings file only. */
 	IROW("userdata_allow_privileged", NULL, SET_BOOL,
-	    policy.allow_privileged, 14),
+	    policy.allow_privileged, 14,
+	    .doc = "remote definitions may be privileged"),
 	IROW("userdata_allow_host_network", NULL, SET_BOOL,
-	    policy.allow_host_network, 15),
+	    policy.allow_host_network, 15,
+	    .doc = "remote definitions may use the host's network"),
 	IROW("userdata_allow_unconfined", NULL, SET_BOOL,
-	    policy.allow_unconfined, 16),
+	    policy.allow_unconfined, 16,
+	    .doc = "remote definitions may use seccomp=unconfined and "
+		   "apparmor=unconfined"),
 	IROW("userdata_require_digest", NULL, SET_BOOL, policy.require_digest,
-	    17),
-	SROW("userdata_cap_add", NULL, SET_CAPS, policy.cap_add, 12),
-	SROW("userdata_host_paths", NULL, SET_PATHS, policy.host_paths, 13),
-	SROW("userdata_registries", NULL, SET_HOSTS, policy.registries, 14),
+	    17, .doc = "remote images must be pinned by digest"),
+	SROW("userdata_cap_add", NULL, SET_CAPS, policy.cap_add, 12,
+	    .doc = "the capabilities remote definitions may add"),
+	SROW("userdata_host_paths", NULL, SET_PATHS, policy.host_paths, 13,
+	    .doc = "host path prefixes a remote hostPath may lie under"),
+	SROW("userdata_registries", NULL, SET_HOSTS, policy.registries, 14,
+	    .doc = "the registries remote images may come from"),
 };
 
 const size_t settings_count =

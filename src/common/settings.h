@@ -156,7 +156,7 @@ struct setting_desc {
 	int idef;                 /* an integer's default */
 	unsigned int wire; /* a string's tag; an integer's slot in the ints */
 	const char *arg;   /* --help: the value's name, as in --cache DIR */
-	const char *doc;   /* --help, '\n' between lines; NULL: not listed */
+	const char *doc; /* one line; --help prints an option's, '\n' breaks */
 };
 
 extern const struct setting_desc settings_table[];

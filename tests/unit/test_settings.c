@@ -787,8 +787,8 @@ test_table_rows(void **state)
 			if (strcmp(k, d->key) != 0)
 				fail_msg("%s: option --%s", d->key, d->opt);
 		}
-		if (d->opt != NULL && (d->doc == NULL || d->doc[0] == '\0'))
-			fail_msg("--%s has no --help text", d->opt);
+		if (d->doc == NULL || d->doc[0] == '\0')
+			fail_msg("%s has no doc (--help) text", name);
 		if (d->key != NULL)
 			assert_ptr_equal(setting_by_key(d->key), d);
 		if (d->opt != NULL)
