@@ -128,10 +128,17 @@
 #define MAX_REPORT_TEXT    1024 /* reason or error text kept per item */
 
 /* Fetcher, EC2 metadata. */
-#define IMDS_TIMEOUT_MS  2000
-#define IMDS_RETRIES     3
-#define IMDS_BACKOFF_MS  250 /* first retry delay, doubling */
-#define IMDS_TOKEN_TTL_S 21600
+#define IMDS_TIMEOUT_MS   2000
+#define IMDS_RETRIES      3
+#define IMDS_BACKOFF_MS   250 /* first retry delay, doubling */
+#define IMDS_TOKEN_TTL_S  21600
+/*
+ * The fetcher waits this long for each message of its user-data loader:
+ * longer than a whole IMDS exchange can take (token and data, each with
+ * its retries), after which the loader is taken for stuck.
+ */
+#define UD_LOADER_WAIT_MS 60000
+#define MAX_UD_ERRORS     (2 * MAX_DOC_ERRORS) /* problems one load sends */
 
 /* A pull's live progress line on a terminal (src/engine/image.c). */
 #define MAX_PULL_LAYERS        128

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void
 buf_init(struct buf *b, size_t max)
@@ -125,4 +126,28 @@ buf_cstr(struct buf *b)
 		return NULL;
 	b->p[b->len] = '\0';
 	return (char *)b->p;
+}
+
+int
+buf_read_fd(struct buf *b, int fd)
+{
+	unsigned char chunk[16384];
+	ssize_t n;
+	int rc = 0;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			rc = -1;
+			break;
+		}
+		if (buf_append(b, chunk, (size_t)n) == -1) {
+			errno = EFBIG;
+			rc = -1;
+			break;
+		}
+	}
+	explicit_bzero(chunk, sizeof(chunk));
+	return rc;
 }

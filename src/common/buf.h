@@ -23,6 +23,13 @@ int buf_put_u8(struct buf *b, uint8_t v);
 int buf_put_u16(struct buf *b, uint16_t v);
 int buf_put_u32(struct buf *b, uint32_t v);
 int buf_put_u64(struct buf *b, uint64_t v);
+/*
+ * Appends everything fd holds up to its end (b's bound applies: more is
+ * EFBIG).  The one read loop for files: interrupted reads are retried, and
+ * the stack copy is wiped (files may hold secrets).  0, or -1 with errno;
+ * on error b keeps what was read.
+ */
+int buf_read_fd(struct buf *b, int fd);
 /* NUL-terminates without counting the NUL in len; returns p as char *. */
 char *buf_cstr(struct buf *b);
 

@@ -3,13 +3,27 @@
  */
 #include "fields.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "bounds.h"
+#include "settings.h"
 
 #define OFF(m) offsetof(struct defn, m)
 #define ROW(t, k, kd, m, ...)                                                  \
 	[t] = { .tag = t, .key = k, .kind = kd, .off = OFF(m), __VA_ARGS__ }
+/* A remote-source rule: its kind, the setting that opens it, and more. */
+#define RULE(r, k, m, ...)                                                     \
+	{                                                                      \
+		.rule = r, .key = k, .off = offsetof(struct trust_policy, m),  \
+		__VA_ARGS__                                                    \
+	}
+
+/* Values a remote source may not ask for unless a setting opens them. */
+static const char *const host_network[] = { "host", NULL };
+static const char *const unconfined[] = { "unconfined", NULL };
+static const char *const unconfined_opts[] = { "apparmor=unconfined",
+	"label=disable", "label:disable", "systempaths=unconfined", NULL };
 
 const struct field_desc defn_fields[T_DEFN_MAX] = {
 	/* JSON only: checked by the parser, not kept. */
@@ -21,7 +35,9 @@ const struct field_desc defn_fields[T_DEFN_MAX] = {
 	ROW(T_NAME, "name", FK_STRING, name, .max_len = MAX_NAME_LEN,
 	    .doc = "container name"),
 	ROW(T_IMAGE, "image", FK_STRING, image, .max_len = MAX_IMAGE_LEN,
-	    .doc = "image reference"),
+	    .doc = "image reference",
+	    .remote = { RULE(POL_REGISTRY, "userdata_registries", registries),
+		RULE(POL_DIGEST, "userdata_require_digest", require_digest) }),
 	ROW(T_CPU, "cpu", FK_INT, cpu_shares, .min = CPU_SHARES_MIN,
 	    .max = CPU_SHARES_MAX, .doc = "CPU shares"),
 	ROW(T_MEMORY, "memory", FK_INT, memory, .min = MEMORY_MIN,
@@ -37,14 +53,22 @@ const struct field_desc defn_fields[T_DEFN_MAX] = {
 	    .max_items = MAX_LIST_ITEMS,
 	    .doc = "command, array or shell-like string"),
 	ROW(T_PRIVILEGED, "privileged", FK_FLAG, privileged,
-	    .doc = "privileged mode"),
+	    .doc = "privileged mode",
+	    .remote = { RULE(
+		POL_DENY, "userdata_allow_privileged", allow_privileged) }),
 	ROW(T_NETWORK, "network", FK_STRING, network,
 	    .max_len = MAX_NETWORK_LEN,
-	    .doc = "bridge, none, host or container:NAME"),
+	    .doc = "bridge, none, host or container:NAME",
+	    .refs = REF_CONTAINER_NET,
+	    .remote = { RULE(POL_DENY, "userdata_allow_host_network",
+		allow_host_network, .values = host_network) }),
 	ROW(T_VOLUME, "volumes", FK_VOLUMES, volumes,
 	    .count_off = OFF(nvolumes), .max_len = MAX_PATH_LEN,
 	    .max_items = MAX_VOLUMES,
-	    .doc = "host, anonymous and imported volumes"),
+	    .doc = "host, anonymous and imported volumes",
+	    .refs = REF_VOLUMES_FROM,
+	    .remote = { RULE(
+		POL_HOST_PATHS, "userdata_host_paths", host_paths) }),
 	ROW(T_PORT, "portMappings", FK_PORTS, ports, .count_off = OFF(nports),
 	    .max_items = MAX_PORTS, .doc = "published ports"),
 	ROW(T_ENV, "env", FK_MAP, env, .max_len = MAX_STRING_LEN,
@@ -58,23 +82,30 @@ const struct field_desc defn_fields[T_DEFN_MAX] = {
 	ROW(T_UPDATE_ROLLING, "update", FK_FLAG, update_rolling,
 	    .member = "rolling", .doc = "accepted; no effect yet"),
 	ROW(T_LINK, "links", FK_MAP, links, .max_len = MAX_STRING_LEN,
-	    .max_items = MAX_LIST_ITEMS, .doc = "container name: alias"),
+	    .max_items = MAX_LIST_ITEMS, .doc = "container name: alias",
+	    .refs = REF_NAME_KEYS),
 	ROW(T_SIGNAL, "signal", FK_MAP, signals, .max_len = MAX_STRING_LEN,
-	    .max_items = MAX_LIST_ITEMS, .doc = "container name: signal"),
+	    .max_items = MAX_LIST_ITEMS, .doc = "container name: signal",
+	    .refs = REF_NAME_KEYS, .ref_order = REF_NOTIFIES),
 	ROW(T_USER, "user", FK_STRING, user, .max_len = MAX_USER_LEN,
 	    .doc = "NAME, UID, NAME:GROUP or UID:GID"),
 	ROW(T_READ_ONLY, "readOnly", FK_FLAG, read_only,
 	    .doc = "read-only root filesystem"),
 	ROW(T_CAP_ADD, "capAdd", FK_LIST, cap_add, .max_len = MAX_STRING_LEN,
-	    .max_items = MAX_LIST_ITEMS, .doc = "capabilities added"),
+	    .max_items = MAX_LIST_ITEMS, .doc = "capabilities added",
+	    .remote = { RULE(POL_ALLOWLIST, "userdata_cap_add", cap_add) }),
 	ROW(T_CAP_DROP, "capDrop", FK_LIST, cap_drop, .max_len = MAX_STRING_LEN,
 	    .max_items = MAX_LIST_ITEMS, .doc = "capabilities dropped"),
 	ROW(T_SECURITY_OPT, "securityOpt", FK_LIST, security_opt,
 	    .max_len = MAX_STRING_LEN, .max_items = MAX_LIST_ITEMS,
-	    .doc = "no-new-privileges, apparmor=PROFILE"),
+	    .doc = "no-new-privileges, apparmor=PROFILE",
+	    .remote = { RULE(POL_DENY, "userdata_allow_unconfined",
+		allow_unconfined, .values = unconfined_opts) }),
 	ROW(T_SECCOMP, "securityOpt", FK_STRING, seccomp,
 	    .max_len = MAX_SECCOMP_PROFILE_SIZE,
-	    .doc = "seccomp=: the profile's content, or unconfined"),
+	    .doc = "seccomp=: the profile's content, or unconfined",
+	    .remote = { RULE(POL_DENY, "userdata_allow_unconfined",
+		allow_unconfined, .values = unconfined, .shown = "seccomp=") }),
 	ROW(T_TMPFS, "tmpfs", FK_MAP, tmpfs, .max_len = MAX_STRING_LEN,
 	    .max_items = MAX_LIST_ITEMS, .doc = "path: mount options"),
 	ROW(T_LABEL, "labels", FK_MAP, labels, .max_len = MAX_STRING_LEN,
@@ -127,4 +158,70 @@ field_top_keys(const char **out, size_t max)
 			out[n++] = k;
 	}
 	return n;
+}
+
+/* The walk over one row's names (see enum field_refs). */
+static int
+row_refs(const struct defn *d, const struct field_desc *f,
+    int (*fn)(const struct defn_ref *r, void *arg), void *arg)
+{
+	const void *m = (const char *)d + f->off;
+	struct defn_ref r = { f, 0, NULL };
+	int rc = 0;
+
+	switch (f->refs) {
+	case REF_NONE:
+		break;
+	case REF_CONTAINER_NET:
+		r.name = *(char *const *)m;
+		if (r.name != NULL && strncmp(r.name, "container:", 10) == 0) {
+			r.name += 10;
+			rc = fn(&r, arg);
+		}
+		break;
+	case REF_VOLUMES_FROM: {
+		const struct volume *v = *(struct volume *const *)m;
+		size_t n = *(const size_t *)((const char *)d + f->count_off);
+		for (; r.item < n && rc == 0; r.item++)
+			if ((r.name = v[r.item].from) != NULL)
+				rc = fn(&r, arg);
+		break;
+	}
+	case REF_NAME_KEYS: {
+		const struct kvlist *l = m;
+		for (; r.item < l->n && rc == 0; r.item++) {
+			r.name = l->v[r.item].key;
+			rc = fn(&r, arg);
+		}
+		break;
+	}
+	}
+	return rc;
+}
+
+int
+defn_each_ref(const struct defn *d,
+    int (*fn)(const struct defn_ref *r, void *arg), void *arg)
+{
+	int rc = 0;
+
+	for (size_t t = 0; t < T_DEFN_MAX && rc == 0; t++)
+		rc = row_refs(d, &defn_fields[t], fn, arg);
+	return rc;
+}
+
+void
+defn_ref_path(const struct defn_ref *r, char *out, size_t outlen)
+{
+	switch (r->f->refs) {
+	case REF_VOLUMES_FROM:
+		snprintf(out, outlen, "%s[%zu].from", r->f->key, r->item);
+		break;
+	case REF_NAME_KEYS:
+		snprintf(out, outlen, "%s.%.64s", r->f->key, r->name);
+		break;
+	default:
+		snprintf(out, outlen, "%s", r->f->key);
+		break;
+	}
 }

@@ -3,16 +3,21 @@
 
 /*
  * The definition fields, described once.  Each row is one wire tag: its
- * JSON key, kind, limits and place in struct defn.  The fetcher's parser
- * (its key list, string and list limits), the shared validator, and the
- * wire encoder and decoder all read this table, so that what the fetcher
- * accepts the engine decodes, and a limit cannot drift between them
- * (tests/unit/test_fields.c walks every row at its limits).
+ * JSON key, kind, limits and place in struct defn, which other
+ * containers it names, and what remote sources may ask of it.  The
+ * fetcher's parser (its key list, string and list limits), the shared
+ * validator, the wire encoder and decoder, the dependency graph
+ * (depgraph.h) and the trust policy (policy.h) all read this table, so
+ * that what the fetcher accepts the engine decodes, and a limit cannot
+ * drift between them (tests/unit/test_fields.c walks every row at its
+ * limits; test_depgraph.c and test_policy_rules.c pin the two columns).
  *
  * Adding a field: a member in struct defn (defn.h), a row here with the
  * next tag (never renumber: see enum defn_tag), its parse handler in
  * src/fetcher/defs.c, its rules in validate.c if it has any, its Docker
- * mapping in src/engine/spec.c, and the man page.
+ * mapping in src/engine/spec.c, and the man page.  If it names other
+ * containers, its row says how (.refs); if remote sources may not use it
+ * freely, its row says what they may (.remote).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -73,6 +78,58 @@ enum field_kind {
 	FK_RESTART,    /* enum restart_policy; absent at on-failure */
 };
 
+/*
+ * How a field names other containers (defn_each_ref() reads it): the
+ * dependency graph (depgraph.h) and the trust policy's reach rule
+ * (policy_check_reach()) see every name a row of this column gives, so a
+ * new field that names a container needs nothing else.  Zero: it names
+ * none.
+ */
+enum field_refs {
+	REF_NONE = 0,
+	REF_CONTAINER_NET, /* FK_STRING: "container:NAME" names NAME */
+	REF_VOLUMES_FROM,  /* FK_VOLUMES: each volume's "from" */
+	REF_NAME_KEYS,     /* FK_MAP: every key is a container name */
+};
+
+/* What such a name means for the order of a run. */
+enum field_ref_order {
+	REF_DEPENDS = 0, /* the named container is created and started first */
+	REF_NOTIFIES,    /* only declared; it is signalled afterwards */
+};
+
+/*
+ * What a remote source (policy.h) may ask of a field, as rules that each
+ * name the trust-policy setting that would open them.  policy_check_defn()
+ * walks the table and applies every rule of every row; zero is no
+ * restriction, so a new field has its remote-source rule in its row or
+ * none.  The message of each kind of rule is written once, in policy.c.
+ */
+enum policy_rule {
+	POL_NONE = 0,
+	POL_DENY,       /* refused unless the setting (int) is true: a flag
+	                   that is set, or a value listed in .values */
+	POL_ALLOWLIST,  /* each item listed in the setting (char *, commas) */
+	POL_HOST_PATHS, /* each host path below a prefix the setting lists,
+	                   and never the Docker socket, whatever it lists */
+	POL_REGISTRY,   /* the image's registry listed in the setting, when
+	                   the setting lists any */
+	POL_DIGEST,     /* the image pinned by digest when the setting (int)
+	                   is true */
+};
+
+#define FIELD_POLICY_RULES 2 /* rules of one row (image has two) */
+
+struct field_policy {
+	enum policy_rule rule;
+	const char *key; /* the settings key: "userdata_allow_privileged" */
+	size_t off;      /* its value in struct trust_policy */
+	const char *const *values; /* POL_DENY of a string or list: the values
+	                              refused, NULL-terminated */
+	const char *shown;         /* POL_DENY: written before the value in a
+	                              message ("seccomp="), or NULL */
+};
+
 struct field_desc {
 	enum defn_tag tag;
 	const char *key;    /* top-level JSON key; NULL: not in JSON */
@@ -84,6 +141,9 @@ struct field_desc {
 	size_t max_items; /* list, map, volumes, ports */
 	int64_t min, max; /* FK_INT */
 	const char *doc;  /* one line, for the man page check */
+	enum field_refs refs;           /* names other containers */
+	enum field_ref_order ref_order; /* with refs: what a name means */
+	struct field_policy remote[FIELD_POLICY_RULES]; /* remote sources */
 };
 
 /* Every row, in tag order: defn_fields[t].tag == t. */
@@ -100,5 +160,22 @@ int field_repeatable(const struct field_desc *f);
  * repeats; returns how many (at most max) and fills out.
  */
 size_t field_top_keys(const char **out, size_t max);
+
+/* One name of another container in a definition (see enum field_refs). */
+struct defn_ref {
+	const struct field_desc *f; /* its row: f->refs, f->ref_order */
+	size_t item;                /* the volume's or map entry's index */
+	const char *name;           /* the container named */
+};
+
+/*
+ * Calls fn for every name of another container in d, row by row in tag
+ * order (network, volumes, links, signal), items in their order; stops
+ * when fn returns non-zero and returns that, else 0.
+ */
+int defn_each_ref(const struct defn *d,
+    int (*fn)(const struct defn_ref *r, void *arg), void *arg);
+/* Where r is, for messages: "network", "volumes[2].from", "links.NAME". */
+void defn_ref_path(const struct defn_ref *r, char *out, size_t outlen);
 
 #endif

@@ -438,6 +438,12 @@ imsg_type_name(uint32_t type)
 		[IMSG_READ_LASTGOOD] = "READ_LASTGOOD",
 		[IMSG_LASTGOOD] = "LASTGOOD",
 		[IMSG_LASTGOOD_END] = "LASTGOOD_END",
+		[IMSG_UD_LOAD] = "UD_LOAD",
+		[IMSG_UD_RESTORE] = "UD_RESTORE",
+		[IMSG_UD_SOURCE] = "UD_SOURCE",
+		[IMSG_UD_DEFN] = "UD_DEFN",
+		[IMSG_UD_ERR] = "UD_ERR",
+		[IMSG_UD_END] = "UD_END",
 	};
 
 	if (type >= IMSG_MAX || names[type] == NULL)

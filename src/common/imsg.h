@@ -54,6 +54,14 @@ enum imsg_type {
 	IMSG_READ_LASTGOOD, /* fetcher->parent: send them all */
 	IMSG_LASTGOOD,      /* parent->fetcher: one copy, as it was put */
 	IMSG_LASTGOOD_END,  /* parent->fetcher: no more copies */
+	/* the fetcher and its user-data loader (src/fetcher/udproc.c); the
+	 * loader also sends IMSG_READ_PROFILE and IMSG_LASTGOOD_PUT/DEL */
+	IMSG_UD_LOAD,    /* fetcher->loader: load user-data now */
+	IMSG_UD_RESTORE, /* fetcher->loader: a last good copy of it */
+	IMSG_UD_SOURCE,  /* loader->fetcher: its source_status */
+	IMSG_UD_DEFN,    /* loader->fetcher: prefix and definition */
+	IMSG_UD_ERR,     /* loader->fetcher: one problem */
+	IMSG_UD_END,     /* loader->fetcher: struct wire_ud_end */
 	IMSG_MAX
 };
 
@@ -62,6 +70,7 @@ enum imsg_sender {
 	PROC_PARENT,
 	PROC_FETCHER,
 	PROC_ENGINE,
+	PROC_UDLOADER, /* the fetcher's user-data loader */
 };
 
 struct imsg_hdr {

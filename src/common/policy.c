@@ -1,7 +1,8 @@
 /*
- * The trust policy of remote sources (see policy.h).  Each rule names the
- * settings key that would allow what it refuses, or says that nothing
- * does.
+ * The trust policy of remote sources (see policy.h).  Which field has
+ * which rule, and the settings key that would allow what a rule refuses,
+ * is the .remote column of the field table (fields.c); here is what each
+ * kind of rule checks and says.  Reach follows the table's .refs column.
  */
 #include "policy.h"
 
@@ -12,6 +13,7 @@
 #include <strings.h>
 
 #include "bounds.h"
+#include "fields.h"
 #include "log.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -188,92 +190,187 @@ image_registry(const char *image, char *out, size_t outlen)
 		snprintf(out, outlen, "docker.io");
 }
 
-static void
-check_image(struct errctx *c, const struct settings *s, const struct defn *d)
+/* The value of a rule's setting. */
+static int
+setting_on(const struct settings *s, const struct field_policy *p)
 {
-	char reg[300];
+	return *(const int *)((const char *)&s->policy + p->off);
+}
 
-	if (d->image == NULL)
+static const char *
+setting_list(const struct settings *s, const struct field_policy *p)
+{
+	return *(char *const *)((const char *)&s->policy + p->off);
+}
+
+static int
+listed(const char *const *values, const char *v)
+{
+	for (size_t i = 0; values != NULL && values[i] != NULL; i++)
+		if (strcmp(values[i], v) == 0)
+			return 1;
+	return 0;
+}
+
+/* "VALUE is not allowed for SOURCE (trust policy: KEY)" at field. */
+static void
+refuse_value(struct errctx *c, const char *field, const struct defn *d,
+    const struct field_policy *p, const char *value)
+{
+	errctx_add(c, field, "%s%.64s is not allowed for %s (trust policy: %s)",
+	    p->shown != NULL ? p->shown : "", value, source_name(d), p->key);
+}
+
+/* POL_DENY: a flag that is set, or a value listed, unless opened. */
+static void
+rule_deny(struct errctx *c, const struct settings *s, const struct defn *d,
+    const struct field_desc *f, const struct field_policy *p)
+{
+	const void *m = (const char *)d + f->off;
+	char field[64];
+
+	if (setting_on(s, p))
 		return;
-	if (s->policy.registries != NULL && s->policy.registries[0] != '\0') {
-		image_registry(d->image, reg, sizeof(reg));
-		if (!list_has(s->policy.registries, reg, 1))
-			errctx_add(c, "image",
-			    "registry %.200s is not allowed for %s (trust "
-			    "policy: userdata_registries)",
-			    reg, source_name(d));
-	}
-	if (s->policy.require_digest && strstr(d->image, "@sha256:") == NULL)
-		errctx_add(c, "image",
-		    "\"%.200s\" is not pinned by digest (IMAGE@sha256:...); "
-		    "required for %s (trust policy: userdata_require_digest)",
-		    d->image, source_name(d));
-}
-
-static void
-check_caps(struct errctx *c, const struct settings *s, const struct defn *d)
-{
-	char f[64];
-
-	for (size_t i = 0; i < d->cap_add.n; i++) {
-		if (list_has(s->policy.cap_add, d->cap_add.v[i], 0))
+	if (f->kind == FK_FLAG && *(const int *)m)
+		errctx_add(c, f->key, "not allowed for %s (trust policy: %s)",
+		    source_name(d), p->key);
+	if (f->kind == FK_STRING && *(char *const *)m != NULL &&
+	    listed(p->values, *(char *const *)m))
+		refuse_value(c, f->key, d, p, *(char *const *)m);
+	if (f->kind != FK_LIST)
+		return;
+	for (size_t i = 0; i < ((const struct strlist *)m)->n; i++) {
+		const char *v = ((const struct strlist *)m)->v[i];
+		if (!listed(p->values, v))
 			continue;
-		snprintf(f, sizeof(f), "capAdd[%zu]", i);
-		errctx_add(c, f,
-		    "%.40s is not allowed for %s (trust policy: "
-		    "userdata_cap_add)",
-		    d->cap_add.v[i], source_name(d));
+		snprintf(field, sizeof(field), "%s[%zu]", f->key, i);
+		refuse_value(c, field, d, p, v);
 	}
 }
 
+/* POL_ALLOWLIST: each item listed in the setting. */
 static void
-check_volumes(struct errctx *c, const struct settings *s, const struct defn *d)
+rule_allowlist(struct errctx *c, const struct settings *s, const struct defn *d,
+    const struct field_desc *f, const struct field_policy *p)
 {
-	char f[64];
+	const struct strlist *l =
+	    (const struct strlist *)((const char *)d + f->off);
+	char field[64];
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (list_has(setting_list(s, p), l->v[i], 0))
+			continue;
+		snprintf(field, sizeof(field), "%s[%zu]", f->key, i);
+		refuse_value(c, field, d, p, l->v[i]);
+	}
+}
+
+/* POL_HOST_PATHS: never the engine's socket or data; else listed. */
+static void
+rule_host_paths(struct errctx *c, const struct settings *s,
+    const struct defn *d, const struct field_desc *f,
+    const struct field_policy *p)
+{
+	char field[64];
 
 	for (size_t i = 0; i < d->nvolumes; i++) {
 		const char *hp = d->volumes[i].host_path;
 		if (hp == NULL)
 			continue;
-		snprintf(f, sizeof(f), "volumes[%zu].hostPath", i);
+		snprintf(field, sizeof(field), "%s[%zu].hostPath", f->key, i);
 		if (policy_host_path_forbidden(s, hp))
-			errctx_add(c, f,
+			errctx_add(c, field,
 			    "%.200s reaches the Docker or containerd socket or "
 			    "data (or /proc); never allowed for %s, whatever "
-			    "the trust policy's userdata_host_paths lists",
-			    hp, source_name(d));
-		else if (!host_path_listed(s->policy.host_paths, hp))
-			errctx_add(c, f,
-			    "%.200s is not allowed for %s (trust policy: "
-			    "userdata_host_paths)",
-			    hp, source_name(d));
+			    "the trust policy's %s lists",
+			    hp, source_name(d), p->key);
+		else if (!host_path_listed(setting_list(s, p), hp))
+			errctx_add(c, field,
+			    "%.200s is not allowed for %s (trust policy: %s)",
+			    hp, source_name(d), p->key);
 	}
 }
 
+/* POL_REGISTRY and POL_DIGEST, of an image reference. */
 static void
-check_security(struct errctx *c, const struct settings *s, const struct defn *d)
+rule_image(struct errctx *c, const struct settings *s, const struct defn *d,
+    const struct field_desc *f, const struct field_policy *p)
 {
-	char f[64];
+	const char *image = *(char *const *)((const char *)d + f->off);
+	const char *list;
+	char reg[300];
 
-	if (s->policy.allow_unconfined)
+	if (image == NULL)
 		return;
-	if (d->seccomp != NULL && strcmp(d->seccomp, "unconfined") == 0)
-		errctx_add(c, "securityOpt",
-		    "seccomp=unconfined is not allowed for %s (trust policy: "
-		    "userdata_allow_unconfined)",
-		    source_name(d));
-	for (size_t i = 0; i < d->security_opt.n; i++) {
-		const char *o = d->security_opt.v[i];
-		if (strcmp(o, "apparmor=unconfined") != 0 &&
-		    strcmp(o, "label=disable") != 0 &&
-		    strcmp(o, "label:disable") != 0 &&
-		    strcmp(o, "systempaths=unconfined") != 0)
-			continue;
-		snprintf(f, sizeof(f), "securityOpt[%zu]", i);
-		errctx_add(c, f,
-		    "%.64s is not allowed for %s (trust policy: "
-		    "userdata_allow_unconfined)",
-		    o, source_name(d));
+	if (p->rule == POL_DIGEST) {
+		if (setting_on(s, p) && strstr(image, "@sha256:") == NULL)
+			errctx_add(c, f->key,
+			    "\"%.200s\" is not pinned by digest "
+			    "(IMAGE@sha256:...); required for %s (trust "
+			    "policy: %s)",
+			    image, source_name(d), p->key);
+		return;
+	}
+	list = setting_list(s, p);
+	if (list == NULL || list[0] == '\0')
+		return;
+	image_registry(image, reg, sizeof(reg));
+	if (!list_has(list, reg, 1))
+		errctx_add(c, f->key,
+		    "registry %.200s is not allowed for %s (trust policy: %s)",
+		    reg, source_name(d), p->key);
+}
+
+int
+policy_rule_applies(const struct field_desc *f, const struct field_policy *p)
+{
+	switch (p->rule) {
+	case POL_NONE:
+		return 1;
+	case POL_DENY:
+		return f->kind == FK_FLAG ||
+		    ((f->kind == FK_STRING || f->kind == FK_LIST) &&
+			p->values != NULL);
+	case POL_ALLOWLIST:
+		return f->kind == FK_LIST;
+	case POL_HOST_PATHS:
+		return f->kind == FK_VOLUMES;
+	case POL_REGISTRY:
+	case POL_DIGEST:
+		return f->kind == FK_STRING && f->tag == T_IMAGE;
+	}
+	return 0;
+}
+
+/* One rule of one row (fields.h), which names the setting it checks. */
+static void
+check_rule(struct errctx *c, const struct settings *s, const struct defn *d,
+    const struct field_desc *f, const struct field_policy *p)
+{
+	if (!policy_rule_applies(f, p)) {
+		/* A table error: refused rather than let through. */
+		errctx_add(c, f->key,
+		    "has a trust policy rule that does not fit its kind; "
+		    "not allowed for %s (trust policy: %s)",
+		    source_name(d), p->key ? p->key : "?");
+		return;
+	}
+	switch (p->rule) {
+	case POL_NONE:
+		break;
+	case POL_DENY:
+		rule_deny(c, s, d, f, p);
+		break;
+	case POL_ALLOWLIST:
+		rule_allowlist(c, s, d, f, p);
+		break;
+	case POL_HOST_PATHS:
+		rule_host_paths(c, s, d, f, p);
+		break;
+	case POL_REGISTRY:
+	case POL_DIGEST:
+		rule_image(c, s, d, f, p);
+		break;
 	}
 }
 
@@ -285,21 +382,10 @@ policy_check_defn(const struct settings *s, const struct defn *d,
 
 	if (source_trust(d->source, s->confdir) == TRUST_LOCAL)
 		return 0;
-	if (d->privileged && !s->policy.allow_privileged)
-		errctx_add(&c, "privileged",
-		    "not allowed for %s (trust policy: "
-		    "userdata_allow_privileged)",
-		    source_name(d));
-	if (d->network != NULL && strcmp(d->network, "host") == 0 &&
-	    !s->policy.allow_host_network)
-		errctx_add(&c, "network",
-		    "host is not allowed for %s (trust policy: "
-		    "userdata_allow_host_network)",
-		    source_name(d));
-	check_caps(&c, s, d);
-	check_volumes(&c, s, d);
-	check_security(&c, s, d);
-	check_image(&c, s, d);
+	for (size_t t = 0; t < T_DEFN_MAX; t++)
+		for (size_t k = 0; k < FIELD_POLICY_RULES; k++)
+			check_rule(&c, s, d, &defn_fields[t],
+			    &defn_fields[t].remote[k]);
 	return c.count;
 }
 
@@ -321,19 +407,29 @@ same_source(const struct defn *a, const struct defn *b)
 	    strcmp(a->source, b->source) == 0;
 }
 
-static void
-reach(struct errctx *c, const struct desired_state *st, const struct defn *d,
-    const char *field, const char *name)
-{
-	const struct defn *t = named(st, name);
+/* A remote definition's walk over the containers it names. */
+struct reach_walk {
+	struct errctx *c;
+	const struct desired_state *st;
+	const struct defn *d;
+};
 
-	if (t == NULL || same_source(d, t))
-		return;
-	errctx_add(c, field,
+static int
+reach(const struct defn_ref *r, void *arg)
+{
+	struct reach_walk *w = arg;
+	const struct defn *t = named(w->st, r->name);
+	char f[128];
+
+	if (t == NULL || same_source(w->d, t))
+		return 0;
+	defn_ref_path(r, f, sizeof(f));
+	errctx_add(w->c, f,
 	    "\"%.64s\" is a container of another source (%.200s); not "
 	    "allowed for %s (trust policy: a remote source reaches only its "
 	    "own containers)",
-	    name, source_name(t), source_name(d));
+	    r->name, source_name(t), source_name(w->d));
+	return 0;
 }
 
 size_t
@@ -342,25 +438,11 @@ policy_check_reach(const struct settings *s, const struct desired_state *st,
 {
 	const struct defn *d = &st->defs[i];
 	struct errctx c = { source_name(d), prefix, errs, 0 };
-	char f[128];
+	struct reach_walk w = { &c, st, d };
 
 	if (source_trust(d->source, s->confdir) == TRUST_LOCAL)
 		return 0;
-	if (d->network != NULL && strncmp(d->network, "container:", 10) == 0)
-		reach(&c, st, d, "network", d->network + 10);
-	for (size_t k = 0; k < d->nvolumes; k++)
-		if (d->volumes[k].from != NULL) {
-			snprintf(f, sizeof(f), "volumes[%zu].from", k);
-			reach(&c, st, d, f, d->volumes[k].from);
-		}
-	for (size_t k = 0; k < d->links.n; k++) {
-		snprintf(f, sizeof(f), "links.%.64s", d->links.v[k].key);
-		reach(&c, st, d, f, d->links.v[k].key);
-	}
-	for (size_t k = 0; k < d->signals.n; k++) {
-		snprintf(f, sizeof(f), "signal.%.64s", d->signals.v[k].key);
-		reach(&c, st, d, f, d->signals.v[k].key);
-	}
+	(void)defn_each_ref(d, reach, &w);
 	return c.count;
 }
 

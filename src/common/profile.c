@@ -114,26 +114,6 @@ fail:
 	return -1;
 }
 
-static int
-read_all(int fd, struct buf *out)
-{
-	unsigned char chunk[8192];
-	ssize_t n;
-
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (buf_append(out, chunk, (size_t)n) == -1) {
-			errno = EFBIG;
-			return -1;
-		}
-	}
-	return 0;
-}
-
 int
 profile_read(const char *dir, const char *ref, struct buf *out)
 {
@@ -174,7 +154,7 @@ profile_read(const char *dir, const char *ref, struct buf *out)
 		errno = EFBIG;
 		goto out;
 	}
-	rc = read_all(fd, out);
+	rc = buf_read_fd(out, fd);
 out:
 	saved = errno;
 	if (fd != -1)

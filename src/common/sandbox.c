@@ -698,8 +698,8 @@ sandbox_drop_to_user(const char *user)
 
 #ifdef DOCKERUP_TEST_HOOKS
 /* An IP socket, as a process reaching for the metadata service would. */
-static void
-test_inet_socket(const char *name)
+void
+sandbox_test_inet(const char *name)
 {
 	const char *want = getenv(SANDBOX_TEST_INET_ENV);
 	int fd;
@@ -724,7 +724,7 @@ sandbox_test_violation(enum sandbox_proc p)
 	const char *name = sandbox_proc_name(p);
 	long rc;
 
-	test_inet_socket(name);
+	sandbox_test_inet(name);
 	if (want == NULL || strcmp(want, name) != 0)
 		return;
 	log_warnx("test hook: the %s makes a forbidden call (ptrace), as %s "

@@ -114,11 +114,18 @@ int sandbox_read_status(pid_t pid, struct sandbox_status *st);
 #define SANDBOX_TEST_INET_ENV "DOCKERUP_TEST_INET_SOCKET"
 #ifdef DOCKERUP_TEST_HOOKS
 void sandbox_test_violation(enum sandbox_proc p);
+/* The AF_INET part alone, for a process by name ("udloader"). */
+void sandbox_test_inet(const char *name);
 #else
 static inline void
 sandbox_test_violation(enum sandbox_proc p)
 {
 	(void)p;
+}
+static inline void
+sandbox_test_inet(const char *name)
+{
+	(void)name;
 }
 #endif
 

@@ -942,334 +942,90 @@ defn_validate(const struct defn *d, const char *where, const char *prefix,
 	return c.count;
 }
 
-size_t
-defn_dependencies(const struct defn *d, const char **out, size_t max)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < d->links.n; i++)
-		if (n < max)
-			out[n++] = d->links.v[i].key;
-	for (size_t i = 0; i < d->nvolumes; i++)
-		if (d->volumes[i].from != NULL && n < max)
-			out[n++] = d->volumes[i].from;
-	if (d->network != NULL && strncmp(d->network, "container:", 10) == 0 &&
-	    n < max)
-		out[n++] = d->network + 10;
-	return n;
-}
-
-/* The graph of a whole state, nodes in identity order. */
-struct graph {
-	size_t n;
-	char **id;      /* identity of node i */
-	size_t *def;    /* index into s->defs of node i */
-	size_t **edges; /* dependencies of node i, as node indices */
-	size_t *nedges;
+/* A whole state being checked. */
+struct state_check {
+	struct desired_state *s;
+	struct errlist *errs;
+	size_t problems;
+	const struct depgraph *g;
+	const struct defn *d; /* whose references are being walked */
 };
 
-long
-sorted_names_find(const char *const *v, size_t n, const char *name)
+static void
+duplicate(size_t later, size_t first, const char *id, void *arg)
 {
-	size_t lo = 0, hi = n;
+	struct state_check *c = arg;
+	const struct defn *a = &c->s->defs[first], *b = &c->s->defs[later];
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = strcmp(v[mid], name);
-		if (r == 0)
-			return (long)mid;
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	errlist_add(c->errs, b->source ? b->source : "", "name",
+	    "\"%.64s\" is declared twice (also in %s); expected each "
+	    "container once",
+	    id, a->source ? a->source : "the same source");
+	c->problems++;
 }
 
 static int
-graph_find(const struct graph *g, const char *name)
+undeclared(const struct defn_ref *r, void *arg)
 {
-	return (int)sorted_names_find((const char *const *)g->id, g->n, name);
+	struct state_check *c = arg;
+	char f[128];
+
+	if (depgraph_find(c->g, r->name) >= 0)
+		return 0;
+	defn_ref_path(r, f, sizeof(f));
+	errlist_add(c->errs, c->d->source ? c->d->source : "", f,
+	    "\"%.64s\" is not a declared container; expected the name of a "
+	    "container defined in some source",
+	    r->name);
+	c->problems++;
+	return 0;
 }
 
-static void
-graph_free(struct graph *g)
-{
-	for (size_t i = 0; i < g->n; i++) {
-		free(g->id[i]);
-		free(g->edges[i]);
-	}
-	free(g->id);
-	free(g->def);
-	free(g->edges);
-	free(g->nedges);
-	memset(g, 0, sizeof(*g));
-}
-
-struct idx_sort {
-	char *id;
-	size_t def;
-};
-
-static int
-idx_cmp(const void *a, const void *b)
-{
-	const struct idx_sort *x = a, *y = b;
-	int r = strcmp(x->id, y->id);
-
-	if (r != 0)
-		return r;
-	return (x->def > y->def) - (x->def < y->def);
-}
-
-/* Builds the node list; reports duplicate identities.  Returns problems. */
-static size_t
-graph_nodes(
-    struct graph *g, const struct desired_state *s, struct errlist *errs)
-{
-	struct idx_sort *v;
-	size_t problems = 0;
-
-	if ((v = calloc(s->ndefs + 1, sizeof(*v))) == NULL)
-		fatal("%s", __func__);
-	for (size_t i = 0; i < s->ndefs; i++) {
-		if ((v[i].id = defn_identity(&s->defs[i])) == NULL)
-			fatal("%s", __func__);
-		v[i].def = i;
-	}
-	qsort(v, s->ndefs, sizeof(*v), idx_cmp);
-	g->id = calloc(s->ndefs + 1, sizeof(*g->id));
-	g->def = calloc(s->ndefs + 1, sizeof(*g->def));
-	g->edges = calloc(s->ndefs + 1, sizeof(*g->edges));
-	g->nedges = calloc(s->ndefs + 1, sizeof(*g->nedges));
-	if (!g->id || !g->def || !g->edges || !g->nedges)
-		fatal("%s", __func__);
-	for (size_t i = 0; i < s->ndefs; i++) {
-		if (g->n > 0 && strcmp(g->id[g->n - 1], v[i].id) == 0) {
-			const struct defn *a = &s->defs[g->def[g->n - 1]];
-			const struct defn *b = &s->defs[v[i].def];
-			errlist_add(errs, b->source ? b->source : "", "name",
-			    "\"%.64s\" is declared twice (also in %s); "
-			    "expected "
-			    "each container once",
-			    v[i].id, a->source ? a->source : "the same source");
-			problems++;
-			free(v[i].id);
-			continue;
-		}
-		g->id[g->n] = v[i].id;
-		g->def[g->n] = v[i].def;
-		g->n++;
-	}
-	free(v);
-	return problems;
-}
-
-static void
-undeclared(struct errlist *errs, const struct defn *d, const char *field,
-    const char *name)
-{
-	errlist_add(errs, d->source ? d->source : "", field,
-	    "\"%.64s\" is "
-	    "not a declared container; expected the name of a container "
-	    "defined in some source",
-	    name);
-}
-
-static void
-graph_ref(struct graph *g, size_t i, const struct defn *d, const char *field,
-    const char *name, int edge, size_t *problems, struct errlist *errs)
-{
-	int j = graph_find(g, name);
-
-	if (j < 0) {
-		undeclared(errs, d, field, name);
-		(*problems)++;
-	} else if (edge)
-		g->edges[i][g->nedges[i]++] = (size_t)j;
-}
-
-/* Resolves every reference into edges; reports undeclared names. */
-static size_t
-graph_edges(
-    struct graph *g, const struct desired_state *s, struct errlist *errs)
-{
-	char f[128], k[80];
-	size_t problems = 0;
-
-	for (size_t i = 0; i < g->n; i++) {
-		const struct defn *d = &s->defs[g->def[i]];
-		g->edges[i] =
-		    calloc(d->links.n + d->nvolumes + 2, sizeof(size_t));
-		if (g->edges[i] == NULL)
-			fatal("%s", __func__);
-		for (size_t n = 0; n < d->links.n; n++) {
-			safe_key(d->links.v[n].key, k, sizeof(k));
-			snprintf(f, sizeof(f), "links.%s", k);
-			graph_ref(
-			    g, i, d, f, d->links.v[n].key, 1, &problems, errs);
-		}
-		for (size_t n = 0; n < d->nvolumes; n++) {
-			if (d->volumes[n].from == NULL)
-				continue;
-			snprintf(f, sizeof(f), "volumes[%zu].from", n);
-			graph_ref(
-			    g, i, d, f, d->volumes[n].from, 1, &problems, errs);
-		}
-		if (d->network != NULL &&
-		    strncmp(d->network, "container:", 10) == 0)
-			graph_ref(g, i, d, "network", d->network + 10, 1,
-			    &problems, errs);
-		for (size_t n = 0; n < d->signals.n; n++) {
-			safe_key(d->signals.v[n].key, k, sizeof(k));
-			snprintf(f, sizeof(f), "signal.%s", k);
-			graph_ref(g, i, d, f, d->signals.v[n].key, 0, &problems,
-			    errs);
-		}
-	}
-	return problems;
-}
-
-enum { WHITE, GREY, BLACK };
 #define MAX_CYCLES_REPORTED 10
 
-/* Depth-first search; reports each cycle met with its whole path. */
-static size_t
-graph_cycles_from(const struct graph *g, size_t u, int *color, size_t *stack,
-    size_t depth, const struct desired_state *s, struct errlist *errs,
-    size_t *reported)
-{
-	size_t problems = 0;
-
-	color[u] = GREY;
-	stack[depth] = u;
-	for (size_t k = 0; k < g->nedges[u]; k++) {
-		size_t v = g->edges[u][k];
-		if (color[v] == WHITE) {
-			problems += graph_cycles_from(
-			    g, v, color, stack, depth + 1, s, errs, reported);
-		} else if (color[v] == GREY) {
-			struct buf path;
-			problems++;
-			if ((*reported)++ >= MAX_CYCLES_REPORTED)
-				continue;
-			size_t start = depth;
-			buf_init(&path, 900);
-			while (stack[start] != v)
-				start--;
-			for (size_t i = start; i <= depth; i++)
-				(void)buf_printf(
-				    &path, "%s -> ", g->id[stack[i]]);
-			if (buf_append_str(&path, g->id[v]) == -1)
-				(void)buf_append_str(&path, "...");
-			const struct defn *d = &s->defs[g->def[v]];
-			errlist_add(errs, d->source ? d->source : "",
-			    "dependencies",
-			    "dependency cycle %s (through "
-			    "links, volumes from or network container:); "
-			    "expected dependencies without a cycle",
-			    path.len ? buf_cstr(&path) : "?");
-			buf_free(&path);
-		}
-	}
-	color[u] = BLACK;
-	return problems;
-}
-
-/* A binary min-heap of node indices: nodes are in identity order. */
-struct ready_heap {
-	size_t *v;
-	size_t n;
-};
-
+/* A cycle, named in full from the definition where it closes. */
 static void
-heap_push(struct ready_heap *h, size_t x)
+cycle(const size_t *path, size_t len, void *arg)
 {
-	size_t i = h->n++;
+	struct state_check *c = arg;
+	const struct defn *d = &c->s->defs[c->g->def[path[0]]];
+	struct buf b;
 
-	while (i > 0 && h->v[(i - 1) / 2] > x) {
-		h->v[i] = h->v[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	h->v[i] = x;
+	buf_init(&b, 900);
+	for (size_t i = 0; i < len; i++)
+		(void)buf_printf(&b, "%s -> ", c->g->id[path[i]]);
+	if (buf_append_str(&b, c->g->id[path[0]]) == -1)
+		(void)buf_append_str(&b, "...");
+	errlist_add(c->errs, d->source ? d->source : "", "dependencies",
+	    "dependency cycle %s (through links, volumes from or network "
+	    "container:); expected dependencies without a cycle",
+	    b.len ? buf_cstr(&b) : "?");
+	buf_free(&b);
 }
 
-static size_t
-heap_pop(struct ready_heap *h)
-{
-	size_t top = h->v[0], x = h->v[--h->n], i = 0;
-
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && h->v[c + 1] < h->v[c])
-			c++;
-		if (h->v[c] >= x)
-			break;
-		h->v[i] = h->v[c];
-		i = c;
-	}
-	if (h->n > 0)
-		h->v[i] = x;
-	return top;
-}
-
-/*
- * Kahn's algorithm, taking the smallest identity among ready nodes: a heap
- * of ready nodes and the reverse edges (dependents of each node, in one
- * array indexed by rdep_at), O(N log N + E).
- */
+/* s->defs in the graph's dependency order. */
 static void
-graph_order(const struct graph *g, struct desired_state *s)
+reorder(struct desired_state *s, const struct depgraph *g)
 {
-	size_t *pending = calloc(g->n + 1, sizeof(size_t));
-	size_t *rdep_at = calloc(g->n + 2, sizeof(size_t));
+	size_t *order = calloc(g->n + 1, sizeof(*order));
 	struct defn *nd = calloc(g->n + 1, sizeof(*nd));
-	struct ready_heap h = { calloc(g->n + 1, sizeof(size_t)), 0 };
-	size_t *rdep, nedges = 0, out = 0;
 
-	if (!pending || !rdep_at || !nd || !h.v)
+	if (order == NULL || nd == NULL)
 		fatal("%s", __func__);
-	for (size_t i = 0; i < g->n; i++) {
-		pending[i] = g->nedges[i];
-		nedges += g->nedges[i];
-		for (size_t k = 0; k < g->nedges[i]; k++)
-			rdep_at[g->edges[i][k] + 2]++;
-	}
-	for (size_t i = 2; i < g->n + 2; i++)
-		rdep_at[i] += rdep_at[i - 1];
-	if ((rdep = calloc(nedges + 1, sizeof(size_t))) == NULL)
-		fatal("%s", __func__);
-	for (size_t i = 0; i < g->n; i++)
-		for (size_t k = 0; k < g->nedges[i]; k++)
-			rdep[rdep_at[g->edges[i][k] + 1]++] = i;
-	/* Now the dependents of u are rdep[rdep_at[u] .. rdep_at[u + 1]). */
-	for (size_t i = 0; i < g->n; i++)
-		if (pending[i] == 0)
-			heap_push(&h, i);
-	while (h.n > 0) {
-		size_t u = heap_pop(&h);
-		nd[out++] = s->defs[g->def[u]];
-		for (size_t k = rdep_at[u]; k < rdep_at[u + 1]; k++)
-			if (--pending[rdep[k]] == 0)
-				heap_push(&h, rdep[k]);
-	}
-	if (out != g->n)
+	if (depgraph_order(g, order) == -1)
 		fatalx("%s: cycle after check", __func__);
+	for (size_t i = 0; i < g->n; i++)
+		nd[i] = s->defs[g->def[order[i]]];
 	free(s->defs);
 	s->defs = nd;
-	free(pending);
-	free(rdep_at);
-	free(rdep);
-	free(h.v);
+	free(order);
 }
 
 size_t
 state_validate_and_order(struct desired_state *s, struct errlist *errs)
 {
-	struct graph g = { 0 };
-	size_t problems;
+	struct state_check c = { s, errs, 0, NULL, NULL };
+	struct depgraph g;
 
 	if (s->ndefs > MAX_DEFINITIONS) {
 		errlist_add(errs, "desired state", "",
@@ -1278,23 +1034,17 @@ state_validate_and_order(struct desired_state *s, struct errlist *errs)
 		    s->ndefs, MAX_DEFINITIONS);
 		return 1;
 	}
-	problems = graph_nodes(&g, s, errs);
-	problems += graph_edges(&g, s, errs);
-	if (problems == 0) {
-		size_t reported = 0;
-		int *color = calloc(g.n + 1, sizeof(int));
-		size_t *stack = calloc(g.n + 1, sizeof(size_t));
-		if (!color || !stack)
-			fatal("%s", __func__);
-		for (size_t i = 0; i < g.n; i++)
-			if (color[i] == WHITE)
-				problems += graph_cycles_from(
-				    &g, i, color, stack, 0, s, errs, &reported);
-		free(color);
-		free(stack);
+	depgraph_build(&g, s->defs, s->ndefs, duplicate, &c);
+	c.g = &g;
+	for (size_t i = 0; i < g.n; i++) {
+		c.d = &s->defs[g.def[i]];
+		(void)defn_each_ref(c.d, undeclared, &c);
 	}
-	if (problems == 0)
-		graph_order(&g, s);
-	graph_free(&g);
-	return problems;
+	if (c.problems == 0)
+		c.problems +=
+		    depgraph_cycles(&g, MAX_CYCLES_REPORTED, cycle, &c);
+	if (c.problems == 0)
+		reorder(s, &g);
+	depgraph_free(&g);
+	return c.problems;
 }

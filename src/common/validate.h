@@ -9,6 +9,8 @@
 #include <stddef.h>
 
 #include "defn.h"
+/* defn_dependencies(), for the engine's reconcile.c */
+#include "depgraph.h"
 #include "errlist.h"
 
 /* Field-level predicates, each true when valid. */
@@ -39,11 +41,5 @@ size_t defn_validate(const struct defn *d, const char *where,
  * returns 0.
  */
 size_t state_validate_and_order(struct desired_state *s, struct errlist *errs);
-
-/* The index of name in v[0..n), sorted by strcmp(), or -1. */
-long sorted_names_find(const char *const *v, size_t n, const char *name);
-
-/* Names this definition depends on (links, volumes from, network). */
-size_t defn_dependencies(const struct defn *d, const char **out, size_t max);
 
 #endif

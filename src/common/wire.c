@@ -869,3 +869,140 @@ fail:
 	wire_lastgood_free(lg);
 	return -1;
 }
+
+/* ---- the user-data loader's answers (loader -> fetcher) ---- */
+
+enum ud_defn_tag { UD_NONE = 0, UD_PREFIX, UD_DEFN, UD_MAX };
+
+int
+wire_encode_ud_defn(const char *prefix, const struct defn *d, struct buf *out)
+{
+	struct buf inner;
+	int r;
+
+	if (strlen(prefix) > WIRE_PREFIX_MAX)
+		return -1;
+	buf_init(&inner, IMSG_MAX_DATA);
+	r = wire_encode_defn(d, 0, &inner);
+	if (r == 0)
+		r = put_str(out, UD_PREFIX, prefix);
+	if (r == 0)
+		r = put_field(out, UD_DEFN, inner.p, inner.len);
+	buf_free(&inner);
+	return r;
+}
+
+int
+wire_decode_ud_defn(const unsigned char *p, size_t len, char **prefix,
+    struct defn *d, char *err, size_t errlen)
+{
+	struct reader r = { p, len, 0, err, errlen };
+	const unsigned char *data;
+	size_t dlen;
+	uint16_t tag;
+
+	err[0] = '\0';
+	*prefix = NULL;
+	if (next_field(&r, &tag, &data, &dlen) == -1)
+		return -1;
+	if (tag != UD_PREFIX) {
+		rfail(&r, "user-data definition without its prefix");
+		return -1;
+	}
+	if (dup_str(&r, data, dlen, WIRE_PREFIX_MAX, prefix) == -1)
+		return -1;
+	if (next_field(&r, &tag, &data, &dlen) == -1 || tag != UD_DEFN ||
+	    r.off != r.len) {
+		if (r.err[0] == '\0')
+			rfail(&r,
+			    "user-data definition: one encoded "
+			    "definition expected after the prefix");
+		goto fail;
+	}
+	if (wire_decode_defn(data, dlen, d, err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	free(*prefix);
+	*prefix = NULL;
+	return -1;
+}
+
+enum cfgerr_tag { CE_NONE = 0, CE_FIELD, CE_MSG, CE_MAX };
+
+int
+wire_encode_cfgerr(const struct cfgerr *e, struct buf *out)
+{
+	int r = 0;
+
+	r |= put_str(out, CE_FIELD, e->field);
+	r |= put_str(out, CE_MSG, e->msg);
+	return r == 0 ? 0 : -1;
+}
+
+int
+wire_decode_cfgerr(const unsigned char *p, size_t len, char **field, char **msg,
+    char *err, size_t errlen)
+{
+	struct reader r = { p, len, 0, err, errlen };
+	uint16_t tag, last = CE_NONE;
+	const unsigned char *data;
+	size_t dlen;
+	int rc = 0;
+
+	err[0] = '\0';
+	*field = *msg = NULL;
+	while (rc == 0 && r.off < r.len) {
+		if (next_field(&r, &tag, &data, &dlen) == -1)
+			break;
+		if (tag <= last || tag >= CE_MAX) {
+			rc = rfail(
+			    &r, "error field %u unknown or out of order", tag);
+			break;
+		}
+		last = tag;
+		rc = dup_str(&r, data, dlen, MAX_STRING_LEN,
+		    tag == CE_FIELD ? field : msg);
+	}
+	if (r.err[0] == '\0' && *msg == NULL)
+		rfail(&r, "error without a message");
+	if (r.err[0] != '\0') {
+		free(*field);
+		free(*msg);
+		*field = *msg = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- files the parent read (IMSG_FILE, IMSG_FILE_ERR) ---- */
+
+int
+wire_encode_file(const struct wire_file *f, struct buf *out)
+{
+	if (buf_put_u32(out, (uint32_t)f->err) == -1 ||
+	    buf_put_u32(out, (uint32_t)f->namelen) == -1 ||
+	    buf_append(out, f->name, f->namelen) == -1 ||
+	    (f->len > 0 && buf_append(out, f->data, f->len) == -1))
+		return -1;
+	return 0;
+}
+
+int
+wire_decode_file(const unsigned char *p, size_t len, struct wire_file *f)
+{
+	uint32_t e, nl;
+
+	if (len < 8)
+		return -1;
+	memcpy(&e, p, 4);
+	memcpy(&nl, p + 4, 4);
+	if (nl > len - 8 || e > INT32_MAX)
+		return -1;
+	f->err = (int)e;
+	f->name = (const char *)p + 8;
+	f->namelen = nl;
+	f->data = p + 8 + nl;
+	f->len = len - 8 - nl;
+	return 0;
+}

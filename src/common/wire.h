@@ -23,6 +23,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "defn.h"
+#include "errlist.h"
 #include "settings.h"
 
 #define WIRE_VERSION 1
@@ -140,6 +141,47 @@ int wire_encode_lastgood(const struct wire_lastgood *lg, struct buf *out);
 /* Decodes into lg (initialized by the call); -1 with err set on any fault. */
 int wire_decode_lastgood(const unsigned char *p, size_t len,
     struct wire_lastgood *lg, char *err, size_t errlen);
+
+/*
+ * The user-data loader (src/fetcher/udproc.c) parses what the network
+ * sends in its own process and answers the fetcher with these: a
+ * definition with its field path prefix ("containers[2]"), and a problem
+ * (its field and message; where is always user-data).  The fetcher
+ * decodes them as strictly as the engine decodes the fetcher.
+ */
+#define WIRE_PREFIX_MAX 64 /* "containers[511]" and room to spare */
+
+struct wire_ud_end {
+	uint32_t invalid;     /* 0/1: the source is invalid (exit 2) */
+	uint32_t unreachable; /* 0/1: the source is unreachable (exit 1) */
+	uint32_t complete;    /* 0/1: its definitions are all known */
+};
+
+int wire_encode_ud_defn(
+    const char *prefix, const struct defn *d, struct buf *out);
+/* *prefix (owned by the caller) and d (initialized by the call). */
+int wire_decode_ud_defn(const unsigned char *p, size_t len, char **prefix,
+    struct defn *d, char *err, size_t errlen);
+int wire_encode_cfgerr(const struct cfgerr *e, struct buf *out);
+/* *field (may stay NULL) and *msg, owned by the caller. */
+int wire_decode_cfgerr(const unsigned char *p, size_t len, char **field,
+    char **msg, char *err, size_t errlen);
+
+/*
+ * A file the parent read for a child (IMSG_FILE, or IMSG_FILE_ERR with
+ * err set): u32 errno, u32 name length, the name, then the file's bytes.
+ * Decoded in place: name and data point into the message.
+ */
+struct wire_file {
+	int err;
+	const char *name; /* not NUL-terminated */
+	size_t namelen;
+	const unsigned char *data;
+	size_t len;
+};
+
+int wire_encode_file(const struct wire_file *f, struct buf *out);
+int wire_decode_file(const unsigned char *p, size_t len, struct wire_file *f);
 
 /* Hex SHA-256 of the canonical encoding (without source): 64 chars + NUL. */
 int defn_hash(const struct defn *d, char out[65]);

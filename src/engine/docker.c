@@ -181,22 +181,16 @@ static int
 read_pem(
     const char *dir, const char *name, struct buf *b, char *err, size_t errlen)
 {
-	char path[MAX_PATH_LEN + 64], chunk[4096];
-	ssize_t n;
-	int fd;
+	char path[MAX_PATH_LEN + 64];
+	int fd, rc;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	buf_init(b, MAX_TLS_FILE);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		goto fail;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(b, chunk, (size_t)n) == -1) {
-			n = -1;
-			break;
-		}
-	explicit_bzero(chunk, sizeof(chunk));
+	rc = buf_read_fd(b, fd);
 	close(fd);
-	if (n == 0)
+	if (rc == 0)
 		return 0;
 fail:
 	snprintf(err, errlen,

@@ -254,26 +254,13 @@ done:
 static int
 read_bounded(const char *path, struct buf *b)
 {
-	char chunk[4096];
-	ssize_t r;
-	int fd;
+	int fd, rc;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
 		return -1;
-	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (r == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if (buf_append(b, chunk, (size_t)r) == -1) {
-			r = -1;
-			break;
-		}
-	}
-	explicit_bzero(chunk, sizeof(chunk));
+	rc = buf_read_fd(b, fd);
 	close(fd);
-	return r == 0 ? 0 : -1;
+	return rc;
 }
 
 static const char *

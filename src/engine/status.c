@@ -363,20 +363,13 @@ static char *
 read_all(int fd, size_t max, size_t *lenp)
 {
 	struct buf b;
-	char chunk[8192];
-	ssize_t n;
 
 	buf_init(&b, max + 1);
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 || b.len + (size_t)n > max ||
-		    buf_append(&b, chunk, (size_t)n) == -1) {
-			if (n != -1)
-				errno = EFBIG;
-			buf_free(&b);
-			return NULL;
-		}
+	if (buf_read_fd(&b, fd) == -1 || b.len > max) {
+		int saved = b.len > max ? EFBIG : errno;
+		buf_free(&b);
+		errno = saved;
+		return NULL;
 	}
 	*lenp = b.len;
 	if (buf_append(&b, "", 1) == -1) {

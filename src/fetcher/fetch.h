@@ -29,6 +29,21 @@ struct confdir_listing {
 
 void confdir_listing_free(struct confdir_listing *l);
 
+/*
+ * User-data as the fetcher's loader process loaded it (src/fetcher/
+ * udproc.c): one source, its definitions with their field path prefixes
+ * ("containers[2]"), its problems, and how it failed.
+ */
+struct ud_part {
+	struct desired_state st;
+	char **prefix; /* of each st.defs[i], owned */
+	struct errlist errs;
+	int invalid, unreachable;
+};
+
+void ud_part_init(struct ud_part *p);
+void ud_part_free(struct ud_part *p);
+
 struct file_ops {
 	/* Every *.json directly in confdir (not hidden), in name order. */
 	int (*read_confdir)(
@@ -36,6 +51,9 @@ struct file_ops {
 	/* The seccomp profile securityOpt names (a name, or a path inside
 	 * seccomp_dir): bytes into out, or -1 with profile_read()'s errno. */
 	int (*read_file)(void *ctx, const char *ref, struct buf *out);
+	/* User-data, loaded elsewhere; NULL: fetch and parse it here. */
+	void (*load_userdata)(
+	    void *ctx, const struct settings *s, struct ud_part *out);
 	void *ctx;
 };
 
@@ -79,5 +97,12 @@ int fetch_state_restore(struct fetch_state *fs, const unsigned char *p,
 int fetch_load(struct fetch_state *fs, const struct settings *s,
     const struct file_ops *ops, struct desired_state *out,
     struct errlist *errs);
+
+/*
+ * The loader's part: fetches, parses and validates user-data alone, with
+ * fs's last good copy of it, into out (initialized by the caller).
+ */
+void fetch_load_userdata(struct fetch_state *fs, const struct settings *s,
+    const struct file_ops *ops, struct ud_part *out);
 
 #endif

@@ -21,6 +21,7 @@
 #include "proc.h"
 #include "sandbox.h"
 #include "schedule.h"
+#include "udproc.h"
 #include "settings.h"
 #include "wire.h"
 
@@ -29,7 +30,8 @@ static struct settings settings;
 static int reload_pending;
 static struct schedule sched; /* server mode: when the next run starts */
 static long long next_load_ms;
-static int run_in_flight; /* a state was sent, its result is due */
+static int run_in_flight;    /* a state was sent, its result is due */
+static struct udproc loader; /* settings.aws: user-data is loaded there */
 
 static void
 set_engine_socket(int fd)
@@ -84,28 +86,6 @@ wait_parent_reply(struct imsg *m)
 	}
 }
 
-/* Parses an IMSG_FILE(_ERR) payload: u32 errno, u32 name length, name,
- * bytes. */
-static int
-parse_file_msg(const struct imsg *m, int *err, const char **name,
-    size_t *namelen, const unsigned char **data, size_t *len)
-{
-	uint32_t e, nl;
-
-	if (m->len < 8)
-		return -1;
-	memcpy(&e, m->data, 4);
-	memcpy(&nl, m->data + 4, 4);
-	if (nl > m->len - 8)
-		return -1;
-	*err = (int)e;
-	*name = (const char *)m->data + 8;
-	*namelen = nl;
-	*data = m->data + 8 + nl;
-	*len = m->len - 8 - nl;
-	return 0;
-}
-
 static int
 parent_read_confdir(void *ctx, const char *confdir, struct confdir_listing *out)
 {
@@ -124,13 +104,11 @@ parent_read_confdir(void *ctx, const char *confdir, struct confdir_listing *out)
 			out->err = (int)e;
 			return 0;
 		}
-		int err;
-		const char *name;
-		size_t nl, len;
-		const unsigned char *data;
+		struct wire_file wf;
 		if ((m.hdr.type != IMSG_FILE && m.hdr.type != IMSG_FILE_ERR) ||
-		    parse_file_msg(&m, &err, &name, &nl, &data, &len) == -1 ||
-		    memchr(name, '/', nl) || memchr(name, '\0', nl) ||
+		    wire_decode_file(m.data, m.len, &wf) == -1 ||
+		    memchr(wf.name, '/', wf.namelen) ||
+		    memchr(wf.name, '\0', wf.namelen) ||
 		    out->n >= MAX_CONFDIR_FILES)
 			fatalx("unexpected %s while reading confdir",
 			    imsg_type_name(m.hdr.type));
@@ -141,14 +119,16 @@ parent_read_confdir(void *ctx, const char *confdir, struct confdir_listing *out)
 		out->files = nv;
 		struct confdir_file *f = &nv[out->n++];
 		memset(f, 0, sizeof(*f));
-		if (asprintf(&f->path, "%s/%.*s", confdir, (int)nl, name) < 0)
+		if (asprintf(&f->path, "%s/%.*s", confdir, (int)wf.namelen,
+			wf.name) < 0)
 			fatal("%s", __func__);
-		f->err = m.hdr.type == IMSG_FILE_ERR ? (err ? err : EIO) : 0;
+		f->err =
+		    m.hdr.type == IMSG_FILE_ERR ? (wf.err ? wf.err : EIO) : 0;
 		if (f->err == 0) {
-			if ((f->data = malloc(len ? len : 1)) == NULL)
+			if ((f->data = malloc(wf.len ? wf.len : 1)) == NULL)
 				fatal("%s", __func__);
-			memcpy(f->data, data, len);
-			f->len = len;
+			memcpy(f->data, wf.data, wf.len);
+			f->len = wf.len;
 		}
 	}
 }
@@ -157,30 +137,35 @@ static int
 parent_read_file(void *ctx, const char *path, struct buf *out)
 {
 	struct imsg m;
-	int err;
-	const char *name;
-	size_t nl, len;
-	const unsigned char *data;
+	struct wire_file wf;
 
 	if (imsg_compose(&parent_ib, IMSG_READ_PROFILE, path, strlen(path)) ==
 	    -1)
 		fatal("asking the parent for %s", path);
 	wait_parent_reply(&m);
 	if ((m.hdr.type != IMSG_FILE && m.hdr.type != IMSG_FILE_ERR) ||
-	    parse_file_msg(&m, &err, &name, &nl, &data, &len) == -1)
+	    wire_decode_file(m.data, m.len, &wf) == -1)
 		fatalx("unexpected %s while reading %s",
 		    imsg_type_name(m.hdr.type), path);
 	if (m.hdr.type == IMSG_FILE_ERR) {
-		errno = err ? err : EIO;
+		errno = wf.err ? wf.err : EIO;
 		return -1;
 	}
-	return buf_append(out, data, len);
+	return wf.len > 0 ? buf_append(out, wf.data, wf.len) : 0;
 }
 
 static const struct file_ops parent_file_ops = {
 	.read_confdir = parent_read_confdir,
 	.read_file = parent_read_file,
 	.ctx = NULL,
+};
+
+/* With user-data on, it comes from the loader process (udproc.c). */
+static const struct file_ops loader_file_ops = {
+	.read_confdir = parent_read_confdir,
+	.read_file = parent_read_file,
+	.load_userdata = udproc_load,
+	.ctx = &loader,
 };
 
 static void
@@ -253,7 +238,8 @@ load_and_send(struct fetch_state *fs)
 
 	desired_state_init(&st);
 	errlist_init(&errs);
-	status = fetch_load(fs, &settings, &parent_file_ops, &st, &errs);
+	status = fetch_load(fs, &settings,
+	    settings.aws ? &loader_file_ops : &parent_file_ops, &st, &errs);
 	report_errors(&errs, settings.mode == MODE_CHECK);
 	if (settings.mode == MODE_CHECK) {
 		struct wire_run_done rd = { .exit_code = status };
@@ -385,8 +371,8 @@ fetcher_sandbox(void)
 {
 	sandbox_caps_clear_all();
 	sandbox_no_new_privs();
-	sandbox_seccomp(SANDBOX_FETCHER, settings.seccomp,
-	    sandbox_features(SANDBOX_FETCHER, &settings));
+	/* No network: user-data's loader alone has it (udproc.c). */
+	sandbox_seccomp(SANDBOX_FETCHER, settings.seccomp, 0);
 	sandbox_test_violation(SANDBOX_FETCHER);
 	test_hook_connect();
 }
@@ -456,7 +442,25 @@ test_hook_forge(void)
 }
 #endif
 
-/* At start: the copies the parent kept, each validated again. */
+/* Whether a copy the parent kept is user-data's: the loader's to parse. */
+static int
+is_userdata_copy(const struct imsg *m)
+{
+	struct wire_lastgood lg;
+	char err[256];
+	int is;
+
+	if (wire_decode_lastgood(m->data, m->len, &lg, err, sizeof(err)) == -1)
+		return 0; /* refused below, with the reason */
+	is = lg.form == WIRE_LG_USERDATA;
+	wire_lastgood_free(&lg);
+	return is;
+}
+
+/*
+ * At start: the copies the parent kept, each validated again (user-data's
+ * by the loader).
+ */
 static void
 restore_lastgood(struct fetch_state *fs)
 {
@@ -474,6 +478,10 @@ restore_lastgood(struct fetch_state *fs)
 			fatalx("unexpected %s while reading last good copies",
 			    imsg_type_name(m.hdr.type));
 		n++;
+		if (settings.aws && is_userdata_copy(&m)) {
+			udproc_restore(&loader, m.data, m.len);
+			continue;
+		}
 		if (fetch_state_restore(fs, m.data, m.len, &why) == -1) {
 			log_warnx("a last good copy kept by the parent is "
 				  "not used: %s",
@@ -488,8 +496,8 @@ restore_lastgood(struct fetch_state *fs)
 int
 fetcher_main(void)
 {
+	const struct lastgood_sink *sink;
 	struct fetch_state *fs;
-	char err[1024];
 
 	log_init("fetcher", 0);
 	if (imsg_init(&parent_ib, PARENT_FD, PROC_FETCHER) == -1)
@@ -504,11 +512,12 @@ fetcher_main(void)
 	/* Privilege drop first, as ntpd: nothing is loaded or read as root. */
 	if (geteuid() == 0 || getuid() == 0)
 		sandbox_drop_to_user(settings.user);
-	/* libcurl, for user-data only, before the filter can refuse it */
-	if (settings.aws && fetch_preinit(err, sizeof(err)) == -1)
-		fatalx("%s", err);
 	/* --check changes nothing, last good copies included. */
-	fs = fetch_state_new(settings.mode == MODE_CHECK ? NULL : &parent_sink);
+	sink = settings.mode == MODE_CHECK ? NULL : &parent_sink;
+	/* What the network sends is handled in a process of its own. */
+	if (settings.aws)
+		udproc_start(&loader, &settings, &parent_file_ops, sink);
+	fs = fetch_state_new(sink);
 	fetcher_sandbox();
 	if (settings.mode != MODE_CHECK)
 		restore_lastgood(fs);

@@ -44,9 +44,7 @@ wanted_name(const char *name)
 static int
 read_regular(int dirfd, const char *name, struct buf *out, int *not_regular)
 {
-	unsigned char chunk[8192];
 	struct stat st;
-	ssize_t n;
 	int fd, saved;
 
 	*not_regular = 0;
@@ -60,17 +58,8 @@ read_regular(int dirfd, const char *name, struct buf *out, int *not_regular)
 		errno = EINVAL;
 		goto fail;
 	}
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		if (buf_append(out, chunk, (size_t)n) == -1) {
-			errno = EFBIG;
-			goto fail;
-		}
-	}
+	if (buf_read_fd(out, fd) == -1)
+		goto fail;
 	close(fd);
 	return 0;
 fail:
@@ -175,7 +164,7 @@ direct_read_file(void *ctx, const char *ref, struct buf *out)
 }
 
 const struct file_ops direct_file_ops = {
-	direct_read_confdir,
-	direct_read_file,
-	NULL,
+	.read_confdir = direct_read_confdir,
+	.read_file = direct_read_file,
+	.ctx = NULL,
 };

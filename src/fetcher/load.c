@@ -18,7 +18,9 @@
 
 #include "bounds.h"
 #include "defs.h"
+#include "depgraph.h"
 #include "digest.h"
+#include "fields.h"
 #include "lastgood.h"
 #include "log.h"
 #include "profile.h"
@@ -438,7 +440,7 @@ userdata_not_json(struct run *r, const struct buf *text)
 }
 
 static void
-load_userdata(
+load_userdata_here(
     struct run *r, const struct settings *s, const struct file_ops *ops)
 {
 	char err[1024];
@@ -484,6 +486,98 @@ out:
 		explicit_bzero(text.p, text.len);
 	buf_free(&body);
 	buf_free(&text);
+}
+
+void
+ud_part_init(struct ud_part *p)
+{
+	memset(p, 0, sizeof(*p));
+	desired_state_init(&p->st);
+	p->st.complete = 1;
+	errlist_init(&p->errs);
+}
+
+void
+ud_part_free(struct ud_part *p)
+{
+	for (size_t i = 0; p->prefix != NULL && i < p->st.ndefs; i++)
+		free(p->prefix[i]);
+	free(p->prefix);
+	desired_state_free(&p->st);
+	errlist_free(&p->errs);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+fetch_load_userdata(struct fetch_state *fs, const struct settings *s,
+    const struct file_ops *ops, struct ud_part *out)
+{
+	struct run r = { fs, &out->st, &out->errs, NULL, NULL, 0, 0,
+		s->seccomp_allow_permissive };
+
+	load_userdata_here(&r, s, ops);
+	out->prefix = r.prefix;
+	free(r.srcidx);
+	out->invalid = r.invalid;
+	out->unreachable = r.unreachable;
+}
+
+/*
+ * User-data the loader process sent.  Whatever it says, its source is
+ * user-data: the name of every source, problem and definition is set
+ * here, so that the trust policy of remote sources applies to all of it
+ * (the loader parses what the network sends, and may be compromised).
+ */
+static void
+add_ud_part(struct run *r, struct ud_part *p)
+{
+	size_t src = r->out->nsources, n = r->out->ndefs + p->st.ndefs + 1;
+	struct source_status *st = add_source(r, USERDATA_SOURCE);
+
+	if (p->st.nsources > 0) {
+		st->health = p->st.sources[0].health;
+		st->good_since = p->st.sources[0].good_since;
+		st->error = p->st.sources[0].error;
+		p->st.sources[0].error = NULL;
+	}
+	for (size_t i = 0; i < p->errs.n; i++)
+		errlist_add(r->errs, USERDATA_SOURCE, p->errs.v[i].field, "%s",
+		    p->errs.v[i].msg);
+	r->prefix = realloc(r->prefix, n * sizeof(*r->prefix));
+	r->srcidx = realloc(r->srcidx, n * sizeof(*r->srcidx));
+	if (r->prefix == NULL || r->srcidx == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < p->st.ndefs; i++) {
+		struct defn *d = &p->st.defs[i];
+		free(d->source);
+		d->source = xstrdup(USERDATA_SOURCE);
+		r->prefix[r->out->ndefs] = p->prefix[i];
+		r->srcidx[r->out->ndefs] = src;
+		p->prefix[i] = NULL;
+		if (desired_state_add(r->out, d) == -1)
+			fatal("%s", __func__);
+	}
+	p->st.ndefs = 0; /* each moved into r->out */
+	r->invalid |= p->invalid;
+	r->unreachable |= p->unreachable;
+	if (!p->st.complete)
+		r->out->complete = 0;
+}
+
+static void
+load_userdata(
+    struct run *r, const struct settings *s, const struct file_ops *ops)
+{
+	struct ud_part p;
+
+	if (ops->load_userdata == NULL) {
+		load_userdata_here(r, s, ops);
+		return;
+	}
+	ud_part_init(&p);
+	ops->load_userdata(ops->ctx, s, &p);
+	add_ud_part(r, &p);
+	ud_part_free(&p);
 }
 
 static void
@@ -638,87 +732,24 @@ prune_port_conflicts(struct run *r)
 	free(err_at);
 }
 
-/* The names of the definitions, sorted, for lookups by bsearch. */
-struct name_index {
-	const char **name;
-	size_t *def;
-	size_t n;
+/* The first reference of a definition that names no declared container. */
+struct first_undeclared {
+	const struct depgraph *g;
+	char *path; /* its field path */
+	size_t len;
+	const char *name;
 };
 
-static const struct desired_state *sort_state;
-
 static int
-index_cmp(const void *a, const void *b)
+first_undeclared(const struct defn_ref *ref, void *arg)
 {
-	const size_t *x = a, *y = b;
+	struct first_undeclared *w = arg;
 
-	return strcmp(sort_state->defs[*x].name, sort_state->defs[*y].name);
-}
-
-static void
-index_build(struct name_index *ix, const struct desired_state *o)
-{
-	ix->name = calloc(o->ndefs + 1, sizeof(*ix->name));
-	ix->def = calloc(o->ndefs + 1, sizeof(*ix->def));
-	ix->n = 0;
-	if (ix->name == NULL || ix->def == NULL)
-		fatal("%s", __func__);
-	for (size_t i = 0; i < o->ndefs; i++)
-		if (o->defs[i].name != NULL)
-			ix->def[ix->n++] = i;
-	sort_state = o;
-	qsort(ix->def, ix->n, sizeof(*ix->def), index_cmp);
-	sort_state = NULL;
-	for (size_t i = 0; i < ix->n; i++)
-		ix->name[i] = o->defs[ix->def[i]].name;
-}
-
-static void
-index_free(struct name_index *ix)
-{
-	free(ix->name);
-	free(ix->def);
-	memset(ix, 0, sizeof(*ix));
-}
-
-/* The definition named name, or -1. */
-static long
-index_find(const struct name_index *ix, const char *name)
-{
-	long i = sorted_names_find(ix->name, ix->n, name);
-
-	return i < 0 ? -1 : (long)ix->def[i];
-}
-
-/* The first undeclared reference of definition i, as a field path. */
-static const char *
-undeclared_ref(const struct desired_state *o, const struct name_index *ix,
-    size_t i, char *f, size_t len)
-{
-	const struct defn *d = &o->defs[i];
-
-	for (size_t k = 0; k < d->links.n; k++)
-		if (index_find(ix, d->links.v[k].key) < 0) {
-			snprintf(f, len, "links.%.64s", d->links.v[k].key);
-			return d->links.v[k].key;
-		}
-	for (size_t k = 0; k < d->nvolumes; k++)
-		if (d->volumes[k].from != NULL &&
-		    index_find(ix, d->volumes[k].from) < 0) {
-			snprintf(f, len, "volumes[%zu].from", k);
-			return d->volumes[k].from;
-		}
-	if (d->network != NULL && strncmp(d->network, "container:", 10) == 0 &&
-	    index_find(ix, d->network + 10) < 0) {
-		snprintf(f, len, "network");
-		return d->network + 10;
-	}
-	for (size_t k = 0; k < d->signals.n; k++)
-		if (index_find(ix, d->signals.v[k].key) < 0) {
-			snprintf(f, len, "signal.%.64s", d->signals.v[k].key);
-			return d->signals.v[k].key;
-		}
-	return NULL;
+	if (depgraph_find(w->g, ref->name) >= 0)
+		return 0;
+	defn_ref_path(ref, w->path, w->len);
+	w->name = ref->name;
+	return 1;
 }
 
 /*
@@ -729,33 +760,33 @@ static void
 prune_undeclared(struct run *r)
 {
 	char f[128], path[400];
-	struct name_index ix;
-	const char *name;
+	struct depgraph g;
 	size_t *err_at, dropped;
 
 	do {
 		dropped = 0;
-		index_build(&ix, r->out);
-		/* The index points into defs: report first, drop after. */
+		depgraph_build(&g, r->out->defs, r->out->ndefs, NULL, NULL);
+		/* The graph points into defs: report first, drop after. */
 		err_at = calloc(r->out->ndefs + 1, sizeof(size_t));
 		if (err_at == NULL)
 			fatal("%s", __func__);
 		for (size_t i = 0; i < r->out->ndefs; i++) {
-			if ((name = undeclared_ref(
-				 r->out, &ix, i, f, sizeof(f))) == NULL)
+			struct first_undeclared w = { &g, f, sizeof(f), NULL };
+			if (defn_each_ref(
+				&r->out->defs[i], first_undeclared, &w) == 0)
 				continue;
 			field(path, sizeof(path), r->prefix[i], f);
 			err_at[i] = r->errs->n + 1;
 			errlist_add(r->errs, r->out->defs[i].source, path,
 			    "\"%.64s\" is not a declared container; expected "
 			    "the name of a container defined in some source%s",
-			    name,
+			    w.name,
 			    r->out->complete ? ""
 					     : " (or a source "
 					       "failed to load)");
 			dropped++;
 		}
-		index_free(&ix);
+		depgraph_free(&g);
 		for (size_t i = r->out->ndefs; i-- > 0;)
 			if (err_at[i] != 0)
 				blame(r, i, err_at[i] - 1);
@@ -763,133 +794,25 @@ prune_undeclared(struct run *r)
 	} while (dropped > 0);
 }
 
-/* Dependencies of every definition, as indices. */
-struct adjacency {
-	size_t **to;
-	size_t *n;
-	size_t ndefs;
-};
-
-static void
-adjacency_build(struct adjacency *a, const struct desired_state *o)
-{
-	const char *deps[MAX_LIST_ITEMS + MAX_VOLUMES + 1];
-	struct name_index ix;
-
-	index_build(&ix, o);
-	a->ndefs = o->ndefs;
-	a->to = calloc(o->ndefs + 1, sizeof(*a->to));
-	a->n = calloc(o->ndefs + 1, sizeof(*a->n));
-	if (a->to == NULL || a->n == NULL)
-		fatal("%s", __func__);
-	for (size_t i = 0; i < o->ndefs; i++) {
-		size_t nd = defn_dependencies(
-		    &o->defs[i], deps, sizeof(deps) / sizeof(*deps));
-		if ((a->to[i] = calloc(nd + 1, sizeof(size_t))) == NULL)
-			fatal("%s", __func__);
-		for (size_t k = 0; k < nd; k++) {
-			long j = index_find(&ix, deps[k]);
-			if (j >= 0)
-				a->to[i][a->n[i]++] = (size_t)j;
-		}
-	}
-	index_free(&ix);
-}
-
-static void
-adjacency_free(struct adjacency *a)
-{
-	for (size_t i = 0; i < a->ndefs; i++)
-		free(a->to[i]);
-	free(a->to);
-	free(a->n);
-}
-
-/* A frame of mark_cycles()' depth-first search. */
-struct scc_frame {
-	size_t v; /* the definition */
-	size_t k; /* its next dependency to look at */
-};
-
-/*
- * Marks in bad[] every definition on a dependency cycle: the members of
- * strongly connected components of more than one definition, and those
- * that depend on themselves.  Tarjan's algorithm, iterative: O(N + E).
- * Returns how many are marked.
- */
-static size_t
-mark_cycles(const struct adjacency *a, char *bad)
-{
-	size_t n = a->ndefs, counter = 0, sp = 0, cs = 0, nbad = 0;
-	size_t *index = calloc(n + 1, sizeof(size_t)); /* 0: not yet seen */
-	size_t *low = calloc(n + 1, sizeof(size_t));
-	size_t *stack = calloc(n + 1, sizeof(size_t));
-	struct scc_frame *call = calloc(n + 1, sizeof(*call));
-	char *on = calloc(n + 1, 1);
-
-	if (!index || !low || !stack || !call || !on)
-		fatal("%s", __func__);
-	for (size_t root = 0; root < n; root++) {
-		if (index[root] != 0)
-			continue;
-		index[root] = low[root] = ++counter;
-		stack[sp++] = root;
-		on[root] = 1;
-		call[cs++] = (struct scc_frame){ root, 0 };
-		while (cs > 0) {
-			struct scc_frame *f = &call[cs - 1];
-			size_t v = f->v;
-			if (f->k < a->n[v]) {
-				size_t w = a->to[v][f->k++];
-				if (w == v)
-					bad[v] = 1;
-				else if (index[w] == 0) {
-					index[w] = low[w] = ++counter;
-					stack[sp++] = w;
-					on[w] = 1;
-					call[cs++] = (struct scc_frame){ w, 0 };
-				} else if (on[w] && index[w] < low[v])
-					low[v] = index[w];
-				continue;
-			}
-			if (--cs > 0 && low[v] < low[call[cs - 1].v])
-				low[call[cs - 1].v] = low[v];
-			if (low[v] == index[v]) {
-				size_t top = sp, w;
-				do {
-					w = stack[--sp];
-					on[w] = 0;
-				} while (w != v);
-				for (size_t i = sp; top - sp > 1 && i < top;
-				     i++)
-					bad[stack[i]] = 1;
-			}
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		nbad += bad[i] != 0;
-	free(index);
-	free(low);
-	free(stack);
-	free(call);
-	free(on);
-	return nbad;
-}
-
 /* Reports cycles with their whole path, then drops their members. */
 static size_t
 prune_cycles(struct run *r)
 {
 	struct desired_state *o = r->out;
-	struct adjacency a;
+	struct depgraph g;
 	size_t nbad, before = r->errs->n;
-	char *bad;
+	char *on_cycle, *bad;
 
-	adjacency_build(&a, o);
-	if ((bad = calloc(o->ndefs + 1, 1)) == NULL)
+	depgraph_build(&g, o->defs, o->ndefs, NULL, NULL);
+	on_cycle = calloc(g.n + 1, 1);
+	bad = calloc(o->ndefs + 1, 1);
+	if (on_cycle == NULL || bad == NULL)
 		fatal("%s", __func__);
-	nbad = mark_cycles(&a, bad);
-	adjacency_free(&a);
+	nbad = depgraph_mark_cycles(&g, on_cycle);
+	for (size_t i = 0; i < g.n; i++)
+		bad[g.def[i]] = on_cycle[i];
+	depgraph_free(&g);
+	free(on_cycle);
 	if (nbad > 0) {
 		/* The shared check names each cycle in full. */
 		struct desired_state copy = *o;

@@ -27,25 +27,23 @@
 #include "profile.h"
 #include "wire.h"
 
-/* IMSG_FILE / IMSG_FILE_ERR payload: u32 errno, u32 name length, name,
- * then the file's bytes. */
 static void
 send_file(struct imsgbuf *ib, const char *name, int err,
     const unsigned char *data, size_t len)
 {
+	struct wire_file f = { err, name, strlen(name), data, len };
 	struct buf b;
 
 	buf_init(&b, IMSG_MAX_DATA);
-	if (buf_put_u32(&b, (uint32_t)err) == -1 ||
-	    buf_put_u32(&b, (uint32_t)strlen(name)) == -1 ||
-	    buf_append_str(&b, name) == -1 || buf_append(&b, data, len) == -1) {
+	if (wire_encode_file(&f, &b) == -1) {
 		buf_reset(&b);
-		buf_put_u32(&b, E2BIG);
-		buf_put_u32(&b, (uint32_t)strlen(name));
-		buf_append_str(&b, name);
-		err = E2BIG;
+		f.err = E2BIG;
+		f.len = 0;
+		if (wire_encode_file(&f, &b) == -1)
+			log_warnx("%s: name of %s too long", __func__, name);
 	}
-	if (imsg_compose(ib, err ? IMSG_FILE_ERR : IMSG_FILE, b.p, b.len) == -1)
+	if (imsg_compose(ib, f.err ? IMSG_FILE_ERR : IMSG_FILE, b.p, b.len) ==
+	    -1)
 		log_warn("%s: sending %s", __func__, name);
 	buf_free(&b);
 }
@@ -55,8 +53,6 @@ static int
 read_regular(int dirfd, const char *name, size_t max, struct buf *out)
 {
 	struct stat st;
-	unsigned char chunk[8192];
-	ssize_t n;
 	int fd;
 
 	/* Symlinks are followed: the operator owns confdir. */
@@ -73,15 +69,9 @@ read_regular(int dirfd, const char *name, size_t max, struct buf *out)
 		return -1;
 	}
 	buf_init(out, max);
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(out, chunk, (size_t)n) == -1) {
-			n = -1;
-			errno = EFBIG;
-			break;
-		}
-	int saved = errno;
+	int rc = buf_read_fd(out, fd), saved = errno;
 	close(fd);
-	if (n < 0) {
+	if (rc == -1) {
 		buf_free(out);
 		errno = saved;
 		return -1;

@@ -279,7 +279,6 @@ parent_lastgood_del(const unsigned char *p, size_t len)
 static int
 read_copy(int dfd, const char *fname, struct buf *b, const char **why)
 {
-	unsigned char chunk[16384];
 	char err[256], expect[LASTGOOD_NAMELEN];
 	struct wire_lastgood lg;
 	struct stat st;
@@ -294,11 +293,8 @@ read_copy(int dfd, const char *fname, struct buf *b, const char **why)
 		close(fd);
 		return -1;
 	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(b, chunk, (size_t)n) == -1)
-			break;
+	n = buf_read_fd(b, fd);
 	close(fd);
-	explicit_bzero(chunk, sizeof(chunk));
 	if (n != 0)
 		return -1;
 	*why = "not a last good copy";

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "bounds.h"
 #include "errlist.h"
 #include "log.h"
@@ -24,34 +25,22 @@
 static char *
 read_status(const char *path, size_t *lenp)
 {
-	char *data;
-	size_t got = 0;
-	ssize_t n;
-	int fd;
+	struct buf b;
+	int fd, rc, saved;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return NULL;
-	if ((data = malloc(MAX_STATUS_FILE + 1)) == NULL) {
-		close(fd);
+	buf_init(&b, MAX_STATUS_FILE + 1);
+	rc = buf_read_fd(&b, fd);
+	saved = errno;
+	close(fd);
+	if (rc == -1 || b.len > MAX_STATUS_FILE) {
+		buf_free(&b);
+		errno = rc == -1 ? saved : EFBIG;
 		return NULL;
 	}
-	while (got < MAX_STATUS_FILE &&
-	    (n = read(fd, data + got, MAX_STATUS_FILE - got)) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			int saved = errno;
-			free(data);
-			close(fd);
-			errno = saved;
-			return NULL;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	data[got] = '\0';
-	*lenp = got;
-	return data;
+	*lenp = b.len;
+	return buf_cstr(&b);
 }
 
 static const char *

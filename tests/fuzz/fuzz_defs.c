@@ -32,7 +32,7 @@ fake_read_file(void *ctx, const char *path, struct buf *out)
 	    "\"SCMP_ACT_ALLOW\"}]}");
 }
 
-static const struct file_ops fake_ops = { NULL, fake_read_file, NULL };
+static const struct file_ops fake_ops = { .read_file = fake_read_file };
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

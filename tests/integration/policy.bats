@@ -10,6 +10,7 @@
 load helpers
 load engine_helpers
 
+HOOKS_BIN="${DOCKERUP_HOOKS:-$DOCKERUP_SRC/build-hooks/dockerup}"
 TOOLS="${DOCKERUP_TOOLS:-$DOCKERUP_SRC/build/tests/tools}"
 
 setup() {
@@ -216,6 +217,24 @@ expected_errors() {
 	[[ "$output" == *"user-data: containers[0].image: registry docker.io is not allowed for user-data (trust policy: userdata_registries)"* ]]
 	[[ "$output" == *"user-data: containers[0].image: \"$RIG_IMAGE\" is not pinned by digest (IMAGE@sha256:...); required for user-data (trust policy: userdata_require_digest)"* ]]
 	[ -z "$(dk ps -aq)" ]
+}
+
+@test "policy: a compromised user-data loader cannot pass user-data off as a confdir file" {
+	local_def app
+	imds_set_userdata "$(printf '{"containers": [%s]}' "$(ud_def ud-imp)")"
+	# The hook build's loader labels every user-data definition and its
+	# source as app.json, and makes the definition privileged.
+	DOCKERUP_TEST_UD_IMPERSONATE=$TEST_CONFDIR/app.json run "$HOOKS_BIN" \
+	    --config "$TEST_CONFIG" --remote "$DOCKER_HOST" \
+	    --confdir "$TEST_CONFDIR" --cache "$TEST_CACHE" \
+	    --aws --imds "$RIG_IMDS" --no-pull -v
+	echo "$output"
+	[[ "$output" == *"test hook: user-data claims to come from $TEST_CONFDIR/app.json"* ]]
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"user-data: containers[0].privileged: not allowed for user-data (trust policy: userdata_allow_privileged)"* ]]
+	! exists ud-imp || fail "ud-imp was created"
+	running app
+	[ "$(inspect app .HostConfig.Privileged)" = false ]
 }
 
 @test "policy: the engine refuses what breaks the policy from a hostile fetcher, and creates nothing" {

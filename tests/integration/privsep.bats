@@ -17,6 +17,7 @@ setup() {
 teardown() {
 	stop_dockerup || true
 	cleanup_containers
+	imds_reset
 }
 
 running() {
@@ -89,26 +90,72 @@ curl_libs() {
 	    sort -u
 }
 
-@test "libcurl is mapped only where it is used: the engine, and the fetcher with user-data on" {
+# loader_pid: the fetcher's user-data loader (its one child).
+loader_pid() {
+	pgrep -P "$(child_pid fetcher)"
+}
+
+@test "libcurl is mapped only where it is used: the engine, and the user-data loader" {
 	start_server
 	curl_libs "$(child_pid engine)" | grep -q '^/libcurl\.so\.4'
 	[ -z "$(curl_libs "$DOCKERUP_PID")" ]
 	[ -z "$(curl_libs "$(child_pid fetcher)")" ]
+	[ -z "$(pgrep -P "$(child_pid fetcher)")" ]   # no loader without user-data
 	stop_dockerup
 	start_server --aws --imds "$RIG_IMDS"
-	curl_libs "$(child_pid fetcher)" | grep -q '^/libcurl\.so\.4'
+	curl_libs "$(loader_pid)" | grep -q '^/libcurl\.so\.4'
+	[ -z "$(curl_libs "$(child_pid fetcher)")" ]  # the fetcher never has it
 	[ -z "$(curl_libs "$DOCKERUP_PID")" ]
 }
 
-@test "privilege drop first: the fetcher loads libcurl as its account, the engine as root" {
+@test "privilege drop first: the user-data loader loads libcurl as the fetcher's account, the engine as root" {
 	start_server --aws --imds "$RIG_IMDS"
 	u=$(id -u dockerup-fetch)
-	grep -q "debug fetcher: loading libcurl.so.4 as uid $u\$" "$LOG" ||
-	    { cat "$LOG"; fail "the fetcher did not load libcurl as uid $u"; }
-	[ "$(grep -c "fetcher: loading libcurl" "$LOG")" -eq 1 ]
+	grep -q "debug udloader: loading libcurl.so.4 as uid $u\$" "$LOG" ||
+	    { cat "$LOG"; fail "the loader did not load libcurl as uid $u"; }
+	[ "$(grep -c "loading libcurl" "$LOG")" -eq 2 ]
 	grep -q "debug engine: loading libcurl.so.4 as uid 0\$" "$LOG"
 	# ...and mapped it: the line is the real load.
-	curl_libs "$(child_pid fetcher)" | grep -q '^/libcurl\.so\.4'
+	curl_libs "$(loader_pid)" | grep -q '^/libcurl\.so\.4'
+	# The loader is sandboxed as the fetcher is, as the same account.
+	l=$(loader_pid)
+	[ "$(awk '/^Uid:/ {print $2}' "/proc/$l/status")" = "$u" ]
+	[ "$(awk '/^Seccomp:/ {print $2}' "/proc/$l/status")" = 2 ]
+	[ "$(awk '/^NoNewPrivs:/ {print $2}' "/proc/$l/status")" = 1 ]
+	[ "$(awk '/^CapEff:/ {print $2}' "/proc/$l/status")" = 0000000000000000 ]
+}
+
+@test "only the user-data loader may open IP sockets; the fetcher, which speaks for the confdir, may not" {
+	start_server --aws --imds "$RIG_IMDS"
+	grep -q "debug fetcher: fetcher: seccomp filter loaded (.*IP sockets refused)" "$LOG" ||
+	    { cat "$LOG"; fail "the fetcher's filter allows IP sockets"; }
+	grep -q "debug udloader: fetcher: seccomp filter loaded (.*IP sockets allowed)" "$LOG"
+}
+
+fetcher_replaced() {
+	local n
+	n=$(child_pid fetcher) && [ "$n" != "$1" ]
+}
+
+# accepted_with_userdata N: the engine took a state of 2 definitions
+# (ps-app and ps-ud) at least N times.
+accepted_with_userdata() {
+	[ "$(grep -c 'engine accepted the desired state (2 definitions)' "$LOG")" -ge "$1" ]
+}
+
+@test "kill -9 of the user-data loader: the fetcher ends with it, both come back, user-data still applies" {
+	imds_set_userdata '{"containers": [{"type": "docker", "name": "ps-ud", "image": "'"$RIG_IMAGE"'"}]}'
+	start_server --aws --imds "$RIG_IMDS"
+	wait_until 20 running ps-ud
+	id=$(dk inspect -f '{{.Id}}' ps-ud)
+	f=$(child_pid fetcher)
+	kill -9 "$(loader_pid)"
+	kill -HUP "$DOCKERUP_PID"       # the next load finds the loader gone
+	wait_until 10 fetcher_replaced "$f" || { cat "$LOG"; false; }
+	wait_until 10 loader_pid
+	wait_until 10 accepted_with_userdata 2 || { cat "$LOG"; false; }
+	[ "$(dk inspect -f '{{.Id}}' ps-ud)" = "$id" ]
+	running ps-app
 }
 
 @test "a fetcher account that does not exist stops dockerup at start, saying how to create it" {

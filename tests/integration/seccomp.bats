@@ -214,12 +214,14 @@ secret_nowhere() {
 	! exists loose || false
 }
 
-@test "network: without user-data the fetcher cannot open an IP socket; with it, it can" {
-	with_profile app seccomp=strict
-	log=$BATS_TEST_TMPDIR/no-aws.log
+# fetcher_inet_killed LOG [ARGS]: a server whose fetcher tries an
+# AF_INET socket: the filter kills it, whatever ARGS turn on.
+fetcher_inet_killed() {
+	local log=$1
+	shift
 	DOCKERUP_TEST_INET_SOCKET=fetcher "$HOOKS_BIN" --config "$TEST_CONFIG" \
 	    --server --interval 3600 --remote "$DOCKER_HOST" --confdir "$TEST_CONFDIR" \
-	    --cache "$TEST_CACHE" --no-pull --seccomp-dir "$SDIR" \
+	    --cache "$TEST_CACHE" --no-pull --seccomp-dir "$SDIR" "$@" \
 	    > "$log" 2>&1 3>&- < /dev/null &
 	pid=$!
 	wait_until 15 grep -q "restarting fetcher in" "$log" || true
@@ -229,13 +231,20 @@ secret_nowhere() {
 	grep -q "test hook: the fetcher opens an AF_INET socket" "$log"
 	grep -q "SECURITY: fetcher killed by signal 31 (SIGSYS): seccomp violation" "$log"
 	! grep -q "test hook: the fetcher opened an AF_INET socket" "$log" || false
-	# With user-data on, the same fetcher may: it reaches the metadata service.
-	run env DOCKERUP_TEST_INET_SOCKET=fetcher "$HOOKS_BIN" --config "$TEST_CONFIG" \
+}
+
+@test "network: the fetcher can never open an IP socket; with user-data on, its loader can" {
+	with_profile app seccomp=strict
+	fetcher_inet_killed "$BATS_TEST_TMPDIR/no-aws.log"
+	# With user-data on, still not the fetcher, which speaks for the confdir...
+	fetcher_inet_killed "$BATS_TEST_TMPDIR/aws.log" --aws --imds "$RIG_IMDS"
+	# ...but its user-data loader may: it reaches the metadata service.
+	run env DOCKERUP_TEST_INET_SOCKET=udloader "$HOOKS_BIN" --config "$TEST_CONFIG" \
 	    --remote "$DOCKER_HOST" --confdir "$TEST_CONFDIR" --cache "$TEST_CACHE" \
 	    --no-pull --seccomp-dir "$SDIR" --aws --imds "$RIG_IMDS"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"test hook: the fetcher opened an AF_INET socket"* ]]
+	[[ "$output" == *"test hook: the udloader opened an AF_INET socket"* ]]
 	[[ "$output" != *"SIGSYS"* ]]
 	running app
 }

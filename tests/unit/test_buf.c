@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 
@@ -143,6 +144,52 @@ test_reset_and_growth(void **state)
 	buf_free(&b);
 }
 
+/* A file of n bytes (a pipe: no size to trust), read with a bound. */
+static int
+pipe_of(size_t n)
+{
+	static unsigned char big[40000];
+	int fds[2];
+
+	assert_true(n <= sizeof(big));
+	memset(big, 'x', n);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], big, n), (ssize_t)n);
+	close(fds[1]);
+	return fds[0];
+}
+
+static void
+test_read_fd_bounded(void **state)
+{
+	struct buf b;
+	int fd;
+
+	/* At the bound, across several reads: everything. */
+	buf_init(&b, 40000);
+	fd = pipe_of(40000);
+	assert_int_equal(buf_read_fd(&b, fd), 0);
+	assert_int_equal(b.len, 40000);
+	close(fd);
+	buf_free(&b);
+	/* One byte more than the bound: EFBIG, not a cut file. */
+	buf_init(&b, 39999);
+	fd = pipe_of(40000);
+	assert_int_equal(buf_read_fd(&b, fd), -1);
+	assert_int_equal(errno, EFBIG);
+	close(fd);
+	buf_free(&b);
+	/* An empty file, and a descriptor that cannot be read. */
+	buf_init(&b, 10);
+	fd = pipe_of(0);
+	assert_int_equal(buf_read_fd(&b, fd), 0);
+	assert_int_equal(b.len, 0);
+	close(fd);
+	assert_int_equal(buf_read_fd(&b, fd), -1);
+	assert_int_equal(errno, EBADF);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -153,6 +200,7 @@ main(void)
 		cmocka_unit_test(test_printf),
 		cmocka_unit_test(test_integers_little_endian),
 		cmocka_unit_test(test_reset_and_growth),
+		cmocka_unit_test(test_read_fd_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -459,6 +459,76 @@ test_merge_conflicts_and_references(void **state)
 	settings_free(&s);
 }
 
+/*
+ * A compromised user-data loader: it names the confdir file 1.json as the
+ * source of its definitions and of its source.  The fetcher labels all of
+ * it user-data, so the trust policy of remote sources applies.
+ */
+static void
+impostor_load(void *ctx, const struct settings *s, struct ud_part *out)
+{
+	struct defn d;
+	char *path = ctx;
+
+	defn_init(&d);
+	d.name = strdup("imp");
+	d.image = strdup("i:1");
+	d.source = strdup(path);
+	d.privileged = 1;
+	out->prefix = calloc(1, sizeof(*out->prefix));
+	assert_non_null(out->prefix);
+	out->prefix[0] = strdup("containers[0]");
+	assert_int_equal(desired_state_add(&out->st, &d), 0);
+	out->st.sources = calloc(1, sizeof(*out->st.sources));
+	assert_non_null(out->st.sources);
+	out->st.sources[0].name = strdup(path);
+	out->st.sources[0].health = SOURCE_OK;
+	out->st.nsources = 1;
+	errlist_add(&out->errs, path, "containers[9]", "a problem of its own");
+}
+
+static void
+test_loader_speaks_only_for_userdata(void **state)
+{
+	struct settings s;
+	struct fetch_state *fs;
+	struct file_ops ops = direct_file_ops;
+	struct loaded l;
+	char path[600];
+	size_t n;
+
+	sh("rm -rf %s/*", confdir);
+	kept_clear();
+	settings_for_test(&s);
+	s.aws = 1;
+	write_file("1.json", "{\"name\": \"web\", \"image\": \"a:1\"}");
+	snprintf(path, sizeof(path), "%s/1.json", confdir);
+	ops.load_userdata = impostor_load;
+	ops.ctx = path; /* no profile is read here */
+	fs = fetch_state_new(NULL);
+	desired_state_init(&l.st);
+	errlist_init(&l.errs);
+	l.rc = fetch_load(fs, &s, &ops, &l.st, &l.errs);
+	assert_int_equal(l.rc, 2);
+	assert_int_equal(l.st.complete, 0);
+	assert_true(has_error(&l.errs, "user-data", "containers[0].privileged",
+	    "not allowed for user-data (trust policy: "
+	    "userdata_allow_privileged)"));
+	assert_true(has_error(
+	    &l.errs, "user-data", "containers[9]", "a problem of its own"));
+	assert_null(def_named(&l, "imp"));
+	assert_string_equal(def_named(&l, "web")->source, path);
+	assert_int_equal(source(&l, "user-data")->health, SOURCE_FAILED);
+	assert_int_equal(source(&l, "/1.json")->health, SOURCE_OK);
+	n = 0; /* 1.json is named once: the confdir's own */
+	for (size_t i = 0; i < l.st.nsources; i++)
+		n += strcmp(l.st.sources[i].name, path) == 0;
+	assert_int_equal(n, 1);
+	loaded_free(&l);
+	fetch_state_free(fs);
+	settings_free(&s);
+}
+
 /* A hostile chain of references is pruned whole, and fast. */
 static void
 test_hostile_chain(void **state)
@@ -1071,6 +1141,7 @@ main(void)
 		cmocka_unit_test(test_confdir_sources_and_lastgood),
 		cmocka_unit_test(test_tampered_lastgood_is_refused),
 		cmocka_unit_test(test_merge_conflicts_and_references),
+		cmocka_unit_test(test_loader_speaks_only_for_userdata),
 		cmocka_unit_test(test_host_port_conflicts),
 		cmocka_unit_test(test_confdir_missing_or_broken),
 		cmocka_unit_test(test_hostile_chain),

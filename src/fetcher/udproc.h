@@ -1,0 +1,33 @@
+#ifndef DOCKERUP_UDPROC_H
+#define DOCKERUP_UDPROC_H
+
+/*
+ * The fetcher's user-data loader process (see udproc.c): what the network
+ * sends is fetched and parsed there, never in the fetcher.
+ */
+#include <sys/types.h>
+
+#include "fetch.h"
+#include "imsg.h"
+#include "lastgood.h"
+#include "settings.h"
+
+struct udproc {
+	struct imsgbuf ib; /* the fetcher's channel to the loader */
+	pid_t pid;
+	const struct file_ops *parent_ops; /* profiles, read by the parent */
+	const struct lastgood_sink *sink;  /* NULL: copies are not kept */
+};
+
+/*
+ * Forks the loader: call after the privilege drop and before the sandbox
+ * (the loader installs its own, with network; the fetcher's has none).
+ */
+void udproc_start(struct udproc *u, const struct settings *s,
+    const struct file_ops *parent_ops, const struct lastgood_sink *sink);
+/* A last good copy of user-data the parent kept, for the loader. */
+void udproc_restore(struct udproc *u, const unsigned char *p, size_t len);
+/* file_ops.load_userdata: ctx is the struct udproc. */
+void udproc_load(void *ctx, const struct settings *s, struct ud_part *out);
+
+#endif
