@@ -18,6 +18,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "errlist.h"
+#include "fields.h"
 #include "imsg.h"
 #include "settings_parse.h"
 #include "wire.h"
@@ -998,6 +999,33 @@ test_table_options(void **state)
 	}
 }
 
+/*
+ * The field table's remote-source rules (fields.c) name trust-policy
+ * settings by key and by member: both are the same row of this table.
+ */
+static void
+test_table_policy_keys(void **state)
+{
+	size_t n = 0;
+
+	for (size_t t = 0; t < T_DEFN_MAX; t++)
+		for (size_t i = 0; i < FIELD_POLICY_RULES; i++) {
+			const struct field_policy *r =
+			    &defn_fields[t].remote[i];
+			const struct setting_desc *d;
+			if (r->rule == POL_NONE)
+				continue;
+			if ((d = setting_by_key(r->key)) == NULL)
+				fail_msg(
+				    "fields.c names %s: no setting", r->key);
+			assert_int_equal(
+			    d->off, offsetof(struct settings, policy) + r->off);
+			assert_null(d->opt); /* of the settings file only */
+			n++;
+		}
+	assert_true(n >= 7);
+}
+
 /* An option without a file key, in the file, is named as such. */
 static void
 test_table_cmdline_only(void **state)
@@ -1063,6 +1091,7 @@ main(void)
 		cmocka_unit_test(test_table_file_keys),
 		cmocka_unit_test(test_table_options),
 		cmocka_unit_test(test_table_cmdline_only),
+		cmocka_unit_test(test_table_policy_keys),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
