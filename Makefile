@@ -37,7 +37,8 @@ OPT ?= -O2 -g
 SAN ?=
 # -iquote: our headers never shadow a system header.
 CPPFLAGS_ALL = -D_GNU_SOURCE -iquote src/common -iquote src/fetcher \
-	-iquote src/engine -iquote src/parent -I$(BUILD)/gen $(PKG_CFLAGS)
+	-iquote src/engine -iquote src/parent -iquote src/status \
+	-I$(BUILD)/gen $(PKG_CFLAGS)
 CFLAGS_ALL := -std=c11 $(OPT) $(WARN) $(HARDEN) $(SAN) $(CFLAGS)
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(SAN) $(LDFLAGS)
 LIBS = $(PKG_LIBS)
@@ -46,7 +47,10 @@ COMMON_SRC := $(sort $(wildcard src/common/*.c))
 FETCHER_SRC := $(sort $(wildcard src/fetcher/*.c))
 ENGINE_SRC := $(sort $(wildcard src/engine/*.c))
 PARENT_SRC := $(sort $(wildcard src/parent/*.c))
-ALL_SRC := $(COMMON_SRC) $(FETCHER_SRC) $(ENGINE_SRC) $(PARENT_SRC)
+# `dockerup status`: no child, no lock, no privilege.
+STATUS_SRC := $(sort $(wildcard src/status/*.c))
+ALL_SRC := $(COMMON_SRC) $(FETCHER_SRC) $(ENGINE_SRC) $(PARENT_SRC) \
+	$(STATUS_SRC)
 ALL_OBJ := $(ALL_SRC:%.c=$(BUILD)/%.o)
 # Everything but main(): what unit tests and fuzz targets link against.
 LIB_OBJ := $(filter-out $(BUILD)/src/parent/main.o,$(ALL_OBJ))

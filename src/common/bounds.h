@@ -82,7 +82,12 @@
 #define CRASH_LOOP_RESTARTS   6
 #define CRASH_LOOP_WINDOW_S   300
 #define LOCK_WAIT_DEFAULT_S   120 /* single-instance lock wait */
-#define NOTIFY_MAX_MSG        512 /* one sd_notify datagram to the manager */
+#define LOCK_WAIT_MAX_S       3600
+#define MAX_SETTINGS_ROWS     64 /* settings: one bit each in a uint64_t mask */
+/* The ranges of the interval= and ready_timeout= settings. */
+#define INTERVAL_MAX_S        86400 /* a day between runs */
+#define READY_TIMEOUT_MAX_S   3600  /* a self-upgrade's readiness wait */
+#define NOTIFY_MAX_MSG        512   /* one sd_notify datagram to the manager */
 
 /* Engine. */
 #define DOCKER_TIMEOUT_S         120  /* one Docker API call (pulls excepted) */

@@ -5,13 +5,13 @@
  * Settings from the command line and the settings file (the original's
  * key=value format).  Precedence: command line, settings file, DOCKER_HOST
  * (endpoint only), defaults.  The parent parses both (it needs the cache
- * directory, the fetcher's user and the endpoint before any child exists)
- * and hands the resolved settings to each child in an IMSG_SETTINGS.
- * All strings are owned by the struct; settings_free() frees them.
+ * directory, the fetcher's user and the endpoint before any child exists;
+ * src/parent/settings_parse.h) and hands the resolved settings to each
+ * child in an IMSG_SETTINGS.  All strings are owned by the struct;
+ * settings_free() frees them.
  */
+#include <stddef.h>
 #include <stdint.h>
-
-#include "errlist.h"
 
 #ifndef DOCKERUP_VERSION
 #define DOCKERUP_VERSION "0.1.0"
@@ -103,78 +103,84 @@ struct settings {
 };
 
 /*
- * Bits of the cmdline_set mask given to settings_parse_file(): a setting
- * named on the command line is not overridden by the file.
+ * Every setting is one row of settings_table (settings.c): its file key,
+ * its command-line option, its kind and limits, its place in struct
+ * settings, its default, its place on the wire and its line of --help.
+ * settings_init() and settings_free(), the wire encoding (wire.c), and
+ * the parent's command-line and file parser (src/parent/settings_parse.c)
+ * all read it.  Adding a setting: a member in struct settings, a row
+ * (with the next free wire tag or slot), its use, the man pages, tests.
+ *
+ * The kinds: the string ones first, setting_is_string() tells them so.
  */
-enum settings_key {
-	SK_CACHE = 0,
-	SK_CONFDIR,
-	SK_REMOTE,
-	SK_AWS,
-	SK_IMDS,
-	SK_PULL,
-	SK_MODE,
-	SK_INTERVAL,
-	SK_USER,
-	SK_VERBOSE,
-	SK_REGISTRY_AUTH,
-	SK_ORPHANS,
-	SK_READY_TIMEOUT,
-	SK_SELF_ID,
-	SK_SECCOMP,
-	SK_LOCK_WAIT,
-	SK_LOG_FORMAT,
-	SK_SYSLOG,
-	SK_METRICS_FILE,
-	SK_FORMAT,
-	SK_SECCOMP_DIR,
-	SK_SECCOMP_ALLOW_PERMISSIVE,
-	SK_UD_PRIVILEGED,
-	SK_UD_HOST_NETWORK,
-	SK_UD_UNCONFINED,
-	SK_UD_REQUIRE_DIGEST,
-	SK_UD_CAP_ADD,
-	SK_UD_HOST_PATHS,
-	SK_UD_REGISTRIES,
-	SK_CONFIRM_REMOVALS, /* command line only */
-	SK_STATUS_GROUP,
-	SK_ALLOW_INSECURE_TCP,
-	SK_IMDS_V1,
+enum setting_kind {
+	SET_PATH = 1, /* char *: an absolute path without ".." */
+	SET_ANY_PATH, /* char *: any path (-c: the settings file) */
+	SET_NAME,     /* char *: letters, digits, '_', '.', '-' */
+	SET_REMOTE,   /* char *: unix:///PATH or tcp://HOST:PORT */
+	SET_URL,      /* char *: http://HOST[:PORT] */
+	SET_CAPS,     /* char *: capability names, comma-separated */
+	SET_PATHS,    /* char *: absolute paths, comma-separated */
+	SET_HOSTS,    /* char *: registry HOST[:PORT]s, comma-separated */
+	SET_BOOL,     /* int 0 or 1 */
+	SET_INT,      /* int in [min, max] */
+	SET_ENUM,     /* int: names[i] is i + 1 */
+	SET_COUNT,    /* int: -v counts; the file's verbose= is a boolean */
+	SET_MODE,     /* enum run_mode; the file's server= is a boolean */
 };
-#define SETTING_BIT(k) ((uint64_t)1 << (k))
 
-enum settings_result {
-	SETTINGS_OK = 0,
-	SETTINGS_EXIT_OK, /* --help or --version was printed */
-	SETTINGS_USAGE,   /* exit 2 */
+enum setting_flags {
+	SF_NO_ARG = 1, /* a boolean option without =BOOL: --confirm-removals */
+	SF_EXPLICIT = 2, /* -c: also sets config_explicit */
 };
+
+/*
+ * The settings' wire tags (wire.c): strings one field each, every integer
+ * in the one SETTINGS_TAG_INTS field.  The numbers are those from before
+ * the table, so that the bytes did not change with it; a new string takes
+ * the next free tag (16 and up), a new integer the next slot.
+ */
+#define SETTINGS_TAG_INTS 15
+
+struct setting_desc {
+	const char *key;  /* settings-file key; NULL: not in the file */
+	const char *opt;  /* long option; NULL: not on the command line */
+	char short_opt;   /* or 0 */
+	const char *nopt; /* the option that sets a boolean off, or NULL */
+	enum setting_kind kind;
+	int flags;                /* enum setting_flags */
+	size_t off;               /* in struct settings */
+	int min, max;             /* SET_INT */
+	const char *const *names; /* SET_ENUM, NULL-terminated */
+	const char *def;          /* a string's default, or NULL */
+	int idef;                 /* an integer's default */
+	unsigned int wire; /* a string's tag; an integer's slot in the ints */
+	const char *arg;   /* --help: the value's name, as in --cache DIR */
+	const char *doc; /* one line; --help prints an option's, '\n' breaks */
+};
+
+extern const struct setting_desc settings_table[];
+extern const size_t settings_count;
+
+/* A string kind (char * member), or an integer one (int-sized member). */
+int setting_is_string(const struct setting_desc *d);
+char **setting_str(struct settings *s, const struct setting_desc *d);
+int *setting_int(struct settings *s, const struct setting_desc *d);
+/* The range an integer setting may hold, checked on the wire. */
+void setting_int_range(const struct setting_desc *d, int *min, int *max);
+/* The row of a file key, or of a long option; NULL when there is none. */
+const struct setting_desc *setting_by_key(const char *key);
+const struct setting_desc *setting_by_opt(const char *opt);
+/* A row's bit in the masks of what the command line (or file) set. */
+uint64_t setting_bit(const struct setting_desc *d);
 
 void settings_init(struct settings *s);
 void settings_free(struct settings *s);
-/*
- * Parses argv, then the settings file (read with the caller's privileges),
- * then the environment.  Every problem goes to errs with file:line.
- * Initializes s itself (settings_init); settings_free() it afterwards.
- */
-enum settings_result settings_load(
-    struct settings *s, int argc, char *argv[], struct errlist *errs);
-/*
- * The same for `dockerup status [OPTIONS]` (argv[0] is "status"): the
- * options of the daemon are accepted (--cache and --config matter) and
- * --format needs no --dry-run.
- */
-enum settings_result settings_load_status(
-    struct settings *s, int argc, char *argv[], struct errlist *errs);
-/* Parses settings-file bytes; keys set on the command line are kept. */
-int settings_parse_file(struct settings *s, const char *path, const char *data,
-    size_t len, const uint64_t *cmdline_set, struct errlist *errs);
 /*
  * TLS to a tcp:// endpoint is on, the docker CLI's way: DOCKER_TLS_VERIFY
  * set and not empty (the engine then reads DOCKER_CERT_PATH's files).
  */
 int settings_tls_from_env(void);
-/* Normalizes a Docker endpoint; NULL with *err set when invalid. */
-char *settings_normalize_remote(const char *url, const char **err);
 
 /* Settings cross to the children encoded; see wire.h. */
 

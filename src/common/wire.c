@@ -16,6 +16,7 @@
 #include "bounds.h"
 #include "digest.h"
 #include "fields.h"
+#include "log.h"
 #include "validate.h"
 
 _Static_assert(MAX_DOCUMENT_SIZE + MAX_SECCOMP_PROFILE_SIZE + MAX_PATH_LEN +
@@ -585,123 +586,107 @@ wire_decode_source(const unsigned char *p, size_t len, struct source_status *s,
 
 /* ---- settings (parent -> children) ---- */
 
-enum settings_tag {
-	ST_NONE = 0,
-	ST_CONFIG,
-	ST_CACHE,
-	ST_CONFDIR,
-	ST_REMOTE,
-	ST_IMDS,
-	ST_USER,
-	ST_REGISTRY_AUTH,
-	ST_SELF_ID,
-	ST_METRICS_FILE,
-	ST_SECCOMP_DIR,
-	ST_STATUS_GROUP,
-	ST_UD_CAP_ADD,
-	ST_UD_HOST_PATHS,
-	ST_UD_REGISTRIES,
-	ST_INTS,
-	ST_MAX
-};
-
 /*
- * The integer settings, in wire order: the list is the only place they
- * are named, so the count and the accessor cannot drift from it.
+ * Each row of settings_table (settings.h) crosses: a string as a field of
+ * its own tag, the integers in one SETTINGS_TAG_INTS field of 4 bytes
+ * each, in slot order.  Tags ascend, as in a definition.
  */
-#define SETTINGS_INT_FIELDS(X)                                                 \
-	X(config_explicit)                                                     \
-	X(aws)                                                                 \
-	X(pull)                                                                \
-	X(mode)                                                                \
-	X(interval)                                                            \
-	X(verbose)                                                             \
-	X(orphans)                                                             \
-	X(ready_timeout)                                                       \
-	X(seccomp)                                                             \
-	X(lock_wait)                                                           \
-	X(log_format)                                                          \
-	X(syslog)                                                              \
-	X(format)                                                              \
-	X(seccomp_allow_permissive)                                            \
-	X(policy.allow_privileged)                                             \
-	X(policy.allow_host_network)                                           \
-	X(policy.allow_unconfined)                                             \
-	X(policy.require_digest)                                               \
-	X(confirm_removals)                                                    \
-	X(allow_insecure_tcp)                                                  \
-	X(imds_v1)
 
-/* Each is an int, or an enum of an int's size, sent as 4 bytes. */
-#define INT_FIELD_PTR(m)   (int *)(void *)&s->m,
-#define INT_FIELD_COUNT(m) +1
-#define INT_FIELD_SIZE(m)                                                      \
-	_Static_assert(sizeof(((struct settings *)0)->m) == sizeof(int),       \
-	    #m " must be int-sized");
-SETTINGS_INT_FIELDS(INT_FIELD_SIZE)
-
-enum { SETTINGS_NINTS = 0 SETTINGS_INT_FIELDS(INT_FIELD_COUNT) };
-
-static int *
-settings_int(struct settings *s, size_t i)
+/* The string row of a tag, or NULL. */
+static const struct setting_desc *
+settings_row_of_tag(unsigned int tag)
 {
-	int *ints[] = { SETTINGS_INT_FIELDS(INT_FIELD_PTR) };
-
-	return i < SETTINGS_NINTS ? ints[i] : NULL;
+	for (size_t i = 0; i < settings_count; i++)
+		if (setting_is_string(&settings_table[i]) &&
+		    settings_table[i].wire == tag)
+			return &settings_table[i];
+	return NULL;
 }
 
-static char **
-settings_str(struct settings *s, int tag)
+/* The integer row of a slot, or NULL. */
+static const struct setting_desc *
+settings_row_of_slot(unsigned int slot)
 {
-	switch (tag) {
-	case ST_CONFIG:
-		return &s->config;
-	case ST_CACHE:
-		return &s->cache;
-	case ST_CONFDIR:
-		return &s->confdir;
-	case ST_REMOTE:
-		return &s->remote;
-	case ST_IMDS:
-		return &s->imds;
-	case ST_USER:
-		return &s->user;
-	case ST_REGISTRY_AUTH:
-		return &s->registry_auth;
-	case ST_SELF_ID:
-		return &s->self_id;
-	case ST_METRICS_FILE:
-		return &s->metrics_file;
-	case ST_SECCOMP_DIR:
-		return &s->seccomp_dir;
-	case ST_STATUS_GROUP:
-		return &s->status_group;
-	case ST_UD_CAP_ADD:
-		return &s->policy.cap_add;
-	case ST_UD_HOST_PATHS:
-		return &s->policy.host_paths;
-	case ST_UD_REGISTRIES:
-		return &s->policy.registries;
-	}
+	for (size_t i = 0; i < settings_count; i++)
+		if (!setting_is_string(&settings_table[i]) &&
+		    settings_table[i].wire == slot)
+			return &settings_table[i];
 	return NULL;
+}
+
+/* How many integers, and the highest tag in use. */
+static void
+settings_wire_shape(size_t *nints, unsigned int *max_tag)
+{
+	*nints = 0;
+	*max_tag = SETTINGS_TAG_INTS;
+	for (size_t i = 0; i < settings_count; i++) {
+		if (!setting_is_string(&settings_table[i]))
+			(*nints)++;
+		else if (settings_table[i].wire > *max_tag)
+			*max_tag = settings_table[i].wire;
+	}
+}
+
+static int
+put_settings_ints(struct buf *out, struct settings *s, size_t nints)
+{
+	struct buf ints;
+	int r = 0;
+
+	buf_init(&ints, 4 * nints);
+	for (size_t i = 0; i < nints; i++) {
+		const struct setting_desc *d = settings_row_of_slot(i);
+		if (d == NULL)
+			fatalx("settings: no integer in slot %zu", i);
+		r |= buf_put_u32(&ints, (uint32_t)*setting_int(s, d));
+	}
+	if (r == 0)
+		r = put_field(out, SETTINGS_TAG_INTS, ints.p, ints.len);
+	buf_free(&ints);
+	return r;
 }
 
 int
 wire_encode_settings(const struct settings *cs, struct buf *out)
 {
 	struct settings *s = (struct settings *)(uintptr_t)cs;
-	struct buf ints;
+	const struct setting_desc *d;
+	unsigned int max_tag;
+	size_t nints;
 	int r = 0;
 
-	for (int t = ST_CONFIG; t < ST_INTS; t++)
-		r |= put_str(out, (uint16_t)t, *settings_str(s, t));
-	buf_init(&ints, 4 * SETTINGS_NINTS);
-	for (size_t i = 0; i < SETTINGS_NINTS; i++)
-		r |= buf_put_u32(&ints, (uint32_t)*settings_int(s, i));
-	if (r == 0)
-		r = put_field(out, ST_INTS, ints.p, ints.len);
-	buf_free(&ints);
+	settings_wire_shape(&nints, &max_tag);
+	for (unsigned int t = 1; t <= max_tag; t++) {
+		if (t == SETTINGS_TAG_INTS)
+			r |= put_settings_ints(out, s, nints);
+		else if ((d = settings_row_of_tag(t)) != NULL)
+			r |= put_str(out, (uint16_t)t, *setting_str(s, d));
+	}
 	return r == 0 ? 0 : -1;
+}
+
+static int
+get_settings_ints(struct reader *r, const unsigned char *data, size_t dlen,
+    struct settings *s, size_t nints)
+{
+	int min, max;
+
+	if (dlen != 4 * nints)
+		return rfail(r, "bad settings integers");
+	for (size_t i = 0; i < nints; i++) {
+		const struct setting_desc *d = settings_row_of_slot(i);
+		int v = (int)le32(data + 4 * i);
+		setting_int_range(d, &min, &max);
+		if (v < min || v > max)
+			return rfail(r, "setting %s is %d; expected %d to %d",
+			    d->key       ? d->key
+				: d->opt ? d->opt
+					 : "in slot 0",
+			    v, min, max);
+		*setting_int(s, d) = v;
+	}
+	return 0;
 }
 
 int
@@ -709,45 +694,53 @@ wire_decode_settings(const unsigned char *p, size_t len, struct settings *s,
     char *err, size_t errlen)
 {
 	struct reader r = { p, len, 0, err, errlen };
-	uint16_t tag, last = ST_NONE;
+	uint16_t tag, last = 0;
 	const unsigned char *data;
-	size_t dlen;
+	const struct setting_desc *d = NULL;
+	unsigned int max_tag;
+	size_t dlen, nints;
+	int ints = 0;
 
 	err[0] = '\0';
 	settings_init(s);
+	settings_wire_shape(&nints, &max_tag);
 	while (r.off < r.len) {
 		if (next_field(&r, &tag, &data, &dlen) == -1)
 			goto fail;
-		if (tag <= last || tag >= ST_MAX) {
+		if (tag <= last || tag > max_tag ||
+		    (tag != SETTINGS_TAG_INTS &&
+			(d = settings_row_of_tag(tag)) == NULL)) {
 			rfail(&r, "settings field %u unknown or out of order",
 			    tag);
 			goto fail;
 		}
 		last = tag;
-		if (tag == ST_INTS) {
-			if (dlen != 4 * SETTINGS_NINTS) {
-				rfail(&r, "bad settings integers");
+		if (tag == SETTINGS_TAG_INTS) {
+			if (get_settings_ints(&r, data, dlen, s, nints) == -1)
 				goto fail;
-			}
-			for (size_t i = 0; i < SETTINGS_NINTS; i++)
-				*settings_int(s, i) = (int)le32(data + 4 * i);
+			ints = 1;
 			continue;
 		}
-		char **dst = settings_str(s, tag);
+		char **dst = setting_str(s, d);
 		free(*dst);
 		*dst = NULL;
 		/* a path, or a policy list: one settings line at most */
 		if (dup_str(&r, data, dlen, MAX_SETTINGS_LINE, dst) == -1)
 			goto fail;
 	}
-	if (last != ST_INTS || s->interval < 1 || s->mode < MODE_RUN ||
-	    s->mode > MODE_CHECK || s->cache == NULL || s->remote == NULL ||
-	    s->seccomp_dir == NULL || s->log_format < LOGFMT_TEXT ||
-	    s->log_format > LOGFMT_JSON || s->format < OUTPUT_TEXT ||
-	    s->format > OUTPUT_JSON) {
-		rfail(&r, "incomplete or invalid settings");
+	if (!ints) {
+		rfail(&r, "incomplete settings: no integers");
 		goto fail;
 	}
+	/* A string with a default is never unset. */
+	for (size_t i = 0; i < settings_count; i++)
+		if (settings_table[i].def != NULL &&
+		    *setting_str(s, &settings_table[i]) == NULL) {
+			rfail(&r, "incomplete settings: no %s",
+			    settings_table[i].key ? settings_table[i].key
+						  : settings_table[i].opt);
+			goto fail;
+		}
 	return 0;
 fail:
 	settings_free(s);

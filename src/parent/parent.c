@@ -28,7 +28,7 @@
 #include "parent.h"
 #include "proc.h"
 #include "sandbox.h"
-#include "settings.h"
+#include "settings_parse.h"
 #include "watch.h"
 #include "wire.h"
 

@@ -3,7 +3,7 @@
 #   make fuzz-run FUZZ_SECONDS=60  run each target that long; fail on a crash
 # Every tests/fuzz/fuzz_NAME.c is a target, seeded from tests/fuzz/corpus/NAME/.
 # The library objects (src/common, src/fetcher but its main loop, the
-# engine's parsers: FUZZ_PARSER_SRC) are built
+# engine's and the parent's parsers: FUZZ_PARSER_SRC) are built
 # with the fuzzer's instrumentation into build-fuzz/, apart from the binary.
 
 FUZZ_CC ?= clang
@@ -17,12 +17,12 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_BIN := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 # The engine's parsers of what the Docker endpoint, the credentials file
-# and status.json hold (without its main loop or reconciler), and the
-# table `dockerup status` prints.
+# and status.json hold (without its main loop or reconciler), the table
+# `dockerup status` prints, and the parent's settings parser.
 FUZZ_PARSER_SRC := src/engine/observe.c src/engine/imageref.c \
 	src/engine/ctrops.c src/engine/docker.c src/engine/image.c \
 	src/engine/regauth.c src/engine/spec.c src/engine/status.c \
-	src/parent/statuscmd.c
+	src/status/statuscmd.c src/parent/settings_parse.c
 FUZZ_LIB_SRC := $(COMMON_SRC) \
 	$(filter-out src/fetcher/fetcher.c,$(FETCHER_SRC)) $(FUZZ_PARSER_SRC)
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)

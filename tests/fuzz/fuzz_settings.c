@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "errlist.h"
-#include "settings.h"
+#include "settings_parse.h"
 #include "validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

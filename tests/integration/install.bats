@@ -192,18 +192,24 @@ tree() {
 
 # --- documentation against the code ------------------------------------------
 
-# The long options of settings.c's getopt table.
+# The long options: the settings table's (settings.c: a row's option and
+# its negation) and the other options of settings_parse.c.
 long_options() {
-	awk '/^static const struct option longopts\[\]/,/^};/' \
-	    "$SRC/src/common/settings.c" |
-	    sed -n 's/^[[:space:]]*{ "\([a-z0-9-]*\)",.*/\1/p'
+	{
+		grep -oE '[SI]ROW\((NULL|"[a-z0-9_]+"), "[a-z0-9-]+"' \
+		    "$SRC/src/common/settings.c" | sed 's/.*, "\(.*\)"$/\1/'
+		grep -oE '\.nopt = "[a-z0-9-]+"' "$SRC/src/common/settings.c" |
+		    sed 's/.*"\(.*\)"$/\1/'
+		awk '/command_opts\[\] = \{/,/^};/' \
+		    "$SRC/src/parent/settings_parse.c" |
+		    sed -n 's/^[[:space:]]*{ "\([a-z0-9-]*\)",.*/\1/p'
+	} | sort -u
 }
 
-# The settings file keys of settings.c's table.
+# The settings file keys of the settings table (settings.c).
 settings_keys() {
-	awk '/^static const struct setting_desc descs\[\]/,/^};/' \
-	    "$SRC/src/common/settings.c" |
-	    sed -n 's/^[[:space:]]*{ "\([a-z0-9_]*\)",.*/\1/p'
+	grep -oE '[SI]ROW\("[a-z0-9_]+"' "$SRC/src/common/settings.c" |
+	    sed 's/.*"\(.*\)"$/\1/'
 }
 
 # Every key of every fixed-schema object: the definition's fields and the

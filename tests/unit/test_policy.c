@@ -20,7 +20,7 @@
 #include "errlist.h"
 #include "fetch.h"
 #include "policy.h"
-#include "settings.h"
+#include "settings_parse.h"
 #include "wire.h"
 
 #define CONFDIR      "/etc/dockerup/containers.d" /* the default */

@@ -22,7 +22,7 @@
 #include "fetch.h"
 #include "fields.h"
 #include "policy.h"
-#include "settings.h"
+#include "settings_parse.h"
 
 static const struct {
 	enum defn_tag tag;

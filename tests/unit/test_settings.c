@@ -10,13 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "bounds.h"
+#include "buf.h"
 #include "errlist.h"
-#include "settings.h"
+#include "fields.h"
+#include "imsg.h"
+#include "settings_parse.h"
+#include "wire.h"
 
 #include "testdata.h"
 
@@ -598,7 +603,8 @@ test_cmdline_mask(void **state)
 {
 	struct settings s;
 	struct errlist e;
-	uint64_t set = SETTING_BIT(SK_INTERVAL) | SETTING_BIT(SK_AWS);
+	uint64_t set = setting_bit(setting_by_key("interval")) |
+	    setting_bit(setting_by_key("aws"));
 	const char *text = "interval=99\naws=true\npull=false\n";
 
 	settings_init(&s);
@@ -681,6 +687,387 @@ test_insecure_tcp(void **state)
 	errlist_free(&e);
 }
 
+/* ---- the table (settings.h), row by row ---- */
+
+/* A value valid for the row, other than its default, as written. */
+static const char *
+row_value(const struct setting_desc *d, const char *conf)
+{
+	switch (d->kind) {
+	case SET_PATH:
+		return "/srv/row/path";
+	case SET_ANY_PATH:
+		return conf;
+	case SET_NAME:
+		return "row_name-1.x";
+	case SET_REMOTE:
+		return "unix:///run/row.sock";
+	case SET_URL:
+		return "http://127.0.0.1:8080";
+	case SET_CAPS:
+		return "NET_ADMIN,SYS_TIME";
+	case SET_PATHS:
+		return "/srv/a,/srv/b";
+	case SET_HOSTS:
+		return "registry.example:5000,docker.io";
+	default:
+		return NULL;
+	}
+}
+
+/* An integer row's value other than its default, within its range. */
+static int
+row_int(const struct setting_desc *d)
+{
+	int min, max;
+
+	setting_int_range(d, &min, &max);
+	if (d->kind == SET_COUNT)
+		return 1;
+	if (d->kind == SET_MODE)
+		return MODE_SERVER;
+	return d->idef != max ? max : min;
+}
+
+/* The row's integer as text for the file or an option's value. */
+static void
+row_int_text(const struct setting_desc *d, int v, char *out, size_t len)
+{
+	if (d->kind == SET_ENUM)
+		snprintf(out, len, "%s", d->names[v - 1]);
+	else if (d->kind == SET_INT)
+		snprintf(out, len, "%d", v);
+	else
+		snprintf(out, len, "%s", v ? "yes" : "no");
+}
+
+static int
+row_is(const struct setting_desc *d, struct settings *s, const char *str, int v)
+{
+	if (setting_is_string(d))
+		return *setting_str(s, d) != NULL &&
+		    strcmp(*setting_str(s, d), str) == 0;
+	return *setting_int(s, d) == v;
+}
+
+/* The row holds the same value in a and b. */
+static int
+same_row(const struct setting_desc *d, struct settings *a, struct settings *b)
+{
+	const char *x, *y;
+
+	if (!setting_is_string(d))
+		return *setting_int(a, d) == *setting_int(b, d);
+	x = *setting_str(a, d);
+	y = *setting_str(b, d);
+	return x == NULL || y == NULL ? x == y : strcmp(x, y) == 0;
+}
+
+/* Every row is described whole, and the wire's tags and slots agree. */
+static void
+test_table_rows(void **state)
+{
+	unsigned char tags[256] = { 0 }, slots[64] = { 0 };
+	size_t nints = 0, wire_only = 0;
+	struct settings s;
+
+	assert_true(settings_count > 30 && settings_count <= MAX_SETTINGS_ROWS);
+	settings_init(&s);
+	for (size_t i = 0; i < settings_count; i++) {
+		const struct setting_desc *d = &settings_table[i];
+		const char *name = d->key ? d->key : d->opt ? d->opt : "?";
+		int min, max;
+		if (d->key == NULL && d->opt == NULL)
+			wire_only++;
+		/* The file key is the option's name, '-' as '_'. */
+		if (d->key != NULL && d->opt != NULL) {
+			char k[64];
+			snprintf(k, sizeof(k), "%s", d->opt);
+			for (char *c = k; *c; c++)
+				*c = *c == '-' ? '_' : *c;
+			if (strcmp(k, d->key) != 0)
+				fail_msg("%s: option --%s", d->key, d->opt);
+		}
+		if (d->doc == NULL || d->doc[0] == '\0')
+			fail_msg("%s has no doc (--help) text", name);
+		if (d->key != NULL)
+			assert_ptr_equal(setting_by_key(d->key), d);
+		if (d->opt != NULL)
+			assert_ptr_equal(setting_by_opt(d->opt), d);
+		assert_int_equal(setting_bit(d), (uint64_t)1 << i);
+		if (setting_is_string(d)) {
+			assert_true(d->wire > 0 && d->wire < sizeof(tags));
+			assert_int_not_equal(d->wire, SETTINGS_TAG_INTS);
+			if (tags[d->wire]++)
+				fail_msg("%s: tag %u twice", name, d->wire);
+			if (d->def == NULL)
+				assert_null(*setting_str(&s, d));
+			else
+				assert_string_equal(
+				    *setting_str(&s, d), d->def);
+			continue;
+		}
+		assert_true(d->wire < sizeof(slots));
+		if (slots[d->wire]++)
+			fail_msg("%s: slot %u twice", name, d->wire);
+		nints++;
+		assert_int_equal(d->kind == SET_ENUM, d->names != NULL);
+		setting_int_range(d, &min, &max);
+		if (d->idef < min || d->idef > max)
+			fail_msg("%s: default %d outside %d..%d", name, d->idef,
+			    min, max);
+		assert_int_equal(*setting_int(&s, d), d->idef);
+	}
+	/* Slots are 0..n-1: the ints field is exactly 4 * n bytes. */
+	for (size_t i = 0; i < nints; i++)
+		if (!slots[i])
+			fail_msg("no integer in slot %zu", i);
+	assert_int_equal(wire_only, 1); /* config_explicit */
+	settings_free(&s);
+}
+
+/* Each row, changed alone, crosses the wire; out of range, it does not. */
+static void
+test_table_wire(void **state)
+{
+	struct settings s, back;
+	struct buf b;
+	char err[256];
+	int min, max;
+
+	buf_init(&b, IMSG_MAX_DATA);
+	for (size_t i = 0; i < settings_count; i++) {
+		const struct setting_desc *d = &settings_table[i];
+		const char *str = row_value(d, "/etc/row.conf");
+		int v = setting_is_string(d) ? 0 : row_int(d);
+		settings_init(&s);
+		if (setting_is_string(d)) {
+			free(*setting_str(&s, d));
+			*setting_str(&s, d) = strdup(str);
+		} else
+			*setting_int(&s, d) = v;
+		buf_reset(&b);
+		assert_int_equal(wire_encode_settings(&s, &b), 0);
+		if (wire_decode_settings(b.p, b.len, &back, err, sizeof(err)))
+			fail_msg("row %zu: %s", i, err);
+		for (size_t j = 0; j < settings_count; j++)
+			if (!same_row(&settings_table[j], &s, &back))
+				fail_msg(
+				    "row %zu changed, row %zu differs", i, j);
+		settings_free(&back);
+		/* An integer out of its row's range is refused. */
+		if (!setting_is_string(d)) {
+			setting_int_range(d, &min, &max);
+			*setting_int(&s, d) = max < INT_MAX ? max + 1 : min - 1;
+			buf_reset(&b);
+			assert_int_equal(wire_encode_settings(&s, &b), 0);
+			assert_int_equal(wire_decode_settings(b.p, b.len, &back,
+					     err, sizeof(err)),
+			    -1);
+			assert_non_null(strstr(err, "expected"));
+		}
+		settings_free(&s);
+	}
+	buf_free(&b);
+}
+
+/* Every file key is parsed, and the command line's mask keeps a value. */
+static void
+test_table_file_keys(void **state)
+{
+	struct settings s;
+	struct errlist e;
+	char text[256], val[64];
+
+	for (size_t i = 0; i < settings_count; i++) {
+		const struct setting_desc *d = &settings_table[i];
+		const char *str = row_value(d, NULL);
+		int v = 0;
+		uint64_t mask = setting_bit(d);
+		if (d->key == NULL)
+			continue;
+		if (str == NULL) {
+			v = row_int(d);
+			row_int_text(
+			    d, d->kind == SET_COUNT ? 1 : v, val, sizeof(val));
+			str = val;
+		}
+		snprintf(text, sizeof(text), "%s = %s\n", d->key, str);
+		settings_init(&s);
+		errlist_init(&e);
+		if (settings_parse_file(
+			&s, "k.conf", text, strlen(text), NULL, &e) != 0) {
+			print_errors(&e);
+			fail_msg("%s", text);
+		}
+		if (!row_is(d, &s, str, v))
+			fail_msg("%s: not set", text);
+		settings_free(&s);
+		/* Named on the command line: checked, but not taken. */
+		settings_init(&s);
+		assert_int_equal(settings_parse_file(&s, "k.conf", text,
+				     strlen(text), &mask, &e),
+		    0);
+		if (setting_is_string(d) ? d->def == NULL
+			    ? *setting_str(&s, d) != NULL
+			    : strcmp(*setting_str(&s, d), d->def) != 0
+					 : *setting_int(&s, d) != d->idef)
+			fail_msg("%s: taken despite the command line", text);
+		settings_free(&s);
+		/* A bad value is a bad value, not an unknown key. */
+		snprintf(text, sizeof(text), "%s=\001bad\n", d->key);
+		settings_init(&s);
+		assert_int_equal(settings_parse_file(&s, "k.conf", text,
+				     strlen(text), NULL, &e),
+		    -1);
+		assert_true(has_error(&e, "k.conf:1", d->key, "is not valid"));
+		settings_free(&s);
+		errlist_free(&e);
+	}
+}
+
+/* Every option of the table is accepted by getopt and sets its row. */
+static void
+test_table_options(void **state)
+{
+	char *conf = write_conf("opt.conf", ""), copy[256], arg[300], val[64];
+	struct settings s;
+	struct errlist e;
+
+	snprintf(copy, sizeof(copy), "%s", conf);
+	for (size_t i = 0; i < settings_count; i++) {
+		const struct setting_desc *d = &settings_table[i];
+		const char *str = row_value(d, copy);
+		int v = str == NULL ? row_int(d) : 0;
+		char *dry = d->opt != NULL && strcmp(d->opt, "format") == 0
+		    ? "--dry-run"
+		    : NULL;
+		if (d->opt == NULL)
+			continue;
+		if (d->kind == SET_BOOL && !(d->flags & SF_NO_ARG)) {
+			/* --opt=BOOL, --opt alone; then the negation. */
+			snprintf(arg, sizeof(arg), "--%s=%s", d->opt,
+			    d->idef ? "no" : "yes");
+			assert_int_equal(
+			    load(&s, &e, "-c", copy, arg, NULL), SETTINGS_OK);
+			assert_int_equal(*setting_int(&s, d), !d->idef);
+			settings_free(&s);
+			errlist_free(&e);
+			snprintf(arg, sizeof(arg), "--%s", d->opt);
+			assert_int_equal(
+			    load(&s, &e, "-c", copy, arg, NULL), SETTINGS_OK);
+			assert_int_equal(*setting_int(&s, d), 1);
+			settings_free(&s);
+			errlist_free(&e);
+			if (d->nopt == NULL)
+				continue;
+			snprintf(arg, sizeof(arg), "--%s", d->nopt);
+			assert_int_equal(
+			    load(&s, &e, "-c", copy, arg, NULL), SETTINGS_OK);
+			assert_int_equal(*setting_int(&s, d), 0);
+			settings_free(&s);
+			errlist_free(&e);
+			continue;
+		}
+		if (str == NULL && d->kind != SET_BOOL &&
+		    d->kind != SET_COUNT && d->kind != SET_MODE) {
+			row_int_text(d, v, val, sizeof(val));
+			str = val;
+		}
+		if (str != NULL)
+			snprintf(arg, sizeof(arg), "--%s=%s", d->opt, str);
+		else
+			snprintf(arg, sizeof(arg), "--%s", d->opt);
+		if (load(&s, &e, "-c", copy, arg, dry, NULL) != SETTINGS_OK) {
+			print_errors(&e);
+			fail_msg("%s", arg);
+		}
+		if (!row_is(d, &s, str, d->kind == SET_BOOL ? 1 : v))
+			fail_msg("%s: not set", arg);
+		settings_free(&s);
+		errlist_free(&e);
+		/* The short option does the same. */
+		if (d->short_opt != 0) {
+			char sh[3] = { '-', d->short_opt, '\0' };
+			assert_int_equal(
+			    load(&s, &e, "-c", copy, sh, str, NULL),
+			    SETTINGS_OK);
+			assert_true(row_is(d, &s, str, v));
+			settings_free(&s);
+			errlist_free(&e);
+		}
+	}
+}
+
+/*
+ * The field table's remote-source rules (fields.c) name trust-policy
+ * settings by key and by member: both are the same row of this table.
+ */
+static void
+test_table_policy_keys(void **state)
+{
+	size_t n = 0;
+
+	for (size_t t = 0; t < T_DEFN_MAX; t++)
+		for (size_t i = 0; i < FIELD_POLICY_RULES; i++) {
+			const struct field_policy *r =
+			    &defn_fields[t].remote[i];
+			const struct setting_desc *d;
+			if (r->rule == POL_NONE)
+				continue;
+			if ((d = setting_by_key(r->key)) == NULL)
+				fail_msg(
+				    "fields.c names %s: no setting", r->key);
+			assert_int_equal(
+			    d->off, offsetof(struct settings, policy) + r->off);
+			assert_null(d->opt); /* of the settings file only */
+			n++;
+		}
+	assert_true(n >= 7);
+}
+
+/* An option without a file key, in the file, is named as such. */
+static void
+test_table_cmdline_only(void **state)
+{
+	const char *cmds[] = { "dry_run", "check", "help", "version" };
+	struct settings s;
+	struct errlist e;
+	char text[128];
+	size_t n = 0;
+
+	for (size_t i = 0; i < settings_count + 4; i++) {
+		const struct setting_desc *d =
+		    i < settings_count ? &settings_table[i] : NULL;
+		const char *names[2] = { NULL, NULL };
+		if (d == NULL)
+			names[0] = cmds[i - settings_count];
+		else {
+			names[0] = d->key == NULL ? d->opt : NULL;
+			names[1] = d->nopt;
+		}
+		for (size_t j = 0; j < 2; j++) {
+			if (names[j] == NULL)
+				continue;
+			snprintf(text, sizeof(text), "%s=1\n", names[j]);
+			for (char *c = text; *c; c++)
+				*c = *c == '-' ? '_' : *c;
+			settings_init(&s);
+			errlist_init(&e);
+			assert_int_equal(settings_parse_file(&s, "o.conf", text,
+					     strlen(text), NULL, &e),
+			    -1);
+			text[strcspn(text, "=")] = '\0';
+			assert_true(has_error(&e, "o.conf:1", text,
+			    "is a command-line option only"));
+			settings_free(&s);
+			errlist_free(&e);
+			n++;
+		}
+	}
+	assert_int_equal(n, 9); /* the list settings.c had by hand */
+}
+
 int
 main(void)
 {
@@ -699,6 +1086,12 @@ main(void)
 		cmocka_unit_test(test_reference_files),
 		cmocka_unit_test(test_cmdline_mask),
 		cmocka_unit_test(test_insecure_tcp),
+		cmocka_unit_test(test_table_rows),
+		cmocka_unit_test(test_table_wire),
+		cmocka_unit_test(test_table_file_keys),
+		cmocka_unit_test(test_table_options),
+		cmocka_unit_test(test_table_cmdline_only),
+		cmocka_unit_test(test_table_policy_keys),
 	};
 
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);

@@ -19,7 +19,7 @@
 #include "buf.h"
 #include "errlist.h"
 #include "imsg.h"
-#include "settings.h"
+#include "settings_parse.h"
 #include "wire.h"
 
 static char tmpdir[64];

@@ -267,6 +267,51 @@ test_settings_roundtrip(void **state)
 	buf_free(&b);
 }
 
+/* Settings bytes out of shape: refused, with the reason. */
+static void
+expect_settings_reject(struct buf *b, const char *needle)
+{
+	struct settings s;
+	char err[256];
+
+	assert_int_equal(
+	    wire_decode_settings(b->p, b->len, &s, err, sizeof(err)), -1);
+	if (strstr(err, needle) == NULL)
+		fail_msg("expected \"%s\", got \"%s\"", needle, err);
+	buf_free(b);
+}
+
+static void
+test_settings_rejects(void **state)
+{
+	unsigned char ints[4 * 64] = { 0 };
+	size_t nints = 0;
+	struct buf b;
+
+	for (size_t i = 0; i < settings_count; i++)
+		nints += !setting_is_string(&settings_table[i]);
+	/* Strings only: no integers. */
+	buf_init(&b, IMSG_MAX_DATA);
+	field(&b, 2, "/c", 2);
+	expect_settings_reject(&b, "no integers");
+	/* The integers one short. */
+	buf_init(&b, IMSG_MAX_DATA);
+	field(&b, SETTINGS_TAG_INTS, ints, (uint32_t)(4 * nints - 4));
+	expect_settings_reject(&b, "bad settings integers");
+	/* All zero: mode 0 (and interval 0) are out of range. */
+	buf_init(&b, IMSG_MAX_DATA);
+	field(&b, SETTINGS_TAG_INTS, ints, (uint32_t)(4 * nints));
+	expect_settings_reject(&b, "expected");
+	/* A tag no row has, a tag out of order. */
+	buf_init(&b, IMSG_MAX_DATA);
+	field(&b, SETTINGS_TAG_INTS + 40, "x", 1);
+	expect_settings_reject(&b, "unknown or out of order");
+	buf_init(&b, IMSG_MAX_DATA);
+	field(&b, 3, "/d", 2);
+	field(&b, 2, "/c", 2);
+	expect_settings_reject(&b, "unknown or out of order");
+}
+
 static void
 test_source_roundtrip(void **state)
 {
@@ -300,6 +345,7 @@ main(void)
 		cmocka_unit_test(test_hash_stable_and_sensitive),
 		cmocka_unit_test(test_rejects_hostile_input),
 		cmocka_unit_test(test_settings_roundtrip),
+		cmocka_unit_test(test_settings_rejects),
 		cmocka_unit_test(test_source_roundtrip),
 	};
 

@@ -15,7 +15,7 @@
 #include "bounds.h"
 #include "errlist.h"
 #include "log.h"
-#include "settings.h"
+#include "settings_parse.h"
 #include "status.h"
 
 #define SHORT_ID      12 /* hex digits of an ID shown in the table */
