@@ -657,16 +657,13 @@ usage(FILE *f)
 }
 
 static int
-read_settings_file(const char *path, char **data, size_t *len, int *err)
+read_settings_file(const char *path, struct buf *b, int *err)
 {
-	int fd;
-	ssize_t n;
-	size_t cap = MAX_SETTINGS_SIZE + 1, got = 0;
 	struct stat st;
+	int fd, rc;
 
 	memset(&st, 0, sizeof(st));
 	errno = 0;
-	*data = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
 		*err = errno;
 		return -1;
@@ -680,45 +677,38 @@ read_settings_file(const char *path, char **data, size_t *len, int *err)
 		close(fd);
 		return -1;
 	}
-	if ((*data = malloc(cap)) == NULL)
-		fatal("malloc");
-	while (got < cap && (n = read(fd, *data + got, cap - got)) != 0) {
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			*err = errno;
-			close(fd);
-			free(*data);
-			*data = NULL;
-			return -1;
-		}
-		got += (size_t)n;
-	}
+	rc = buf_read_fd(b, fd);
+	*err = errno;
 	close(fd);
-	*len = got;
-	return 0;
+	return rc;
 }
 
 static void
 load_file(struct settings *s, uint64_t cmdline_set, uint64_t *file_set,
     struct errlist *errs)
 {
-	char *data;
-	size_t len;
+	struct buf b;
 	int err = 0;
 
-	if (read_settings_file(s->config, &data, &len, &err) == -1) {
-		if (err == ENOENT && !s->config_explicit)
-			return;
-		errlist_add(errs, s->config, "",
-		    "cannot read: %s; expected a "
-		    "readable settings file",
-		    strerror(err));
+	buf_init(&b, MAX_SETTINGS_SIZE);
+	if (read_settings_file(s->config, &b, &err) == -1) {
+		if (err == EFBIG)
+			errlist_add(errs, s->config, "",
+			    "is larger than %d bytes; expected at most %d",
+			    MAX_SETTINGS_SIZE, MAX_SETTINGS_SIZE);
+		else if (err != ENOENT || s->config_explicit)
+			errlist_add(errs, s->config, "",
+			    "cannot read: %s; expected a "
+			    "readable settings file",
+			    strerror(err));
+		buf_free(&b);
 		return;
 	}
-	(void)settings_parse_file_mask(
-	    s, s->config, data, len, cmdline_set, file_set, errs);
-	free(data);
+	/* An empty file (or /dev/null) leaves b.p NULL. */
+	(void)settings_parse_file_mask(s, s->config,
+	    b.p != NULL ? (const char *)b.p : "", b.len, cmdline_set, file_set,
+	    errs);
+	buf_free(&b);
 }
 
 static void
