@@ -19,6 +19,7 @@
 #include "curlso.h"
 #include "log.h"
 #include "observe.h"
+#include "proc.h"
 #include "regauth.h"
 
 struct docker {
@@ -603,6 +604,7 @@ docker_perform(struct docker *dk, const char *url, const struct docker_req *rq,
 	curl_easy_setopt(dk->curl, CURLOPT_URL, url);
 	curl_easy_setopt(dk->curl, CURLOPT_HTTPHEADER, hdrs);
 	dk->curl_err[0] = '\0';
+	proc_check_parent(); /* no call without the parent's run lock */
 	dk->calls++;
 	log_debug("docker: %s %s", rq->method, rq->path);
 	rc = curl_easy_perform(dk->curl);
@@ -839,13 +841,17 @@ docker_request_many(
 	curl_multi_setopt(
 	    m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)max_parallel);
 	while (next < n || active > 0) {
-		for (; active < max_parallel && next < n; next++) {
+		/* Without the parent, what is in flight finishes; no more. */
+		for (; active < max_parallel && next < n && !proc_parent_gone();
+		     next++) {
 			slots[next].call = &v[next];
 			if (many_start(dk, m, &slots[next]) == 0)
 				active++;
 			else
 				many_free(m, &slots[next]);
 		}
+		if (active == 0)
+			break; /* the parent is gone: nothing more is sent */
 		if (curl_multi_perform(m, &still) != CURLM_OK)
 			break;
 		active -= many_collect(dk, m);
@@ -864,10 +870,10 @@ docker_request_many(
 			many_free(m, &slots[i]);
 		}
 	for (size_t i = next; i < n; i++)
-		snprintf(v[i].err, sizeof(v[i].err),
-		    "%s %s: not sent: libcurl "
-		    "failed before it",
-		    v[i].rq.method, v[i].rq.path);
+		snprintf(v[i].err, sizeof(v[i].err), "%s %s: not sent: %s",
+		    v[i].rq.method, v[i].rq.path,
+		    proc_parent_gone() ? "the parent dockerup is gone"
+				       : "libcurl failed before it");
 	curl_multi_cleanup(m);
 	free(slots);
 	return;

@@ -576,6 +576,7 @@ engine_sandbox(void)
 		sandbox_drop_to_user(settings.user);
 	sandbox_caps_clear_all();
 	sandbox_no_new_privs();
+	proc_die_with_parent(); /* a uid change cleared it */
 	sandbox_seccomp(SANDBOX_ENGINE, settings.seccomp,
 	    sandbox_features(SANDBOX_ENGINE, &settings));
 	sandbox_test_violation(SANDBOX_ENGINE);

@@ -371,6 +371,7 @@ fetcher_sandbox(void)
 {
 	sandbox_caps_clear_all();
 	sandbox_no_new_privs();
+	proc_die_with_parent(); /* the drop to --user cleared it */
 	/* No network: user-data's loader alone has it (udproc.c). */
 	sandbox_seccomp(SANDBOX_FETCHER, settings.seccomp, 0);
 	sandbox_test_violation(SANDBOX_FETCHER);

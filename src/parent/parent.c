@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -307,8 +308,9 @@ start_child(int i)
 	stashed_peer[i] = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pp) == -1)
 		fatal("socketpair");
-	c->pid =
-	    parent_spawn(self_path, c->role, pp[1], peer, settings.verbose);
+	/* The engine shares the lock's open file: see LOCK_FD in proc.h. */
+	c->pid = parent_spawn(self_path, c->role, pp[1], peer,
+	    i == C_ENGINE ? lock_fd : -1, settings.verbose);
 	close(pp[1]);
 	close(peer);
 	if (c->pid == -1) {
@@ -419,6 +421,11 @@ release_lock(void)
 {
 	if (!have_lock)
 		return -1;
+	/* Our engine shares the open file: closing ours is not enough. */
+	if (flock(lock_fd, LOCK_UN) == -1) {
+		log_warn("releasing the run lock");
+		return -1;
+	}
 	close(lock_fd);
 	lock_fd = -1;
 	have_lock = 0;

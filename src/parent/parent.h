@@ -46,8 +46,8 @@ int parent_lastgood_put(const unsigned char *p, size_t len);
 int parent_lastgood_del(const unsigned char *p, size_t len);
 void parent_lastgood_send(struct imsgbuf *ib);
 
-/* spawn.c */
+/* spawn.c: lock_fd, or -1, is passed on LOCK_FD (proc.h). */
 pid_t parent_spawn(const char *self, const char *role, int parent_fd,
-    int peer_fd, int verbose);
+    int peer_fd, int lock_fd, int verbose);
 
 #endif
