@@ -88,13 +88,16 @@ next_message(struct imsgbuf *ib, struct imsg *m, int timeout_ms)
 static pid_t
 start_engine(const char *bin, int parent_end, int fetcher_end)
 {
-	pid_t pid = fork();
+	char ppid[24];
+	pid_t pid;
 
-	if (pid != 0)
+	/* We play the parent: the engine checks that it is ours. */
+	snprintf(ppid, sizeof(ppid), "%ld", (long)getpid());
+	if ((pid = fork()) != 0)
 		return pid;
 	dup2(parent_end, PARENT_FD);
 	dup2(fetcher_end, PEER_FD);
-	execl(bin, bin, "-R", "engine", (char *)NULL);
+	execl(bin, bin, "-R", "engine", PROC_PARENT_ARG, ppid, (char *)NULL);
 	_exit(127);
 }
 
