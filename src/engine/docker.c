@@ -450,6 +450,22 @@ docker_set_tls(struct docker *dk, CURL *c)
 }
 
 /*
+ * Once the parent is gone, a read or a pull in flight is abandoned (called
+ * about once a second even when nothing arrives); a change in flight is
+ * waited for, so that no later instance sees it happen under it.
+ */
+static int
+xfer_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct xfer *x = arg;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return (x->rq->on_line != NULL || strcmp(x->rq->method, "GET") == 0) &&
+	    proc_parent_gone();
+}
+
+/*
  * Options common to every request on handle c (dk->curl, or one of
  * docker_request_many()'s); the handle keeps its connections.
  */
@@ -474,6 +490,9 @@ docker_set_common(
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, xfer_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "dockerup");
+	curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, xfer_progress);
+	curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 	docker_set_tls(dk, c);
 }
 
