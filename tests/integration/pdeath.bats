@@ -20,6 +20,11 @@ setup() {
 teardown() {
 	stop_dockerup || true
 	cleanup_containers
+	if [ -n "${FRONT_PID:-}" ]; then
+		kill "$FRONT_PID" 2> /dev/null || true
+		wait "$FRONT_PID" 2> /dev/null || true
+		dk rmi -f "$FRONT/busy:1" > /dev/null 2>&1 || true
+	fi
 }
 
 # alive PID...: succeeds when any PID is a process that can still run (a
@@ -127,6 +132,32 @@ no_overlap() {
 	done
 	echo "10 trials in $((SECONDS - start)) s"
 	[ $((SECONDS - start)) -lt 60 ]
+}
+
+@test "kill -9 of the parent during a stalled pull: the engine abandons it at once" {
+	rm -f "$TEST_CONFDIR"/*.json
+	python3 "$BATS_TEST_DIRNAME/registry_front.py" "$RIG_REGISTRY" \
+	    "$BATS_TEST_TMPDIR/front.port" > "$BATS_TEST_TMPDIR/front.log" \
+	    2>&1 3>&- < /dev/null &
+	FRONT_PID=$!
+	wait_until 10 test -s "$BATS_TEST_TMPDIR/front.port"
+	FRONT=127.0.0.1:$(cat "$BATS_TEST_TMPDIR/front.port")
+	curl -sSf --data-binary stall "http://$FRONT/_control/mode" > /dev/null
+	write_def slow '{"type": "docker", "name": "pd-slow", "image": "'"$FRONT"'/busy:1"}'
+	start_dockerup "$LOG" --server --interval 3600 -v
+	wait_until 20 manifest_asked || { cat "$LOG"; return 1; }
+	kids=$(children_of_server)
+	[ -n "$kids" ]
+	kill -KILL "$DOCKERUP_PID"
+	wait "$DOCKERUP_PID" || true
+	DOCKERUP_PID=
+	# The registry answers nothing for 30 s: waiting for it is not an
+	# option; the read or pull in flight is abandoned.
+	gone_within 2 $kids || { cat "$LOG"; return 1; }
+}
+
+manifest_asked() {
+	[ "$(curl -sSf "http://$FRONT/_control/stats" | jq -r .manifests)" -ge 1 ]
 }
 
 @test "the engine holds the run lock's open file on fd 5; the fetcher does not" {

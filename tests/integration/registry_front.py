@@ -12,6 +12,8 @@ Docker registry API according to its mode:
                (what Docker Hub sends); anything else is forwarded
     429bare    the same 429 without a Retry-After header
     500        manifests: 500 Internal Server Error
+    stall      manifests: no answer while the mode stays stall (30 s at
+               most), then forwarded
 
 Control (same port): POST /_control/mode with the mode as body;
 GET /_control/stats gives {"manifests": N, "requests": N} as JSON;
@@ -23,6 +25,7 @@ import json
 import os
 import sys
 import threading
+import time
 
 LOCK = threading.Lock()
 STATE = {"mode": "proxy", "manifests": 0, "requests": 0}
@@ -100,6 +103,10 @@ class Front(http.server.BaseHTTPRequestHandler):
             mode = STATE["mode"]
         if manifest and mode in ("429", "429bare", "500"):
             return self.refuse(mode)
+        for _ in range(300):
+            if not manifest or STATE["mode"] != "stall":
+                break
+            time.sleep(0.1)
         return self.forward()
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
