@@ -34,7 +34,7 @@ static int death_signal;
 void
 proc_set_parent(pid_t parent, int sig)
 {
-	if (parent <= 1)
+	if (parent < 1)
 		fatalx("parent pid %ld: expected the pid of the dockerup that "
 		       "started this process",
 		    (long)parent);

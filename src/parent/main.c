@@ -28,9 +28,10 @@ child_parent_pid(int argc, char *argv[])
 		    argv[2], PROC_PARENT_ARG);
 	errno = 0;
 	pid = strtol(argv[4], &end, 10);
-	if (errno != 0 || end == argv[4] || *end != '\0' || pid <= 1 ||
+	/* 1: the parent is the init of a container (our image's entry). */
+	if (errno != 0 || end == argv[4] || *end != '\0' || pid < 1 ||
 	    pid > INT_MAX)
-		fatalx("role %s: %s \"%s\": expected a pid above 1", argv[2],
+		fatalx("role %s: %s \"%s\": expected a positive pid", argv[2],
 		    PROC_PARENT_ARG, argv[4]);
 	return (pid_t)pid;
 }

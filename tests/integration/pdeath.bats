@@ -205,10 +205,10 @@ running_all() {
 	run "$DOCKERUP" -R engine
 	[ "$status" -ne 0 ]
 	[[ "$output" == *"started without -P PID"* ]]
-	run "$DOCKERUP" -R fetcher -P 1
+	run "$DOCKERUP" -R fetcher -P 0
 	[ "$status" -ne 0 ]
-	[[ "$output" == *'-P "1": expected a pid above 1'* ]]
+	[[ "$output" == *'-P "0": expected a positive pid'* ]]
 	run "$DOCKERUP" -R engine -P 12x
 	[ "$status" -ne 0 ]
-	[[ "$output" == *"expected a pid above 1"* ]]
+	[[ "$output" == *"expected a positive pid"* ]]
 }
