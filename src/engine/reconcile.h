@@ -59,35 +59,27 @@ struct run_report {
 
 void run_report_free(struct run_report *rep);
 
-struct docker; /* a connection to the Docker endpoint */
-
-/* Opens (lazily connects) the endpoint of s->remote; NULL with err set. */
-struct docker *docker_open(const struct settings *s, char *err, size_t errlen);
-void docker_close(struct docker *dk);
+struct docker; /* a connection to the Docker endpoint (docker.h) */
 
 /*
- * Set from the engine's signal handling (SIGTERM via the parent): the run
- * finishes the Docker call in flight and the step it belongs to, so that
- * no container is left half replaced, then returns.
+ * The brake's rule (decide.c): removing going of the running containers
+ * in a run's care at once is held back (more than half, and at least
+ * MASS_REMOVAL_MIN).
  */
-extern volatile sig_atomic_t engine_stop_requested;
+int mass_removal_held(unsigned going, unsigned running);
 
 /*
  * Applies st.  In MODE_DRY_RUN prints the plan to stdout and changes
  * nothing.  When st->complete is 0, no container is removed as an orphan.
  * A run that would remove more than half of the running containers in
  * its care (at least MASS_REMOVAL_MIN) removes none of them unless
- * removals_confirmed; rep->braked then counts them.
+ * removals_confirmed; rep->braked then counts them.  *stop is set from
+ * the engine's signal handling (SIGTERM via the parent): the run
+ * finishes the Docker call in flight and the step it belongs to, so that
+ * no container is left half replaced, then returns.
  */
-/*
- * The brake's rule: removing going of the running containers in a run's
- * care at once is held back (more than half, and at least
- * MASS_REMOVAL_MIN).
- */
-int mass_removal_held(unsigned going, unsigned running);
-
 int engine_reconcile(struct docker *dk, const struct settings *s,
     const struct desired_state *st, int removals_confirmed,
-    struct run_report *rep);
+    const volatile sig_atomic_t *stop, struct run_report *rep);
 
 #endif

@@ -34,7 +34,4 @@ int selfup_is_id(const char *s);
 int selfup_failed_has(const char *hash, char *image, size_t imagelen);
 void selfup_failed_add(const char *hash, const char *image);
 
-/* engine.c: sends a request to the parent, waits for its IMSG_SELF_ACK. */
-int engine_parent_request(uint32_t type, const void *data, size_t len);
-
 #endif

@@ -1,0 +1,236 @@
+/*
+ * Which containers belong to which definition (issue #4, "One run").
+ * Decided by the labels dockerup puts on every container it creates
+ * (spec.h), so the outcome does not depend on any cache and survives
+ * restarts, manual changes and a dockerup killed at any point:
+ *  - every container labelled with a definition's identity, or holding
+ *    its name, is a candidate of that definition;
+ *  - the best candidate is kept (decide_keeper()) and every other one is
+ *    removed as a duplicate;
+ *  - a kept container carrying an old name (renamed out of the way by an
+ *    interrupted replace) gets its name back.
+ * Our own container is claimed here too (run_find_self()).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "run.h"
+#include "selfup.h"
+
+static int
+keyidx_cmp(const void *a, const void *b)
+{
+	return strcmp(
+	    ((const struct keyidx *)a)->key, ((const struct keyidx *)b)->key);
+}
+
+struct item *
+item_by_ident(struct run *r, const char *ident)
+{
+	struct keyidx k = { .key = ident }, *hit;
+
+	if (r->nitems == 0)
+		return NULL;
+	hit = bsearch(&k, r->by_ident, r->nitems, sizeof(k), keyidx_cmp);
+	return hit ? &r->items[hit->idx] : NULL;
+}
+void
+item_add_cand(struct item *it, size_t ci)
+{
+	size_t *nv = realloc(it->cand, (it->ncand + 1) * sizeof(*nv));
+
+	if (nv == NULL)
+		fatal("%s", __func__);
+	it->cand = nv;
+	it->cand[it->ncand++] = ci;
+}
+
+void
+run_index_items(struct run *r)
+{
+	r->nitems = r->st->ndefs;
+	if (r->nitems == 0)
+		return;
+	r->items = calloc(r->nitems, sizeof(*r->items));
+	r->by_ident = calloc(r->nitems, sizeof(*r->by_ident));
+	if (r->items == NULL || r->by_ident == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < r->nitems; i++) {
+		r->items[i].d = &r->st->defs[i];
+		r->items[i].ident = defn_identity(&r->st->defs[i]);
+		if (r->items[i].ident == NULL)
+			fatal("%s", __func__);
+		r->by_ident[i].key = r->items[i].ident;
+		r->by_ident[i].idx = i;
+	}
+	qsort(r->by_ident, r->nitems, sizeof(*r->by_ident), keyidx_cmp);
+}
+
+/*
+ * Labels first (they survive renames), then names: a container holding a
+ * declared name that no label claims is that definition's too, so that a
+ * container made by hand or by the original tool is taken over.
+ */
+void
+run_claim(struct run *r)
+{
+	struct keyidx *names;
+	struct item *it;
+	size_t nn = 0;
+
+	for (size_t c = 0; c < r->ctrs.n; c++) {
+		struct ctr *k = &r->ctrs.v[c];
+		if (k->label_id && (it = item_by_ident(r, k->label_id))) {
+			item_add_cand(it, c);
+			k->claimed = 1;
+		}
+	}
+	if (r->ctrs.n == 0)
+		return;
+	if ((names = calloc(r->ctrs.n, sizeof(*names))) == NULL)
+		fatal("%s", __func__);
+	for (size_t c = 0; c < r->ctrs.n; c++)
+		if (!r->ctrs.v[c].claimed && r->ctrs.v[c].name[0]) {
+			names[nn].key = r->ctrs.v[c].name;
+			names[nn++].idx = c;
+		}
+	qsort(names, nn, sizeof(*names), keyidx_cmp);
+	for (size_t i = 0; i < r->nitems && nn > 0; i++) {
+		struct keyidx k = { .key = r->items[i].d->name }, *hit;
+		if (k.key == NULL ||
+		    (hit = bsearch(&k, names, nn, sizeof(k), keyidx_cmp)) ==
+			NULL)
+			continue;
+		item_add_cand(&r->items[i], hit->idx);
+		r->ctrs.v[hit->idx].claimed = 1;
+	}
+	free(names);
+}
+
+struct ctr *
+item_keeper(struct run *r, const struct item *it, const char *want)
+{
+	size_t ci = decide_keeper(&r->ctrs, it->cand, it->ncand, it->d, want);
+
+	return ci == DECIDE_NO_KEEPER ? NULL : &r->ctrs.v[ci];
+}
+
+int
+run_peer(void *arg, const char *ident, struct decide_peer *out)
+{
+	const struct item *it = item_by_ident(arg, ident);
+
+	if (it == NULL)
+		return -1;
+	out->recreated = it->recreated;
+	out->cur_id = it->cur_id;
+	return 0;
+}
+
+struct ctr *
+run_self_ctr(struct run *r)
+{
+	for (size_t i = 0; i < r->ctrs.n; i++)
+		if (is_self(r, &r->ctrs.v[i]))
+			return &r->ctrs.v[i];
+	return NULL;
+}
+
+static int
+item_has_cand(const struct item *it, size_t ci)
+{
+	for (size_t i = 0; i < it->ncand; i++)
+		if (it->cand[i] == ci)
+			return 1;
+	return 0;
+}
+
+/* Whether the definition's image is, locally, the one c runs. */
+static int
+item_runs_image_of(struct run *r, const struct item *it, const struct ctr *c)
+{
+	struct imageref ref;
+	const struct img *im;
+	int same;
+
+	if (imageref_parse(it->d->image, &ref) == -1)
+		return 0;
+	im = img_find(&r->imgs, &ref);
+	same = im != NULL && strcmp(im->id, c->image_id) == 0;
+	imageref_free(&ref);
+	return same;
+}
+
+/* Whether the definition mounts a Docker socket, as dockerup's must. */
+static int
+defn_mounts_docker_socket(const struct defn *d)
+{
+	static const char sock[] = "docker.sock";
+
+	for (size_t i = 0; i < d->nvolumes; i++) {
+		const char *h = d->volumes[i].host_path;
+		size_t n = h ? strlen(h) : 0;
+		if (n >= sizeof(sock) - 1 &&
+		    strcmp(h + n - (sizeof(sock) - 1), sock) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether we recorded ourselves as handing over (and then crashed). */
+static int
+self_was_handing_over(const struct ctr *me)
+{
+	char old[WIRE_SELF_TEXT_MAX];
+
+	return selfup_read(SELF_FILE_OLD, old, sizeof(old)) == 0 &&
+	    strcmp(old, me->id) == 0;
+}
+
+/*
+ * The definition of dockerup's own container: the one whose label or
+ * name it carries, else (a first instance started by hand carries no
+ * label) the only definition that mounts a Docker socket, runs the image
+ * it runs, and has no container of its own yet -- or has one we were
+ * handing over to.
+ */
+struct item *
+run_find_self(struct run *r)
+{
+	struct ctr *me = run_self_ctr(r);
+	struct item *found = NULL;
+	size_t ci, n = 0;
+	int handing_over;
+
+	if (me == NULL)
+		return NULL;
+	ci = (size_t)(me - r->ctrs.v);
+	for (size_t i = 0; i < r->nitems; i++)
+		if (item_has_cand(&r->items[i], ci))
+			return &r->items[i];
+	handing_over = self_was_handing_over(me);
+	for (size_t i = 0; i < r->nitems; i++)
+		if ((r->items[i].ncand == 0 || handing_over) &&
+		    defn_mounts_docker_socket(r->items[i].d) &&
+		    item_runs_image_of(r, &r->items[i], me)) {
+			found = &r->items[i];
+			n++;
+		}
+	if (n > 1) {
+		log_warnx("%zu definitions use the image dockerup runs from "
+			  "(%.19s..); none of them is taken for dockerup's own "
+			  "container",
+		    n, me->image_id);
+		return NULL;
+	}
+	if (found != NULL) {
+		log_debug("%s describes dockerup's own container %.12s (same "
+			  "image)",
+		    found->ident, me->id);
+		item_add_cand(found, ci);
+		me->claimed = 1;
+	}
+	return found;
+}
