@@ -6,16 +6,19 @@
  * rename -- and removing the duplicates claim.c found.  A dry run only
  * prints each plan line.
  */
+#include "act.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bounds.h"
 #include "buf.h"
+#include "claim.h"
 #include "ctrops.h"
 #include "docker.h"
 #include "log.h"
-#include "run.h"
+#include "runlog.h"
 #include "spec.h"
 #include "status.h"
 #include "validate.h"

@@ -13,7 +13,6 @@
 #include "defn.h"
 #include "image.h"
 #include "observe.h"
-#include "reconcile.h" /* mass_removal_held() */
 #include "settings.h"
 
 enum act {
@@ -100,6 +99,13 @@ struct orphan_plan {
 	size_t *remove;   /* indices into the list, in its order */
 	size_t nremove;
 };
+
+/*
+ * The brake's rule: removing going of the running containers in a run's
+ * care at once is held back (more than half, and at least
+ * MASS_REMOVAL_MIN).
+ */
+int mass_removal_held(unsigned going, unsigned running);
 
 /* Whether c is removed as undeclared under the orphans setting. */
 int decide_is_orphan(

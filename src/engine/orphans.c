@@ -3,12 +3,15 @@
  * (as decide_orphans() says, the mass-removal brake included) and
  * pruning dangling images.
  */
+#include "orphans.h"
+
 #include <stdio.h>
 
+#include "act.h"
 #include "bounds.h"
 #include "ctrops.h"
 #include "log.h"
-#include "run.h"
+#include "runlog.h"
 
 /* Says why the brake holds; the run then ends with status 1. */
 static void

@@ -5,18 +5,19 @@
  * One reconcile run's state, shared by the files that hold its steps:
  * survey.c (observe the host), claim.c (which container is whose),
  * decide.c (what to do, pure), act.c (doing it), selfup.c (our own
- * container), orphans.c (undeclared containers, images), reconcile.c
- * (the run in order, its report).  Internal to those files.
+ * container), orphans.c (undeclared containers, images), runlog.c (its
+ * plan lines and failures) and reconcile.c (the run, step by step).
+ * Internal to those files; it declares no function.
  */
 #include <signal.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "batch.h"
 #include "decide.h"
 #include "image.h"
 #include "observe.h"
-#include "reconcile.h"
+#include "report.h"
+#include "settings.h"
 
 struct item {
 	const struct defn *d;
@@ -67,51 +68,5 @@ is_self(const struct run *r, const struct ctr *c)
 {
 	return decide_is_self(r->self_id, c);
 }
-
-/* reconcile.c: the run's clock, plan lines, failures. */
-double mono_now(void);
-/* One action with its reason: printed by a dry run, logged by a run. */
-void run_plan(struct run *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void run_plan_cb(void *arg, const char *line);
-void run_fail(struct run *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Folds an operation's result into the run; returns it. */
-int run_op(struct run *r, int rc);
-
-/* survey.c: /_ping, one container list, one image list; credentials. */
-int run_observe(struct run *r, char *err, size_t errlen);
-void run_load_auth(struct run *r);
-
-/* claim.c */
-struct item *item_by_ident(struct run *r, const char *ident);
-void item_add_cand(struct item *it, size_t ci);
-void run_index_items(struct run *r);
-void run_claim(struct run *r);
-struct ctr *item_keeper(struct run *r, const struct item *it, const char *want);
-/* decide_peer_fn over the run's items (arg: the run). */
-int run_peer(void *arg, const char *ident, struct decide_peer *out);
-struct ctr *run_self_ctr(struct run *r);
-struct item *run_find_self(struct run *r);
-
-/* act.c */
-void reconcile_item(struct run *r, struct item *it);
-int item_waits(struct run *r, const struct item *it);
-void flush_launches(struct run *r);
-struct image_state *item_image(struct run *r, struct item *it);
-int drop_container(
-    struct run *r, struct ctr *c, int64_t stop_s, char *err, size_t errlen);
-int create_container(struct run *r, const struct item *it, const char *want,
-    char id[65], char *err, size_t errlen);
-void restore_old(struct run *r, struct item *it, struct ctr *k, int restart);
-int rename_out_of_way(struct run *r, const struct item *it, struct ctr *k);
-
-/* selfup.c: dockerup's own container, after everything else. */
-void self_reconcile(struct run *r, struct item *it);
-void self_leave(struct run *r);
-
-/* orphans.c */
-void remove_orphans(struct run *r);
-void prune_images(struct run *r);
 
 #endif

@@ -14,12 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "act.h"
+#include "claim.h"
 #include "ctrops.h"
 #include "imsg.h"
 #include "log.h"
 #include "observe.h"
 #include "parentchan.h"
-#include "run.h"
+#include "runlog.h"
 #include "spec.h"
 
 static int handover_fd = -1;
@@ -114,6 +116,114 @@ selfup_failed_add(const char *hash, const char *image)
 		log_warnx("could not record the failed self-upgrade to %s; "
 			  "it will be tried again",
 		    image);
+}
+
+/* ---- which definition describes dockerup's own container ---- */
+
+static struct ctr *
+run_self_ctr(struct run *r)
+{
+	for (size_t i = 0; i < r->ctrs.n; i++)
+		if (is_self(r, &r->ctrs.v[i]))
+			return &r->ctrs.v[i];
+	return NULL;
+}
+
+static int
+item_has_cand(const struct item *it, size_t ci)
+{
+	for (size_t i = 0; i < it->ncand; i++)
+		if (it->cand[i] == ci)
+			return 1;
+	return 0;
+}
+
+/* Whether the definition's image is, locally, the one c runs. */
+static int
+item_runs_image_of(struct run *r, const struct item *it, const struct ctr *c)
+{
+	struct imageref ref;
+	const struct img *im;
+	int same;
+
+	if (imageref_parse(it->d->image, &ref) == -1)
+		return 0;
+	im = img_find(&r->imgs, &ref);
+	same = im != NULL && strcmp(im->id, c->image_id) == 0;
+	imageref_free(&ref);
+	return same;
+}
+
+/* Whether the definition mounts a Docker socket, as dockerup's must. */
+static int
+defn_mounts_docker_socket(const struct defn *d)
+{
+	static const char sock[] = "docker.sock";
+
+	for (size_t i = 0; i < d->nvolumes; i++) {
+		const char *h = d->volumes[i].host_path;
+		size_t n = h ? strlen(h) : 0;
+		if (n >= sizeof(sock) - 1 &&
+		    strcmp(h + n - (sizeof(sock) - 1), sock) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether we recorded ourselves as handing over (and then crashed). */
+static int
+self_was_handing_over(const struct ctr *me)
+{
+	char old[WIRE_SELF_TEXT_MAX];
+
+	return selfup_read(SELF_FILE_OLD, old, sizeof(old)) == 0 &&
+	    strcmp(old, me->id) == 0;
+}
+
+/*
+ * The definition of dockerup's own container: the one whose label or
+ * name it carries, else (a first instance started by hand carries no
+ * label) the only definition that mounts a Docker socket, runs the image
+ * it runs, and has no container of its own yet -- or has one we were
+ * handing over to.
+ */
+struct item *
+run_find_self(struct run *r)
+{
+	struct ctr *me = run_self_ctr(r);
+	struct item *found = NULL;
+	size_t ci, n = 0;
+	int handing_over;
+
+	if (me == NULL)
+		return NULL;
+	ci = (size_t)(me - r->ctrs.v);
+	for (size_t i = 0; i < r->nitems; i++)
+		if (item_has_cand(&r->items[i], ci))
+			return &r->items[i];
+	handing_over = self_was_handing_over(me);
+	for (size_t i = 0; i < r->nitems; i++)
+		if ((r->items[i].ncand == 0 || handing_over) &&
+		    defn_mounts_docker_socket(r->items[i].d) &&
+		    item_runs_image_of(r, &r->items[i], me)) {
+			found = &r->items[i];
+			n++;
+		}
+	if (n > 1) {
+		log_warnx("%zu definitions use the image dockerup runs from "
+			  "(%.19s..); none of them is taken for dockerup's own "
+			  "container",
+		    n, me->image_id);
+		return NULL;
+	}
+	if (found != NULL) {
+		log_debug("%s describes dockerup's own container %.12s (same "
+			  "image)",
+		    found->ident, me->id);
+		item_add_cand(found, ci);
+		me->claimed = 1;
+	}
+	return found;
 }
 
 /* ---- the eager self-upgrade of dockerup's own container ---- */

@@ -3,11 +3,12 @@
  * list and one image list (a fixed number of calls, whatever the host
  * holds), and the registry credentials as they are now.
  */
+#include "survey.h"
+
 #include <stdio.h>
 
 #include "docker.h"
 #include "log.h"
-#include "run.h"
 
 static int
 run_list(struct run *r, const char *path, struct docker_resp *resp, char *err,
