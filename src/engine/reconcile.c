@@ -5,7 +5,7 @@
  * deciding (decide.c) and carrying out (act.c) what each one needs, then
  * remove what no definition declares and prune dangling images
  * (orphans.c), and last upgrade dockerup's own container (selfup.c).
- * This file holds the run in that order and its report lines.
+ * This file holds the run in that order (its plan lines: runlog.c).
  */
 #include "reconcile.h"
 
@@ -15,7 +15,6 @@
 
 #include "act.h"
 #include "claim.h"
-#include "ctrops.h"
 #include "docker.h"
 #include "log.h"
 #include "orphans.h"
