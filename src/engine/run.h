@@ -4,10 +4,11 @@
 /*
  * One reconcile run's state, shared by the files that hold its steps:
  * survey.c (observe the host), claim.c (which container is whose),
- * decide.c (what to do, pure), act.c (doing it), selfup.c (our own
- * container), orphans.c (undeclared containers, images), runlog.c (its
- * plan lines and failures) and reconcile.c (the run, step by step).
- * Internal to those files; it declares no function.
+ * act.c (doing what decide.c decides, which never sees this state),
+ * selfup.c (our own container), orphans.c (undeclared containers,
+ * images), runlog.c (its plan lines and failures) and reconcile.c (the
+ * run, step by step).  Internal to those files; each declares its own
+ * functions in its own header.
  */
 #include <signal.h>
 #include <stddef.h>
