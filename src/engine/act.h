@@ -23,7 +23,7 @@ struct image_state *item_image(struct run *r, struct item *it);
  */
 int drop_container(
     struct run *r, struct ctr *c, int64_t stop_s, char *err, size_t errlen);
-/* Creates (not starts) it's container; an OP_* result. */
+/* Creates (does not start) the container of it; an OP_* result. */
 int create_container(struct run *r, const struct item *it, const char *want,
     char id[65], char *err, size_t errlen);
 /* Puts the old container back under its name after a failed replace. */
