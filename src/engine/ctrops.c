@@ -233,6 +233,23 @@ op_host_ports(
 	return rc;
 }
 
+/* State.Health.Status; an object without a known status is starting. */
+static enum ctr_health
+inspect_health(const cJSON *h)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(h, "Status");
+
+	if (!cJSON_IsObject(h))
+		return HEALTH_NONE;
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "healthy") == 0)
+		return HEALTH_HEALTHY;
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "unhealthy") == 0)
+		return HEALTH_UNHEALTHY;
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "none") == 0)
+		return HEALTH_NONE;
+	return HEALTH_STARTING;
+}
+
 int
 inspect_state(const cJSON *j, struct ctr_state *st)
 {
@@ -249,6 +266,12 @@ inspect_state(const cJSON *j, struct ctr_state *st)
 	if (cJSON_IsNumber(v))
 		st->exit_code =
 		    (int)docker_num_in(v->valuedouble, INT_MIN, INT_MAX, -1);
+	v = cJSON_GetObjectItemCaseSensitive(j, "RestartCount");
+	if (cJSON_IsNumber(v))
+		st->restart_count =
+		    docker_num_in(v->valuedouble, 0, DOCKER_NUM_MAX, 0);
+	st->health =
+	    inspect_health(cJSON_GetObjectItemCaseSensitive(state, "Health"));
 	return 0;
 }
 

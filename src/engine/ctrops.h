@@ -34,10 +34,18 @@ int op_kill(struct docker *dk, const char *id, const char *signal, char *err,
  */
 int op_host_ports(
     struct docker *dk, const char *id, char **out, char *err, size_t errlen);
+enum ctr_health {
+	HEALTH_NONE = 0, /* no health check (State.Health absent) */
+	HEALTH_STARTING,
+	HEALTH_HEALTHY,
+	HEALTH_UNHEALTHY,
+};
 struct ctr_state {
 	int running;
 	int restarting; /* exited, and its restart policy restarts it */
 	int exit_code;
+	int64_t restart_count; /* RestartCount: restarts by its policy */
+	enum ctr_health health;
 };
 int op_state(struct docker *dk, const char *id, struct ctr_state *st, char *err,
     size_t errlen);
