@@ -141,6 +141,13 @@
 #define MAX_REPORT_ACTIONS 4096 /* plan lines kept for one run's report */
 #define MAX_REPORT_TEXT    1024 /* reason or error text kept per item */
 
+/* The health gate of replacements (src/engine/gate.c, failed.c). */
+#define GATE_POLL_MS       250 /* how often pending gates are inspected */
+#define GATE_LOG_LINES     8   /* of a failed new container's output */
+#define MAX_FAILED_ENTRIES 256 /* definitions <cache>/failed.json keeps */
+#define MAX_FAILED_FILE    (MAX_FAILED_ENTRIES * 2048) /* its size, read back */
+#define MAX_FAILED_WHY     512 /* why a gate failed, as recorded */
+
 /* Fetcher, EC2 metadata. */
 #define IMDS_TIMEOUT_MS   2000
 #define IMDS_RETRIES      3

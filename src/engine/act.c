@@ -17,6 +17,7 @@
 #include "claim.h"
 #include "ctrops.h"
 #include "docker.h"
+#include "gate.h"
 #include "log.h"
 #include "runlog.h"
 #include "spec.h"
@@ -427,8 +428,7 @@ rename_out_of_way(struct run *r, const struct item *it, struct ctr *k)
 		return -1;
 	if (rc == OP_FAILED) {
 		log_warnx("replace %s: cannot rename the old container to %s: "
-			  "%s; it is stopped and removed before the new one is "
-			  "created",
+			  "%s",
 		    it->ident, oldname, err);
 		return 1;
 	}
@@ -476,9 +476,13 @@ remove_new(struct run *r, const char *id)
 		    "could not remove the new container %.12s: %s", id, err);
 }
 
-/* Eager: the new one runs before the old one stops. */
+/*
+ * Eager: the new one runs before the old one stops; the old one keeps
+ * running until the new one passes its gate (gate.h).
+ */
 static int
-swap_eager(struct run *r, struct item *it, struct ctr *k, const char *nid)
+swap_eager(struct run *r, struct item *it, struct ctr *k, const char *nid,
+    const char *want)
 {
 	char err[1024];
 
@@ -489,16 +493,17 @@ swap_eager(struct run *r, struct item *it, struct ctr *k, const char *nid)
 		restore_old(r, it, k, 0);
 		return -1;
 	}
-	if (drop_container(r, k, it->d->stop_timeout, err, sizeof(err)) == -1)
-		log_warnx("replace %s: remove the old container %s: %s (the "
-			  "next run removes it)",
-		    it->ident, ctr_label(k), err);
+	gate_add(r, it, (size_t)(k - r->ctrs.v), nid, want, ctr_running(k));
 	return 0;
 }
 
-/* Default: the old one stops, then the new one starts. */
+/*
+ * Default: the old one stops, then the new one starts; the old one is
+ * kept, stopped, until the new one passes its gate (gate.h).
+ */
 static int
-swap_stop_first(struct run *r, struct item *it, struct ctr *k, const char *nid)
+swap_stop_first(struct run *r, struct item *it, struct ctr *k, const char *nid,
+    const char *want)
 {
 	char err[1024];
 	int was_running = ctr_running(k);
@@ -522,13 +527,35 @@ swap_stop_first(struct run *r, struct item *it, struct ctr *k, const char *nid)
 		restore_old(r, it, k, was_running);
 		return -1;
 	}
-	if (run_op(r, op_remove(r->dk, k->id, err, sizeof(err))) != OP_OK)
-		log_warnx("replace %s: remove the old container %s: %s (the "
-			  "next run removes it)",
-		    it->ident, ctr_label(k), err);
-	else
-		k->removed = 1;
+	gate_add(r, it, (size_t)(k - r->ctrs.v), nid, want, was_running);
 	return 0;
+}
+
+/*
+ * dockerd 20.10 cannot rename a running container that was stopped and
+ * started again ("sandbox ... not found"), such as an old container a
+ * rollback put back; it renames it once stopped.  So a refused rename of
+ * a running container is tried again after a stop, and the replace goes
+ * on stop-first, keeping the old container for the gate.  0 renamed
+ * (k stopped), 1 refused again, -1 no answer.
+ */
+static int
+rename_stopped(struct run *r, struct item *it, struct ctr *k)
+{
+	char err[1024];
+
+	log_info("replace %s: stopping the old container first, then "
+		 "renaming it",
+	    it->ident);
+	if (run_op(r,
+		op_stop(r->dk, k->id, it->d->stop_timeout, err, sizeof(err))) !=
+	    OP_OK) {
+		if (!r->lost)
+			log_warnx("replace %s: stop the old container: %s",
+			    it->ident, err);
+		return r->lost ? -1 : 1;
+	}
+	return rename_out_of_way(r, it, k);
 }
 
 /*
@@ -540,7 +567,7 @@ static int
 item_replace(struct run *r, struct item *it, struct ctr *k, const char *want)
 {
 	char nid[65], err[1024], port[32];
-	int eager = it->d->update_eager, rc;
+	int eager = it->d->update_eager, rc, stopped = 0;
 
 	if (eager && ports_clash(r, it, k, port, sizeof(port))) {
 		log_info("replace %s: old and new both bind host port %s, so "
@@ -550,19 +577,29 @@ item_replace(struct run *r, struct item *it, struct ctr *k, const char *want)
 	}
 	if (r->lost || (rc = rename_out_of_way(r, it, k)) == -1)
 		return -1;
-	if (rc == 1)
+	if (rc == 1 && ctr_running(k)) {
+		if ((rc = rename_stopped(r, it, k)) == -1)
+			return -1;
+		stopped = 1;
+		eager = 0;
+	}
+	if (rc == 1) {
+		log_warnx(
+		    "replace %s: the old container is stopped and removed "
+		    "before the new one is created (no rollback possible)",
+		    it->ident);
 		rc = replace_in_place(r, it, k, want, nid);
-	else if (create_container(r, it, want, nid, err, sizeof(err)) !=
+	} else if (create_container(r, it, want, nid, err, sizeof(err)) !=
 	    OP_OK) {
 		run_fail(r,
 		    "replace %s: create the new container: %s; the old one "
 		    "keeps running",
 		    it->ident, err);
-		restore_old(r, it, k, 0);
+		restore_old(r, it, k, stopped);
 		return -1;
 	} else
-		rc = eager ? swap_eager(r, it, k, nid)
-			   : swap_stop_first(r, it, k, nid);
+		rc = eager ? swap_eager(r, it, k, nid, want)
+			   : swap_stop_first(r, it, k, nid, want);
 	if (rc == -1)
 		return -1;
 	memcpy(it->cur_id, nid, sizeof(nid));
@@ -704,6 +741,13 @@ reconcile_item(struct run *r, struct item *it)
 			  "(%s); a running dockerup does not do that to itself",
 		    it->ident, decide_verb(dec.act, dec.why), dec.why);
 		r->rep->unchanged++;
+		return;
+	}
+	/* An update the health gate rolled back is not tried again. */
+	if (dec.act == ACT_REPLACE && gate_held(r, it, in.want)) {
+		if (!r->dry && !ctr_running(k) &&
+		    !decide_finished_job(it->d, k))
+			item_start(r, it, k);
 		return;
 	}
 	/* What renames, removes or replaces waits for queued creations. */

@@ -29,6 +29,7 @@
 #include "policy.h"
 #include "reconcile.h"
 #include "runresult.h"
+#include "failed.h"
 #include "sandbox.h"
 #include "selfup.h"
 #include "profile.h"
@@ -591,6 +592,8 @@ engine_main(void)
 		endpoint_unusable(err);
 	if (settings.mode == MODE_RUN || settings.mode == MODE_SERVER)
 		selfup_init(settings.cache);
+	if (settings.mode != MODE_CHECK)
+		failed_init(settings.cache, settings.mode == MODE_DRY_RUN);
 	/* Only a server can find the lock taken and stand by: anything else
 	 * starts once its parent holds it (the parent's GO is then a no-op). */
 	go = settings.mode != MODE_SERVER;

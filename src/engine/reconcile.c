@@ -16,6 +16,7 @@
 #include "act.h"
 #include "claim.h"
 #include "docker.h"
+#include "gate.h"
 #include "log.h"
 #include "orphans.h"
 #include "run.h"
@@ -34,6 +35,7 @@ run_free(struct run *r)
 	free(r->items);
 	free(r->by_ident);
 	launch_free(&r->launches);
+	gate_set_free(&r->gates);
 	free(r->port_busy);
 	ctr_list_free(&r->ctrs);
 	img_list_free(&r->imgs);
@@ -157,6 +159,9 @@ engine_reconcile(struct docker *dk, const struct settings *s,
 	for (size_t i = 0; i < r.nitems; i++) {
 		if (item_waits(&r, &r.items[i]))
 			flush_launches(&r);
+		/* A dependent waits for its dependency's gate to settle. */
+		if (gate_waits(&r, &r.items[i]))
+			gate_run(&r);
 		if (stop_now(&r, "before its next definition"))
 			goto summary;
 		if (&r.items[i] == r.self_item)
@@ -166,6 +171,7 @@ engine_reconcile(struct docker *dk, const struct settings *s,
 		report_item_end(rep, r.items[i].cur_id);
 	}
 	flush_launches(&r);
+	gate_run(&r);
 	if (stop_now(&r, "before removing undeclared containers"))
 		goto summary;
 	remove_orphans(&r);
@@ -181,6 +187,7 @@ engine_reconcile(struct docker *dk, const struct settings *s,
 		rep->exit_code = 1;
 summary:
 	flush_launches(&r);
+	gate_run(&r);
 	if (r.lost)
 		rc = -1;
 	run_summary(&r, t0);

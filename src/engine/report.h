@@ -45,6 +45,7 @@ struct run_report {
 	unsigned created, replaced, started, removed, unchanged, failed;
 	unsigned api_calls;      /* Docker API requests made by this run */
 	unsigned self_rollbacks; /* self-upgrades rolled back (0 or 1) */
+	unsigned rollbacks;      /* updates the health gate rolled back */
 	unsigned braked;         /* removals the mass-removal brake held back */
 	struct registry_fault registry;
 	/* Owned; run_report_free() frees them. */

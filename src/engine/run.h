@@ -15,6 +15,7 @@
 
 #include "batch.h"
 #include "decide.h"
+#include "gate.h"
 #include "image.h"
 #include "observe.h"
 #include "report.h"
@@ -56,6 +57,7 @@ struct run {
 	int removals_confirmed;  /* the mass-removal brake is released */
 	struct launch_set launches; /* new containers created together */
 	unsigned char *port_busy;   /* host ports the queued ones bind */
+	struct gate_set gates;      /* replacements on probation (gate.h) */
 };
 
 static inline const char *

@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "act.h"
+#include "bounds.h"
 #include "claim.h"
+#include "gate.h"
 #include "ctrops.h"
 #include "imsg.h"
 #include "log.h"
@@ -228,8 +230,6 @@ run_find_self(struct run *r)
 
 /* ---- the eager self-upgrade of dockerup's own container ---- */
 
-#define SELF_POLL_NS 250000000L /* how often the ready file is looked at */
-
 /* Removes every other instance of our own definition. */
 static void
 self_remove_others(struct run *r, const struct item *it, const struct ctr *me,
@@ -260,7 +260,7 @@ self_remove_others(struct run *r, const struct item *it, const struct ctr *me,
 static void
 self_sleep(void)
 {
-	struct timespec ts = { 0, SELF_POLL_NS };
+	struct timespec ts = { 0, GATE_POLL_MS * 1000000L };
 
 	nanosleep(&ts, NULL);
 }
@@ -309,32 +309,16 @@ self_wait_ready(struct run *r, const char *nid, char *why, size_t whylen)
 	}
 }
 
-#define SELF_LOG_LINES 8 /* of a failed new instance's output */
-
-/* What a new instance that failed said last, in our log. */
-static void
-self_log_tail(struct run *r, const char *nid)
-{
-	char text[SELF_LOG_LINES * 256], err[512], *line, *save = NULL;
-
-	if (r->lost ||
-	    run_op(r,
-		op_logs_tail(r->dk, nid, SELF_LOG_LINES, text, sizeof(text),
-		    err, sizeof(err))) != OP_OK)
-		return;
-	for (line = strtok_r(text, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save))
-		log_warnx("new instance %.12s said: %s", nid, line);
-}
-
 /* The new instance did not take over: remove it, keep running. */
 static void
 self_rollback(struct run *r, struct item *it, struct ctr *me, const char *nid,
     const char *image, const char *want, const char *why)
 {
-	char err[1024];
+	char err[1024], tail[GATE_LOG_LINES * 160];
 
-	self_log_tail(r, nid);
+	gate_log_tail(r, nid, tail, sizeof(tail));
+	if (tail[0] != '\0')
+		log_warnx("new instance %.12s said: %s", nid, tail);
 	log_warnx("self-upgrade of %s to image %s FAILED: the new container "
 		  "%.12s %s.  It is removed and this instance (%.12s) keeps "
 		  "running.  That image is not tried again until %s points to "

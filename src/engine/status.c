@@ -17,6 +17,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "errlist.h"
+#include "failed.h"
 #include "log.h"
 #include "observe.h"
 
@@ -510,9 +511,11 @@ status_open(const struct settings *s)
  * Replaces dir/name with data: a temporary file in the same directory,
  * written and synced, renamed over the old one, then the directory
  * synced, so that a reader sees the old or the new file, never a part.
+ * mode 0640 files go to status_group when it is set.
  */
-static int
-write_atomic(int dirfd, const char *name, const char *data, size_t len)
+int
+status_write_file(
+    int dirfd, const char *name, const char *data, size_t len, mode_t mode)
 {
 	char tmp[MAX_PATH_LEN];
 	size_t off = 0;
@@ -521,10 +524,11 @@ write_atomic(int dirfd, const char *name, const char *data, size_t len)
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
 	if (unlinkat(dirfd, tmp, 0) == -1 && errno != ENOENT)
 		return -1;
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd == -1)
 		return -1;
-	if (out.group != (gid_t)-1 && fchown(fd, (uid_t)-1, out.group) == -1) {
+	if ((mode & S_IRGRP) && out.group != (gid_t)-1 &&
+	    fchown(fd, (uid_t)-1, out.group) == -1) {
 		/* Not a reason to lose the status: the owner still reads it. */
 		log_warn("status_group: giving %s to the group; it stays "
 			 "readable by its owner only",
@@ -596,13 +600,34 @@ health_name(enum source_health h)
 	return "unknown";
 }
 
+/* The last rollback of a definition (failed.h), or null. */
+static cJSON *
+rollback_json(const struct failed_store *fs, const char *ident)
+{
+	const struct failed_entry *e = failed_find(fs, ident);
+	cJSON *o;
+
+	if (e == NULL)
+		return cJSON_CreateNull();
+	if ((o = cJSON_CreateObject()) == NULL)
+		fatal("%s", __func__);
+	add_time(o, "time", e->time);
+	add_str(o, "why", e->why);
+	add_str(o, "image_id", e->image[0] ? e->image : NULL);
+	obj_add(o, "held", cJSON_CreateBool(e->hash[0] != '\0'));
+	add_num(o, "rollbacks", (double)e->rollbacks);
+	return o;
+}
+
 static cJSON *
 definitions_json(const struct run_report *rep)
 {
 	cJSON *arr = cJSON_CreateArray();
+	struct failed_store fs;
 
 	if (arr == NULL)
 		fatal("%s", __func__);
+	failed_current(&fs);
 	for (size_t i = 0; i < rep->nitems; i++) {
 		const struct run_item *it = &rep->items[i];
 		cJSON *o = cJSON_CreateObject();
@@ -617,7 +642,9 @@ definitions_json(const struct run_report *rep)
 		add_str(o, "last_action", it->action);
 		add_str(o, "reason", it->reason);
 		add_str(o, "last_error", it->error);
+		obj_add(o, "last_rollback", rollback_json(&fs, it->ident));
 	}
+	failed_store_free(&fs);
 	return arr;
 }
 
@@ -687,6 +714,34 @@ metric(struct buf *b, const char *name, const char *type, const char *help)
 	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/*
+ * dockerup_rollbacks_total{container="NAME"}: updates the health gate
+ * rolled back, per definition (failed.h keeps the counts).
+ */
+static void
+rollback_metrics(struct buf *b)
+{
+	struct failed_store fs;
+
+	failed_current(&fs);
+	metric(b, "dockerup_rollbacks_total", "counter",
+	    "Updates rolled back by the health gate, per definition.");
+	for (size_t i = 0; i < fs.n; i++) {
+		buf_append_str(b, "dockerup_rollbacks_total{container=\"");
+		for (const char *p = fs.v[i].ident; *p; p++) {
+			if (*p == '\\' || *p == '"')
+				buf_printf(b, "\\%c", *p);
+			else if (*p == '\n')
+				buf_append_str(b, "\\n");
+			else
+				buf_printf(b, "%c", *p);
+		}
+		buf_printf(
+		    b, "\"} %llu\n", (unsigned long long)fs.v[i].rollbacks);
+	}
+	failed_store_free(&fs);
+}
+
 static char *
 metrics_text(
     const struct run_report *rep, const struct run_timing *t, size_t *lenp)
@@ -733,6 +788,7 @@ metrics_text(
 	    "Self-upgrades rolled back.");
 	buf_printf(&b, "dockerup_self_upgrade_rollbacks_total %llu\n",
 	    (unsigned long long)out.rollbacks);
+	rollback_metrics(&b);
 	*lenp = b.len;
 	if ((text = strndup(buf_cstr(&b), b.len)) == NULL)
 		fatal("%s", __func__);
@@ -755,13 +811,15 @@ status_write(const struct settings *s, const struct desired_state *st,
 	if (exit_code == 0)
 		out.last_success = t->start;
 	text = status_json(st, rep, t, exit_code);
-	if (write_atomic(out.cache_fd, STATUS_FILE, text, strlen(text)) == -1)
+	if (status_write_file(
+		out.cache_fd, STATUS_FILE, text, strlen(text), 0640) == -1)
 		log_warn("writing %s/%s", s->cache, STATUS_FILE);
 	free(text);
 	if (out.metrics_fd == -1)
 		return;
 	text = metrics_text(rep, t, &len);
-	if (write_atomic(out.metrics_fd, out.metrics_name, text, len) == -1)
+	if (status_write_file(
+		out.metrics_fd, out.metrics_name, text, len, 0640) == -1)
 		log_warn("writing the metrics file %s", s->metrics_file);
 	free(text);
 }

@@ -14,6 +14,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "defn.h"
 #include "report.h"
@@ -53,12 +54,22 @@ struct run_timing {
 	double duration; /* seconds */
 };
 
+/*
+ * Replaces dirfd/name with data atomically (temporary file, fsync,
+ * rename, fsync of the directory), created with mode; a 0640 file goes to
+ * status_group when set.  -1 with errno set.
+ */
+int status_write_file(
+    int dirfd, const char *name, const char *data, size_t len, mode_t mode);
+
 /* After a run: status.json, then the metrics file (when configured). */
 void status_write(const struct settings *s, const struct desired_state *st,
     const struct run_report *rep, const struct run_timing *t, int exit_code);
 
 /* `dockerup status`: argv[0] is "status".  Returns the exit status. */
 int status_command(int argc, char *argv[]);
+/* `dockerup retry NAME` (src/status/retrycmd.c): argv[0] is "retry". */
+int retry_command(int argc, char *argv[]);
 /*
  * The totals of earlier runs from status.json's bytes (read back: any
  * bytes); numbers out of range count as 0.  -1 when not a JSON object.

@@ -1,0 +1,307 @@
+/*
+ * The health gate of replacements and their rollback (gate.h).
+ */
+#include "gate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "act.h"
+#include "bounds.h"
+#include "claim.h"
+#include "ctrops.h"
+#include "failed.h"
+#include "log.h"
+#include "run.h"
+#include "runlog.h"
+#include "status.h"
+#include "validate.h"
+
+void
+gate_add(struct run *r, struct item *it, size_t old, const char *nid,
+    const char *want, int old_running)
+{
+	struct gate_set *gs = &r->gates;
+	struct gate *nv, *g;
+
+	if ((nv = realloc(gs->v, (gs->n + 1) * sizeof(*nv))) == NULL)
+		fatal("%s", __func__);
+	gs->v = nv;
+	g = &gs->v[gs->n++];
+	memset(g, 0, sizeof(*g));
+	g->it = it;
+	g->old = old;
+	snprintf(g->nid, sizeof(g->nid), "%s", nid);
+	snprintf(g->want, sizeof(g->want), "%s", want);
+	if (r->rep->cur_item > 0)
+		snprintf(g->image, sizeof(g->image), "%s",
+		    r->rep->items[r->rep->cur_item - 1].image_id);
+	g->old_running = old_running;
+	g->report_item = r->rep->cur_item;
+	g->started = mono_now();
+	log_info("update of %s: new container %.12s started; it must run %lld "
+		 "s (and be healthy within %lld s if it has a health check) "
+		 "before %s is removed",
+	    it->ident, nid, (long long)it->d->update_monitor,
+	    (long long)it->d->update_deadline, ctr_label(&r->ctrs.v[old]));
+}
+
+void
+gate_set_free(struct gate_set *g)
+{
+	free(g->v);
+	g->v = NULL;
+	g->n = 0;
+}
+
+static int
+gate_pending(struct run *r, const struct item *it)
+{
+	for (size_t i = 0; i < r->gates.n; i++)
+		if (r->gates.v[i].it == it)
+			return 1;
+	return 0;
+}
+
+int
+gate_waits(struct run *r, const struct item *it)
+{
+	const char *deps[MAX_LIST_ITEMS + MAX_VOLUMES + 1];
+	struct item *dep;
+	size_t n;
+
+	if (r->gates.n == 0)
+		return 0;
+	n = defn_dependencies(it->d, deps, sizeof(deps) / sizeof(deps[0]));
+	for (size_t i = 0; i < n; i++)
+		if ((dep = item_by_ident(r, deps[i])) != NULL &&
+		    gate_pending(r, dep))
+			return 1;
+	for (size_t i = 0; i < it->d->signals.n; i++)
+		if ((dep = item_by_ident(r, it->d->signals.v[i].key)) != NULL &&
+		    gate_pending(r, dep))
+			return 1;
+	return 0;
+}
+
+void
+gate_log_tail(struct run *r, const char *id, char *out, size_t outlen)
+{
+	char text[GATE_LOG_LINES * 256], err[512], *line, *save = NULL;
+	size_t o = 0;
+
+	out[0] = '\0';
+	if (r->lost ||
+	    run_op(r,
+		op_logs_tail(r->dk, id, GATE_LOG_LINES, text, sizeof(text), err,
+		    sizeof(err))) != OP_OK)
+		return;
+	for (line = strtok_r(text, "\n", &save); line != NULL && o < outlen;
+	     line = strtok_r(NULL, "\n", &save)) {
+		int n = snprintf(
+		    out + o, outlen - o, "%s%s", o > 0 ? " | " : "", line);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+}
+
+enum verdict { GATE_WAIT, GATE_PASS, GATE_FAIL };
+
+/* What the new container's state says of its gate; why when it failed. */
+static enum verdict
+gate_judge(const struct gate *g, const struct ctr_state *st, double now,
+    char *why, size_t whylen)
+{
+	const struct defn *d = g->it->d;
+	double up = now - g->started;
+
+	if (st->restarting) {
+		snprintf(why, whylen,
+		    "exited with status %d after %.1f s (its restart policy "
+		    "restarts it)",
+		    st->exit_code, up);
+		return GATE_FAIL;
+	}
+	if (st->restart_count > 0) {
+		snprintf(why, whylen,
+		    "exited and was restarted by its restart policy (%lld "
+		    "restarts) after %.1f s",
+		    (long long)st->restart_count, up);
+		return GATE_FAIL;
+	}
+	if (!st->running) {
+		snprintf(why, whylen, "exited with status %d after %.1f s",
+		    st->exit_code, up);
+		return GATE_FAIL;
+	}
+	if (st->health == HEALTH_UNHEALTHY) {
+		snprintf(why, whylen, "turned unhealthy after %.1f s", up);
+		return GATE_FAIL;
+	}
+	if (st->health == HEALTH_STARTING && up >= (double)d->update_deadline) {
+		snprintf(why, whylen,
+		    "was not healthy within %lld s (update.deadline)",
+		    (long long)d->update_deadline);
+		return GATE_FAIL;
+	}
+	if (up >= (double)d->update_monitor &&
+	    (st->health == HEALTH_NONE || st->health == HEALTH_HEALTHY))
+		return GATE_PASS;
+	return GATE_WAIT;
+}
+
+/* Passed (or kept without rollback): the old container goes. */
+static void
+gate_pass(struct run *r, struct gate *g, const struct ctr_state *st)
+{
+	struct ctr *k = &r->ctrs.v[g->old];
+	char err[1024];
+
+	log_info("update of %s passed its gate: %.12s ran %.1f s%s; removing "
+		 "the old container %s",
+	    g->it->ident, g->nid, mono_now() - g->started,
+	    st->health == HEALTH_HEALTHY ? " and is healthy" : "",
+	    ctr_label(k));
+	if (drop_container(r, k, g->it->d->stop_timeout, err, sizeof(err)) ==
+	    -1)
+		log_warnx("update of %s: remove the old container %s: %s (the "
+			  "next run removes it)",
+		    g->it->ident, ctr_label(k), err);
+}
+
+/* Failed: the new container goes, the old one is put back. */
+static void
+gate_rollback(struct run *r, struct gate *g, const char *why)
+{
+	struct ctr *k = &r->ctrs.v[g->old];
+	struct item *it = g->it;
+	char tail[GATE_LOG_LINES * 160], err[1024];
+	size_t saved = r->rep->cur_item;
+
+	gate_log_tail(r, g->nid, tail, sizeof(tail));
+	if (!r->lost &&
+	    run_op(r, op_remove_force(r->dk, g->nid, err, sizeof(err))) !=
+		OP_OK)
+		log_warnx("could not remove the failed new container %.12s: "
+			  "%s",
+		    g->nid, err);
+	restore_old(r, it, k, g->old_running);
+	it->recreated = 0;
+	failed_add(it->ident, g->want, g->image, why);
+	r->rep->rollbacks++;
+	if (r->rep->replaced > 0)
+		r->rep->replaced--;
+	r->rep->cur_item = g->report_item;
+	run_fail(r,
+	    "update of %s to image %.19s.. ROLLED BACK: the new container "
+	    "%.12s %s; the old container %.12s %s; not tried again until the "
+	    "image or the definition changes (dockerup retry %s); its last "
+	    "output: %s",
+	    it->ident, g->image, g->nid, why, k->id,
+	    g->old_running ? "runs again" : "is back (stopped, as it was)",
+	    it->ident, tail[0] ? tail : "(none)");
+	if (g->report_item > 0)
+		report_item_end(r->rep, k->id);
+	r->rep->cur_item = saved;
+}
+
+/* One look at a gate: 1 when it is settled. */
+static int
+gate_check(struct run *r, struct gate *g, double now)
+{
+	struct ctr_state st;
+	char err[400], why[MAX_FAILED_WHY];
+	enum verdict v;
+
+	switch (run_op(r, op_state(r->dk, g->nid, &st, err, sizeof(err)))) {
+	case OP_LOST:
+		return 0;
+	case OP_FAILED:
+		snprintf(why, sizeof(why), "could not be inspected: %s", err);
+		v = GATE_FAIL;
+		break;
+	default:
+		v = gate_judge(g, &st, now, why, sizeof(why));
+	}
+	if (v == GATE_WAIT)
+		return 0;
+	if (v == GATE_FAIL && !g->it->d->update_rollback) {
+		log_warnx("update of %s: the new container %.12s %s; "
+			  "update.rollback is false, so it is kept",
+		    g->it->ident, g->nid, why);
+		v = GATE_PASS;
+	}
+	if (v == GATE_PASS)
+		gate_pass(r, g, &st);
+	else
+		gate_rollback(r, g, why);
+	return 1;
+}
+
+static void
+gate_sleep(void)
+{
+	struct timespec ts = { 0, GATE_POLL_MS * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+void
+gate_run(struct run *r)
+{
+	struct gate_set *gs = &r->gates;
+	size_t n;
+
+	while (gs->n > 0) {
+		if (r->lost || *r->stop) {
+			log_warnx("%zu update%s not settled (%s); the next run "
+				  "keeps the new container%s and removes the "
+				  "old one",
+			    gs->n, gs->n == 1 ? "" : "s",
+			    r->lost ? "the Docker engine stopped answering"
+				    : "stop requested",
+			    gs->n == 1 ? "" : "s");
+			gs->n = 0;
+			return;
+		}
+		n = 0;
+		for (size_t i = 0; i < gs->n; i++)
+			if (!gate_check(r, &gs->v[i], mono_now()))
+				gs->v[n++] = gs->v[i];
+		gs->n = n;
+		if (n > 0)
+			gate_sleep();
+	}
+}
+
+static void
+when_text(int64_t t, char *out, size_t outlen)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int
+gate_held(struct run *r, struct item *it, const char *want)
+{
+	struct failed_entry e;
+	char when[40];
+
+	if (want == NULL || !failed_held(it->ident, want, &e))
+		return 0;
+	when_text(e.time, when, sizeof(when));
+	run_plan(r,
+	    "hold %s (the update to image %.19s.. was rolled back at %s: %s; "
+	    "not tried again until the image or the definition changes, or "
+	    "dockerup retry %s)",
+	    it->ident, e.image, when, e.why, it->ident);
+	report_fail(r->rep, "update rolled back before; held back");
+	r->rep->exit_code = 1;
+	return 1;
+}
