@@ -60,5 +60,8 @@ main(int argc, char *argv[])
 	/* Reads <cache>/status.json: no child, no lock, no privilege. */
 	if (argc >= 2 && strcmp(argv[1], "status") == 0)
 		return status_command(argc - 1, argv + 1);
+	/* Clears a held rollback in <cache>/failed.json: root, no child. */
+	if (argc >= 2 && strcmp(argv[1], "retry") == 0)
+		return retry_command(argc - 1, argv + 1);
 	return parent_main(argc, argv);
 }

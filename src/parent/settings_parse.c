@@ -624,6 +624,9 @@ usage(FILE *f)
 	    "usage: dockerup [OPTIONS]\n"
 	    "       dockerup status [--format text|json] [--cache DIR] "
 	    "[--config FILE]\n"
+	    "       dockerup retry NAME [--cache DIR] [--config FILE]   (root: "
+	    "try again an update\n"
+	    "                        the health gate rolled back)\n"
 	    "Keeps this host's Docker containers equal to the declared "
 	    "definitions.\n"
 	    "\n");

@@ -185,6 +185,35 @@ print_sources(const cJSON *srcs, FILE *f)
 		fprintf(f, "  (none)\n");
 }
 
+/* The last rollback of each definition that had one (status.json). */
+static void
+print_rollbacks(const cJSON *defs, FILE *f)
+{
+	char name[COL_ERROR_MAX + 8], when[COL_ERROR_MAX + 8];
+	char why[COL_ERROR_MAX + 8];
+	const cJSON *d, *rb;
+	int any = 0;
+
+	cJSON_ArrayForEach(d, defs)
+	{
+		rb = cJSON_GetObjectItemCaseSensitive(d, "last_rollback");
+		if (!cJSON_IsObject(rb))
+			continue;
+		if (!any)
+			fprintf(f, "\nROLLBACKS\n");
+		any = 1;
+		one_line(str(d, "name") ? str(d, "name") : str(d, "id"), name,
+		    sizeof(name), COL_ERROR_MAX);
+		one_line(str(rb, "time"), when, sizeof(when), COL_ERROR_MAX);
+		one_line(str(rb, "why"), why, sizeof(why), COL_ERROR_MAX);
+		fprintf(f, "  %s: rolled back at %s (%s)%s\n", name, when, why,
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rb, "held"))
+			? "; held back until the image or the definition "
+			  "changes, or dockerup retry"
+			: "");
+	}
+}
+
 void
 status_print_table(const cJSON *doc, FILE *f)
 {
@@ -217,6 +246,7 @@ status_print_table(const cJSON *doc, FILE *f)
 		print_definitions(defs, f);
 	else
 		fprintf(f, "No definitions.\n");
+	print_rollbacks(defs, f);
 	print_sources(cJSON_GetObjectItemCaseSensitive(doc, "sources"), f);
 }
 

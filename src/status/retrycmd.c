@@ -1,0 +1,120 @@
+/*
+ * `dockerup retry NAME`: lets the next run try again an update of NAME
+ * that the health gate rolled back (issue #16).  It clears the held
+ * combination in <cache>/failed.json (root's, mode 0600), keeping the
+ * record of the rollback itself (when, why, how many) for status and
+ * metrics.  No child, no lock; root only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errlist.h"
+#include "failed.h"
+#include "settings_parse.h"
+#include "status.h"
+
+#define RETRY_MAX_ARGS 16
+
+static int
+clear_held(const char *cache, const char *name)
+{
+	struct failed_store fs;
+	struct failed_entry *e;
+	char err[512];
+	int dirfd, rc = 0;
+
+	if ((dirfd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		fprintf(stderr,
+		    "dockerup retry: cache directory %s: %s; expected the "
+		    "directory of the runs (--cache)\n",
+		    cache, strerror(errno));
+		return 1;
+	}
+	if (failed_load(dirfd, &fs, err, sizeof(err)) == -1) {
+		fprintf(stderr,
+		    "dockerup retry: %s/%s; remove it by hand to retry every "
+		    "rolled-back update\n",
+		    cache, err);
+		close(dirfd);
+		return 1;
+	}
+	e = failed_find(&fs, name);
+	if (e == NULL || e->hash[0] == '\0')
+		printf("dockerup retry: no rolled-back update of %s is held "
+		       "back; nothing to do\n",
+		    name);
+	else {
+		e->hash[0] = '\0';
+		if (failed_save(dirfd, &fs) == -1) {
+			fprintf(stderr, "dockerup retry: writing %s/%s: %s\n",
+			    cache, FAILED_FILE, strerror(errno));
+			rc = 1;
+		} else
+			printf("dockerup retry: the next run tries the update "
+			       "of %s again\n",
+			    name);
+	}
+	failed_store_free(&fs);
+	close(dirfd);
+	return rc;
+}
+
+int
+retry_command(int argc, char *argv[])
+{
+	char *args[RETRY_MAX_ARGS + 1], line[2048];
+	const char *name = NULL;
+	struct settings s;
+	struct errlist errs;
+	int n = 0, rc;
+
+	/* NAME, anywhere among the options (which take their argument). */
+	args[n++] = argv[0];
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] != '-' && name == NULL &&
+		    (i == 1 || argv[i - 1][0] != '-' ||
+			strchr(argv[i - 1], '=') != NULL)) {
+			name = argv[i];
+			continue;
+		}
+		if (n >= RETRY_MAX_ARGS) {
+			fprintf(stderr, "dockerup retry: too many arguments\n");
+			return 2;
+		}
+		args[n++] = argv[i];
+	}
+	args[n] = NULL;
+	errlist_init(&errs);
+	switch (settings_load_status(&s, n, args, &errs)) {
+	case SETTINGS_OK:
+		if (name == NULL) {
+			fprintf(stderr,
+			    "usage: dockerup retry NAME [--cache DIR] "
+			    "[--config FILE]\n");
+			rc = 2;
+		} else if (geteuid() != 0) {
+			fprintf(stderr,
+			    "dockerup retry: needs root (%s/%s is root's, "
+			    "mode 0600)\n",
+			    s.cache, FAILED_FILE);
+			rc = 2;
+		} else
+			rc = clear_held(s.cache, name);
+		break;
+	case SETTINGS_EXIT_OK:
+		rc = 0;
+		break;
+	default:
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "dockerup retry: %s\n",
+			    cfgerr_format(&errs.v[i], line, sizeof(line)));
+		rc = 2;
+		break;
+	}
+	errlist_free(&errs);
+	settings_free(&s);
+	return rc;
+}
