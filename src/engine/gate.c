@@ -132,6 +132,8 @@ gate_judge(const struct gate *g, const struct ctr_state *st, double now,
 		    (long long)st->restart_count, up);
 		return GATE_FAIL;
 	}
+	if (!st->running && st->exit_code == 0 && d->restart != RESTART_ALWAYS)
+		return GATE_PASS; /* a job that finished well */
 	if (!st->running) {
 		snprintf(why, whylen, "exited with status %d after %.1f s",
 		    st->exit_code, up);
