@@ -210,9 +210,13 @@ gate_rollback(struct run *r, struct gate *g, const char *why)
 	r->rep->cur_item = saved;
 }
 
-/* One look at a gate: 1 when it is settled. */
+/*
+ * One look at a gate: 1 when it is settled.  With cut (a stop was asked
+ * for), a gate still waiting passes now, as the next run would keep the
+ * running new container anyway; one that failed is still rolled back.
+ */
 static int
-gate_check(struct run *r, struct gate *g, double now)
+gate_check(struct run *r, struct gate *g, double now, int cut)
 {
 	struct ctr_state st;
 	char err[400], why[MAX_FAILED_WHY];
@@ -228,8 +232,14 @@ gate_check(struct run *r, struct gate *g, double now)
 	default:
 		v = gate_judge(g, &st, now, why, sizeof(why));
 	}
-	if (v == GATE_WAIT)
+	if (v == GATE_WAIT && !cut)
 		return 0;
+	if (v == GATE_WAIT) {
+		log_info("update of %s: a stop was asked for; its gate ends "
+			 "early after %.1f s",
+		    g->it->ident, now - g->started);
+		v = GATE_PASS;
+	}
 	if (v == GATE_FAIL && !g->it->d->update_rollback) {
 		log_warnx("update of %s: the new container %.12s %s; "
 			  "update.rollback is false, so it is kept",
@@ -258,20 +268,19 @@ gate_run(struct run *r)
 	size_t n;
 
 	while (gs->n > 0) {
-		if (r->lost || *r->stop) {
-			log_warnx("%zu update%s not settled (%s); the next run "
-				  "keeps the new container%s and removes the "
-				  "old one",
+		int cut = *r->stop != 0;
+		if (r->lost) {
+			log_warnx("%zu update%s not settled: the Docker engine "
+				  "stopped answering; the next run keeps the "
+				  "new container%s if it runs",
 			    gs->n, gs->n == 1 ? "" : "s",
-			    r->lost ? "the Docker engine stopped answering"
-				    : "stop requested",
 			    gs->n == 1 ? "" : "s");
 			gs->n = 0;
 			return;
 		}
 		n = 0;
 		for (size_t i = 0; i < gs->n; i++)
-			if (!gate_check(r, &gs->v[i], mono_now()))
+			if (!gate_check(r, &gs->v[i], mono_now(), cut))
 				gs->v[n++] = gs->v[i];
 		gs->n = n;
 		if (n > 0)

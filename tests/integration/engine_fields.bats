@@ -191,15 +191,17 @@ teardown() {
 
 @test "fields: stopTimeout 1 stops a container that ignores SIGTERM in about 1 s" {
 	local deaf='["/bin/sh", "-c", "trap \"\" TERM; sleep 100000 & wait"]'
+	# No health-gate wait (update.monitor 0): only the stop is timed.
 	write_def deaf '{"name": "deaf", "image": "'"$RIG_IMAGE"'",
-	    "command": '"$deaf"', "stopTimeout": 1}'
+	    "command": '"$deaf"', "stopTimeout": 1, "update": {"monitor": 0}}'
 	run_engine
 	[ "$status" -eq 0 ]
 	running deaf
 	old=$(cid deaf)
 	# A changed definition: the old container is stopped, then replaced.
 	write_def deaf '{"name": "deaf", "image": "'"$RIG_IMAGE"'",
-	    "command": '"$deaf"', "stopTimeout": 1, "env": {"V": "2"}}'
+	    "command": '"$deaf"', "stopTimeout": 1, "env": {"V": "2"},
+	    "update": {"monitor": 0}}'
 	off=$(dockerd_log_size)
 	start=$SECONDS
 	run_engine
@@ -216,7 +218,7 @@ teardown() {
 	old=$(cid deaf)
 	write_def deaf '{"name": "deaf", "image": "'"$RIG_IMAGE"'",
 	    "command": '"$deaf"', "stopTimeout": 1, "env": {"V": "3"},
-	    "update": {"eager": true}}'
+	    "update": {"eager": true, "monitor": 0}}'
 	off=$(dockerd_log_size)
 	start=$SECONDS
 	run_engine
