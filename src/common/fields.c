@@ -132,17 +132,17 @@ const struct field_desc defn_fields[T_DEFN_MAX] = {
 	ROW(T_UPDATE_MONITOR, "update", FK_SECONDS, update_monitor,
 	    .member = "monitor", .min = 0, .max = MAX_MONITOR_S,
 	    .def = MONITOR_DEFAULT_S,
-	    .doc = "seconds a new container must stay up (health gate: not "
-		   "yet enforced)"),
+	    .doc = "seconds a new container must stay up before the old one "
+		   "goes (health gate)"),
 	ROW(T_UPDATE_DEADLINE, "update", FK_SECONDS, update_deadline,
 	    .member = "deadline", .min = 1, .max = MAX_DEADLINE_S,
 	    .def = DEADLINE_DEFAULT_S,
-	    .doc = "seconds a new container has to become healthy (health "
-		   "gate: not yet enforced)"),
+	    .doc = "seconds a new container with a health check has to "
+		   "become healthy (health gate)"),
 	ROW(T_UPDATE_ROLLBACK, "update", FK_NOT_FLAG, update_rollback,
 	    .member = "rollback",
-	    .doc = "roll a failed update back (health gate: not yet "
-		   "enforced)"),
+	    .doc = "put the old container back when the new one fails its "
+		   "health gate"),
 	ROW(T_STOP_TIMEOUT, "stopTimeout", FK_SECONDS, stop_timeout, .min = 0,
 	    .max = MAX_STOP_TIMEOUT_S, .def = DOCKER_STOP_TIMEOUT_S,
 	    .doc = "seconds between SIGTERM and SIGKILL on a stop"),
