@@ -76,6 +76,32 @@ const struct setting_desc settings_table[] = {
 	IROW("imds_v1", "imds-v1", SET_BOOL, imds_v1, 20,
 	    .doc = "allow IMDSv1 (no session token) when the\n"
 		   "metadata service refuses tokens (default off)"),
+	SROW("etcd", "etcd", SET_URLS, etcd, 16, .arg = "URLS",
+	    .doc = "also read fleet definitions from etcd: endpoints\n"
+		   "http(s)://HOST[:PORT], comma-separated (default off)"),
+	SROW("etcd_prefix", "etcd-prefix", SET_PATH, etcd_prefix, 17,
+	    .def = DEFAULT_ETCD_PREFIX, .arg = "KEY",
+	    .doc = "etcd key prefix (default " DEFAULT_ETCD_PREFIX ")"),
+	SROW("fleet_group", "fleet-group", SET_NAME, fleet_group, 18,
+	    .def = DEFAULT_FLEET_GROUP, .arg = "NAME",
+	    .doc =
+		"this host's group: definitions are read from\n"
+		"PREFIX/GROUP/containers/ (default " DEFAULT_FLEET_GROUP ")"),
+	SROW("host_id", "host-id", SET_NAME, host_id, 19, .arg = "ID",
+	    .doc = "this host in the fleet (default /etc/machine-id,\n"
+		   "else the hostname)"),
+	SROW("etcd_cacert", "etcd-cacert", SET_PATH, etcd_cacert, 20,
+	    .arg = "FILE",
+	    .doc = "CA certificates for https:// etcd endpoints"),
+	SROW("etcd_cert", "etcd-cert", SET_PATH, etcd_cert, 21, .arg = "FILE",
+	    .doc = "client certificate for etcd"),
+	SROW("etcd_key", "etcd-key", SET_PATH, etcd_key, 22, .arg = "FILE",
+	    .doc = "client certificate's key for etcd"),
+	SROW("etcd_user", "etcd-user", SET_NAME, etcd_user, 23, .arg = "NAME",
+	    .doc = "etcd user (authentication)"),
+	SROW("etcd_password_file", "etcd-password-file", SET_PATH,
+	    etcd_password_file, 24, .arg = "FILE",
+	    .doc = "etcd user's password: the file's first line"),
 	IROW("pull", "pull", SET_BOOL, pull, 2, .nopt = "no-pull", .idef = 1,
 	    .doc = "pull images to look for updates\n(default on)"),
 	IROW("server", "server", SET_MODE, mode, 3, .idef = MODE_RUN,

@@ -24,6 +24,8 @@
 #define DEFAULT_IMDS          "http://169.254.169.254"
 #define DEFAULT_USER          "dockerup-fetch"
 #define DEFAULT_SECCOMP_DIR   "/etc/dockerup/seccomp"
+#define DEFAULT_ETCD_PREFIX   "/dockerup"
+#define DEFAULT_FLEET_GROUP   "default"
 #define DEFAULT_INTERVAL      60
 #define DEFAULT_READY_TIMEOUT 60
 
@@ -100,6 +102,14 @@ struct settings {
 	int confirm_removals;   /* --confirm-removals: past the brake, once */
 	char *status_group;     /* may read status.json and metrics, or NULL */
 	int allow_insecure_tcp; /* tcp:// without TLS is wanted */
+	/* Fleet definitions from etcd (src/fetcher/etcd.c); etcd NULL: off */
+	char *etcd; /* endpoints: http(s)://HOST[:PORT], comma-separated */
+	char *etcd_prefix; /* key prefix, "/dockerup" */
+	char *fleet_group; /* <prefix>/<group>/containers/<name> */
+	char *host_id; /* this host in the fleet: machine-id, else hostname */
+	char *etcd_cacert, *etcd_cert, *etcd_key; /* TLS files, or NULL */
+	char *etcd_user;          /* etcd authentication, or NULL */
+	char *etcd_password_file; /* its password, first line */
 };
 
 /*
@@ -122,6 +132,7 @@ enum setting_kind {
 	SET_CAPS,     /* char *: capability names, comma-separated */
 	SET_PATHS,    /* char *: absolute paths, comma-separated */
 	SET_HOSTS,    /* char *: registry HOST[:PORT]s, comma-separated */
+	SET_URLS,     /* char *: http(s)://HOST[:PORT]s, comma-separated */
 	SET_BOOL,     /* int 0 or 1 */
 	SET_INT,      /* int in [min, max] */
 	SET_ENUM,     /* int: names[i] is i + 1 */
