@@ -6,6 +6,7 @@
 #include "settings.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -312,4 +313,54 @@ settings_tls_from_env(void)
 	const char *v = getenv("DOCKER_TLS_VERIFY");
 
 	return v != NULL && *v != '\0';
+}
+
+int
+settings_etcd_on(const struct settings *s)
+{
+	return s->etcd != NULL && s->etcd[0] != '\0';
+}
+
+char *
+settings_etcd_dir(const struct settings *s)
+{
+	const char *p = s->etcd_prefix ? s->etcd_prefix : DEFAULT_ETCD_PREFIX;
+	size_t n = strlen(p);
+	char *dir;
+
+	while (n > 0 && p[n - 1] == '/')
+		n--;
+	if (asprintf(&dir, "%.*s/%s/containers/", (int)n, p,
+		s->fleet_group ? s->fleet_group : DEFAULT_FLEET_GROUP) == -1)
+		fatal("asprintf");
+	return dir;
+}
+
+int
+settings_etcd_key_ok(const char *dir, const char *key, size_t len)
+{
+	size_t n = strlen(dir);
+
+	if (len <= n || len - n > MAX_ETCD_KEY_LEN || memcmp(key, dir, n) != 0)
+		return 0;
+	for (size_t i = n; i < len; i++)
+		if (key[i] <= 0x20 || key[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+settings_etcd_source_ok(const struct settings *s, const char *name)
+{
+	size_t n = strlen(ETCD_SOURCE_PREFIX);
+	char *dir;
+	int ok;
+
+	if (!settings_etcd_on(s) || strncmp(name, ETCD_SOURCE_PREFIX, n) != 0)
+		return 0;
+	dir = settings_etcd_dir(s);
+	ok = strcmp(name + n, dir) == 0 ||
+	    settings_etcd_key_ok(dir, name + n, strlen(name + n));
+	free(dir);
+	return ok;
 }

@@ -193,6 +193,22 @@ void settings_free(struct settings *s);
  */
 int settings_tls_from_env(void);
 
+/*
+ * Fleet definitions from etcd (src/fetcher/etcd.c): on when etcd names an
+ * endpoint.  Their directory is "<prefix>/<group>/containers/"
+ * (malloc'ed); each key under it is a source named "etcd:" and the key.
+ */
+#define ETCD_SOURCE_PREFIX "etcd:"
+int settings_etcd_on(const struct settings *s);
+char *settings_etcd_dir(const struct settings *s);
+/* A key of ours: dir, then 1 to MAX_ETCD_KEY_LEN printable characters. */
+int settings_etcd_key_ok(const char *dir, const char *key, size_t len);
+/*
+ * A source name the etcd loader may use: "etcd:" and the directory (the
+ * listing itself), or "etcd:" and a key of ours.
+ */
+int settings_etcd_source_ok(const struct settings *s, const char *name);
+
 /* Settings cross to the children encoded; see wire.h. */
 
 #endif
