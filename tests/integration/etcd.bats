@@ -1,0 +1,207 @@
+#!/usr/bin/env bats
+# Fleet definitions from etcd (issue #17, first part) against the rig's
+# etcd: PREFIX/GROUP/containers/NAME keys are a source beside the confdir,
+# watched (a put reaches a server within about a second), limited by the
+# trust policy of remote sources, with last good contents when etcd is
+# gone.  Each test uses a group of its own, so that keys never mix.
+
+load helpers
+
+setup() {
+	setup_confdir
+	cleanup_containers
+	GROUP=t$BATS_TEST_NUMBER-$$
+	DIR=/dockerup/$GROUP/containers
+	LOG=$BATS_TEST_TMPDIR/dockerup.log
+	printf 'etcd = %s\nfleet_group = %s\n' "$RIG_ETCD" "$GROUP" \
+	    > "$TEST_CONFIG"
+}
+
+teardown() {
+	etcd_resume
+	stop_dockerup || true
+	cleanup_containers
+	ectl deleterange "{\"key\":\"$(b64 "$DIR/")\",\"range_end\":\"$(b64 "${DIR}0")\"}" || true
+}
+
+b64() { printf %s "$1" | base64 -w0; }
+
+# ectl VERB JSON: one call of etcd's v3 gateway.
+ectl() {
+	printf %s "$2" > "$BATS_TEST_TMPDIR/ectl.json"
+	curl -sSf --max-time 5 -X POST -d "@$BATS_TEST_TMPDIR/ectl.json" \
+	    "$RIG_ETCD/v3/kv/$1" > /dev/null
+}
+
+# eput NAME VALUE, edel NAME: the key NAME of this test's group.
+eput() { ectl put "{\"key\":\"$(b64 "$DIR/$1")\",\"value\":\"$(b64 "$2")\"}"; }
+edel() { ectl deleterange "{\"key\":\"$(b64 "$DIR/$1")\"}"; }
+
+# A container that stops at once on SIGTERM.
+app_def() {
+	echo '{"type": "docker", "name": "'"$1"'", "image": "'"$RIG_IMAGE"'", "command": ["sh", "-c", "trap \"exit 0\" TERM; sleep 100000 & wait"]'"${2:-}"'}'
+}
+
+# source_health NAME: its health in status.json.
+source_health() {
+	jq -r --arg k "$1" '.sources[] | select(.name == $k) | .health' \
+	    "$TEST_CACHE/status.json" 2> /dev/null
+}
+health_is() { [ "$(source_health "$1")" = "$2" ]; }
+
+etcd_pid() { cat "$RIG_DIR/etcd.pid"; }
+# etcd stopped (SIGSTOP: connections hang until the timeout) and resumed.
+etcd_pause() { kill -STOP "$(etcd_pid)"; ETCD_PAUSED=1; }
+etcd_resume() {
+	[ -n "${ETCD_PAUSED:-}" ] || return 0
+	kill -CONT "$(etcd_pid)"
+	ETCD_PAUSED=
+}
+
+running() { [ "$(inspect "$1" .State.Running 2>/dev/null)" = true ]; }
+gone() { ! dk inspect "$1" > /dev/null 2>&1; }
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+fetcher_pid() {
+	local pid
+	for pid in $(pgrep -P "$DOCKERUP_PID"); do
+		tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "-R fetcher" &&
+		    { echo "$pid"; return 0; }
+	done
+	return 1
+}
+
+server() {
+	start_dockerup "$LOG" --server --interval 3600 --no-pull -v "$@"
+}
+
+@test "etcd: a put reaches a running server within 2 s, a delete removes it, measured" {
+	server
+	wait_until 20 grep -q "engine: 0 created" "$LOG" || { cat "$LOG"; false; }
+	t0=$(now)
+	eput web "$(app_def etcd-web)"
+	wait_until 5 running etcd-web || { cat "$LOG"; false; }
+	put=$(elapsed "$t0")
+	t0=$(now)
+	edel web
+	wait_until 10 gone etcd-web || { cat "$LOG"; false; }
+	del=$(elapsed "$t0")
+	echo "# etcd put -> running: ${put}s; delete -> removed: ${del}s (its process exits on SIGTERM)" >&3
+	awk -v p="$put" 'BEGIN { exit !(p < 2) }'
+	awk -v d="$del" 'BEGIN { exit !(d < 4) }'
+	# One document may hold several definitions, labelled by its key.
+	eput pair '{"containers": ['"$(app_def etcd-a)"', '"$(app_def etcd-b)"']}'
+	wait_until 5 running etcd-b
+	running etcd-a
+	wait_until 5 health_is "etcd:$DIR/pair" ok
+}
+
+@test "etcd: an invalid value is refused naming the key; the others run, nothing stops" {
+	eput good "$(app_def etcd-good)"
+	eput other "$(app_def etcd-other)"
+	server
+	wait_until 20 running etcd-other || { cat "$LOG"; false; }
+	id=$(inspect etcd-other .Id)
+	eput other '{"name": "etcd-other", "image": 5'
+	eput junk '<html><body>502 Bad Gateway</body></html>'
+	eput good2 "$(app_def etcd-good2)"
+	wait_until 5 running etcd-good2 || { cat "$LOG"; false; }
+	grep -q "etcd:$DIR/junk: invalid JSON" "$LOG"
+	grep -q "etcd:$DIR/other: " "$LOG"
+	# etcd-other keeps its last good contents: the same container.
+	[ "$(inspect etcd-other .Id)" = "$id" ]
+	running etcd-good
+	wait_until 5 health_is "etcd:$DIR/other" using_last_good
+	run_dockerup --check
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"etcd:$DIR/junk: invalid JSON"* ]]
+}
+
+@test "etcd: a privileged definition is refused by the trust policy of remote sources" {
+	eput root "$(app_def etcd-root ', "privileged": true')"
+	eput hostnet "$(app_def etcd-hostnet ', "network": "host"')"
+	eput plain "$(app_def etcd-plain)"
+	run_dockerup --no-pull
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"etcd:$DIR/root: privileged: not allowed for etcd:$DIR/root (trust policy: userdata_allow_privileged)"* ]]
+	[[ "$output" == *"etcd:$DIR/hostnet: network: "*"userdata_allow_host_network"* ]]
+	running etcd-plain
+	gone etcd-root
+	gone etcd-hostnet
+	# The root-owned settings file may open it, as for user-data.
+	echo "userdata_allow_privileged = true" >> "$TEST_CONFIG"
+	run_dockerup --no-pull
+	[ "$(inspect etcd-root .HostConfig.Privileged)" = true ]
+}
+
+@test "etcd: stopped, nothing stops and the source is unreachable; a restart keeps the last good contents; it comes back" {
+	eput svc "$(app_def etcd-svc)"
+	server
+	wait_until 20 running etcd-svc || { cat "$LOG"; false; }
+	id=$(inspect etcd-svc .Id)
+	etcd_pause
+	wait_until 10 grep -q "etcd:$DIR/: $RIG_ETCD/v3/kv/range: Timeout" "$LOG" ||
+	    { cat "$LOG"; false; }
+	wait_until 5 grep -q "engine: 0 created, 0 replaced, 0 started, 0 removed, 1 unchanged" "$LOG"
+	wait_until 5 health_is "etcd:$DIR/" unreachable
+	health_is "etcd:$DIR/svc" using_last_good
+	# A new dockerup while etcd is away: root's last good copy stands in.
+	stop_dockerup
+	: > "$LOG"
+	server
+	wait_until 20 grep -q "etcd:$DIR/svc: using the last good contents" "$LOG" ||
+	    { cat "$LOG"; false; }
+	wait_until 10 grep -q "1 unchanged" "$LOG" || { cat "$LOG"; false; }
+	[ "$(inspect etcd-svc .Id)" = "$id" ]
+	run_dockerup --check
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"etcd:$DIR/: $RIG_ETCD/v3/kv/range: Timeout was reached"* ]]
+	# Back: the watch sees it, and a put is applied again.
+	etcd_resume
+	eput svc2 "$(app_def etcd-svc2)"
+	wait_until 8 running etcd-svc2 || { cat "$LOG"; false; }
+	[ "$(inspect etcd-svc .Id)" = "$id" ]
+	wait_until 5 health_is "etcd:$DIR/" ok
+}
+
+@test "etcd: --check names an endpoint that is not etcd, a closed port, and a value over the size limit" {
+	# The metadata emulator answers, but not as etcd's gateway.
+	run_dockerup --check --etcd "$RIG_IMDS"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"etcd:$DIR/: $RIG_IMDS/v3/kv/range: HTTP "*"; expected 200 (etcd's v3 gateway)"* ]]
+	run_dockerup --check --etcd http://127.0.0.1:9
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"etcd:$DIR/: http://127.0.0.1:9/v3/kv/range: "* ]]
+	# The second endpoint answers when the first does not.
+	eput small "$(app_def etcd-small)"
+	run_dockerup --check --etcd "http://127.0.0.1:9,$RIG_ETCD"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"configuration OK: 1 definitions"* ]]
+	# One value over MAX_DOCUMENT_SIZE (256 KiB): refused by name.
+	big=$(head -c 300000 /dev/zero | tr '\0' ' ')
+	eput big "{\"name\": \"etcd-big\", \"image\": \"$RIG_IMAGE\"}$big"
+	run_dockerup --check
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"etcd:$DIR/big: the value is larger than 262144 bytes"* ]]
+	# A bad endpoint setting is refused before anything starts.
+	run_dockerup --check --etcd ftp://127.0.0.1:1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"http://HOST[:PORT] or https://HOST[:PORT]"* ]]
+}
+
+@test "etcd: unset, the fetcher has no loader process and opens no socket" {
+	: > "$TEST_CONFIG"
+	server
+	wait_until 20 grep -q "engine: 0 created" "$LOG" || { cat "$LOG"; false; }
+	fpid=$(fetcher_pid)
+	[ -z "$(pgrep -P "$fpid")" ]
+	[ -z "$(ss -Htanp | grep "pid=$fpid,")" ]
+	stop_dockerup
+	# Set: one loader, the fetcher's child.
+	printf 'etcd = %s\nfleet_group = %s\n' "$RIG_ETCD" "$GROUP" > "$TEST_CONFIG"
+	: > "$LOG"
+	server
+	wait_until 20 grep -q "engine: 0 created" "$LOG" || { cat "$LOG"; false; }
+	fpid=$(fetcher_pid)
+	[ "$(pgrep -P "$fpid" | wc -l)" -eq 1 ]
+}
