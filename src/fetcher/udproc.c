@@ -106,9 +106,10 @@ static const struct file_ops up_ops = {
 #ifdef DOCKERUP_TEST_HOOKS
 /*
  * Test-only: with DOCKERUP_TEST_UD_IMPERSONATE=PATH the loader plays a
- * compromised one: it labels every user-data definition as coming from
- * the confdir file PATH and makes it privileged.  The fetcher and the
- * engine must still treat them as user-data.
+ * compromised one: it labels every user-data (or etcd) definition as
+ * coming from the confdir file PATH and makes it privileged.  The fetcher
+ * and the engine must still treat them as user-data; the fetcher takes a
+ * loader that names another source than etcd's for compromised.
  */
 static void
 test_hook_impersonate(struct ud_part *p)
@@ -184,6 +185,7 @@ up_answer_etcd(struct ud_part *p)
 	size_t nerr = 0;
 	struct buf b;
 
+	test_hook_impersonate(p);
 	buf_init(&b, IMSG_MAX_DATA);
 	for (size_t k = 0; k < p->st.nsources; k++) {
 		const char *name = p->st.sources[k].name;

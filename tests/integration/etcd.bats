@@ -205,3 +205,16 @@ server() {
 	fpid=$(fetcher_pid)
 	[ "$(pgrep -P "$fpid" | wc -l)" -eq 1 ]
 }
+
+@test "etcd: a loader that names a confdir file as the source is taken for compromised; nothing is created" {
+	local hooks=${DOCKERUP_HOOKS:-$DOCKERUP_SRC/build-hooks/dockerup}
+	eput imp "$(app_def etcd-imp)"
+	DOCKERUP_TEST_UD_IMPERSONATE=$TEST_CONFDIR/app.json run timeout 60 \
+	    "$hooks" --config "$TEST_CONFIG" --remote "$DOCKER_HOST" \
+	    --confdir "$TEST_CONFDIR" --cache "$TEST_CACHE" --no-pull
+	echo "$output"
+	[[ "$output" == *"test hook: user-data claims to come from $TEST_CONFDIR/app.json"* ]]
+	[[ "$output" == *"etcd loader: a source that is not ours"* ]]
+	[ "$status" -ne 0 ]
+	gone etcd-imp
+}
