@@ -17,13 +17,19 @@
 #include <stddef.h>
 
 #include "buf.h"
-#include "reconcile.h"
 #include "regauth.h"
+#include "settings.h"
 
 #define DOCKER_API_MIN_MAJOR    1
 #define DOCKER_API_MIN_MINOR    30
 #define DOCKER_API_NEWEST_MAJOR 1
 #define DOCKER_API_NEWEST_MINOR 51
+
+struct docker; /* a connection to the Docker endpoint */
+
+/* Opens (lazily connects) the endpoint of s->remote; NULL with err set. */
+struct docker *docker_open(const struct settings *s, char *err, size_t errlen);
+void docker_close(struct docker *dk);
 
 typedef int (*docker_line_cb)(const char *line, size_t len, void *arg);
 

@@ -25,6 +25,7 @@
 #include "ctrops.h"
 #include "docker.h"
 #include "observe.h"
+#include "parentchan.h"
 #include "policy.h"
 #include "reconcile.h"
 #include "runresult.h"
@@ -36,9 +37,9 @@
 #include "validate.h"
 #include "wire.h"
 
-volatile sig_atomic_t engine_stop_requested;
+static volatile sig_atomic_t engine_stop_requested;
 
-static struct imsgbuf parent_ib, fetcher_ib;
+static struct imsgbuf *parent_ib, fetcher_ib;
 static struct settings settings;
 static struct docker *docker;
 
@@ -57,8 +58,7 @@ static int have_state;
 static int go;
 static int standby_done;
 
-#define STANDBY_RETRY_MS    1000
-#define SELF_ACK_TIMEOUT_MS 30000
+#define STANDBY_RETRY_MS 1000
 
 static void
 on_term(int sig)
@@ -77,7 +77,7 @@ drop_fetcher(const char *why)
 	}
 	desired_state_free(&incoming);
 	receiving = 0;
-	imsg_compose(&parent_ib, IMSG_RESTART_PEER, NULL, 0);
+	imsg_compose(parent_ib, IMSG_RESTART_PEER, NULL, 0);
 }
 
 static int
@@ -171,8 +171,8 @@ apply_current(void)
 	struct run_timing rt = { .start = time(NULL) };
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int rc = engine_reconcile(
-	    docker, &settings, &current, removals_confirmed(), &rep);
+	int rc = engine_reconcile(docker, &settings, &current,
+	    removals_confirmed(), &engine_stop_requested, &rep);
 	rd.exit_code = combine_status((int)begin.fetch_status, rep.exit_code);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	rt.duration =
@@ -181,7 +181,7 @@ apply_current(void)
 		status_print_plan(&rep, rd.exit_code, stdout);
 	else if (settings.mode == MODE_RUN || settings.mode == MODE_SERVER)
 		status_write(&settings, &current, &rep, &rt, rd.exit_code);
-	if (imsg_compose(&parent_ib, IMSG_RUN_DONE, &rd, sizeof(rd)) == -1)
+	if (imsg_compose(parent_ib, IMSG_RUN_DONE, &rd, sizeof(rd)) == -1)
 		log_warn("reporting the run to the parent");
 	run_result_send(&fetcher_ib, &rep, rc, rd.exit_code, settings.remote);
 	run_report_free(&rep);
@@ -435,7 +435,7 @@ standby_check(void)
 			 "waiting for the run lock",
 		    id);
 	}
-	if (imsg_compose(&parent_ib, IMSG_STANDBY_READY, &me, sizeof(me)) == -1)
+	if (imsg_compose(parent_ib, IMSG_STANDBY_READY, &me, sizeof(me)) == -1)
 		log_warn("telling the parent");
 }
 
@@ -477,40 +477,31 @@ on_go(void)
 		apply_current();
 }
 
-/* One message from the parent; returns its type. */
-static uint32_t
-handle_parent_msg(struct imsg *m)
+/* A GO that arrives while a request to the parent waits: noted only. */
+static void
+go_noted(void)
 {
-	switch (m->hdr.type) {
-	case IMSG_PEER_FD:
-		if (m->len != 0 || m->fd == -1)
-			break;
-		set_fetcher_socket(m->fd);
-		return m->hdr.type;
-	case IMSG_GO:
-	case IMSG_SELF_ACK:
-		if (m->fd != -1 ||
-		    m->len != (m->hdr.type == IMSG_GO ? 0 : sizeof(int32_t)))
-			break;
-		return m->hdr.type;
-	}
-	fatalx("unpermitted message %s from the parent",
-	    imsg_type_name(m->hdr.type));
+	go = 1;
 }
+
+static const struct parent_chan_hooks parent_hooks = {
+	.peer_fd = set_fetcher_socket,
+	.go = go_noted,
+};
 
 static void
 read_parent(void)
 {
 	struct imsg m;
-	ssize_t n = imsg_read(&parent_ib);
+	ssize_t n = imsg_read(parent_ib);
 	int r, got_go = 0;
 
 	if (n == 0)
 		exit(0);
 	if (n < 0 && errno != EAGAIN)
 		fatal("reading from the parent");
-	while ((r = imsg_get(&parent_ib, &m)) == 1) {
-		switch (handle_parent_msg(&m)) {
+	while ((r = imsg_get(parent_ib, &m)) == 1) {
+		switch (parent_chan_check(&m)) {
 		case IMSG_GO:
 			got_go = 1;
 			break;
@@ -523,45 +514,6 @@ read_parent(void)
 		fatalx("malformed message stream from the parent");
 	if (got_go)
 		on_go();
-}
-
-/* selfup.h: one request to the parent and its IMSG_SELF_ACK. */
-int
-engine_parent_request(uint32_t type, const void *data, size_t len)
-{
-	struct pollfd pfd = { .fd = parent_ib.fd, .events = POLLIN };
-	struct imsg m;
-	int32_t result;
-	ssize_t n;
-	int r;
-
-	if (imsg_compose(&parent_ib, type, data, len) == -1)
-		return -1;
-	for (;;) {
-		while ((r = imsg_get(&parent_ib, &m)) == 1) {
-			uint32_t t = handle_parent_msg(&m);
-			if (t == IMSG_GO)
-				go = 1;
-			else if (t == IMSG_SELF_ACK) {
-				memcpy(&result, m.data, sizeof(result));
-				return result == 0 ? 0 : -1;
-			}
-		}
-		if (r == -1)
-			fatalx("malformed message stream from the parent");
-		if ((r = poll(&pfd, 1, SELF_ACK_TIMEOUT_MS)) == -1 &&
-		    errno == EINTR)
-			continue;
-		if (r <= 0) {
-			log_warnx("the parent did not answer %s",
-			    imsg_type_name(type));
-			return -1;
-		}
-		if ((n = imsg_read(&parent_ib)) == 0)
-			exit(0);
-		if (n < 0 && errno != EAGAIN)
-			fatal("reading from the parent");
-	}
 }
 
 /*
@@ -601,14 +553,14 @@ endpoint_unusable(const char *err)
 		status_print_plan(&rep, rd.exit_code, stdout);
 		run_report_free(&rep);
 	}
-	if (imsg_compose(&parent_ib, IMSG_RUN_DONE, &rd, sizeof(rd)) == -1)
+	if (imsg_compose(parent_ib, IMSG_RUN_DONE, &rd, sizeof(rd)) == -1)
 		fatal("reporting to the parent");
 	/* The parent ends the run; wait for its SIGTERM or its EOF. */
 	while (!engine_stop_requested) {
-		struct pollfd pfd = { .fd = parent_ib.fd, .events = POLLIN };
+		struct pollfd pfd = { .fd = parent_ib->fd, .events = POLLIN };
 		if (poll(&pfd, 1, -1) == -1)
 			continue;
-		if (imsg_read(&parent_ib) <= 0)
+		if (imsg_read(parent_ib) <= 0)
 			break;
 	}
 	exit(1);
@@ -621,14 +573,13 @@ engine_main(void)
 	char err[512];
 
 	log_init("engine", 0);
-	if (imsg_init(&parent_ib, PARENT_FD, PROC_ENGINE) == -1)
-		fatal("imsg_init");
-	imsg_accept_fds(&parent_ib);
+	parent_chan_init(&parent_hooks);
+	parent_ib = parent_chan();
 	fetcher_ib.fd = -1;
 	set_fetcher_socket(PEER_FD);
 	desired_state_init(&current);
 	desired_state_init(&incoming);
-	proc_receive_settings(&parent_ib, &settings);
+	proc_receive_settings(parent_ib, &settings);
 	log_init("engine", settings.verbose);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
@@ -647,11 +598,11 @@ engine_main(void)
 	image_progress_init(
 	    !settings.syslog && settings.log_format == LOGFMT_TEXT);
 	engine_sandbox();
-	if (imsg_compose(&parent_ib, IMSG_READY, NULL, 0) == -1)
+	if (imsg_compose(parent_ib, IMSG_READY, NULL, 0) == -1)
 		fatal("telling the parent");
 	while (!engine_stop_requested) {
 		struct pollfd pfd[2] = {
-			{ .fd = parent_ib.fd, .events = POLLIN },
+			{ .fd = parent_ib->fd, .events = POLLIN },
 			{ .fd = fetcher_ib.fd, .events = POLLIN },
 		};
 		int ms =

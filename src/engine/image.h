@@ -12,6 +12,7 @@
 #include "docker.h"
 #include "imageref.h"
 #include "observe.h"
+#include "report.h" /* struct registry_fault */
 #include "regauth.h"
 
 struct image_state {

@@ -2,7 +2,7 @@
 #define DOCKERUP_RUNRESULT_H
 
 #include "imsg.h"
-#include "reconcile.h"
+#include "report.h"
 
 /*
  * Tells the fetcher, which schedules the server's runs, how a run went

@@ -34,7 +34,16 @@ int selfup_is_id(const char *s);
 int selfup_failed_has(const char *hash, char *image, size_t imagelen);
 void selfup_failed_add(const char *hash, const char *image);
 
-/* engine.c: sends a request to the parent, waits for its IMSG_SELF_ACK. */
-int engine_parent_request(uint32_t type, const void *data, size_t len);
+/* ---- the self-upgrade of dockerup's own container (a run's step) ---- */
+
+struct run;
+struct item;
+
+/* The definition of dockerup's own container; claims it; NULL none. */
+struct item *run_find_self(struct run *r);
+/* Our own definition, handled after everything else in the run. */
+void self_reconcile(struct run *r, struct item *it);
+/* Handed over: our own container goes, and with it this process. */
+void self_leave(struct run *r);
 
 #endif

@@ -4,7 +4,7 @@
 /*
  * What a run did, for people and monitors (issue #7):
  *  - the per-definition records of a struct run_report, filled by small
- *    hooks in reconcile.c (report_*);
+ *    hooks in the run (report_*);
  *  - the plan of a dry run as one JSON document (--dry-run --format json);
  *  - <cache>/status.json and the Prometheus textfile (metrics_file=),
  *    both replaced atomically after every run.  The engine opens their
@@ -16,13 +16,15 @@
 #include <stdio.h>
 
 #include "defn.h"
-#include "reconcile.h"
+#include "report.h"
 #include "settings.h"
 
 #define STATUS_FILE    "status.json"
 #define STATUS_VERSION 1
 
 /* ---- the run report (reconcile.c's hooks) ---- */
+
+void run_report_free(struct run_report *rep);
 
 /* A plan line: "VERB NAME [DETAIL] (REASON)". */
 void report_plan(struct run_report *rep, const char *line);

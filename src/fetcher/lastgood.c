@@ -17,16 +17,7 @@
 #include "log.h"
 #include "settings.h"
 #include "wire.h"
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		fatal("strdup");
-	return p;
-}
+#include "xalloc.h"
 
 void
 lastgood_init(struct lastgood_set *set, const struct lastgood_sink *sink)

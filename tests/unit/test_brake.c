@@ -1,5 +1,5 @@
 /*
- * The mass-removal brake's rule (src/engine/reconcile.c): more than half
+ * The mass-removal brake's rule (src/engine/decide.c): more than half
  * of the running containers in a run's care, and at least
  * MASS_REMOVAL_MIN, are held back; fewer or less proceed.
  */
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "bounds.h"
-#include "reconcile.h"
+#include "decide.h"
 
 static void
 test_rule(void **state)

@@ -1,0 +1,723 @@
+/*
+ * Acting: carrying out what decide.c decided for each definition, in
+ * dependency order -- create (new containers queued and launched
+ * together, batch.h), replace (rename the old one out of the way, create,
+ * swap eager or stop-first, put the old one back on failure), start,
+ * rename -- and removing the duplicates claim.c found.  A dry run only
+ * prints each plan line.
+ */
+#include "act.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bounds.h"
+#include "buf.h"
+#include "claim.h"
+#include "ctrops.h"
+#include "docker.h"
+#include "log.h"
+#include "runlog.h"
+#include "spec.h"
+#include "status.h"
+#include "validate.h"
+
+static int
+ctr_set_name(struct ctr *c, const char *name)
+{
+	char *n = strdup(name);
+
+	if (n == NULL)
+		fatal("%s", __func__);
+	free(c->name);
+	c->name = n;
+	return 0;
+}
+
+/*
+ * Stops (when running) and removes a container we decided to drop;
+ * stop_s is its definition's stopTimeout (DOCKER_STOP_TIMEOUT_S for a
+ * container no definition declares).
+ */
+int
+drop_container(
+    struct run *r, struct ctr *c, int64_t stop_s, char *err, size_t errlen)
+{
+	if (ctr_running(c) &&
+	    run_op(r, op_stop(r->dk, c->id, stop_s, err, errlen)) != OP_OK)
+		return -1;
+	if (run_op(r, op_remove(r->dk, c->id, err, errlen)) != OP_OK)
+		return -1;
+	c->removed = 1;
+	return 0;
+}
+
+static void
+remove_dup(struct run *r, const struct item *it, struct ctr *c)
+{
+	char err[1024];
+
+	if (is_self(r, c)) {
+		log_info("keeping %s (duplicate of %s) running: it is "
+			 "dockerup's own container",
+		    ctr_label(c), it->ident);
+		return;
+	}
+	run_plan(r, "remove %s (duplicate of %s)", ctr_label(c), it->ident);
+	if (r->dry) {
+		c->removed = 1;
+		r->rep->removed++;
+		return;
+	}
+	if (drop_container(r, c, it->d->stop_timeout, err, sizeof(err)) == -1)
+		run_fail(r, "remove %s (duplicate of %s): %s", ctr_label(c),
+		    it->ident, err);
+	else
+		r->rep->removed++;
+}
+
+/* Removes the candidates other than k; only those holding the name. */
+static void
+remove_dups(struct run *r, const struct item *it, const struct ctr *k,
+    int only_name_holders)
+{
+	struct ctr *c;
+
+	for (size_t i = 0; i < it->ncand && !r->lost; i++) {
+		c = &r->ctrs.v[it->cand[i]];
+		if (c == k || c->removed)
+			continue;
+		if (only_name_holders &&
+		    (it->d->name == NULL || strcmp(c->name, it->d->name) != 0))
+			continue;
+		remove_dup(r, it, c);
+	}
+}
+
+static int
+has_dups(struct run *r, const struct item *it, const struct ctr *k)
+{
+	for (size_t i = 0; i < it->ncand; i++) {
+		const struct ctr *c = &r->ctrs.v[it->cand[i]];
+		if (c != k && !c->removed && !is_self(r, c))
+			return 1;
+	}
+	return 0;
+}
+
+/* NetworkMode with container:NAME resolved to that container's ID. */
+static int
+item_network(struct run *r, const struct item *it, char *out, size_t outlen,
+    char *err, size_t errlen)
+{
+	const char *net = it->d->network;
+	struct item *dep;
+
+	if (net == NULL || strncmp(net, "container:", 10) != 0) {
+		snprintf(out, outlen, "%s", net ? net : "");
+		return 0;
+	}
+	if ((dep = item_by_ident(r, net + 10)) == NULL ||
+	    dep->cur_id[0] == '\0') {
+		snprintf(err, errlen, "network %s: %s has no container", net,
+		    net + 10);
+		return -1;
+	}
+	snprintf(out, outlen, "container:%s", dep->cur_id);
+	return 0;
+}
+
+/* The create body of it's container; NULL with err set. */
+static char *
+create_body(struct run *r, const struct item *it, const char *want, char *err,
+    size_t errlen)
+{
+	struct spec_ctx sc = { .identity = it->ident, .hash = want };
+	char net[128], *fields;
+	cJSON *body;
+	char *json;
+
+	if (item_network(r, it, net, sizeof(net), err, errlen) == -1)
+		return NULL;
+	sc.network_mode = net[0] ? net : NULL;
+	if ((fields = spec_field_hashes(it->d)) == NULL)
+		fatal("%s", __func__);
+	sc.fields = fields;
+	if ((body = spec_create_body(it->d, &sc)) == NULL ||
+	    (json = cJSON_PrintUnformatted(body)) == NULL)
+		fatal("%s", __func__);
+	cJSON_Delete(body);
+	free(fields);
+	return json;
+}
+
+int
+create_container(struct run *r, const struct item *it, const char *want,
+    char id[65], char *err, size_t errlen)
+{
+	char *json;
+	int rc;
+
+	if ((json = create_body(r, it, want, err, errlen)) == NULL)
+		return OP_FAILED;
+	rc = run_op(r, op_create(r->dk, it->d->name, json, id, err, errlen));
+	free(json);
+	return rc;
+}
+
+/* signal: after this container (re)started, signal the named ones. */
+static void
+item_signals(struct run *r, const struct item *it)
+{
+	const struct kvlist *sig = &it->d->signals;
+	char err[1024];
+
+	for (size_t i = 0; i < sig->n && !r->lost; i++) {
+		run_plan(r, "signal %s %s (%s restarted)", sig->v[i].key,
+		    sig->v[i].value, it->ident);
+		if (r->dry)
+			continue;
+		if (run_op(r,
+			op_kill(r->dk, sig->v[i].key, sig->v[i].value, err,
+			    sizeof(err))) != OP_OK)
+			log_warnx("signal %s %s after %s restarted: %s",
+			    sig->v[i].key, sig->v[i].value, it->ident, err);
+	}
+}
+
+/* One bit per fixed host port and protocol: O(1) per port. */
+#define PORT_BIT(p) ((size_t)(p)->host_port * 2 + ((p)->udp != 0))
+
+/*
+ * Marks (on) or clears the fixed host ports of d; with on, returns 1 and
+ * marks nothing when one is already marked.
+ */
+static int
+ports_mark(struct run *r, const struct defn *d, int on)
+{
+	if (r->port_busy == NULL &&
+	    (r->port_busy = calloc(65536 * 2 / 8, 1)) == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; on && i < d->nports; i++) {
+		size_t b = PORT_BIT(&d->ports[i]);
+		if (d->ports[i].host_port != 0 &&
+		    (r->port_busy[b / 8] >> (b % 8)) & 1)
+			return 1;
+	}
+	for (size_t i = 0; i < d->nports; i++) {
+		size_t b = PORT_BIT(&d->ports[i]);
+		if (d->ports[i].host_port == 0)
+			continue;
+		if (on)
+			r->port_busy[b / 8] |= (unsigned char)(1u << (b % 8));
+		else
+			r->port_busy[b / 8] &= (unsigned char)~(1u << (b % 8));
+	}
+	return 0;
+}
+
+/*
+ * Queues a new container for flush_launches(); -1 when it cannot wait
+ * (then item_create() goes on and reports why).  A host port a queued one
+ * binds too flushes the queue first, so that the first in order gets it,
+ * as one by one.
+ */
+static int
+defer_create(struct run *r, struct item *it, const char *want)
+{
+	char err[1024], *json, *name = NULL;
+	struct launch *l;
+
+	if (it->ncand > 0 ||
+	    (json = create_body(r, it, want, err, sizeof(err))) == NULL)
+		return -1;
+	if (ports_mark(r, it->d, 1)) {
+		flush_launches(r);
+		(void)ports_mark(r, it->d, 1);
+	}
+	if ((it->d->name && (name = strdup(it->d->name)) == NULL) ||
+	    (l = launch_add(&r->launches, name, json)) == NULL)
+		fatal("%s", __func__);
+	l->arg = it;
+	l->report_item = r->rep->cur_item;
+	it->deferred = 1;
+	return 0;
+}
+
+static int
+item_create(struct run *r, struct item *it, const char *want)
+{
+	char id[65], err[1024];
+
+	if (defer_create(r, it, want) == 0)
+		return 0;
+	if (create_container(r, it, want, id, err, sizeof(err)) != OP_OK) {
+		run_fail(r, "create %s: %s", it->ident, err);
+		return -1;
+	}
+	memcpy(it->cur_id, id, sizeof(id));
+	it->recreated = 1;
+	if (run_op(r, op_start(r->dk, id, err, sizeof(err))) != OP_OK) {
+		run_fail(r, "start %s: %s", it->ident, err);
+		return -1;
+	}
+	r->rep->created++;
+	item_signals(r, it);
+	return 0;
+}
+
+/*
+ * Creates, then starts, the queued new containers concurrently, and
+ * reports each, in order, as item_create() would have.
+ */
+void
+flush_launches(struct run *r)
+{
+	size_t saved = r->rep->cur_item;
+
+	if (r->launches.n == 0)
+		return;
+	if (!r->lost)
+		launch_run(r->dk, &r->launches);
+	for (size_t i = 0; i < r->launches.n; i++) {
+		struct launch *l = &r->launches.v[i];
+		struct item *it = l->arg;
+		const char *why = l->err[0] ? l->err
+					    : "not sent: the Docker "
+					      "engine stopped answering";
+		it->deferred = 0;
+		(void)ports_mark(r, it->d, 0);
+		r->rep->cur_item = l->report_item;
+		run_op(r, l->rc_create);
+		if (l->rc_create != OP_OK) {
+			run_fail(r, "create %s: %s", it->ident, why);
+			continue;
+		}
+		memcpy(it->cur_id, l->id, sizeof(l->id));
+		it->recreated = 1;
+		report_item_end(r->rep, it->cur_id);
+		r->rep->cur_item = l->report_item;
+		if (run_op(r, l->rc_start) != OP_OK) {
+			run_fail(r, "start %s: %s", it->ident, why);
+			continue;
+		}
+		r->rep->created++;
+		item_signals(r, it);
+	}
+	r->rep->cur_item = saved;
+	launch_clear(&r->launches);
+}
+
+/*
+ * Whether a dependency of it, or a container it signals (which must be
+ * up before the signal, as one by one), waits in run.launches.
+ */
+int
+item_waits(struct run *r, const struct item *it)
+{
+	const char *deps[MAX_LIST_ITEMS + MAX_VOLUMES + 1];
+	size_t n;
+	struct item *dep;
+
+	if (r->launches.n == 0)
+		return 0;
+	n = defn_dependencies(it->d, deps, sizeof(deps) / sizeof(deps[0]));
+	for (size_t i = 0; i < n; i++)
+		if ((dep = item_by_ident(r, deps[i])) != NULL && dep->deferred)
+			return 1;
+	for (size_t i = 0; i < it->d->signals.n; i++)
+		if ((dep = item_by_ident(r, it->d->signals.v[i].key)) != NULL &&
+		    dep->deferred)
+			return 1;
+	return 0;
+}
+
+/* Puts the old container back under its name after a failed replace. */
+void
+restore_old(struct run *r, struct item *it, struct ctr *k, int restart)
+{
+	char err[1024];
+
+	if (r->lost)
+		return;
+	if (it->d->name && strcmp(k->name, it->d->name) != 0) {
+		if (run_op(r,
+			op_rename(r->dk, k->id, it->d->name, err,
+			    sizeof(err))) != OP_OK)
+			log_warnx("could not give %s its name back: %s",
+			    ctr_label(k), err);
+		else
+			ctr_set_name(k, it->d->name);
+	}
+	if (restart &&
+	    run_op(r, op_start(r->dk, k->id, err, sizeof(err))) != OP_OK)
+		log_warnx("could not restart the old %s: %s", it->ident, err);
+	snprintf(it->cur_id, sizeof(it->cur_id), "%s", k->id);
+}
+
+/* Host ports (" 80/tcp ...") the definition binds, or NULL when none. */
+static char *
+defn_host_ports(const struct defn *d)
+{
+	struct buf b;
+	char *s = NULL;
+
+	buf_init(&b, MAX_PORTS * 16 + 2);
+	buf_append_str(&b, " ");
+	for (size_t i = 0; i < d->nports; i++)
+		if (d->ports[i].host_port != 0)
+			buf_printf(&b, "%u/%s ", d->ports[i].host_port,
+			    d->ports[i].udp ? "udp" : "tcp");
+	if (b.len > 1 && (s = strdup(buf_cstr(&b))) == NULL)
+		fatal("%s", __func__);
+	buf_free(&b);
+	return s;
+}
+
+/* Whether old and new bind a same host port (eager must then stop first). */
+static int
+ports_clash(struct run *r, const struct item *it, const struct ctr *k,
+    char *port, size_t portlen)
+{
+	char *want = defn_host_ports(it->d), *have = NULL, err[1024];
+	int clash = 0;
+
+	if (want == NULL)
+		return 0;
+	if (run_op(r, op_host_ports(r->dk, k->id, &have, err, sizeof(err))) !=
+	    OP_OK) {
+		log_warnx("inspect %s: %s; assuming its ports clash",
+		    ctr_label(k), err);
+		clash = 1;
+		snprintf(port, portlen, "(unknown)");
+	}
+	for (char *p = want + 1; have && *p && !clash;
+	     p += strcspn(p, " ") + 1) {
+		size_t n = strcspn(p, " ");
+		char item[24];
+		snprintf(item, sizeof(item), " %.*s ", (int)n, p);
+		if (strstr(have, item)) {
+			clash = 1;
+			snprintf(port, portlen, "%.*s", (int)n, p);
+		}
+	}
+	free(want);
+	free(have);
+	return clash;
+}
+
+/*
+ * Takes the old container's name away so the new one can have it.  0 done
+ * (or not needed), 1 the engine refused (the caller replaces without a
+ * rename), -1 no answer.
+ */
+int
+rename_out_of_way(struct run *r, const struct item *it, struct ctr *k)
+{
+	char oldname[MAX_NAME_LEN + 64], err[1024];
+	int rc;
+
+	if (it->d->name == NULL || strcmp(k->name, it->d->name) != 0)
+		return 0;
+	snprintf(oldname, sizeof(oldname), "%s" OLD_NAME_INFIX "%.12s",
+	    it->d->name, k->id);
+	rc = run_op(r, op_rename(r->dk, k->id, oldname, err, sizeof(err)));
+	if (rc == OP_LOST)
+		return -1;
+	if (rc == OP_FAILED) {
+		log_warnx("replace %s: cannot rename the old container to %s: "
+			  "%s; it is stopped and removed before the new one is "
+			  "created",
+		    it->ident, oldname, err);
+		return 1;
+	}
+	ctr_set_name(k, oldname);
+	return 0;
+}
+
+/* The fallback when the old container cannot be renamed. */
+static int
+replace_in_place(struct run *r, struct item *it, struct ctr *k,
+    const char *want, char nid[65])
+{
+	char err[1024];
+
+	if (drop_container(r, k, it->d->stop_timeout, err, sizeof(err)) == -1) {
+		run_fail(r, "replace %s: remove the old container: %s",
+		    it->ident, err);
+		return -1;
+	}
+	it->cur_id[0] = '\0';
+	if (create_container(r, it, want, nid, err, sizeof(err)) != OP_OK) {
+		run_fail(r,
+		    "replace %s: create the new container: %s (the old one "
+		    "is gone; the next run tries again)",
+		    it->ident, err);
+		return -1;
+	}
+	snprintf(it->cur_id, sizeof(it->cur_id), "%s", nid);
+	if (run_op(r, op_start(r->dk, nid, err, sizeof(err))) != OP_OK) {
+		run_fail(r, "replace %s: start the new container: %s",
+		    it->ident, err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+remove_new(struct run *r, const char *id)
+{
+	char err[1024];
+
+	if (!r->lost &&
+	    run_op(r, op_remove(r->dk, id, err, sizeof(err))) != OP_OK)
+		log_warnx(
+		    "could not remove the new container %.12s: %s", id, err);
+}
+
+/* Eager: the new one runs before the old one stops. */
+static int
+swap_eager(struct run *r, struct item *it, struct ctr *k, const char *nid)
+{
+	char err[1024];
+
+	if (run_op(r, op_start(r->dk, nid, err, sizeof(err))) != OP_OK) {
+		run_fail(r, "replace %s: start the new container: %s",
+		    it->ident, err);
+		remove_new(r, nid);
+		restore_old(r, it, k, 0);
+		return -1;
+	}
+	if (drop_container(r, k, it->d->stop_timeout, err, sizeof(err)) == -1)
+		log_warnx("replace %s: remove the old container %s: %s (the "
+			  "next run removes it)",
+		    it->ident, ctr_label(k), err);
+	return 0;
+}
+
+/* Default: the old one stops, then the new one starts. */
+static int
+swap_stop_first(struct run *r, struct item *it, struct ctr *k, const char *nid)
+{
+	char err[1024];
+	int was_running = ctr_running(k);
+
+	if (was_running &&
+	    run_op(r,
+		op_stop(r->dk, k->id, it->d->stop_timeout, err, sizeof(err))) !=
+		OP_OK) {
+		run_fail(r, "replace %s: stop the old container: %s", it->ident,
+		    err);
+		remove_new(r, nid);
+		restore_old(r, it, k, 0);
+		return -1;
+	}
+	if (run_op(r, op_start(r->dk, nid, err, sizeof(err))) != OP_OK) {
+		run_fail(r,
+		    "replace %s: start the new container: %s; the old one "
+		    "is put back",
+		    it->ident, err);
+		remove_new(r, nid);
+		restore_old(r, it, k, was_running);
+		return -1;
+	}
+	if (run_op(r, op_remove(r->dk, k->id, err, sizeof(err))) != OP_OK)
+		log_warnx("replace %s: remove the old container %s: %s (the "
+			  "next run removes it)",
+		    it->ident, ctr_label(k), err);
+	else
+		k->removed = 1;
+	return 0;
+}
+
+/*
+ * Pull first (done by the caller), create the new one, then swap.  The
+ * old container is renamed out of the way first so that a definition the
+ * engine refuses leaves it running under its name.
+ */
+static int
+item_replace(struct run *r, struct item *it, struct ctr *k, const char *want)
+{
+	char nid[65], err[1024], port[32];
+	int eager = it->d->update_eager, rc;
+
+	if (eager && ports_clash(r, it, k, port, sizeof(port))) {
+		log_info("replace %s: old and new both bind host port %s, so "
+			 "the old one is stopped first (no eager start)",
+		    it->ident, port);
+		eager = 0;
+	}
+	if (r->lost || (rc = rename_out_of_way(r, it, k)) == -1)
+		return -1;
+	if (rc == 1)
+		rc = replace_in_place(r, it, k, want, nid);
+	else if (create_container(r, it, want, nid, err, sizeof(err)) !=
+	    OP_OK) {
+		run_fail(r,
+		    "replace %s: create the new container: %s; the old one "
+		    "keeps running",
+		    it->ident, err);
+		restore_old(r, it, k, 0);
+		return -1;
+	} else
+		rc = eager ? swap_eager(r, it, k, nid)
+			   : swap_stop_first(r, it, k, nid);
+	if (rc == -1)
+		return -1;
+	memcpy(it->cur_id, nid, sizeof(nid));
+	it->recreated = 1;
+	r->rep->replaced++;
+	item_signals(r, it);
+	return 0;
+}
+
+static int
+item_start(struct run *r, struct item *it, struct ctr *k)
+{
+	char err[1024];
+	int rc;
+
+	rc = run_op(r, op_start(r->dk, k->id, err, sizeof(err)));
+	if (rc == OP_FAILED && has_dups(r, it, k)) {
+		/* A duplicate may hold a port: drop it and try again. */
+		remove_dups(r, it, k, 0);
+		if (!r->lost)
+			rc =
+			    run_op(r, op_start(r->dk, k->id, err, sizeof(err)));
+	}
+	if (rc != OP_OK) {
+		run_fail(r, "start %s: %s", it->ident, err);
+		return -1;
+	}
+	r->rep->started++;
+	item_signals(r, it);
+	return 0;
+}
+
+static int
+item_rename(struct run *r, struct item *it, struct ctr *k)
+{
+	char err[1024];
+
+	if (run_op(r, op_rename(r->dk, k->id, it->d->name, err, sizeof(err))) !=
+	    OP_OK) {
+		run_fail(
+		    r, "rename %s to %s: %s", ctr_label(k), it->d->name, err);
+		return -1;
+	}
+	ctr_set_name(k, it->d->name);
+	r->rep->unchanged++;
+	return 0;
+}
+
+/* The plan line of an action, then (unless dry) the action itself. */
+static void
+item_act(struct run *r, struct item *it, struct ctr *k, enum act a,
+    const char *why, const char *want)
+{
+	if (a == ACT_RENAME)
+		run_plan(
+		    r, "rename %s to %s (%s)", ctr_label(k), it->d->name, why);
+	else
+		run_plan(r, "%s %s (%s)", decide_verb(a, why), it->ident, why);
+	if (r->dry) {
+		r->rep->created += a == ACT_CREATE;
+		r->rep->replaced += a == ACT_REPLACE;
+		r->rep->started += a == ACT_START;
+		r->rep->unchanged += a == ACT_RENAME;
+		if (a == ACT_CREATE || a == ACT_REPLACE) {
+			it->recreated = 1;
+			item_signals(r, it);
+		}
+		return;
+	}
+	switch (a) {
+	case ACT_CREATE:
+		item_create(r, it, want);
+		break;
+	case ACT_REPLACE:
+		item_replace(r, it, k, want);
+		break;
+	case ACT_START:
+		item_start(r, it, k);
+		break;
+	case ACT_RENAME:
+		if (item_rename(r, it, k) == 0 && !ctr_running(k) &&
+		    !decide_finished_job(it->d, k))
+			item_start(r, it, k);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The image, made local when it can be; NULL when the item must wait. */
+struct image_state *
+item_image(struct run *r, struct item *it)
+{
+	int check = r->s->pull && it->d->update_pull;
+	struct image_state *img;
+
+	img = image_resolve(&r->ienv, &r->images, it->d->image, check);
+	if (img == NULL)
+		fatal("%s", __func__);
+	if (r->ienv.lost)
+		r->lost = 1;
+	if (img->failed) {
+		run_fail(r, "%s: %s; %s", it->ident, img->err,
+		    it->ncand > 0 ? "its container is left as it is"
+				  : "it has no container "
+				    "until the image can be pulled");
+		return NULL;
+	}
+	return img;
+}
+
+void
+reconcile_item(struct run *r, struct item *it)
+{
+	struct image_state *img;
+	struct decide_in in = { .d = it->d, .peer = run_peer, .peer_arg = r };
+	struct decision dec;
+	struct ctr *k;
+	char want[65];
+
+	if ((img = item_image(r, it)) == NULL || r->lost)
+		return;
+	in.img = img;
+	if (img->id != NULL && !img->outdated) {
+		if (spec_hash(it->d, img->id, want) == -1)
+			fatal("%s: hash", __func__);
+		in.want = want;
+	}
+	k = item_keeper(r, it, in.want);
+	if (k != NULL)
+		snprintf(it->cur_id, sizeof(it->cur_id), "%s", k->id);
+	in.k = k;
+	in.k_is_self = k != NULL && is_self(r, k);
+	decide_item(&in, &dec);
+	report_item_seen(
+	    r->rep, img->id, k != NULL && ctr_running(k), k != NULL);
+	if (dec.self_held) {
+		log_warnx("%s is dockerup's own container and needs \"%s\" "
+			  "(%s); a running dockerup does not do that to itself",
+		    it->ident, decide_verb(dec.act, dec.why), dec.why);
+		r->rep->unchanged++;
+		return;
+	}
+	/* What renames, removes or replaces waits for queued creations. */
+	if (it->ncand > 1 ||
+	    (it->ncand == 1 && dec.act != ACT_NONE && dec.act != ACT_FINISHED))
+		flush_launches(r);
+	/* Stop-first definitions free the name and ports before acting. */
+	remove_dups(r, it, k, it->d->update_eager);
+	if (r->lost)
+		return;
+	if (dec.act == ACT_NONE || dec.act == ACT_FINISHED)
+		r->rep->unchanged++;
+	else
+		item_act(r, it, k, dec.act, dec.why, in.want);
+	if (!r->lost)
+		remove_dups(r, it, k, 0);
+}

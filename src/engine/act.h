@@ -1,0 +1,34 @@
+#ifndef DOCKERUP_ACT_H
+#define DOCKERUP_ACT_H
+
+/*
+ * Carrying out what decide.c decides, one definition at a time.
+ */
+#include <stdint.h>
+
+#include "run.h"
+
+/* Decides and carries out what the definition of it needs. */
+void reconcile_item(struct run *r, struct item *it);
+/* Whether a dependency of it waits in the queue of new containers. */
+int item_waits(struct run *r, const struct item *it);
+/* Creates and starts the queued new containers. */
+void flush_launches(struct run *r);
+/* The image, made local when it can be; NULL when the item must wait. */
+struct image_state *item_image(struct run *r, struct item *it);
+/*
+ * Stops (when running) and removes a container we decided to drop;
+ * stop_s is its definition's stopTimeout (DOCKER_STOP_TIMEOUT_S for a
+ * container no definition declares).
+ */
+int drop_container(
+    struct run *r, struct ctr *c, int64_t stop_s, char *err, size_t errlen);
+/* Creates (does not start) the container of it; an OP_* result. */
+int create_container(struct run *r, const struct item *it, const char *want,
+    char id[65], char *err, size_t errlen);
+/* Puts the old container back under its name after a failed replace. */
+void restore_old(struct run *r, struct item *it, struct ctr *k, int restart);
+/* Renames k out of the way: 0 done, 1 refused, -1 no answer. */
+int rename_out_of_way(struct run *r, const struct item *it, struct ctr *k);
+
+#endif

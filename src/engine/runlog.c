@@ -1,0 +1,72 @@
+/*
+ * A run's plan lines and failures (runlog.h): each line of the plan is
+ * printed by a dry run and logged by a run, and kept in the report.
+ */
+#include "runlog.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "ctrops.h"
+#include "log.h"
+#include "status.h"
+
+double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void
+run_plan(struct run *r, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	report_plan(r->rep, line);
+	if (r->dry && r->s->format == OUTPUT_JSON)
+		return; /* the engine prints the JSON plan at the end */
+	if (r->dry) {
+		char esc[4 * sizeof(line)];
+		log_escape(line, LOG_ESC_TEXT, esc, sizeof(esc));
+		printf("%s\n", esc);
+		fflush(stdout);
+	} else
+		log_info("%s", line);
+}
+
+void
+run_plan_cb(void *arg, const char *line)
+{
+	run_plan(arg, "%s", line);
+}
+
+void
+run_fail(struct run *r, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", msg);
+	report_fail(r->rep, msg);
+	r->rep->failed++;
+	r->rep->exit_code = 1;
+}
+
+int
+run_op(struct run *r, int rc)
+{
+	if (rc == OP_LOST)
+		r->lost = 1;
+	return rc;
+}

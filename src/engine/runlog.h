@@ -1,0 +1,22 @@
+#ifndef DOCKERUP_RUNLOG_H
+#define DOCKERUP_RUNLOG_H
+
+/*
+ * A run's plan lines and failures, kept in its report (report.h).
+ */
+#include "run.h"
+
+/* The monotonic clock, in seconds. */
+double mono_now(void);
+/* One action with its reason: printed by a dry run, logged by a run. */
+void run_plan(struct run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* run_plan() for image.h's plan callback (arg: the run). */
+void run_plan_cb(void *arg, const char *line);
+/* A failure: logged, kept, and the run's status is 1. */
+void run_fail(struct run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Folds an operation's result (ctrops.h) into the run; returns it. */
+int run_op(struct run *r, int rc);
+
+#endif
