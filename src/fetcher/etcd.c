@@ -411,26 +411,69 @@ range_body(const char *dir, int keys_only)
 	return body;
 }
 
+/*
+ * etcd's token for the user, kept between requests (the watch asks every
+ * ETCD_WATCH_MS, and each log-in costs etcd a password hash): of one
+ * endpoint, dropped when etcd refuses it.
+ */
+static char *token, *token_base;
+
+static void
+forget_token(void)
+{
+	if (token != NULL)
+		explicit_bzero(token, strlen(token));
+	free(token);
+	free(token_base);
+	token = token_base = NULL;
+}
+
+/* 0 with token set (or no user), -1 with *r and err set. */
+static int
+logged_in(const struct settings *s, const char *base, struct buf *answer,
+    enum etcd_result *r, char *err, size_t errlen)
+{
+	long status = 0;
+
+	if (s->etcd_user == NULL ||
+	    (token != NULL && strcmp(token_base, base) == 0))
+		return 0;
+	forget_token();
+	if ((token = authenticate(s, base, answer, &status, err, errlen)) ==
+	    NULL) {
+		*r = status == 0 || status >= 500 ? ETCD_UNREACHABLE
+						  : ETCD_INVALID;
+		return -1;
+	}
+	if ((token_base = strdup(base)) == NULL)
+		fatal("%s", __func__);
+	return 0;
+}
+
 /* One endpoint: ETCD_UNREACHABLE lets the caller try the next one. */
 static enum etcd_result
 range_at(const struct settings *s, const char *base, const char *dir,
     const char *body, struct etcd_kvs *out, char *err, size_t errlen)
 {
-	char url[600], *token = NULL;
-	struct buf answer;
 	enum etcd_result r = ETCD_INVALID;
+	struct buf answer;
 	long status = 0;
+	char url[600];
 
 	buf_init(&answer, MAX_ETCD_RESPONSE);
-	if (s->etcd_user != NULL &&
-	    (token = authenticate(s, base, &answer, &status, err, errlen)) ==
-		NULL) {
-		r = status == 0 || status >= 500 ? ETCD_UNREACHABLE
-						 : ETCD_INVALID;
-		goto out;
-	}
 	snprintf(url, sizeof(url), "%s/v3/kv/range", base);
-	status = post(s, url, body, token, &answer, err, errlen);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (logged_in(s, base, &answer, &r, err, errlen) == -1)
+			goto out;
+		status = post(s, url, body, token, &answer, err, errlen);
+		if (status != 401 || token == NULL)
+			break;
+		forget_token(); /* expired: log in again, once */
+	}
+	/* etcd 3.4's gateway does not answer a request with a token it
+	 * no longer knows (it restarted): the next request logs in again. */
+	if (status == 0)
+		forget_token();
 	if (status == 0 || status >= 500) {
 		if (status >= 500)
 			seterr(err, errlen, "%s: HTTP %ld", url, status);
@@ -447,9 +490,6 @@ range_at(const struct settings *s, const char *base, const char *dir,
 		    "%s: HTTP %ld; expected 200 (etcd's v3 gateway)", url,
 		    status);
 out:
-	if (token != NULL)
-		explicit_bzero(token, strlen(token));
-	free(token);
 	buf_free(&answer);
 	return r;
 }
