@@ -18,6 +18,7 @@
 #include "log.h"
 #include "observe.h"
 #include "status.h"
+#include "xalloc.h"
 
 #define MAX_FAILED_IDENT (MAX_IMAGE_LEN + 16) /* "image:" and a repository */
 
@@ -142,8 +143,8 @@ failed_parse(const char *data, size_t len, struct failed_store *fs, char *err,
 		cJSON_Delete(doc);
 		return -1;
 	}
-	if (n > 0 && (fs->v = calloc(n, sizeof(*fs->v))) == NULL)
-		fatal("%s", __func__);
+	if (n > 0)
+		fs->v = xcalloc(n, sizeof(*fs->v));
 	cJSON_ArrayForEach(o, defs)
 	{
 		if (parse_entry(o, i, &fs->v[i], err, errlen) == -1 ||
@@ -206,7 +207,7 @@ failed_find(const struct failed_store *fs, const char *ident)
 static struct failed_entry *
 failed_slot(struct failed_store *fs, const char *ident)
 {
-	struct failed_entry *e = failed_find(fs, ident), *nv;
+	struct failed_entry *e = failed_find(fs, ident);
 	size_t old = 0;
 
 	if (e != NULL)
@@ -219,9 +220,7 @@ failed_slot(struct failed_store *fs, const char *ident)
 		free(fs->v[old].why);
 		e = &fs->v[old];
 	} else {
-		if ((nv = realloc(fs->v, (fs->n + 1) * sizeof(*nv))) == NULL)
-			fatal("%s", __func__);
-		fs->v = nv;
+		fs->v = xreallocarray(fs->v, fs->n + 1, sizeof(*fs->v));
 		e = &fs->v[fs->n++];
 	}
 	memset(e, 0, sizeof(*e));

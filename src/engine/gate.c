@@ -18,17 +18,16 @@
 #include "runlog.h"
 #include "status.h"
 #include "validate.h"
+#include "xalloc.h"
 
 void
 gate_add(struct run *r, struct item *it, size_t old, const char *nid,
     const char *want, int old_running)
 {
 	struct gate_set *gs = &r->gates;
-	struct gate *nv, *g;
+	struct gate *g;
 
-	if ((nv = realloc(gs->v, (gs->n + 1) * sizeof(*nv))) == NULL)
-		fatal("%s", __func__);
-	gs->v = nv;
+	gs->v = xreallocarray(gs->v, gs->n + 1, sizeof(*gs->v));
 	g = &gs->v[gs->n++];
 	memset(g, 0, sizeof(*g));
 	g->it = it;
