@@ -210,10 +210,24 @@ create_replacement(struct run *r, const struct item *it, const struct ctr *old,
 	return rc;
 }
 
+/* Whether a definition takes volumes from it. */
+static int
+item_lends_volumes(const struct run *r, const struct item *it)
+{
+	for (size_t i = 0; i < r->nitems; i++)
+		for (size_t k = 0; k < r->items[i].d->nvolumes; k++)
+			if (r->items[i].d->volumes[k].from &&
+			    strcmp(r->items[i].d->volumes[k].from, it->ident) ==
+				0)
+				return 1;
+	return 0;
+}
+
 /*
  * The mount points of the container just made for it, which those that
- * take volumes from it follow; unknown (NULL) when the engine does not
- * say, and then they are made again.
+ * take volumes from it follow (one inspect, only when there are some);
+ * unknown (NULL) when the engine does not say, and then they are made
+ * again.
  */
 static void
 item_learn_mounts(struct run *r, struct item *it)
@@ -222,7 +236,7 @@ item_learn_mounts(struct run *r, struct item *it)
 
 	mounts_free(&it->new_mounts);
 	it->mounts = NULL;
-	if (r->lost || it->cur_id[0] == '\0')
+	if (r->lost || it->cur_id[0] == '\0' || !item_lends_volumes(r, it))
 		return;
 	if (run_op(r,
 		op_mounts(r->dk, it->cur_id, &it->new_mounts, err,
