@@ -194,3 +194,45 @@ replace_by_hand() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *" 0 created, 0 replaced, 0 started, 0 removed, 2 unchanged,"* ]]
 }
+
+# kill_run_at SECONDS: a run in its own session, every process of it
+# killed with SIGKILL after SECONDS (as in engine_failures.bats).
+kill_run_at() {
+	setsid "$DOCKERUP" --config "$TEST_CONFIG" --remote "$DOCKER_HOST" \
+	    --no-pull --confdir "$TEST_CONFDIR" --cache "$TEST_CACHE" \
+	    > "$BATS_TEST_TMPDIR/killed.out" 2>&1 3>&- &
+	local sid=$! i
+	sleep "$1"
+	pkill -KILL -s "$sid" 2>/dev/null || true
+	for ((i = 0; i < 50; i++)); do
+		pgrep -s "$sid" > /dev/null || break
+		sleep 0.1
+	done
+	wait "$sid" 2>/dev/null || true
+}
+
+@test "volumes: killed at any point of a chain's replacements, the next run leaves no dependent behind and no data lost" {
+	local_def c4 ', "env": {"V": "0"}, "volumes": [{"containerPath": "/storage"}]'
+	local_def c5 ', "env": {"V": "0"}, "volumes": [{"from": "c4"}, {"containerPath": "/v5"}]'
+	local_def c6 ', "volumes": [{"from": "c5"}]'
+	run_engine
+	[ "$status" -eq 0 ]
+	dk exec c4 sh -c 'echo kept > /storage/f'
+	dk exec c5 sh -c 'echo kept5 > /v5/f'
+	for i in $(seq 1 8); do
+		local_def c4 ', "env": {"V": "'$i'"}, "volumes": [{"containerPath": "/storage"}]'
+		local_def c5 ', "env": {"V": "'$i'"}, "volumes": [{"from": "c4"}, {"containerPath": "/v5"}]'
+		kill_run_at "0.$((RANDOM % 600))"
+		run_engine
+		[ "$status" -eq 0 ] || fail "iteration $i: recovery run: $output"
+		[ "$(all_names)" = "c4 c5 c6" ] || fail "iteration $i: $(all_names)"
+		run_engine
+		[[ "$output" == *" 0 created, 0 replaced, 0 started, 0 removed, 3 unchanged,"* ]] ||
+		    fail "iteration $i: check run changed something: $output"
+		[ "$(vol_at c5 /storage)" = "$(vol_at c4 /storage)" ]
+		[ "$(vol_at c6 /storage)" = "$(vol_at c4 /storage)" ]
+		[ "$(vol_at c6 /v5)" = "$(vol_at c5 /v5)" ]
+		[ "$(dk exec c6 cat /storage/f)" = kept ] || fail "iteration $i: data lost"
+		[ "$(dk exec c6 cat /v5/f)" = kept5 ] || fail "iteration $i: c5's data lost"
+	done
+}
