@@ -46,29 +46,48 @@ set_engine_socket(int fd)
 	reload_pending = 1;
 }
 
+static int
+on_reload(void *ctx, struct imsg *m)
+{
+	reload_pending = 1;
+	return 0;
+}
+
+static int
+on_peer_fd(void *ctx, struct imsg *m)
+{
+	set_engine_socket(m->fd);
+	m->fd = -1; /* the engine's channel owns it now */
+	return 0;
+}
+
+/* Messages the parent may send at any time, between its replies. */
+static const struct imsg_rule parent_async_rules[] = {
+	{ IMSG_RELOAD, IMSG_FROM(PROC_PARENT), 0, 0, on_reload },
+	{ IMSG_PEER_FD, IMSG_FROM(PROC_PARENT), 0, 1, on_peer_fd },
+};
+
 /*
- * Messages the parent may send at any time.  Returns 1 when handled, 0
- * when it is not one of them (the caller's business), fatal otherwise.
+ * Handles m if it is one of the asynchronous messages: 1 when handled,
+ * 0 when it is not one of them (the caller's business), fatal otherwise.
  */
 static int
 handle_parent_async(struct imsg *m)
 {
-	switch (m->hdr.type) {
-	case IMSG_RELOAD:
-		if (m->len != 0)
-			fatalx("RELOAD with %zu bytes", m->len);
-		reload_pending = 1;
-		return 1;
-	case IMSG_PEER_FD:
-		if (m->len != 0 || m->fd == -1)
-			fatalx("PEER_FD without a descriptor");
-		set_engine_socket(m->fd);
-		return 1;
+	const size_t n =
+	    sizeof(parent_async_rules) / sizeof(parent_async_rules[0]);
+	char why[128];
+
+	if (imsg_rule_for(parent_async_rules, n, m->hdr.type) == NULL) {
+		if (m->fd != -1)
+			fatalx("unexpected descriptor with %s",
+			    imsg_type_name(m->hdr.type));
+		return 0;
 	}
-	if (m->fd != -1)
-		fatalx("unexpected descriptor with %s",
-		    imsg_type_name(m->hdr.type));
-	return 0;
+	if (imsg_dispatch(parent_async_rules, n, m, NULL, why, sizeof(why)) ==
+	    -1)
+		fatalx("from the parent: %s", why);
+	return 1;
 }
 
 /* Waits for one of the reply types, handling asynchronous messages. */
@@ -257,13 +276,11 @@ load_and_send(struct fetch_state *fs)
 }
 
 /* A run ended: in server mode, the next one is scheduled from now. */
-static void
-on_run_result(const struct imsg *m)
+static int
+on_run_result(void *ctx, struct imsg *m)
 {
 	struct wire_run_result rr;
 
-	if (m->len != sizeof(rr) || m->fd != -1)
-		fatalx("RUN_RESULT of %zu bytes from the engine", m->len);
 	memcpy(&rr, m->data, sizeof(rr));
 	if (rr.cause >= RUN_CAUSE_MAX ||
 	    memchr(rr.where, '\0', sizeof(rr.where)) == NULL)
@@ -276,11 +293,32 @@ on_run_result(const struct imsg *m)
 	if (settings.mode == MODE_SERVER)
 		next_load_ms =
 		    schedule_now_ms() + schedule_after_run(&sched, &rr);
+	return 0;
 }
+
+static int
+on_state_ack(void *ctx, struct imsg *m)
+{
+	struct wire_ack ack;
+
+	memcpy(&ack, m->data, sizeof(ack));
+	log_debug("engine %s the desired state (%u definitions)",
+	    ack.accepted ? "accepted" : "rejected", ack.ndefs);
+	return 0;
+}
+
+/* What the engine may send. */
+static const struct imsg_rule engine_rules[] = {
+	{ IMSG_RUN_RESULT, IMSG_FROM(PROC_ENGINE),
+	    sizeof(struct wire_run_result), 0, on_run_result },
+	{ IMSG_STATE_ACK, IMSG_FROM(PROC_ENGINE), sizeof(struct wire_ack), 0,
+	    on_state_ack },
+};
 
 static void
 read_engine(void)
 {
+	char why[128];
 	struct imsg m;
 	ssize_t n = imsg_read(&engine_ib);
 	int r;
@@ -292,20 +330,11 @@ read_engine(void)
 		run_in_flight = 0;
 		return;
 	}
-	while ((r = imsg_get(&engine_ib, &m)) == 1) {
-		if (m.hdr.type == IMSG_RUN_RESULT) {
-			on_run_result(&m);
-			continue;
-		}
-		if (m.hdr.type != IMSG_STATE_ACK ||
-		    m.len != sizeof(struct wire_ack) || m.fd != -1)
-			fatalx("unpermitted message %s from the engine",
-			    imsg_type_name(m.hdr.type));
-		struct wire_ack ack;
-		memcpy(&ack, m.data, sizeof(ack));
-		log_debug("engine %s the desired state (%u definitions)",
-		    ack.accepted ? "accepted" : "rejected", ack.ndefs);
-	}
+	while ((r = imsg_get(&engine_ib, &m)) == 1)
+		if (imsg_dispatch(engine_rules,
+			sizeof(engine_rules) / sizeof(engine_rules[0]), &m,
+			NULL, why, sizeof(why)) == -1)
+			fatalx("from the engine: %s", why);
 	if (r == -1)
 		fatalx("malformed message stream from the engine");
 }

@@ -16,16 +16,7 @@
 #include "imsg.h"
 #include "log.h"
 #include "wire.h"
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		fatal("strdup");
-	return p;
-}
+#include "xalloc.h"
 
 void
 lastgood_init(struct lastgood_set *set, const struct lastgood_sink *sink)

@@ -28,6 +28,7 @@
 #include "userdata.h"
 #include "validate.h"
 #include "wire.h"
+#include "xalloc.h"
 
 #define USERDATA_SOURCE WIRE_USERDATA_SOURCE
 #define EMPTY_USERDATA  "{\"containers\": []}"
@@ -85,16 +86,6 @@ fetch_state_free(struct fetch_state *fs)
 	lastgood_free(&fs->lastgood);
 	imds_session_clear(&fs->imds);
 	free(fs);
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		fatal("strdup");
-	return p;
 }
 
 static struct source_status *

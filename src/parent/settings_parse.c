@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "log.h"
 #include "validate.h"
+#include "xalloc.h"
 
 /* The options that are not settings: two modes, and two that print. */
 enum command_action {
@@ -53,16 +54,6 @@ static const struct command_opt {
 #define OPT_NEG  (OPT_ROW + MAX_SETTINGS_ROWS)
 #define OPT_CMD  (OPT_NEG + MAX_SETTINGS_ROWS)
 #define OPT_LAST (OPT_CMD + (int)NCOMMANDS)
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		fatal("strdup");
-	return p;
-}
 
 static void
 replace(char **dst, char *v)
