@@ -23,6 +23,7 @@
 #include "spec.h"
 #include "status.h"
 #include "validate.h"
+#include "xalloc.h"
 
 static int
 ctr_set_name(struct ctr *c, const char *name)
@@ -150,8 +151,8 @@ links_label(struct run *r, const struct item *it)
 			buf_printf(
 			    &b, "%s%s=%s", b.len ? " " : "", name, dep->cur_id);
 	}
-	if (b.len > 0 && (s = strdup(buf_cstr(&b))) == NULL)
-		fatal("%s", __func__);
+	if (b.len > 0)
+		s = xstrdup(buf_cstr(&b));
 	buf_free(&b);
 	return s;
 }
