@@ -55,8 +55,8 @@ decide_keeper(const struct ctr_list *ctrs, const size_t *cand, size_t ncand,
  * dependency no longer runs (docker resolves each of these when it
  * creates a container): the namespace of network container:NAME, or a
  * link, as soon as that container was replaced; for volumes from, only
- * when its mounts are not those of the dependency's container now, which
- * a replacement that carried its volumes over keeps them.  Each check
+ * when its mount points are not those of the dependency's container now
+ * (a replacement that carried the volumes over has the same).  Each check
  * reads only what the list of containers already says (HostConfig.
  * NetworkMode, Mounts, the LABEL_LINKS label), so whatever interrupted an
  * earlier run, this one finds a dependent left behind.
@@ -80,9 +80,11 @@ stale_link(const struct ctr *k, const char *name, const char *cur_id)
 	/* Made before the label existed: nothing to tell. */
 	for (const char *p = k->label_links; p && *p;
 	     p += strcspn(p, " "), p += *p == ' ')
-		if (strncmp(p, name, nl) == 0 && p[nl] == '=')
-			return strncmp(p + nl + 1, cur_id, 64) != 0 ||
-			    strlen(cur_id) != 64;
+		if (strncmp(p, name, nl) == 0 && p[nl] == '=') {
+			size_t vl = strcspn(p + nl + 1, " ");
+			return vl != strlen(cur_id) ||
+			    strncmp(p + nl + 1, cur_id, vl) != 0;
+		}
 	return 0;
 }
 
