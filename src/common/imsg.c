@@ -445,6 +445,8 @@ imsg_type_name(uint32_t type)
 		[IMSG_UD_DEFN] = "UD_DEFN",
 		[IMSG_UD_ERR] = "UD_ERR",
 		[IMSG_UD_END] = "UD_END",
+		[IMSG_ETCD_LOAD] = "ETCD_LOAD",
+		[IMSG_ETCD_CHANGED] = "ETCD_CHANGED",
 	};
 
 	if (type >= IMSG_MAX || names[type] == NULL)

@@ -62,6 +62,10 @@ enum imsg_type {
 	IMSG_UD_DEFN,    /* loader->fetcher: prefix and definition */
 	IMSG_UD_ERR,     /* loader->fetcher: one problem */
 	IMSG_UD_END,     /* loader->fetcher: struct wire_ud_end */
+	/* The same loader for etcd: the answer is UD_SOURCE, its UD_DEFNs and
+	 * UD_ERRs, for each source, then UD_END */
+	IMSG_ETCD_LOAD,    /* fetcher->loader: load etcd's definitions now */
+	IMSG_ETCD_CHANGED, /* loader->fetcher: etcd changed, load again */
 	IMSG_MAX
 };
 

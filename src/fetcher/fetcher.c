@@ -31,7 +31,7 @@ static int reload_pending;
 static struct schedule sched; /* server mode: when the next run starts */
 static long long next_load_ms;
 static int run_in_flight;    /* a state was sent, its result is due */
-static struct udproc loader; /* settings.aws: user-data is loaded there */
+static struct udproc loader; /* user-data and etcd are loaded there */
 
 static void
 set_engine_socket(int fd)
@@ -179,13 +179,21 @@ static const struct file_ops parent_file_ops = {
 	.ctx = NULL,
 };
 
-/* With user-data on, it comes from the loader process (udproc.c). */
+/* With user-data or etcd on, they come from the loader process (udproc.c). */
 static const struct file_ops loader_file_ops = {
 	.read_confdir = parent_read_confdir,
 	.read_file = parent_read_file,
 	.load_userdata = udproc_load,
+	.load_etcd = udproc_load_etcd,
 	.ctx = &loader,
 };
+
+/* Whether the loader process runs: a source on the network is on. */
+static int
+loader_on(void)
+{
+	return settings.aws || settings_etcd_on(&settings);
+}
 
 static void
 send_state(const struct desired_state *st, int fetch_status)
@@ -258,7 +266,7 @@ load_and_send(struct fetch_state *fs)
 	desired_state_init(&st);
 	errlist_init(&errs);
 	status = fetch_load(fs, &settings,
-	    settings.aws ? &loader_file_ops : &parent_file_ops, &st, &errs);
+	    loader_on() ? &loader_file_ops : &parent_file_ops, &st, &errs);
 	report_errors(&errs, settings.mode == MODE_CHECK);
 	if (settings.mode == MODE_CHECK) {
 		struct wire_run_done rd = { .exit_code = status };
@@ -472,9 +480,10 @@ test_hook_forge(void)
 }
 #endif
 
-/* Whether a copy the parent kept is user-data's: the loader's to parse. */
+/* Whether a copy the parent kept is user-data's or etcd's: the loader's
+ * to parse. */
 static int
-is_userdata_copy(const struct imsg *m)
+is_loader_copy(const struct imsg *m)
 {
 	struct wire_lastgood lg;
 	char err[256];
@@ -482,7 +491,8 @@ is_userdata_copy(const struct imsg *m)
 
 	if (wire_decode_lastgood(m->data, m->len, &lg, err, sizeof(err)) == -1)
 		return 0; /* refused below, with the reason */
-	is = lg.form == WIRE_LG_USERDATA;
+	is = (lg.form == WIRE_LG_USERDATA && settings.aws) ||
+	    (lg.form == WIRE_LG_ETCD && settings_etcd_on(&settings));
 	wire_lastgood_free(&lg);
 	return is;
 }
@@ -508,7 +518,7 @@ restore_lastgood(struct fetch_state *fs)
 			fatalx("unexpected %s while reading last good copies",
 			    imsg_type_name(m.hdr.type));
 		n++;
-		if (settings.aws && is_userdata_copy(&m)) {
+		if (is_loader_copy(&m)) {
 			udproc_restore(&loader, m.data, m.len);
 			continue;
 		}
@@ -545,7 +555,7 @@ fetcher_main(void)
 	/* --check changes nothing, last good copies included. */
 	sink = settings.mode == MODE_CHECK ? NULL : &parent_sink;
 	/* What the network sends is handled in a process of its own. */
-	if (settings.aws)
+	if (loader_on())
 		udproc_start(&loader, &settings, &parent_file_ops, sink);
 	fs = fetch_state_new(sink);
 	fetcher_sandbox();
@@ -566,15 +576,18 @@ fetcher_main(void)
 			next_load_ms =
 			    schedule_now_ms() + schedule_wait_ms(&sched);
 		}
-		struct pollfd pfd[2] = {
+		/* The etcd watch: the loader says when etcd changed. */
+		struct pollfd pfd[3] = {
 			{ .fd = parent_ib.fd, .events = POLLIN },
 			{ .fd = engine_ib.fd, .events = POLLIN },
+			{ .fd = loader_on() ? udproc_fd(&loader) : -1,
+			    .events = POLLIN },
 		};
 		int ms = -1;
 		long long left = next_load_ms - schedule_now_ms();
 		if (settings.mode == MODE_SERVER && !run_in_flight)
 			ms = left > 0 ? (int)left : 0;
-		if (poll(pfd, 2, ms) == -1) {
+		if (poll(pfd, 3, ms) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -584,6 +597,12 @@ fetcher_main(void)
 		if (engine_ib.fd != -1 &&
 		    (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			read_engine();
+		if (pfd[2].fd != -1 &&
+		    (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    udproc_read_watch(&loader)) {
+			log_info("etcd changed: loading the definitions again");
+			reload_pending = 1;
+		}
 	}
 	fetch_state_free(fs);
 	return 0;

@@ -111,6 +111,7 @@ prepare_cache(const struct settings *s)
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
 		fatal("handover directory %s", dir);
 	parent_lastgood_open(s->cache, s->confdir);
+	parent_lastgood_etcd(s);
 }
 
 /*
