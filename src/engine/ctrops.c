@@ -249,6 +249,11 @@ inspect_state(const cJSON *j, struct ctr_state *st)
 	if (cJSON_IsNumber(v))
 		st->exit_code =
 		    (int)docker_num_in(v->valuedouble, INT_MIN, INT_MAX, -1);
+	/* "0001-01-01T00:00:00Z": Go's zero time, a container never run. */
+	v = cJSON_GetObjectItemCaseSensitive(state, "StartedAt");
+	st->never_started = cJSON_IsString(v) &&
+	    strncmp(v->valuestring, DOCKER_ZERO_TIME,
+		strlen(DOCKER_ZERO_TIME)) == 0;
 	return 0;
 }
 

@@ -34,10 +34,13 @@ int op_kill(struct docker *dk, const char *id, const char *signal, char *err,
  */
 int op_host_ports(
     struct docker *dk, const char *id, char **out, char *err, size_t errlen);
+/* State.StartedAt of a container that never ran (Go's zero time). */
+#define DOCKER_ZERO_TIME "0001-01-01T00:00:00"
 struct ctr_state {
 	int running;
 	int restarting; /* exited, and its restart policy restarts it */
 	int exit_code;
+	int never_started; /* State.StartedAt is Docker's zero time */
 };
 int op_state(struct docker *dk, const char *id, struct ctr_state *st, char *err,
     size_t errlen);
