@@ -98,3 +98,95 @@ cid() {
 	[[ "$output" != *"created again"* ]]
 	[ "$(cid cs1)" = "$id" ]
 }
+
+# The chain: kc1 holds a volume, kc2 takes volumes from kc1, kc3 shares
+# kc2's network, kc4 links kc3, kc5 takes volumes from kc4.
+write_chain() {
+	local common='"image": "'"$IMG"'", "stopTimeout": 1, '"$CMD"
+	write_def kc1 '{"type": "docker", "name": "kc1", '"$common"', "volumes": [{"containerPath": "/data"}]}'
+	write_def kc2 '{"type": "docker", "name": "kc2", '"$common"', "volumes": [{"from": "kc1"}]}'
+	write_def kc3 '{"type": "docker", "name": "kc3", '"$common"', "network": "container:kc2"}'
+	write_def kc4 '{"type": "docker", "name": "kc4", '"$common"', "links": {"kc3": "db"}, "volumes": [{"containerPath": "/logs"}]}'
+	write_def kc5 '{"type": "docker", "name": "kc5", '"$common"', "volumes": [{"from": "kc4"}]}'
+}
+
+# The end state after any kill and one clean run: one container per
+# definition, all running the image IMG names now, none under a name
+# other than its definition's, each dependent attached to the current
+# container of its dependency.  One inspect of all (a trial is short).
+chain_settled() {
+	local names img j bad
+	names=$(dk ps -a --format '{{.Names}}' | sort | tr '\n' ' ')
+	[ "$names" = "kc1 kc2 kc3 kc4 kc5 " ] ||
+	    fail "containers for the $CHAIN definitions: $names"
+	img=$(dk image inspect -f '{{.Id}}' "$IMG")
+	j=$(dk inspect kc1 kc2 kc3 kc4 kc5) || fail "inspect failed"
+	# Docker resolves a link to a container that shares another's
+	# network to that other one; an old kc2 would show its old name.
+	bad=$(jq -r --arg img "$img" '
+	    def c(n): .[] | select(.Name == "/" + n);
+	    def vol(n; p): c(n) | .Mounts[] | select(.Destination == p) | .Name;
+	    (.[] | select(.State.Running != true) | "\(.Name) is not running"),
+	    (.[] | select(.Image != $img) | "\(.Name) does not run the image IMG names now"),
+	    (if vol("kc2"; "/data") != vol("kc1"; "/data")
+	     then "kc2 does not mount kc1 current volume at /data" else empty end),
+	    (if c("kc3").HostConfig.NetworkMode != "container:" + c("kc2").Id
+	     then "kc3 network is \(c("kc3").HostConfig.NetworkMode), not kc2 current container" else empty end),
+	    (if (c("kc4").HostConfig.Links | join(",")) != "/kc2:/kc4/db"
+	     then "kc4 links: \(c("kc4").HostConfig.Links)" else empty end),
+	    (if vol("kc5"; "/logs") != vol("kc4"; "/logs")
+	     then "kc5 does not mount kc4 current volume at /logs" else empty end)
+	    ' <<< "$j") || fail "jq could not read the inspect of the chain"
+	[ -z "$bad" ] || fail "$bad"
+}
+
+# trial N WHO: replaces the chain (IMG now names the other image), kills
+# WHO (engine or parent) as the engine is about to send its Nth Docker
+# request, then runs once more; the chain must be settled.
+trial() {
+	local n=$1 who=$2 krc=0 t=$BATS_TEST_TMPDIR/trial-$1-$2.log
+	if [ "$(dk image inspect -f '{{.Id}}' "$IMG")" = "$IMG_A" ]; then
+		dk tag "$IMG_B" "$IMG"
+	else
+		dk tag "$IMG_A" "$IMG"
+	fi
+	start_dockerup "$t" --no-pull -v
+	python3 "$BATS_TEST_DIRNAME/kill_at_call.py" "$t" "$n" \
+	    "$DOCKERUP_PID" "$who" 20 || krc=$?
+	wait "$DOCKERUP_PID" || true
+	DOCKERUP_PID=
+	[ "$krc" -ne 1 ] || fail "trial $n $who: no kill within 20 s"
+	[ "$krc" -eq 0 ] && KILLS=$((KILLS + 1))
+	run_dockerup --no-pull -v --lock-wait 10
+	if [ "$status" -ne 0 ] || ! chain_settled; then
+		echo "--- killed run ($who at request $n, kill status $krc):"
+		grep -E ' (engine|parent): ' "$t" | grep -v ' debug parent: \| seccomp'
+		echo "--- the run after it (status $status):"
+		echo "$output"
+		dk ps -a --format '{{.ID}} {{.Names}} {{.Status}} {{.Labels}}' | cut -c1-160
+		chain_settled
+		fail "trial $n $who: the run after the kill failed (status $status)"
+	fi
+}
+
+@test "kill -9 of the engine or the parent at 28 Docker calls of a chain replacement: one clean run settles it" {
+	local n start=$SECONDS
+	IMG_A=$(dk image inspect -f '{{.Id}}' "$RIG_IMAGE")
+	rig_image dockerup-test/crash:b 2
+	IMG_B=$(dk image inspect -f '{{.Id}}' dockerup-test/crash:b)
+	dk tag "$IMG_A" "$IMG"
+	write_chain
+	run_dockerup --no-pull
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	chain_settled
+	# A replacement of the chain sends 29 requests (one list of each,
+	# then rename, create, stop, start, remove per container, one
+	# prune); a kill at each of them, engine and parent in turn.
+	KILLS=0
+	for ((n = 2; n <= 29; n++)); do
+		if ((n % 2)); then trial "$n" parent; else trial "$n" engine; fi
+	done
+	echo "28 trials, $KILLS kills, in $((SECONDS - start)) s"
+	[ "$KILLS" -ge 20 ]
+	[ $((SECONDS - start)) -lt 120 ]
+}
