@@ -2,15 +2,19 @@
 """Kills dockerup, or its engine, when its engine is about to send its Nth
 Docker request (tests/integration/crash.bats).
 
-    kill_at_call.py LOG N PID engine|parent [SECONDS]
+    kill_at_call.py LOG N PID engine|parent|TARGET [SECONDS]
 
 Follows LOG (dockerup's output at -v, where the engine logs each request
 as "docker: METHOD PATH" just before sending it) and, at the Nth such
-line, sends SIGKILL to PID (the parent) or to its child started with
-"-R engine".  Exits 0 when it killed, 2 when PID ended first (the run was
-shorter), 1 after SECONDS (default 30) without either.
+line, sends SIGKILL to PID (the parent), to its child started with
+"-R engine", or to the process TARGET (a pid: the rig's dockerd, say).
+Exits 0 when it killed, 2 when PID ended first (the run was shorter), 1
+after SECONDS (default 30) without either.  In the environment,
+KILL_MATCH (a regular expression) counts only the requests it matches,
+and KILL_DELAY waits that many seconds after the line before the kill.
 """
 import os
+import re
 import signal
 import sys
 import time
@@ -44,9 +48,13 @@ def engine_of(ppid):
     return None
 
 
+MATCH = re.compile(" engine: docker: (?=[A-Z]+ /)" +
+                   os.environ.get("KILL_MATCH", ""))
+
+
 def calls(f, buf):
     buf[0] += f.read()
-    return buf[0].count(" engine: docker: ")
+    return len(MATCH.findall(buf[0]))
 
 
 deadline = time.monotonic() + LIMIT
@@ -56,7 +64,11 @@ buf = [""]
 with open(LOG, errors="replace") as f:
     while time.monotonic() < deadline:
         if calls(f, buf) >= N:
-            target = PID if WHO == "parent" else engine_of(PID)
+            time.sleep(float(os.environ.get("KILL_DELAY", "0")))
+            if WHO.isdigit():
+                target = int(WHO)
+            else:
+                target = PID if WHO == "parent" else engine_of(PID)
             if target is None:
                 sys.exit(2)
             os.kill(target, signal.SIGKILL)
