@@ -107,7 +107,7 @@ dockerd_pid() {
 @test "kill -9 of dockerd during the start of a container, then its restart: the next run leaves nothing stuck" {
 	write_def ds1 '{"type": "docker", "name": "ds1", "image": "'"$RIG_IMAGE"'", "stopTimeout": 1, '"$CMD"'}'
 	write_def ds2 '{"type": "docker", "name": "ds2", "image": "'"$RIG_IMAGE"'", "stopTimeout": 1, '"$CMD"', "network": "container:ds1"}'
-	local delays="0.06 0.04 0.08 0.05 0.07 0.03 0.09 0.06" d t stuck=0 trials=0 krc
+	local delays="0.06 0.04 0.08 0.05 0.07 0.03 0.09 0.06 0.05 0.07 0.04 0.08 0.06 0.05 0.07" d t stuck=0 trials=0 krc
 	for d in $delays; do
 		cleanup_containers
 		t=$BATS_TEST_TMPDIR/kill-$trials.log
