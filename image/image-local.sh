@@ -54,8 +54,11 @@ trap 'rm -rf "$work"' EXIT
 # The same metadata as the Dockerfile's runtime stage.  `docker import`
 # cannot set STOPSIGNAL, so the imported image gets it from a build with no
 # context and no new layer (the classic builder: nothing is pulled, the
-# base is the local import).
-base=$(tar -C "$work/rootfs" --numeric-owner --owner=0 --group=0 --sort=name \
+# base is the local import).  The import is tagged until the build is
+# done: untagged, a running dockerup may prune it as a dangling image
+# before the build reads it.
+basetag=dockerup-image-base:$$-$RANDOM
+tar -C "$work/rootfs" --numeric-owner --owner=0 --group=0 --sort=name \
     -cf - . |
     "$DOCKER" import \
 	-c "ENTRYPOINT $entry" \
@@ -65,7 +68,11 @@ base=$(tar -C "$work/rootfs" --numeric-owner --owner=0 --group=0 --sort=name \
 	-c "LABEL org.opencontainers.image.title=dockerup" \
 	-c "LABEL DOCKERUP_IMAGE_VERSION=$version" \
 	-m "dockerup $version, image-local" \
-	-) || die "docker import failed"
-printf 'FROM %s\nSTOPSIGNAL SIGTERM\n' "$base" |
+	- "$basetag" > /dev/null || die "docker import failed"
+printf 'FROM %s\nSTOPSIGNAL SIGTERM\n' "$basetag" |
     DOCKER_BUILDKIT=0 "$DOCKER" build -q -t "$tag" - ||
-    die "docker build of $tag FROM $base failed"
+    { "$DOCKER" rmi "$basetag" > /dev/null 2>&1
+      die "docker build of $tag FROM $basetag failed"; }
+# The built image keeps its parent; only the temporary name goes.
+"$DOCKER" rmi "$basetag" > /dev/null ||
+    die "docker rmi of the temporary tag $basetag failed"

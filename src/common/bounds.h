@@ -72,7 +72,7 @@
 #define MAX_STOP_TIMEOUT_S       3600 /* stopTimeout */
 
 /* last good copies the parent keeps: one per confdir file and user-data */
-#define MAX_LASTGOOD_COPIES (MAX_CONFDIR_FILES + 1)
+#define MAX_LASTGOOD_COPIES (MAX_CONFDIR_FILES + 1 + MAX_ETCD_KEYS)
 
 /* Supervision (src/parent). */
 #define RESTART_BACKOFF_MIN_S 1
@@ -153,6 +153,23 @@
  */
 #define UD_LOADER_WAIT_MS 60000
 #define MAX_UD_ERRORS     (2 * MAX_DOC_ERRORS) /* problems one load sends */
+
+/*
+ * Fetcher, etcd (src/fetcher/etcd.c): fleet definitions, one document of
+ * at most MAX_DOCUMENT_SIZE per key.  An answer holds at most
+ * MAX_ETCD_KEYS keys and MAX_ETCD_TOTAL bytes of values; its body, in
+ * base64 inside JSON, at most MAX_ETCD_RESPONSE bytes.
+ */
+#define MAX_ETCD_KEYS    256
+#define MAX_ETCD_KEY_LEN 512
+#define MAX_ETCD_TOTAL   (4 * 1024 * 1024)
+#define MAX_ETCD_RESPONSE                                                      \
+	(MAX_ETCD_TOTAL / 3 * 4 + 64 * 1024 +                                  \
+	    MAX_ETCD_KEYS * (MAX_ETCD_KEY_LEN + 256))
+#define MAX_ETCD_ENDPOINTS 8
+#define ETCD_TIMEOUT_MS    2000 /* one request, connection included */
+#define ETCD_CONNECT_MS    1000
+#define ETCD_WATCH_MS      200 /* the loader looks for changes this often */
 
 /* A pull's live progress line on a terminal (src/engine/image.c). */
 #define MAX_PULL_LAYERS        128

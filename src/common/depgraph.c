@@ -8,6 +8,7 @@
 
 #include "fields.h"
 #include "log.h"
+#include "xalloc.h"
 
 /* The index of name in v[0..n), sorted by strcmp(), or -1. */
 static long
@@ -34,14 +35,14 @@ depgraph_find(const struct depgraph *g, const char *name)
 	return sorted_names_find((const char *const *)g->id, g->n, name);
 }
 
+/*
+ * Zeroed arrays with one spare element, as the walks below were written
+ * for (a sentinel past the last node, and room when n is 0).
+ */
 static void *
-xcalloc(size_t n, size_t size)
+gcalloc(size_t n, size_t size)
 {
-	void *p = calloc(n + 1, size);
-
-	if (p == NULL)
-		fatal("depgraph");
-	return p;
+	return xcalloc(n + 1, size);
 }
 
 struct idx_sort {
@@ -66,7 +67,7 @@ build_nodes(struct depgraph *g, const struct defn *defs, size_t n,
     void (*dup)(size_t later, size_t first, const char *id, void *arg),
     void *arg)
 {
-	struct idx_sort *v = xcalloc(n, sizeof(*v));
+	struct idx_sort *v = gcalloc(n, sizeof(*v));
 
 	for (size_t i = 0; i < n; i++) {
 		if ((v[i].id = defn_identity(&defs[i])) == NULL)
@@ -75,8 +76,8 @@ build_nodes(struct depgraph *g, const struct defn *defs, size_t n,
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), idx_cmp);
-	g->id = xcalloc(n, sizeof(*g->id));
-	g->def = xcalloc(n, sizeof(*g->def));
+	g->id = gcalloc(n, sizeof(*g->id));
+	g->def = gcalloc(n, sizeof(*g->def));
 	for (size_t i = 0; i < n; i++) {
 		if (g->n > 0 && strcmp(g->id[g->n - 1], v[i].id) == 0) {
 			if (dup != NULL)
@@ -120,13 +121,13 @@ depgraph_build(struct depgraph *g, const struct defn *defs, size_t n,
 {
 	memset(g, 0, sizeof(*g));
 	build_nodes(g, defs, n, dup, arg);
-	g->dep = xcalloc(g->n, sizeof(*g->dep));
-	g->ndep = xcalloc(g->n, sizeof(*g->ndep));
+	g->dep = gcalloc(g->n, sizeof(*g->dep));
+	g->ndep = gcalloc(g->n, sizeof(*g->ndep));
 	for (size_t i = 0; i < g->n; i++) {
 		const struct defn *d = &defs[g->def[i]];
 		struct edge_walk w = { g, NULL, 0 };
 		(void)defn_each_ref(d, edge_ref, &w);
-		w.to = g->dep[i] = xcalloc(w.n, sizeof(size_t));
+		w.to = g->dep[i] = gcalloc(w.n, sizeof(size_t));
 		w.n = 0;
 		(void)defn_each_ref(d, edge_ref, &w);
 		g->ndep[i] = w.n;
@@ -183,8 +184,8 @@ size_t
 depgraph_cycles(const struct depgraph *g, size_t max,
     void (*fn)(const size_t *path, size_t len, void *arg), void *arg)
 {
-	struct cycle_search cs = { g, xcalloc(g->n, sizeof(int)),
-		xcalloc(g->n, sizeof(size_t)), 0, max, fn, arg };
+	struct cycle_search cs = { g, gcalloc(g->n, sizeof(int)),
+		gcalloc(g->n, sizeof(size_t)), 0, max, fn, arg };
 
 	for (size_t i = 0; i < g->n; i++)
 		if (cs.color[i] == WHITE)
@@ -205,11 +206,11 @@ size_t
 depgraph_mark_cycles(const struct depgraph *g, char *on_cycle)
 {
 	size_t n = g->n, counter = 0, sp = 0, cs = 0, nbad = 0;
-	size_t *index = xcalloc(n, sizeof(size_t)); /* 0: not yet seen */
-	size_t *low = xcalloc(n, sizeof(size_t));
-	size_t *stack = xcalloc(n, sizeof(size_t));
-	struct scc_frame *call = xcalloc(n, sizeof(*call));
-	char *on = xcalloc(n, 1);
+	size_t *index = gcalloc(n, sizeof(size_t)); /* 0: not yet seen */
+	size_t *low = gcalloc(n, sizeof(size_t));
+	size_t *stack = gcalloc(n, sizeof(size_t));
+	struct scc_frame *call = gcalloc(n, sizeof(*call));
+	char *on = gcalloc(n, 1);
 
 	for (size_t root = 0; root < n; root++) {
 		if (index[root] != 0)
@@ -305,9 +306,9 @@ heap_pop(struct ready_heap *h)
 int
 depgraph_order(const struct depgraph *g, size_t *order)
 {
-	size_t *pending = xcalloc(g->n, sizeof(size_t));
-	size_t *rdep_at = xcalloc(g->n + 1, sizeof(size_t));
-	struct ready_heap h = { xcalloc(g->n, sizeof(size_t)), 0 };
+	size_t *pending = gcalloc(g->n, sizeof(size_t));
+	size_t *rdep_at = gcalloc(g->n + 1, sizeof(size_t));
+	struct ready_heap h = { gcalloc(g->n, sizeof(size_t)), 0 };
 	size_t *rdep, nedges = 0, out = 0;
 
 	for (size_t i = 0; i < g->n; i++) {
@@ -318,7 +319,7 @@ depgraph_order(const struct depgraph *g, size_t *order)
 	}
 	for (size_t i = 2; i < g->n + 2; i++)
 		rdep_at[i] += rdep_at[i - 1];
-	rdep = xcalloc(nedges, sizeof(size_t));
+	rdep = gcalloc(nedges, sizeof(size_t));
 	for (size_t i = 0; i < g->n; i++)
 		for (size_t k = 0; k < g->ndep[i]; k++)
 			rdep[rdep_at[g->dep[i][k] + 1]++] = i;

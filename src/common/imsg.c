@@ -1,6 +1,7 @@
 #include "imsg.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -444,9 +445,47 @@ imsg_type_name(uint32_t type)
 		[IMSG_UD_DEFN] = "UD_DEFN",
 		[IMSG_UD_ERR] = "UD_ERR",
 		[IMSG_UD_END] = "UD_END",
+		[IMSG_ETCD_LOAD] = "ETCD_LOAD",
+		[IMSG_ETCD_CHANGED] = "ETCD_CHANGED",
 	};
 
 	if (type >= IMSG_MAX || names[type] == NULL)
 		return "UNKNOWN";
 	return names[type];
+}
+
+const struct imsg_rule *
+imsg_rule_for(const struct imsg_rule *rules, size_t n, uint32_t type)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rules[i].type == type)
+			return &rules[i];
+	return NULL;
+}
+
+int
+imsg_dispatch(const struct imsg_rule *rules, size_t n, struct imsg *m,
+    void *ctx, char *why, size_t whylen)
+{
+	const struct imsg_rule *r = imsg_rule_for(rules, n, m->hdr.type);
+	const char *name = imsg_type_name(m->hdr.type);
+
+	if (r == NULL || m->hdr.sender >= 32 ||
+	    !(r->senders & IMSG_FROM(m->hdr.sender)))
+		snprintf(why, whylen, "unpermitted message %s", name);
+	else if (r->size != IMSG_SIZE_ANY && m->len != (size_t)r->size)
+		snprintf(why, whylen, "message %s of %zu bytes, expected %ld",
+		    name, m->len, r->size);
+	else if (r->with_fd != (m->fd != -1))
+		snprintf(why, whylen, "message %s %s a descriptor", name,
+		    r->with_fd ? "without" : "with");
+	else if (r->handler(ctx, m) == -1)
+		snprintf(why, whylen, "bad %s", name);
+	else
+		return 0;
+	if (m->fd != -1) {
+		close(m->fd);
+		m->fd = -1;
+	}
+	return -1;
 }

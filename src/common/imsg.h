@@ -62,6 +62,10 @@ enum imsg_type {
 	IMSG_UD_DEFN,    /* loader->fetcher: prefix and definition */
 	IMSG_UD_ERR,     /* loader->fetcher: one problem */
 	IMSG_UD_END,     /* loader->fetcher: struct wire_ud_end */
+	/* The same loader for etcd: the answer is UD_SOURCE, its UD_DEFNs and
+	 * UD_ERRs, for each source, then UD_END */
+	IMSG_ETCD_LOAD,    /* fetcher->loader: load etcd's definitions now */
+	IMSG_ETCD_CHANGED, /* loader->fetcher: etcd changed, load again */
 	IMSG_MAX
 };
 
@@ -143,5 +147,35 @@ int imsg_get(struct imsgbuf *ib, struct imsg *m);
 /* Blocks until one message arrives: 1, 0 on EOF, -1 on error. */
 int imsg_wait(struct imsgbuf *ib, struct imsg *m, int timeout_ms);
 const char *imsg_type_name(uint32_t type);
+
+/*
+ * What a receiver accepts, one rule per message type: which senders may
+ * send it, its exact payload size, whether it carries a descriptor, and
+ * its handler.  Every channel checks its messages through a table of
+ * these, so that what a process accepts is read in one place.
+ */
+#define IMSG_FROM(p)  (1u << (p)) /* a sender's bit in imsg_rule.senders */
+#define IMSG_SIZE_ANY (-1L)       /* bounded by IMSG_MAX_SIZE only */
+
+struct imsg_rule {
+	uint32_t type;
+	uint32_t senders; /* IMSG_FROM(PROC_x) | ... */
+	long size;        /* the payload's size, or IMSG_SIZE_ANY */
+	int with_fd;      /* 1: must carry a descriptor; 0: must not */
+	/* 0, or -1 when the message is bad (the caller drops the peer) */
+	int (*handler)(void *ctx, struct imsg *m);
+};
+
+/*
+ * Runs m's handler from rules (n of them).  -1 with why set when no rule
+ * permits m (type, sender, size, descriptor) or its handler refuses it.
+ * A handler that keeps m's descriptor sets m->fd to -1; one left in m
+ * when the message is refused is closed here.
+ */
+int imsg_dispatch(const struct imsg_rule *rules, size_t n, struct imsg *m,
+    void *ctx, char *why, size_t whylen);
+/* The rule for type, or NULL. */
+const struct imsg_rule *imsg_rule_for(
+    const struct imsg_rule *rules, size_t n, uint32_t type);
 
 #endif

@@ -250,9 +250,10 @@ sandbox_features(enum sandbox_proc p, const struct settings *s)
 
 	switch (p) {
 	case SANDBOX_PARENT: /* inherited by both children */
-		return s->aws || tcp ? SANDBOX_WHEN_INET : 0;
+		return s->aws || settings_etcd_on(s) || tcp ? SANDBOX_WHEN_INET
+							    : 0;
 	case SANDBOX_FETCHER:
-		return s->aws ? SANDBOX_WHEN_INET : 0;
+		return s->aws || settings_etcd_on(s) ? SANDBOX_WHEN_INET : 0;
 	case SANDBOX_ENGINE:
 		return tcp ? SANDBOX_WHEN_INET : 0;
 	}

@@ -6,6 +6,7 @@
 #include "settings.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,6 +77,32 @@ const struct setting_desc settings_table[] = {
 	IROW("imds_v1", "imds-v1", SET_BOOL, imds_v1, 20,
 	    .doc = "allow IMDSv1 (no session token) when the\n"
 		   "metadata service refuses tokens (default off)"),
+	SROW("etcd", "etcd", SET_URLS, etcd, 16, .arg = "URLS",
+	    .doc = "also read fleet definitions from etcd: endpoints\n"
+		   "http(s)://HOST[:PORT], comma-separated (default off)"),
+	SROW("etcd_prefix", "etcd-prefix", SET_PATH, etcd_prefix, 17,
+	    .def = DEFAULT_ETCD_PREFIX, .arg = "KEY",
+	    .doc = "etcd key prefix (default " DEFAULT_ETCD_PREFIX ")"),
+	SROW("fleet_group", "fleet-group", SET_NAME, fleet_group, 18,
+	    .def = DEFAULT_FLEET_GROUP, .arg = "NAME",
+	    .doc =
+		"this host's group: definitions are read from\n"
+		"PREFIX/GROUP/containers/ (default " DEFAULT_FLEET_GROUP ")"),
+	SROW("host_id", "host-id", SET_NAME, host_id, 19, .arg = "ID",
+	    .doc = "this host in the fleet (default /etc/machine-id,\n"
+		   "else the hostname)"),
+	SROW("etcd_cacert", "etcd-cacert", SET_PATH, etcd_cacert, 20,
+	    .arg = "FILE",
+	    .doc = "CA certificates for https:// etcd endpoints"),
+	SROW("etcd_cert", "etcd-cert", SET_PATH, etcd_cert, 21, .arg = "FILE",
+	    .doc = "client certificate for etcd"),
+	SROW("etcd_key", "etcd-key", SET_PATH, etcd_key, 22, .arg = "FILE",
+	    .doc = "client certificate's key for etcd"),
+	SROW("etcd_user", "etcd-user", SET_NAME, etcd_user, 23, .arg = "NAME",
+	    .doc = "etcd user (authentication)"),
+	SROW("etcd_password_file", "etcd-password-file", SET_PATH,
+	    etcd_password_file, 24, .arg = "FILE",
+	    .doc = "etcd user's password: the file's first line"),
 	IROW("pull", "pull", SET_BOOL, pull, 2, .nopt = "no-pull", .idef = 1,
 	    .doc = "pull images to look for updates\n(default on)"),
 	IROW("server", "server", SET_MODE, mode, 3, .idef = MODE_RUN,
@@ -286,4 +313,54 @@ settings_tls_from_env(void)
 	const char *v = getenv("DOCKER_TLS_VERIFY");
 
 	return v != NULL && *v != '\0';
+}
+
+int
+settings_etcd_on(const struct settings *s)
+{
+	return s->etcd != NULL && s->etcd[0] != '\0';
+}
+
+char *
+settings_etcd_dir(const struct settings *s)
+{
+	const char *p = s->etcd_prefix ? s->etcd_prefix : DEFAULT_ETCD_PREFIX;
+	size_t n = strlen(p);
+	char *dir;
+
+	while (n > 0 && p[n - 1] == '/')
+		n--;
+	if (asprintf(&dir, "%.*s/%s/containers/", (int)n, p,
+		s->fleet_group ? s->fleet_group : DEFAULT_FLEET_GROUP) == -1)
+		fatal("asprintf");
+	return dir;
+}
+
+int
+settings_etcd_key_ok(const char *dir, const char *key, size_t len)
+{
+	size_t n = strlen(dir);
+
+	if (len <= n || len - n > MAX_ETCD_KEY_LEN || memcmp(key, dir, n) != 0)
+		return 0;
+	for (size_t i = n; i < len; i++)
+		if (key[i] <= 0x20 || key[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+settings_etcd_source_ok(const struct settings *s, const char *name)
+{
+	size_t n = strlen(ETCD_SOURCE_PREFIX);
+	char *dir;
+	int ok;
+
+	if (!settings_etcd_on(s) || strncmp(name, ETCD_SOURCE_PREFIX, n) != 0)
+		return 0;
+	dir = settings_etcd_dir(s);
+	ok = strcmp(name + n, dir) == 0 ||
+	    settings_etcd_key_ok(dir, name + n, strlen(name + n));
+	free(dir);
+	return ok;
 }

@@ -24,6 +24,8 @@
 #define DEFAULT_IMDS          "http://169.254.169.254"
 #define DEFAULT_USER          "dockerup-fetch"
 #define DEFAULT_SECCOMP_DIR   "/etc/dockerup/seccomp"
+#define DEFAULT_ETCD_PREFIX   "/dockerup"
+#define DEFAULT_FLEET_GROUP   "default"
 #define DEFAULT_INTERVAL      60
 #define DEFAULT_READY_TIMEOUT 60
 
@@ -100,6 +102,14 @@ struct settings {
 	int confirm_removals;   /* --confirm-removals: past the brake, once */
 	char *status_group;     /* may read status.json and metrics, or NULL */
 	int allow_insecure_tcp; /* tcp:// without TLS is wanted */
+	/* Fleet definitions from etcd (src/fetcher/etcd.c); etcd NULL: off */
+	char *etcd; /* endpoints: http(s)://HOST[:PORT], comma-separated */
+	char *etcd_prefix; /* key prefix, "/dockerup" */
+	char *fleet_group; /* <prefix>/<group>/containers/<name> */
+	char *host_id; /* this host in the fleet: machine-id, else hostname */
+	char *etcd_cacert, *etcd_cert, *etcd_key; /* TLS files, or NULL */
+	char *etcd_user;          /* etcd authentication, or NULL */
+	char *etcd_password_file; /* its password, first line */
 };
 
 /*
@@ -122,6 +132,7 @@ enum setting_kind {
 	SET_CAPS,     /* char *: capability names, comma-separated */
 	SET_PATHS,    /* char *: absolute paths, comma-separated */
 	SET_HOSTS,    /* char *: registry HOST[:PORT]s, comma-separated */
+	SET_URLS,     /* char *: http(s)://HOST[:PORT]s, comma-separated */
 	SET_BOOL,     /* int 0 or 1 */
 	SET_INT,      /* int in [min, max] */
 	SET_ENUM,     /* int: names[i] is i + 1 */
@@ -181,6 +192,22 @@ void settings_free(struct settings *s);
  * set and not empty (the engine then reads DOCKER_CERT_PATH's files).
  */
 int settings_tls_from_env(void);
+
+/*
+ * Fleet definitions from etcd (src/fetcher/etcd.c): on when etcd names an
+ * endpoint.  Their directory is "<prefix>/<group>/containers/"
+ * (malloc'ed); each key under it is a source named "etcd:" and the key.
+ */
+#define ETCD_SOURCE_PREFIX "etcd:"
+int settings_etcd_on(const struct settings *s);
+char *settings_etcd_dir(const struct settings *s);
+/* A key of ours: dir, then 1 to MAX_ETCD_KEY_LEN printable characters. */
+int settings_etcd_key_ok(const char *dir, const char *key, size_t len);
+/*
+ * A source name the etcd loader may use: "etcd:" and the directory (the
+ * listing itself), or "etcd:" and a key of ours.
+ */
+int settings_etcd_source_ok(const struct settings *s, const char *name);
 
 /* Settings cross to the children encoded; see wire.h. */
 

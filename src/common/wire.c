@@ -838,7 +838,8 @@ get_lastgood_field(struct reader *r, uint16_t tag, const unsigned char *data,
 		return dup_str(r, data, dlen, MAX_PATH_LEN, &lg->name);
 	case LG_FORM:
 		if (dlen != 1 ||
-		    (data[0] != WIRE_LG_FILE && data[0] != WIRE_LG_USERDATA))
+		    (data[0] != WIRE_LG_FILE && data[0] != WIRE_LG_USERDATA &&
+			data[0] != WIRE_LG_ETCD))
 			return rfail(r, "bad last good form");
 		lg->form = data[0];
 		return 0;

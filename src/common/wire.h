@@ -125,6 +125,7 @@ int wire_decode_settings(const unsigned char *p, size_t len, struct settings *s,
 enum wire_lastgood_form {
 	WIRE_LG_FILE = 1, /* a confdir file */
 	WIRE_LG_USERDATA, /* EC2 user-data */
+	WIRE_LG_ETCD,     /* a key in etcd: "etcd:KEY" */
 };
 
 struct wire_lastgood {

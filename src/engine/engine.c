@@ -188,7 +188,7 @@ apply_current(void)
 }
 
 static int
-on_state_begin(const struct imsg *m)
+on_state_begin(void *ctx, struct imsg *m)
 {
 	memcpy(&begin, m->data, sizeof(begin));
 	if (begin.version != WIRE_VERSION)
@@ -204,7 +204,7 @@ on_state_begin(const struct imsg *m)
 }
 
 static int
-on_source(const struct imsg *m)
+on_source(void *ctx, struct imsg *m)
 {
 	struct source_status s, *nv;
 	char err[256];
@@ -224,7 +224,7 @@ on_source(const struct imsg *m)
 }
 
 static int
-on_defn(const struct imsg *m)
+on_defn(void *ctx, struct imsg *m)
 {
 	struct defn d;
 	struct errlist errs;
@@ -273,7 +273,7 @@ on_defn(const struct imsg *m)
 }
 
 static int
-on_state_end(const struct imsg *m)
+on_state_end(void *ctx, struct imsg *m)
 {
 	struct wire_state_end end;
 	struct errlist errs;
@@ -316,48 +316,25 @@ on_state_end(const struct imsg *m)
 	return 0;
 }
 
-/* What the fetcher may send, with exact sizes where fixed. */
-static const struct {
-	uint32_t type;
-	long size; /* -1: variable, bounded by IMSG_MAX_SIZE */
-	int (*handler)(const struct imsg *);
-} fetcher_dispatch[] = {
-	{ IMSG_STATE_BEGIN, sizeof(struct wire_state_begin), on_state_begin },
-	{ IMSG_SOURCE, -1, on_source },
-	{ IMSG_DEFN, -1, on_defn },
-	{ IMSG_STATE_END, sizeof(struct wire_state_end), on_state_end },
+/* What the fetcher may send. */
+static const struct imsg_rule fetcher_rules[] = {
+	{ IMSG_STATE_BEGIN, IMSG_FROM(PROC_FETCHER),
+	    sizeof(struct wire_state_begin), 0, on_state_begin },
+	{ IMSG_SOURCE, IMSG_FROM(PROC_FETCHER), IMSG_SIZE_ANY, 0, on_source },
+	{ IMSG_DEFN, IMSG_FROM(PROC_FETCHER), IMSG_SIZE_ANY, 0, on_defn },
+	{ IMSG_STATE_END, IMSG_FROM(PROC_FETCHER),
+	    sizeof(struct wire_state_end), 0, on_state_end },
 };
 
 static int
-dispatch_fetcher(const struct imsg *m)
+dispatch_fetcher(struct imsg *m)
 {
 	char why[128];
 
-	if (m->fd != -1 || m->hdr.sender != PROC_FETCHER) {
-		drop_fetcher("descriptor or wrong sender");
-		return -1;
-	}
-	for (size_t i = 0;
-	     i < sizeof(fetcher_dispatch) / sizeof(fetcher_dispatch[0]); i++) {
-		if (fetcher_dispatch[i].type != m->hdr.type)
-			continue;
-		if (fetcher_dispatch[i].size >= 0 &&
-		    m->len != (size_t)fetcher_dispatch[i].size) {
-			snprintf(why, sizeof(why), "%s of %zu bytes",
-			    imsg_type_name(m->hdr.type), m->len);
-			drop_fetcher(why);
-			return -1;
-		}
-		if (fetcher_dispatch[i].handler(m) == -1) {
-			snprintf(why, sizeof(why), "bad %s",
-			    imsg_type_name(m->hdr.type));
-			drop_fetcher(why);
-			return -1;
-		}
+	if (imsg_dispatch(fetcher_rules,
+		sizeof(fetcher_rules) / sizeof(fetcher_rules[0]), m, NULL, why,
+		sizeof(why)) == 0)
 		return 0;
-	}
-	snprintf(why, sizeof(why), "unpermitted message %s",
-	    imsg_type_name(m->hdr.type));
 	drop_fetcher(why);
 	return -1;
 }

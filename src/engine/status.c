@@ -19,17 +19,15 @@
 #include "errlist.h"
 #include "log.h"
 #include "observe.h"
+#include "xalloc.h"
 
 /* ---- the run report ---- */
 
+/* A copy of s, "" for NULL. */
 static char *
-xstrdup(const char *s)
+dup_or_empty(const char *s)
 {
-	char *p = strdup(s ? s : "");
-
-	if (p == NULL)
-		fatal("%s", __func__);
-	return p;
+	return xstrdup(s ? s : "");
 }
 
 /* At most MAX_REPORT_TEXT bytes of s, cut at a character boundary. */
@@ -89,7 +87,8 @@ parse_plan(const char *line, struct run_action *a)
 	size_t n;
 
 	a->line = xstrdup_cut(line);
-	a->action = sp ? strndup(line, (size_t)(sp - line)) : xstrdup(line);
+	a->action =
+	    sp ? strndup(line, (size_t)(sp - line)) : dup_or_empty(line);
 	if (a->action == NULL)
 		fatal("%s", __func__);
 	rest = sp ? sp + 1 : "";
@@ -100,16 +99,16 @@ parse_plan(const char *line, struct run_action *a)
 		a->reason = strndup(paren + 2, (size_t)(end - 1 - (paren + 2)));
 		end = paren;
 	} else
-		a->reason = xstrdup("");
+		a->reason = dup_or_empty("");
 	if (strcmp(a->action, "prune") == 0) {
-		a->name = xstrdup("");
+		a->name = dup_or_empty("");
 		a->detail = strndup(rest, (size_t)(end - rest));
 	} else if ((sp = memchr(rest, ' ', (size_t)(end - rest))) != NULL) {
 		a->name = strndup(rest, (size_t)(sp - rest));
 		a->detail = strndup(sp + 1, (size_t)(end - sp - 1));
 	} else {
 		a->name = strndup(rest, (size_t)(end - rest));
-		a->detail = xstrdup("");
+		a->detail = dup_or_empty("");
 	}
 	if (a->reason == NULL || a->name == NULL || a->detail == NULL)
 		fatal("%s", __func__);
@@ -151,8 +150,8 @@ report_plan(struct run_report *rep, const char *line)
 	    is_item_action(&nv[rep->nactions], it)) {
 		free(it->action);
 		free(it->reason);
-		it->action = xstrdup(nv[rep->nactions].action);
-		it->reason = xstrdup(nv[rep->nactions].reason);
+		it->action = dup_or_empty(nv[rep->nactions].action);
+		it->reason = dup_or_empty(nv[rep->nactions].reason);
 	}
 	rep->nactions++;
 }
@@ -185,8 +184,8 @@ report_item_begin(struct run_report *rep, const char *ident, const char *name)
 		fatal("%s", __func__);
 	rep->items = nv;
 	memset(&nv[rep->nitems], 0, sizeof(*nv));
-	nv[rep->nitems].ident = xstrdup(ident);
-	nv[rep->nitems].name = name ? xstrdup(name) : NULL;
+	nv[rep->nitems].ident = dup_or_empty(ident);
+	nv[rep->nitems].name = name ? dup_or_empty(name) : NULL;
 	rep->nitems++;
 	rep->cur_item = rep->nitems;
 }
@@ -203,7 +202,7 @@ report_item_seen(struct run_report *rep, const char *image_id, int was_running,
 	    it->image_id, sizeof(it->image_id), "%s", image_id ? image_id : "");
 	it->was_running = was_running;
 	if (it->action == NULL && has_container)
-		it->action = xstrdup("unchanged");
+		it->action = dup_or_empty("unchanged");
 }
 
 void
@@ -216,7 +215,7 @@ report_item_end(struct run_report *rep, const char *container_id)
 	snprintf(it->container_id, sizeof(it->container_id), "%s",
 	    container_id ? container_id : "");
 	if (it->action == NULL)
-		it->action = xstrdup(it->error ? "none" : "unchanged");
+		it->action = dup_or_empty(it->error ? "none" : "unchanged");
 	rep->cur_item = 0;
 }
 
@@ -439,7 +438,7 @@ open_metrics_dir(const char *path)
 		log_warnx("metrics_file %s: expected the path of a file", path);
 		return;
 	}
-	dir = slash == path ? xstrdup("/")
+	dir = slash == path ? dup_or_empty("/")
 			    : strndup(path, (size_t)(slash - path));
 	if (dir == NULL)
 		fatal("%s", __func__);
@@ -448,7 +447,7 @@ open_metrics_dir(const char *path)
 		log_warn(
 		    "metrics_file: directory %s; no metrics are written", dir);
 	else
-		out.metrics_name = xstrdup(slash + 1);
+		out.metrics_name = dup_or_empty(slash + 1);
 	free(dir);
 }
 

@@ -24,6 +24,7 @@
 #include "profile.h"
 #include "policy.h"
 #include "validate.h"
+#include "xalloc.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define PATHLEN  256
@@ -55,16 +56,6 @@ perr(struct pctx *c, const char *path, const char *fmt, ...)
 	va_end(ap);
 	errlist_add(c->errs, c->where, path, "%s", msg);
 	c->shown++;
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		fatal("strdup");
-	return p;
 }
 
 /* A key or short value safe to show: printable ASCII, cut short. */

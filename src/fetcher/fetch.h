@@ -30,8 +30,8 @@ struct confdir_listing {
 void confdir_listing_free(struct confdir_listing *l);
 
 /*
- * User-data as the fetcher's loader process loaded it (src/fetcher/
- * udproc.c): one source, its definitions with their field path prefixes
+ * User-data (or etcd's keys) as the fetcher's loader process loaded it
+ * (src/fetcher/udproc.c): one source (etcd: one per key), its definitions with their field path prefixes
  * ("containers[2]"), its problems, and how it failed.
  */
 struct ud_part {
@@ -53,6 +53,11 @@ struct file_ops {
 	int (*read_file)(void *ctx, const char *ref, struct buf *out);
 	/* User-data, loaded elsewhere; NULL: fetch and parse it here. */
 	void (*load_userdata)(
+	    void *ctx, const struct settings *s, struct ud_part *out);
+	/* Fleet definitions from etcd, loaded elsewhere (the same process
+	 * as user-data): many sources, each definition and problem labelled
+	 * "etcd:KEY"; NULL: fetch and parse them here. */
+	void (*load_etcd)(
 	    void *ctx, const struct settings *s, struct ud_part *out);
 	void *ctx;
 };
@@ -104,5 +109,19 @@ int fetch_load(struct fetch_state *fs, const struct settings *s,
  */
 void fetch_load_userdata(struct fetch_state *fs, const struct settings *s,
     const struct file_ops *ops, struct ud_part *out);
+
+/*
+ * The loader's part for etcd: lists the settings' etcd directory and
+ * parses each key's value as a source of its own ("etcd:KEY"), with fs's
+ * last good copies of them, into out (initialized by the caller).
+ */
+void fetch_load_etcd(struct fetch_state *fs, const struct settings *s,
+    const struct file_ops *ops, struct ud_part *out);
+/*
+ * The watch: lists the keys (without values) and tells whether anything
+ * changed (a key, a revision, or whether etcd answers) since the last
+ * listing.  1 when it did.
+ */
+int fetch_etcd_changed(struct fetch_state *fs, const struct settings *s);
 
 #endif

@@ -31,7 +31,7 @@ static int reload_pending;
 static struct schedule sched; /* server mode: when the next run starts */
 static long long next_load_ms;
 static int run_in_flight;    /* a state was sent, its result is due */
-static struct udproc loader; /* settings.aws: user-data is loaded there */
+static struct udproc loader; /* user-data and etcd are loaded there */
 
 static void
 set_engine_socket(int fd)
@@ -46,29 +46,48 @@ set_engine_socket(int fd)
 	reload_pending = 1;
 }
 
+static int
+on_reload(void *ctx, struct imsg *m)
+{
+	reload_pending = 1;
+	return 0;
+}
+
+static int
+on_peer_fd(void *ctx, struct imsg *m)
+{
+	set_engine_socket(m->fd);
+	m->fd = -1; /* the engine's channel owns it now */
+	return 0;
+}
+
+/* Messages the parent may send at any time, between its replies. */
+static const struct imsg_rule parent_async_rules[] = {
+	{ IMSG_RELOAD, IMSG_FROM(PROC_PARENT), 0, 0, on_reload },
+	{ IMSG_PEER_FD, IMSG_FROM(PROC_PARENT), 0, 1, on_peer_fd },
+};
+
 /*
- * Messages the parent may send at any time.  Returns 1 when handled, 0
- * when it is not one of them (the caller's business), fatal otherwise.
+ * Handles m if it is one of the asynchronous messages: 1 when handled,
+ * 0 when it is not one of them (the caller's business), fatal otherwise.
  */
 static int
 handle_parent_async(struct imsg *m)
 {
-	switch (m->hdr.type) {
-	case IMSG_RELOAD:
-		if (m->len != 0)
-			fatalx("RELOAD with %zu bytes", m->len);
-		reload_pending = 1;
-		return 1;
-	case IMSG_PEER_FD:
-		if (m->len != 0 || m->fd == -1)
-			fatalx("PEER_FD without a descriptor");
-		set_engine_socket(m->fd);
-		return 1;
+	const size_t n =
+	    sizeof(parent_async_rules) / sizeof(parent_async_rules[0]);
+	char why[128];
+
+	if (imsg_rule_for(parent_async_rules, n, m->hdr.type) == NULL) {
+		if (m->fd != -1)
+			fatalx("unexpected descriptor with %s",
+			    imsg_type_name(m->hdr.type));
+		return 0;
 	}
-	if (m->fd != -1)
-		fatalx("unexpected descriptor with %s",
-		    imsg_type_name(m->hdr.type));
-	return 0;
+	if (imsg_dispatch(parent_async_rules, n, m, NULL, why, sizeof(why)) ==
+	    -1)
+		fatalx("from the parent: %s", why);
+	return 1;
 }
 
 /* Waits for one of the reply types, handling asynchronous messages. */
@@ -160,13 +179,21 @@ static const struct file_ops parent_file_ops = {
 	.ctx = NULL,
 };
 
-/* With user-data on, it comes from the loader process (udproc.c). */
+/* With user-data or etcd on, they come from the loader process (udproc.c). */
 static const struct file_ops loader_file_ops = {
 	.read_confdir = parent_read_confdir,
 	.read_file = parent_read_file,
 	.load_userdata = udproc_load,
+	.load_etcd = udproc_load_etcd,
 	.ctx = &loader,
 };
+
+/* Whether the loader process runs: a source on the network is on. */
+static int
+loader_on(void)
+{
+	return settings.aws || settings_etcd_on(&settings);
+}
 
 static void
 send_state(const struct desired_state *st, int fetch_status)
@@ -239,7 +266,7 @@ load_and_send(struct fetch_state *fs)
 	desired_state_init(&st);
 	errlist_init(&errs);
 	status = fetch_load(fs, &settings,
-	    settings.aws ? &loader_file_ops : &parent_file_ops, &st, &errs);
+	    loader_on() ? &loader_file_ops : &parent_file_ops, &st, &errs);
 	report_errors(&errs, settings.mode == MODE_CHECK);
 	if (settings.mode == MODE_CHECK) {
 		struct wire_run_done rd = { .exit_code = status };
@@ -257,13 +284,11 @@ load_and_send(struct fetch_state *fs)
 }
 
 /* A run ended: in server mode, the next one is scheduled from now. */
-static void
-on_run_result(const struct imsg *m)
+static int
+on_run_result(void *ctx, struct imsg *m)
 {
 	struct wire_run_result rr;
 
-	if (m->len != sizeof(rr) || m->fd != -1)
-		fatalx("RUN_RESULT of %zu bytes from the engine", m->len);
 	memcpy(&rr, m->data, sizeof(rr));
 	if (rr.cause >= RUN_CAUSE_MAX ||
 	    memchr(rr.where, '\0', sizeof(rr.where)) == NULL)
@@ -276,11 +301,32 @@ on_run_result(const struct imsg *m)
 	if (settings.mode == MODE_SERVER)
 		next_load_ms =
 		    schedule_now_ms() + schedule_after_run(&sched, &rr);
+	return 0;
 }
+
+static int
+on_state_ack(void *ctx, struct imsg *m)
+{
+	struct wire_ack ack;
+
+	memcpy(&ack, m->data, sizeof(ack));
+	log_debug("engine %s the desired state (%u definitions)",
+	    ack.accepted ? "accepted" : "rejected", ack.ndefs);
+	return 0;
+}
+
+/* What the engine may send. */
+static const struct imsg_rule engine_rules[] = {
+	{ IMSG_RUN_RESULT, IMSG_FROM(PROC_ENGINE),
+	    sizeof(struct wire_run_result), 0, on_run_result },
+	{ IMSG_STATE_ACK, IMSG_FROM(PROC_ENGINE), sizeof(struct wire_ack), 0,
+	    on_state_ack },
+};
 
 static void
 read_engine(void)
 {
+	char why[128];
 	struct imsg m;
 	ssize_t n = imsg_read(&engine_ib);
 	int r;
@@ -292,20 +338,11 @@ read_engine(void)
 		run_in_flight = 0;
 		return;
 	}
-	while ((r = imsg_get(&engine_ib, &m)) == 1) {
-		if (m.hdr.type == IMSG_RUN_RESULT) {
-			on_run_result(&m);
-			continue;
-		}
-		if (m.hdr.type != IMSG_STATE_ACK ||
-		    m.len != sizeof(struct wire_ack) || m.fd != -1)
-			fatalx("unpermitted message %s from the engine",
-			    imsg_type_name(m.hdr.type));
-		struct wire_ack ack;
-		memcpy(&ack, m.data, sizeof(ack));
-		log_debug("engine %s the desired state (%u definitions)",
-		    ack.accepted ? "accepted" : "rejected", ack.ndefs);
-	}
+	while ((r = imsg_get(&engine_ib, &m)) == 1)
+		if (imsg_dispatch(engine_rules,
+			sizeof(engine_rules) / sizeof(engine_rules[0]), &m,
+			NULL, why, sizeof(why)) == -1)
+			fatalx("from the engine: %s", why);
 	if (r == -1)
 		fatalx("malformed message stream from the engine");
 }
@@ -443,9 +480,10 @@ test_hook_forge(void)
 }
 #endif
 
-/* Whether a copy the parent kept is user-data's: the loader's to parse. */
+/* Whether a copy the parent kept is user-data's or etcd's: the loader's
+ * to parse. */
 static int
-is_userdata_copy(const struct imsg *m)
+is_loader_copy(const struct imsg *m)
 {
 	struct wire_lastgood lg;
 	char err[256];
@@ -453,7 +491,8 @@ is_userdata_copy(const struct imsg *m)
 
 	if (wire_decode_lastgood(m->data, m->len, &lg, err, sizeof(err)) == -1)
 		return 0; /* refused below, with the reason */
-	is = lg.form == WIRE_LG_USERDATA;
+	is = (lg.form == WIRE_LG_USERDATA && settings.aws) ||
+	    (lg.form == WIRE_LG_ETCD && settings_etcd_on(&settings));
 	wire_lastgood_free(&lg);
 	return is;
 }
@@ -479,7 +518,7 @@ restore_lastgood(struct fetch_state *fs)
 			fatalx("unexpected %s while reading last good copies",
 			    imsg_type_name(m.hdr.type));
 		n++;
-		if (settings.aws && is_userdata_copy(&m)) {
+		if (is_loader_copy(&m)) {
 			udproc_restore(&loader, m.data, m.len);
 			continue;
 		}
@@ -516,7 +555,7 @@ fetcher_main(void)
 	/* --check changes nothing, last good copies included. */
 	sink = settings.mode == MODE_CHECK ? NULL : &parent_sink;
 	/* What the network sends is handled in a process of its own. */
-	if (settings.aws)
+	if (loader_on())
 		udproc_start(&loader, &settings, &parent_file_ops, sink);
 	fs = fetch_state_new(sink);
 	fetcher_sandbox();
@@ -537,15 +576,18 @@ fetcher_main(void)
 			next_load_ms =
 			    schedule_now_ms() + schedule_wait_ms(&sched);
 		}
-		struct pollfd pfd[2] = {
+		/* The etcd watch: the loader says when etcd changed. */
+		struct pollfd pfd[3] = {
 			{ .fd = parent_ib.fd, .events = POLLIN },
 			{ .fd = engine_ib.fd, .events = POLLIN },
+			{ .fd = loader_on() ? udproc_fd(&loader) : -1,
+			    .events = POLLIN },
 		};
 		int ms = -1;
 		long long left = next_load_ms - schedule_now_ms();
 		if (settings.mode == MODE_SERVER && !run_in_flight)
 			ms = left > 0 ? (int)left : 0;
-		if (poll(pfd, 2, ms) == -1) {
+		if (poll(pfd, 3, ms) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -555,6 +597,12 @@ fetcher_main(void)
 		if (engine_ib.fd != -1 &&
 		    (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
 			read_engine();
+		if (pfd[2].fd != -1 &&
+		    (pfd[2].revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    udproc_read_watch(&loader)) {
+			log_info("etcd changed: loading the definitions again");
+			reload_pending = 1;
+		}
 	}
 	fetch_state_free(fs);
 	return 0;

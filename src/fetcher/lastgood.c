@@ -15,17 +15,9 @@
 #include "buf.h"
 #include "imsg.h"
 #include "log.h"
+#include "settings.h"
 #include "wire.h"
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		fatal("strdup");
-	return p;
-}
+#include "xalloc.h"
 
 void
 lastgood_init(struct lastgood_set *set, const struct lastgood_sink *sink)
@@ -111,14 +103,25 @@ same_profiles(const struct kvlist *a, const struct kvlist *b)
 	return 1;
 }
 
+/* A key of etcd is a document of the file form, kept apart. */
+static uint32_t
+lastgood_wire_form(const struct lastgood *lg)
+{
+	if (lg->form == DOC_USERDATA)
+		return WIRE_LG_USERDATA;
+	if (strncmp(lg->name, ETCD_SOURCE_PREFIX, strlen(ETCD_SOURCE_PREFIX)) ==
+	    0)
+		return WIRE_LG_ETCD;
+	return WIRE_LG_FILE;
+}
+
 /* The copy in the wire encoding, to the sink; too large: memory only. */
 static void
 sink_put(const struct lastgood_set *set, const struct lastgood *lg)
 {
 	struct wire_lastgood w = {
 		.name = lg->name,
-		.form =
-		    lg->form == DOC_USERDATA ? WIRE_LG_USERDATA : WIRE_LG_FILE,
+		.form = lastgood_wire_form(lg),
 		.since = lg->since,
 		.text = lg->text,
 		.len = lg->len,

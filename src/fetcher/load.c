@@ -20,6 +20,7 @@
 #include "defs.h"
 #include "depgraph.h"
 #include "digest.h"
+#include "etcd.h"
 #include "fields.h"
 #include "lastgood.h"
 #include "log.h"
@@ -28,6 +29,7 @@
 #include "userdata.h"
 #include "validate.h"
 #include "wire.h"
+#include "xalloc.h"
 
 #define USERDATA_SOURCE WIRE_USERDATA_SOURCE
 #define EMPTY_USERDATA  "{\"containers\": []}"
@@ -39,6 +41,9 @@ struct fetch_state {
 	    notjson_md[SHA256_LEN]; /* the non-JSON body last reported */
 	int notjson_reported;
 	int confdir_missing_reported;
+	/* What the last etcd listing looked like, for the watch. */
+	unsigned char etcd_md[SHA256_LEN];
+	int etcd_seen; /* 0: nothing yet, 1: etcd_md, 2: unreachable */
 };
 
 /* One load in progress. */
@@ -85,16 +90,6 @@ fetch_state_free(struct fetch_state *fs)
 	lastgood_free(&fs->lastgood);
 	imds_session_clear(&fs->imds);
 	free(fs);
-}
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		fatal("strdup");
-	return p;
 }
 
 static struct source_status *
@@ -488,6 +483,146 @@ out:
 	buf_free(&text);
 }
 
+/* ---- fleet definitions from etcd (in the loader process) ---- */
+
+static int
+is_etcd_name(const char *name, const char *dirsrc)
+{
+	size_t n = strlen(dirsrc);
+
+	return strncmp(name, dirsrc, n) == 0 && name[n] != '\0';
+}
+
+/*
+ * etcd could not be listed: each key known from before stands in with its
+ * last good contents, and the state is incomplete.
+ */
+static void
+etcd_failed(struct run *r, const char *dirsrc, int unreachable, const char *msg)
+{
+	struct lastgood_set *set = &r->fs->lastgood;
+
+	source_failed(r, dirsrc, unreachable, msg);
+	r->out->complete = 0;
+	for (size_t i = 0; i < set->n; i++) {
+		if (!is_etcd_name(set->v[i].name, dirsrc))
+			continue;
+		struct source_status *st = add_source(r, set->v[i].name);
+		if (asprintf(&st->error, "%s: cannot be read (%s)", st->name,
+			unreachable ? "etcd cannot be reached"
+				    : "etcd's answer is refused") == -1)
+			fatal("asprintf");
+		fall_back(r, r->out->nsources - 1, unreachable);
+	}
+}
+
+/* Copies of keys (of any directory) that the listing no longer has. */
+static void
+etcd_forget_gone(struct run *r, const struct etcd_kvs *kvs)
+{
+	struct lastgood_set *set = &r->fs->lastgood;
+	size_t n = strlen(ETCD_SOURCE_PREFIX);
+
+	for (size_t i = set->n; i-- > 0;) {
+		const char *name = set->v[i].name;
+		int keep = 0;
+		if (strncmp(name, ETCD_SOURCE_PREFIX, n) != 0)
+			continue;
+		for (size_t k = 0; k < kvs->n && !keep; k++)
+			keep = strcmp(kvs->v[k].key, name + n) == 0;
+		if (!keep) {
+			char *copy = xstrdup(name);
+			lastgood_forget(set, copy);
+			free(copy);
+		}
+	}
+}
+
+static void
+load_etcd_here(
+    struct run *r, const struct settings *s, const struct file_ops *ops)
+{
+	char err[1024], *dir = settings_etcd_dir(s), *dirsrc, *name;
+	struct etcd_kvs kvs;
+	enum etcd_result rc;
+
+	if (asprintf(&dirsrc, ETCD_SOURCE_PREFIX "%s", dir) == -1)
+		fatal("asprintf");
+	rc = etcd_range(s, dir, 0, &kvs, err, sizeof(err));
+	if (rc != ETCD_OK) {
+		etcd_failed(r, dirsrc, rc == ETCD_UNREACHABLE, err);
+		r->fs->etcd_seen = 2;
+		goto out;
+	}
+	etcd_fingerprint(&kvs, r->fs->etcd_md);
+	r->fs->etcd_seen = 1;
+	(void)add_source(r, dirsrc);
+	if (kvs.ignored > 0)
+		log_warnx("%s: %zu key%s ignored: not a name of 1 to %d "
+			  "printable characters",
+		    dirsrc, kvs.ignored, kvs.ignored == 1 ? "" : "s",
+		    MAX_ETCD_KEY_LEN);
+	for (size_t i = 0; i < kvs.n; i++) {
+		if (asprintf(&name, ETCD_SOURCE_PREFIX "%s", kvs.v[i].key) ==
+		    -1)
+			fatal("asprintf");
+		if (kvs.v[i].too_large) {
+			snprintf(err, sizeof(err),
+			    "the value is larger than %d bytes; expected a "
+			    "smaller definition document",
+			    MAX_DOCUMENT_SIZE);
+			source_failed(r, name, 0, err);
+		} else
+			load_document(r, name, DOC_FILE,
+			    (const char *)kvs.v[i].value, kvs.v[i].len, ops);
+		free(name);
+	}
+	etcd_forget_gone(r, &kvs);
+out:
+	etcd_kvs_free(&kvs);
+	free(dirsrc);
+	free(dir);
+}
+
+void
+fetch_load_etcd(struct fetch_state *fs, const struct settings *s,
+    const struct file_ops *ops, struct ud_part *out)
+{
+	struct run r = { fs, &out->st, &out->errs, NULL, NULL, 0, 0,
+		s->seccomp_allow_permissive };
+
+	load_etcd_here(&r, s, ops);
+	out->prefix = r.prefix;
+	free(r.srcidx);
+	out->invalid = r.invalid;
+	out->unreachable = r.unreachable;
+}
+
+int
+fetch_etcd_changed(struct fetch_state *fs, const struct settings *s)
+{
+	unsigned char md[SHA256_LEN];
+	char err[1024], *dir;
+	struct etcd_kvs kvs;
+	int seen, changed;
+
+	dir = settings_etcd_dir(s);
+	if (etcd_range(s, dir, 1, &kvs, err, sizeof(err)) == ETCD_OK) {
+		etcd_fingerprint(&kvs, md);
+		seen = 1;
+	} else {
+		memset(md, 0, sizeof(md));
+		seen = 2;
+	}
+	etcd_kvs_free(&kvs);
+	free(dir);
+	changed = seen != fs->etcd_seen ||
+	    (seen == 1 && memcmp(md, fs->etcd_md, SHA256_LEN) != 0);
+	fs->etcd_seen = seen;
+	memcpy(fs->etcd_md, md, SHA256_LEN);
+	return changed;
+}
+
 void
 ud_part_init(struct ud_part *p)
 {
@@ -577,6 +712,63 @@ load_userdata(
 	ud_part_init(&p);
 	ops->load_userdata(ops->ctx, s, &p);
 	add_ud_part(r, &p);
+	ud_part_free(&p);
+}
+
+/*
+ * Fleet definitions the loader process sent (udproc.c checked each source
+ * name and labelled every definition and problem with it).
+ */
+static void
+add_etcd_part(struct run *r, struct ud_part *p)
+{
+	size_t base = r->out->nsources, n = r->out->ndefs + p->st.ndefs + 1;
+
+	for (size_t i = 0; i < p->st.nsources; i++) {
+		struct source_status *st = add_source(r, p->st.sources[i].name);
+		st->health = p->st.sources[i].health;
+		st->good_since = p->st.sources[i].good_since;
+		st->error = p->st.sources[i].error;
+		p->st.sources[i].error = NULL;
+	}
+	for (size_t i = 0; i < p->errs.n; i++)
+		errlist_add(r->errs, p->errs.v[i].where, p->errs.v[i].field,
+		    "%s", p->errs.v[i].msg);
+	r->prefix = realloc(r->prefix, n * sizeof(*r->prefix));
+	r->srcidx = realloc(r->srcidx, n * sizeof(*r->srcidx));
+	if (r->prefix == NULL || r->srcidx == NULL)
+		fatal("%s", __func__);
+	for (size_t i = 0; i < p->st.ndefs; i++) {
+		struct defn *d = &p->st.defs[i];
+		size_t src = base;
+		for (size_t k = 0; k < p->st.nsources; k++)
+			if (strcmp(p->st.sources[k].name, d->source) == 0)
+				src = base + k;
+		r->prefix[r->out->ndefs] = p->prefix[i];
+		r->srcidx[r->out->ndefs] = src;
+		p->prefix[i] = NULL;
+		if (desired_state_add(r->out, d) == -1)
+			fatal("%s", __func__);
+	}
+	p->st.ndefs = 0; /* each moved into r->out */
+	r->invalid |= p->invalid;
+	r->unreachable |= p->unreachable;
+	if (!p->st.complete)
+		r->out->complete = 0;
+}
+
+static void
+load_etcd(struct run *r, const struct settings *s, const struct file_ops *ops)
+{
+	struct ud_part p;
+
+	if (ops->load_etcd == NULL) {
+		load_etcd_here(r, s, ops);
+		return;
+	}
+	ud_part_init(&p);
+	ops->load_etcd(ops->ctx, s, &p);
+	add_etcd_part(r, &p);
 	ud_part_free(&p);
 }
 
@@ -935,6 +1127,8 @@ fetch_load(struct fetch_state *fs, const struct settings *s,
 			listed = 0;
 	if (s->aws)
 		load_userdata(&r, s, ops);
+	if (settings_etcd_on(s))
+		load_etcd(&r, s, ops);
 	check_whole(&r, s);
 	forget_gone(&r, s, listed);
 	for (size_t i = 0; i < out->ndefs; i++)

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "etcd.h"
 #include "fetch.h"
 #include "imsg.h"
 #include "lastgood.h"
@@ -105,9 +106,10 @@ static const struct file_ops up_ops = {
 #ifdef DOCKERUP_TEST_HOOKS
 /*
  * Test-only: with DOCKERUP_TEST_UD_IMPERSONATE=PATH the loader plays a
- * compromised one: it labels every user-data definition as coming from
- * the confdir file PATH and makes it privileged.  The fetcher and the
- * engine must still treat them as user-data.
+ * compromised one: it labels every user-data (or etcd) definition as
+ * coming from the confdir file PATH and makes it privileged.  The fetcher
+ * and the engine must still treat them as user-data; the fetcher takes a
+ * loader that names another source than etcd's for compromised.
  */
 static void
 test_hook_impersonate(struct ud_part *p)
@@ -171,6 +173,57 @@ up_answer(struct ud_part *p)
 	up_send(IMSG_UD_END, &end, sizeof(end));
 }
 
+/* etcd's answer: each source, then its definitions and problems. */
+static void
+up_answer_etcd(struct ud_part *p)
+{
+	struct wire_ud_end end = {
+		.invalid = p->invalid != 0,
+		.unreachable = p->unreachable != 0,
+		.complete = p->st.complete != 0,
+	};
+	size_t nerr = 0;
+	struct buf b;
+
+	test_hook_impersonate(p);
+	buf_init(&b, IMSG_MAX_DATA);
+	for (size_t k = 0; k < p->st.nsources; k++) {
+		const char *name = p->st.sources[k].name;
+		buf_reset(&b);
+		if (wire_encode_source(&p->st.sources[k], &b) == -1)
+			fatalx("user-data loader: source does not fit");
+		up_send(IMSG_UD_SOURCE, b.p, b.len);
+		for (size_t i = 0; i < p->st.ndefs; i++) {
+			if (strcmp(p->st.defs[i].source, name) != 0)
+				continue;
+			buf_reset(&b);
+			if (wire_encode_ud_defn(
+				p->prefix[i], &p->st.defs[i], &b) == -1)
+				fatalx("user-data loader: definition does not "
+				       "fit");
+			up_send(IMSG_UD_DEFN, b.p, b.len);
+		}
+		/* Problems of no source of ours go with the first one. */
+		for (size_t i = 0; i < p->errs.n && nerr < MAX_UD_ERRORS; i++) {
+			int mine = strcmp(p->errs.v[i].where, name) == 0;
+			int orphan = k == 0;
+			for (size_t j = 0; j < p->st.nsources && orphan; j++)
+				orphan = strcmp(p->errs.v[i].where,
+					     p->st.sources[j].name) != 0;
+			if (!mine && !orphan)
+				continue;
+			buf_reset(&b);
+			if (wire_encode_cfgerr(&p->errs.v[i], &b) == -1)
+				fatalx(
+				    "user-data loader: problem does not fit");
+			up_send(IMSG_UD_ERR, b.p, b.len);
+			nerr++;
+		}
+	}
+	buf_free(&b);
+	up_send(IMSG_UD_END, &end, sizeof(end));
+}
+
 static void __attribute__((noreturn))
 loader_main(int fd, pid_t fetcher, const struct settings *s)
 {
@@ -178,7 +231,7 @@ loader_main(int fd, pid_t fetcher, const struct settings *s)
 	const char *why;
 	char err[1024];
 	struct imsg m;
-	int r;
+	int r, watch = settings_etcd_on(s) && s->mode == MODE_SERVER;
 
 	/* Nothing of the fetcher's: not its parent's, not the engine's. */
 	close(PARENT_FD);
@@ -192,6 +245,8 @@ loader_main(int fd, pid_t fetcher, const struct settings *s)
 		fatal("imsg_init");
 	if (fetch_preinit(err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (settings_etcd_on(s) && etcd_preinit(s, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	fs = fetch_state_new(s->mode == MODE_CHECK ? NULL : &up_sink);
 	sandbox_caps_clear_all();
 	sandbox_no_new_privs();
@@ -199,8 +254,14 @@ loader_main(int fd, pid_t fetcher, const struct settings *s)
 	    SANDBOX_FETCHER, s->seccomp, sandbox_features(SANDBOX_FETCHER, s));
 	sandbox_test_inet("udloader");
 	for (;;) {
-		if ((r = imsg_wait(&up_ib, &m, -1)) == 0)
+		if ((r = imsg_wait(&up_ib, &m, watch ? ETCD_WATCH_MS : -1)) ==
+		    0)
 			_exit(0); /* the fetcher is gone: so are we */
+		if (r == -1 && errno == ETIMEDOUT) {
+			if (fetch_etcd_changed(fs, s))
+				up_send(IMSG_ETCD_CHANGED, NULL, 0);
+			continue;
+		}
 		if (r == -1)
 			fatal("user-data loader: reading from the fetcher");
 		if (m.hdr.type == IMSG_UD_RESTORE) {
@@ -208,7 +269,14 @@ loader_main(int fd, pid_t fetcher, const struct settings *s)
 				log_warnx("a last good copy kept by the parent "
 					  "is not used: %s",
 				    why);
-		} else if (m.hdr.type == IMSG_UD_LOAD && m.len == 0) {
+		} else if (m.hdr.type == IMSG_ETCD_LOAD && m.len == 0 &&
+		    settings_etcd_on(s)) {
+			struct ud_part p;
+			ud_part_init(&p);
+			fetch_load_etcd(fs, s, &up_ops, &p);
+			up_answer_etcd(&p);
+			ud_part_free(&p);
+		} else if (m.hdr.type == IMSG_UD_LOAD && m.len == 0 && s->aws) {
 			struct ud_part p;
 			ud_part_init(&p);
 			fetch_load_userdata(fs, s, &up_ops, &p);
@@ -244,6 +312,7 @@ udproc_start(struct udproc *u, const struct settings *s,
 	if (imsg_init(&u->ib, sv[0], PROC_FETCHER) == -1)
 		fatal("imsg_init");
 	u->pid = pid;
+	u->settings = s;
 	u->parent_ops = parent_ops;
 	u->sink = sink;
 }
@@ -289,25 +358,51 @@ serve_profile(struct udproc *u, const struct imsg *m)
 	buf_free(&content);
 }
 
-/* A last good copy the loader hands on: of user-data, or nothing. */
+/* "etcd:" and a key of ours (not the directory itself). */
+static int
+etcd_key_source(const struct udproc *u, const char *name)
+{
+	char *dir = settings_etcd_dir(u->settings);
+	size_t n = strlen(ETCD_SOURCE_PREFIX);
+	int ok = strncmp(name, ETCD_SOURCE_PREFIX, n) == 0 &&
+	    settings_etcd_key_ok(dir, name + n, strlen(name + n));
+
+	free(dir);
+	return ok && settings_etcd_on(u->settings);
+}
+
+/* A last good copy the loader hands on: of user-data, of a key of ours in
+ * etcd, or nothing. */
 static void
 pass_lastgood(struct udproc *u, const struct imsg *m)
 {
+	char err[256], name[MAX_PATH_LEN + 1];
 	struct wire_lastgood lg;
-	char err[256];
+	int ok;
 
 	if (m->hdr.type == IMSG_LASTGOOD_DEL) {
-		if (m->len != strlen(WIRE_USERDATA_SOURCE) ||
-		    memcmp(m->data, WIRE_USERDATA_SOURCE, m->len) != 0)
+		if (m->len == 0 || m->len > MAX_PATH_LEN ||
+		    memchr(m->data, '\0', m->len) != NULL)
+			fatalx("user-data loader: malformed LASTGOOD_DEL");
+		memcpy(name, m->data, m->len);
+		name[m->len] = '\0';
+		/* A copy of a key of an earlier directory may go too. */
+		if (strcmp(name, WIRE_USERDATA_SOURCE) != 0 &&
+		    strncmp(name, ETCD_SOURCE_PREFIX,
+			strlen(ETCD_SOURCE_PREFIX)) != 0)
 			fatalx("user-data loader: forgetting another source");
 		if (u->sink != NULL)
-			u->sink->del(u->sink->ctx, WIRE_USERDATA_SOURCE);
+			u->sink->del(u->sink->ctx, name);
 		return;
 	}
 	if (wire_decode_lastgood(m->data, m->len, &lg, err, sizeof(err)) == -1)
 		fatalx("user-data loader: last good copy: %s", err);
-	if (strcmp(lg.name, WIRE_USERDATA_SOURCE) != 0 ||
-	    lg.form != WIRE_LG_USERDATA)
+	if (lg.form == WIRE_LG_ETCD)
+		ok = etcd_key_source(u, lg.name);
+	else
+		ok = strcmp(lg.name, WIRE_USERDATA_SOURCE) == 0 &&
+		    lg.form == WIRE_LG_USERDATA;
+	if (!ok)
 		fatalx("user-data loader: a last good copy of another source");
 	wire_lastgood_free(&lg);
 	if (u->sink != NULL)
@@ -366,6 +461,8 @@ take_err(struct ud_part *p, const struct imsg *m)
 	free(msg);
 }
 
+static void take_end_etcd(struct ud_part *p, const struct imsg *m);
+
 static void
 take_end(struct ud_part *p, const struct imsg *m)
 {
@@ -377,6 +474,22 @@ take_end(struct ud_part *p, const struct imsg *m)
 	if (end.invalid > 1 || end.unreachable > 1 || end.complete > 1 ||
 	    p->st.nsources != 1)
 		fatalx("user-data loader: malformed UD_END");
+	p->invalid = (int)end.invalid;
+	p->unreachable = (int)end.unreachable;
+	p->st.complete = (int)end.complete;
+}
+
+static void
+take_end_etcd(struct ud_part *p, const struct imsg *m)
+{
+	struct wire_ud_end end;
+
+	if (m->len != sizeof(end))
+		fatalx("etcd loader: UD_END of %zu bytes", m->len);
+	memcpy(&end, m->data, sizeof(end));
+	if (end.invalid > 1 || end.unreachable > 1 || end.complete > 1 ||
+	    p->st.nsources < 1)
+		fatalx("etcd loader: malformed UD_END");
 	p->invalid = (int)end.invalid;
 	p->unreachable = (int)end.unreachable;
 	p->st.complete = (int)end.complete;
@@ -406,6 +519,8 @@ udproc_load(void *ctx, const struct settings *s, struct ud_part *out)
 		if (m.fd != -1)
 			fatalx("user-data loader: a descriptor");
 		switch (m.hdr.type) {
+		case IMSG_ETCD_CHANGED:
+			break; /* etcd is loaded after user-data, and sees it */
 		case IMSG_READ_PROFILE:
 			serve_profile(u, &m);
 			break;
@@ -430,4 +545,126 @@ udproc_load(void *ctx, const struct settings *s, struct ud_part *out)
 			    imsg_type_name(m.hdr.type));
 		}
 	}
+}
+
+/* ---- etcd, through the same loader ---- */
+
+/* A source the loader names: "etcd:" and our directory or one of its keys. */
+static void
+take_etcd_source(struct udproc *u, struct ud_part *p, const struct imsg *m)
+{
+	struct source_status s, *nv;
+	char err[256];
+
+	if (p->st.nsources > MAX_ETCD_KEYS)
+		fatalx("etcd loader: more than %d sources", MAX_ETCD_KEYS + 1);
+	if (wire_decode_source(m->data, m->len, &s, err, sizeof(err)) == -1)
+		fatalx("etcd loader: source: %s", err);
+	if (!settings_etcd_source_ok(u->settings, s.name))
+		fatalx("etcd loader: a source that is not ours");
+	for (size_t i = 0; i < p->st.nsources; i++)
+		if (strcmp(p->st.sources[i].name, s.name) == 0)
+			fatalx("etcd loader: the same source twice");
+	nv = realloc(p->st.sources, (p->st.nsources + 1) * sizeof(*nv));
+	if (nv == NULL)
+		fatal("%s", __func__);
+	p->st.sources = nv;
+	p->st.sources[p->st.nsources++] = s;
+}
+
+/*
+ * What the loader sends for etcd.  The name of each definition and
+ * problem is the fetcher's: that of the source it follows, which was
+ * checked to be one of ours, whatever the loader put in it.
+ */
+void
+udproc_load_etcd(void *ctx, const struct settings *s, struct ud_part *out)
+{
+	struct udproc *u = ctx;
+	const char *cur = NULL;
+	struct imsg m;
+	int r;
+
+	(void)s;
+	if (imsg_compose(&u->ib, IMSG_ETCD_LOAD, NULL, 0) == -1)
+		fatal("asking the loader for etcd");
+	for (;;) {
+		r = imsg_wait(&u->ib, &m, UD_LOADER_WAIT_MS);
+		if (r == 0)
+			fatalx("the user-data loader is gone");
+		if (r == -1)
+			fatal("waiting for the user-data loader");
+		if (m.fd != -1)
+			fatalx("etcd loader: a descriptor");
+		switch (m.hdr.type) {
+		case IMSG_ETCD_CHANGED:
+			break; /* sent before this load, which sees it */
+		case IMSG_READ_PROFILE:
+			serve_profile(u, &m);
+			break;
+		case IMSG_LASTGOOD_PUT:
+		case IMSG_LASTGOOD_DEL:
+			pass_lastgood(u, &m);
+			break;
+		case IMSG_UD_SOURCE:
+			take_etcd_source(u, out, &m);
+			cur = out->st.sources[out->st.nsources - 1].name;
+			break;
+		case IMSG_UD_DEFN:
+			if (cur == NULL)
+				fatalx("etcd loader: a definition before its "
+				       "source");
+			take_defn(out, &m);
+			free(out->st.defs[out->st.ndefs - 1].source);
+			if ((out->st.defs[out->st.ndefs - 1].source =
+				    strdup(cur)) == NULL)
+				fatal("strdup");
+			break;
+		case IMSG_UD_ERR:
+			if (cur == NULL)
+				fatalx("etcd loader: a problem before its "
+				       "source");
+			take_err(out, &m);
+			free(out->errs.v[out->errs.n - 1].where);
+			if ((out->errs.v[out->errs.n - 1].where =
+				    strdup(cur)) == NULL)
+				fatal("strdup");
+			break;
+		case IMSG_UD_END:
+			take_end_etcd(out, &m);
+			return;
+		default:
+			fatalx("etcd loader: unpermitted %s",
+			    imsg_type_name(m.hdr.type));
+		}
+	}
+}
+
+int
+udproc_fd(const struct udproc *u)
+{
+	return u->ib.fd;
+}
+
+/* The loader's own messages between loads: only ETCD_CHANGED. */
+int
+udproc_read_watch(struct udproc *u)
+{
+	struct imsg m;
+	ssize_t n = imsg_read(&u->ib);
+	int r, changed = 0;
+
+	if (n == 0)
+		fatalx("the user-data loader is gone");
+	if (n < 0 && errno != EAGAIN)
+		fatal("reading from the user-data loader");
+	while ((r = imsg_get(&u->ib, &m)) == 1) {
+		if (m.hdr.type != IMSG_ETCD_CHANGED || m.len != 0 || m.fd != -1)
+			fatalx("user-data loader: unpermitted %s",
+			    imsg_type_name(m.hdr.type));
+		changed = 1;
+	}
+	if (r == -1)
+		fatalx("malformed message stream from the user-data loader");
+	return changed;
 }

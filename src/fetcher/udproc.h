@@ -15,6 +15,7 @@
 struct udproc {
 	struct imsgbuf ib; /* the fetcher's channel to the loader */
 	pid_t pid;
+	const struct settings *settings;
 	const struct file_ops *parent_ops; /* profiles, read by the parent */
 	const struct lastgood_sink *sink;  /* NULL: copies are not kept */
 };
@@ -29,5 +30,12 @@ void udproc_start(struct udproc *u, const struct settings *s,
 void udproc_restore(struct udproc *u, const unsigned char *p, size_t len);
 /* file_ops.load_userdata: ctx is the struct udproc. */
 void udproc_load(void *ctx, const struct settings *s, struct ud_part *out);
+
+/* file_ops.load_etcd: ctx is the struct udproc. */
+void udproc_load_etcd(void *ctx, const struct settings *s, struct ud_part *out);
+/* The loader's channel, to poll between loads (the etcd watch). */
+int udproc_fd(const struct udproc *u);
+/* Reads what the loader sent between loads: 1 when etcd changed. */
+int udproc_read_watch(struct udproc *u);
 
 #endif

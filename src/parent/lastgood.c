@@ -27,6 +27,7 @@
 #include "digest.h"
 #include "log.h"
 #include "parent.h"
+#include "settings.h"
 #include "wire.h"
 
 #define LASTGOOD_DIR     "lastgood"
@@ -38,6 +39,7 @@
 static int lg_dirfd = -1; /* -1: copies are neither kept nor read */
 static char lg_path[MAX_PATH_LEN + 32];
 static char lg_confdir[MAX_PATH_LEN + 1];
+static char *lg_etcd_dir; /* the settings' etcd directory, or NULL */
 
 /* "lg-" and the SHA-256 of the source's name. */
 static void
@@ -96,6 +98,13 @@ remove_old_dir(int cachefd, const char *cache)
 			 "write it; last good copies are kept by root in "
 			 "%s/%s",
 		    cache, OLD_FETCHER_DIR, cache, LASTGOOD_DIR);
+}
+
+void
+parent_lastgood_etcd(const struct settings *s)
+{
+	free(lg_etcd_dir);
+	lg_etcd_dir = settings_etcd_on(s) ? settings_etcd_dir(s) : NULL;
 }
 
 void
@@ -204,16 +213,21 @@ write_copy(const char *fname, const unsigned char *p, size_t len)
 	(void)fsync(lg_dirfd);
 }
 
-/* user-data, or a definition file directly in our confdir as we last
- * served it: nothing else is a source. */
+/* user-data, a key of ours in etcd, or a definition file directly in our
+ * confdir as we last served it: nothing else is a source. */
 static int
 known_source(const struct wire_lastgood *lg)
 {
-	size_t n = strlen(lg_confdir);
+	size_t n = strlen(lg_confdir), e = strlen(ETCD_SOURCE_PREFIX);
 	const char *file = lg->name + n + 1;
 
 	if (strcmp(lg->name, WIRE_USERDATA_SOURCE) == 0)
 		return lg->form == WIRE_LG_USERDATA;
+	if (lg->form == WIRE_LG_ETCD)
+		return lg_etcd_dir != NULL &&
+		    strncmp(lg->name, ETCD_SOURCE_PREFIX, e) == 0 &&
+		    settings_etcd_key_ok(
+			lg_etcd_dir, lg->name + e, strlen(lg->name + e));
 	return lg->form == WIRE_LG_FILE && n > 0 &&
 	    strncmp(lg->name, lg_confdir, n) == 0 && lg->name[n] == '/' &&
 	    strchr(file, '/') == NULL && is_definition_name(file) &&

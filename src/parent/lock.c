@@ -19,7 +19,12 @@ parent_lock_open(const char *cache)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", cache, LOCK_NAME);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/*
+	 * Read-only: flock() needs no more, and the engine shares this open
+	 * file (it holds the lock with us), also when it runs as the
+	 * fetcher's account for a tcp:// endpoint.
+	 */
+	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd == -1)
 		log_warn("lock file %s", path);
 	return fd;

@@ -111,6 +111,7 @@ prepare_cache(const struct settings *s)
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
 		fatal("handover directory %s", dir);
 	parent_lastgood_open(s->cache, s->confdir);
+	parent_lastgood_etcd(s);
 }
 
 /*
@@ -342,27 +343,6 @@ finish_run(int code)
 			kill(children[i].pid, SIGTERM);
 }
 
-/* What each child may send the parent, and the exact payload sizes. */
-struct dispatch {
-	uint32_t type;
-	int fetcher_ok, engine_ok;
-	long size; /* -1: variable */
-};
-
-static const struct dispatch parent_dispatch[] = {
-	{ IMSG_READ_CONFDIR, 1, 0, 0 },
-	{ IMSG_READ_PROFILE, 1, 0, -1 },
-	{ IMSG_RUN_DONE, 1, 1, sizeof(struct wire_run_done) },
-	{ IMSG_READY, 1, 1, 0 },
-	{ IMSG_RESTART_PEER, 0, 1, 0 },
-	{ IMSG_STANDBY_READY, 0, 1, sizeof(struct wire_self_id) },
-	{ IMSG_SELF_WRITE, 0, 1, sizeof(struct wire_self_write) },
-	{ IMSG_SELF_RELEASE, 0, 1, 0 },
-	{ IMSG_LASTGOOD_PUT, 1, 0, -1 },
-	{ IMSG_LASTGOOD_DEL, 1, 0, -1 },
-	{ IMSG_READ_LASTGOOD, 1, 0, 0 },
-};
-
 static void
 send_go(void)
 {
@@ -435,100 +415,167 @@ release_lock(void)
 }
 
 static int
-handle_message(struct child *c, struct imsg *m)
+on_read_confdir(void *ctx, struct imsg *m)
 {
-	const struct dispatch *d = NULL;
+	struct child *c = ctx;
 
-	for (size_t i = 0; i < sizeof(parent_dispatch) / sizeof(*d); i++)
-		if (parent_dispatch[i].type == m->hdr.type)
-			d = &parent_dispatch[i];
-	if (d == NULL ||
-	    !(c->proc == PROC_FETCHER ? d->fetcher_ok : d->engine_ok) ||
-	    m->hdr.sender != c->proc) {
-		log_warnx("unpermitted message %s from %s",
-		    imsg_type_name(m->hdr.type), c->role);
+	parent_send_confdir(&c->ib, settings.confdir);
+	return 0;
+}
+
+static int
+on_read_profile(void *ctx, struct imsg *m)
+{
+	struct child *c = ctx;
+
+	parent_send_profile(&c->ib, settings.seccomp_dir, m->data, m->len);
+	return 0;
+}
+
+static int
+on_lastgood_put(void *ctx, struct imsg *m)
+{
+	return parent_lastgood_put(m->data, m->len);
+}
+
+static int
+on_lastgood_del(void *ctx, struct imsg *m)
+{
+	return parent_lastgood_del(m->data, m->len);
+}
+
+static int
+on_read_lastgood(void *ctx, struct imsg *m)
+{
+	struct child *c = ctx;
+
+	parent_lastgood_send(&c->ib);
+	return 0;
+}
+
+static int
+on_run_done(void *ctx, struct imsg *m)
+{
+	struct child *c = ctx;
+	struct wire_run_done rd;
+
+	memcpy(&rd, m->data, sizeof(rd));
+	if (rd.exit_code < 0 || rd.exit_code > 2) {
+		log_warnx("%s reported exit code %d", c->role, rd.exit_code);
 		return -1;
 	}
-	if (d->size >= 0 && m->len != (size_t)d->size) {
-		log_warnx("message %s from %s: %zu bytes, expected %ld",
-		    imsg_type_name(m->hdr.type), c->role, m->len, d->size);
-		return -1;
-	}
-	switch (m->hdr.type) {
-	case IMSG_READ_CONFDIR:
-		parent_send_confdir(&c->ib, settings.confdir);
-		break;
-	case IMSG_READ_PROFILE:
-		parent_send_profile(
-		    &c->ib, settings.seccomp_dir, m->data, m->len);
-		break;
-	case IMSG_LASTGOOD_PUT:
-		return parent_lastgood_put(m->data, m->len);
-	case IMSG_LASTGOOD_DEL:
-		return parent_lastgood_del(m->data, m->len);
-	case IMSG_READ_LASTGOOD:
-		parent_lastgood_send(&c->ib);
-		break;
-	case IMSG_RUN_DONE: {
-		struct wire_run_done rd;
-		memcpy(&rd, m->data, sizeof(rd));
-		if (rd.exit_code < 0 || rd.exit_code > 2) {
-			log_warnx(
-			    "%s reported exit code %d", c->role, rd.exit_code);
-			return -1;
-		}
-		/* One run or a check ends when its result is in. */
-		notify_run_done(rd.exit_code);
-		int done = (settings.mode == MODE_CHECK)
-		    ? c->proc == PROC_FETCHER
-		    : ((settings.mode != MODE_SERVER || lock_released) &&
-			  c->proc == PROC_ENGINE);
-		if (done)
-			finish_run(rd.exit_code);
-		break;
-	}
-	case IMSG_READY:
-		/* It came up: a later death is not a failure to start, so the
-		 * next restart is quick; the crash-loop count still bounds it. */
-		log_debug("%s ready", c->role);
-		c->backoff_s = RESTART_BACKOFF_MIN_S;
-		if (c->proc == PROC_ENGINE) {
-			engine_ready = 1;
-			send_go();
-		}
-		break;
-	case IMSG_STANDBY_READY: {
-		struct wire_self_id id;
-		memcpy(&id, m->data, sizeof(id));
-		if (have_lock || lock_released)
-			break;
-		standby_ready = 1;
-		if (id.id[0] != '\0' &&
-		    parent_self_ready(settings.cache, &id) == 0)
-			log_info(
-			    "ready to take over; waiting for the run lock");
-		try_lock();
-		break;
-	}
-	case IMSG_SELF_WRITE: {
-		struct wire_self_write w;
-		memcpy(&w, m->data, sizeof(w));
-		self_ack(c, parent_self_write(settings.cache, &w));
-		break;
-	}
-	case IMSG_SELF_RELEASE:
-		self_ack(c, release_lock());
-		break;
-	case IMSG_RESTART_PEER:
-		if (children[C_FETCHER].pid != 0) {
-			log_warnx(
-			    "engine dropped the fetcher for a bad message; "
-			    "restarting the fetcher");
-			kill(children[C_FETCHER].pid, SIGKILL);
-		}
-		break;
+	/* One run or a check ends when its result is in. */
+	notify_run_done(rd.exit_code);
+	int done = (settings.mode == MODE_CHECK)
+	    ? c->proc == PROC_FETCHER
+	    : ((settings.mode != MODE_SERVER || lock_released) &&
+		  c->proc == PROC_ENGINE);
+	if (done)
+		finish_run(rd.exit_code);
+	return 0;
+}
+
+static int
+on_ready(void *ctx, struct imsg *m)
+{
+	struct child *c = ctx;
+
+	/* It came up: a later death is not a failure to start, so the
+	 * next restart is quick; the crash-loop count still bounds it. */
+	log_debug("%s ready", c->role);
+	c->backoff_s = RESTART_BACKOFF_MIN_S;
+	if (c->proc == PROC_ENGINE) {
+		engine_ready = 1;
+		send_go();
 	}
 	return 0;
+}
+
+static int
+on_standby_ready(void *ctx, struct imsg *m)
+{
+	struct wire_self_id id;
+
+	memcpy(&id, m->data, sizeof(id));
+	if (have_lock || lock_released)
+		return 0;
+	standby_ready = 1;
+	if (id.id[0] != '\0' && parent_self_ready(settings.cache, &id) == 0)
+		log_info("ready to take over; waiting for the run lock");
+	try_lock();
+	return 0;
+}
+
+static int
+on_self_write(void *ctx, struct imsg *m)
+{
+	struct wire_self_write w;
+
+	memcpy(&w, m->data, sizeof(w));
+	self_ack(ctx, parent_self_write(settings.cache, &w));
+	return 0;
+}
+
+static int
+on_self_release(void *ctx, struct imsg *m)
+{
+	self_ack(ctx, release_lock());
+	return 0;
+}
+
+static int
+on_restart_peer(void *ctx, struct imsg *m)
+{
+	if (children[C_FETCHER].pid != 0) {
+		log_warnx("engine dropped the fetcher for a bad message; "
+			  "restarting the fetcher");
+		kill(children[C_FETCHER].pid, SIGKILL);
+	}
+	return 0;
+}
+
+#define FROM_F IMSG_FROM(PROC_FETCHER)
+#define FROM_E IMSG_FROM(PROC_ENGINE)
+
+/* What each child may send the parent, each on its own channel. */
+static const struct imsg_rule fetcher_rules[] = {
+	{ IMSG_READ_CONFDIR, FROM_F, 0, 0, on_read_confdir },
+	{ IMSG_READ_PROFILE, FROM_F, IMSG_SIZE_ANY, 0, on_read_profile },
+	{ IMSG_RUN_DONE, FROM_F, sizeof(struct wire_run_done), 0, on_run_done },
+	{ IMSG_READY, FROM_F, 0, 0, on_ready },
+	{ IMSG_LASTGOOD_PUT, FROM_F, IMSG_SIZE_ANY, 0, on_lastgood_put },
+	{ IMSG_LASTGOOD_DEL, FROM_F, IMSG_SIZE_ANY, 0, on_lastgood_del },
+	{ IMSG_READ_LASTGOOD, FROM_F, 0, 0, on_read_lastgood },
+};
+
+static const struct imsg_rule engine_rules[] = {
+	{ IMSG_RUN_DONE, FROM_E, sizeof(struct wire_run_done), 0, on_run_done },
+	{ IMSG_READY, FROM_E, 0, 0, on_ready },
+	{ IMSG_RESTART_PEER, FROM_E, 0, 0, on_restart_peer },
+	{ IMSG_STANDBY_READY, FROM_E, sizeof(struct wire_self_id), 0,
+	    on_standby_ready },
+	{ IMSG_SELF_WRITE, FROM_E, sizeof(struct wire_self_write), 0,
+	    on_self_write },
+	{ IMSG_SELF_RELEASE, FROM_E, 0, 0, on_self_release },
+};
+
+static int
+handle_message(struct child *c, struct imsg *m)
+{
+	char why[160];
+	int rc;
+
+	if (c->proc == PROC_FETCHER)
+		rc = imsg_dispatch(fetcher_rules,
+		    sizeof(fetcher_rules) / sizeof(fetcher_rules[0]), m, c, why,
+		    sizeof(why));
+	else
+		rc = imsg_dispatch(engine_rules,
+		    sizeof(engine_rules) / sizeof(engine_rules[0]), m, c, why,
+		    sizeof(why));
+	if (rc == -1)
+		log_warnx("%s from %s", why, c->role);
+	return rc;
 }
 
 static void
@@ -543,8 +590,6 @@ read_child(struct child *c)
 		return;
 	}
 	while ((r = imsg_get(&c->ib, &m)) == 1) {
-		if (m.fd != -1)
-			close(m.fd);
 		if (handle_message(c, &m) == -1) {
 			kill(c->pid, SIGKILL);
 			close_child_socket(c);

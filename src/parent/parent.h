@@ -42,6 +42,8 @@ void parent_send_profile(struct imsgbuf *ib, const char *seccomp_dir,
 
 /* lastgood.c: the fetcher's last good copies, root-only. */
 void parent_lastgood_open(const char *cache, const char *confdir);
+/* Copies of etcd's keys are kept for the settings' directory only. */
+void parent_lastgood_etcd(const struct settings *s);
 int parent_lastgood_put(const unsigned char *p, size_t len);
 int parent_lastgood_del(const unsigned char *p, size_t len);
 void parent_lastgood_send(struct imsgbuf *ib);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "buf.h"
 #include "log.h"
 #include "validate.h"
+#include "xalloc.h"
 
 /* The options that are not settings: two modes, and two that print. */
 enum command_action {
@@ -53,16 +55,6 @@ static const struct command_opt {
 #define OPT_NEG  (OPT_ROW + MAX_SETTINGS_ROWS)
 #define OPT_CMD  (OPT_NEG + MAX_SETTINGS_ROWS)
 #define OPT_LAST (OPT_CMD + (int)NCOMMANDS)
-
-static char *
-xstrdup(const char *s)
-{
-	char *p = strdup(s);
-
-	if (p == NULL)
-		fatal("strdup");
-	return p;
-}
 
 static void
 replace(char **dst, char *v)
@@ -238,6 +230,9 @@ expected(const struct setting_desc *d, char *buf, size_t buflen)
 		return "expected unix:///PATH, unix://PATH or tcp://HOST:PORT";
 	case SET_URL:
 		return "expected http://HOST[:PORT]";
+	case SET_URLS:
+		return "expected http://HOST[:PORT] or https://HOST[:PORT] "
+		       "separated by commas";
 	case SET_BOOL:
 	case SET_COUNT:
 	case SET_MODE:
@@ -274,6 +269,15 @@ valid_list_item(enum setting_kind t, const char *item)
 		    strspn(item, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == strlen(item);
 	case SET_PATHS:
 		return valid_abs_path(item) && strchr(item, ':') == NULL;
+	case SET_URLS: {
+		char *n = NULL;
+		if (strncmp(item, "http://", 7) == 0)
+			n = normalize_hostport("http://", item + 7, 0);
+		else if (strncmp(item, "https://", 8) == 0)
+			n = normalize_hostport("https://", item + 8, 0);
+		free(n);
+		return n != NULL && item[strlen(item) - 1] != '/';
+	}
 	default:
 		return valid_host(item, strcspn(item, ":")) &&
 		    (item[strcspn(item, ":")] == '\0' ||
@@ -343,6 +347,7 @@ set_string(char **dst, const struct setting_desc *d, const char *v)
 	case SET_CAPS:
 	case SET_PATHS:
 	case SET_HOSTS:
+	case SET_URLS:
 		if ((n = normalize_list(d->kind, v)) == NULL)
 			return -1;
 		break;
@@ -730,6 +735,28 @@ load_environment(struct settings *s, uint64_t set, struct errlist *errs)
 	replace(&s->remote, n);
 }
 
+/* host_id unset: /etc/machine-id, else the hostname (only with etcd on). */
+static void
+default_host_id(struct settings *s)
+{
+	char id[HOST_NAME_MAX + 1] = "";
+	FILE *f;
+
+	if (s->host_id != NULL || s->etcd == NULL || s->etcd[0] == '\0')
+		return;
+	if ((f = fopen("/etc/machine-id", "re")) != NULL) {
+		if (fgets(id, sizeof(id), f) == NULL)
+			id[0] = '\0';
+		id[strcspn(id, "\n")] = '\0';
+		fclose(f);
+	}
+	if (!valid_word(id) &&
+	    (gethostname(id, sizeof(id)) == -1 ||
+		(id[sizeof(id) - 1] = '\0', !valid_word(id))))
+		snprintf(id, sizeof(id), "unknown");
+	s->host_id = xstrdup(id);
+}
+
 /* The modes exclude each other; one named twice is still one. */
 static void
 cmdline_mode(struct settings *s, enum run_mode m, int *nmodes, uint64_t *set)
@@ -962,6 +989,7 @@ load_all(struct settings *s, int argc, char *argv[], struct errlist *errs,
 	load_file(s, cmdline_set, &file_set, errs);
 	if (!for_status)
 		load_environment(s, cmdline_set | file_set, errs);
+	default_host_id(s);
 	if (!for_status && errs->n == before)
 		check_insecure_tcp(s, errs);
 	return errs->n == before ? SETTINGS_OK : SETTINGS_USAGE;

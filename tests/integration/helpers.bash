@@ -22,6 +22,8 @@
 #   RIG_AUTH_USER, RIG_AUTH_PASS   ...with these credentials
 #   RIG_IMDS           http://127.0.0.1:PORT, the EC2 metadata emulator
 #   RIG_IMDS_CONTROL   its control port (see tests/rig/imds.py)
+#   RIG_ETCD           http://127.0.0.1:PORT, Debian's etcd (v3 gateway),
+#                      its data in RIG_DIR/etcd
 # and from tests/run.sh: DOCKERUP (the binary under test), DOCKERUP_SRC
 # (the repository).  ORIGINAL_DATA: the original's formats as test data.
 #

@@ -173,6 +173,9 @@ manifest_asked() {
 	[ -n "$engine" ] && [ -n "$fetcher" ]
 	[ "$(readlink "/proc/$engine/fd/5")" = "$(readlink -f "$TEST_CACHE")/dockerup.lock" ]
 	! readlink "/proc/$fetcher/fd/5" | grep -q dockerup.lock
+	# ...open read-only: flock needs no more.
+	flags=$(awk '/^flags:/ {print $2}' "/proc/$engine/fdinfo/5")
+	[ $((8#$flags & 3)) -eq 0 ]             # O_ACCMODE == O_RDONLY
 	# The lock is taken while the server runs...
 	! flock -n "$TEST_CACHE/dockerup.lock" true
 	stop_dockerup

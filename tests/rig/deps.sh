@@ -11,7 +11,7 @@ set -eu
 PKGS="build-essential pkg-config make clang libclang-rt-14-dev
 libcurl4-openssl-dev libcjson-dev libseccomp-dev libcap-ng-dev libcmocka-dev
 nettle-dev openssl zlib1g-dev clang-format docker.io docker-registry busybox-static bats jq
-python3 apache2-utils curl iproute2 procps mandoc $*"
+python3 apache2-utils curl iproute2 procps mandoc etcd-server $*"
 
 # One dpkg-query for all: prints the installed ones.
 # shellcheck disable=SC2086

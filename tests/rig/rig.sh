@@ -1,6 +1,7 @@
 #!/bin/bash
-# The test rig: a private Docker engine, two private registries and an EC2
-# metadata emulator, all on this machine and all inside one directory.
+# The test rig: a private Docker engine, two private registries, an EC2
+# metadata emulator and an etcd, all on this machine and all inside one
+# directory.
 #
 #   rig.sh start DIR [--engine-only]   start everything (or only the engine)
 #   rig.sh stop DIR                    stop it all, unmount, remove DIR
@@ -261,6 +262,41 @@ wait_imds() {
 	die "imds.py did not start (log: $DIR/imds.log)"
 }
 
+# --- etcd --------------------------------------------------------------------
+
+# Debian's etcd on two free ports of 127.0.0.1 (clients, peers), its data in
+# DIR/etcd.  ETCD_* of the environment are not read (flags only).
+start_etcd() {
+	local cport pport
+	cport=$(free_port)
+	pport=$(free_port)
+	[ "$pport" != "$cport" ] || pport=$((cport + 1))
+	mkdir -p "$DIR/etcd"
+	echo "$cport" > "$DIR/etcd.port"
+	spawn etcd env -u ETCD_DATA_DIR /usr/bin/etcd --name rig \
+	    --data-dir "$DIR/etcd" \
+	    --listen-client-urls "http://127.0.0.1:$cport" \
+	    --advertise-client-urls "http://127.0.0.1:$cport" \
+	    --listen-peer-urls "http://127.0.0.1:$pport" \
+	    --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+	    --initial-cluster "rig=http://127.0.0.1:$pport" \
+	    --enable-pprof=false
+}
+
+wait_etcd() {
+	local i pid
+	pid=$(cat "$DIR/etcd.pid")
+	for ((i = 0; i < 100; i++)); do
+		curl -sf --max-time 1 -X POST -d '{}' \
+		    "http://127.0.0.1:$(cat "$DIR/etcd.port")/v3/maintenance/status" \
+		    > /dev/null 2>&1 && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -n 20 "$DIR/etcd.log" >&2 2>/dev/null || true
+	die "etcd did not start (log: $DIR/etcd.log)"
+}
+
 # --- images ------------------------------------------------------------------
 
 # A busybox-static root filesystem with the applets the tests use.
@@ -331,6 +367,8 @@ write_env() {
 		    "$(cat "$DIR/imds.port")"
 		printf 'export RIG_IMDS_CONTROL=http://127.0.0.1:%s\n' \
 		    "$(cat "$DIR/imds.control-port")"
+		printf 'export RIG_ETCD=http://127.0.0.1:%s\n' \
+		    "$(cat "$DIR/etcd.port")"
 		printf 'export RIG_IMAGE=%q\n' "$TEST_IMAGE"
 	} > "$DIR/rig.env.tmp"
 }
@@ -363,10 +401,12 @@ cmd_start() {
 	if [ "$engine_only" = 0 ]; then
 		make_credentials
 		start_imds
+		start_etcd
 		spawn_registry registry 0
 		spawn_registry registry-auth 1
 		make_rootfs
 		wait_imds
+		wait_etcd
 		wait_registry registry 0
 		wait_registry registry-auth 1
 	fi
@@ -470,6 +510,7 @@ cmd_stop() {
 	    die "stop: $DIR is not a rig directory (no $MARKER); not touching it"
 	stop_containers
 	stop_pidfile "$DIR/imds.pid" 5
+	stop_pidfile "$DIR/etcd.pid" 10
 	stop_pidfile "$DIR/registry.pid" 5
 	stop_pidfile "$DIR/registry-auth.pid" 5
 	stop_pidfile "$DIR/dockerd.pid" 20

@@ -484,6 +484,74 @@ test_type_names(void **state)
 #define PAIR_TEST(f)                                                           \
 	cmocka_unit_test_setup_teardown(f, pair_setup, pair_teardown)
 
+static int handled;
+
+static int
+take(void *ctx, struct imsg *m)
+{
+	handled++;
+	return *(int *)ctx;
+}
+
+/* The one checker every channel uses: type, sender, size, descriptor. */
+static void
+test_dispatch_rules(void **state)
+{
+	static const struct imsg_rule rules[] = {
+		{ IMSG_RELOAD, IMSG_FROM(PROC_PARENT), 0, 0, take },
+		{ IMSG_DEFN, IMSG_FROM(PROC_FETCHER) | IMSG_FROM(PROC_UDLOADER),
+		    IMSG_SIZE_ANY, 0, take },
+		{ IMSG_PEER_FD, IMSG_FROM(PROC_PARENT), 0, 1, take },
+	};
+	const size_t n = sizeof(rules) / sizeof(rules[0]);
+	unsigned char data[4] = { 0 };
+	struct imsg m = { .data = data, .fd = -1 };
+	char why[128];
+	int ok = 0, bad = -1;
+
+	m.hdr.type = IMSG_RELOAD;
+	m.hdr.sender = PROC_PARENT;
+	assert_int_equal(imsg_dispatch(rules, n, &m, &ok, why, sizeof(why)), 0);
+	assert_int_equal(handled, 1);
+	m.hdr.sender = PROC_ENGINE; /* not its sender */
+	assert_int_equal(
+	    imsg_dispatch(rules, n, &m, &ok, why, sizeof(why)), -1);
+	assert_string_equal(why, "unpermitted message RELOAD");
+	m.hdr.sender = PROC_PARENT;
+	m.len = 4; /* not its size */
+	assert_int_equal(
+	    imsg_dispatch(rules, n, &m, &ok, why, sizeof(why)), -1);
+	assert_string_equal(why, "message RELOAD of 4 bytes, expected 0");
+	m.hdr.type = IMSG_DEFN;
+	m.hdr.sender = PROC_UDLOADER; /* either sender, any size */
+	assert_int_equal(imsg_dispatch(rules, n, &m, &ok, why, sizeof(why)), 0);
+	assert_int_equal(
+	    imsg_dispatch(rules, n, &m, &bad, why, sizeof(why)), -1);
+	assert_string_equal(why, "bad DEFN");
+	m.hdr.type = IMSG_STATE_END; /* no rule */
+	assert_int_equal(
+	    imsg_dispatch(rules, n, &m, &ok, why, sizeof(why)), -1);
+	assert_string_equal(why, "unpermitted message STATE_END");
+	/* A descriptor where none is due is closed; one that is due is
+	 * the handler's. */
+	m.hdr.type = IMSG_DEFN;
+	m.fd = dup(0);
+	assert_true(m.fd >= 0);
+	int fd = m.fd;
+	assert_int_equal(
+	    imsg_dispatch(rules, n, &m, &ok, why, sizeof(why)), -1);
+	assert_string_equal(why, "message DEFN with a descriptor");
+	assert_int_equal(m.fd, -1);
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+	m.hdr.type = IMSG_PEER_FD;
+	m.hdr.sender = PROC_PARENT;
+	m.len = 0;
+	assert_int_equal(
+	    imsg_dispatch(rules, n, &m, &ok, why, sizeof(why)), -1);
+	assert_string_equal(why, "message PEER_FD without a descriptor");
+	assert_int_equal(handled, 3); /* RELOAD, DEFN, the refused DEFN */
+}
+
 int
 main(void)
 {
@@ -504,6 +572,7 @@ main(void)
 		PAIR_TEST(test_queued_writes_never_block),
 		PAIR_TEST(test_queue_overflow_refused),
 		cmocka_unit_test(test_type_names),
+		cmocka_unit_test(test_dispatch_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -285,6 +285,11 @@ test_source_trust(void **state)
 		{ "/tmp/t.json", CONFDIR, TRUST_REMOTE },
 		{ "/tmp/t.json", NULL, TRUST_LOCAL }, /* the fetcher, parsing */
 		{ "user-data", NULL, TRUST_REMOTE },
+		/* etcd's keys, whatever they look like */
+		{ "etcd:/dockerup/default/containers/web", CONFDIR,
+		    TRUST_REMOTE },
+		{ "etcd:/dockerup/default/containers/web", NULL, TRUST_REMOTE },
+		{ "etcd:" LOCAL_SOURCE, CONFDIR, TRUST_REMOTE },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {

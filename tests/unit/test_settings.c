@@ -710,6 +710,8 @@ row_value(const struct setting_desc *d, const char *conf)
 		return "/srv/a,/srv/b";
 	case SET_HOSTS:
 		return "registry.example:5000,docker.io";
+	case SET_URLS:
+		return "http://127.0.0.1:2379,https://etcd.example:2379";
 	default:
 		return NULL;
 	}

@@ -1,0 +1,516 @@
+/*
+ * etcd's v3 JSON gateway (see etcd.h).  A range request names the
+ * directory's first key and the key just past it (the last byte of the
+ * prefix plus one), asks for at most MAX_ETCD_KEYS + 1 keys, and the
+ * answer is checked before anything of it is used: every key under the
+ * directory, printable, bounded; every value valid base64 of at most
+ * MAX_DOCUMENT_SIZE bytes; the whole at most MAX_ETCD_TOTAL.
+ */
+#include "etcd.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <nettle/base64.h>
+
+#include "bounds.h"
+#include "buf.h"
+#include "log.h"
+
+#define ETCD_PASSWORD_MAX 256
+#define ETCD_TOKEN_MAX    1024
+
+static char password[ETCD_PASSWORD_MAX + 1]; /* etcd_password_file's */
+
+static void __attribute__((format(printf, 3, 4)))
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void
+etcd_kvs_init(struct etcd_kvs *kvs)
+{
+	memset(kvs, 0, sizeof(*kvs));
+}
+
+void
+etcd_kvs_free(struct etcd_kvs *kvs)
+{
+	for (size_t i = 0; i < kvs->n; i++) {
+		free(kvs->v[i].key);
+		if (kvs->v[i].value != NULL)
+			explicit_bzero(kvs->v[i].value, kvs->v[i].len);
+		free(kvs->v[i].value);
+	}
+	free(kvs->v);
+	memset(kvs, 0, sizeof(*kvs));
+}
+
+/* base64 into a malloc'ed buffer (NUL-terminated); NULL when invalid. */
+static unsigned char *
+b64_decode(const char *s, size_t max, size_t *outlen, int *too_large)
+{
+	struct base64_decode_ctx ctx;
+	size_t n = strlen(s), len;
+	unsigned char *out;
+
+	*too_large = 0;
+	if (BASE64_DECODE_LENGTH(n) > max + 3) {
+		*too_large = 1;
+		return NULL;
+	}
+	if ((out = malloc(BASE64_DECODE_LENGTH(n) + 1)) == NULL)
+		fatal("%s", __func__);
+	base64_decode_init(&ctx);
+	len = BASE64_DECODE_LENGTH(n);
+	if (!base64_decode_update(&ctx, &len, out, n, s) ||
+	    !base64_decode_final(&ctx)) {
+		free(out);
+		return NULL;
+	}
+	if (len > max) {
+		*too_large = 1;
+		free(out);
+		return NULL;
+	}
+	out[len] = '\0';
+	*outlen = len;
+	return out;
+}
+
+/* An int64 that the gateway sends as a string of digits (or a number). */
+static int
+get_u64(const cJSON *o, const char *name, uint64_t *out)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, name);
+	char *end;
+
+	*out = 0;
+	if (j == NULL)
+		return 0;
+	if (cJSON_IsNumber(j) && j->valuedouble >= 0 &&
+	    j->valuedouble < 9007199254740992.0) {
+		*out = (uint64_t)j->valuedouble;
+		return 0;
+	}
+	if (!cJSON_IsString(j) || j->valuestring[0] == '\0' ||
+	    strspn(j->valuestring, "0123456789") != strlen(j->valuestring) ||
+	    strlen(j->valuestring) > 19)
+		return -1;
+	errno = 0;
+	*out = strtoull(j->valuestring, &end, 10);
+	return errno != 0 ? -1 : 0;
+}
+
+static int
+parse_kv(const cJSON *e, const char *dir, struct etcd_kvs *out, size_t *total,
+    char *err, size_t errlen)
+{
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(e, "key");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "value");
+	struct etcd_kv kv = { 0 };
+	unsigned char *key;
+	size_t klen;
+	int big;
+
+	if (!cJSON_IsObject(e) || !cJSON_IsString(k) ||
+	    (v != NULL && !cJSON_IsString(v))) {
+		seterr(err, errlen,
+		    "kvs[%zu]: expected an object with a string key and value",
+		    out->n);
+		return -1;
+	}
+	key = b64_decode(
+	    k->valuestring, strlen(dir) + MAX_ETCD_KEY_LEN, &klen, &big);
+	if (key == NULL && !big) {
+		seterr(err, errlen, "kvs[%zu].key: not base64", out->n);
+		return -1;
+	}
+	if (key == NULL || memchr(key, '\0', klen) != NULL ||
+	    !settings_etcd_key_ok(dir, (char *)key, klen)) {
+		if (key == NULL ||
+		    strncmp((char *)key, dir, strlen(dir)) != 0) {
+			free(key);
+			seterr(err, errlen,
+			    "kvs[%zu].key: not under %s; expected only the "
+			    "keys asked for",
+			    out->n, dir);
+			return -1;
+		}
+		free(key); /* a name we never use: counted, not listed */
+		out->ignored++;
+		return 0;
+	}
+	kv.key = (char *)key;
+	if (get_u64(e, "mod_revision", &kv.mod_rev) == -1) {
+		seterr(err, errlen, "%s: mod_revision is not a number", kv.key);
+		free(key);
+		return -1;
+	}
+	if (v != NULL) {
+		kv.value = b64_decode(
+		    v->valuestring, MAX_DOCUMENT_SIZE, &kv.len, &kv.too_large);
+		if (kv.value == NULL && !kv.too_large) {
+			seterr(
+			    err, errlen, "%s: the value is not base64", kv.key);
+			free(key);
+			return -1;
+		}
+	} else if ((kv.value = calloc(1, 1)) == NULL)
+		fatal("%s", __func__);
+	*total += kv.len;
+	if (*total > MAX_ETCD_TOTAL) {
+		seterr(err, errlen,
+		    "the values under %s hold more than %d bytes; expected at "
+		    "most that much",
+		    dir, MAX_ETCD_TOTAL);
+		free(kv.key);
+		free(kv.value);
+		return -1;
+	}
+	out->v[out->n++] = kv;
+	return 0;
+}
+
+int
+etcd_parse_range(const char *json, size_t len, const char *dir,
+    struct etcd_kvs *out, char *err, size_t errlen)
+{
+	const cJSON *kvs, *e, *hdr;
+	size_t total = 0, n;
+	cJSON *root;
+	int rc = -1;
+
+	etcd_kvs_init(out);
+	if ((root = cJSON_ParseWithLength(json, len)) == NULL ||
+	    !cJSON_IsObject(root)) {
+		seterr(err, errlen, "the answer is not a JSON object");
+		goto out;
+	}
+	hdr = cJSON_GetObjectItemCaseSensitive(root, "header");
+	if (hdr != NULL &&
+	    (!cJSON_IsObject(hdr) ||
+		get_u64(hdr, "revision", &out->revision) == -1)) {
+		seterr(
+		    err, errlen, "header: expected an object with a revision");
+		goto out;
+	}
+	kvs = cJSON_GetObjectItemCaseSensitive(root, "kvs");
+	if (kvs != NULL && !cJSON_IsArray(kvs)) {
+		seterr(err, errlen, "kvs: expected an array");
+		goto out;
+	}
+	n = (size_t)cJSON_GetArraySize(kvs);
+	if (n > MAX_ETCD_KEYS ||
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "more"))) {
+		seterr(err, errlen,
+		    "more than %d keys under %s; expected at most "
+		    "%d",
+		    MAX_ETCD_KEYS, dir, MAX_ETCD_KEYS);
+		goto out;
+	}
+	if ((out->v = calloc(n + 1, sizeof(*out->v))) == NULL)
+		fatal("%s", __func__);
+	cJSON_ArrayForEach(e, kvs)
+	{
+		if (parse_kv(e, dir, out, &total, err, errlen) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	cJSON_Delete(root);
+	if (rc == -1)
+		etcd_kvs_free(out);
+	return rc;
+}
+
+void
+etcd_fingerprint(const struct etcd_kvs *kvs, unsigned char md[SHA256_LEN])
+{
+	struct buf b;
+
+	buf_init(&b, MAX_ETCD_KEYS * (MAX_ETCD_KEY_LEN + 64));
+	for (size_t i = 0; i < kvs->n; i++)
+		if (buf_printf(&b, "%s\n%llu\n", kvs->v[i].key,
+			(unsigned long long)kvs->v[i].mod_rev) == -1)
+			fatal("%s", __func__);
+	sha256(b.p != NULL ? b.p : (unsigned char *)"", b.len, md);
+	buf_free(&b);
+}
+
+/* ---- requests ---- */
+
+int
+etcd_preinit(const struct settings *s, char *err, size_t errlen)
+{
+	FILE *f;
+
+	if (s->etcd_user == NULL || s->etcd_password_file == NULL)
+		return 0;
+	if ((f = fopen(s->etcd_password_file, "re")) == NULL) {
+		seterr(err, errlen,
+		    "etcd_password_file %s: %s; expected a file the "
+		    "fetcher's account can read",
+		    s->etcd_password_file, strerror(errno));
+		return -1;
+	}
+	if (fgets(password, sizeof(password), f) == NULL)
+		password[0] = '\0';
+	fclose(f);
+	password[strcspn(password, "\r\n")] = '\0';
+	return 0;
+}
+
+static size_t
+write_cb(char *p, size_t size, size_t n, void *arg)
+{
+	return buf_append(arg, p, size * n) == -1 ? 0 : size * n;
+}
+
+static char *
+b64_encode(const char *s, size_t n)
+{
+	char *out = malloc(BASE64_ENCODE_RAW_LENGTH(n) + 1);
+
+	if (out == NULL)
+		fatal("%s", __func__);
+	base64_encode_raw(out, n, (const uint8_t *)s);
+	out[BASE64_ENCODE_RAW_LENGTH(n)] = '\0';
+	return out;
+}
+
+/* One POST; the HTTP status (0: no answer, err set). */
+static long
+post(const struct settings *s, const char *url, const char *body,
+    const char *token, struct buf *answer, char *err, size_t errlen)
+{
+	char auth[ETCD_TOKEN_MAX + 32];
+	struct curl_slist *hdrs = NULL;
+	long status = 0;
+	CURLcode rc;
+	CURL *h;
+
+	buf_reset(answer);
+	if ((h = curl_easy_init()) == NULL)
+		fatalx("curl_easy_init failed");
+	hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	if (token != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: %s", token);
+		hdrs = curl_slist_append(hdrs, auth);
+	}
+	if (hdrs == NULL)
+		fatalx("curl_slist_append failed");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)ETCD_TIMEOUT_MS);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)ETCD_CONNECT_MS);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(
+	    h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	if (s->etcd_cacert != NULL)
+		curl_easy_setopt(h, CURLOPT_CAINFO, s->etcd_cacert);
+	if (s->etcd_cert != NULL)
+		curl_easy_setopt(h, CURLOPT_SSLCERT, s->etcd_cert);
+	if (s->etcd_key != NULL)
+		curl_easy_setopt(h, CURLOPT_SSLKEY, s->etcd_key);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, answer);
+	rc = curl_easy_perform(h);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	else if (rc == CURLE_WRITE_ERROR)
+		seterr(err, errlen,
+		    "%s: the answer is larger than %d bytes; expected at "
+		    "most that much",
+		    url, MAX_ETCD_RESPONSE);
+	else
+		seterr(err, errlen, "%s: %s", url, curl_easy_strerror(rc));
+	if (rc == CURLE_WRITE_ERROR)
+		status = -1;
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hdrs);
+	return status;
+}
+
+/* etcd's authentication: a token for the user, or NULL (err set). */
+static char *
+authenticate(const struct settings *s, const char *base, struct buf *answer,
+    long *status, char *err, size_t errlen)
+{
+	char url[600], *body, *token = NULL;
+	cJSON *req, *root;
+	const cJSON *t;
+
+	if ((req = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(req, "name", s->etcd_user) == NULL ||
+	    cJSON_AddStringToObject(req, "password", password) == NULL ||
+	    (body = cJSON_PrintUnformatted(req)) == NULL)
+		fatal("%s", __func__);
+	cJSON_Delete(req);
+	snprintf(url, sizeof(url), "%s/v3/auth/authenticate", base);
+	*status = post(s, url, body, NULL, answer, err, errlen);
+	explicit_bzero(body, strlen(body));
+	free(body);
+	if (*status != 200) {
+		if (*status > 0)
+			seterr(err, errlen,
+			    "%s: HTTP %ld; expected the token of etcd_user %s",
+			    url, *status, s->etcd_user);
+		return NULL;
+	}
+	root = cJSON_ParseWithLength((const char *)answer->p, answer->len);
+	t = cJSON_GetObjectItemCaseSensitive(root, "token");
+	if (cJSON_IsString(t) && strlen(t->valuestring) < ETCD_TOKEN_MAX &&
+	    strchr(t->valuestring, '\n') == NULL &&
+	    strchr(t->valuestring, '\r') == NULL)
+		token = strdup(t->valuestring);
+	else
+		seterr(err, errlen, "%s: no token in the answer", url);
+	cJSON_Delete(root);
+	return token;
+}
+
+/* The range request's body. */
+static char *
+range_body(const char *dir, int keys_only)
+{
+	size_t n = strlen(dir);
+	char *end = strdup(dir), *k, *e, *body;
+
+	if (end == NULL)
+		fatal("%s", __func__);
+	end[n - 1]++; /* '/' + 1: every key that starts with dir */
+	k = b64_encode(dir, n);
+	e = b64_encode(end, n);
+	if (asprintf(&body,
+		"{\"key\":\"%s\",\"range_end\":\"%s\",\"limit\":%d%s}", k, e,
+		MAX_ETCD_KEYS + 1,
+		keys_only ? ",\"keys_only\":true" : "") == -1)
+		fatal("asprintf");
+	free(k);
+	free(e);
+	free(end);
+	return body;
+}
+
+/*
+ * etcd's token for the user, kept between requests (the watch asks every
+ * ETCD_WATCH_MS, and each log-in costs etcd a password hash): of one
+ * endpoint, dropped when etcd refuses it.
+ */
+static char *token, *token_base;
+
+static void
+forget_token(void)
+{
+	if (token != NULL)
+		explicit_bzero(token, strlen(token));
+	free(token);
+	free(token_base);
+	token = token_base = NULL;
+}
+
+/* 0 with token set (or no user), -1 with *r and err set. */
+static int
+logged_in(const struct settings *s, const char *base, struct buf *answer,
+    enum etcd_result *r, char *err, size_t errlen)
+{
+	long status = 0;
+
+	if (s->etcd_user == NULL ||
+	    (token != NULL && strcmp(token_base, base) == 0))
+		return 0;
+	forget_token();
+	if ((token = authenticate(s, base, answer, &status, err, errlen)) ==
+	    NULL) {
+		*r = status == 0 || status >= 500 ? ETCD_UNREACHABLE
+						  : ETCD_INVALID;
+		return -1;
+	}
+	if ((token_base = strdup(base)) == NULL)
+		fatal("%s", __func__);
+	return 0;
+}
+
+/* One endpoint: ETCD_UNREACHABLE lets the caller try the next one. */
+static enum etcd_result
+range_at(const struct settings *s, const char *base, const char *dir,
+    const char *body, struct etcd_kvs *out, char *err, size_t errlen)
+{
+	enum etcd_result r = ETCD_INVALID;
+	struct buf answer;
+	long status = 0;
+	char url[600];
+
+	buf_init(&answer, MAX_ETCD_RESPONSE);
+	snprintf(url, sizeof(url), "%s/v3/kv/range", base);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (logged_in(s, base, &answer, &r, err, errlen) == -1)
+			goto out;
+		status = post(s, url, body, token, &answer, err, errlen);
+		if (status != 401 || token == NULL)
+			break;
+		forget_token(); /* expired: log in again, once */
+	}
+	/* etcd 3.4's gateway does not answer a request with a token it
+	 * no longer knows (it restarted): the next request logs in again. */
+	if (status == 0)
+		forget_token();
+	if (status == 0 || status >= 500) {
+		if (status >= 500)
+			seterr(err, errlen, "%s: HTTP %ld", url, status);
+		r = ETCD_UNREACHABLE;
+	} else if (status == 200) {
+		char why[512];
+		if (etcd_parse_range((const char *)answer.p, answer.len, dir,
+			out, why, sizeof(why)) == 0)
+			r = ETCD_OK;
+		else
+			seterr(err, errlen, "%s: %s", url, why);
+	} else if (status > 0)
+		seterr(err, errlen,
+		    "%s: HTTP %ld; expected 200 (etcd's v3 gateway)", url,
+		    status);
+out:
+	buf_free(&answer);
+	return r;
+}
+
+enum etcd_result
+etcd_range(const struct settings *s, const char *dir, int keys_only,
+    struct etcd_kvs *out, char *err, size_t errlen)
+{
+	char *list, *save = NULL, *body = range_body(dir, keys_only);
+	enum etcd_result r = ETCD_UNREACHABLE;
+	size_t tried = 0;
+
+	etcd_kvs_init(out);
+	seterr(err, errlen, "no etcd endpoint");
+	if ((list = strdup(s->etcd ? s->etcd : "")) == NULL)
+		fatal("%s", __func__);
+	for (char *ep = strtok_r(list, ",", &save);
+	     ep != NULL && tried < MAX_ETCD_ENDPOINTS && r == ETCD_UNREACHABLE;
+	     ep = strtok_r(NULL, ",", &save), tried++)
+		r = range_at(s, ep, dir, body, out, err, errlen);
+	free(list);
+	free(body);
+	return r;
+}
