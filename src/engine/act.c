@@ -14,6 +14,7 @@
 
 #include "bounds.h"
 #include "buf.h"
+#include "carry.h"
 #include "claim.h"
 #include "ctrops.h"
 #include "docker.h"
@@ -23,6 +24,7 @@
 #include "status.h"
 #include "unstarted.h"
 #include "validate.h"
+#include "xalloc.h"
 
 static int
 ctr_set_name(struct ctr *c, const char *name)
@@ -129,13 +131,44 @@ item_network(struct run *r, const struct item *it, char *out, size_t outlen,
 	return 0;
 }
 
-/* The create body of it's container; NULL with err set. */
+/*
+ * LABEL_LINKS: "name=ID ..." for each link whose container is known, so
+ * that a later run sees a link left on an old container; NULL none.
+ */
 static char *
-create_body(struct run *r, const struct item *it, const char *want, char *err,
-    size_t errlen)
+links_label(struct run *r, const struct item *it)
+{
+	struct buf b;
+	struct item *dep;
+	char *s = NULL;
+
+	if (it->d->links.n == 0)
+		return NULL;
+	buf_init(&b, it->d->links.n * (MAX_NAME_LEN + 68) + 1);
+	for (size_t i = 0; i < it->d->links.n; i++) {
+		const char *name = it->d->links.v[i].key;
+		if ((dep = item_by_ident(r, name)) != NULL &&
+		    dep->cur_id[0] != '\0')
+			buf_printf(
+			    &b, "%s%s=%s", b.len ? " " : "", name, dep->cur_id);
+	}
+	if (b.len > 0)
+		s = xstrdup(buf_cstr(&b));
+	buf_free(&b);
+	return s;
+}
+
+/*
+ * The create body of it's container, with the volumes of old (the one it
+ * replaces, NULL none) carried over; NULL with err set.
+ */
+static char *
+create_body(struct run *r, const struct item *it, const struct ctr *old,
+    const char *want, char *err, size_t errlen)
 {
 	struct spec_ctx sc = { .identity = it->ident, .hash = want };
-	char net[128], *fields;
+	struct strlist carried = { 0 };
+	char net[128], *fields, *links;
 	cJSON *body;
 	char *json;
 
@@ -145,11 +178,16 @@ create_body(struct run *r, const struct item *it, const char *want, char *err,
 	if ((fields = spec_field_hashes(it->d)) == NULL)
 		fatal("%s", __func__);
 	sc.fields = fields;
+	sc.links = links = links_label(r, it);
+	carry_volumes(r, it, old, &carried);
+	sc.carried = &carried;
 	if ((body = spec_create_body(it->d, &sc)) == NULL ||
 	    (json = cJSON_PrintUnformatted(body)) == NULL)
 		fatal("%s", __func__);
 	cJSON_Delete(body);
 	free(fields);
+	free(links);
+	strlist_free(&carried);
 	return json;
 }
 
@@ -157,14 +195,57 @@ int
 create_container(struct run *r, const struct item *it, const char *want,
     char id[65], char *err, size_t errlen)
 {
+	return create_replacement(r, it, NULL, want, id, err, errlen);
+}
+
+int
+create_replacement(struct run *r, const struct item *it, const struct ctr *old,
+    const char *want, char id[65], char *err, size_t errlen)
+{
 	char *json;
 	int rc;
 
-	if ((json = create_body(r, it, want, err, errlen)) == NULL)
+	if ((json = create_body(r, it, old, want, err, errlen)) == NULL)
 		return OP_FAILED;
 	rc = run_op(r, op_create(r->dk, it->d->name, json, id, err, errlen));
 	free(json);
 	return rc;
+}
+
+/* Whether a definition takes volumes from it. */
+static int
+item_lends_volumes(const struct run *r, const struct item *it)
+{
+	for (size_t i = 0; i < r->nitems; i++)
+		for (size_t k = 0; k < r->items[i].d->nvolumes; k++)
+			if (r->items[i].d->volumes[k].from &&
+			    strcmp(r->items[i].d->volumes[k].from, it->ident) ==
+				0)
+				return 1;
+	return 0;
+}
+
+/*
+ * The mount points of the container just made for it, which those that
+ * take volumes from it follow (one inspect, only when there are some);
+ * unknown (NULL) when the engine does not say, and then they are made
+ * again.
+ */
+static void
+item_learn_mounts(struct run *r, struct item *it)
+{
+	char err[1024];
+
+	mounts_free(&it->new_mounts);
+	it->mounts = NULL;
+	if (r->lost || it->cur_id[0] == '\0' || !item_lends_volumes(r, it))
+		return;
+	if (run_op(r,
+		op_mounts(r->dk, it->cur_id, &it->new_mounts, err,
+		    sizeof(err))) == OP_OK)
+		it->mounts = &it->new_mounts;
+	else
+		log_warnx("inspect the new %s: %s", it->ident, err);
 }
 
 /* signal: after this container (re)started, signal the named ones. */
@@ -231,7 +312,7 @@ defer_create(struct run *r, struct item *it, const char *want)
 	struct launch *l;
 
 	if (it->ncand > 0 ||
-	    (json = create_body(r, it, want, err, sizeof(err))) == NULL)
+	    (json = create_body(r, it, NULL, want, err, sizeof(err))) == NULL)
 		return -1;
 	if (ports_mark(r, it->d, 1)) {
 		flush_launches(r);
@@ -355,6 +436,7 @@ restore_old(struct run *r, struct item *it, struct ctr *k, int restart)
 	    run_op(r, op_start(r->dk, k->id, err, sizeof(err))) != OP_OK)
 		log_warnx("could not restart the old %s: %s", it->ident, err);
 	snprintf(it->cur_id, sizeof(it->cur_id), "%s", k->id);
+	it->mounts = &k->mounts;
 }
 
 /* Host ports (" 80/tcp ...") the definition binds, or NULL when none. */
@@ -450,7 +532,9 @@ replace_in_place(struct run *r, struct item *it, struct ctr *k,
 		return -1;
 	}
 	it->cur_id[0] = '\0';
-	if (create_container(r, it, want, nid, err, sizeof(err)) != OP_OK) {
+	it->mounts = NULL;
+	if (create_replacement(r, it, k, want, nid, err, sizeof(err)) !=
+	    OP_OK) {
 		run_fail(r,
 		    "replace %s: create the new container: %s (the old one "
 		    "is gone; the next run tries again)",
@@ -553,7 +637,7 @@ item_replace(struct run *r, struct item *it, struct ctr *k, const char *want)
 		return -1;
 	if (rc == 1)
 		rc = replace_in_place(r, it, k, want, nid);
-	else if (create_container(r, it, want, nid, err, sizeof(err)) !=
+	else if (create_replacement(r, it, k, want, nid, err, sizeof(err)) !=
 	    OP_OK) {
 		run_fail(r,
 		    "replace %s: create the new container: %s; the old one "
@@ -568,6 +652,7 @@ item_replace(struct run *r, struct item *it, struct ctr *k, const char *want)
 		return -1;
 	memcpy(it->cur_id, nid, sizeof(nid));
 	it->recreated = 1;
+	item_learn_mounts(r, it);
 	r->rep->replaced++;
 	item_signals(r, it);
 	return 0;
@@ -696,8 +781,10 @@ reconcile_item(struct run *r, struct item *it)
 		in.want = want;
 	}
 	k = item_keeper(r, it, in.want);
-	if (k != NULL)
+	if (k != NULL) {
 		snprintf(it->cur_id, sizeof(it->cur_id), "%s", k->id);
+		it->mounts = &k->mounts;
+	}
 	in.k = k;
 	in.k_is_self = k != NULL && is_self(r, k);
 	decide_item(&in, &dec);

@@ -26,6 +26,10 @@ int drop_container(
 /* Creates (does not start) the container of it; an OP_* result. */
 int create_container(struct run *r, const struct item *it, const char *want,
     char id[65], char *err, size_t errlen);
+/* The same, for the replacement of old: its volumes carried over. */
+int create_replacement(struct run *r, const struct item *it,
+    const struct ctr *old, const char *want, char id[65], char *err,
+    size_t errlen);
 /* Puts the old container back under its name after a failed replace. */
 void restore_old(struct run *r, struct item *it, struct ctr *k, int restart);
 /* Renames k out of the way: 0 done, 1 refused, -1 no answer. */

@@ -125,5 +125,6 @@ run_peer(void *arg, const char *ident, struct decide_peer *out)
 		return -1;
 	out->recreated = it->recreated;
 	out->cur_id = it->cur_id;
+	out->mounts = it->mounts;
 	return 0;
 }

@@ -373,3 +373,73 @@ op_prune_images(struct docker *dk, unsigned *deleted,
 	docker_resp_free(&resp);
 	return rc;
 }
+
+int
+op_mounts(struct docker *dk, const char *id, struct mounts *out, char *err,
+    size_t errlen)
+{
+	const char *why;
+	cJSON *j;
+	int rc = op_inspect(dk, id, &j, err, errlen);
+
+	memset(out, 0, sizeof(*out));
+	if (rc == OP_OK &&
+	    observe_parse_mounts(cJSON_GetObjectItemCaseSensitive(j, "Mounts"),
+		out, &why) == -1) {
+		snprintf(err, errlen,
+		    "GET /containers/%.12s/json: Mounts: expected %s", id, why);
+		rc = OP_FAILED;
+	}
+	cJSON_Delete(j);
+	return rc;
+}
+
+/* Config.Volumes' keys, the paths an image declares with VOLUME. */
+int
+inspect_image_volumes(const cJSON *j, struct strlist *out)
+{
+	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(j, "Config");
+	const cJSON *vols = cJSON_GetObjectItemCaseSensitive(cfg, "Volumes");
+	const cJSON *v;
+
+	if (!cJSON_IsObject(vols))
+		return 0;
+	cJSON_ArrayForEach(v, vols)
+	{
+		if (v->string != NULL && v->string[0] == '/' &&
+		    strlen(v->string) <= MAX_PATH_LEN &&
+		    strlist_push(out, v->string) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+op_image_volumes(struct docker *dk, const char *ref, struct strlist *out,
+    char *err, size_t errlen)
+{
+	struct docker_req rq = { .method = "GET" };
+	struct docker_resp resp;
+	char *path = NULL;
+	cJSON *j = NULL;
+	int rc;
+
+	if (asprintf(&path, "/images/%s/json", ref) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return OP_FAILED;
+	}
+	rq.path = path;
+	docker_resp_init(&resp);
+	rc = op_call(dk, &rq, &resp, 200, 200, err, errlen);
+	if (rc == OP_OK &&
+	    ((j = cJSON_ParseWithLength(
+		  (const char *)resp.body.p, resp.body.len)) == NULL ||
+		inspect_image_volumes(j, out) == -1)) {
+		snprintf(err, errlen, "GET %s: unreadable answer", path);
+		rc = OP_FAILED;
+	}
+	cJSON_Delete(j);
+	docker_resp_free(&resp);
+	free(path);
+	return rc;
+}

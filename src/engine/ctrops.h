@@ -50,6 +50,15 @@ int op_logs_tail(struct docker *dk, const char *id, unsigned lines, char *out,
 /* DELETE with force: kills the container first (volumes are kept). */
 int op_remove_force(
     struct docker *dk, const char *id, char *err, size_t errlen);
+/* The mount points of a container (GET /containers/ID/json's Mounts). */
+struct mounts;
+int op_mounts(struct docker *dk, const char *id, struct mounts *out, char *err,
+    size_t errlen);
+/* The paths the image ref (a name or an ID) declares with VOLUME, pushed
+   onto out. */
+struct strlist;
+int op_image_volumes(struct docker *dk, const char *ref, struct strlist *out,
+    char *err, size_t errlen);
 /* POST /images/prune?filters={"dangling":["true"]}. */
 int op_prune_images(struct docker *dk, unsigned *deleted,
     unsigned long long *reclaimed, char *err, size_t errlen);
@@ -65,6 +74,7 @@ int op_prune_images(struct docker *dk, unsigned *deleted,
 struct cJSON;
 int inspect_state(const struct cJSON *j, struct ctr_state *st);
 int inspect_ports(const struct cJSON *j, char **out);
+int inspect_image_volumes(const struct cJSON *j, struct strlist *out);
 void logs_text(const unsigned char *p, size_t n, char *out, size_t outlen);
 
 #endif

@@ -51,40 +51,127 @@ decide_keeper(const struct ctr_list *ctrs, const size_t *cand, size_t ncand,
 }
 
 /*
- * Whether k shares the network of a container that is no longer the one
- * its definition runs now (replaced in a run that was interrupted before
- * k was recreated): the list's HostConfig.NetworkMode says so for free.
+ * A dependent must be made again when it holds on to a container its
+ * dependency no longer runs (docker resolves each of these when it
+ * creates a container): the namespace of network container:NAME, or a
+ * link, as soon as that container was replaced; for volumes from, only
+ * when its mount points are not those of the dependency's container now
+ * (a replacement that carried the volumes over has the same).  Each check
+ * reads only what the list of containers already says (HostConfig.
+ * NetworkMode, Mounts, the LABEL_LINKS label), so whatever interrupted an
+ * earlier run, this one finds a dependent left behind.
  */
-static const char *
-stale_network(const struct decide_in *in)
-{
-	const char *net = in->d->network;
-	struct decide_peer dep;
 
-	if (net == NULL || strncmp(net, "container:", 10) != 0 ||
-	    in->k->network_mode == NULL ||
-	    in->peer(in->peer_arg, net + 10, &dep) == -1 ||
-	    dep.cur_id[0] == '\0')
-		return NULL;
-	if (strncmp(in->k->network_mode, "container:", 10) == 0 &&
-	    strcmp(in->k->network_mode + 10, dep.cur_id) == 0)
-		return NULL;
-	return net + 10;
+/* Whether k shares the network of a container other than cur_id. */
+static int
+stale_network(const struct ctr *k, const char *cur_id)
+{
+	return k->network_mode != NULL &&
+	    (strncmp(k->network_mode, "container:", 10) != 0 ||
+		strcmp(k->network_mode + 10, cur_id) != 0);
 }
 
-/* The first dependency whose container was created or replaced. */
-static const char *
-recreated_dep(const struct decide_in *in)
+/* Whether k's link to name was made to a container other than cur_id. */
+static int
+stale_link(const struct ctr *k, const char *name, const char *cur_id)
 {
-	const char *deps[MAX_LIST_ITEMS + MAX_VOLUMES + 1];
-	size_t n =
-	    defn_dependencies(in->d, deps, sizeof(deps) / sizeof(deps[0]));
-	struct decide_peer dep;
+	size_t nl = strlen(name);
 
-	for (size_t i = 0; i < n; i++)
-		if (in->peer(in->peer_arg, deps[i], &dep) == 0 && dep.recreated)
-			return deps[i];
-	return stale_network(in);
+	/* Made before the label existed: nothing to tell. */
+	for (const char *p = k->label_links; p && *p;
+	     p += strcspn(p, " "), p += *p == ' ')
+		if (strncmp(p, name, nl) == 0 && p[nl] == '=') {
+			size_t vl = strcspn(p + nl + 1, " ");
+			return vl != strlen(cur_id) ||
+			    strncmp(p + nl + 1, cur_id, vl) != 0;
+		}
+	return 0;
+}
+
+/* A bind of d's own at dest takes precedence over volumes from. */
+static int
+defn_binds_at(const struct defn *d, const char *dest)
+{
+	for (size_t i = 0; i < d->nvolumes; i++)
+		if (d->volumes[i].host_path &&
+		    strcmp(d->volumes[i].container_path, dest) == 0)
+			return 1;
+	return 0;
+}
+
+/* The first mount point of from that k does not share, or NULL. */
+static const char *
+stale_volumes(
+    const struct defn *d, const struct ctr *k, const struct mounts *from)
+{
+	const struct mount *m, *km;
+
+	for (size_t i = 0; i < from->n; i++) {
+		m = &from->v[i];
+		if (defn_binds_at(d, m->dest))
+			continue;
+		km = mounts_at(&k->mounts, m->dest);
+		if (km == NULL ||
+		    (m->name ? km->name == NULL || strcmp(km->name, m->name)
+			     : km->source == NULL ||
+				strcmp(km->source, m->source)))
+			return m->dest;
+	}
+	return NULL;
+}
+
+/* The peer of a dependency that has a container, or NULL. */
+static const struct decide_peer *
+dep_peer(const struct decide_in *in, const char *name, struct decide_peer *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (in->peer(in->peer_arg, name, p) == -1 || p->cur_id == NULL ||
+	    p->cur_id[0] == '\0')
+		return NULL;
+	return p;
+}
+
+/* The dependency k must follow, why set; NULL when there is none. */
+static const char *
+dependency_moved(const struct decide_in *in, char *why, size_t whylen)
+{
+	const struct defn *d = in->d;
+	const char *dest;
+	struct decide_peer p;
+
+	if (d->network && strncmp(d->network, "container:", 10) == 0 &&
+	    dep_peer(in, d->network + 10, &p) &&
+	    (p.recreated || stale_network(in->k, p.cur_id))) {
+		snprintf(why, whylen, "depends on %s", d->network + 10);
+		return d->network + 10;
+	}
+	for (size_t i = 0; i < d->links.n; i++) {
+		const char *name = d->links.v[i].key;
+		if (!dep_peer(in, name, &p))
+			continue;
+		if (p.recreated || stale_link(in->k, name, p.cur_id)) {
+			snprintf(why, whylen, "depends on %s%s", name,
+			    p.recreated ? "" : ": linked to an old container");
+			return name;
+		}
+	}
+	for (size_t i = 0; i < d->nvolumes; i++) {
+		const char *name = d->volumes[i].from;
+		if (name == NULL || !dep_peer(in, name, &p))
+			continue;
+		if (p.mounts == NULL && p.recreated) {
+			snprintf(why, whylen, "depends on %s", name);
+			return name;
+		}
+		if (p.mounts && (dest = stale_volumes(d, in->k, p.mounts))) {
+			snprintf(why, whylen,
+			    "depends on %s: its volume at %s is not %s's "
+			    "now",
+			    name, dest, name);
+			return name;
+		}
+	}
+	return NULL;
 }
 
 void
@@ -124,7 +211,6 @@ static enum act
 decide_act(const struct decide_in *in, char *why, size_t whylen)
 {
 	const struct ctr *k = in->k;
-	const char *dep;
 
 	if (k == NULL) {
 		snprintf(why, whylen, "new definition");
@@ -135,10 +221,8 @@ decide_act(const struct decide_in *in, char *why, size_t whylen)
 		decide_changed(in->d, k, in->img, why, whylen);
 		return ACT_REPLACE;
 	}
-	if ((dep = recreated_dep(in)) != NULL) {
-		snprintf(why, whylen, "depends on %s", dep);
+	if (dependency_moved(in, why, whylen) != NULL)
 		return ACT_REPLACE;
-	}
 	if (strcmp(k->state, "dead") == 0) {
 		snprintf(why, whylen, "dead");
 		return ACT_REPLACE;

@@ -18,7 +18,7 @@
 enum act {
 	ACT_NONE = 0, /* matches and runs */
 	ACT_CREATE,   /* no container */
-	ACT_REPLACE,  /* hash differs, or a dependency was recreated */
+	ACT_REPLACE,  /* hash differs, or it must follow a dependency */
 	ACT_START,    /* declared but not running */
 	ACT_RENAME,   /* matches but carries an old name */
 	ACT_FINISHED, /* restart never, exited on its own: leave it */
@@ -30,6 +30,9 @@ enum act {
 struct decide_peer {
 	int recreated;      /* created or replaced in this run */
 	const char *cur_id; /* the container serving it now; "" none */
+	/* The mount points of that container; NULL when not known (made in
+	   this run and not inspected). */
+	const struct mounts *mounts;
 };
 
 /* Fills *out for the definition ident; 0 found, -1 not a definition. */

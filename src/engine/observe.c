@@ -79,6 +79,8 @@ ctr_free(struct ctr *c)
 	free(c->label_hash);
 	free(c->label_fields);
 	free(c->network_mode);
+	free(c->label_links);
+	mounts_free(&c->mounts);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -108,6 +110,105 @@ ctr_list_grow(struct ctr_list *l)
 	return &l->v[l->n];
 }
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x)  STRINGIFY_(x)
+
+void
+mounts_free(struct mounts *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->v[i].dest);
+		free(m->v[i].name);
+		free(m->v[i].source);
+	}
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+const struct mount *
+mounts_at(const struct mounts *m, const char *dest)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (strcmp(m->v[i].dest, dest) == 0)
+			return &m->v[i];
+	return NULL;
+}
+
+int
+volume_anonymous(const char *name)
+{
+	return docker_id_valid(name);
+}
+
+/* An absolute path of at most MAX_PATH_LEN bytes, without ':' or ','. */
+static int
+mount_path_valid(const char *s)
+{
+	return s[0] == '/' && strlen(s) <= MAX_PATH_LEN &&
+	    strpbrk(s, ":,") == NULL;
+}
+
+/* One entry of Mounts into m; 1 when it is of another type. */
+static int
+mount_parse(const cJSON *o, struct mount *m, const char **why)
+{
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(o, "Type");
+	const cJSON *dest = cJSON_GetObjectItemCaseSensitive(o, "Destination");
+	int vol;
+
+	if (!cJSON_IsString(type) ||
+	    (strcmp(type->valuestring, "volume") != 0 &&
+		strcmp(type->valuestring, "bind") != 0))
+		return 1;
+	vol = strcmp(type->valuestring, "volume") == 0;
+	if (!cJSON_IsString(dest) || !mount_path_valid(dest->valuestring)) {
+		*why = "Destination: an absolute path of at most " STRINGIFY(
+		    MAX_PATH_LEN) " bytes without ':' or ','";
+		return -1;
+	}
+	if (dup_str(o, vol ? "Name" : "Source", vol ? &m->name : &m->source) ==
+	    -1)
+		return -1;
+	if (vol && !docker_name_valid(m->name)) {
+		*why = "Name: a volume name, [a-zA-Z0-9][a-zA-Z0-9_.-]*";
+		return -1;
+	}
+	if (!vol && m->source == NULL) {
+		*why = "Source: a string";
+		return -1;
+	}
+	return (m->dest = strdup(dest->valuestring)) ? 0 : -1;
+}
+
+int
+observe_parse_mounts(const cJSON *a, struct mounts *out, const char **why)
+{
+	const cJSON *o;
+	int n = cJSON_GetArraySize(a), rc;
+
+	memset(out, 0, sizeof(*out));
+	*why = "memory";
+	if (n <= 0 || !cJSON_IsArray(a))
+		return 0;
+	if ((out->v = calloc((size_t)n, sizeof(*out->v))) == NULL)
+		return -1;
+	cJSON_ArrayForEach(o, a)
+	{
+		if ((rc = mount_parse(o, &out->v[out->n], why)) == 0) {
+			out->n++;
+			continue;
+		}
+		free(out->v[out->n].name);
+		free(out->v[out->n].source);
+		memset(&out->v[out->n], 0, sizeof(out->v[0]));
+		if (rc == -1) {
+			mounts_free(out);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The first name without its '/'; a linked name ("/a/b") is skipped. */
 static int
 ctr_parse_name(const cJSON *o, struct ctr *c)
@@ -125,12 +226,10 @@ ctr_parse_name(const cJSON *o, struct ctr *c)
 	return (c->name = strdup("")) ? 0 : -1;
 }
 
-#define STRINGIFY_(x) #x
-#define STRINGIFY(x)  STRINGIFY_(x)
-
 /* What an entry of the list should have been, or NULL when it is. */
 static const char *
-ctr_check(const struct ctr *c, const char **field, const char **value)
+ctr_check(const struct ctr *c, const char *mounts_why, const char **field,
+    const char **value)
 {
 	if (!docker_id_valid(c->id)) {
 		*field = "Id";
@@ -142,6 +241,11 @@ ctr_check(const struct ctr *c, const char **field, const char **value)
 		*value = c->image_id;
 		return "an image ID, sha256: and 64 lowercase hex digits";
 	}
+	if (mounts_why != NULL) {
+		*field = "Mounts";
+		*value = c->id;
+		return mounts_why;
+	}
 	if (c->name[0] != '\0' && !docker_name_valid(c->name)) {
 		*field = "Names";
 		*value = c->name;
@@ -151,8 +255,9 @@ ctr_check(const struct ctr *c, const char **field, const char **value)
 	return NULL;
 }
 
+/* -1 out of memory; *mounts_why set when Mounts is refused. */
 static int
-ctr_parse(const cJSON *o, struct ctr *c)
+ctr_parse(const cJSON *o, struct ctr *c, const char **mounts_why)
 {
 	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(o, "Labels");
 	const cJSON *created = cJSON_GetObjectItemCaseSensitive(o, "Created");
@@ -173,8 +278,16 @@ ctr_parse(const cJSON *o, struct ctr *c)
 	if (cJSON_IsNumber(created))
 		c->created =
 		    docker_num_in(created->valuedouble, 0, DOCKER_NUM_MAX, 0);
+	*mounts_why = NULL;
+	if (observe_parse_mounts(cJSON_GetObjectItemCaseSensitive(o, "Mounts"),
+		&c->mounts, mounts_why) == -1) {
+		if (strcmp(*mounts_why, "memory") == 0)
+			return -1;
+	} else
+		*mounts_why = NULL;
 	if (cJSON_IsObject(labels)) {
 		if (dup_str(labels, LABEL_ID, &c->label_id) == -1 ||
+		    dup_str(labels, LABEL_LINKS, &c->label_links) == -1 ||
 		    dup_str(labels, LABEL_HASH, &c->label_hash) == -1 ||
 		    dup_str(labels, LABEL_FIELDS, &c->label_fields) == -1)
 			return -1;
@@ -201,8 +314,9 @@ observe_parse_containers(const char *json, size_t len, struct ctr_list *out,
 	}
 	cJSON_ArrayForEach(o, j)
 	{
-		const char *want, *field = NULL, *value = NULL;
-		if ((c = ctr_list_grow(out)) == NULL || ctr_parse(o, c) == -1) {
+		const char *want, *field = NULL, *value = NULL, *mwhy = NULL;
+		if ((c = ctr_list_grow(out)) == NULL ||
+		    ctr_parse(o, c, &mwhy) == -1) {
 			if (c)
 				ctr_free(c);
 			snprintf(
@@ -210,7 +324,7 @@ observe_parse_containers(const char *json, size_t len, struct ctr_list *out,
 			rc = -1;
 			break;
 		}
-		if ((want = ctr_check(c, &field, &value)) != NULL) {
+		if ((want = ctr_check(c, mwhy, &field, &value)) != NULL) {
 			snprintf(err, errlen,
 			    "GET /containers/json: entry %zu: %s \"%.80s\": "
 			    "expected %s; the whole answer is refused",

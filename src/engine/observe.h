@@ -11,6 +11,23 @@
 #include "defn.h"
 #include "imageref.h"
 
+struct cJSON;
+
+/*
+ * One mount point of a container, from the Mounts of the list or of an
+ * inspect: a volume (name set) or a bind (source set) at dest.
+ */
+struct mount {
+	char *dest;
+	char *name;   /* volume name; NULL for a bind */
+	char *source; /* bind source; NULL for a volume */
+};
+
+struct mounts {
+	struct mount *v;
+	size_t n;
+};
+
 struct ctr {
 	char *id;
 	char *name; /* without the leading '/' */
@@ -22,7 +39,9 @@ struct ctr {
 	char *label_hash;   /* dockerup.hash, or NULL */
 	char *label_fields; /* dockerup.fields, or NULL */
 	char *network_mode; /* HostConfig.NetworkMode, or NULL */
-	int managed;        /* dockerup.managed present */
+	char *label_links;  /* dockerup.links, or NULL */
+	struct mounts mounts;
+	int managed; /* dockerup.managed present */
 	/* Reconcile's bookkeeping. */
 	int claimed; /* belongs to a definition */
 	int removed;
@@ -85,6 +104,20 @@ int observe_parse_containers(const char *json, size_t len, struct ctr_list *out,
 int observe_parse_images(const char *json, size_t len, struct img_list *out,
     char *err, size_t errlen);
 void ctr_list_free(struct ctr_list *l);
+
+/*
+ * The Mounts array of a container (list entry or inspect): -1 with *why
+ * saying what was expected when an entry is not a mount (a destination
+ * that is no absolute path, a volume name the engine would not make).
+ * Mounts of other types (tmpfs, npipe) are left out.
+ */
+int observe_parse_mounts(
+    const struct cJSON *a, struct mounts *out, const char **why);
+void mounts_free(struct mounts *m);
+/* The mount at dest, or NULL. */
+const struct mount *mounts_at(const struct mounts *m, const char *dest);
+/* Whether name is an anonymous volume's: 64 lowercase hex digits. */
+int volume_anonymous(const char *name);
 void img_list_free(struct img_list *l);
 
 int ctr_running(const struct ctr *c);

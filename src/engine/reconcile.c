@@ -30,6 +30,7 @@ run_free(struct run *r)
 	for (size_t i = 0; i < r->nitems; i++) {
 		free(r->items[i].ident);
 		free(r->items[i].cand);
+		mounts_free(&r->items[i].new_mounts);
 	}
 	free(r->items);
 	free(r->by_ident);

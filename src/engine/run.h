@@ -28,6 +28,10 @@ struct item {
 	char cur_id[65]; /* the container serving it now; "" none */
 	int recreated;   /* created or replaced in this run */
 	int deferred;    /* its creation waits in run.launches */
+	/* cur_id's mount points (volumes from follows them); NULL when not
+	   known: into ctrs, or new_mounts for one replaced in this run. */
+	const struct mounts *mounts;
+	struct mounts new_mounts;
 };
 
 struct keyidx {

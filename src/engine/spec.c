@@ -108,6 +108,8 @@ spec_labels(cJSON *cfg, const struct defn *d, const struct spec_ctx *c)
 			return -1;
 	if (c->fields && !cJSON_AddStringToObject(o, LABEL_FIELDS, c->fields))
 		return -1;
+	if (c->links && !cJSON_AddStringToObject(o, LABEL_LINKS, c->links))
+		return -1;
 	if (!cJSON_AddStringToObject(o, LABEL_ID, c->identity) ||
 	    !cJSON_AddStringToObject(o, LABEL_HASH, c->hash) ||
 	    !cJSON_AddStringToObject(o, LABEL_MANAGED, "1") ||
@@ -154,9 +156,10 @@ spec_ports(cJSON *cfg, cJSON *hc, const struct defn *d)
 	return 0;
 }
 
-/* Binds, anonymous Volumes and VolumesFrom. */
+/* Binds, anonymous Volumes and VolumesFrom; then the carried-over ones. */
 static int
-spec_volumes(cJSON *cfg, cJSON *hc, const struct defn *d)
+spec_volumes(
+    cJSON *cfg, cJSON *hc, const struct defn *d, const struct strlist *carried)
 {
 	cJSON *binds = NULL, *anon = NULL, *from = NULL, *s;
 
@@ -188,6 +191,13 @@ spec_volumes(cJSON *cfg, cJSON *hc, const struct defn *d)
 			if (!cJSON_AddObjectToObject(anon, v->container_path))
 				return -1;
 		}
+	}
+	for (size_t i = 0; carried && i < carried->n; i++) {
+		if (binds == NULL &&
+		    (binds = cJSON_AddArrayToObject(hc, "Binds")) == NULL)
+			return -1;
+		if (array_push_fmt(binds, "%s", carried->v[i]) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -361,7 +371,7 @@ spec_create_body(const struct defn *d, const struct spec_ctx *c)
 	if (spec_config(body, d, c) == -1 ||
 	    (hc = cJSON_AddObjectToObject(body, "HostConfig")) == NULL ||
 	    spec_host_config(hc, d, c) == -1 || spec_ports(body, hc, d) == -1 ||
-	    spec_volumes(body, hc, d) == -1) {
+	    spec_volumes(body, hc, d, c->carried) == -1) {
 		cJSON_Delete(body);
 		return NULL;
 	}

@@ -15,6 +15,8 @@
 #define LABEL_MANAGED "dockerup.managed" /* "1" on every container we make */
 #define LABEL_SOURCE  "dockerup.source"  /* file path or "user-data" */
 #define LABEL_FIELDS  "dockerup.fields"  /* spec_field_hashes() */
+/* "name=ID ..." : the container each link named when it was made. */
+#define LABEL_LINKS   "dockerup.links"
 
 /* The name a named container takes while its replacement comes up. */
 #define OLD_NAME_INFIX "-dockerup-old-"
@@ -25,6 +27,10 @@ struct spec_ctx {
 	const char *network_mode; /* d->network with container:NAME resolved
 	                             to container:ID; NULL: engine default */
 	const char *fields;       /* spec_field_hashes(d), or NULL */
+	const char *links;        /* LABEL_LINKS' value, or NULL */
+	/* Volumes carried over from the container replaced ("NAME:/path"
+	   binds); not part of the definition, so in no hash. */
+	const struct strlist *carried;
 };
 
 /* NULL when out of memory.  The caller deletes the tree. */

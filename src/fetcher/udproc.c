@@ -39,6 +39,7 @@
 #include "proc.h"
 #include "sandbox.h"
 #include "wire.h"
+#include "xalloc.h"
 
 _Static_assert(UD_LOADER_WAIT_MS > 2 * IMDS_RETRIES *
 	    (IMDS_TIMEOUT_MS + (IMDS_BACKOFF_MS << IMDS_RETRIES)),
@@ -224,12 +225,68 @@ up_answer_etcd(struct ud_part *p)
 	up_send(IMSG_UD_END, &end, sizeof(end));
 }
 
+/* What the loader works with, for its handlers. */
+struct loader_ctx {
+	struct fetch_state *fs;
+	const struct settings *s;
+};
+
+static int
+on_restore(void *ctx, struct imsg *m)
+{
+	struct loader_ctx *lc = ctx;
+	const char *why;
+
+	if (fetch_state_restore(lc->fs, m->data, m->len, &why) == -1)
+		log_warnx(
+		    "a last good copy kept by the parent is not used: %s", why);
+	return 0;
+}
+
+static int
+on_ud_load(void *ctx, struct imsg *m)
+{
+	struct loader_ctx *lc = ctx;
+	struct ud_part p;
+
+	if (!lc->s->aws)
+		return -1; /* user-data is off */
+	ud_part_init(&p);
+	fetch_load_userdata(lc->fs, lc->s, &up_ops, &p);
+	up_answer(&p);
+	ud_part_free(&p);
+	return 0;
+}
+
+static int
+on_etcd_load(void *ctx, struct imsg *m)
+{
+	struct loader_ctx *lc = ctx;
+	struct ud_part p;
+
+	if (!settings_etcd_on(lc->s))
+		return -1; /* etcd is off */
+	ud_part_init(&p);
+	fetch_load_etcd(lc->fs, lc->s, &up_ops, &p);
+	up_answer_etcd(&p);
+	ud_part_free(&p);
+	return 0;
+}
+
+/* What the fetcher may ask of its loader. */
+static const struct imsg_rule loader_rules[] = {
+	{ IMSG_UD_RESTORE, IMSG_FROM(PROC_FETCHER), IMSG_SIZE_ANY, 0,
+	    on_restore },
+	{ IMSG_UD_LOAD, IMSG_FROM(PROC_FETCHER), 0, 0, on_ud_load },
+	{ IMSG_ETCD_LOAD, IMSG_FROM(PROC_FETCHER), 0, 0, on_etcd_load },
+};
+
 static void __attribute__((noreturn))
 loader_main(int fd, pid_t fetcher, const struct settings *s)
 {
+	struct loader_ctx lc = { NULL, s };
 	struct fetch_state *fs;
-	const char *why;
-	char err[1024];
+	char err[1024], why[160];
 	struct imsg m;
 	int r, watch = settings_etcd_on(s) && s->mode == MODE_SERVER;
 
@@ -247,7 +304,7 @@ loader_main(int fd, pid_t fetcher, const struct settings *s)
 		fatalx("%s", err);
 	if (settings_etcd_on(s) && etcd_preinit(s, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	fs = fetch_state_new(s->mode == MODE_CHECK ? NULL : &up_sink);
+	fs = lc.fs = fetch_state_new(s->mode == MODE_CHECK ? NULL : &up_sink);
 	sandbox_caps_clear_all();
 	sandbox_no_new_privs();
 	sandbox_seccomp(
@@ -264,27 +321,10 @@ loader_main(int fd, pid_t fetcher, const struct settings *s)
 		}
 		if (r == -1)
 			fatal("user-data loader: reading from the fetcher");
-		if (m.hdr.type == IMSG_UD_RESTORE) {
-			if (fetch_state_restore(fs, m.data, m.len, &why) == -1)
-				log_warnx("a last good copy kept by the parent "
-					  "is not used: %s",
-				    why);
-		} else if (m.hdr.type == IMSG_ETCD_LOAD && m.len == 0 &&
-		    settings_etcd_on(s)) {
-			struct ud_part p;
-			ud_part_init(&p);
-			fetch_load_etcd(fs, s, &up_ops, &p);
-			up_answer_etcd(&p);
-			ud_part_free(&p);
-		} else if (m.hdr.type == IMSG_UD_LOAD && m.len == 0 && s->aws) {
-			struct ud_part p;
-			ud_part_init(&p);
-			fetch_load_userdata(fs, s, &up_ops, &p);
-			up_answer(&p);
-			ud_part_free(&p);
-		} else
-			fatalx("user-data loader: unpermitted %s",
-			    imsg_type_name(m.hdr.type));
+		if (imsg_dispatch(loader_rules,
+			sizeof(loader_rules) / sizeof(loader_rules[0]), &m, &lc,
+			why, sizeof(why)) == -1)
+			fatalx("user-data loader: %s", why);
 	}
 }
 
@@ -409,167 +449,198 @@ pass_lastgood(struct udproc *u, const struct imsg *m)
 		u->sink->put(u->sink->ctx, m->data, m->len);
 }
 
-static void
-take_defn(struct ud_part *p, const struct imsg *m)
-{
-	struct defn d;
-	char err[256], *prefix, **nv;
+/* One answer of the loader being read: user-data's, or etcd's. */
+struct answer {
+	struct udproc *u;
+	struct ud_part *out;
+	int etcd;        /* etcd's answer: sources are keys of ours */
+	const char *cur; /* etcd: the source that follows, checked */
+	int done;        /* UD_END was read */
+};
 
-	if (p->st.ndefs >= MAX_DEFINITIONS)
-		fatalx("user-data loader: more than %d definitions",
-		    MAX_DEFINITIONS);
-	if (wire_decode_ud_defn(
-		m->data, m->len, &prefix, &d, err, sizeof(err)) == -1)
-		fatalx("user-data loader: definition: %s", err);
-	if ((nv = realloc(p->prefix, (p->st.ndefs + 1) * sizeof(*nv))) == NULL)
-		fatal("%s", __func__);
-	p->prefix = nv;
-	nv[p->st.ndefs] = prefix;
-	if (desired_state_add(&p->st, &d) == -1)
-		fatal("%s", __func__);
+static const char *
+loader_name(const struct answer *a)
+{
+	return a->etcd ? "etcd loader" : "user-data loader";
 }
 
-static void
-take_source(struct ud_part *p, const struct imsg *m)
+/* Fatal for the caller: the loader broke the protocol. */
+static int
+refuse(const struct answer *a, const char *what)
 {
+	log_warnx("%s: %s", loader_name(a), what);
+	return -1;
+}
+
+static int
+on_changed(void *ctx, struct imsg *m)
+{
+	return 0; /* sent before this load, which sees it */
+}
+
+static int
+on_profile(void *ctx, struct imsg *m)
+{
+	struct answer *a = ctx;
+
+	serve_profile(a->u, m);
+	return 0;
+}
+
+static int
+on_lastgood(void *ctx, struct imsg *m)
+{
+	struct answer *a = ctx;
+
+	pass_lastgood(a->u, m);
+	return 0;
+}
+
+/* The name of what follows: the fetcher's, whatever the loader says. */
+static const char *
+current_name(const struct answer *a)
+{
+	return a->etcd ? a->cur : WIRE_USERDATA_SOURCE;
+}
+
+static int
+on_source(void *ctx, struct imsg *m)
+{
+	struct answer *a = ctx;
+	struct ud_part *p = a->out;
 	struct source_status s;
 	char err[256];
 
-	if (p->st.nsources > 0)
-		fatalx("user-data loader: more than one source");
+	if (p->st.nsources > (a->etcd ? MAX_ETCD_KEYS : 0))
+		return refuse(a, "too many sources");
 	if (wire_decode_source(m->data, m->len, &s, err, sizeof(err)) == -1)
-		fatalx("user-data loader: source: %s", err);
-	if ((p->st.sources = malloc(sizeof(s))) == NULL)
-		fatal("%s", __func__);
+		return refuse(a, err);
+	if (a->etcd && !settings_etcd_source_ok(a->u->settings, s.name)) {
+		free(s.name);
+		free(s.error);
+		return refuse(a, "a source that is not ours");
+	}
+	for (size_t i = 0; a->etcd && i < p->st.nsources; i++)
+		if (strcmp(p->st.sources[i].name, s.name) == 0) {
+			free(s.name);
+			free(s.error);
+			return refuse(a, "the same source twice");
+		}
+	p->st.sources = xreallocarray(
+	    p->st.sources, p->st.nsources + 1, sizeof(*p->st.sources));
 	p->st.sources[p->st.nsources++] = s;
+	a->cur = s.name;
+	return 0;
 }
 
-static void
-take_err(struct ud_part *p, const struct imsg *m)
+static int
+on_defn(void *ctx, struct imsg *m)
 {
+	struct answer *a = ctx;
+	struct ud_part *p = a->out;
+	struct defn d;
+	char err[256], *prefix;
+
+	if (a->etcd && a->cur == NULL)
+		return refuse(a, "a definition before its source");
+	if (p->st.ndefs >= MAX_DEFINITIONS)
+		return refuse(a, "too many definitions");
+	if (wire_decode_ud_defn(
+		m->data, m->len, &prefix, &d, err, sizeof(err)) == -1)
+		return refuse(a, err);
+	p->prefix = xreallocarray(p->prefix, p->st.ndefs + 1, sizeof(char *));
+	p->prefix[p->st.ndefs] = prefix;
+	free(d.source);
+	d.source = xstrdup(current_name(a));
+	if (desired_state_add(&p->st, &d) == -1)
+		fatal("%s", __func__);
+	return 0;
+}
+
+static int
+on_err(void *ctx, struct imsg *m)
+{
+	struct answer *a = ctx;
 	char err[256], *field, *msg;
 
-	if (p->errs.n >= MAX_UD_ERRORS)
-		fatalx(
-		    "user-data loader: more than %d problems", MAX_UD_ERRORS);
+	if (a->etcd && a->cur == NULL)
+		return refuse(a, "a problem before its source");
+	if (a->out->errs.n >= MAX_UD_ERRORS)
+		return refuse(a, "too many problems");
 	if (wire_decode_cfgerr(
 		m->data, m->len, &field, &msg, err, sizeof(err)) == -1)
-		fatalx("user-data loader: problem: %s", err);
+		return refuse(a, err);
 	errlist_add(
-	    &p->errs, WIRE_USERDATA_SOURCE, field ? field : "", "%s", msg);
+	    &a->out->errs, current_name(a), field ? field : "", "%s", msg);
 	free(field);
 	free(msg);
+	return 0;
 }
 
-static void take_end_etcd(struct ud_part *p, const struct imsg *m);
-
-static void
-take_end(struct ud_part *p, const struct imsg *m)
+static int
+on_end(void *ctx, struct imsg *m)
 {
+	struct answer *a = ctx;
+	struct ud_part *p = a->out;
 	struct wire_ud_end end;
 
-	if (m->len != sizeof(end))
-		fatalx("user-data loader: UD_END of %zu bytes", m->len);
 	memcpy(&end, m->data, sizeof(end));
 	if (end.invalid > 1 || end.unreachable > 1 || end.complete > 1 ||
-	    p->st.nsources != 1)
-		fatalx("user-data loader: malformed UD_END");
+	    (a->etcd ? p->st.nsources < 1 : p->st.nsources != 1))
+		return refuse(a, "malformed UD_END");
 	p->invalid = (int)end.invalid;
 	p->unreachable = (int)end.unreachable;
 	p->st.complete = (int)end.complete;
+	a->done = 1;
+	return 0;
 }
 
-static void
-take_end_etcd(struct ud_part *p, const struct imsg *m)
-{
-	struct wire_ud_end end;
+#define FROM_L IMSG_FROM(PROC_UDLOADER)
 
-	if (m->len != sizeof(end))
-		fatalx("etcd loader: UD_END of %zu bytes", m->len);
-	memcpy(&end, m->data, sizeof(end));
-	if (end.invalid > 1 || end.unreachable > 1 || end.complete > 1 ||
-	    p->st.nsources < 1)
-		fatalx("etcd loader: malformed UD_END");
-	p->invalid = (int)end.invalid;
-	p->unreachable = (int)end.unreachable;
-	p->st.complete = (int)end.complete;
-}
+/* What the loader may send while it answers a load. */
+static const struct imsg_rule answer_rules[] = {
+	{ IMSG_ETCD_CHANGED, FROM_L, 0, 0, on_changed },
+	{ IMSG_READ_PROFILE, FROM_L, IMSG_SIZE_ANY, 0, on_profile },
+	{ IMSG_LASTGOOD_PUT, FROM_L, IMSG_SIZE_ANY, 0, on_lastgood },
+	{ IMSG_LASTGOOD_DEL, FROM_L, IMSG_SIZE_ANY, 0, on_lastgood },
+	{ IMSG_UD_SOURCE, FROM_L, IMSG_SIZE_ANY, 0, on_source },
+	{ IMSG_UD_DEFN, FROM_L, IMSG_SIZE_ANY, 0, on_defn },
+	{ IMSG_UD_ERR, FROM_L, IMSG_SIZE_ANY, 0, on_err },
+	{ IMSG_UD_END, FROM_L, sizeof(struct wire_ud_end), 0, on_end },
+};
 
 /*
  * The loader is the fetcher's own process: one that breaks the protocol
  * or takes longer than any answer can is taken for compromised or stuck,
  * and the fetcher ends (the parent starts both again).
  */
-void
-udproc_load(void *ctx, const struct settings *s, struct ud_part *out)
+static void
+load_answer(struct udproc *u, uint32_t ask, int etcd, struct ud_part *out)
 {
-	struct udproc *u = ctx;
+	struct answer a = { u, out, etcd, NULL, 0 };
+	char why[160];
 	struct imsg m;
 	int r;
 
-	(void)s;
-	if (imsg_compose(&u->ib, IMSG_UD_LOAD, NULL, 0) == -1)
-		fatal("asking the user-data loader");
-	for (;;) {
+	if (imsg_compose(&u->ib, ask, NULL, 0) == -1)
+		fatal("asking the %s", loader_name(&a));
+	while (!a.done) {
 		r = imsg_wait(&u->ib, &m, UD_LOADER_WAIT_MS);
 		if (r == 0)
 			fatalx("the user-data loader is gone");
 		if (r == -1)
 			fatal("waiting for the user-data loader");
-		if (m.fd != -1)
-			fatalx("user-data loader: a descriptor");
-		switch (m.hdr.type) {
-		case IMSG_ETCD_CHANGED:
-			break; /* etcd is loaded after user-data, and sees it */
-		case IMSG_READ_PROFILE:
-			serve_profile(u, &m);
-			break;
-		case IMSG_LASTGOOD_PUT:
-		case IMSG_LASTGOOD_DEL:
-			pass_lastgood(u, &m);
-			break;
-		case IMSG_UD_SOURCE:
-			take_source(out, &m);
-			break;
-		case IMSG_UD_DEFN:
-			take_defn(out, &m);
-			break;
-		case IMSG_UD_ERR:
-			take_err(out, &m);
-			break;
-		case IMSG_UD_END:
-			take_end(out, &m);
-			return;
-		default:
-			fatalx("user-data loader: unpermitted %s",
-			    imsg_type_name(m.hdr.type));
-		}
+		if (imsg_dispatch(answer_rules,
+			sizeof(answer_rules) / sizeof(answer_rules[0]), &m, &a,
+			why, sizeof(why)) == -1)
+			fatalx("%s: %s", loader_name(&a), why);
 	}
 }
 
-/* ---- etcd, through the same loader ---- */
-
-/* A source the loader names: "etcd:" and our directory or one of its keys. */
-static void
-take_etcd_source(struct udproc *u, struct ud_part *p, const struct imsg *m)
+void
+udproc_load(void *ctx, const struct settings *s, struct ud_part *out)
 {
-	struct source_status s, *nv;
-	char err[256];
-
-	if (p->st.nsources > MAX_ETCD_KEYS)
-		fatalx("etcd loader: more than %d sources", MAX_ETCD_KEYS + 1);
-	if (wire_decode_source(m->data, m->len, &s, err, sizeof(err)) == -1)
-		fatalx("etcd loader: source: %s", err);
-	if (!settings_etcd_source_ok(u->settings, s.name))
-		fatalx("etcd loader: a source that is not ours");
-	for (size_t i = 0; i < p->st.nsources; i++)
-		if (strcmp(p->st.sources[i].name, s.name) == 0)
-			fatalx("etcd loader: the same source twice");
-	nv = realloc(p->st.sources, (p->st.nsources + 1) * sizeof(*nv));
-	if (nv == NULL)
-		fatal("%s", __func__);
-	p->st.sources = nv;
-	p->st.sources[p->st.nsources++] = s;
+	load_answer(ctx, IMSG_UD_LOAD, 0, out);
 }
 
 /*
@@ -580,64 +651,7 @@ take_etcd_source(struct udproc *u, struct ud_part *p, const struct imsg *m)
 void
 udproc_load_etcd(void *ctx, const struct settings *s, struct ud_part *out)
 {
-	struct udproc *u = ctx;
-	const char *cur = NULL;
-	struct imsg m;
-	int r;
-
-	(void)s;
-	if (imsg_compose(&u->ib, IMSG_ETCD_LOAD, NULL, 0) == -1)
-		fatal("asking the loader for etcd");
-	for (;;) {
-		r = imsg_wait(&u->ib, &m, UD_LOADER_WAIT_MS);
-		if (r == 0)
-			fatalx("the user-data loader is gone");
-		if (r == -1)
-			fatal("waiting for the user-data loader");
-		if (m.fd != -1)
-			fatalx("etcd loader: a descriptor");
-		switch (m.hdr.type) {
-		case IMSG_ETCD_CHANGED:
-			break; /* sent before this load, which sees it */
-		case IMSG_READ_PROFILE:
-			serve_profile(u, &m);
-			break;
-		case IMSG_LASTGOOD_PUT:
-		case IMSG_LASTGOOD_DEL:
-			pass_lastgood(u, &m);
-			break;
-		case IMSG_UD_SOURCE:
-			take_etcd_source(u, out, &m);
-			cur = out->st.sources[out->st.nsources - 1].name;
-			break;
-		case IMSG_UD_DEFN:
-			if (cur == NULL)
-				fatalx("etcd loader: a definition before its "
-				       "source");
-			take_defn(out, &m);
-			free(out->st.defs[out->st.ndefs - 1].source);
-			if ((out->st.defs[out->st.ndefs - 1].source =
-				    strdup(cur)) == NULL)
-				fatal("strdup");
-			break;
-		case IMSG_UD_ERR:
-			if (cur == NULL)
-				fatalx("etcd loader: a problem before its "
-				       "source");
-			take_err(out, &m);
-			free(out->errs.v[out->errs.n - 1].where);
-			if ((out->errs.v[out->errs.n - 1].where =
-				    strdup(cur)) == NULL)
-				fatal("strdup");
-			break;
-		case IMSG_UD_END:
-			take_end_etcd(out, &m);
-			return;
-		default:
-			fatalx("etcd loader: unpermitted %s",
-			    imsg_type_name(m.hdr.type));
-		}
-	}
+	load_answer(ctx, IMSG_ETCD_LOAD, 1, out);
 }
 
 int
@@ -646,10 +660,22 @@ udproc_fd(const struct udproc *u)
 	return u->ib.fd;
 }
 
+static int
+on_watch_changed(void *ctx, struct imsg *m)
+{
+	*(int *)ctx = 1;
+	return 0;
+}
+
 /* The loader's own messages between loads: only ETCD_CHANGED. */
+static const struct imsg_rule watch_rules[] = {
+	{ IMSG_ETCD_CHANGED, FROM_L, 0, 0, on_watch_changed },
+};
+
 int
 udproc_read_watch(struct udproc *u)
 {
+	char why[160];
 	struct imsg m;
 	ssize_t n = imsg_read(&u->ib);
 	int r, changed = 0;
@@ -658,12 +684,11 @@ udproc_read_watch(struct udproc *u)
 		fatalx("the user-data loader is gone");
 	if (n < 0 && errno != EAGAIN)
 		fatal("reading from the user-data loader");
-	while ((r = imsg_get(&u->ib, &m)) == 1) {
-		if (m.hdr.type != IMSG_ETCD_CHANGED || m.len != 0 || m.fd != -1)
-			fatalx("user-data loader: unpermitted %s",
-			    imsg_type_name(m.hdr.type));
-		changed = 1;
-	}
+	while ((r = imsg_get(&u->ib, &m)) == 1)
+		if (imsg_dispatch(watch_rules,
+			sizeof(watch_rules) / sizeof(watch_rules[0]), &m,
+			&changed, why, sizeof(why)) == -1)
+			fatalx("user-data loader: %s", why);
 	if (r == -1)
 		fatalx("malformed message stream from the user-data loader");
 	return changed;

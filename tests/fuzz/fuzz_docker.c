@@ -36,6 +36,14 @@ containers(const char *p, size_t n)
 		    c->created < 0)
 			abort();
 		(void)ctr_running(c);
+		/* A mount point goes into a Binds entry "NAME:/path". */
+		for (size_t k = 0; k < c->mounts.n; k++) {
+			const struct mount *m = &c->mounts.v[k];
+			if (m->dest[0] != '/' || strpbrk(m->dest, ":,") ||
+			    (m->name == NULL) == (m->source == NULL) ||
+			    (m->name && !docker_name_valid(m->name)))
+				abort();
+		}
 	}
 	ctr_list_free(&l);
 }
@@ -62,10 +70,16 @@ inspect(const char *p, size_t n)
 	cJSON *j = cJSON_ParseWithLength(p, n);
 	struct ctr_state st;
 	char *ports = NULL;
+	struct strlist vols = { 0 };
 
 	(void)inspect_state(j, &st);
 	if (inspect_ports(j, &ports) == 0)
 		free(ports);
+	if (inspect_image_volumes(j, &vols) == 0)
+		for (size_t i = 0; i < vols.n; i++)
+			if (vols.v[i][0] != '/')
+				abort();
+	strlist_free(&vols);
 	cJSON_Delete(j);
 }
 

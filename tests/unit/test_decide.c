@@ -36,6 +36,8 @@ struct ctr_row {
 	const char *label_id, *label_hash, *network_mode;
 	long long created;
 	int managed, claimed, removed;
+	const char *label_links;
+	const char *vol_dest, *vol_name; /* one mount point, or none */
 };
 
 /* What is known of another definition. */
@@ -43,6 +45,8 @@ struct peer_row {
 	const char *ident;
 	int recreated;
 	const char *cur_id;
+	int mounts_known; /* its mount points: the one below, or none */
+	const char *vol_dest, *vol_name;
 };
 
 #define MAX_PEERS 2
@@ -51,6 +55,7 @@ struct item_case {
 	const char *what;
 	/* the definition */
 	const char *name, *network, *link;
+	const char *from; /* volumes from */
 	enum restart_policy restart;
 	const char *new_user; /* the container was made without this user */
 	/* what was observed */
@@ -83,6 +88,7 @@ ctr_of(const struct ctr_row *r)
 		.managed = r->managed,
 		.claimed = r->claimed,
 		.removed = r->removed,
+		.label_links = (char *)r->label_links,
 	};
 
 	return c;
@@ -98,6 +104,21 @@ defn_of(struct defn *d, const struct item_case *c)
 	d->restart = c->restart;
 	if (c->link)
 		assert_int_equal(kvlist_push(&d->links, c->link, c->link), 0);
+	if (c->from) {
+		assert_non_null(d->volumes = calloc(1, sizeof(*d->volumes)));
+		assert_non_null(d->volumes[0].from = strdup(c->from));
+		d->nvolumes = 1;
+	}
+}
+
+/* A row's one mount point as a list: m and ms are the caller's. */
+static const struct mounts *
+mounts_of(
+    const char *dest, const char *name, struct mount *m, struct mounts *ms)
+{
+	*m = (struct mount){ .dest = (char *)dest, .name = (char *)name };
+	*ms = (struct mounts){ .v = m, .n = dest != NULL };
+	return ms;
 }
 
 static int
@@ -105,10 +126,17 @@ peer_lookup(void *arg, const char *ident, struct decide_peer *out)
 {
 	const struct peer_row *p = arg;
 
+	static struct mount m[MAX_PEERS];
+	static struct mounts ms[MAX_PEERS];
+
 	for (size_t i = 0; i < MAX_PEERS && p[i].ident; i++)
 		if (strcmp(p[i].ident, ident) == 0) {
 			out->recreated = p[i].recreated;
 			out->cur_id = p[i].cur_id ? p[i].cur_id : "";
+			out->mounts = p[i].mounts_known
+			    ? mounts_of(
+				  p[i].vol_dest, p[i].vol_name, &m[i], &ms[i])
+			    : NULL;
 			return 0;
 		}
 	return -1;
@@ -117,6 +145,9 @@ peer_lookup(void *arg, const char *ident, struct decide_peer *out)
 #define ID1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define ID2 "2222222222222222222222222222222222222222222222222222222222222222"
 #define ID3 "3333333333333333333333333333333333333333333333333333333333333333"
+
+#define VOL_A "aaaa111111111111111111111111111111111111111111111111111111111111"
+#define VOL_B "bbbb222222222222222222222222222222222222222222222222222222222222"
 
 /* A container that runs what "web" wants now. */
 #define WEB_OK .id = ID1, .name = "web", .label_id = "web", .label_hash = "h1"
@@ -289,6 +320,105 @@ static const struct item_case item_cases[] = {
 	    .act = ACT_NONE,
 	    .why = "",
 	    .verb = "keep" },
+	{ .what = "volumes from a replacement with the same volumes",
+	    .name = "web",
+	    .from = "data",
+	    .has_k = 1,
+	    .k = { WEB_OK, .vol_dest = "/s", .vol_name = VOL_A },
+	    .img_id = IMG_A,
+	    .want = "h1",
+	    .peers = { { "data", 1, ID3, 1, "/s", VOL_A } },
+	    .act = ACT_NONE,
+	    .why = "",
+	    .verb = "keep" },
+	{ .what = "volumes from a replacement whose volumes are not known",
+	    .name = "web",
+	    .from = "data",
+	    .has_k = 1,
+	    .k = { WEB_OK, .vol_dest = "/s", .vol_name = VOL_A },
+	    .img_id = IMG_A,
+	    .want = "h1",
+	    .peers = { { "data", 1, ID3 } },
+	    .act = ACT_REPLACE,
+	    .why = "depends on data",
+	    .verb = "restart" },
+	{ .what = "volumes from a container replaced earlier, other volume",
+	    .name = "web",
+	    .from = "data",
+	    .has_k = 1,
+	    .k = { WEB_OK, .vol_dest = "/s", .vol_name = VOL_A },
+	    .img_id = IMG_A,
+	    .want = "h1",
+	    .peers = { { "data", 0, ID3, 1, "/s", VOL_B } },
+	    .act = ACT_REPLACE,
+	    .why = "depends on data: its volume at /s is not data's now",
+	    .verb = "restart" },
+	{ .what = "volumes from a container with a volume k lacks",
+	    .name = "web",
+	    .from = "data",
+	    .has_k = 1,
+	    .k = { WEB_OK },
+	    .img_id = IMG_A,
+	    .want = "h1",
+	    .peers = { { "data", 0, ID3, 1, "/s", VOL_A } },
+	    .act = ACT_REPLACE,
+	    .why = "depends on data: its volume at /s is not data's now",
+	    .verb = "restart" },
+	{ .what = "volumes from an unchanged container",
+	    .name = "web",
+	    .from = "data",
+	    .has_k = 1,
+	    .k = { WEB_OK, .vol_dest = "/s", .vol_name = VOL_A },
+	    .img_id = IMG_A,
+	    .want = "h1",
+	    .peers = { { "data", 0, ID3, 1, "/s", VOL_A } },
+	    .act = ACT_NONE,
+	    .why = "",
+	    .verb = "keep" },
+	{ .what = "link to a container replaced earlier",
+	    .name = "web",
+	    .link = "db",
+	    .has_k = 1,
+	    .k = { WEB_OK, .label_links = "cache=" ID3 " db=" ID2 },
+	    .img_id = IMG_A,
+	    .want = "h1",
+	    .peers = { { "db", 0, ID3 } },
+	    .act = ACT_REPLACE,
+	    .why = "depends on db: linked to an old container",
+	    .verb = "restart" },
+	{ .what = "link to the container it was made with",
+	    .name = "web",
+	    .link = "db",
+	    .has_k = 1,
+	    .k = { WEB_OK, .label_links = "db=" ID3 },
+	    .img_id = IMG_A,
+	    .want = "h1",
+	    .peers = { { "db", 0, ID3 } },
+	    .act = ACT_NONE,
+	    .why = "",
+	    .verb = "keep" },
+	{ .what = "link label: another name that starts the same",
+	    .name = "web",
+	    .link = "db",
+	    .has_k = 1,
+	    .k = { WEB_OK, .label_links = "dbx=" ID2 " db=" ID3 },
+	    .img_id = IMG_A,
+	    .want = "h1",
+	    .peers = { { "db", 0, ID3 } },
+	    .act = ACT_NONE,
+	    .why = "",
+	    .verb = "keep" },
+	{ .what = "link made before the label: nothing to tell",
+	    .name = "web",
+	    .link = "db",
+	    .has_k = 1,
+	    .k = { WEB_OK },
+	    .img_id = IMG_A,
+	    .want = "h1",
+	    .peers = { { "db", 0, ID3 } },
+	    .act = ACT_NONE,
+	    .why = "",
+	    .verb = "keep" },
 	{ .what = "link to no definition",
 	    .name = "web",
 	    .link = "db",
@@ -356,6 +486,7 @@ test_item(void **state)
 			.outdated = c->outdated,
 			.remote_digest = (char *)DIG_C };
 		struct ctr k = ctr_of(&c->k);
+		struct mount km;
 		struct decide_in in = { .img = &img,
 			.want = c->want,
 			.k_is_self = c->k_is_self,
@@ -366,6 +497,8 @@ test_item(void **state)
 		char *fields = NULL;
 
 		print_message("%s\n", c->what);
+		k.mounts =
+		    *mounts_of(c->k.vol_dest, c->k.vol_name, &km, &k.mounts);
 		defn_of(&d, c);
 		if (c->has_k) {
 			/* The labels of the definition as it was made. */

@@ -147,8 +147,12 @@ static const char containers_json[] =
     "[{\"Id\":\"" HEX64_A "\",\"Names\":[\"/web/db\",\"/db\"],\"ImageID\":"
     "\"sha256:" HEX64_1 "\",\"State\":\"running\",\"Created\":100,"
     "\"Labels\":{\"dockerup.id\":\"db\",\"dockerup.hash\":\"h1\","
-    "\"dockerup.managed\":\"1\"},\"HostConfig\":{\"NetworkMode\":"
-    "\"default\"}},"
+    "\"dockerup.managed\":\"1\",\"dockerup.links\":\"x=" HEX64_3 "\"},"
+    "\"HostConfig\":{\"NetworkMode\":\"default\"},\"Mounts\":["
+    "{\"Type\":\"volume\",\"Name\":\"" HEX64_3 "\",\"Destination\":"
+    "\"/storage\"},{\"Type\":\"tmpfs\",\"Destination\":\"/tmp\"},"
+    "{\"Type\":\"bind\",\"Source\":\"/srv/conf\",\"Destination\":"
+    "\"/conf\"}]},"
     "{\"Id\":\"" HEX64_B "\",\"Names\":[\"/other\"],\"State\":\"exited\","
     "\"Labels\":{}},"
     "{\"Id\":\"" HEX64_C "\",\"Names\":null,\"Labels\":null}]";
@@ -177,6 +181,20 @@ test_containers(void **state)
 	assert_false(ctr_running(&l.v[1]));
 	assert_string_equal(l.v[2].name, "");
 	assert_string_equal(l.v[2].state, "unknown");
+	/* Volumes and binds; a tmpfs is no mount point to follow. */
+	assert_int_equal(l.v[0].mounts.n, 2);
+	assert_string_equal(l.v[0].mounts.v[0].dest, "/storage");
+	assert_string_equal(l.v[0].mounts.v[0].name, HEX64_3);
+	assert_null(l.v[0].mounts.v[0].source);
+	assert_true(volume_anonymous(l.v[0].mounts.v[0].name));
+	assert_string_equal(l.v[0].mounts.v[1].source, "/srv/conf");
+	assert_null(l.v[0].mounts.v[1].name);
+	assert_ptr_equal(
+	    mounts_at(&l.v[0].mounts, "/conf"), &l.v[0].mounts.v[1]);
+	assert_null(mounts_at(&l.v[0].mounts, "/tmp"));
+	assert_false(volume_anonymous("named"));
+	assert_string_equal(l.v[0].label_links, "x=" HEX64_3);
+	assert_int_equal(l.v[1].mounts.n, 0);
 	ctr_list_free(&l);
 
 	assert_int_equal(
@@ -327,6 +345,20 @@ test_hostile_containers(void **state)
 		assert_int_equal(l.v[0].created, 0);
 		ctr_list_free(&l);
 	}
+	refused("[{\"Id\":\"" HEX64_A "\",\"Mounts\":[{\"Type\":\"volume\","
+		"\"Name\":\"v\",\"Destination\":\"data\"}]}]",
+	    "entry 0: Mounts \"" HEX64_A "\": expected Destination: an "
+	    "absolute path");
+	refused("[{\"Id\":\"" HEX64_A "\",\"Mounts\":[{\"Type\":\"volume\","
+		"\"Name\":\"v\",\"Destination\":\"/a:/b\"}]}]",
+	    "expected Destination: an absolute path of at most 1024 bytes "
+	    "without ':' or ','");
+	refused("[{\"Id\":\"" HEX64_A "\",\"Mounts\":[{\"Type\":\"volume\","
+		"\"Name\":\"../x\",\"Destination\":\"/d\"}]}]",
+	    "expected Name: a volume name");
+	refused("[{\"Id\":\"" HEX64_A "\",\"Mounts\":[{\"Type\":\"bind\","
+		"\"Destination\":\"/d\"}]}]",
+	    "expected Source: a string");
 	assert_int_equal(observe_parse_images("[{\"Id\":\"sha256:1\"}]", 19,
 			     &il, err, sizeof(err)),
 	    -1);

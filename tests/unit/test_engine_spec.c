@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "carry.h"
 #include "defn.h"
 #include "spec.h"
 #include "wire.h"
@@ -360,10 +361,72 @@ test_fields_changed(void **state)
 	defn_free(&b);
 }
 
+#define VOL(c)                                                                 \
+	c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c  \
+	    c c c c c c c c c c c c c c c c c c c c c c c c c c c c c
+#define VOL_A VOL("a")
+#define VOL_B VOL("b")
+#define VOL_C VOL("c")
+
+/*
+ * Volumes carried over: anonymous ones only, at paths the definition or
+ * the image still declares, never one of a container it takes volumes
+ * from (nor one standing where such a container's stands).
+ */
+static void
+test_carry_binds(void **state)
+{
+	struct mount old_v[] = {
+		{ .dest = "/storage", .name = VOL_A },
+		{ .dest = "/conf", .source = "/srv/conf" },
+		{ .dest = "/named", .name = "myvol" },
+		{ .dest = "/imgvol", .name = VOL_B },
+		{ .dest = "/gone", .name = VOL_C },
+	};
+	struct mounts old = { old_v, 5 };
+	struct mount from_v[] = { { .dest = "/imgvol", .name = VOL("d") } };
+	struct mounts from = { from_v, 1 };
+	const struct mounts *shared[] = { &from };
+	struct strlist image = { 0 }, out = { 0 };
+	struct volume vols[3] = {
+		{ .container_path = "/storage" },
+		{ .container_path = "/conf", .host_path = "/srv/conf" },
+		{ .container_path = "/named" },
+	};
+	struct defn d;
+
+	defn_init(&d);
+	d.volumes = vols;
+	d.nvolumes = 3;
+	assert_int_equal(carry_binds(&d, &old, NULL, NULL, 0, &out), 0);
+	assert_int_equal(out.n, 1);
+	assert_string_equal(out.v[0], VOL_A ":/storage");
+	strlist_free(&out);
+
+	assert_int_equal(strlist_push(&image, "/imgvol"), 0);
+	assert_int_equal(carry_binds(&d, &old, &image, NULL, 0, &out), 0);
+	assert_int_equal(out.n, 2);
+	assert_string_equal(out.v[1], VOL_B ":/imgvol");
+	strlist_free(&out);
+
+	/* /imgvol comes from the container it takes volumes from. */
+	assert_int_equal(carry_binds(&d, &old, &image, shared, 1, &out), 0);
+	assert_int_equal(out.n, 1);
+	assert_string_equal(out.v[0], VOL_A ":/storage");
+	strlist_free(&out);
+	/* ...and so does VOL_A, shared under another path. */
+	from_v[0] = (struct mount){ .dest = "/s", .name = VOL_A };
+	assert_int_equal(carry_binds(&d, &old, NULL, shared, 1, &out), 0);
+	assert_int_equal(out.n, 0);
+	strlist_free(&out);
+	strlist_free(&image);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_carry_binds),
 		cmocka_unit_test(test_every_field),
 		cmocka_unit_test(test_minimal),
 		cmocka_unit_test(test_restart_and_overrides),
