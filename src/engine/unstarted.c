@@ -62,7 +62,12 @@ start_unstarted_again(struct run *r, struct item *it, struct ctr *k,
 	}
 	k->removed = 1;
 	it->cur_id[0] = '\0';
-	if ((rc = create_container(r, it, want, id, e, sizeof(e))) != OP_OK) {
+	/*
+	 * As k's replacement: the volumes k mounts (carried over from the
+	 * container k was to replace, say) go on to the new one.
+	 */
+	if ((rc = create_replacement(r, it, k, want, id, e, sizeof(e))) !=
+	    OP_OK) {
 		snprintf(err, errlen,
 		    "%s; container %.12s never ran and was removed, and "
 		    "creating it again failed: %s (the next run tries again)",

@@ -61,6 +61,8 @@ cid() {
 	stuck=$(awk '$1 == "cs1" { print $2 }' "$PROXY_DIR/stuck.ids")
 	[ "$(cid cs1)" = "$stuck" ]
 	[ "$(inspect cs1 .State.StartedAt)" = "0001-01-01T00:00:00Z" ]
+	local vol
+	vol=$(inspect cs1 '.Mounts[] | select(.Destination == "/data") | .Name')
 	# The next run: cs1 is removed and created again, within the run,
 	# and each dependent attached to the new one.
 	run_dockerup --remote "$PROXY_REMOTE" --no-pull -v
@@ -74,6 +76,8 @@ cid() {
 		[ "$(inspect $c .State.Running)" = true ] || fail "$c is not running"
 	done
 	[ "$(inspect cs3 .HostConfig.NetworkMode)" = "container:$new" ]
+	# Its volume goes on to the new one (carried over, as by a replace).
+	[ "$(inspect cs1 '.Mounts[] | select(.Destination == "/data") | .Name')" = "$vol" ]
 	[ "$(inspect cs2 '.Mounts[] | select(.Destination == "/data") | .Name')" = \
 	    "$(inspect cs1 '.Mounts[] | select(.Destination == "/data") | .Name')" ]
 	[ "$(dk ps -aq | wc -l)" -eq 3 ]
