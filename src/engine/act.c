@@ -23,6 +23,7 @@
 #include "runlog.h"
 #include "spec.h"
 #include "status.h"
+#include "unstarted.h"
 #include "validate.h"
 #include "xalloc.h"
 
@@ -695,7 +696,7 @@ item_replace(struct run *r, struct item *it, struct ctr *k, const char *want)
 }
 
 static int
-item_start(struct run *r, struct item *it, struct ctr *k)
+item_start(struct run *r, struct item *it, struct ctr *k, const char *want)
 {
 	char err[1024];
 	int rc;
@@ -708,6 +709,9 @@ item_start(struct run *r, struct item *it, struct ctr *k)
 			rc =
 			    run_op(r, op_start(r->dk, k->id, err, sizeof(err)));
 	}
+	/* Left created by an engine that died during its start, say. */
+	if (rc == OP_FAILED)
+		rc = start_unstarted_again(r, it, k, want, err, sizeof(err));
 	if (rc != OP_OK) {
 		run_fail(r, "start %s: %s", it->ident, err);
 		return -1;
@@ -762,12 +766,12 @@ item_act(struct run *r, struct item *it, struct ctr *k, enum act a,
 		item_replace(r, it, k, want);
 		break;
 	case ACT_START:
-		item_start(r, it, k);
+		item_start(r, it, k, want);
 		break;
 	case ACT_RENAME:
 		if (item_rename(r, it, k) == 0 && !ctr_running(k) &&
 		    !decide_finished_job(it->d, k))
-			item_start(r, it, k);
+			item_start(r, it, k, want);
 		break;
 	default:
 		break;
@@ -832,9 +836,10 @@ reconcile_item(struct run *r, struct item *it)
 	}
 	/* An update the health gate rolled back is not tried again. */
 	if (dec.act == ACT_REPLACE && gate_held(r, it, in.want)) {
+		/* NULL: never made again with the held combination. */
 		if (!r->dry && !ctr_running(k) &&
 		    !decide_finished_job(it->d, k))
-			item_start(r, it, k);
+			item_start(r, it, k, NULL);
 		return;
 	}
 	/* What renames, removes or replaces waits for queued creations. */

@@ -272,6 +272,11 @@ inspect_state(const cJSON *j, struct ctr_state *st)
 		    docker_num_in(v->valuedouble, 0, DOCKER_NUM_MAX, 0);
 	st->health =
 	    inspect_health(cJSON_GetObjectItemCaseSensitive(state, "Health"));
+	/* "0001-01-01T00:00:00Z": Go's zero time, a container never run. */
+	v = cJSON_GetObjectItemCaseSensitive(state, "StartedAt");
+	st->never_started = cJSON_IsString(v) &&
+	    strncmp(v->valuestring, DOCKER_ZERO_TIME,
+		strlen(DOCKER_ZERO_TIME)) == 0;
 	return 0;
 }
 

@@ -40,12 +40,15 @@ enum ctr_health {
 	HEALTH_HEALTHY,
 	HEALTH_UNHEALTHY,
 };
+/* State.StartedAt of a container that never ran (Go's zero time). */
+#define DOCKER_ZERO_TIME "0001-01-01T00:00:00"
 struct ctr_state {
 	int running;
 	int restarting; /* exited, and its restart policy restarts it */
 	int exit_code;
 	int64_t restart_count; /* RestartCount: restarts by its policy */
 	enum ctr_health health;
+	int never_started; /* State.StartedAt is Docker's zero time */
 };
 int op_state(struct docker *dk, const char *id, struct ctr_state *st, char *err,
     size_t errlen);

@@ -658,41 +658,49 @@ fetch_load_userdata(struct fetch_state *fs, const struct settings *s,
 }
 
 /*
- * User-data the loader process sent.  Whatever it says, its source is
- * user-data: the name of every source, problem and definition is set
- * here, so that the trust policy of remote sources applies to all of it
- * (the loader parses what the network sends, and may be compromised).
+ * What the loader process sent, named by the fetcher: udproc.c named
+ * every etcd source, definition and problem after the key it checked to
+ * be ours.  User-data's are named here again (only): whatever the loader
+ * says, its source is user-data, so that the trust policy of remote
+ * sources applies to all of it (the loader parses what the network
+ * sends, and may be compromised).
  */
 static void
-add_ud_part(struct run *r, struct ud_part *p)
+add_part(struct run *r, struct ud_part *p, const char *only)
 {
-	size_t src = r->out->nsources, n = r->out->ndefs + p->st.ndefs + 1;
-	struct source_status *st = add_source(r, USERDATA_SOURCE);
+	size_t base = r->out->nsources, n = r->out->ndefs + p->st.ndefs + 1;
 
-	if (p->st.nsources > 0) {
-		st->health = p->st.sources[0].health;
-		st->good_since = p->st.sources[0].good_since;
-		st->error = p->st.sources[0].error;
-		p->st.sources[0].error = NULL;
+	for (size_t i = 0; i < p->st.nsources && (!only || i < 1); i++) {
+		struct source_status *st =
+		    add_source(r, only ? only : p->st.sources[i].name);
+		st->health = p->st.sources[i].health;
+		st->good_since = p->st.sources[i].good_since;
+		st->error = p->st.sources[i].error;
+		p->st.sources[i].error = NULL;
 	}
+	if (only != NULL && p->st.nsources == 0)
+		add_source(r, only); /* not expected: udproc.c requires one */
 	for (size_t i = 0; i < p->errs.n; i++)
-		errlist_add(r->errs, USERDATA_SOURCE, p->errs.v[i].field, "%s",
-		    p->errs.v[i].msg);
-	r->prefix = realloc(r->prefix, n * sizeof(*r->prefix));
-	r->srcidx = realloc(r->srcidx, n * sizeof(*r->srcidx));
-	if (r->prefix == NULL || r->srcidx == NULL)
-		fatal("%s", __func__);
+		errlist_add(r->errs, only ? only : p->errs.v[i].where,
+		    p->errs.v[i].field, "%s", p->errs.v[i].msg);
+	r->prefix = xreallocarray(r->prefix, n, sizeof(*r->prefix));
+	r->srcidx = xreallocarray(r->srcidx, n, sizeof(*r->srcidx));
 	for (size_t i = 0; i < p->st.ndefs; i++) {
 		struct defn *d = &p->st.defs[i];
-		free(d->source);
-		d->source = xstrdup(USERDATA_SOURCE);
+		size_t src = base;
+		if (only != NULL) {
+			free(d->source);
+			d->source = xstrdup(only);
+		}
+		for (size_t k = 0; only == NULL && k < p->st.nsources; k++)
+			if (strcmp(p->st.sources[k].name, d->source) == 0)
+				src = base + k;
 		r->prefix[r->out->ndefs] = p->prefix[i];
 		r->srcidx[r->out->ndefs] = src;
 		p->prefix[i] = NULL;
 		if (desired_state_add(r->out, d) == -1)
 			fatal("%s", __func__);
 	}
-	p->st.ndefs = 0; /* each moved into r->out */
 	r->invalid |= p->invalid;
 	r->unreachable |= p->unreachable;
 	if (!p->st.complete)
@@ -711,50 +719,8 @@ load_userdata(
 	}
 	ud_part_init(&p);
 	ops->load_userdata(ops->ctx, s, &p);
-	add_ud_part(r, &p);
+	add_part(r, &p, USERDATA_SOURCE);
 	ud_part_free(&p);
-}
-
-/*
- * Fleet definitions the loader process sent (udproc.c checked each source
- * name and labelled every definition and problem with it).
- */
-static void
-add_etcd_part(struct run *r, struct ud_part *p)
-{
-	size_t base = r->out->nsources, n = r->out->ndefs + p->st.ndefs + 1;
-
-	for (size_t i = 0; i < p->st.nsources; i++) {
-		struct source_status *st = add_source(r, p->st.sources[i].name);
-		st->health = p->st.sources[i].health;
-		st->good_since = p->st.sources[i].good_since;
-		st->error = p->st.sources[i].error;
-		p->st.sources[i].error = NULL;
-	}
-	for (size_t i = 0; i < p->errs.n; i++)
-		errlist_add(r->errs, p->errs.v[i].where, p->errs.v[i].field,
-		    "%s", p->errs.v[i].msg);
-	r->prefix = realloc(r->prefix, n * sizeof(*r->prefix));
-	r->srcidx = realloc(r->srcidx, n * sizeof(*r->srcidx));
-	if (r->prefix == NULL || r->srcidx == NULL)
-		fatal("%s", __func__);
-	for (size_t i = 0; i < p->st.ndefs; i++) {
-		struct defn *d = &p->st.defs[i];
-		size_t src = base;
-		for (size_t k = 0; k < p->st.nsources; k++)
-			if (strcmp(p->st.sources[k].name, d->source) == 0)
-				src = base + k;
-		r->prefix[r->out->ndefs] = p->prefix[i];
-		r->srcidx[r->out->ndefs] = src;
-		p->prefix[i] = NULL;
-		if (desired_state_add(r->out, d) == -1)
-			fatal("%s", __func__);
-	}
-	p->st.ndefs = 0; /* each moved into r->out */
-	r->invalid |= p->invalid;
-	r->unreachable |= p->unreachable;
-	if (!p->st.complete)
-		r->out->complete = 0;
 }
 
 static void
@@ -768,7 +734,7 @@ load_etcd(struct run *r, const struct settings *s, const struct file_ops *ops)
 	}
 	ud_part_init(&p);
 	ops->load_etcd(ops->ctx, s, &p);
-	add_etcd_part(r, &p);
+	add_part(r, &p, NULL);
 	ud_part_free(&p);
 }
 

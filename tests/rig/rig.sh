@@ -9,6 +9,8 @@
 #   rig.sh status DIR                  exit 0 when the engine answers
 #   rig.sh image DIR REF [VERSION]     import a busybox image as REF whose
 #                                      /etc/dockerup-test-version is VERSION
+#   rig.sh engine-restart DIR          start the engine again after a kill -9
+#                                      of dockerd (containerd kept its tasks)
 #
 # Nothing leaves DIR but the engine's cgroups and containerd's shim sockets
 # (both named after IDs unique to this rig, and removed by stop even when
@@ -519,8 +521,38 @@ cmd_stop() {
 	rm -rf --one-file-system "$DIR"
 }
 
+# A dockerd killed with -9 leaves its pid file, which a new one refuses;
+# its containerd still runs and the new dockerd connects to it.
+cmd_engine_restart() {
+	[ -e "$DIR/$MARKER" ] || die "engine-restart: $DIR is not a rig directory"
+	! cmd_status 2>/dev/null || die "engine-restart: the engine still answers"
+	local i pid
+	for ((i = 0; i < 100; i++)); do
+		pid=$(pgrep -f "^dockerd --config-file $DIR/daemon.json " || true)
+		[ -z "$pid" ] && break
+		sleep 0.05
+	done
+	[ -z "$pid" ] || die "engine-restart: dockerd $pid is still running"
+	# Its containerd follows it (SIGKILL at its parent's death) but may
+	# stay a zombie a while, which a new dockerd takes for a containerd
+	# still running and waits for in vain: once it is dead, its pid file
+	# goes, and the new dockerd starts another one (which finds the
+	# shims, and the tasks, of the old one).
+	local f=$DIR/exec/containerd/containerd.pid
+	pid=$(tr -dc 0-9 < "$f" 2>/dev/null || true)
+	for ((i = 0; i < 100 && ${#pid} > 0; i++)); do
+		alive "$pid" || break
+		sleep 0.05
+	done
+	[ -n "$pid" ] && alive "$pid" || rm -f "$f"
+	rm -f "$DIR/docker.pid"
+	mv "$DIR/dockerd.log" "$DIR/dockerd.log.$(date +%s.%N)"
+	start_engine
+	wait_engine
+}
+
 usage() {
-	sed -n '2,11s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,13s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -539,5 +571,6 @@ stop) cmd_stop ;;
 env) cmd_env ;;
 status) cmd_status ;;
 image) cmd_image "$@" ;;
+engine-restart) cmd_engine_restart ;;
 *) usage ;;
 esac

@@ -385,6 +385,7 @@ test_inspect(void **state)
 	assert_false(st.running);
 	assert_true(st.restarting);
 	assert_int_equal(st.exit_code, 137);
+	assert_false(st.never_started); /* no StartedAt: not known */
 	assert_int_equal(inspect_ports(j, &ports), 0);
 	assert_string_equal(ports, " 8080/tcp 53/tcp ");
 	free(ports);
@@ -399,6 +400,21 @@ test_inspect(void **state)
 	free(ports);
 	cJSON_Delete(j);
 	assert_int_equal(inspect_state(NULL, &st), -1);
+	/* Created and never run, then run once. */
+	j = cJSON_Parse("{\"State\":{\"Status\":\"created\",\"StartedAt\":"
+			"\"0001-01-01T00:00:00Z\"}}");
+	assert_int_equal(inspect_state(j, &st), 0);
+	assert_true(st.never_started);
+	cJSON_Delete(j);
+	j = cJSON_Parse("{\"State\":{\"Status\":\"exited\",\"StartedAt\":"
+			"\"2026-12-02T15:39:12.123456789Z\"}}");
+	assert_int_equal(inspect_state(j, &st), 0);
+	assert_false(st.never_started);
+	cJSON_Delete(j);
+	j = cJSON_Parse("{\"State\":{\"StartedAt\":0}}");
+	assert_int_equal(inspect_state(j, &st), 0);
+	assert_false(st.never_started);
+	cJSON_Delete(j);
 }
 
 #define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
