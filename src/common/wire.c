@@ -946,6 +946,14 @@ wire_decode_ud_defn(const unsigned char *p, size_t len, char **prefix,
 	}
 	if (wire_decode_defn(data, dlen, d, err, errlen) == -1)
 		goto fail;
+	if (d->source != NULL) {
+		/* The fetcher names it; a loader that does is refused. */
+		snprintf(err, errlen,
+		    "a user-data definition names its own "
+		    "source");
+		defn_free(d);
+		goto fail;
+	}
 	return 0;
 fail:
 	free(*prefix);
