@@ -267,13 +267,17 @@ get_int(struct pctx *c, const cJSON *j, const char *path, int64_t min,
 	return -1;
 }
 
+/*
+ * An array or object (as is_kind says) of at most max entries: its number
+ * of entries, or -1 after reporting what it is instead.
+ */
 static int
-get_container_array(struct pctx *c, const cJSON *j, const char *path,
-    size_t max, const char *what)
+get_sized(struct pctx *c, const cJSON *j, const char *path, size_t max,
+    const char *what, cJSON_bool (*is_kind)(const cJSON *))
 {
 	int n;
 
-	if (!cJSON_IsArray(j)) {
+	if (!is_kind(j)) {
 		perr(c, path, "is %s; expected %s", type_name(j), what);
 		return -1;
 	}
@@ -286,21 +290,20 @@ get_container_array(struct pctx *c, const cJSON *j, const char *path,
 }
 
 static int
+get_container_array(struct pctx *c, const cJSON *j, const char *path,
+    size_t max, const char *what)
+{
+	return get_sized(c, j, path, max, what, cJSON_IsArray);
+}
+
+static int
 get_object(struct pctx *c, const cJSON *j, const char *path, size_t max,
     const char *what)
 {
-	int n;
+	int n = get_sized(c, j, path, max, what, cJSON_IsObject);
 
-	if (!cJSON_IsObject(j)) {
-		perr(c, path, "is %s; expected %s", type_name(j), what);
-		return -1;
-	}
-	n = cJSON_GetArraySize(j);
-	if ((size_t)n > max) {
-		perr(c, path, "has %d entries; expected at most %zu", n, max);
-		return -1;
-	}
-	check_dup_keys(c, j, path);
+	if (n >= 0)
+		check_dup_keys(c, j, path);
 	return n;
 }
 
