@@ -203,7 +203,8 @@ static void
 fall_back(struct run *r, size_t src, int unreachable)
 {
 	struct source_status *st = &r->out->sources[src];
-	const struct lastgood *lg = lastgood_find(&r->fs->lastgood, st->name);
+	const struct wire_lastgood *lg =
+	    lastgood_find(&r->fs->lastgood, st->name);
 	struct defs_result res;
 	struct errlist e;
 
@@ -236,7 +237,7 @@ load_document(struct run *r, const char *name, enum doc_form form,
 	struct source_status *st = add_source(r, name);
 	size_t src = r->out->nsources - 1, before = r->errs->n;
 	struct defs_result res;
-	const struct lastgood *lg;
+	const struct wire_lastgood *lg;
 
 	defs_result_init(&res);
 	if (defs_parse(name, text, len, form, ops, &res, r->errs) > 0 ||
@@ -418,7 +419,7 @@ userdata_broken(struct run *r, const struct buf *text, size_t had)
 static void
 userdata_not_json(struct run *r, const struct buf *text)
 {
-	const struct lastgood *lg =
+	const struct wire_lastgood *lg =
 	    lastgood_find(&r->fs->lastgood, USERDATA_SOURCE);
 	size_t had = lg != NULL ? lastgood_count(lg) : 0;
 
