@@ -112,13 +112,11 @@ static void image_plan(struct image_env *env, const char *fmt, ...)
 static void
 image_plan(struct image_env *env, const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vline_send(env->plan, env->plan_arg, fmt, ap);
 	va_end(ap);
-	env->plan(env->plan_arg, line);
 }
 
 /* X-Registry-Auth for the image's registry; *fail set when out of memory. */
