@@ -47,10 +47,9 @@ lastgood_find(const struct lastgood_set *set, const char *name)
 static struct wire_lastgood *
 entry_add(struct lastgood_set *set, const char *name)
 {
-	struct wire_lastgood *nv = realloc(set->v, (set->n + 1) * sizeof(*nv));
+	struct wire_lastgood *nv =
+	    xreallocarray(set->v, set->n + 1, sizeof(*nv));
 
-	if (nv == NULL)
-		fatal("%s", __func__);
 	set->v = nv;
 	memset(&nv[set->n], 0, sizeof(*nv));
 	nv[set->n].name = xstrdup(name);
@@ -65,8 +64,7 @@ entry_set(struct wire_lastgood *lg, uint32_t form, const char *text, size_t len,
 		explicit_bzero(lg->text, lg->len);
 	free(lg->text);
 	kvlist_free(&lg->profiles);
-	if ((lg->text = malloc(len + 1)) == NULL)
-		fatal("%s", __func__);
+	lg->text = xmalloc(len + 1);
 	memcpy(lg->text, text, len);
 	lg->text[len] = '\0';
 	lg->len = len;
