@@ -19,6 +19,7 @@
 #include "profile.h"
 #include "buf.h"
 #include "log.h"
+#include "xalloc.h"
 
 /* Linux capabilities, without the CAP_ prefix. */
 static const char *const capabilities[] = {
@@ -1095,11 +1096,9 @@ cycle(const size_t *path, size_t len, void *arg)
 static void
 reorder(struct desired_state *s, const struct depgraph *g)
 {
-	size_t *order = calloc(g->n + 1, sizeof(*order));
-	struct defn *nd = calloc(g->n + 1, sizeof(*nd));
+	size_t *order = xcalloc(g->n + 1, sizeof(*order));
+	struct defn *nd = xcalloc(g->n + 1, sizeof(*nd));
 
-	if (order == NULL || nd == NULL)
-		fatal("%s", __func__);
 	if (depgraph_order(g, order) == -1)
 		fatalx("%s: cycle after check", __func__);
 	for (size_t i = 0; i < g->n; i++)
