@@ -16,7 +16,7 @@
 
 #include "bounds.h"
 #include "suggest.h"
-#include "validate.h"
+#include "textcheck.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
