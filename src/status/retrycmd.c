@@ -11,9 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "errlist.h"
+#include "cli.h"
 #include "failed.h"
-#include "settings_parse.h"
 #include "status.h"
 
 #define RETRY_MAX_ARGS 16
@@ -62,14 +61,34 @@ clear_held(const char *cache, const char *name)
 	return rc;
 }
 
+/* After the settings: arg is NAME, or NULL when none was given. */
+static int
+retry(const struct settings *s, void *arg)
+{
+	const char *name = arg;
+
+	if (name == NULL) {
+		fprintf(stderr,
+		    "usage: dockerup retry NAME [--cache DIR] "
+		    "[--config FILE]\n");
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr,
+		    "dockerup retry: needs root (%s/%s is root's, "
+		    "mode 0600)\n",
+		    s->cache, FAILED_FILE);
+		return 2;
+	}
+	return clear_held(s->cache, name);
+}
+
 int
 retry_command(int argc, char *argv[])
 {
-	char *args[RETRY_MAX_ARGS + 1], line[2048];
-	const char *name = NULL;
-	struct settings s;
-	struct errlist errs;
-	int n = 0, rc;
+	char *args[RETRY_MAX_ARGS + 1];
+	char *name = NULL;
+	int n = 0;
 
 	/* NAME, anywhere among the options (which take their argument). */
 	args[n++] = argv[0];
@@ -87,34 +106,5 @@ retry_command(int argc, char *argv[])
 		args[n++] = argv[i];
 	}
 	args[n] = NULL;
-	errlist_init(&errs);
-	switch (settings_load_status(&s, n, args, &errs)) {
-	case SETTINGS_OK:
-		if (name == NULL) {
-			fprintf(stderr,
-			    "usage: dockerup retry NAME [--cache DIR] "
-			    "[--config FILE]\n");
-			rc = 2;
-		} else if (geteuid() != 0) {
-			fprintf(stderr,
-			    "dockerup retry: needs root (%s/%s is root's, "
-			    "mode 0600)\n",
-			    s.cache, FAILED_FILE);
-			rc = 2;
-		} else
-			rc = clear_held(s.cache, name);
-		break;
-	case SETTINGS_EXIT_OK:
-		rc = 0;
-		break;
-	default:
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "dockerup retry: %s\n",
-			    cfgerr_format(&errs.v[i], line, sizeof(line)));
-		rc = 2;
-		break;
-	}
-	errlist_free(&errs);
-	settings_free(&s);
-	return rc;
+	return cli_run("retry", n, args, retry, name);
 }

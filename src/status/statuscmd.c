@@ -13,9 +13,8 @@
 
 #include "buf.h"
 #include "bounds.h"
-#include "errlist.h"
+#include "cli.h"
 #include "log.h"
-#include "settings_parse.h"
 #include "status.h"
 
 #define SHORT_ID      12 /* hex digits of an ID shown in the table */
@@ -250,8 +249,9 @@ status_print_table(const cJSON *doc, FILE *f)
 	print_sources(cJSON_GetObjectItemCaseSensitive(doc, "sources"), f);
 }
 
+/* After the settings (arg: unused). */
 static int
-show(const struct settings *s)
+show(const struct settings *s, void *arg)
 {
 	char path[MAX_PATH_LEN + 32], *data;
 	size_t len;
@@ -294,27 +294,5 @@ show(const struct settings *s)
 int
 status_command(int argc, char *argv[])
 {
-	struct settings s;
-	struct errlist errs;
-	char line[2048];
-	int rc;
-
-	errlist_init(&errs);
-	switch (settings_load_status(&s, argc, argv, &errs)) {
-	case SETTINGS_OK:
-		rc = show(&s);
-		break;
-	case SETTINGS_EXIT_OK:
-		rc = 0;
-		break;
-	default:
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "dockerup status: %s\n",
-			    cfgerr_format(&errs.v[i], line, sizeof(line)));
-		rc = 2;
-		break;
-	}
-	errlist_free(&errs);
-	settings_free(&s);
-	return rc;
+	return cli_run("status", argc, argv, show, NULL);
 }

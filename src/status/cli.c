@@ -1,0 +1,36 @@
+/* The settings and error tail of the commands beside the daemon. */
+#include "cli.h"
+
+#include <stdio.h>
+
+#include "errlist.h"
+#include "settings_parse.h"
+
+int
+cli_run(const char *cmd, int argc, char *argv[],
+    int (*run)(const struct settings *s, void *arg), void *arg)
+{
+	struct settings s;
+	struct errlist errs;
+	char line[2048];
+	int rc;
+
+	errlist_init(&errs);
+	switch (settings_load_status(&s, argc, argv, &errs)) {
+	case SETTINGS_OK:
+		rc = run(&s, arg);
+		break;
+	case SETTINGS_EXIT_OK:
+		rc = 0;
+		break;
+	default:
+		for (size_t i = 0; i < errs.n; i++)
+			fprintf(stderr, "dockerup %s: %s\n", cmd,
+			    cfgerr_format(&errs.v[i], line, sizeof(line)));
+		rc = 2;
+		break;
+	}
+	errlist_free(&errs);
+	settings_free(&s);
+	return rc;
+}
