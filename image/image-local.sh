@@ -69,10 +69,20 @@ tar -C "$work/rootfs" --numeric-owner --owner=0 --group=0 --sort=name \
 	-c "LABEL DOCKERUP_IMAGE_VERSION=$version" \
 	-m "dockerup $version, image-local" \
 	- "$basetag" > /dev/null || die "docker import failed"
-printf 'FROM %s\nSTOPSIGNAL SIGTERM\n' "$basetag" |
-    DOCKER_BUILDKIT=0 "$DOCKER" build -q -t "$tag" - ||
-    { "$DOCKER" rmi "$basetag" > /dev/null 2>&1
-      die "docker build of $tag FROM $basetag failed"; }
+# The built image is itself untagged for an instant between its commit
+# and its tag, where a running dockerup's prune of dangling images can
+# take it ("failed to get digest ... no such file"): the build is tried
+# again then, a bounded number of times.
+BUILD_TRIES=3
+for ((try = 1; ; try++)); do
+	printf 'FROM %s\nSTOPSIGNAL SIGTERM\n' "$basetag" |
+	    DOCKER_BUILDKIT=0 "$DOCKER" build -q -t "$tag" - && break
+	if [ "$try" -ge "$BUILD_TRIES" ]; then
+		"$DOCKER" rmi "$basetag" > /dev/null 2>&1
+		die "docker build of $tag FROM $basetag failed ($try tries)"
+	fi
+	echo "image-local: build of $tag failed; trying again" >&2
+done
 # The built image keeps its parent; only the temporary name goes.
 "$DOCKER" rmi "$basetag" > /dev/null ||
     die "docker rmi of the temporary tag $basetag failed"

@@ -26,7 +26,6 @@ teardown() {
 	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
 		for c in $(dockerup_all); do
 			echo "--- log of $c (image $(inspect "$c" .Image))" >&3
-			dk logs "$c" > "/tmp/lt/full-${c:0:12}.log" 2>&1 || true
 			dk logs "$c" 2>&1 | grep -E -e 'self-upgrade|lock|standing' \
 			    -e 'warn|error|said|took|previous' | tail -40 |
 			    sed 's/^/# /' >&3 || true
