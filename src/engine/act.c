@@ -828,12 +828,13 @@ reconcile_item(struct run *r, struct item *it)
 	k = item_keeper(r, it, in.want);
 	/* An update a killed or stopped run left unfinished (resume.h). */
 	if (k != NULL && it->ncand > 1) {
+		enum resume rs;
 		report_item_seen(r->rep, img->id, ctr_running(k), 1);
-		if (resume_update(r, it, &k, in.want) == RESUME_GATED) {
-			if (!r->lost && !r->dry)
-				remove_dups(r, it, k, 0);
+		rs = resume_update(r, it, &k, in.want);
+		if (rs == RESUME_GATED && !r->lost && !r->dry)
+			remove_dups(r, it, k, 0);
+		if (rs == RESUME_GATED || rs == RESUME_LEFT)
 			return;
-		}
 	}
 	if (k != NULL) {
 		snprintf(it->cur_id, sizeof(it->cur_id), "%s", k->id);

@@ -103,6 +103,38 @@ undo(struct run *r, struct item *it, struct ctr *n, struct ctr *o,
 	return 0;
 }
 
+/* Whether d binds a fixed host port (old and new cannot both run). */
+static int
+binds_host_port(const struct defn *d)
+{
+	for (size_t i = 0; i < d->nports; i++)
+		if (d->ports[i].host_port != 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The new container n was made and never started: the update goes on
+ * from there, as the run that made it would have: the old one o stops
+ * first (unless update.eager and no fixed host port), then n starts.
+ * 0 started; -1 with err set.
+ */
+static int
+start_new(struct run *r, const struct item *it, const struct ctr *n,
+    struct ctr *o, char *err, size_t errlen)
+{
+	if (ctr_running(o) &&
+	    (!it->d->update_eager || binds_host_port(it->d))) {
+		if (run_op(r,
+			op_stop(r->dk, o->id, it->d->stop_timeout, err,
+			    errlen)) != OP_OK)
+			return -1;
+		free(o->state);
+		o->state = xstrdup("exited");
+	}
+	return run_op(r, op_start(r->dk, n->id, err, errlen)) == OP_OK ? 0 : -1;
+}
+
 enum resume
 resume_update(struct run *r, struct item *it, struct ctr **kp, const char *want)
 {
@@ -127,34 +159,49 @@ resume_update(struct run *r, struct item *it, struct ctr **kp, const char *want)
 	flush_launches(r);
 	rc = run_op(r, op_state(r->dk, n->id, &st, err, sizeof(err)));
 	if (rc == OP_LOST)
-		return RESUME_GATED;
+		return RESUME_LEFT;
 	why[0] = '\0';
 	if (rc != OP_OK)
 		snprintf(why, sizeof(why),
 		    "its new container could not be inspected: %s", err);
-	else if (st.never_started)
-		snprintf(why, sizeof(why), "its new container never ran");
 	else if (want == NULL || n->label_hash == NULL ||
 	    strcmp(n->label_hash, want) != 0)
 		snprintf(
 		    why, sizeof(why), "its definition or image changed since");
 	else if (failed_held(it->ident, n->label_hash, &fe))
 		snprintf(why, sizeof(why), "it was rolled back");
+	else if (st.never_started) {
+		run_plan(r,
+		    "replace %s (finishing an update an earlier run left "
+		    "before its new container started)",
+		    it->ident);
+		if (start_new(r, it, n, o, err, sizeof(err)) == -1) {
+			if (r->lost)
+				return RESUME_LEFT;
+			snprintf(why, sizeof(why),
+			    "its new container could not be started: %s", err);
+		}
+	}
 	if (why[0] != '\0') {
 		if (undo(r, it, n, o, why) == -1)
-			return RESUME_GATED;
+			return RESUME_LEFT;
 		*kp = o;
 		return RESUME_UNDONE;
+	}
+	snprintf(it->cur_id, sizeof(it->cur_id), "%s", n->id);
+	it->mounts = &n->mounts;
+	r->rep->replaced++;
+	if (st.never_started) {
+		gate_add(r, it, (size_t)(o - r->ctrs.v), n->id, n->label_hash,
+		    n->replaces_ran);
+		return RESUME_GATED;
 	}
 	up = st.started_at > 0 ? wall_now() - st.started_at : 0;
 	run_plan(r,
 	    "replace %s (finishing an update an earlier run left in its "
 	    "health gate)",
 	    it->ident);
-	snprintf(it->cur_id, sizeof(it->cur_id), "%s", n->id);
-	it->mounts = &n->mounts;
 	gate_resume(r, it, (size_t)(o - r->ctrs.v), n->id, n->label_hash,
 	    n->replaces_ran, up);
-	r->rep->replaced++;
 	return RESUME_GATED;
 }

@@ -11,10 +11,13 @@
  *    State.StartedAt (update.monitor and update.deadline alike); it
  *    passes (the old one goes) or fails (the new one goes, the old one
  *    gets its name back and runs again if it ran) in this run;
- *  - the new container never ran, its definition or image changed since
- *    (it no longer carries the hash wanted), or the update was already
- *    rolled back (held, failed.h): the new one goes and the old one is
- *    put back as it was, then the definition is decided again from it.
+ *  - the new container never ran: the update goes on from there (the old
+ *    one stops unless eager, the new one starts) and its gate begins;
+ *  - its definition or image changed since (the new one no longer
+ *    carries the hash wanted), the update was already rolled back (held,
+ *    failed.h), or the new one cannot be started: the new one goes and
+ *    the old one is put back as it was (and runs again if it ran), then
+ *    the definition is decided again from it.
  * So after the run there is one container per definition, never none:
  * the old one goes only once the new one passed its gate.
  */
@@ -24,6 +27,8 @@ enum resume {
 	RESUME_NONE,   /* nothing unfinished */
 	RESUME_GATED,  /* the gate goes on; *kp is the new container */
 	RESUME_UNDONE, /* put back as before the update; *kp is the old one */
+	RESUME_LEFT,   /* both left as they are (no answer, or the new one
+	                  could not be removed): the next run tries again */
 };
 
 /*

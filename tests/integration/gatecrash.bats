@@ -2,8 +2,9 @@
 # Gated updates that survive a stop or a crash (issue #16): a run finds an
 # update an earlier run left in its health gate from the containers'
 # labels (dockerup.replaces) and finishes it -- the gate goes on from the
-# new container's start, then passes or rolls back -- or undoes it when
-# the new container never ran.  After any kill -9 of the engine or of the
+# new container's start, then passes or rolls back; a new container that
+# never ran is started and gated -- or undoes it when the definition
+# changed since.  After any kill -9 of the engine or of the
 # parent and one clean run: one container per definition, running the old
 # or the new version, the old one's volume data intact, and a failing new
 # version never left as the only container.
@@ -121,11 +122,11 @@ wait_gate() {
 	[ "$(cid la)" = "$olda" ]
 }
 
-@test "a new container left created but never started is removed and the update made again" {
+@test "a new container left created but never started: the next run starts it and gates it" {
 	rig_image dockerup-test/gatecrash:a 1
 	rig_image dockerup-test/gatecrash:b 2
 	dk tag dockerup-test/gatecrash:a "$IMG"
-	gc_def ua '{"monitor": 0}'
+	gc_def ua '{"monitor": 1}'
 	run_engine
 	old=$(cid ua)
 	dk tag dockerup-test/gatecrash:b "$IMG"
@@ -142,16 +143,46 @@ wait_gate() {
 	stale=$(cid ua)
 	[ "$stale" != "$old" ]
 	[ "$(started_at ua)" = "0001-01-01T00:00:00Z" ]
+	exists "$old"
 	run_engine -v --lock-wait 10
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"undo ua (an update left unfinished: its new container never ran; its new container ${stale:0:12} is removed and the old one ua-dockerup-old-${old:0:12} put back)"* ]]
-	[[ "$output" == *"replace ua (image "* ]]
-	! exists "$stale" || false
+	[[ "$output" == *"replace ua (finishing an update an earlier run left before its new container started)"* ]]
+	[[ "$output" == *"update of ua: new container ${stale:0:12} started"* ]]
+	[[ "$output" == *"update of ua passed its gate"* ]]
+	# The very container the killed run made, now running; no other.
+	[ "$(cid ua)" = "$stale" ]
 	! exists "$old" || false
 	[ "$(all_names)" = ua ]
 	running ua
 	[ "$(version_in ua)" = 2 ]
+}
+
+@test "a definition changed while its update was in the gate: the unfinished update is undone, then the new one made" {
+	rig_image dockerup-test/gatecrash:a 1
+	rig_image dockerup-test/gatecrash:b 2
+	dk tag dockerup-test/gatecrash:a "$IMG"
+	gc_def ca '{"monitor": 30}'
+	run_engine
+	old=$(cid ca)
+	dk tag dockerup-test/gatecrash:b "$IMG"
+	start_dockerup "$LOG" --no-pull -v
+	wait_gate "update of ca: new container"
+	stop_dockerup 10
+	first=$(cid ca)
+	[ "$first" != "$old" ]
+	gc_def ca '{"monitor": 1}' ', "env": {"WAVE": "2"}'
+	run_engine -v
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"undo ca (an update left unfinished: its definition or image changed since; its new container ${first:0:12} is removed and the old one ca-dockerup-old-${old:0:12} put back)"* ]]
+	[[ "$output" == *"update of ca passed its gate"* ]]
+	! exists "$first" || false
+	! exists "$old" || false
+	[ "$(all_names)" = ca ]
+	running ca
+	[ "$(version_in ca)" = 2 ]
+	inspect ca '.Config.Env[]' | grep -qx WAVE=2
 }
 
 # ---- the kill campaign ----
