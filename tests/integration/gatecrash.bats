@@ -40,21 +40,28 @@ gc_def() {
 
 image_id() { dk image inspect -f '{{.Id}}' "$1"; }
 
+# at_a_then_b NAME UPDATE [FIELDS]: NAME defined as gc_def does, made
+# from version 1 (OLD: its container), then IMG names version 2.
+at_a_then_b() {
+	rig_image dockerup-test/gatecrash:a 1
+	rig_image dockerup-test/gatecrash:b 2
+	dk tag dockerup-test/gatecrash:a "$IMG"
+	gc_def "$@"
+	run_engine
+	[ "$status" -eq 0 ] || fail "the first run: $output"
+	OLD=$(cid "$1")
+	dk tag dockerup-test/gatecrash:b "$IMG"
+}
+
 # Until LOG says a gate began (the update's new containers run).
 wait_gate() {
 	wait_until 20 grep -q "$1" "$LOG"
 }
 
 @test "a stop (SIGTERM) during a gate leaves both containers; the next run finishes the gate and it passes" {
-	rig_image dockerup-test/gatecrash:a 1
-	rig_image dockerup-test/gatecrash:b 2
-	dk tag dockerup-test/gatecrash:a "$IMG"
-	gc_def sa '{"monitor": 4}' ', "volumes": [{"containerPath": "/data"}]'
-	run_engine
-	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
-	old=$(cid sa)
+	at_a_then_b sa '{"monitor": 4}' ', "volumes": [{"containerPath": "/data"}]'
+	old=$OLD
 	dk exec sa sh -c 'echo precious > /data/f'
-	dk tag dockerup-test/gatecrash:b "$IMG"
 	start_dockerup "$LOG" --no-pull -v
 	wait_gate "update of sa: new container"
 	stop_dockerup 10
@@ -123,13 +130,8 @@ wait_gate() {
 }
 
 @test "a new container left created but never started: the next run starts it and gates it" {
-	rig_image dockerup-test/gatecrash:a 1
-	rig_image dockerup-test/gatecrash:b 2
-	dk tag dockerup-test/gatecrash:a "$IMG"
-	gc_def ua '{"monitor": 1}'
-	run_engine
-	old=$(cid ua)
-	dk tag dockerup-test/gatecrash:b "$IMG"
+	at_a_then_b ua '{"monitor": 1}'
+	old=$OLD
 	# The parent killed as the engine stops the old one (stop-first),
 	# before the new one's start: the engine dies with it (a killed
 	# engine alone would be restarted, and its run would finish the
@@ -159,13 +161,8 @@ wait_gate() {
 }
 
 @test "a definition changed while its update was in the gate: the unfinished update is undone, then the new one made" {
-	rig_image dockerup-test/gatecrash:a 1
-	rig_image dockerup-test/gatecrash:b 2
-	dk tag dockerup-test/gatecrash:a "$IMG"
-	gc_def ca '{"monitor": 30}'
-	run_engine
-	old=$(cid ca)
-	dk tag dockerup-test/gatecrash:b "$IMG"
+	at_a_then_b ca '{"monitor": 30}'
+	old=$OLD
 	start_dockerup "$LOG" --no-pull -v
 	wait_gate "update of ca: new container"
 	stop_dockerup 10
