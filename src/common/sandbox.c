@@ -4,6 +4,7 @@
  * is not here: it is policy/<process>.list, turned into the tables of
  * seccomp_tables.h by policy/gen-policy.sh.
  */
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>

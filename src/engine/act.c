@@ -20,6 +20,7 @@
 #include "docker.h"
 #include "gate.h"
 #include "log.h"
+#include "resume.h"
 #include "runlog.h"
 #include "spec.h"
 #include "status.h"
@@ -90,7 +91,7 @@ remove_dups(struct run *r, const struct item *it, const struct ctr *k,
 
 	for (size_t i = 0; i < it->ncand && !r->lost; i++) {
 		c = &r->ctrs.v[it->cand[i]];
-		if (c == k || c->removed)
+		if (c == k || c->removed || gate_keeps(r, c))
 			continue;
 		if (only_name_holders &&
 		    (it->d->name == NULL || strcmp(c->name, it->d->name) != 0))
@@ -104,7 +105,8 @@ has_dups(struct run *r, const struct item *it, const struct ctr *k)
 {
 	for (size_t i = 0; i < it->ncand; i++) {
 		const struct ctr *c = &r->ctrs.v[it->cand[i]];
-		if (c != k && !c->removed && !is_self(r, c))
+		if (c != k && !c->removed && !is_self(r, c) &&
+		    !gate_keeps(r, c))
 			return 1;
 	}
 	return 0;
@@ -169,13 +171,19 @@ create_body(struct run *r, const struct item *it, const struct ctr *old,
 {
 	struct spec_ctx sc = { .identity = it->ident, .hash = want };
 	struct strlist carried = { 0 };
-	char net[128], *fields, *links;
+	char net[128], *fields, *links, replaces[DOCKER_ID_LEN + 16];
 	cJSON *body;
 	char *json;
 
 	if (item_network(r, it, net, sizeof(net), err, errlen) == -1)
 		return NULL;
 	sc.network_mode = net[0] ? net : NULL;
+	/* Which container it replaces, for a run that finds it in its gate. */
+	if (old != NULL && !old->removed && docker_id_valid(old->id)) {
+		snprintf(replaces, sizeof(replaces), "%s %s", old->id,
+		    ctr_running(old) ? "running" : "stopped");
+		sc.replaces = replaces;
+	}
 	if ((fields = spec_field_hashes(it->d)) == NULL)
 		fatal("%s", __func__);
 	sc.fields = fields;
@@ -818,6 +826,16 @@ reconcile_item(struct run *r, struct item *it)
 		in.want = want;
 	}
 	k = item_keeper(r, it, in.want);
+	/* An update a killed or stopped run left unfinished (resume.h). */
+	if (k != NULL && it->ncand > 1) {
+		enum resume rs;
+		report_item_seen(r->rep, img->id, ctr_running(k), 1);
+		rs = resume_update(r, it, &k, in.want);
+		if (rs == RESUME_GATED && !r->lost && !r->dry)
+			remove_dups(r, it, k, 0);
+		if (rs == RESUME_GATED || rs == RESUME_LEFT)
+			return;
+	}
 	if (k != NULL) {
 		snprintf(it->cur_id, sizeof(it->cur_id), "%s", k->id);
 		it->mounts = &k->mounts;
@@ -836,10 +854,16 @@ reconcile_item(struct run *r, struct item *it)
 	}
 	/* An update the health gate rolled back is not tried again. */
 	if (dec.act == ACT_REPLACE && gate_held(r, it, in.want)) {
+		if (r->dry)
+			return;
+		/* Under its name again, if a rollback was cut short. */
+		restore_old(r, it, k, 0);
 		/* NULL: never made again with the held combination. */
-		if (!r->dry && !ctr_running(k) &&
-		    !decide_finished_job(it->d, k))
-			item_start(r, it, k, NULL);
+		if (!ctr_running(k) && !decide_finished_job(it->d, k) &&
+		    item_start(r, it, k, NULL) == 0) {
+			report_item_seen(r->rep, k->image_id, 1, 1);
+			gate_rejoin(r, it);
+		}
 		return;
 	}
 	/* What renames, removes or replaces waits for queued creations. */

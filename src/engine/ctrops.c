@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bounds.h"
 #include "observe.h"
@@ -261,6 +262,39 @@ inspect_health(const cJSON *h)
 	return HEALTH_STARTING;
 }
 
+/*
+ * An RFC 3339 time in UTC as Docker writes it ("2026-01-02T03:04:05.
+ * 123456789Z") as unix seconds; 0 when it is not one.
+ */
+double
+docker_time(const char *s)
+{
+	struct tm tm;
+	int n = 0;
+	double frac = 0;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL ||
+	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+		&tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+	    n != 19 || tm.tm_year < 1970 || tm.tm_mon < 1 || tm.tm_mon > 12)
+		return 0;
+	s += n;
+	if (*s == '.') {
+		double scale = 0.1;
+		for (s++; *s >= '0' && *s <= '9'; s++, scale /= 10)
+			frac += (*s - '0') * scale;
+	}
+	if (strcmp(s, "Z") != 0)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return 0;
+	return (double)t + frac;
+}
+
 int
 inspect_state(const cJSON *j, struct ctr_state *st)
 {
@@ -288,6 +322,8 @@ inspect_state(const cJSON *j, struct ctr_state *st)
 	st->never_started = cJSON_IsString(v) &&
 	    strncmp(v->valuestring, DOCKER_ZERO_TIME,
 		strlen(DOCKER_ZERO_TIME)) == 0;
+	if (cJSON_IsString(v) && !st->never_started)
+		st->started_at = docker_time(v->valuestring);
 	return 0;
 }
 

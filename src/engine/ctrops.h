@@ -49,6 +49,7 @@ struct ctr_state {
 	int64_t restart_count; /* RestartCount: restarts by its policy */
 	enum ctr_health health;
 	int never_started; /* State.StartedAt is Docker's zero time */
+	double started_at; /* State.StartedAt, unix seconds; 0 unknown */
 };
 int op_state(struct docker *dk, const char *id, struct ctr_state *st, char *err,
     size_t errlen);
@@ -84,5 +85,8 @@ int inspect_state(const struct cJSON *j, struct ctr_state *st);
 int inspect_ports(const struct cJSON *j, char **out);
 int inspect_image_volumes(const struct cJSON *j, struct strlist *out);
 void logs_text(const unsigned char *p, size_t n, char *out, size_t outlen);
+/* Docker's RFC 3339 UTC time ("...T03:04:05.123Z") as unix seconds; 0
+   when it is not one. */
+double docker_time(const char *s);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -284,20 +285,65 @@ failed_save(int dirfd, const struct failed_store *fs)
 	return rc;
 }
 
+int
+failed_lock_open(int dirfd)
+{
+	return openat(dirfd, FAILED_LOCK,
+	    O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+}
+
+int
+failed_update(int dirfd, int lockfd, int repair,
+    int (*edit)(struct failed_store *fs, void *arg), void *arg, char *err,
+    size_t errlen)
+{
+	struct failed_store fs;
+	int rc = 0;
+
+	while (flock(lockfd, LOCK_EX) == -1)
+		if (errno != EINTR) {
+			snprintf(err, errlen, "lock %s: %s", FAILED_LOCK,
+			    strerror(errno));
+			return -1;
+		}
+	if (failed_load(dirfd, &fs, err, errlen) == -1) {
+		if (!repair)
+			rc = -1;
+		else
+			log_warnx("%s; it is written anew", err);
+	}
+	if (rc == 0 && edit(&fs, arg) == 1 && failed_save(dirfd, &fs) == -1) {
+		snprintf(err, errlen, "writing %s: %s", FAILED_FILE,
+		    strerror(errno));
+		rc = -1;
+	}
+	failed_store_free(&fs);
+	(void)flock(lockfd, LOCK_UN);
+	return rc;
+}
+
 /* ---- the engine's side ---- */
 
-static int failed_dirfd = -1;
+static int failed_dirfd = -1, failed_lockfd = -1;
 
 void
 failed_init(const char *cache, int quiet)
 {
 	if (failed_dirfd != -1)
 		close(failed_dirfd);
+	if (failed_lockfd != -1)
+		close(failed_lockfd);
+	failed_lockfd = -1;
 	failed_dirfd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (failed_dirfd == -1 && !quiet)
 		log_warn("cache directory %s: rolled-back updates are not "
 			 "remembered",
 		    cache);
+	/* A dry run writes nothing (and may not be root). */
+	if (failed_dirfd != -1 && !quiet &&
+	    (failed_lockfd = failed_lock_open(failed_dirfd)) == -1)
+		log_warn("%s/%s: rolled-back updates are not remembered", cache,
+		    FAILED_LOCK);
 }
 
 /* The store as on disk; a broken file is said once and counts as empty. */
@@ -336,19 +382,32 @@ failed_held(const char *ident, const char *hash, struct failed_entry *out)
 	return 1;
 }
 
+struct failed_add_arg {
+	const char *ident, *hash, *image, *why;
+};
+
+static int
+failed_add_edit(struct failed_store *fs, void *arg)
+{
+	const struct failed_add_arg *a = arg;
+
+	failed_note(
+	    fs, a->ident, a->hash, a->image, a->why, (int64_t)time(NULL));
+	return 1;
+}
+
 void
 failed_add(
     const char *ident, const char *hash, const char *image, const char *why)
 {
-	struct failed_store fs;
+	struct failed_add_arg a = { ident, hash, image, why };
+	char err[512];
 
-	if (failed_dirfd == -1)
+	if (failed_dirfd == -1 || failed_lockfd == -1)
 		return;
-	failed_current(&fs);
-	failed_note(&fs, ident, hash, image, why, (int64_t)time(NULL));
-	if (failed_save(failed_dirfd, &fs) == -1)
-		log_warn("%s: recording the rollback of %s; it will be tried "
-			 "again",
-		    FAILED_FILE, ident);
-	failed_store_free(&fs);
+	if (failed_update(failed_dirfd, failed_lockfd, 1, failed_add_edit, &a,
+		err, sizeof(err)) == -1)
+		log_warnx("%s; the rollback of %s is not recorded: it will be "
+			  "tried again",
+		    err, ident);
 }

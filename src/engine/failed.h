@@ -49,6 +49,25 @@ int failed_load(int dirfd, struct failed_store *fs, char *err, size_t errlen);
 /* Replaces dirfd/failed.json (0600); -1 with errno set. */
 int failed_save(int dirfd, const struct failed_store *fs);
 
+/*
+ * Writers take turns: the engine (a rollback) and `dockerup retry` (as
+ * root, at any time) both read, change and replace the file, so each
+ * holds an exclusive flock(2) on FAILED_LOCK from its read to its rename,
+ * and no change is lost to a concurrent one.
+ */
+#define FAILED_LOCK "failed.lock"
+/* Opens dirfd/failed.lock (made 0600 when missing); -1 with errno set. */
+int failed_lock_open(int dirfd);
+/*
+ * Under the lock (lockfd, from failed_lock_open()): loads the store,
+ * calls edit on it, and saves it when edit returns 1.  With repair, a
+ * file out of form counts as empty (and is replaced); without, it is an
+ * error.  0 done (saved or not), -1 with err set (nothing was saved).
+ */
+int failed_update(int dirfd, int lockfd, int repair,
+    int (*edit)(struct failed_store *fs, void *arg), void *arg, char *err,
+    size_t errlen);
+
 /* ---- the engine's side: the cache directory opened before its sandbox */
 
 /* quiet: a dry run, which may not be root, says nothing. */

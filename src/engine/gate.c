@@ -20,8 +20,8 @@
 #include "validate.h"
 #include "xalloc.h"
 
-void
-gate_add(struct run *r, struct item *it, size_t old, const char *nid,
+static struct gate *
+gate_new(struct run *r, struct item *it, size_t old, const char *nid,
     const char *want, int old_running)
 {
 	struct gate_set *gs = &r->gates;
@@ -40,11 +40,43 @@ gate_add(struct run *r, struct item *it, size_t old, const char *nid,
 	g->old_running = old_running;
 	g->report_item = r->rep->cur_item;
 	g->started = mono_now();
+	return g;
+}
+
+void
+gate_add(struct run *r, struct item *it, size_t old, const char *nid,
+    const char *want, int old_running)
+{
+	gate_new(r, it, old, nid, want, old_running);
 	log_info("update of %s: new container %.12s started; it must run %lld "
 		 "s (and be healthy within %lld s if it has a health check) "
 		 "before %s is removed",
 	    it->ident, nid, (long long)it->d->update_monitor,
 	    (long long)it->d->update_deadline, ctr_label(&r->ctrs.v[old]));
+}
+
+void
+gate_resume(struct run *r, struct item *it, size_t old, const char *nid,
+    const char *want, int old_running, double up)
+{
+	struct gate *g = gate_new(r, it, old, nid, want, old_running);
+
+	g->started -= up > 0 ? up : 0;
+	log_info("update of %s: its gate goes on from an earlier run: the new "
+		 "container %.12s has run %.1f s of the %lld s it must (and "
+		 "must be healthy within %lld s if it has a health check); "
+		 "the old container %s is kept until then",
+	    it->ident, nid, up > 0 ? up : 0, (long long)it->d->update_monitor,
+	    (long long)it->d->update_deadline, ctr_label(&r->ctrs.v[old]));
+}
+
+int
+gate_keeps(const struct run *r, const struct ctr *c)
+{
+	for (size_t i = 0; i < r->gates.n; i++)
+		if (&r->ctrs.v[r->gates.v[i].old] == c)
+			return 1;
+	return 0;
 }
 
 void
@@ -173,30 +205,74 @@ gate_pass(struct run *r, struct gate *g, const struct ctr_state *st)
 		    g->it->ident, ctr_label(k), err);
 }
 
+void
+gate_rejoin(struct run *r, const struct item *it)
+{
+	char err[1024];
+
+	for (size_t i = 0; i < r->nitems && !r->lost; i++) {
+		struct item *dep = &r->items[i];
+		const char *net = dep->d->network;
+		struct ctr *c;
+		if (net == NULL || strncmp(net, "container:", 10) != 0 ||
+		    item_by_ident(r, net + 10) != it ||
+		    (c = item_keeper(r, dep, NULL)) == NULL || !ctr_running(c))
+			continue;
+		run_plan(r,
+		    "restart %s (it shares the network of %s, whose container "
+		    "%.12s was started again)",
+		    dep->ident, it->ident, it->cur_id);
+		if (run_op(r,
+			op_stop(r->dk, c->id, dep->d->stop_timeout, err,
+			    sizeof(err))) != OP_OK ||
+		    run_op(r, op_start(r->dk, c->id, err, sizeof(err))) !=
+			OP_OK)
+			log_warnx("restart %s: %s", dep->ident, err);
+	}
+}
+
+/* Whether the container id is stopped now (so a start gives it a new
+   network namespace); 0 when it runs or cannot be told. */
+static int
+stopped_now(struct run *r, const char *id)
+{
+	struct ctr_state st;
+	char err[400];
+
+	return run_op(r, op_state(r->dk, id, &st, err, sizeof(err))) == OP_OK &&
+	    !st.running;
+}
+
 /* Failed: the new container goes, the old one is put back. */
 static void
 gate_rollback(struct run *r, struct gate *g, const char *why)
 {
 	struct ctr *k = &r->ctrs.v[g->old];
 	struct item *it = g->it;
-	char tail[GATE_LOG_LINES * 160], err[1024];
+	char tail[GATE_LOG_LINES * 160], err[1024], msg[2048];
 	size_t saved = r->rep->cur_item;
+	int restarted;
 
 	gate_log_tail(r, g->nid, tail, sizeof(tail));
+	/* Recorded first: a run killed from here on finds it held, and
+	   finishes the rollback (resume.h). */
+	failed_add(it->ident, g->want, g->image, why);
 	if (!r->lost &&
 	    run_op(r, op_remove_force(r->dk, g->nid, err, sizeof(err))) !=
 		OP_OK)
 		log_warnx("could not remove the failed new container %.12s: "
 			  "%s",
 		    g->nid, err);
+	restarted = g->old_running && !r->lost && stopped_now(r, k->id);
 	restore_old(r, it, k, g->old_running);
 	it->recreated = 0;
-	failed_add(it->ident, g->want, g->image, why);
+	if (restarted)
+		gate_rejoin(r, it);
 	r->rep->rollbacks++;
 	if (r->rep->replaced > 0)
 		r->rep->replaced--;
 	r->rep->cur_item = g->report_item;
-	run_fail(r,
+	snprintf(msg, sizeof(msg),
 	    "update of %s to image %.19s.. ROLLED BACK: the new container "
 	    "%.12s %s; the old container %.12s %s; not tried again until the "
 	    "image or the definition changes (dockerup retry %s); its last "
@@ -204,6 +280,10 @@ gate_rollback(struct run *r, struct gate *g, const char *why)
 	    it->ident, g->image, g->nid, why, k->id,
 	    g->old_running ? "runs again" : "is back (stopped, as it was)",
 	    it->ident, tail[0] ? tail : "(none)");
+	log_warnx("%s", msg);
+	/* The definition runs its old container: not failed, rolled back. */
+	report_rolled_back(r->rep, msg, g->old_running, k->image_id);
+	r->rep->exit_code = 1;
 	if (g->report_item > 0)
 		report_item_end(r->rep, k->id);
 	r->rep->cur_item = saved;
@@ -211,8 +291,9 @@ gate_rollback(struct run *r, struct gate *g, const char *why)
 
 /*
  * One look at a gate: 1 when it is settled.  With cut (a stop was asked
- * for), a gate still waiting passes now, as the next run would keep the
- * running new container anyway; one that failed is still rolled back.
+ * for), a gate still waiting is left as it is, both containers kept, for
+ * the next run to go on with (resume.h); one that failed is still rolled
+ * back and one that passed still passes.
  */
 static int
 gate_check(struct run *r, struct gate *g, double now, int cut)
@@ -234,10 +315,13 @@ gate_check(struct run *r, struct gate *g, double now, int cut)
 	if (v == GATE_WAIT && !cut)
 		return 0;
 	if (v == GATE_WAIT) {
-		log_info("update of %s: a stop was asked for; its gate ends "
-			 "early after %.1f s",
-		    g->it->ident, now - g->started);
-		v = GATE_PASS;
+		log_info("update of %s: a stop was asked for after %.1f s of "
+			 "its gate; the new container %.12s and the old one %s "
+			 "are left as they are, and the next run finishes the "
+			 "gate",
+		    g->it->ident, now - g->started, g->nid,
+		    ctr_label(&r->ctrs.v[g->old]));
+		return 1;
 	}
 	if (v == GATE_FAIL && !g->it->d->update_rollback) {
 		log_warnx("update of %s: the new container %.12s %s; "
@@ -270,9 +354,10 @@ gate_run(struct run *r)
 		int cut = *r->stop != 0;
 		if (r->lost) {
 			log_warnx("%zu update%s not settled: the Docker engine "
-				  "stopped answering; the next run keeps the "
-				  "new container%s if it runs",
+				  "stopped answering; the next run finishes "
+				  "%s gate%s",
 			    gs->n, gs->n == 1 ? "" : "s",
+			    gs->n == 1 ? "its" : "their",
 			    gs->n == 1 ? "" : "s");
 			gs->n = 0;
 			return;
@@ -311,7 +396,7 @@ gate_held(struct run *r, struct item *it, const char *want)
 	    "not tried again until the image or the definition changes, or "
 	    "dockerup retry %s)",
 	    it->ident, e.image, when, e.why, it->ident);
-	report_fail(r->rep, "update rolled back before; held back");
+	/* Not failed: it keeps its container (status shows last_rollback). */
 	r->rep->exit_code = 1;
 	return 1;
 }

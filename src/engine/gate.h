@@ -12,6 +12,9 @@
  * the old one gets its name back (and runs again if it ran), one line
  * says why, and the combination is held back (failed.h) -- unless
  * update.rollback is false, when the new one is kept with a warning.
+ * A stop asked for during a gate leaves both containers as they are:
+ * the next run finds the update from their labels and finishes its gate
+ * (resume.h).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +42,23 @@ struct gate_set {
 /* The new container nid of it was started; k (old) is kept for now. */
 void gate_add(struct run *r, struct item *it, size_t old, const char *nid,
     const char *want, int old_running);
+/*
+ * The gate of an update an earlier run left (resume.h): the new
+ * container nid has run up seconds already.
+ */
+void gate_resume(struct run *r, struct item *it, size_t old, const char *nid,
+    const char *want, int old_running, double up);
+/* Whether c is the old container of a pending gate (no duplicate). */
+struct ctr;
+int gate_keeps(const struct run *r, const struct ctr *c);
+/*
+ * The old container of it was started again (a stop-first rollback): a
+ * container started in another one's network namespace (network
+ * container:NAME) stays in the namespace it joined, which the stop tore
+ * down, so each running dependent of it that way is restarted (same
+ * container, same ID) to join it again.
+ */
+void gate_rejoin(struct run *r, const struct item *it);
 /* Whether a dependency of it, or a container it signals, has a gate. */
 int gate_waits(struct run *r, const struct item *it);
 /* Watches every pending gate until each passes or fails. */

@@ -255,6 +255,32 @@ ctr_check(const struct ctr *c, const char *mounts_why, const char **field,
 	return NULL;
 }
 
+/*
+ * LABEL_REPLACES: "ID running" or "ID stopped"; any other value (made by
+ * hand, or by a hostile endpoint) names no container.
+ */
+static void
+parse_replaces(const cJSON *labels, struct ctr *c)
+{
+	const cJSON *v =
+	    cJSON_GetObjectItemCaseSensitive(labels, LABEL_REPLACES);
+	char id[DOCKER_ID_LEN + 1];
+	const char *p;
+
+	c->replaces[0] = '\0';
+	if (!cJSON_IsString(v) || strlen(v->valuestring) <= DOCKER_ID_LEN ||
+	    v->valuestring[DOCKER_ID_LEN] != ' ')
+		return;
+	memcpy(id, v->valuestring, DOCKER_ID_LEN);
+	id[DOCKER_ID_LEN] = '\0';
+	p = v->valuestring + DOCKER_ID_LEN + 1;
+	if (!docker_id_valid(id) ||
+	    (strcmp(p, "running") != 0 && strcmp(p, "stopped") != 0))
+		return;
+	memcpy(c->replaces, id, sizeof(id));
+	c->replaces_ran = strcmp(p, "running") == 0;
+}
+
 /* -1 out of memory; *mounts_why set when Mounts is refused. */
 static int
 ctr_parse(const cJSON *o, struct ctr *c, const char **mounts_why)
@@ -292,6 +318,7 @@ ctr_parse(const cJSON *o, struct ctr *c, const char **mounts_why)
 		    dup_str(labels, LABEL_FIELDS, &c->label_fields) == -1)
 			return -1;
 		c->managed = cJSON_HasObjectItem(labels, LABEL_MANAGED);
+		parse_replaces(labels, c);
 	}
 	return 0;
 }

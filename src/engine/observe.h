@@ -40,6 +40,10 @@ struct ctr {
 	char *label_fields; /* dockerup.fields, or NULL */
 	char *network_mode; /* HostConfig.NetworkMode, or NULL */
 	char *label_links;  /* dockerup.links, or NULL */
+	/* dockerup.replaces: the container this one replaced (a valid ID,
+	   else ""), and whether that one ran before */
+	char replaces[65];
+	int replaces_ran;
 	struct mounts mounts;
 	int managed; /* dockerup.managed present */
 	/* Reconcile's bookkeeping. */

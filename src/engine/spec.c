@@ -110,6 +110,9 @@ spec_labels(cJSON *cfg, const struct defn *d, const struct spec_ctx *c)
 		return -1;
 	if (c->links && !cJSON_AddStringToObject(o, LABEL_LINKS, c->links))
 		return -1;
+	if (c->replaces &&
+	    !cJSON_AddStringToObject(o, LABEL_REPLACES, c->replaces))
+		return -1;
 	if (!cJSON_AddStringToObject(o, LABEL_ID, c->identity) ||
 	    !cJSON_AddStringToObject(o, LABEL_HASH, c->hash) ||
 	    !cJSON_AddStringToObject(o, LABEL_MANAGED, "1") ||

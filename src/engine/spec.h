@@ -10,13 +10,19 @@
 #include "defn.h"
 #include "digest.h" /* sha256_hex(), which spec hashes are */
 
-#define LABEL_ID      "dockerup.id"      /* defn_identity() */
-#define LABEL_HASH    "dockerup.hash"    /* spec_hash() */
-#define LABEL_MANAGED "dockerup.managed" /* "1" on every container we make */
-#define LABEL_SOURCE  "dockerup.source"  /* file path or "user-data" */
-#define LABEL_FIELDS  "dockerup.fields"  /* spec_field_hashes() */
+#define LABEL_ID       "dockerup.id"      /* defn_identity() */
+#define LABEL_HASH     "dockerup.hash"    /* spec_hash() */
+#define LABEL_MANAGED  "dockerup.managed" /* "1" on every container we make */
+#define LABEL_SOURCE   "dockerup.source"  /* file path or "user-data" */
+#define LABEL_FIELDS   "dockerup.fields"  /* spec_field_hashes() */
 /* "name=ID ..." : the container each link named when it was made. */
-#define LABEL_LINKS   "dockerup.links"
+#define LABEL_LINKS    "dockerup.links"
+/*
+ * "ID running" or "ID stopped": on a replacement, the container it
+ * replaces and whether that one ran, so that a run finds an update a
+ * killed or stopped dockerup left in its health gate (resume.h).
+ */
+#define LABEL_REPLACES "dockerup.replaces"
 
 /* The name a named container takes while its replacement comes up. */
 #define OLD_NAME_INFIX "-dockerup-old-"
@@ -28,6 +34,7 @@ struct spec_ctx {
 	                             to container:ID; NULL: engine default */
 	const char *fields;       /* spec_field_hashes(d), or NULL */
 	const char *links;        /* LABEL_LINKS' value, or NULL */
+	const char *replaces;     /* LABEL_REPLACES' value, or NULL */
 	/* Volumes carried over from the container replaced ("NAME:/path"
 	   binds); not part of the definition, so in no hash. */
 	const struct strlist *carried;

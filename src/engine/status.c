@@ -115,6 +115,7 @@ is_item_action(const struct run_action *a, const struct run_item *it)
 {
 	static const char *const verbs[] = {
 		"create",
+		"hold",
 		"replace",
 		"restart",
 		"start",
@@ -158,6 +159,22 @@ report_fail(struct run_report *rep, const char *msg)
 	/* The first failure says what went wrong; later ones follow from it. */
 	if (*dst == NULL)
 		*dst = xstrdup_cut(msg);
+}
+
+void
+report_rolled_back(
+    struct run_report *rep, const char *msg, int running, const char *image_id)
+{
+	struct run_item *it = cur_item(rep);
+
+	if (it == NULL)
+		return;
+	free(it->action);
+	free(it->reason);
+	it->action = dup_or_empty("rollback");
+	it->reason = xstrdup_cut(msg);
+	it->was_running = running;
+	snprintf(it->image_id, sizeof(it->image_id), "%s", image_id);
 }
 
 void

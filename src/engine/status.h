@@ -31,6 +31,13 @@ void run_report_free(struct run_report *rep);
 void report_plan(struct run_report *rep, const char *line);
 /* A failure: kept as the current definition's error, else the run's. */
 void report_fail(struct run_report *rep, const char *msg);
+/*
+ * The health gate rolled the current definition's update back (msg says
+ * why): it runs (running) or keeps (stopped) its old container, whose
+ * image is image_id; not a failure of the definition.
+ */
+void report_rolled_back(
+    struct run_report *rep, const char *msg, int running, const char *image_id);
 /* The run could not start (engine unreachable). */
 void report_run_error(struct run_report *rep, const char *msg);
 /* Brackets one definition's part of the run. */

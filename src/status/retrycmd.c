@@ -17,46 +17,55 @@
 
 #define RETRY_MAX_ARGS 16
 
+/* failed_update()'s edit: clears name's held combination. */
+static int
+clear_edit(struct failed_store *fs, void *arg)
+{
+	struct failed_entry *e = failed_find(fs, *(const char **)arg);
+
+	if (e == NULL || e->hash[0] == '\0') {
+		*(const char **)arg = NULL;
+		return 0;
+	}
+	e->hash[0] = '\0';
+	return 1;
+}
+
 static int
 clear_held(const char *cache, const char *name)
 {
-	struct failed_store fs;
-	struct failed_entry *e;
+	const char *held = name;
 	char err[512];
-	int dirfd, rc = 0;
+	int dirfd, lockfd = -1, rc = 1;
 
-	if ((dirfd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+	if ((dirfd = open(cache, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (lockfd = failed_lock_open(dirfd)) == -1) {
 		fprintf(stderr,
 		    "dockerup retry: cache directory %s: %s; expected the "
-		    "directory of the runs (--cache)\n",
+		    "directory of the runs (--cache), writable by root\n",
 		    cache, strerror(errno));
+		if (dirfd != -1)
+			close(dirfd);
 		return 1;
 	}
-	if (failed_load(dirfd, &fs, err, sizeof(err)) == -1) {
+	if (failed_update(
+		dirfd, lockfd, 0, clear_edit, &held, err, sizeof(err)) == -1)
 		fprintf(stderr,
-		    "dockerup retry: %s/%s; remove it by hand to retry every "
+		    "dockerup retry: %s/%s; remove %s by hand to retry every "
 		    "rolled-back update\n",
-		    cache, err);
-		close(dirfd);
-		return 1;
-	}
-	e = failed_find(&fs, name);
-	if (e == NULL || e->hash[0] == '\0')
+		    cache, err, FAILED_FILE);
+	else if (held == NULL) {
 		printf("dockerup retry: no rolled-back update of %s is held "
 		       "back; nothing to do\n",
 		    name);
-	else {
-		e->hash[0] = '\0';
-		if (failed_save(dirfd, &fs) == -1) {
-			fprintf(stderr, "dockerup retry: writing %s/%s: %s\n",
-			    cache, FAILED_FILE, strerror(errno));
-			rc = 1;
-		} else
-			printf("dockerup retry: the next run tries the update "
-			       "of %s again\n",
-			    name);
+		rc = 0;
+	} else {
+		printf("dockerup retry: the next run tries the update of %s "
+		       "again\n",
+		    name);
+		rc = 0;
 	}
-	failed_store_free(&fs);
+	close(lockfd);
 	close(dirfd);
 	return rc;
 }

@@ -189,6 +189,8 @@ creates_since() {
 	prom=$BATS_TEST_TMPDIR/dockerup.prom
 	gate_def web ', "update": {"monitor": 1}'
 	run_engine --metrics-file "$prom"
+	old=$(cid web)
+	oldimg=$(dk inspect -f '{{.Image}}' web)
 	rig_image "$GATE_IMAGE" bad5
 	run_engine --metrics-file "$prom"
 	[ "$status" -eq 1 ]
@@ -197,9 +199,63 @@ creates_since() {
 	[ "$(jq -r '.definitions[0].last_rollback.held' "$j")" = true ]
 	[ "$(jq -r '.definitions[0].last_rollback.rollbacks' "$j")" = 1 ]
 	[[ "$(jq -r '.definitions[0].last_rollback.time' "$j")" == 20*Z ]]
-	[ "$(jq -r '.definitions[0].state' "$j")" = failed ]
+	# It runs its old, good container: running, not failed, with the
+	# old container's ID and image; the run's status is still 1.
+	[ "$(jq -r '.definitions[0].state' "$j")" = running ]
+	[ "$(jq -r '.definitions[0].last_action' "$j")" = rollback ]
+	[[ "$(jq -r '.definitions[0].reason' "$j")" == *"ROLLED BACK"* ]]
+	[ "$(jq -r '.definitions[0].last_error' "$j")" = null ]
+	[ "$(jq -r '.definitions[0].container_id' "$j")" = "$old" ]
+	[ "$(jq -r '.definitions[0].image_id' "$j")" = "$oldimg" ]
 	grep -qx 'dockerup_rollbacks_total{container="web"} 1' "$prom"
+	grep -qx 'dockerup_containers{state="running"} 1' "$prom"
 	run "$DOCKERUP" status --cache "$TEST_CACHE" --config "$TEST_CONFIG"
 	echo "$output"
+	[[ "$output" == *"web"*"running"* ]]
 	[[ "$output" == *"ROLLBACKS"*"web: rolled back at 20"*"(exited "*"held back until"* ]]
+	# The next run holds the update back: still running, not failed.
+	run_engine --metrics-file "$prom"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"hold web"* ]]
+	[ "$(jq -r '.definitions[0].state' "$j")" = running ]
+	[ "$(jq -r '.definitions[0].last_action' "$j")" = hold ]
+	[ "$(jq -r '.definitions[0].last_rollback.held' "$j")" = true ]
+}
+
+@test "gate: a rollback leaves the dependents of the rolled-back container on it (network container:NAME, volumes from): same IDs" {
+	gate_def base ', "update": {"monitor": 2}, "volumes": [{"containerPath": "/data"}]'
+	write_def netdep '{"type": "docker", "name": "netdep", "image": "'"$RIG_IMAGE"'", "command": '"$TRAP_CMD"', "network": "container:base"}'
+	write_def voldep '{"type": "docker", "name": "voldep", "image": "'"$RIG_IMAGE"'", "command": '"$TRAP_CMD"', "volumes": [{"from": "base"}]}'
+	run_engine
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	oldbase=$(cid base) oldnet=$(cid netdep) oldvol=$(cid voldep)
+	dk exec base sh -c 'echo precious > /data/f'
+	rig_image "$GATE_IMAGE" bad6
+	run_engine -v
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"update of base to image sha256:"*"ROLLED BACK"* ]]
+	# The dependents waited for the gate, so the rollback has nothing
+	# of theirs to restore: neither was made again.
+	[[ "$output" != *"restart netdep (depends on"* ]]
+	[[ "$output" != *"replace voldep"* ]]
+	[ "$(cid base)" = "$oldbase" ]
+	[ "$(cid netdep)" = "$oldnet" ]
+	[ "$(cid voldep)" = "$oldvol" ]
+	for c in base netdep voldep; do running $c || fail "$c is not running"; done
+	[ "$(all_names)" = "base netdep voldep" ]
+	[ "$(inspect netdep .HostConfig.NetworkMode)" = "container:$oldbase" ]
+	[ "$(dk exec voldep cat /data/f)" = precious ]
+	# Stop-first: the old base was stopped and started again, so its
+	# network dependent was restarted to join its new namespace.
+	[[ "$output" == *"restart netdep (it shares the network of base, whose container ${oldbase:0:12} was started again)"* ]]
+	ns() { readlink "/proc/$(dk inspect -f '{{.State.Pid}}' "$1")/ns/net"; }
+	[ "$(ns netdep)" = "$(ns base)" ]
+	# Settled: the next run holds the update and touches nothing else.
+	run_engine -v
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"hold base"* ]]
+	[[ "$output" != *"restart netdep"* ]]
+	[ "$(cid netdep)" = "$oldnet" ]
+	[ "$(cid voldep)" = "$oldvol" ]
 }

@@ -154,7 +154,7 @@ static const char containers_json[] =
     "{\"Type\":\"bind\",\"Source\":\"/srv/conf\",\"Destination\":"
     "\"/conf\"}]},"
     "{\"Id\":\"" HEX64_B "\",\"Names\":[\"/other\"],\"State\":\"exited\","
-    "\"Labels\":{}},"
+    "\"Labels\":{\"dockerup.replaces\":\"" HEX64_3 " running\"}},"
     "{\"Id\":\"" HEX64_C "\",\"Names\":null,\"Labels\":null}]";
 
 static void
@@ -195,7 +195,33 @@ test_containers(void **state)
 	assert_false(volume_anonymous("named"));
 	assert_string_equal(l.v[0].label_links, "x=" HEX64_3);
 	assert_int_equal(l.v[1].mounts.n, 0);
+	/* dockerup.replaces: the container replaced, and whether it ran. */
+	assert_string_equal(l.v[0].replaces, "");
+	assert_string_equal(l.v[1].replaces, HEX64_3);
+	assert_int_equal(l.v[1].replaces_ran, 1);
 	ctr_list_free(&l);
+	/* A value out of form names no container. */
+	{
+		static const char *const bad[] = {
+			HEX64_3 " maybe",
+			HEX64_3,
+			"x" HEX64_3 " running",
+			"../../x running",
+		};
+		char json[512];
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			snprintf(json, sizeof(json),
+			    "[{\"Id\":\"" HEX64_B "\",\"Names\":[\"/o\"],"
+			    "\"Labels\":{\"dockerup.replaces\":\"%s\"}}]",
+			    bad[i]);
+			assert_int_equal(
+			    observe_parse_containers(
+				json, strlen(json), &l, err, sizeof(err)),
+			    0);
+			assert_string_equal(l.v[0].replaces, "");
+			ctr_list_free(&l);
+		}
+	}
 
 	assert_int_equal(
 	    observe_parse_containers("{}", 2, &l, err, sizeof(err)), -1);
@@ -410,7 +436,18 @@ test_inspect(void **state)
 			"\"2026-12-02T15:39:12.123456789Z\"}}");
 	assert_int_equal(inspect_state(j, &st), 0);
 	assert_false(st.never_started);
+	/* 2026-12-02T15:39:12Z is 1796225952 s after the epoch. */
+	assert_true(
+	    st.started_at > 1796225952.12 && st.started_at < 1796225952.13);
 	cJSON_Delete(j);
+	/* Docker's times, and what is not one. */
+	assert_true(docker_time("1970-01-01T00:00:01Z") == 1.0);
+	assert_true(docker_time("2026-12-02T15:39:12.5Z") == 1796225952.5);
+	assert_true(docker_time("2026-12-02T15:39:12+01:00") == 0);
+	assert_true(docker_time("2026-13-02T15:39:12Z") == 0);
+	assert_true(docker_time("0001-01-01T00:00:00Z") == 0);
+	assert_true(docker_time("yesterday") == 0);
+	assert_true(docker_time(NULL) == 0);
 	j = cJSON_Parse("{\"State\":{\"StartedAt\":0}}");
 	assert_int_equal(inspect_state(j, &st), 0);
 	assert_false(st.never_started);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -184,6 +185,113 @@ test_load_save(void **state)
 	rmdir(dir);
 }
 
+#define WRITES 100 /* per writer: two writers stay under the bound */
+
+static int
+add_edit(struct failed_store *fs, void *arg)
+{
+	failed_note(fs, arg, H1, IMG, "exited", 1);
+	return 1;
+}
+
+/* A writer's process: WRITES entries "<prefix>N", one update each. */
+static void
+writer(const char *dir, char prefix)
+{
+	char name[16], err[512];
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY), lockfd;
+
+	/* Its own open file: flock(2) excludes open files, not processes. */
+	if (dirfd == -1 || (lockfd = failed_lock_open(dirfd)) == -1)
+		_exit(2);
+	for (int i = 0; i < WRITES; i++) {
+		snprintf(name, sizeof(name), "%c%d", prefix, i);
+		if (failed_update(dirfd, lockfd, 0, add_edit, name, err,
+			sizeof(err)) == -1) {
+			fprintf(stderr, "%s\n", err);
+			_exit(1);
+		}
+	}
+	_exit(0);
+}
+
+static int
+clear_edit(struct failed_store *fs, void *arg)
+{
+	struct failed_entry *e = failed_find(fs, arg);
+
+	if (e == NULL)
+		return 0;
+	e->hash[0] = '\0';
+	return 1;
+}
+
+/* Two processes read, change and replace the file at once: no entry is
+   lost, and the file stays in form. */
+static void
+test_two_writers(void **state)
+{
+	char dir[] = "/tmp/test_failed.XXXXXX", path[64], err[512], name[16];
+	struct failed_store back;
+	pid_t pid[2];
+	int dirfd, lockfd, st;
+
+	assert_non_null(mkdtemp(dir));
+	for (int w = 0; w < 2; w++) {
+		assert_int_not_equal(pid[w] = fork(), -1);
+		if (pid[w] == 0)
+			writer(dir, w == 0 ? 'a' : 'b');
+	}
+	for (int w = 0; w < 2; w++) {
+		assert_int_equal(waitpid(pid[w], &st, 0), pid[w]);
+		assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	assert_int_not_equal(dirfd = open(dir, O_RDONLY | O_DIRECTORY), -1);
+	assert_int_equal(failed_load(dirfd, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.n, 2 * WRITES);
+	for (int i = 0; i < WRITES; i++) {
+		snprintf(name, sizeof(name), "a%d", i);
+		assert_non_null(failed_find(&back, name));
+		snprintf(name, sizeof(name), "b%d", i);
+		assert_non_null(failed_find(&back, name));
+	}
+	failed_store_free(&back);
+	/* An edit that changes nothing writes nothing; one that does is
+	   read back. */
+	assert_int_not_equal(lockfd = failed_lock_open(dirfd), -1);
+	assert_int_equal(failed_update(dirfd, lockfd, 0, clear_edit, "nosuch",
+			     err, sizeof(err)),
+	    0);
+	assert_int_equal(
+	    failed_update(dirfd, lockfd, 0, clear_edit, "a7", err, sizeof(err)),
+	    0);
+	assert_int_equal(failed_load(dirfd, &back, err, sizeof(err)), 0);
+	assert_string_equal(failed_find(&back, "a7")->hash, "");
+	assert_string_equal(failed_find(&back, "a8")->hash, H1);
+	failed_store_free(&back);
+	/* A file out of form: refused without repair, replaced with it. */
+	snprintf(path, sizeof(path), "%s/%s", dir, FAILED_FILE);
+	assert_int_equal(unlink(path), 0);
+	assert_int_not_equal(st = open(path, O_WRONLY | O_CREAT, 0600), -1);
+	assert_int_equal(write(st, "{", 1), 1);
+	close(st);
+	assert_int_equal(
+	    failed_update(dirfd, lockfd, 0, add_edit, "c", err, sizeof(err)),
+	    -1);
+	assert_int_equal(
+	    failed_update(dirfd, lockfd, 1, add_edit, "c", err, sizeof(err)),
+	    0);
+	assert_int_equal(failed_load(dirfd, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.n, 1);
+	failed_store_free(&back);
+	close(lockfd);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", dir, FAILED_LOCK);
+	unlink(path);
+	close(dirfd);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -193,6 +301,7 @@ main(void)
 		cmocka_unit_test(test_out_of_form),
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_load_save),
+		cmocka_unit_test(test_two_writers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
