@@ -19,6 +19,7 @@
 #include "ctrops.h"
 #include "docker.h"
 #include "gate.h"
+#include "rollout.h"
 #include "log.h"
 #include "runlog.h"
 #include "spec.h"
@@ -834,8 +835,11 @@ reconcile_item(struct run *r, struct item *it)
 		r->rep->unchanged++;
 		return;
 	}
-	/* An update the health gate rolled back is not tried again. */
-	if (dec.act == ACT_REPLACE && gate_held(r, it, in.want)) {
+	/* An update the health gate rolled back is not tried again; a
+	 * rolling one waits for its slot in the fleet group. */
+	if (dec.act == ACT_REPLACE &&
+	    (gate_held(r, it, in.want) ||
+		rollout_hold(r, it, img->id, in.want))) {
 		/* NULL: never made again with the held combination. */
 		if (!r->dry && !ctr_running(k) &&
 		    !decide_finished_job(it->d, k))
@@ -854,6 +858,9 @@ reconcile_item(struct run *r, struct item *it)
 		r->rep->unchanged++;
 	else
 		item_act(r, it, k, dec.act, dec.why, in.want);
+	/* Its slot goes back now unless a gate holds it (gate.c). */
+	if (!gate_pending(r, it))
+		rollout_settled(it, SLOT_NOT_REPLACED, "");
 	if (!r->lost)
 		remove_dups(r, it, k, 0);
 }

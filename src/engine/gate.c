@@ -15,6 +15,7 @@
 #include "failed.h"
 #include "log.h"
 #include "run.h"
+#include "rollout.h"
 #include "runlog.h"
 #include "status.h"
 #include "validate.h"
@@ -55,7 +56,7 @@ gate_set_free(struct gate_set *g)
 	g->n = 0;
 }
 
-static int
+int
 gate_pending(struct run *r, const struct item *it)
 {
 	for (size_t i = 0; i < r->gates.n; i++)
@@ -166,6 +167,7 @@ gate_pass(struct run *r, struct gate *g, const struct ctr_state *st)
 	    g->it->ident, g->nid, mono_now() - g->started,
 	    st->health == HEALTH_HEALTHY ? " and is healthy" : "",
 	    ctr_label(k));
+	rollout_settled(g->it, SLOT_PASSED, "");
 	if (drop_container(r, k, g->it->d->stop_timeout, err, sizeof(err)) ==
 	    -1)
 		log_warnx("update of %s: remove the old container %s: %s (the "
@@ -192,6 +194,7 @@ gate_rollback(struct run *r, struct gate *g, const char *why)
 	restore_old(r, it, k, g->old_running);
 	it->recreated = 0;
 	failed_add(it->ident, g->want, g->image, why);
+	rollout_settled(it, SLOT_ROLLED_BACK, why);
 	r->rep->rollbacks++;
 	if (r->rep->replaced > 0)
 		r->rep->replaced--;
@@ -204,8 +207,10 @@ gate_rollback(struct run *r, struct gate *g, const char *why)
 	    it->ident, g->image, g->nid, why, k->id,
 	    g->old_running ? "runs again" : "is back (stopped, as it was)",
 	    it->ident, tail[0] ? tail : "(none)");
-	if (g->report_item > 0)
+	if (g->report_item > 0) {
+		report_item_runs(r->rep, k->image_id);
 		report_item_end(r->rep, k->id);
+	}
 	r->rep->cur_item = saved;
 }
 
@@ -274,6 +279,9 @@ gate_run(struct run *r)
 				  "new container%s if it runs",
 			    gs->n, gs->n == 1 ? "" : "s",
 			    gs->n == 1 ? "" : "s");
+			for (size_t i = 0; i < gs->n; i++)
+				rollout_settled(
+				    gs->v[i].it, SLOT_NOT_REPLACED, "");
 			gs->n = 0;
 			return;
 		}

@@ -39,6 +39,8 @@ struct gate_set {
 /* The new container nid of it was started; k (old) is kept for now. */
 void gate_add(struct run *r, struct item *it, size_t old, const char *nid,
     const char *want, int old_running);
+/* Whether it has a gate pending. */
+int gate_pending(struct run *r, const struct item *it);
 /* Whether a dependency of it, or a container it signals, has a gate. */
 int gate_waits(struct run *r, const struct item *it);
 /* Watches every pending gate until each passes or fails. */

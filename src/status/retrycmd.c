@@ -13,8 +13,8 @@
 
 #include "errlist.h"
 #include "failed.h"
-#include "settings_parse.h"
 #include "status.h"
+#include "statuscli.h"
 
 #define RETRY_MAX_ARGS 16
 
@@ -62,59 +62,37 @@ clear_held(const char *cache, const char *name)
 	return rc;
 }
 
+static int
+retry_cb(const struct settings *s, void *arg)
+{
+	const char *name = arg;
+
+	if (name == NULL) {
+		fprintf(stderr,
+		    "usage: dockerup retry NAME [--cache DIR] "
+		    "[--config FILE]\n");
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr,
+		    "dockerup retry: needs root (%s/%s is root's, mode 0600)\n",
+		    s->cache, FAILED_FILE);
+		return 2;
+	}
+	return clear_held(s->cache, name);
+}
+
 int
 retry_command(int argc, char *argv[])
 {
-	char *args[RETRY_MAX_ARGS + 1], line[2048];
+	char *args[RETRY_MAX_ARGS + 1];
 	const char *name = NULL;
-	struct settings s;
-	struct errlist errs;
-	int n = 0, rc;
+	int n = 0;
 
-	/* NAME, anywhere among the options (which take their argument). */
-	args[n++] = argv[0];
-	for (int i = 1; i < argc; i++) {
-		if (argv[i][0] != '-' && name == NULL &&
-		    (i == 1 || argv[i - 1][0] != '-' ||
-			strchr(argv[i - 1], '=') != NULL)) {
-			name = argv[i];
-			continue;
-		}
-		if (n >= RETRY_MAX_ARGS) {
-			fprintf(stderr, "dockerup retry: too many arguments\n");
-			return 2;
-		}
-		args[n++] = argv[i];
+	if (status_split_name(argc, argv, args, RETRY_MAX_ARGS, &n, &name) ==
+	    -1) {
+		fprintf(stderr, "dockerup retry: too many arguments\n");
+		return 2;
 	}
-	args[n] = NULL;
-	errlist_init(&errs);
-	switch (settings_load_status(&s, n, args, &errs)) {
-	case SETTINGS_OK:
-		if (name == NULL) {
-			fprintf(stderr,
-			    "usage: dockerup retry NAME [--cache DIR] "
-			    "[--config FILE]\n");
-			rc = 2;
-		} else if (geteuid() != 0) {
-			fprintf(stderr,
-			    "dockerup retry: needs root (%s/%s is root's, "
-			    "mode 0600)\n",
-			    s.cache, FAILED_FILE);
-			rc = 2;
-		} else
-			rc = clear_held(s.cache, name);
-		break;
-	case SETTINGS_EXIT_OK:
-		rc = 0;
-		break;
-	default:
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "dockerup retry: %s\n",
-			    cfgerr_format(&errs.v[i], line, sizeof(line)));
-		rc = 2;
-		break;
-	}
-	errlist_free(&errs);
-	settings_free(&s);
-	return rc;
+	return status_with_settings("retry", n, args, retry_cb, (void *)name);
 }
