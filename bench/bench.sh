@@ -66,16 +66,8 @@ SH_CMD='trap "exit 0" TERM; sleep 100000 & wait'
 msg() { echo "bench: $*" >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
 
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	if [ -e "$RIG/rig.created" ]; then
-		msg "stopping the rig in $RIG"
-		"$SRC/tests/rig/rig.sh" stop "$RIG" || true
-	fi
-	rm -rf "$WORK"
-	exit "$rc"
-}
+# shellcheck source=rig.bash
+. "$SRC/bench/rig.bash"
 
 [ "$(id -u)" = 0 ] || die "must run as root (the rig's dockerd needs it)"
 [ -x "$DOCKERUP" ] || die "$DOCKERUP: not built; run make first"
@@ -92,14 +84,8 @@ case $RUNS in
 '' | *[!0-9]* | 0) die "BENCH_RUNS: \"$RUNS\"; expected a number >= 1" ;;
 esac
 
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-mkdir -p "$WORK" "$OUT"
-# One binary for the whole run, whatever is rebuilt meanwhile.
-cp "$DOCKERUP" "$WORK/dockerup"
-DOCKERUP=$WORK/dockerup
-"$SRC/tests/rig/rig.sh" start "$RIG"
-eval "$("$SRC/tests/rig/rig.sh" env "$RIG")"
+mkdir -p "$OUT"
+bench_rig_start
 export COMPOSE_INTERACTIVE_NO_CLI=1 COMPOSE_HTTP_TIMEOUT=300
 export COMPOSE_PARALLEL_LIMIT=1024
 unset COMPOSE_FILE COMPOSE_PROJECT_NAME

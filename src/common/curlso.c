@@ -43,16 +43,20 @@
 	    (m, fds, nfds, timeout_ms, ret))                                   \
 	X(curl_multi_info_read, CURLMsg *, (CURLM * m, int *left), (m, left))
 
-/* The variadic ones, forwarded by hand below. */
+/*
+ * The variadic ones, each taking a handle, an option and one argument:
+ * X(name, return type, handle type, option type, how the argument is
+ * passed on: PASS_BY_OPTION or PASS_POINTER, defined below).
+ */
 #define CURLSO_VARIADIC(X)                                                     \
-	X(curl_easy_setopt, CURLcode, (CURL *, CURLoption, ...))               \
-	X(curl_easy_getinfo, CURLcode, (CURL *, CURLINFO, ...))                \
-	X(curl_multi_setopt, CURLMcode, (CURLM *, CURLMoption, ...))
+	X(curl_easy_setopt, CURLcode, CURL *, CURLoption, PASS_BY_OPTION)      \
+	X(curl_easy_getinfo, CURLcode, CURL *, CURLINFO, PASS_POINTER)         \
+	X(curl_multi_setopt, CURLMcode, CURLM *, CURLMoption, PASS_BY_OPTION)
 
 /* The loaded library's functions; all NULL until curlso_load(). */
-#define FIELD(name, ret, params, args) ret(*name) params;
-#define FIELDV(name, params, args)     void(*name) params;
-#define FIELD_VA(name, ret, params)    ret(*name) params;
+#define FIELD(name, ret, params, args)          ret(*name) params;
+#define FIELDV(name, params, args)              void(*name) params;
+#define FIELD_VA(name, ret, htype, otype, pass) ret (*name)(htype, otype, ...);
 static struct {
 	CURLSO_FIXED(FIELD, FIELDV)
 	CURLSO_VARIADIC(FIELD_VA)
@@ -146,7 +150,7 @@ CURLSO_FIXED(FORWARD, FORWARDV)
  */
 typedef void (*any_fn)(void);
 
-#define SETOPT_FORWARD(f, h, opt, ap)                                          \
+#define PASS_BY_OPTION(f, h, opt, ap)                                          \
 	((opt) < CURLOPTTYPE_OBJECTPOINT ? (f)((h), (opt), va_arg(ap, long))   \
 		: (opt) < CURLOPTTYPE_FUNCTIONPOINT                            \
 		? (f)((h), (opt), va_arg(ap, void *))                          \
@@ -156,45 +160,22 @@ typedef void (*any_fn)(void);
 		? (f)((h), (opt), va_arg(ap, curl_off_t))                      \
 		: (f)((h), (opt), va_arg(ap, void *)))
 
-CURLcode
-curl_easy_setopt(CURL *c, CURLoption opt, ...)
-{
-	va_list ap;
-	CURLcode r;
-
-	if (fn.curl_easy_setopt == NULL)
-		missing(__func__);
-	va_start(ap, opt);
-	r = SETOPT_FORWARD(fn.curl_easy_setopt, c, opt, ap);
-	va_end(ap);
-	return r;
-}
-
-CURLMcode
-curl_multi_setopt(CURLM *m, CURLMoption opt, ...)
-{
-	va_list ap;
-	CURLMcode r;
-
-	if (fn.curl_multi_setopt == NULL)
-		missing(__func__);
-	va_start(ap, opt);
-	r = SETOPT_FORWARD(fn.curl_multi_setopt, m, opt, ap);
-	va_end(ap);
-	return r;
-}
-
 /* Every CURLINFO_* takes a pointer to where the answer goes. */
-CURLcode
-curl_easy_getinfo(CURL *c, CURLINFO info, ...)
-{
-	va_list ap;
-	CURLcode r;
+#define PASS_POINTER(f, h, opt, ap) (f)((h), (opt), va_arg(ap, void *))
 
-	if (fn.curl_easy_getinfo == NULL)
-		missing(__func__);
-	va_start(ap, info);
-	r = fn.curl_easy_getinfo(c, info, va_arg(ap, void *));
-	va_end(ap);
-	return r;
-}
+/* The forwarders of the variadic functions. */
+#define FORWARD_VA(name, ret, htype, otype, pass)                              \
+	ret name(htype h, otype opt, ...)                                      \
+	{                                                                      \
+		va_list ap;                                                    \
+		ret r;                                                         \
+                                                                               \
+		if (fn.name == NULL)                                           \
+			missing(#name);                                        \
+		va_start(ap, opt);                                             \
+		r = pass(fn.name, h, opt, ap);                                 \
+		va_end(ap);                                                    \
+		return r;                                                      \
+	}
+CURLSO_VARIADIC(FORWARD_VA)
+#undef FORWARD_VA

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "xalloc.h"
 
 void
 errlist_init(struct errlist *e)
@@ -37,15 +38,11 @@ errlist_add(struct errlist *e, const char *where, const char *field,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	nv = realloc(e->v, (e->n + 1) * sizeof(*nv));
-	if (nv == NULL)
-		fatal("%s", __func__);
+	nv = xreallocarray(e->v, e->n + 1, sizeof(*nv));
 	e->v = nv;
-	nv[e->n].where = strdup(where ? where : "");
-	nv[e->n].field = strdup(field ? field : "");
-	nv[e->n].msg = strdup(msg);
-	if (!nv[e->n].where || !nv[e->n].field || !nv[e->n].msg)
-		fatal("%s", __func__);
+	nv[e->n].where = xstrdup(where ? where : "");
+	nv[e->n].field = xstrdup(field ? field : "");
+	nv[e->n].msg = xstrdup(msg);
 	e->n++;
 }
 

@@ -353,6 +353,16 @@ suppressed(enum log_level lvl, const char *msg)
 }
 
 void
+vline_send(void (*send)(void *arg, const char *line), void *arg,
+    const char *fmt, va_list ap)
+{
+	char line[LOG_MSG_MAX];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	send(arg, line);
+}
+
+void
 vlog(enum log_level lvl, int with_errno, const char *fmt, va_list ap)
 {
 	char msg[LOG_MSG_MAX];

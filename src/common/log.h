@@ -39,6 +39,13 @@ void fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
+/*
+ * Formats one message (cut at LOG_MSG_MAX bytes) and hands it to
+ * send(arg, line): the body of every printf-like reporter that is not a
+ * log call (a run's plan and failures, the image updater's plan).
+ */
+void vline_send(void (*send)(void *arg, const char *line), void *arg,
+    const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 void vlog(enum log_level lvl, int with_errno, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 

@@ -16,7 +16,7 @@
 
 #include "bounds.h"
 #include "suggest.h"
-#include "validate.h"
+#include "textcheck.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -332,6 +332,23 @@ keys(struct pcheck *c, const cJSON *o, const char *field,
 	return 0;
 }
 
+/* The member key of o; sub becomes its field path, field.key. */
+static const cJSON *
+member(const cJSON *o, const char *key, const char *field, char *sub,
+    size_t sublen)
+{
+	snprintf(sub, sublen, "%s.%s", field, key);
+	return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+/* A valid action (see action()) that neither allows nor only logs. */
+static int
+restrictive(const cJSON *a)
+{
+	return strcmp(a->valuestring, "SCMP_ACT_ALLOW") != 0 &&
+	    strcmp(a->valuestring, "SCMP_ACT_LOG") != 0;
+}
+
 static int
 action(struct pcheck *c, const cJSON *a, const char *field)
 {
@@ -418,18 +435,15 @@ filter(struct pcheck *c, const cJSON *f, const char *field)
 
 	if (keys(c, f, field, filter_keys, NELEM(filter_keys)) == -1)
 		return -1;
-	snprintf(sub, sizeof(sub), "%s.caps", field);
-	if ((it = cJSON_GetObjectItemCaseSensitive(f, "caps")) != NULL &&
+	if ((it = member(f, "caps", field, sub, sizeof(sub))) != NULL &&
 	    strings(c, it, sub, MAX_LIST_ITEMS, is_upper_word,
 		"capability names such as CAP_SYS_ADMIN") == -1)
 		return -1;
-	snprintf(sub, sizeof(sub), "%s.arches", field);
-	if ((it = cJSON_GetObjectItemCaseSensitive(f, "arches")) != NULL &&
+	if ((it = member(f, "arches", field, sub, sizeof(sub))) != NULL &&
 	    strings(c, it, sub, MAX_LIST_ITEMS, NULL,
 		"architecture names such as amd64") == -1)
 		return -1;
-	snprintf(sub, sizeof(sub), "%s.minKernel", field);
-	if ((it = cJSON_GetObjectItemCaseSensitive(f, "minKernel")) != NULL &&
+	if ((it = member(f, "minKernel", field, sub, sizeof(sub))) != NULL &&
 	    (!cJSON_IsString(it) ||
 		sscanf(it->valuestring, "%3u.%3u%c", &a, &b, &end) != 2))
 		return fail(c, sub,
@@ -446,20 +460,15 @@ arg(struct pcheck *c, const cJSON *a, const char *field)
 
 	if (keys(c, a, field, arg_keys, NELEM(arg_keys)) == -1)
 		return -1;
-	snprintf(sub, sizeof(sub), "%s.index", field);
-	if (whole(c, cJSON_GetObjectItemCaseSensitive(a, "index"), sub, 5) ==
-	    -1)
+	if (whole(c, member(a, "index", field, sub, sizeof(sub)), sub, 5) == -1)
 		return -1;
-	snprintf(sub, sizeof(sub), "%s.value", field);
-	if (whole(c, cJSON_GetObjectItemCaseSensitive(a, "value"), sub,
+	if (whole(c, member(a, "value", field, sub, sizeof(sub)), sub,
 		18446744073709551615.0) == -1)
 		return -1;
-	snprintf(sub, sizeof(sub), "%s.valueTwo", field);
-	if ((it = cJSON_GetObjectItemCaseSensitive(a, "valueTwo")) != NULL &&
+	if ((it = member(a, "valueTwo", field, sub, sizeof(sub))) != NULL &&
 	    whole(c, it, sub, 18446744073709551615.0) == -1)
 		return -1;
-	snprintf(sub, sizeof(sub), "%s.op", field);
-	it = cJSON_GetObjectItemCaseSensitive(a, "op");
+	it = member(a, "op", field, sub, sizeof(sub));
 	if (cJSON_IsString(it) && in_list(it->valuestring, ops, NELEM(ops)))
 		return 0;
 	shown(cJSON_IsString(it) ? it->valuestring : "", v, sizeof(v));
@@ -480,9 +489,8 @@ rule(struct pcheck *c, const cJSON *r, const char *field, int *restricts)
 
 	if (keys(c, r, field, rule_keys, NELEM(rule_keys)) == -1)
 		return -1;
-	names = cJSON_GetObjectItemCaseSensitive(r, "names");
 	name = cJSON_GetObjectItemCaseSensitive(r, "name");
-	snprintf(sub, sizeof(sub), "%s.names", field);
+	names = member(r, "names", field, sub, sizeof(sub));
 	if (names != NULL &&
 	    strings(c, names, sub, MAX_SECCOMP_RULE_NAMES, is_syscall_name,
 		"system call names such as \"read\"") == -1)
@@ -498,19 +506,15 @@ rule(struct pcheck *c, const cJSON *r, const char *field, int *restricts)
 		return fail(c, field,
 		    "names no system call; expected \"names\": [\"...\"] "
 		    "or \"name\"");
-	snprintf(sub, sizeof(sub), "%s.action", field);
-	if (action(c, cJSON_GetObjectItemCaseSensitive(r, "action"), sub) == -1)
+	it = member(r, "action", field, sub, sizeof(sub));
+	if (action(c, it, sub) == -1)
 		return -1;
-	it = cJSON_GetObjectItemCaseSensitive(r, "action");
-	if (strcmp(it->valuestring, "SCMP_ACT_ALLOW") != 0 &&
-	    strcmp(it->valuestring, "SCMP_ACT_LOG") != 0)
+	if (restrictive(it))
 		*restricts = 1;
-	snprintf(sub, sizeof(sub), "%s.errnoRet", field);
-	if ((it = cJSON_GetObjectItemCaseSensitive(r, "errnoRet")) != NULL &&
+	if ((it = member(r, "errnoRet", field, sub, sizeof(sub))) != NULL &&
 	    whole(c, it, sub, 4095) == -1)
 		return -1;
-	snprintf(sub, sizeof(sub), "%s.comment", field);
-	if ((it = cJSON_GetObjectItemCaseSensitive(r, "comment")) != NULL &&
+	if ((it = member(r, "comment", field, sub, sizeof(sub))) != NULL &&
 	    !cJSON_IsString(it))
 		return fail(c, sub, "is not a string; expected a comment");
 	it = cJSON_GetObjectItemCaseSensitive(r, "args");
@@ -527,12 +531,10 @@ rule(struct pcheck *c, const cJSON *r, const char *field, int *restricts)
 				return -1;
 		}
 	}
-	snprintf(sub, sizeof(sub), "%s.includes", field);
-	if ((it = cJSON_GetObjectItemCaseSensitive(r, "includes")) != NULL &&
+	if ((it = member(r, "includes", field, sub, sizeof(sub))) != NULL &&
 	    filter(c, it, sub) == -1)
 		return -1;
-	snprintf(sub, sizeof(sub), "%s.excludes", field);
-	if ((it = cJSON_GetObjectItemCaseSensitive(r, "excludes")) != NULL &&
+	if ((it = member(r, "excludes", field, sub, sizeof(sub))) != NULL &&
 	    filter(c, it, sub) == -1)
 		return -1;
 	return 0;
@@ -593,13 +595,11 @@ check_root(struct pcheck *c, const cJSON *root, int allow_permissive)
 		return fail(c, "",
 		    "is not a JSON object; expected a Docker "
 		    "seccomp profile");
-	if (keys(c, root, "", top_keys, NELEM(top_keys)) == -1 ||
-	    action(c, cJSON_GetObjectItemCaseSensitive(root, "defaultAction"),
-		"defaultAction") == -1)
-		return -1;
 	it = cJSON_GetObjectItemCaseSensitive(root, "defaultAction");
-	if (strcmp(it->valuestring, "SCMP_ACT_ALLOW") != 0 &&
-	    strcmp(it->valuestring, "SCMP_ACT_LOG") != 0)
+	if (keys(c, root, "", top_keys, NELEM(top_keys)) == -1 ||
+	    action(c, it, "defaultAction") == -1)
+		return -1;
+	if (restrictive(it))
 		restricts = 1;
 	if ((it = cJSON_GetObjectItemCaseSensitive(root, "defaultErrnoRet")) !=
 		NULL &&

@@ -12,6 +12,7 @@
 
 #include "bounds.h"
 #include "log.h"
+#include "xalloc.h"
 
 /* A number's default as text, for --help. */
 #define TEXT_(n) #n
@@ -292,9 +293,8 @@ settings_init(struct settings *s)
 		const struct setting_desc *d = &settings_table[i];
 		if (!setting_is_string(d))
 			*setting_int(s, d) = d->idef;
-		else if (d->def != NULL &&
-		    (*setting_str(s, d) = strdup(d->def)) == NULL)
-			fatal("strdup");
+		else if (d->def != NULL)
+			*setting_str(s, d) = xstrdup(d->def);
 	}
 }
 
@@ -330,10 +330,8 @@ settings_etcd_group_dir(const struct settings *s, const char *what)
 
 	while (n > 0 && p[n - 1] == '/')
 		n--;
-	if (asprintf(&dir, "%.*s/%s/%s/", (int)n, p,
-		s->fleet_group ? s->fleet_group : DEFAULT_FLEET_GROUP,
-		what) == -1)
-		fatal("asprintf");
+	xasprintf(&dir, "%.*s/%s/%s/", (int)n, p,
+	    s->fleet_group ? s->fleet_group : DEFAULT_FLEET_GROUP, what);
 	return dir;
 }
 

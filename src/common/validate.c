@@ -19,6 +19,7 @@
 #include "profile.h"
 #include "buf.h"
 #include "log.h"
+#include "xalloc.h"
 
 /* Linux capabilities, without the CAP_ prefix. */
 static const char *const capabilities[] = {
@@ -286,62 +287,6 @@ valid_image_ref(const char *s)
 	return 1;
 }
 
-int
-valid_utf8(const char *str, size_t len)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		unsigned int cp;
-
-		if (c == 0)
-			return 0;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, cp = c & 0x07;
-		else
-			return 0;
-		if (len - i <= n)
-			return 0;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
-
-int
-valid_abs_path(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > MAX_PATH_LEN || s[0] != '/' || !valid_utf8(s, n))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	for (const char *p = s; (p = strstr(p, "..")) != NULL; p += 2)
-		if (p[-1] == '/' && (p[2] == '/' || p[2] == '\0'))
-			return 0;
-	return 1;
-}
-
 /* Printable ASCII except '=' and space; what a shell or Docker accepts. */
 int
 valid_env_key(const char *s)
@@ -388,31 +333,6 @@ valid_label_key(const char *s)
 			return 0;
 	}
 	return strncasecmp(s, "dockerup.", 9) != 0;
-}
-
-int
-valid_json_nesting(const char *s, size_t len, int max)
-{
-	int depth = 0, in_str = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (in_str) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_str = 0;
-			continue;
-		}
-		if (c == '"')
-			in_str = 1;
-		else if (c == '[' || c == '{') {
-			if (++depth > max)
-				return 0;
-		} else if (c == ']' || c == '}')
-			depth--;
-	}
-	return 1;
 }
 
 /* The account a container runs as: NAME, UID, NAME:GROUP or UID:GID. */
@@ -1098,11 +1018,9 @@ cycle(const size_t *path, size_t len, void *arg)
 static void
 reorder(struct desired_state *s, const struct depgraph *g)
 {
-	size_t *order = calloc(g->n + 1, sizeof(*order));
-	struct defn *nd = calloc(g->n + 1, sizeof(*nd));
+	size_t *order = xcalloc(g->n + 1, sizeof(*order));
+	struct defn *nd = xcalloc(g->n + 1, sizeof(*nd));
 
-	if (order == NULL || nd == NULL)
-		fatal("%s", __func__);
 	if (depgraph_order(g, order) == -1)
 		fatalx("%s: cycle after check", __func__);
 	for (size_t i = 0; i < g->n; i++)

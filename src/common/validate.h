@@ -12,18 +12,16 @@
 /* defn_dependencies(), for the engine's reconcile.c */
 #include "depgraph.h"
 #include "errlist.h"
+/* valid_utf8(), valid_abs_path(), valid_json_nesting() */
+#include "textcheck.h"
 
 /* Field-level predicates, each true when valid. */
 int valid_container_name(const char *s);
 int valid_image_ref(const char *s);
-int valid_abs_path(const char *s); /* absolute, no "..", no NUL */
-int valid_utf8(const char *s, size_t len);
 int valid_env_key(const char *s);
 int valid_capability(const char *s); /* "NET_ADMIN", "CAP_NET_ADMIN", ALL */
 int valid_signal_name(const char *s);
 int valid_label_key(const char *s); /* and not under "dockerup." */
-/* JSON text (strings skipped) nests arrays/objects at most max deep. */
-int valid_json_nesting(const char *s, size_t len, int max);
 
 /*
  * Checks one canonical definition; adds every problem to errs under the

@@ -186,10 +186,13 @@ fail:
 	return -1;
 }
 
-/* GET /containers/ID/json, parsed; *out is the caller's to delete. */
+/*
+ * GET /KIND/NAME/json (kind: "containers" or "images"), parsed; *out is the
+ * caller's to delete.
+ */
 static int
-op_inspect(
-    struct docker *dk, const char *id, cJSON **out, char *err, size_t errlen)
+op_get_json(struct docker *dk, const char *kind, const char *name, cJSON **out,
+    char *err, size_t errlen)
 {
 	struct docker_req rq = { .method = "GET" };
 	struct docker_resp resp;
@@ -197,7 +200,7 @@ op_inspect(
 	int rc;
 
 	*out = NULL;
-	if (asprintf(&path, "/containers/%s/json", id) == -1) {
+	if (asprintf(&path, "/%s/%s/json", kind, name) == -1) {
 		snprintf(err, errlen, "out of memory");
 		return OP_FAILED;
 	}
@@ -213,6 +216,14 @@ op_inspect(
 	docker_resp_free(&resp);
 	free(path);
 	return rc;
+}
+
+/* GET /containers/ID/json, parsed; *out is the caller's to delete. */
+static int
+op_inspect(
+    struct docker *dk, const char *id, cJSON **out, char *err, size_t errlen)
+{
+	return op_get_json(dk, "containers", id, out, err, errlen);
 }
 
 int
@@ -441,28 +452,14 @@ int
 op_image_volumes(struct docker *dk, const char *ref, struct strlist *out,
     char *err, size_t errlen)
 {
-	struct docker_req rq = { .method = "GET" };
-	struct docker_resp resp;
-	char *path = NULL;
-	cJSON *j = NULL;
-	int rc;
+	cJSON *j;
+	int rc = op_get_json(dk, "images", ref, &j, err, errlen);
 
-	if (asprintf(&path, "/images/%s/json", ref) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return OP_FAILED;
-	}
-	rq.path = path;
-	docker_resp_init(&resp);
-	rc = op_call(dk, &rq, &resp, 200, 200, err, errlen);
-	if (rc == OP_OK &&
-	    ((j = cJSON_ParseWithLength(
-		  (const char *)resp.body.p, resp.body.len)) == NULL ||
-		inspect_image_volumes(j, out) == -1)) {
-		snprintf(err, errlen, "GET %s: unreadable answer", path);
+	if (rc == OP_OK && inspect_image_volumes(j, out) == -1) {
+		snprintf(
+		    err, errlen, "GET /images/%s/json: unreadable answer", ref);
 		rc = OP_FAILED;
 	}
 	cJSON_Delete(j);
-	docker_resp_free(&resp);
-	free(path);
 	return rc;
 }

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "spec.h"
 #include "validate.h"
+#include "xalloc.h"
 
 static int
 cand_score(const struct defn *d, const struct ctr *c, const char *want)
@@ -348,8 +349,7 @@ decide_orphans(const struct ctr_list *ctrs, const char *self_id,
 	decide_brake(ctrs, self_id, orphans, confirmed, out);
 	if (out->braked || ctrs->n == 0)
 		return;
-	if ((out->remove = calloc(ctrs->n, sizeof(*out->remove))) == NULL)
-		fatal("%s", __func__);
+	out->remove = xcalloc(ctrs->n, sizeof(*out->remove));
 	for (size_t i = 0; i < ctrs->n; i++)
 		if (decide_is_orphan(&ctrs->v[i], self_id, orphans))
 			out->remove[out->nremove++] = i;

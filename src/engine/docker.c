@@ -21,6 +21,7 @@
 #include "observe.h"
 #include "proc.h"
 #include "regauth.h"
+#include "xalloc.h"
 
 struct docker {
 	CURL *curl;
@@ -89,8 +90,8 @@ docker_escape(const char *s)
 	char *e, *copy;
 
 	if ((e = curl_easy_escape(NULL, s, 0)) == NULL)
-		return NULL;
-	copy = strdup(e);
+		fatal("%s", __func__);
+	copy = xstrdup(e);
 	curl_free(e);
 	return copy;
 }
@@ -231,9 +232,9 @@ docker_parse_remote(
 	const char *hostport;
 
 	if (strncmp(remote, "unix://", 7) == 0 && remote[7] == '/') {
-		dk->sock_path = strdup(remote + 7);
-		dk->base_url = strdup("http://localhost");
-		return dk->sock_path && dk->base_url ? 0 : -1;
+		dk->sock_path = xstrdup(remote + 7);
+		dk->base_url = xstrdup("http://localhost");
+		return 0;
 	}
 	if (strncmp(remote, "tcp://", 6) != 0 || remote[6] == '\0') {
 		snprintf(err, errlen,
@@ -252,11 +253,8 @@ docker_parse_remote(
 	}
 	if (docker_tls_setup(dk, err, errlen) == -1)
 		return -1;
-	if (asprintf(&dk->base_url, "%s://%s", dk->tls ? "https" : "http",
-		hostport) == -1) {
-		dk->base_url = NULL;
-		return -1;
-	}
+	xasprintf(
+	    &dk->base_url, "%s://%s", dk->tls ? "https" : "http", hostport);
 	return 0;
 }
 
@@ -297,13 +295,8 @@ docker_open(const struct settings *s, char *err, size_t errlen)
 
 	if (curlso_load(err, errlen) == -1)
 		return NULL;
-	if ((dk = calloc(1, sizeof(*dk))) == NULL ||
-	    (dk->remote = strdup(s->remote ? s->remote : DEFAULT_REMOTE)) ==
-		NULL) {
-		free(dk);
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
+	dk = xcalloc(1, sizeof(*dk));
+	dk->remote = xstrdup(s->remote ? s->remote : DEFAULT_REMOTE);
 	err[0] = '\0';
 	regauth_init(&dk->auth);
 	if (docker_parse_remote(dk, dk->remote, err, errlen) == -1 ||
@@ -528,11 +521,7 @@ docker_headers(const struct docker_req *rq)
 		h = t;
 	}
 	if (rq->registry_auth != NULL) {
-		if (asprintf(&auth, "X-Registry-Auth: %s", rq->registry_auth) ==
-		    -1) {
-			auth = NULL;
-			goto fail;
-		}
+		xasprintf(&auth, "X-Registry-Auth: %s", rq->registry_auth);
 		t = curl_slist_append(h, auth);
 		explicit_bzero(auth, strlen(auth));
 		free(auth);
@@ -661,11 +650,7 @@ docker_request(struct docker *dk, const struct docker_req *rq,
 
 	if (dk->version[0] == '\0' && docker_ping(dk, err, errlen) == -1)
 		return -1;
-	if (asprintf(&url, "%s/v%s%s", dk->base_url, dk->version, rq->path) ==
-	    -1) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	xasprintf(&url, "%s/v%s%s", dk->base_url, dk->version, rq->path);
 	st = docker_perform(dk, url, rq, resp, NULL, err, errlen);
 	free(url);
 	if (st >= 400) {
@@ -685,10 +670,7 @@ docker_ping(struct docker *dk, char *err, size_t errlen)
 	long st;
 
 	docker_resp_init(&resp);
-	if (asprintf(&url, "%s/_ping", dk->base_url) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	xasprintf(&url, "%s/_ping", dk->base_url);
 	st = docker_perform(dk, url, &rq, &resp, srv, err, errlen);
 	free(url);
 	if (st != 200) {
@@ -750,14 +732,13 @@ many_start(struct docker *dk, CURLM *m, struct many_slot *s)
 	call->resp.status = 0;
 	buf_reset(&call->resp.body);
 	if ((s->c = curl_easy_init()) == NULL ||
-	    (s->hdrs = docker_headers(&call->rq)) == NULL ||
-	    asprintf(&s->url, "%s/v%s%s", dk->base_url, dk->version,
-		call->rq.path) == -1) {
-		s->url = NULL;
+	    (s->hdrs = docker_headers(&call->rq)) == NULL) {
 		snprintf(call->err, sizeof(call->err), "%s %s: out of memory",
 		    call->rq.method, call->rq.path);
 		return -1;
 	}
+	xasprintf(
+	    &s->url, "%s/v%s%s", dk->base_url, dk->version, call->rq.path);
 	s->x.curl = s->c;
 	docker_set_common(dk, s->c, &s->x, timeout, s->errbuf);
 	docker_set_method(s->c, &call->rq);
@@ -852,8 +833,8 @@ docker_request_many(
 	err[0] = '\0';
 	if (dk->version[0] == '\0' && docker_ping(dk, err, sizeof(err)) == -1)
 		goto fail;
-	if ((slots = calloc(n, sizeof(*slots))) == NULL ||
-	    (m = curl_multi_init()) == NULL) {
+	slots = xcalloc(n, sizeof(*slots));
+	if ((m = curl_multi_init()) == NULL) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail;
 	}

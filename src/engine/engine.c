@@ -39,6 +39,7 @@
 #include "status.h"
 #include "validate.h"
 #include "wire.h"
+#include "xalloc.h"
 
 static volatile sig_atomic_t engine_stop_requested;
 
@@ -223,9 +224,8 @@ on_source(void *ctx, struct imsg *m)
 		log_warnx("source: %s", err);
 		return -1;
 	}
-	nv = realloc(incoming.sources, (incoming.nsources + 1) * sizeof(*nv));
-	if (nv == NULL)
-		fatal("%s", __func__);
+	nv =
+	    xreallocarray(incoming.sources, incoming.nsources + 1, sizeof(*nv));
 	incoming.sources = nv;
 	nv[incoming.nsources++] = s;
 	return 0;

@@ -11,6 +11,7 @@
 #include "bounds.h"
 #include "log.h"
 #include "observe.h"
+#include "xalloc.h"
 
 static void
 image_state_free(struct image_state *s)
@@ -58,22 +59,16 @@ image_cache_slot(const struct image_cache *c, const char *ref, int *found)
 }
 
 /* Room for one more entry; capacity doubles. */
-static int
+static void
 image_cache_grow(struct image_cache *c)
 {
-	struct image_state *nv;
-	size_t *no, cap = c->cap ? c->cap * 2 : 16;
+	size_t cap = c->cap ? c->cap * 2 : 16;
 
 	if (c->n < c->cap)
-		return 0;
-	if ((nv = reallocarray(c->v, cap, sizeof(*nv))) == NULL)
-		return -1;
-	c->v = nv;
-	if ((no = reallocarray(c->order, cap, sizeof(*no))) == NULL)
-		return -1;
-	c->order = no;
+		return;
+	c->v = xreallocarray(c->v, cap, sizeof(*c->v));
+	c->order = xreallocarray(c->order, cap, sizeof(*c->order));
 	c->cap = cap;
-	return 0;
 }
 
 static struct image_state *
@@ -87,12 +82,10 @@ image_cache_get(struct image_env *env, struct image_cache *c, const char *ref)
 	at = image_cache_slot(c, ref, &found);
 	if (found)
 		return &c->v[c->order[at]];
-	if (image_cache_grow(c) == -1)
-		return NULL;
+	image_cache_grow(c);
 	s = &c->v[c->n];
 	memset(s, 0, sizeof(*s));
-	if ((s->ref = strdup(ref)) == NULL)
-		return NULL;
+	s->ref = xstrdup(ref);
 	if (imageref_parse(ref, &s->r) == -1) {
 		free(s->ref);
 		return NULL;
@@ -100,9 +93,8 @@ image_cache_get(struct image_env *env, struct image_cache *c, const char *ref)
 	memmove(
 	    &c->order[at + 1], &c->order[at], (c->n - at) * sizeof(*c->order));
 	c->order[at] = c->n++;
-	if ((local = img_find(env->imgs, &s->r)) != NULL &&
-	    (s->id = strdup(local->id)) == NULL)
-		return NULL;
+	if ((local = img_find(env->imgs, &s->r)) != NULL)
+		s->id = xstrdup(local->id);
 	return s;
 }
 
@@ -112,20 +104,23 @@ static void image_plan(struct image_env *env, const char *fmt, ...)
 static void
 image_plan(struct image_env *env, const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vline_send(env->plan, env->plan_arg, fmt, ap);
 	va_end(ap);
-	env->plan(env->plan_arg, line);
 }
 
-/* X-Registry-Auth for the image's registry; *fail set when out of memory. */
+/* X-Registry-Auth for the image's registry, or NULL for none. */
 static char *
-image_auth(struct image_env *env, const struct image_state *s, int *fail)
+image_auth(struct image_env *env, const struct image_state *s)
 {
-	return regauth_header(env->auth, s->r.registry, fail);
+	int fail;
+	char *h = regauth_header(env->auth, s->r.registry, &fail);
+
+	if (fail)
+		fatal("%s: X-Registry-Auth for %s", __func__, s->r.registry);
+	return h;
 }
 
 /* A registry check's request: GET /distribution/{ref}/json. */
@@ -135,24 +130,16 @@ struct check_req {
 	char *auth;
 };
 
-static int
+static void
 check_req_init(
     struct image_env *env, struct image_state *s, struct check_req *q)
 {
-	int fail;
-
 	memset(q, 0, sizeof(*q));
 	q->rq.method = "GET";
-	if (((q->auth = image_auth(env, s, &fail)) == NULL && fail) ||
-	    asprintf(&q->path, "/distribution/%s/json", s->ref) == -1) {
-		regauth_header_free(q->auth);
-		q->auth = q->path = NULL;
-		snprintf(s->err, sizeof(s->err), "out of memory");
-		return -1;
-	}
+	q->auth = image_auth(env, s);
+	xasprintf(&q->path, "/distribution/%s/json", s->ref);
 	q->rq.path = q->path;
 	q->rq.registry_auth = q->auth;
-	return 0;
 }
 
 static void
@@ -183,8 +170,10 @@ check_answer(struct image_env *env, struct image_state *s,
 		    "GET %s: no Descriptor.digest in the answer (expected "
 		    "sha256: and 64 lowercase hex digits)",
 		    q->path);
-	else if ((s->remote_digest = strdup(d->valuestring)) != NULL)
+	else {
+		s->remote_digest = xstrdup(d->valuestring);
 		rc = 0;
+	}
 	cJSON_Delete(j);
 	return rc;
 }
@@ -197,8 +186,7 @@ image_remote_digest(struct image_env *env, struct image_state *s)
 	long st;
 	int rc;
 
-	if (check_req_init(env, s, &q) == -1)
-		return -1;
+	check_req_init(env, s, &q);
 	docker_resp_init(&resp);
 	st = docker_request(env->dk, &q.rq, &resp, s->err, sizeof(s->err));
 	rc = check_answer(env, s, &q, st, &resp);
@@ -334,12 +322,10 @@ pull_line(const char *line, size_t len, void *arg)
 unsigned
 image_pull_stream_parse(const char *text, size_t len, char *err, size_t errlen)
 {
-	struct pull_progress *p = calloc(1, sizeof(*p));
+	struct pull_progress *p = xcalloc(1, sizeof(*p));
 	const char *nl;
 	unsigned layers;
 
-	if (p == NULL)
-		return 0;
 	p->ref = "fuzz";
 	while (len > 0) {
 		size_t n =
@@ -366,8 +352,7 @@ image_inspect_id(struct image_env *env, struct image_state *s)
 	long st;
 
 	docker_resp_init(&resp);
-	if (asprintf(&path, "/images/%s/json", s->ref) == -1)
-		goto done;
+	xasprintf(&path, "/images/%s/json", s->ref);
 	rq.path = path;
 	st = docker_request(env->dk, &rq, &resp, s->err, sizeof(s->err));
 	if (st == -1)
@@ -390,8 +375,8 @@ image_inspect_id(struct image_env *env, struct image_state *s)
 	    : 0;
 	free(s->old_id);
 	s->old_id = s->id;
-	if ((s->id = strdup(id->valuestring)) != NULL)
-		rc = 0;
+	s->id = xstrdup(id->valuestring);
+	rc = 0;
 done:
 	cJSON_Delete(j);
 	docker_resp_free(&resp);
@@ -441,37 +426,26 @@ struct pull_req {
 	char *auth;
 };
 
-static int
+static void
 pull_req_init(struct image_env *env, struct image_state *s, struct pull_req *q)
 {
 	char *from, *tag;
-	int fail, rc = -1;
 
 	memset(q, 0, sizeof(*q));
 	q->prog.ref = s->ref;
 	q->prog.live = progress_tty;
 	from = docker_escape(s->r.familiar);
 	tag = docker_escape(s->r.digest ? s->r.digest : s->r.tag);
-	if (((q->auth = image_auth(env, s, &fail)) != NULL || !fail) &&
-	    from != NULL && tag != NULL &&
-	    asprintf(&q->path, "/images/create?fromImage=%s&tag=%s", from,
-		tag) != -1)
-		rc = 0;
+	q->auth = image_auth(env, s);
+	xasprintf(&q->path, "/images/create?fromImage=%s&tag=%s", from, tag);
 	free(from);
 	free(tag);
-	if (rc == -1) {
-		regauth_header_free(q->auth);
-		q->auth = q->path = NULL;
-		snprintf(s->err, sizeof(s->err), "out of memory");
-		return -1;
-	}
 	q->rq.method = "POST";
 	q->rq.path = q->path;
 	q->rq.registry_auth = q->auth;
 	q->rq.timeout_s = DOCKER_PULL_TIMEOUT_S;
 	q->rq.on_line = pull_line;
 	q->rq.arg = &q->prog;
-	return 0;
 }
 
 static void
@@ -514,17 +488,12 @@ pull_answer(
 static int
 image_pull(struct image_env *env, struct image_state *s)
 {
-	struct pull_req *q = malloc(sizeof(*q));
+	struct pull_req *q = xmalloc(sizeof(*q));
 	struct docker_resp resp;
 	long st;
 	int rc;
 
-	if (q == NULL)
-		fatal("%s", __func__);
-	if (pull_req_init(env, s, q) == -1) {
-		free(q);
-		return -1;
-	}
+	pull_req_init(env, s, q);
 	docker_resp_init(&resp);
 	st = docker_request(env->dk, &q->rq, &resp, s->err, sizeof(s->err));
 	rc = pull_answer(env, s, q, st);
@@ -585,14 +554,11 @@ static void
 prefetch_checks(
     struct image_env *env, struct image_cache *c, const size_t *idx, size_t n)
 {
-	struct docker_call *calls = calloc(n, sizeof(*calls));
-	struct check_req *reqs = calloc(n, sizeof(*reqs));
+	struct docker_call *calls = xcalloc(n, sizeof(*calls));
+	struct check_req *reqs = xcalloc(n, sizeof(*reqs));
 
-	if (n > 0 && (calls == NULL || reqs == NULL))
-		fatal("%s", __func__);
 	for (size_t k = 0; k < n; k++) {
-		if (check_req_init(env, &c->v[idx[k]], &reqs[k]) == -1)
-			fatal("%s", __func__);
+		check_req_init(env, &c->v[idx[k]], &reqs[k]);
 		calls[k].rq = reqs[k].rq;
 		docker_resp_init(&calls[k].resp);
 	}
@@ -615,14 +581,11 @@ static void
 prefetch_pulls(
     struct image_env *env, struct image_cache *c, const size_t *idx, size_t n)
 {
-	struct docker_call *calls = calloc(n, sizeof(*calls));
-	struct pull_req *reqs = calloc(n, sizeof(*reqs));
+	struct docker_call *calls = xcalloc(n, sizeof(*calls));
+	struct pull_req *reqs = xcalloc(n, sizeof(*reqs));
 
-	if (n > 0 && (calls == NULL || reqs == NULL))
-		fatal("%s", __func__);
 	for (size_t k = 0; k < n; k++) {
-		if (pull_req_init(env, &c->v[idx[k]], &reqs[k]) == -1)
-			fatal("%s", __func__);
+		pull_req_init(env, &c->v[idx[k]], &reqs[k]);
 		/* One live progress line cannot show several pulls. */
 		if (n > 1)
 			reqs[k].prog.live = 0;
@@ -656,8 +619,7 @@ image_prefetch(struct image_env *env, struct image_cache *c,
 	for (size_t i = 0; i < n; i++)
 		if (image_cache_get(env, c, refs[i]) == NULL)
 			fatal("%s", __func__);
-	if ((idx = calloc(n, sizeof(*idx))) == NULL)
-		fatal("%s", __func__);
+	idx = xcalloc(n, sizeof(*idx));
 	for (size_t i = 0; i < n; i++) {
 		s = image_cache_get(env, c, refs[i]);
 		if (s->failed || s->checked || s->id == NULL || !checks[i])

@@ -24,6 +24,7 @@
 #include "selfup.h"
 #include "status.h"
 #include "survey.h"
+#include "xalloc.h"
 
 static void
 run_free(struct run *r)
@@ -92,12 +93,10 @@ run_init(struct run *r, struct docker *dk, const struct settings *s,
 static void
 run_prefetch_images(struct run *r)
 {
-	const char **refs = calloc(r->nitems, sizeof(*refs));
-	int *checks = calloc(r->nitems, sizeof(*checks));
+	const char **refs = xcalloc(r->nitems, sizeof(*refs));
+	int *checks = xcalloc(r->nitems, sizeof(*checks));
 	size_t n = 0;
 
-	if (r->nitems > 0 && (refs == NULL || checks == NULL))
-		fatal("%s", __func__);
 	for (size_t i = 0; i < r->nitems; i++) {
 		const struct item *it = &r->items[i];
 		if (it == r->self_item)

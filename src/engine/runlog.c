@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "bounds.h"
 #include "ctrops.h"
 #include "log.h"
 #include "status.h"
@@ -22,19 +23,15 @@ mono_now(void)
 }
 
 void
-run_plan(struct run *r, const char *fmt, ...)
+run_plan_cb(void *arg, const char *line)
 {
-	char line[2048];
-	va_list ap;
+	struct run *r = arg;
 
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
 	report_plan(r->rep, line);
 	if (r->dry && r->s->format == OUTPUT_JSON)
 		return; /* the engine prints the JSON plan at the end */
 	if (r->dry) {
-		char esc[4 * sizeof(line)];
+		char esc[4 * LOG_MSG_MAX];
 		log_escape(line, LOG_ESC_TEXT, esc, sizeof(esc));
 		printf("%s\n", esc);
 		fflush(stdout);
@@ -43,24 +40,34 @@ run_plan(struct run *r, const char *fmt, ...)
 }
 
 void
-run_plan_cb(void *arg, const char *line)
+run_plan(struct run *r, const char *fmt, ...)
 {
-	run_plan(arg, "%s", line);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vline_send(run_plan_cb, r, fmt, ap);
+	va_end(ap);
+}
+
+static void
+fail_line(void *arg, const char *msg)
+{
+	struct run *r = arg;
+
+	log_warnx("%s", msg);
+	report_fail(r->rep, msg);
+	r->rep->failed++;
+	r->rep->exit_code = 1;
 }
 
 void
 run_fail(struct run *r, const char *fmt, ...)
 {
-	char msg[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vline_send(fail_line, r, fmt, ap);
 	va_end(ap);
-	log_warnx("%s", msg);
-	report_fail(r->rep, msg);
-	r->rep->failed++;
-	r->rep->exit_code = 1;
 }
 
 int

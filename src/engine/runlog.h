@@ -11,7 +11,7 @@ double mono_now(void);
 /* One action with its reason: printed by a dry run, logged by a run. */
 void run_plan(struct run *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* run_plan() for image.h's plan callback (arg: the run). */
+/* One line of the plan as it is: image.h's plan callback (arg: the run). */
 void run_plan_cb(void *arg, const char *line);
 /* A failure: logged, kept, and the run's status is 1. */
 void run_fail(struct run *r, const char *fmt, ...)

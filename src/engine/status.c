@@ -36,16 +36,13 @@ static char *
 xstrdup_cut(const char *s)
 {
 	size_t n = strlen(s);
-	char *p;
 
 	if (n > MAX_REPORT_TEXT) {
 		n = MAX_REPORT_TEXT;
 		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
 			n--;
 	}
-	if ((p = strndup(s, n)) == NULL)
-		fatal("%s", __func__);
-	return p;
+	return xstrndup(s, n);
 }
 
 void
@@ -89,30 +86,27 @@ parse_plan(const char *line, struct run_action *a)
 
 	a->line = xstrdup_cut(line);
 	a->action =
-	    sp ? strndup(line, (size_t)(sp - line)) : dup_or_empty(line);
-	if (a->action == NULL)
-		fatal("%s", __func__);
+	    sp ? xstrndup(line, (size_t)(sp - line)) : dup_or_empty(line);
 	rest = sp ? sp + 1 : "";
 	n = strlen(rest);
 	paren = strstr(rest, " (");
 	end = rest + n;
 	if (paren != NULL && n > 0 && rest[n - 1] == ')') {
-		a->reason = strndup(paren + 2, (size_t)(end - 1 - (paren + 2)));
+		a->reason =
+		    xstrndup(paren + 2, (size_t)(end - 1 - (paren + 2)));
 		end = paren;
 	} else
 		a->reason = dup_or_empty("");
 	if (strcmp(a->action, "prune") == 0) {
 		a->name = dup_or_empty("");
-		a->detail = strndup(rest, (size_t)(end - rest));
+		a->detail = xstrndup(rest, (size_t)(end - rest));
 	} else if ((sp = memchr(rest, ' ', (size_t)(end - rest))) != NULL) {
-		a->name = strndup(rest, (size_t)(sp - rest));
-		a->detail = strndup(sp + 1, (size_t)(end - sp - 1));
+		a->name = xstrndup(rest, (size_t)(sp - rest));
+		a->detail = xstrndup(sp + 1, (size_t)(end - sp - 1));
 	} else {
-		a->name = strndup(rest, (size_t)(end - rest));
+		a->name = xstrndup(rest, (size_t)(end - rest));
 		a->detail = dup_or_empty("");
 	}
-	if (a->reason == NULL || a->name == NULL || a->detail == NULL)
-		fatal("%s", __func__);
 }
 
 /* Whether a plan line is the action of the definition being reconciled. */
@@ -142,9 +136,7 @@ report_plan(struct run_report *rep, const char *line)
 
 	if (rep->nactions >= MAX_REPORT_ACTIONS)
 		return;
-	nv = realloc(rep->actions, (rep->nactions + 1) * sizeof(*nv));
-	if (nv == NULL)
-		fatal("%s", __func__);
+	nv = xreallocarray(rep->actions, rep->nactions + 1, sizeof(*nv));
 	rep->actions = nv;
 	parse_plan(line, &nv[rep->nactions]);
 	if ((it = cur_item(rep)) != NULL &&
@@ -180,9 +172,7 @@ report_item_begin(struct run_report *rep, const char *ident, const char *name)
 {
 	struct run_item *nv;
 
-	nv = realloc(rep->items, (rep->nitems + 1) * sizeof(*nv));
-	if (nv == NULL)
-		fatal("%s", __func__);
+	nv = xreallocarray(rep->items, rep->nitems + 1, sizeof(*nv));
 	rep->items = nv;
 	memset(&nv[rep->nitems], 0, sizeof(*nv));
 	nv[rep->nitems].ident = dup_or_empty(ident);
@@ -257,8 +247,7 @@ add_str(cJSON *o, const char *key, const char *v)
 		return;
 	}
 	n = 6 * strlen(v) + 3; /* \u0000 per byte at most, quotes, NUL */
-	if ((esc = malloc(n)) == NULL)
-		fatal("%s", __func__);
+	esc = xmalloc(n);
 	esc[0] = '"';
 	log_escape(v, LOG_ESC_JSON, esc + 1, n - 2);
 	strcat(esc, "\"");
@@ -450,9 +439,7 @@ open_metrics_dir(const char *path)
 		return;
 	}
 	dir = slash == path ? dup_or_empty("/")
-			    : strndup(path, (size_t)(slash - path));
-	if (dir == NULL)
-		fatal("%s", __func__);
+			    : xstrndup(path, (size_t)(slash - path));
 	out.metrics_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (out.metrics_fd == -1)
 		log_warn(
@@ -799,8 +786,7 @@ metrics_text(
 	    (unsigned long long)out.rollbacks);
 	rollback_metrics(&b);
 	*lenp = b.len;
-	if ((text = strndup(buf_cstr(&b), b.len)) == NULL)
-		fatal("%s", __func__);
+	text = xstrndup(buf_cstr(&b), b.len);
 	buf_free(&b);
 	return text;
 }

@@ -42,6 +42,8 @@ start_unstarted_again(struct run *r, struct item *it, struct ctr *k,
     const char *want, char *err, size_t errlen)
 {
 	char why[1024], e[1024], id[65];
+	/* What failed, for err: "why; PRE ID POST: e". */
+	const char *pre = "container ", *idp = k->id, *post;
 	int rc;
 
 	if (want == NULL || r->lost)
@@ -54,11 +56,8 @@ start_unstarted_again(struct run *r, struct item *it, struct ctr *k,
 	    it->ident, k->id, why);
 	if ((rc = run_op(r, op_remove_force(r->dk, k->id, e, sizeof(e)))) !=
 	    OP_OK) {
-		snprintf(err, errlen,
-		    "%s; container %.12s never ran, and removing it to create "
-		    "it again failed: %s",
-		    why, k->id, e);
-		return rc;
+		post = " never ran, and removing it to create it again failed";
+		goto fail;
 	}
 	k->removed = 1;
 	it->cur_id[0] = '\0';
@@ -68,21 +67,23 @@ start_unstarted_again(struct run *r, struct item *it, struct ctr *k,
 	 */
 	if ((rc = create_replacement(r, it, k, want, id, e, sizeof(e))) !=
 	    OP_OK) {
-		snprintf(err, errlen,
-		    "%s; container %.12s never ran and was removed, and "
-		    "creating it again failed: %s (the next run tries again)",
-		    why, k->id, e);
-		return rc;
+		post = " never ran and was removed, and creating it again "
+		       "failed";
+		goto fail;
 	}
 	memcpy(it->cur_id, id, sizeof(id));
 	it->recreated = 1;
 	if ((rc = run_op(r, op_start(r->dk, id, e, sizeof(e)))) != OP_OK) {
-		snprintf(err, errlen,
-		    "%s; created again as %.12s, which cannot be started "
-		    "either: %s (the next run tries again)",
-		    why, id, e);
-		return rc;
+		pre = "created again as ";
+		idp = id;
+		post = ", which cannot be started either";
+		goto fail;
 	}
 	log_info("%s: created again as %.12s, and started", it->ident, id);
 	return OP_OK;
+fail:
+	/* Once k is gone, the next run creates the container. */
+	snprintf(err, errlen, "%s; %s%.12s%s: %s%s", why, pre, idp, post, e,
+	    k->removed ? " (the next run tries again)" : "");
+	return rc;
 }

@@ -267,13 +267,17 @@ get_int(struct pctx *c, const cJSON *j, const char *path, int64_t min,
 	return -1;
 }
 
+/*
+ * An array or object (as is_kind says) of at most max entries: its number
+ * of entries, or -1 after reporting what it is instead.
+ */
 static int
-get_container_array(struct pctx *c, const cJSON *j, const char *path,
-    size_t max, const char *what)
+get_sized(struct pctx *c, const cJSON *j, const char *path, size_t max,
+    const char *what, cJSON_bool (*is_kind)(const cJSON *))
 {
 	int n;
 
-	if (!cJSON_IsArray(j)) {
+	if (!is_kind(j)) {
 		perr(c, path, "is %s; expected %s", type_name(j), what);
 		return -1;
 	}
@@ -286,21 +290,20 @@ get_container_array(struct pctx *c, const cJSON *j, const char *path,
 }
 
 static int
+get_container_array(struct pctx *c, const cJSON *j, const char *path,
+    size_t max, const char *what)
+{
+	return get_sized(c, j, path, max, what, cJSON_IsArray);
+}
+
+static int
 get_object(struct pctx *c, const cJSON *j, const char *path, size_t max,
     const char *what)
 {
-	int n;
+	int n = get_sized(c, j, path, max, what, cJSON_IsObject);
 
-	if (!cJSON_IsObject(j)) {
-		perr(c, path, "is %s; expected %s", type_name(j), what);
-		return -1;
-	}
-	n = cJSON_GetArraySize(j);
-	if ((size_t)n > max) {
-		perr(c, path, "has %d entries; expected at most %zu", n, max);
-		return -1;
-	}
-	check_dup_keys(c, j, path);
+	if (n >= 0)
+		check_dup_keys(c, j, path);
 	return n;
 }
 
@@ -483,8 +486,7 @@ image_with_tag(const char *s)
 	if (strchr(s, '@') != NULL || strchr(name, ':') != NULL ||
 	    !valid_image_ref(s))
 		return xstrdup(s);
-	if (asprintf(&out, "%s:latest", s) == -1)
-		fatal("asprintf");
+	xasprintf(&out, "%s:latest", s);
 	return out;
 }
 
@@ -669,8 +671,7 @@ f_volumes(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 		 defn_fields[T_VOLUME].max_items,
 		 "an array of volume objects")) <= 0)
 		return;
-	if ((d->volumes = calloc((size_t)n, sizeof(*d->volumes))) == NULL)
-		fatal("calloc");
+	d->volumes = xcalloc((size_t)n, sizeof(*d->volumes));
 	d->nvolumes = (size_t)n;
 	for (int i = 0; i < n; i++) {
 		join_idx(p, path, (size_t)i);
@@ -731,8 +732,7 @@ f_ports(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 	if ((n = get_container_array(c, j, path, defn_fields[T_PORT].max_items,
 		 "an array of port mapping objects")) <= 0)
 		return;
-	if ((d->ports = calloc((size_t)n, sizeof(*d->ports))) == NULL)
-		fatal("calloc");
+	d->ports = xcalloc((size_t)n, sizeof(*d->ports));
 	d->nports = (size_t)n;
 	for (int i = 0; i < n; i++) {
 		e = cJSON_GetArrayItem(j, i);
@@ -1504,10 +1504,8 @@ static void
 check_unique(struct pctx *c, const struct defs_result *r)
 {
 	char path[PATHLEN];
-	char **ids = calloc(r->n + 1, sizeof(char *));
+	char **ids = xcalloc(r->n + 1, sizeof(char *));
 
-	if (ids == NULL)
-		fatal("calloc");
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->defs[i].image == NULL && r->defs[i].name == NULL)
 			continue;
@@ -1701,10 +1699,9 @@ static void
 parse_all(struct pctx *c, const cJSON *root, const cJSON *list, int n,
     struct defs_result *out)
 {
-	if ((out->defs = calloc((size_t)n + 1, sizeof(*out->defs))) == NULL ||
-	    (out->prefix = calloc((size_t)n + 1, sizeof(char *))) == NULL ||
-	    (out->refused = calloc((size_t)n + 1, 1)) == NULL)
-		fatal("calloc");
+	out->defs = xcalloc((size_t)n + 1, sizeof(*out->defs));
+	out->prefix = xcalloc((size_t)n + 1, sizeof(char *));
+	out->refused = xcalloc((size_t)n + 1, 1);
 	for (int i = 0; i < n; i++) {
 		char prefix[PATHLEN] = "";
 		defn_init(&out->defs[i]);
@@ -1751,8 +1748,7 @@ defs_parse(const char *where, const char *text, size_t len, enum doc_form form,
 		perr(&c, "", "is not valid UTF-8; expected UTF-8 text");
 		return c.problems;
 	}
-	if ((t = malloc(len + 1)) == NULL)
-		fatal("malloc");
+	t = xmalloc(len + 1);
 	memcpy(t, text, len);
 	t[len] = '\0';
 	root = parse_text(&c, t, len);

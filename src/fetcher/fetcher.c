@@ -24,6 +24,7 @@
 #include "udproc.h"
 #include "settings.h"
 #include "wire.h"
+#include "xalloc.h"
 
 static struct imsgbuf parent_ib, engine_ib;
 static struct settings settings;
@@ -134,21 +135,16 @@ parent_read_confdir(void *ctx, const char *confdir, struct confdir_listing *out)
 		    out->n >= MAX_CONFDIR_FILES)
 			fatalx("unexpected %s while reading confdir",
 			    imsg_type_name(m.hdr.type));
-		struct confdir_file *nv =
-		    realloc(out->files, (out->n + 1) * sizeof(*nv));
-		if (nv == NULL)
-			fatal("%s", __func__);
-		out->files = nv;
-		struct confdir_file *f = &nv[out->n++];
+		out->files =
+		    xreallocarray(out->files, out->n + 1, sizeof(*out->files));
+		struct confdir_file *f = &out->files[out->n++];
 		memset(f, 0, sizeof(*f));
-		if (asprintf(&f->path, "%s/%.*s", confdir, (int)wf.namelen,
-			wf.name) < 0)
-			fatal("%s", __func__);
+		xasprintf(
+		    &f->path, "%s/%.*s", confdir, (int)wf.namelen, wf.name);
 		f->err =
 		    m.hdr.type == IMSG_FILE_ERR ? (wf.err ? wf.err : EIO) : 0;
 		if (f->err == 0) {
-			if ((f->data = malloc(wf.len ? wf.len : 1)) == NULL)
-				fatal("%s", __func__);
+			f->data = xmalloc(wf.len);
 			memcpy(f->data, wf.data, wf.len);
 			f->len = wf.len;
 		}

@@ -17,6 +17,7 @@
 #include "bounds.h"
 #include "log.h"
 #include "profile.h"
+#include "xalloc.h"
 
 void
 confdir_listing_free(struct confdir_listing *l)
@@ -91,10 +92,8 @@ list_names(DIR *d, char ***names, size_t *n)
 			errno = E2BIG;
 			break;
 		}
-		char **nv = realloc(v, (*n + 1) * sizeof(*v));
-		if (nv == NULL || (nv[*n] = strdup(de->d_name)) == NULL)
-			fatal("%s", __func__);
-		v = nv;
+		v = xreallocarray(v, *n + 1, sizeof(*v));
+		v[*n] = xstrdup(de->d_name);
 		(*n)++;
 	}
 	*names = v;
@@ -118,9 +117,8 @@ direct_read_confdir(void *ctx, const char *confdir, struct confdir_listing *out)
 	}
 	if (list_names(d, &names, &n) == -1)
 		out->err = errno;
-	if (out->err == 0 &&
-	    (out->files = calloc(n + 1, sizeof(*out->files))) == NULL)
-		fatal("%s", __func__);
+	if (out->err == 0)
+		out->files = xcalloc(n + 1, sizeof(*out->files));
 	for (size_t i = 0; i < n; i++) {
 		struct buf b;
 		int not_regular;
@@ -137,19 +135,15 @@ direct_read_confdir(void *ctx, const char *confdir, struct confdir_listing *out)
 			continue;
 		}
 		struct confdir_file *f = &out->files[out->n++];
-		if (asprintf(&f->path, "%s%s%s", confdir,
-			confdir[strlen(confdir) - 1] == '/' ? "" : "/",
-			names[i]) == -1)
-			fatal("%s", __func__);
+		xasprintf(&f->path, "%s%s%s", confdir,
+		    confdir[strlen(confdir) - 1] == '/' ? "" : "/", names[i]);
 		free(names[i]);
 		if ((f->err = err) != 0) {
 			buf_free(&b);
 			continue;
 		}
-		f->data = b.p ? b.p : (unsigned char *)strdup("");
+		f->data = b.p ? b.p : (unsigned char *)xstrdup("");
 		f->len = b.len;
-		if (f->data == NULL)
-			fatal("%s", __func__);
 	}
 	free(names);
 	closedir(d);

@@ -26,27 +26,16 @@ lastgood_init(struct lastgood_set *set, const struct lastgood_sink *sink)
 	set->sink = sink;
 }
 
-static void
-entry_free(struct lastgood *lg)
-{
-	free(lg->name);
-	if (lg->text != NULL)
-		explicit_bzero(lg->text, lg->len);
-	free(lg->text);
-	kvlist_free_wiped(&lg->profiles);
-	memset(lg, 0, sizeof(*lg));
-}
-
 void
 lastgood_free(struct lastgood_set *set)
 {
 	for (size_t i = 0; i < set->n; i++)
-		entry_free(&set->v[i]);
+		wire_lastgood_free(&set->v[i]);
 	free(set->v);
 	memset(set, 0, sizeof(*set));
 }
 
-const struct lastgood *
+const struct wire_lastgood *
 lastgood_find(const struct lastgood_set *set, const char *name)
 {
 	for (size_t i = 0; i < set->n; i++)
@@ -55,13 +44,12 @@ lastgood_find(const struct lastgood_set *set, const char *name)
 	return NULL;
 }
 
-static struct lastgood *
+static struct wire_lastgood *
 entry_add(struct lastgood_set *set, const char *name)
 {
-	struct lastgood *nv = realloc(set->v, (set->n + 1) * sizeof(*nv));
+	struct wire_lastgood *nv =
+	    xreallocarray(set->v, set->n + 1, sizeof(*nv));
 
-	if (nv == NULL)
-		fatal("%s", __func__);
 	set->v = nv;
 	memset(&nv[set->n], 0, sizeof(*nv));
 	nv[set->n].name = xstrdup(name);
@@ -69,15 +57,14 @@ entry_add(struct lastgood_set *set, const char *name)
 }
 
 static void
-entry_set(struct lastgood *lg, enum doc_form form, const char *text, size_t len,
+entry_set(struct wire_lastgood *lg, uint32_t form, const char *text, size_t len,
     const struct kvlist *profiles, int64_t since)
 {
 	if (lg->text != NULL)
 		explicit_bzero(lg->text, lg->len);
 	free(lg->text);
 	kvlist_free(&lg->profiles);
-	if ((lg->text = malloc(len + 1)) == NULL)
-		fatal("%s", __func__);
+	lg->text = xmalloc(len + 1);
 	memcpy(lg->text, text, len);
 	lg->text[len] = '\0';
 	lg->len = len;
@@ -105,32 +92,30 @@ same_profiles(const struct kvlist *a, const struct kvlist *b)
 
 /* A key of etcd is a document of the file form, kept apart. */
 static uint32_t
-lastgood_wire_form(const struct lastgood *lg)
+wire_form(enum doc_form form, const char *name)
 {
-	if (lg->form == DOC_USERDATA)
+	if (form == DOC_USERDATA)
 		return WIRE_LG_USERDATA;
-	if (strncmp(lg->name, ETCD_SOURCE_PREFIX, strlen(ETCD_SOURCE_PREFIX)) ==
-	    0)
+	if (strncmp(name, ETCD_SOURCE_PREFIX, strlen(ETCD_SOURCE_PREFIX)) == 0)
 		return WIRE_LG_ETCD;
 	return WIRE_LG_FILE;
 }
 
+/* How the parser reads a copy of that wire form. */
+static enum doc_form
+parse_form(const struct wire_lastgood *lg)
+{
+	return lg->form == WIRE_LG_USERDATA ? DOC_USERDATA : DOC_FILE;
+}
+
 /* The copy in the wire encoding, to the sink; too large: memory only. */
 static void
-sink_put(const struct lastgood_set *set, const struct lastgood *lg)
+sink_put(const struct lastgood_set *set, const struct wire_lastgood *lg)
 {
-	struct wire_lastgood w = {
-		.name = lg->name,
-		.form = lastgood_wire_form(lg),
-		.since = lg->since,
-		.text = lg->text,
-		.len = lg->len,
-		.profiles = lg->profiles,
-	};
 	struct buf b;
 
 	buf_init(&b, IMSG_MAX_DATA);
-	if (wire_encode_lastgood(&w, &b) == -1)
+	if (wire_encode_lastgood(lg, &b) == -1)
 		log_warnx("%s: its last good contents are larger than %zu "
 			  "bytes; expected less: kept in memory only, not "
 			  "across a restart",
@@ -142,19 +127,21 @@ sink_put(const struct lastgood_set *set, const struct lastgood *lg)
 	buf_free(&b);
 }
 
-const struct lastgood *
+const struct wire_lastgood *
 lastgood_store(struct lastgood_set *set, const char *name, enum doc_form form,
     const char *text, size_t len, const struct kvlist *profiles)
 {
-	struct lastgood *lg = (struct lastgood *)lastgood_find(set, name);
+	struct wire_lastgood *lg =
+	    (struct wire_lastgood *)lastgood_find(set, name);
+	uint32_t wform = wire_form(form, name);
 
-	if (lg != NULL && lg->form == form && lg->len == len &&
+	if (lg != NULL && lg->form == wform && lg->len == len &&
 	    memcmp(lg->text, text, len) == 0 &&
 	    same_profiles(&lg->profiles, profiles))
 		return lg; /* unchanged: nothing to keep again */
 	if (lg == NULL)
 		lg = entry_add(set, name);
-	entry_set(lg, form, text, len, profiles, (int64_t)time(NULL));
+	entry_set(lg, wform, text, len, profiles, (int64_t)time(NULL));
 	if (set->sink != NULL)
 		sink_put(set, lg);
 	return lg;
@@ -168,7 +155,7 @@ lastgood_forget(struct lastgood_set *set, const char *name)
 			continue;
 		if (set->sink != NULL)
 			set->sink->del(set->sink->ctx, name);
-		entry_free(&set->v[i]);
+		wire_lastgood_free(&set->v[i]);
 		memmove(&set->v[i], &set->v[i + 1],
 		    (set->n - i - 1) * sizeof(*set->v));
 		set->n--;
@@ -177,8 +164,8 @@ lastgood_forget(struct lastgood_set *set, const char *name)
 }
 
 size_t
-lastgood_replay(
-    const struct lastgood *lg, struct defs_result *out, struct errlist *errs)
+lastgood_replay(const struct wire_lastgood *lg, struct defs_result *out,
+    struct errlist *errs)
 {
 	defs_result_init(out);
 	for (size_t i = 0; i < lg->profiles.n; i++)
@@ -187,11 +174,11 @@ lastgood_replay(
 			fatal("%s", __func__);
 	/* No file access: profiles come from the copy, or fail. */
 	return defs_parse(
-	    lg->name, lg->text, lg->len, lg->form, NULL, out, errs);
+	    lg->name, lg->text, lg->len, parse_form(lg), NULL, out, errs);
 }
 
 size_t
-lastgood_count(const struct lastgood *lg)
+lastgood_count(const struct wire_lastgood *lg)
 {
 	struct defs_result r;
 	struct errlist errs;
@@ -209,24 +196,15 @@ lastgood_restore(struct lastgood_set *set, const unsigned char *p, size_t len,
     const char **why)
 {
 	static char err[256];
-	struct wire_lastgood w;
-	struct lastgood lg;
+	struct wire_lastgood lg;
 	struct defs_result r;
 	struct errlist errs;
 	size_t problems;
 
-	if (wire_decode_lastgood(p, len, &w, err, sizeof(err)) == -1) {
+	if (wire_decode_lastgood(p, len, &lg, err, sizeof(err)) == -1) {
 		*why = err;
 		return -1;
 	}
-	lg = (struct lastgood){
-		.name = w.name,
-		.form = w.form == WIRE_LG_USERDATA ? DOC_USERDATA : DOC_FILE,
-		.text = w.text,
-		.len = w.len,
-		.profiles = w.profiles,
-		.since = w.since,
-	};
 	errlist_init(&errs);
 	problems = lastgood_replay(&lg, &r, &errs);
 	defs_result_free(&r);
@@ -236,10 +214,10 @@ lastgood_restore(struct lastgood_set *set, const unsigned char *p, size_t len,
 				    : "a second copy of the same source";
 		if (problems > 0 && set->sink != NULL)
 			set->sink->del(set->sink->ctx, lg.name);
-		entry_free(&lg);
+		wire_lastgood_free(&lg);
 		return -1;
 	}
-	struct lastgood *e = entry_add(set, lg.name);
+	struct wire_lastgood *e = entry_add(set, lg.name);
 	free(e->name);
 	*e = lg;
 	return 0;

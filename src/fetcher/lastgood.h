@@ -15,15 +15,13 @@
 #include "defn.h"
 #include "defs.h"
 #include "errlist.h"
+#include "wire.h"
 
-struct lastgood {
-	char *name; /* source: file path or "user-data" */
-	enum doc_form form;
-	char *text; /* the document as it validated */
-	size_t len;
-	struct kvlist profiles; /* seccomp profile path -> contents */
-	int64_t since;          /* unix time these contents were first good */
-};
+/*
+ * Each source's copy is a struct wire_lastgood, in memory as on the wire:
+ * its form is that of the wire (a user-data document, a file or an etcd
+ * key), from which the parser's enum doc_form follows.
+ */
 
 /* Where copies go to survive a restart (struct wire_lastgood encoding). */
 struct lastgood_sink {
@@ -34,7 +32,7 @@ struct lastgood_sink {
 
 struct lastgood_set {
 	const struct lastgood_sink *sink; /* NULL: memory only */
-	struct lastgood *v;
+	struct wire_lastgood *v;
 	size_t n;
 };
 
@@ -46,19 +44,19 @@ void lastgood_free(struct lastgood_set *set);
  */
 int lastgood_restore(struct lastgood_set *set, const unsigned char *p,
     size_t len, const char **why);
-const struct lastgood *lastgood_find(
+const struct wire_lastgood *lastgood_find(
     const struct lastgood_set *set, const char *name);
 /* Records contents that just validated; hands them to the sink on a
  * change. */
-const struct lastgood *lastgood_store(struct lastgood_set *set,
+const struct wire_lastgood *lastgood_store(struct lastgood_set *set,
     const char *name, enum doc_form form, const char *text, size_t len,
     const struct kvlist *profiles);
 void lastgood_forget(struct lastgood_set *set, const char *name);
 /* Parses and validates the contents again; returns the problems. */
-size_t lastgood_replay(
-    const struct lastgood *lg, struct defs_result *out, struct errlist *errs);
+size_t lastgood_replay(const struct wire_lastgood *lg, struct defs_result *out,
+    struct errlist *errs);
 /* How many definitions the contents declare (0 when they do not
  * validate). */
-size_t lastgood_count(const struct lastgood *lg);
+size_t lastgood_count(const struct wire_lastgood *lg);
 
 #endif

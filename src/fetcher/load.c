@@ -67,10 +67,8 @@ fetch_preinit(char *err, size_t errlen)
 struct fetch_state *
 fetch_state_new(const struct lastgood_sink *sink)
 {
-	struct fetch_state *fs = calloc(1, sizeof(*fs));
+	struct fetch_state *fs = xcalloc(1, sizeof(*fs));
 
-	if (fs == NULL)
-		fatal("%s", __func__);
 	lastgood_init(&fs->lastgood, sink);
 	return fs;
 }
@@ -98,9 +96,7 @@ add_source(struct run *r, const char *name)
 	struct desired_state *o = r->out;
 	struct source_status *nv;
 
-	nv = realloc(o->sources, (o->nsources + 1) * sizeof(*nv));
-	if (nv == NULL)
-		fatal("%s", __func__);
+	nv = xreallocarray(o->sources, o->nsources + 1, sizeof(*nv));
 	o->sources = nv;
 	memset(&nv[o->nsources], 0, sizeof(*nv));
 	nv[o->nsources].name = xstrdup(name);
@@ -117,11 +113,10 @@ set_error(struct source_status *st, const struct errlist *e, size_t from)
 	if (st->error != NULL || e->n <= from)
 		return;
 	cfgerr_format(&e->v[from], line, sizeof(line));
-	if (e->n - from > 1) {
-		if (asprintf(&s, "%s (and %zu more problems)", line,
-			e->n - from - 1) == -1)
-			fatal("asprintf");
-	} else
+	if (e->n - from > 1)
+		xasprintf(
+		    &s, "%s (and %zu more problems)", line, e->n - from - 1);
+	else
 		s = xstrdup(line);
 	st->error = s;
 }
@@ -179,10 +174,8 @@ add_defs(struct run *r, struct defs_result *res, size_t src)
 {
 	size_t n = r->out->ndefs + res->n + 1;
 
-	r->prefix = realloc(r->prefix, n * sizeof(*r->prefix));
-	r->srcidx = realloc(r->srcidx, n * sizeof(*r->srcidx));
-	if (r->prefix == NULL || r->srcidx == NULL)
-		fatal("%s", __func__);
+	r->prefix = xreallocarray(r->prefix, n, sizeof(*r->prefix));
+	r->srcidx = xreallocarray(r->srcidx, n, sizeof(*r->srcidx));
 	refuse_defs(r, res, src);
 	for (size_t i = 0; i < res->n; i++) {
 		if (res->refused != NULL && res->refused[i])
@@ -203,7 +196,8 @@ static void
 fall_back(struct run *r, size_t src, int unreachable)
 {
 	struct source_status *st = &r->out->sources[src];
-	const struct lastgood *lg = lastgood_find(&r->fs->lastgood, st->name);
+	const struct wire_lastgood *lg =
+	    lastgood_find(&r->fs->lastgood, st->name);
 	struct defs_result res;
 	struct errlist e;
 
@@ -236,7 +230,7 @@ load_document(struct run *r, const char *name, enum doc_form form,
 	struct source_status *st = add_source(r, name);
 	size_t src = r->out->nsources - 1, before = r->errs->n;
 	struct defs_result res;
-	const struct lastgood *lg;
+	const struct wire_lastgood *lg;
 
 	defs_result_init(&res);
 	if (defs_parse(name, text, len, form, ops, &res, r->errs) > 0 ||
@@ -313,11 +307,9 @@ confdir_failed(struct run *r, const char *confdir, int err)
 		if (!under_dir(set->v[i].name, confdir))
 			continue;
 		struct source_status *st = add_source(r, set->v[i].name);
-		if (asprintf(&st->error,
-			"%s: cannot be read (the directory "
-			"cannot be listed)",
-			st->name) == -1)
-			fatal("asprintf");
+		xasprintf(&st->error,
+		    "%s: cannot be read (the directory cannot be listed)",
+		    st->name);
 		fall_back(r, r->out->nsources - 1, 0);
 	}
 }
@@ -398,14 +390,13 @@ userdata_broken(struct run *r, const struct buf *text, size_t had)
 {
 	struct source_status *st = add_source(r, USERDATA_SOURCE);
 
-	if (asprintf(&st->error,
-		"%s: the answer is %s (%zu bytes), not a definition "
-		"document, while the last good user-data declares %zu "
-		"container%s; expected JSON ({\"containers\": [...]}); "
-		"only a 404 or a document without containers removes them",
-		USERDATA_SOURCE, userdata_describe(text->p, text->len),
-		text->len, had, had == 1 ? "" : "s") == -1)
-		fatal("asprintf");
+	xasprintf(&st->error,
+	    "%s: the answer is %s (%zu bytes), not a definition "
+	    "document, while the last good user-data declares %zu "
+	    "container%s; expected JSON ({\"containers\": [...]}); "
+	    "only a 404 or a document without containers removes them",
+	    USERDATA_SOURCE, userdata_describe(text->p, text->len), text->len,
+	    had, had == 1 ? "" : "s");
 	if (notjson_is_new(r->fs, text))
 		log_warnx("%s; keeping the last good contents", st->error);
 	fall_back(r, r->out->nsources - 1, 0);
@@ -418,7 +409,7 @@ userdata_broken(struct run *r, const struct buf *text, size_t had)
 static void
 userdata_not_json(struct run *r, const struct buf *text)
 {
-	const struct lastgood *lg =
+	const struct wire_lastgood *lg =
 	    lastgood_find(&r->fs->lastgood, USERDATA_SOURCE);
 	size_t had = lg != NULL ? lastgood_count(lg) : 0;
 
@@ -508,10 +499,9 @@ etcd_failed(struct run *r, const char *dirsrc, int unreachable, const char *msg)
 		if (!is_etcd_name(set->v[i].name, dirsrc))
 			continue;
 		struct source_status *st = add_source(r, set->v[i].name);
-		if (asprintf(&st->error, "%s: cannot be read (%s)", st->name,
-			unreachable ? "etcd cannot be reached"
-				    : "etcd's answer is refused") == -1)
-			fatal("asprintf");
+		xasprintf(&st->error, "%s: cannot be read (%s)", st->name,
+		    unreachable ? "etcd cannot be reached"
+				: "etcd's answer is refused");
 		fall_back(r, r->out->nsources - 1, unreachable);
 	}
 }
@@ -546,8 +536,7 @@ load_etcd_here(
 	struct etcd_kvs kvs;
 	enum etcd_result rc;
 
-	if (asprintf(&dirsrc, ETCD_SOURCE_PREFIX "%s", dir) == -1)
-		fatal("asprintf");
+	xasprintf(&dirsrc, ETCD_SOURCE_PREFIX "%s", dir);
 	rc = etcd_range(s, dir, 0, &kvs, err, sizeof(err));
 	if (rc != ETCD_OK) {
 		etcd_failed(r, dirsrc, rc == ETCD_UNREACHABLE, err);
@@ -563,9 +552,7 @@ load_etcd_here(
 		    dirsrc, kvs.ignored, kvs.ignored == 1 ? "" : "s",
 		    MAX_ETCD_KEY_LEN);
 	for (size_t i = 0; i < kvs.n; i++) {
-		if (asprintf(&name, ETCD_SOURCE_PREFIX "%s", kvs.v[i].key) ==
-		    -1)
-			fatal("asprintf");
+		xasprintf(&name, ETCD_SOURCE_PREFIX "%s", kvs.v[i].key);
 		if (kvs.v[i].too_large) {
 			snprintf(err, sizeof(err),
 			    "the value is larger than %d bytes; expected a "
@@ -838,8 +825,7 @@ prune_port_conflicts(struct run *r)
 	size_t n = 0, cap = 0, *err_at; /* per definition: its error + 1 */
 	char path[300];
 
-	if ((err_at = calloc(o->ndefs + 1, sizeof(*err_at))) == NULL)
-		fatal("%s", __func__);
+	err_at = xcalloc(o->ndefs + 1, sizeof(*err_at));
 	for (size_t i = 0; i < o->ndefs; i++) {
 		const struct defn *d = &o->defs[i];
 		if (d->network != NULL && strcmp(d->network, "host") == 0)
@@ -849,8 +835,7 @@ prune_port_conflicts(struct run *r)
 				continue;
 			if (n == cap) {
 				cap = cap ? 2 * cap : 64;
-				if ((v = realloc(v, cap * sizeof(*v))) == NULL)
-					fatal("%s", __func__);
+				v = xreallocarray(v, cap, sizeof(*v));
 			}
 			v[n++] =
 			    (struct host_port){ (uint32_t)d->ports[k].host_port
@@ -925,9 +910,7 @@ prune_undeclared(struct run *r)
 		dropped = 0;
 		depgraph_build(&g, r->out->defs, r->out->ndefs, NULL, NULL);
 		/* The graph points into defs: report first, drop after. */
-		err_at = calloc(r->out->ndefs + 1, sizeof(size_t));
-		if (err_at == NULL)
-			fatal("%s", __func__);
+		err_at = xcalloc(r->out->ndefs + 1, sizeof(size_t));
 		for (size_t i = 0; i < r->out->ndefs; i++) {
 			struct first_undeclared w = { &g, f, sizeof(f), NULL };
 			if (defn_each_ref(
@@ -962,10 +945,8 @@ prune_cycles(struct run *r)
 	char *on_cycle, *bad;
 
 	depgraph_build(&g, o->defs, o->ndefs, NULL, NULL);
-	on_cycle = calloc(g.n + 1, 1);
-	bad = calloc(o->ndefs + 1, 1);
-	if (on_cycle == NULL || bad == NULL)
-		fatal("%s", __func__);
+	on_cycle = xcalloc(g.n + 1, 1);
+	bad = xcalloc(o->ndefs + 1, 1);
 	nbad = depgraph_mark_cycles(&g, on_cycle);
 	for (size_t i = 0; i < g.n; i++)
 		bad[g.def[i]] = on_cycle[i];

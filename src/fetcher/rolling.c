@@ -52,8 +52,7 @@ ident_dir(const struct settings *s, const char *what, const char *ident)
 	char *dir = settings_etcd_group_dir(s, what);
 	char *e = fleet_key_ident(ident), *out;
 
-	if (asprintf(&out, "%s%s/", dir, e) == -1)
-		fatal("asprintf");
+	xasprintf(&out, "%s%s/", dir, e);
 	free(dir);
 	free(e);
 	return out;
@@ -291,8 +290,7 @@ rolling_ask(const struct settings *s, const struct wire_slot_ask *a,
 	for (uint32_t i = 0; r == ETCD_OK && !created && i < a->max_parallel;
 	     i++) {
 		free(key);
-		if (asprintf(&key, "%s%u", dir, i) == -1)
-			fatal("asprintf");
+		xasprintf(&key, "%s%u", dir, i);
 		r = etcd_create(
 		    s, key, value, lease, &created, err, sizeof(err));
 	}
@@ -358,8 +356,7 @@ rolling_done(const struct settings *s, const struct wire_slot_done *d)
 	if (d->outcome == SLOT_ROLLED_BACK) {
 		/* Before the slot goes: no host may start it again. */
 		dir = ident_dir(s, "failed", d->ident);
-		if (asprintf(&key, "%s%s", dir, d->hash) == -1)
-			fatal("asprintf");
+		xasprintf(&key, "%s%s", dir, d->hash);
 		free(dir);
 		put_failed(s, key, value_json(s, d->hash, d->why, "time"));
 	}
@@ -381,8 +378,7 @@ rolling_publish_host(
 	char *dir = settings_etcd_group_dir(s, "hosts"), *key, *value,
 	     err[1024];
 
-	if (asprintf(&key, "%s%s", dir, s->host_id) == -1)
-		fatal("asprintf");
+	xasprintf(&key, "%s%s", dir, s->host_id);
 	value = xmalloc(len + 1);
 	memcpy(value, json, len);
 	value[len] = '\0';

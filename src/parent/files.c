@@ -26,6 +26,7 @@
 #include "parent.h"
 #include "profile.h"
 #include "wire.h"
+#include "xalloc.h"
 
 static void
 send_file(struct imsgbuf *ib, const char *name, int err,
@@ -159,8 +160,7 @@ parent_send_confdir(struct imsgbuf *ib, const char *confdir)
 			dir_err = E2BIG;
 			break;
 		}
-		if ((names[n] = strdup(de->d_name)) == NULL)
-			fatal("%s", __func__);
+		names[n] = xstrdup(de->d_name);
 		n++;
 	}
 	qsort(names, n, sizeof(names[0]), name_cmp);

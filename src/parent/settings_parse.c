@@ -111,8 +111,7 @@ normalize_hostport(const char *scheme, const char *hp, int need_port)
 		if (port < 1 || port > 65535)
 			return NULL;
 	}
-	if (asprintf(&out, "%s%.*s", scheme, (int)n, hp) == -1)
-		fatal("asprintf");
+	xasprintf(&out, "%s%.*s", scheme, (int)n, hp);
 	return out;
 }
 
@@ -125,9 +124,7 @@ settings_normalize_remote(const char *url, const char **err)
 	if (strncmp(url, "unix://", 7) == 0) {
 		const char *p = url + 7;
 		/* The original's unix://var/run/docker.sock lacks a slash. */
-		if (asprintf(&out, "unix://%s%s", p[0] == '/' ? "" : "/", p) ==
-		    -1)
-			fatal("asprintf");
+		xasprintf(&out, "unix://%s%s", p[0] == '/' ? "" : "/", p);
 		if (p[0] == '\0' || !valid_abs_path(out + 7)) {
 			free(out);
 			*err = "expected unix:///ABSOLUTE/PATH without \"..\"";
@@ -294,11 +291,9 @@ valid_list_item(enum setting_kind t, const char *item)
 static char *
 normalize_list(enum setting_kind t, const char *v)
 {
-	char *copy = xstrdup(v), *out = calloc(1, strlen(v) + 1), *save = NULL;
+	char *copy = xstrdup(v), *out = xcalloc(1, strlen(v) + 1), *save = NULL;
 	size_t len = 0;
 
-	if (out == NULL)
-		fatal("calloc");
 	for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
 	     tok = strtok_r(NULL, ",", &save)) {
 		char *item = trim(tok, tok + strlen(tok));
@@ -851,9 +846,7 @@ getopt_tables(char *shorts, size_t shortlen)
 	size_t n = 0, k = 0;
 	struct option *o;
 
-	o = calloc(2 * settings_count + NCOMMANDS + 1, sizeof(*o));
-	if (o == NULL)
-		fatal("calloc");
+	o = xcalloc(2 * settings_count + NCOMMANDS + 1, sizeof(*o));
 	shorts[k++] = ':';
 	for (size_t i = 0; i < settings_count; i++) {
 		const struct setting_desc *d = &settings_table[i];

@@ -21,7 +21,7 @@
 #include "fleetcmd.h"
 #include "log.h"
 #include "status.h"
-#include "statuscli.h"
+#include "cli.h"
 #include "xalloc.h"
 
 #define FLEET_TEXT_MAX 256 /* a string of a host's entry, kept */
@@ -347,8 +347,7 @@ retry(const struct settings *s, const char *name)
 	int rc = 0;
 
 	e = fleet_key_ident(name);
-	if (asprintf(&prefix, "%s%s/", dir, e) == -1)
-		fatal("asprintf");
+	xasprintf(&prefix, "%s%s/", dir, e);
 	if (etcd_range(s, prefix, 1, &kvs, err, sizeof(err)) != ETCD_OK ||
 	    (kvs.n > 0 &&
 		etcd_delete(s, prefix, 1, err, sizeof(err)) != ETCD_OK)) {
@@ -396,17 +395,16 @@ int
 fleet_command(int argc, char *argv[])
 {
 	char *args[FLEET_MAX_ARGS + 1];
-	const char *name = NULL;
-	int n = 0;
+	const char *name;
+	int n;
 
 	if (argc >= 2 && strcmp(argv[1], "retry") == 0) {
-		if (status_split_name(argc - 1, argv + 1, args, FLEET_MAX_ARGS,
-			&n, &name) == -1) {
+		if (cli_split_name(argc - 1, argv + 1, args, FLEET_MAX_ARGS, &n,
+			&name) == -1) {
 			fprintf(stderr, "dockerup fleet: too many arguments\n");
 			return 2;
 		}
-		return status_with_settings(
-		    "fleet retry", n, args, retry_cb, (void *)name);
+		return cli_run("fleet retry", n, args, retry_cb, (void *)name);
 	}
-	return status_with_settings("fleet", argc, argv, show_cb, NULL);
+	return cli_run("fleet", argc, argv, show_cb, NULL);
 }

@@ -11,10 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "errlist.h"
+#include "cli.h"
 #include "failed.h"
 #include "status.h"
-#include "statuscli.h"
 
 #define RETRY_MAX_ARGS 16
 
@@ -62,8 +61,9 @@ clear_held(const char *cache, const char *name)
 	return rc;
 }
 
+/* After the settings: arg is NAME, or NULL when none was given. */
 static int
-retry_cb(const struct settings *s, void *arg)
+retry(const struct settings *s, void *arg)
 {
 	const char *name = arg;
 
@@ -75,7 +75,8 @@ retry_cb(const struct settings *s, void *arg)
 	}
 	if (geteuid() != 0) {
 		fprintf(stderr,
-		    "dockerup retry: needs root (%s/%s is root's, mode 0600)\n",
+		    "dockerup retry: needs root (%s/%s is root's, "
+		    "mode 0600)\n",
 		    s->cache, FAILED_FILE);
 		return 2;
 	}
@@ -86,13 +87,12 @@ int
 retry_command(int argc, char *argv[])
 {
 	char *args[RETRY_MAX_ARGS + 1];
-	const char *name = NULL;
-	int n = 0;
+	const char *name;
+	int n;
 
-	if (status_split_name(argc, argv, args, RETRY_MAX_ARGS, &n, &name) ==
-	    -1) {
+	if (cli_split_name(argc, argv, args, RETRY_MAX_ARGS, &n, &name) == -1) {
 		fprintf(stderr, "dockerup retry: too many arguments\n");
 		return 2;
 	}
-	return status_with_settings("retry", n, args, retry_cb, (void *)name);
+	return cli_run("retry", n, args, retry, (void *)name);
 }

@@ -13,11 +13,9 @@
 
 #include "buf.h"
 #include "bounds.h"
-#include "errlist.h"
+#include "cli.h"
 #include "log.h"
-#include "settings_parse.h"
 #include "status.h"
-#include "statuscli.h"
 
 #define SHORT_ID      12 /* hex digits of an ID shown in the table */
 #define COL_ERROR_MAX 80 /* a last error is cut to this in the table */
@@ -251,8 +249,9 @@ status_print_table(const cJSON *doc, FILE *f)
 	print_sources(cJSON_GetObjectItemCaseSensitive(doc, "sources"), f);
 }
 
+/* After the settings (arg: unused). */
 static int
-show(const struct settings *s)
+show(const struct settings *s, void *arg)
 {
 	char path[MAX_PATH_LEN + 32], *data;
 	size_t len;
@@ -293,64 +292,7 @@ show(const struct settings *s)
 }
 
 int
-status_with_settings(const char *cmd, int argc, char *argv[],
-    int (*fn)(const struct settings *s, void *arg), void *arg)
-{
-	struct settings s;
-	struct errlist errs;
-	char line[2048];
-	int rc;
-
-	errlist_init(&errs);
-	switch (settings_load_status(&s, argc, argv, &errs)) {
-	case SETTINGS_OK:
-		rc = fn(&s, arg);
-		break;
-	case SETTINGS_EXIT_OK:
-		rc = 0;
-		break;
-	default:
-		for (size_t i = 0; i < errs.n; i++)
-			fprintf(stderr, "dockerup %s: %s\n", cmd,
-			    cfgerr_format(&errs.v[i], line, sizeof(line)));
-		rc = 2;
-		break;
-	}
-	errlist_free(&errs);
-	settings_free(&s);
-	return rc;
-}
-
-int
-status_split_name(
-    int argc, char *argv[], char **args, int max, int *n, const char **name)
-{
-	/* NAME, anywhere among the options (which take their argument). */
-	*n = 0;
-	args[(*n)++] = argv[0];
-	for (int i = 1; i < argc; i++) {
-		if (name != NULL && argv[i][0] != '-' && *name == NULL &&
-		    (i == 1 || argv[i - 1][0] != '-' ||
-			strchr(argv[i - 1], '=') != NULL)) {
-			*name = argv[i];
-			continue;
-		}
-		if (*n >= max)
-			return -1;
-		args[(*n)++] = argv[i];
-	}
-	args[*n] = NULL;
-	return 0;
-}
-
-static int
-show_cb(const struct settings *s, void *arg)
-{
-	return show(s);
-}
-
-int
 status_command(int argc, char *argv[])
 {
-	return status_with_settings("status", argc, argv, show_cb, NULL);
+	return cli_run("status", argc, argv, show, NULL);
 }

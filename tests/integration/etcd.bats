@@ -6,6 +6,7 @@
 # gone.  Each test uses a group of its own, so that keys never mix.
 
 load helpers
+load fleet_helpers
 
 setup() {
 	setup_confdir
@@ -22,21 +23,12 @@ teardown() {
 	tls_etcd_stop
 	stop_dockerup || true
 	cleanup_containers
-	ectl deleterange "{\"key\":\"$(b64 "$DIR/")\",\"range_end\":\"$(b64 "${DIR}0")\"}" || true
-}
-
-b64() { printf %s "$1" | base64 -w0; }
-
-# ectl VERB JSON: one call of etcd's v3 gateway.
-ectl() {
-	printf %s "$2" > "$BATS_TEST_TMPDIR/ectl.json"
-	curl -sSf --max-time 5 -X POST -d "@$BATS_TEST_TMPDIR/ectl.json" \
-	    "$RIG_ETCD/v3/kv/$1" > /dev/null
+	etcd_del_prefix "$DIR/" || true
 }
 
 # eput NAME VALUE, edel NAME: the key NAME of this test's group.
-eput() { ectl put "{\"key\":\"$(b64 "$DIR/$1")\",\"value\":\"$(b64 "$2")\"}"; }
-edel() { ectl deleterange "{\"key\":\"$(b64 "$DIR/$1")\"}"; }
+eput() { etcd_put "$DIR/$1" "$2"; }
+edel() { etcd_del "$DIR/$1"; }
 
 # A container that stops at once on SIGTERM.
 app_def() {

@@ -121,23 +121,31 @@ start_dockerup() {
 # stop_dockerup [SECONDS]: SIGTERM to DOCKERUP_PID, then waits (default
 # 15 s) and sets DOCKERUP_STATUS; fails if it had to be killed.
 stop_dockerup() {
-	local secs=${1:-15} i
-	[ -n "${DOCKERUP_PID:-}" ] || return 0
-	kill -TERM "$DOCKERUP_PID" 2>/dev/null || true
+	local pid=${DOCKERUP_PID:-}
+	[ -n "$pid" ] || return 0
+	DOCKERUP_PID=
+	stop_pid "$pid" "${1:-15}" dockerup || return 1
+	DOCKERUP_STATUS=$STOPPED_STATUS
+}
+
+# stop_pid PID SECONDS WHAT: SIGTERM to PID (a child of this shell), then
+# waits up to SECONDS and sets STOPPED_STATUS to its exit status; kills it
+# and fails, naming WHAT, if it is still there.
+stop_pid() {
+	local pid=$1 secs=$2 i
+	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < secs * 10; i++)); do
-		kill -0 "$DOCKERUP_PID" 2>/dev/null || break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	if kill -0 "$DOCKERUP_PID" 2>/dev/null; then
-		kill -KILL "$DOCKERUP_PID"
-		wait "$DOCKERUP_PID" 2>/dev/null || true
-		DOCKERUP_PID=
-		fail "dockerup did not exit within ${secs}s of SIGTERM"
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null || true
+		fail "$3 did not exit within ${secs}s of SIGTERM"
 		return 1
 	fi
-	DOCKERUP_STATUS=0
-	wait "$DOCKERUP_PID" || DOCKERUP_STATUS=$?
-	DOCKERUP_PID=
+	STOPPED_STATUS=0
+	wait "$pid" || STOPPED_STATUS=$?
 }
 
 # dk ARGS...: the docker.io client on the rig's engine.
@@ -219,12 +227,16 @@ etcd_resume() {
 
 # wait_until SECONDS CMD...: runs CMD every 0.2 s until it succeeds; fails
 # after SECONDS.
-wait_until() {
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 5; i++)); do
+wait_until() { wait_every 2 "$@"; }
+
+# wait_every TENTHS SECONDS CMD...: runs CMD every TENTHS tenths of a
+# second until it succeeds; fails after SECONDS.
+wait_every() {
+	local tenths=$1 secs=$2 i
+	shift 2
+	for ((i = 0; i < secs * 10 / tenths; i++)); do
 		"$@" && return 0
-		sleep 0.2
+		sleep "$((tenths / 10)).$((tenths % 10))"
 	done
 	fail "timed out after ${secs}s waiting for: $*"
 }

@@ -11,6 +11,15 @@
 #                                      /etc/dockerup-test-version is VERSION
 #   rig.sh engine-restart DIR          start the engine again after a kill -9
 #                                      of dockerd (containerd kept its tasks)
+#   rig.sh host-start DIR N            start host engine N (1 to MAX_HOSTS)
+#                                      in DIR/hN (socket DIR/hN/docker.sock),
+#                                      holding the test image
+#   rig.sh host-stop DIR N             stop host engine N, remove DIR/hN
+#
+# Host engines are further private engines, one per "host" of a fleet test
+# (several dockerup servers on one machine); started like the rig's own,
+# and stopped with it.  Their sockets are longer by 3 bytes than the rig's
+# own (DIR is at most 60 bytes, see cmd_start).
 #
 # Nothing leaves DIR but the engine's cgroups and containerd's shim sockets
 # (both named after IDs unique to this rig, and removed by stop even when
@@ -30,6 +39,7 @@ PYTHON=/usr/bin/python3         # Debian's, as deps.sh installs it
 [ -x "$PYTHON" ] || PYTHON=python3
 MARKER=rig.created              # only a DIR holding it is ever removed
 TEST_IMAGE=dockerup-test/busy:1
+MAX_HOSTS=3                     # host engines a rig may start (host-start)
 APPLETS="sh ash sleep cat echo ls true false kill env printf test [ mkdir rm
 touch wc grep sed head tail id hostname ps date pwd uname mount"
 unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
@@ -40,7 +50,20 @@ die() { echo "rig: $*" >&2; exit 1; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
-dk() { DOCKER_CONFIG="$DIR/docker-config" "$DOCKER" -H "unix://$DIR/docker.sock" "$@"; }
+# dk_at E ARGS...: the docker client on the engine in directory E (DIR,
+# the rig's own, or DIR/hN, a host engine's); dk: on the rig's own.
+dk_at() {
+	local e=$1
+	shift
+	DOCKER_CONFIG="$DIR/docker-config" "$DOCKER" -H "unix://$e/docker.sock" "$@"
+}
+dk() { dk_at "$DIR" "$@"; }
+
+# engine_ping E: exit 0 when the engine in directory E answers /_ping.
+engine_ping() {
+	curl -sf --max-time 2 --unix-socket "$1/docker.sock" \
+	    http://localhost/_ping > /dev/null 2>&1
+}
 
 # --- processes -----------------------------------------------------------
 
@@ -63,10 +86,10 @@ alive() {
 	[ -n "$st" ] && [ "${st#Z}" = "$st" ]
 }
 
-# Every process whose command line names DIR/, and all their descendants,
-# except this script and its ancestors.
+# Every process whose command line names ROOT/ (default DIR/), and all
+# their descendants, except this script and its ancestors.
 rig_pids() {
-	local self=$$ skip p
+	local root=${1:-$DIR} self=$$ skip p
 	skip=" "
 	p=$self
 	while [ -n "$p" ] && [ "$p" != 0 ]; do
@@ -74,7 +97,7 @@ rig_pids() {
 		p=$(ps -o ppid= -p "$p" | tr -d ' ' || true)
 	done
 	local roots='' f
-	for f in $(grep -laF "$DIR/" /proc/[0-9]*/cmdline 2>/dev/null); do
+	for f in $(grep -laF "$root/" /proc/[0-9]*/cmdline 2>/dev/null); do
 		p=${f#/proc/}
 		p=${p%/cmdline}
 		case "$skip" in *" $p "*) continue ;; esac
@@ -123,8 +146,13 @@ spawn() {
 
 # --- engine --------------------------------------------------------------
 
+# start_engine [E]: a dockerd whose socket, data, state, pid file and log
+# are all in directory E: DIR (the default) or a host engine's DIR/hN.
 start_engine() {
-	echo '{}' > "$DIR/daemon.json"  # the host's /etc/docker is not read
+	local e=${1:-$DIR} rel
+	rel=${e#"$DIR"}
+	rel=${rel#/}${rel:+/}
+	echo '{}' > "$e/daemon.json"  # the host's /etc/docker is not read
 	mkdir -p "$DIR/docker-config"
 	# Nothing may leave this machine: a pull or registry check of an image
 	# that is not on 127.0.0.1 goes to a proxy that is not there (port 9
@@ -132,27 +160,25 @@ start_engine() {
 	# Go never proxies loopback addresses, so the rig's registries work.
 	HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 \
 	    NO_PROXY=127.0.0.0/8,localhost \
-	    spawn dockerd dockerd --config-file "$DIR/daemon.json" \
-	    --host "unix://$DIR/docker.sock" \
-	    --data-root "$DIR/data" --exec-root "$DIR/exec" \
-	    --pidfile "$DIR/docker.pid" \
+	    spawn "${rel}dockerd" dockerd --config-file "$e/daemon.json" \
+	    --host "unix://$e/docker.sock" \
+	    --data-root "$e/data" --exec-root "$e/exec" \
+	    --pidfile "$e/docker.pid" \
 	    --bridge=none --iptables=false --ip-masq=false \
 	    --userland-proxy=false --shutdown-timeout 5 --debug
 }
 
+# wait_engine [E]: until the engine in directory E (default DIR) answers.
 wait_engine() {
-	local i pid
-	pid=$(cat "$DIR/dockerd.pid")
+	local e=${1:-$DIR} i pid
+	pid=$(cat "$e/dockerd.pid")
 	for ((i = 0; i < 600; i++)); do
-		if curl -sf --max-time 2 --unix-socket "$DIR/docker.sock" \
-		    http://localhost/_ping > /dev/null 2>&1; then
-			return 0
-		fi
+		engine_ping "$e" && return 0
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	tail -n 20 "$DIR/dockerd.log" >&2 || true
-	die "dockerd did not answer /_ping on $DIR/docker.sock (log: $DIR/dockerd.log)"
+	tail -n 20 "$e/dockerd.log" >&2 || true
+	die "dockerd did not answer /_ping on $e/docker.sock (log: $e/dockerd.log)"
 }
 
 # --- registries ------------------------------------------------------------
@@ -388,7 +414,7 @@ cmd_start() {
 	mkdir -p "$DIR"
 	date > "$DIR/$MARKER"
 	# A start that fails or is interrupted leaves nothing running.
-	trap 'start_failed' EXIT
+	trap 'start_failed start cmd_stop' EXIT
 	trap 'exit 130' INT TERM
 	# containerd's sockets live in DIR/exec/containerd: keep below the
 	# 108-byte limit of a unix socket path.
@@ -418,19 +444,20 @@ cmd_start() {
 	msg "started in $DIR in $(since "$t0")s"
 }
 
+# start_failed WHAT CMD...: the EXIT trap of a start; when it failed, CMD
+# stops what it started.
 start_failed() {
 	local rc=$?
 	trap - EXIT INT TERM
 	[ "$rc" -ne 0 ] || return 0
-	msg "start failed; stopping what it started in $DIR"
-	(cmd_stop) || true
+	msg "$1 failed; stopping what it started in $DIR"
+	shift
+	("$@") || true
 	exit "$rc"
 }
 
 cmd_status() {
-	[ -d "$DIR" ] &&
-	    curl -sf --max-time 2 --unix-socket "$DIR/docker.sock" \
-		http://localhost/_ping > /dev/null 2>&1
+	[ -d "$DIR" ] && engine_ping "$DIR"
 }
 
 cmd_env() {
@@ -444,61 +471,65 @@ cmd_image() {
 	import_image "$1" "${2:-1}"
 }
 
-# Stops the containers first: docker stop marks them stopped on purpose,
-# so that no restart policy brings them back while the engine goes down.
+# stop_containers [E]: stops the containers of the engine in E (default
+# DIR) first: docker stop marks them stopped on purpose, so that no restart
+# policy brings them back while the engine goes down.
 stop_containers() {
-	local ids
-	cmd_status || return 0
-	ids=$(timeout 20 "$DOCKER" -H "unix://$DIR/docker.sock" ps -q 2>/dev/null) ||
+	local e=${1:-$DIR} ids
+	[ -d "$e" ] && engine_ping "$e" || return 0
+	ids=$(timeout 20 "$DOCKER" -H "unix://$e/docker.sock" ps -q 2>/dev/null) ||
 	    return 0
 	[ -n "$ids" ] || return 0
 	# shellcheck disable=SC2086
-	timeout 30 "$DOCKER" -H "unix://$DIR/docker.sock" stop -t 0 $ids \
+	timeout 30 "$DOCKER" -H "unix://$e/docker.sock" stop -t 0 $ids \
 	    > /dev/null 2>&1 || true
 }
 
+# kill_leftovers [ROOT]: every process of ROOT (default DIR), see rig_pids.
 kill_leftovers() {
-	local pids i
-	pids=$(rig_pids)
+	local root=${1:-$DIR} pids i
+	pids=$(rig_pids "$root")
 	[ -n "$pids" ] || return 0
 	msg "killing leftover processes: $(echo $pids)"
 	# shellcheck disable=SC2086
 	kill -KILL $pids 2>/dev/null || true
 	for ((i = 0; i < 50; i++)); do
-		pids=$(rig_pids)
+		pids=$(rig_pids "$root")
 		[ -n "$pids" ] || return 0
 		sleep 0.1
 	done
-	die "stop: processes of $DIR survived SIGKILL: $(echo $pids)"
+	die "stop: processes of $root survived SIGKILL: $(echo $pids)"
 }
 
-# Mount points under DIR, deepest first.
+# Mount points under ROOT (default DIR), deepest first.
 rig_mounts() {
-	awk -v d="$DIR/" 'index($5, d) == 1 { print length($5), $5 }' \
+	awk -v d="${1:-$DIR}/" 'index($5, d) == 1 { print length($5), $5 }' \
 	    /proc/self/mountinfo | sort -rn | cut -d' ' -f2-
 }
 
+# unmount_all [ROOT]: everything mounted under ROOT (default DIR).
 unmount_all() {
-	local m left
+	local root=${1:-$DIR} m left
 	while read -r m; do
 		[ -n "$m" ] || continue
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
-	done <<< "$(rig_mounts)"
-	left=$(rig_mounts)
-	[ -z "$left" ] || die "stop: still mounted under $DIR: $left"
+	done <<< "$(rig_mounts "$root")"
+	left=$(rig_mounts "$root")
+	[ -z "$left" ] || die "stop: still mounted under $root: $left"
 }
 
-# What a killed runtime leaves outside DIR, named after this rig's container
-# IDs: empty cgroup directories, and containerd's shim sockets, which are
+# remove_outside_leftovers [E]: what a killed runtime of the engine in E
+# (default DIR) leaves outside it, named after its container IDs: empty
+# cgroup directories, and containerd's shim sockets, which are
 # /run/containerd/s/sha256(containerd address/namespace/id).
 remove_outside_leftovers() {
-	local c id sum
-	for c in "$DIR"/data/containers/*; do
+	local e=${1:-$DIR} c id sum
+	for c in "$e"/data/containers/*; do
 		[ -d "$c" ] || continue
 		id=${c##*/}
 		rmdir /sys/fs/cgroup/*/docker/"$id" 2>/dev/null || true
 		rmdir /sys/fs/cgroup/docker/"$id" 2>/dev/null || true
-		sum=$(printf '%s' "$DIR/exec/containerd/containerd.sock/moby/$id" |
+		sum=$(printf '%s' "$e/exec/containerd/containerd.sock/moby/$id" |
 		    sha256sum | cut -d' ' -f1)
 		rm -f "/run/containerd/s/$sum"
 	done
@@ -508,6 +539,10 @@ cmd_stop() {
 	[ -d "$DIR" ] || return 0
 	[ -e "$DIR/$MARKER" ] ||
 	    die "stop: $DIR is not a rig directory (no $MARKER); not touching it"
+	local n
+	for ((n = 1; n <= MAX_HOSTS; n++)); do
+		(cmd_host_stop "$n") || msg "stop: host $n did not stop cleanly"
+	done
 	stop_containers
 	stop_pidfile "$DIR/imds.pid" 5
 	stop_pidfile "$DIR/etcd.pid" 10
@@ -551,8 +586,61 @@ cmd_engine_restart() {
 	wait_engine
 }
 
+# --- host engines --------------------------------------------------------------
+
+# host_dir N: DIR/hN, for N of 1 to MAX_HOSTS.
+host_dir() {
+	case $1 in
+	[1-9] | [1-9][0-9]) [ "$1" -le "$MAX_HOSTS" ] && { echo "$DIR/h$1"; return 0; } ;;
+	esac
+	die "host: \"$1\"; expected a host number of 1 to $MAX_HOSTS"
+}
+
+# A host engine: started like the rig's own, in DIR/hN, with the test image
+# loaded from the rig's engine (docker save | docker load: no registry, no
+# network).  A host engine that answers already is left as it is.
+cmd_host_start() {
+	[ $# -eq 1 ] || die "host-start: expected N (1 to $MAX_HOSTS)"
+	local e t0
+	e=$(host_dir "$1")
+	t0=$(now)
+	[ -e "$DIR/$MARKER" ] || die "host-start: $DIR is not a rig directory"
+	cmd_status || die "host-start: the rig's engine does not answer in $DIR"
+	if engine_ping "$e"; then
+		msg "host $1 is running already ($e)"
+		return 0
+	fi
+	[ ! -e "$e" ] ||
+	    die "host-start: $e holds a stopped host engine; run 'rig.sh host-stop $DIR $1' first"
+	mkdir "$e"
+	trap "start_failed 'host-start $1' cmd_host_stop $1" EXIT
+	trap 'exit 130' INT TERM
+	start_engine "$e"
+	wait_engine "$e"
+	dk save "$TEST_IMAGE" | dk_at "$e" load -q > /dev/null
+	trap - EXIT INT TERM
+	msg "host $1 started in $e in $(since "$t0")s"
+}
+
+# Stops host engine N (its containers, dockerd, containerd, whatever names
+# DIR/hN) and removes DIR/hN.  Nothing to stop is no error.
+cmd_host_stop() {
+	[ $# -eq 1 ] || die "host-stop: expected N (1 to $MAX_HOSTS)"
+	local e
+	e=$(host_dir "$1")
+	[ -d "$e" ] || return 0
+	[ -e "$DIR/$MARKER" ] || die "host-stop: $DIR is not a rig directory"
+	stop_containers "$e"
+	stop_pidfile "$e/dockerd.pid" 20
+	stop_pidfile "$e/exec/containerd/containerd.pid" 5
+	kill_leftovers "$e"
+	unmount_all "$e"
+	remove_outside_leftovers "$e"
+	rm -rf --one-file-system "$e"
+}
+
 usage() {
-	sed -n '2,13s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,21s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -572,5 +660,7 @@ env) cmd_env ;;
 status) cmd_status ;;
 image) cmd_image "$@" ;;
 engine-restart) cmd_engine_restart ;;
+host-start) cmd_host_start "$@" ;;
+host-stop) cmd_host_stop "$@" ;;
 *) usage ;;
 esac

@@ -20,6 +20,7 @@
 #include "defs.h"
 #include "suggest.h"
 #include "errlist.h"
+#include "testerrs.h"
 #include "fetch.h"
 #include "fields.h"
 #include "imsg.h"
@@ -44,16 +45,6 @@ parse_doc(const char *doc, size_t len, enum doc_form form,
 	errlist_init(e);
 	/* An absolute path: a local, root-owned file (policy.h). */
 	return defs_parse("/etc/t.json", doc, len, form, &ops, r, e);
-}
-
-static void
-print_errors(const struct errlist *e)
-{
-	char line[1400];
-
-	for (size_t i = 0; i < e->n; i++)
-		print_message(
-		    "  %s\n", cfgerr_format(&e->v[i], line, sizeof(line)));
 }
 
 static int

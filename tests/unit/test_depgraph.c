@@ -20,21 +20,12 @@
 #include "defs.h"
 #include "depgraph.h"
 #include "errlist.h"
+#include "testerrs.h"
 #include "fetch.h"
 #include "fields.h"
 #include "validate.h"
 
 #define SRC "/etc/dockerup/containers.d/t.json"
-
-static void
-print_errors(const struct errlist *e)
-{
-	char line[1400];
-
-	for (size_t i = 0; i < e->n; i++)
-		print_message(
-		    "  %s\n", cfgerr_format(&e->v[i], line, sizeof(line)));
-}
 
 /* One valid definition (JSON) of SRC, parsed, added to st. */
 static void

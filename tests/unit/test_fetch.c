@@ -26,6 +26,7 @@
 #include "defn.h"
 #include "defs.h"
 #include "errlist.h"
+#include "testerrs.h"
 #include "fetch.h"
 #include "lastgood.h"
 #include "settings.h"
@@ -96,16 +97,6 @@ settings_for_test(struct settings *s)
 	s->confdir = strdup(confdir);
 	free(s->seccomp_dir);
 	s->seccomp_dir = strdup(root);
-}
-
-static void
-print_errors(const struct errlist *e)
-{
-	char line[1400];
-
-	for (size_t i = 0; i < e->n; i++)
-		print_message(
-		    "  %s\n", cfgerr_format(&e->v[i], line, sizeof(line)));
 }
 
 static int

@@ -18,6 +18,7 @@
 #include "defn.h"
 #include "defs.h"
 #include "errlist.h"
+#include "testerrs.h"
 #include "fetch.h"
 #include "policy.h"
 #include "settings_parse.h"
@@ -25,16 +26,6 @@
 
 #define CONFDIR      "/etc/dockerup/containers.d" /* the default */
 #define LOCAL_SOURCE CONFDIR "/t.json"
-
-static void
-print_errors(const struct errlist *e)
-{
-	char line[1400];
-
-	for (size_t i = 0; i < e->n; i++)
-		print_message(
-		    "  %s\n", cfgerr_format(&e->v[i], line, sizeof(line)));
-}
 
 /* Settings from settings-file text, as root writes them. */
 static void

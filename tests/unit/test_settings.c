@@ -18,6 +18,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "errlist.h"
+#include "testerrs.h"
 #include "fields.h"
 #include "imsg.h"
 #include "settings_parse.h"
@@ -58,16 +59,6 @@ write_conf(const char *name, const char *text)
 	fputs(text, f);
 	fclose(f);
 	return path;
-}
-
-static void
-print_errors(const struct errlist *e)
-{
-	char line[1400];
-
-	for (size_t i = 0; i < e->n; i++)
-		print_message(
-		    "  %s\n", cfgerr_format(&e->v[i], line, sizeof(line)));
 }
 
 static int
