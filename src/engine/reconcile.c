@@ -111,15 +111,20 @@ run_prefetch_images(struct run *r)
 	free(checks);
 }
 
-/* The image of it's container when it was there before the run (held
- * back or unchanged), else NULL: a new one runs the resolved image. */
+/*
+ * The image of it's container when it was there before the run (held
+ * back, unchanged, or left as it is because its image could not be
+ * resolved), else NULL: a new one runs the resolved image.
+ */
 static const char *
 item_ctr_image(const struct run *r, const struct item *it)
 {
 	for (size_t i = 0; it->cur_id[0] != '\0' && i < r->ctrs.n; i++)
 		if (strcmp(r->ctrs.v[i].id, it->cur_id) == 0)
 			return r->ctrs.v[i].image_id;
-	return NULL;
+	return it->cur_id[0] == '\0' && it->ncand > 0
+	    ? r->ctrs.v[it->cand[0]].image_id
+	    : NULL;
 }
 
 static int
