@@ -162,7 +162,7 @@
 #define MAX_UD_ERRORS     (2 * MAX_DOC_ERRORS) /* problems one load sends */
 
 /*
- * Fetcher, etcd (src/fetcher/etcd.c): fleet definitions, one document of
+ * Fetcher, etcd (src/common/etcd.c): fleet definitions, one document of
  * at most MAX_DOCUMENT_SIZE per key.  An answer holds at most
  * MAX_ETCD_KEYS keys and MAX_ETCD_TOTAL bytes of values; its body, in
  * base64 inside JSON, at most MAX_ETCD_RESPONSE bytes.
@@ -177,6 +177,30 @@
 #define ETCD_TIMEOUT_MS    2000 /* one request, connection included */
 #define ETCD_CONNECT_MS    1000
 #define ETCD_WATCH_MS      200 /* the loader looks for changes this often */
+
+/*
+ * Rolling updates (src/fetcher/rolling.c, src/engine/slot.c): a host takes
+ * one of update.rolling's K slots of a definition in its group before
+ * replacing its container, on a lease of ROLLING_LEASE_TTL_S kept alive
+ * every ROLLING_KEEPALIVE_MS while it holds the slot.
+ */
+#define MAX_ROLLING_PARALLEL   64 /* update.rolling.maxParallel */
+#define ROLLING_LEASE_TTL_S    6  /* a dead holder's slot frees this late */
+#define ROLLING_KEEPALIVE_MS   (ROLLING_LEASE_TTL_S * 1000 / 3)
+#define MAX_ROLLING_HELD       64 /* slots one host holds at once */
+/* the engine waits this long for an answer about a slot (several etcd
+ * requests of ETCD_TIMEOUT_MS each), then leaves the definition as it is */
+#define ROLLING_ASK_WAIT_MS    15000
+#define ROLLING_BACKOFF_MIN_MS 1000 /* etcd unreachable: next try after */
+#define ROLLING_BACKOFF_MAX_MS 30000
+#define MAX_ROLLING_VALUE      1024 /* a slot's or failed key's value */
+#define MAX_ROLLING_WHY        512  /* an answer's or a failure's text */
+/* messages from the fetcher the engine keeps while it waits for a slot:
+ * two whole desired states */
+#define SLOT_DEFER_MAX                                                         \
+	(2 * (MAX_DEFINITIONS + MAX_CONFDIR_FILES + MAX_ETCD_KEYS + 4))
+/* fleet status: what a host publishes under hosts/<host_id> */
+#define MAX_FLEET_HOST_VALUE (64 * 1024)
 
 /* A pull's live progress line on a terminal (src/engine/image.c). */
 #define MAX_PULL_LAYERS        128

@@ -146,6 +146,7 @@ defn_free(struct defn *d)
 		case FK_FLAG:
 		case FK_NOT_FLAG:
 		case FK_RESTART:
+		case FK_ROLLING:
 			break;
 		}
 	}

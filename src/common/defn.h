@@ -66,9 +66,9 @@ struct defn {
 	enum restart_policy restart;
 	int update_pull;       /* default 1 */
 	int update_eager;      /* default 0 */
-	int update_rolling;    /* default 0; the original documents it as
-	                         "not yet implemented": accepted, hashed,
-	                         and it changes no update order */
+	int update_rolling;    /* 0 (default) or K: at most K hosts of the
+	                         fleet group replace it at once (issue #17;
+	                         src/engine/slot.c) */
 	struct kvlist links;   /* container name -> alias */
 	struct kvlist signals; /* container name -> signal name (e.g. HUP) */
 	char *user;

@@ -79,8 +79,10 @@ const struct field_desc defn_fields[T_DEFN_MAX] = {
 	    .doc = "pull when looking for updates"),
 	ROW(T_UPDATE_EAGER, "update", FK_FLAG, update_eager, .member = "eager",
 	    .doc = "start the new container first"),
-	ROW(T_UPDATE_ROLLING, "update", FK_FLAG, update_rolling,
-	    .member = "rolling", .doc = "accepted; no effect yet"),
+	ROW(T_UPDATE_ROLLING, "update", FK_ROLLING, update_rolling,
+	    .member = "rolling", .min = 1, .max = MAX_ROLLING_PARALLEL,
+	    .doc = "true or {\"maxParallel\": K}: at most K hosts of the "
+		   "fleet group replace it at once (etcd)"),
 	ROW(T_LINK, "links", FK_MAP, links, .max_len = MAX_STRING_LEN,
 	    .max_items = MAX_LIST_ITEMS, .doc = "container name: alias",
 	    .refs = REF_NAME_KEYS),

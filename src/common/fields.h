@@ -92,6 +92,9 @@ enum field_kind {
 	FK_RESTART,    /* enum restart_policy; absent at on-failure */
 	FK_SECONDS,    /* FK_INT of seconds; JSON also takes "30s", "5m",
 	                  "1h" */
+	FK_ROLLING,    /* int 0 (off) or K in [min, max]; JSON true (K 1) or
+	                  {"maxParallel": K}; on the wire one byte K, absent
+	                  at 0 (K 1 encodes as FK_FLAG's true did) */
 };
 
 /*

@@ -447,6 +447,11 @@ imsg_type_name(uint32_t type)
 		[IMSG_UD_END] = "UD_END",
 		[IMSG_ETCD_LOAD] = "ETCD_LOAD",
 		[IMSG_ETCD_CHANGED] = "ETCD_CHANGED",
+		[IMSG_SLOT_ASK] = "SLOT_ASK",
+		[IMSG_SLOT_ANSWER] = "SLOT_ANSWER",
+		[IMSG_SLOT_DONE] = "SLOT_DONE",
+		[IMSG_SLOT_RESET] = "SLOT_RESET",
+		[IMSG_FLEET_HOST] = "FLEET_HOST",
 	};
 
 	if (type >= IMSG_MAX || names[type] == NULL)

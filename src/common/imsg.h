@@ -66,6 +66,13 @@ enum imsg_type {
 	 * UD_ERRs, for each source, then UD_END */
 	IMSG_ETCD_LOAD,    /* fetcher->loader: load etcd's definitions now */
 	IMSG_ETCD_CHANGED, /* loader->fetcher: etcd changed, load again */
+	/* Rolling updates (src/engine/slot.c, src/fetcher/rolling.c): the
+	 * fetcher passes each on between the engine and the loader */
+	IMSG_SLOT_ASK,    /* engine->loader: struct wire_slot_ask */
+	IMSG_SLOT_ANSWER, /* loader->engine: struct wire_slot_answer */
+	IMSG_SLOT_DONE,   /* engine->loader: struct wire_slot_done */
+	IMSG_SLOT_RESET,  /* fetcher->loader: a new engine, release all */
+	IMSG_FLEET_HOST,  /* engine->loader: this host's status (JSON) */
 	IMSG_MAX
 };
 

@@ -322,7 +322,7 @@ settings_etcd_on(const struct settings *s)
 }
 
 char *
-settings_etcd_dir(const struct settings *s)
+settings_etcd_group_dir(const struct settings *s, const char *what)
 {
 	const char *p = s->etcd_prefix ? s->etcd_prefix : DEFAULT_ETCD_PREFIX;
 	size_t n = strlen(p);
@@ -330,9 +330,15 @@ settings_etcd_dir(const struct settings *s)
 
 	while (n > 0 && p[n - 1] == '/')
 		n--;
-	xasprintf(&dir, "%.*s/%s/containers/", (int)n, p,
-	    s->fleet_group ? s->fleet_group : DEFAULT_FLEET_GROUP);
+	xasprintf(&dir, "%.*s/%s/%s/", (int)n, p,
+	    s->fleet_group ? s->fleet_group : DEFAULT_FLEET_GROUP, what);
 	return dir;
+}
+
+char *
+settings_etcd_dir(const struct settings *s)
+{
+	return settings_etcd_group_dir(s, "containers");
 }
 
 int

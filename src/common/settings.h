@@ -102,7 +102,7 @@ struct settings {
 	int confirm_removals;   /* --confirm-removals: past the brake, once */
 	char *status_group;     /* may read status.json and metrics, or NULL */
 	int allow_insecure_tcp; /* tcp:// without TLS is wanted */
-	/* Fleet definitions from etcd (src/fetcher/etcd.c); etcd NULL: off */
+	/* Fleet definitions from etcd (src/common/etcd.c); etcd NULL: off */
 	char *etcd; /* endpoints: http(s)://HOST[:PORT], comma-separated */
 	char *etcd_prefix; /* key prefix, "/dockerup" */
 	char *fleet_group; /* <prefix>/<group>/containers/<name> */
@@ -194,12 +194,15 @@ void settings_free(struct settings *s);
 int settings_tls_from_env(void);
 
 /*
- * Fleet definitions from etcd (src/fetcher/etcd.c): on when etcd names an
+ * Fleet definitions from etcd (src/common/etcd.c): on when etcd names an
  * endpoint.  Their directory is "<prefix>/<group>/containers/"
  * (malloc'ed); each key under it is a source named "etcd:" and the key.
  */
 #define ETCD_SOURCE_PREFIX "etcd:"
 int settings_etcd_on(const struct settings *s);
+/* "<prefix>/<group>/WHAT/" (malloc'ed): containers, rolling, failed,
+ * hosts (issue #17's key layout). */
+char *settings_etcd_group_dir(const struct settings *s, const char *what);
 char *settings_etcd_dir(const struct settings *s);
 /* A key of ours: dir, then 1 to MAX_ETCD_KEY_LEN printable characters. */
 int settings_etcd_key_ok(const char *dir, const char *key, size_t len);

@@ -781,9 +781,12 @@ check_flags(struct errctx *c, const struct defn *d)
 		errctx_add(c, "readOnly", "expected true or false");
 	if ((d->update_pull != 0 && d->update_pull != 1) ||
 	    (d->update_eager != 0 && d->update_eager != 1) ||
-	    (d->update_rolling != 0 && d->update_rolling != 1) ||
 	    (d->update_rollback != 0 && d->update_rollback != 1))
 		errctx_add(c, "update", "expected true or false flags");
+	if (d->update_rolling < 0 || d->update_rolling > MAX_ROLLING_PARALLEL)
+		errctx_add(c, "update.rolling.maxParallel",
+		    "%d is out of range; expected a whole number from 1 to %d",
+		    d->update_rolling, MAX_ROLLING_PARALLEL);
 	if (d->restart != RESTART_ON_FAILURE && d->restart != RESTART_ALWAYS &&
 	    d->restart != RESTART_NEVER)
 		errctx_add(

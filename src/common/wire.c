@@ -178,6 +178,10 @@ put_row(struct buf *out, const struct defn *d, const struct field_desc *f)
 		for (size_t i = 0; i < d->nports && r == 0; i++)
 			r = put_port(out, &d->ports[i]);
 		return r;
+	case FK_ROLLING: {
+		uint8_t v = (uint8_t)*AT(d, f, const int);
+		return v == 0 ? 0 : put_field(out, tag, &v, 1);
+	}
 	case FK_RESTART: {
 		uint8_t v = (uint8_t)d->restart;
 		return v == RESTART_ON_FAILURE ? 0 : put_field(out, tag, &v, 1);
@@ -463,6 +467,13 @@ decode_defn_field(struct reader *r, const struct field_desc *f,
 		return get_volume(r, p, n, d);
 	case FK_PORTS:
 		return get_port(r, p, n, d);
+	case FK_ROLLING:
+		if (n != 1 || p[0] < f->min || p[0] > f->max)
+			return rfail(r, "%s.%s: %u is not from %lld to %lld",
+			    f->key, f->member, n == 1 ? p[0] : 0,
+			    (long long)f->min, (long long)f->max);
+		*AT(d, f, int) = p[0];
+		return 0;
 	case FK_RESTART:
 		if (n != 1 || p[0] == RESTART_ON_FAILURE ||
 		    p[0] > RESTART_NEVER)
@@ -1038,4 +1049,90 @@ wire_decode_file(const unsigned char *p, size_t len, struct wire_file *f)
 	f->data = p + 8 + nl;
 	f->len = len - 8 - nl;
 	return 0;
+}
+
+/* ---- rolling updates ---- */
+
+/* A NUL-terminated printable text in a field of n bytes. */
+static int
+text_ok(const char *t, size_t n, int empty_ok)
+{
+	const char *end = memchr(t, '\0', n);
+
+	if (end == NULL || (end == t && !empty_ok))
+		return 0;
+	for (const char *p = t; p < end; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			return 0;
+	return 1;
+}
+
+static int
+hash_ok(const char h[65])
+{
+	return h[64] == '\0' && strlen(h) == 64 &&
+	    strspn(h, "0123456789abcdef") == 64;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+slot_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+wire_check_slot_ask(const struct wire_slot_ask *a, char *err, size_t errlen)
+{
+	if (a->max_parallel < 1 || a->max_parallel > MAX_ROLLING_PARALLEL)
+		return slot_fail(err, errlen,
+		    "slot ask: max_parallel %u is not from 1 to %d",
+		    a->max_parallel, MAX_ROLLING_PARALLEL);
+	if (!text_ok(a->ident, sizeof(a->ident), 0))
+		return slot_fail(err, errlen, "slot ask: bad identity");
+	if (!hash_ok(a->hash))
+		return slot_fail(err, errlen, "slot ask: bad hash");
+	return 0;
+}
+
+int
+wire_check_slot_answer(
+    const struct wire_slot_answer *a, char *err, size_t errlen)
+{
+	if (a->result < SLOT_GRANTED || a->result >= SLOT_RESULT_MAX)
+		return slot_fail(
+		    err, errlen, "slot answer: result %u unknown", a->result);
+	if (!text_ok(a->why, sizeof(a->why), 1))
+		return slot_fail(err, errlen, "slot answer: bad text");
+	return 0;
+}
+
+int
+wire_check_slot_done(const struct wire_slot_done *d, char *err, size_t errlen)
+{
+	if (d->outcome < SLOT_PASSED || d->outcome >= SLOT_OUTCOME_MAX)
+		return slot_fail(
+		    err, errlen, "slot done: outcome %u unknown", d->outcome);
+	if (!text_ok(d->ident, sizeof(d->ident), 0))
+		return slot_fail(err, errlen, "slot done: bad identity");
+	if (!hash_ok(d->hash))
+		return slot_fail(err, errlen, "slot done: bad hash");
+	if (!text_ok(d->why, sizeof(d->why), 1))
+		return slot_fail(err, errlen, "slot done: bad text");
+	return 0;
+}
+
+int
+wire_check_fleet_host(const unsigned char *p, size_t len)
+{
+	if (len < WIRE_FLEET_HOST_SEQ + 2 ||
+	    len > WIRE_FLEET_HOST_SEQ + MAX_FLEET_HOST_VALUE)
+		return 0;
+	p += WIRE_FLEET_HOST_SEQ;
+	len -= WIRE_FLEET_HOST_SEQ;
+	return p[0] == '{' && p[len - 1] == '}' && memchr(p, '\0', len) == NULL;
 }

@@ -185,6 +185,68 @@ struct wire_file {
 int wire_encode_file(const struct wire_file *f, struct buf *out);
 int wire_decode_file(const unsigned char *p, size_t len, struct wire_file *f);
 
+/*
+ * Rolling updates (issue #17): the engine asks its fetcher's loader for
+ * one of a definition's update.rolling slots in the fleet group before it
+ * replaces its container, and says when the replacement settled.  The
+ * fetcher passes each message on after checking it with these; every
+ * receiver checks it again.  Fixed-size: text fields are NUL-terminated
+ * printable ASCII, a hash is 64 lowercase hex digits.
+ */
+#define WIRE_IDENT_MAX (MAX_IMAGE_LEN + 8) /* defn_identity(), with NUL */
+
+enum slot_result {
+	SLOT_GRANTED = 1, /* a slot is ours until SLOT_DONE */
+	SLOT_BUSY,        /* all K slots are held by other hosts */
+	SLOT_HELD_FAILED, /* the group's failed/ key holds this update */
+	SLOT_UNREACHABLE, /* etcd did not answer (or waits out a back-off) */
+	SLOT_RELEASED,    /* the answer to a SLOT_DONE: it was done */
+	SLOT_RESULT_MAX
+};
+
+enum slot_outcome {
+	SLOT_PASSED = 1,   /* the replacement passed its health gate */
+	SLOT_ROLLED_BACK,  /* it was rolled back: failed/ is written first */
+	SLOT_NOT_REPLACED, /* nothing was replaced (an error, a lost answer) */
+	SLOT_OUTCOME_MAX
+};
+
+struct wire_slot_ask {
+	uint32_t seq;          /* the answer carries it back */
+	uint32_t max_parallel; /* K: 1..MAX_ROLLING_PARALLEL */
+	char ident[WIRE_IDENT_MAX];
+	char hash[65]; /* spec_hash(): the definition with its image ID */
+};
+
+struct wire_slot_answer {
+	uint32_t seq;
+	uint32_t result;           /* enum slot_result */
+	char why[MAX_ROLLING_WHY]; /* who holds it, why it failed; or "" */
+};
+
+struct wire_slot_done {
+	uint32_t seq;     /* answered with SLOT_RELEASED and this seq */
+	uint32_t outcome; /* enum slot_outcome */
+	char ident[WIRE_IDENT_MAX];
+	char hash[65];
+	char why[MAX_ROLLING_WHY]; /* SLOT_ROLLED_BACK: what failed */
+};
+
+/* Each: 0 when every field is in form, -1 with err set. */
+int wire_check_slot_ask(
+    const struct wire_slot_ask *a, char *err, size_t errlen);
+int wire_check_slot_answer(
+    const struct wire_slot_answer *a, char *err, size_t errlen);
+int wire_check_slot_done(
+    const struct wire_slot_done *d, char *err, size_t errlen);
+/*
+ * IMSG_FLEET_HOST: a u32 seq (answered with SLOT_RELEASED and it, once
+ * published), then this host's status for the fleet, a JSON object of at
+ * most MAX_FLEET_HOST_VALUE bytes (no NUL).  1 when in form.
+ */
+#define WIRE_FLEET_HOST_SEQ 4
+int wire_check_fleet_host(const unsigned char *p, size_t len);
+
 /* Hex SHA-256 of the canonical encoding (without source): 64 chars + NUL. */
 int defn_hash(const struct defn *d, char out[65]);
 

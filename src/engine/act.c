@@ -19,6 +19,7 @@
 #include "ctrops.h"
 #include "docker.h"
 #include "gate.h"
+#include "rollout.h"
 #include "log.h"
 #include "resume.h"
 #include "runlog.h"
@@ -852,8 +853,11 @@ reconcile_item(struct run *r, struct item *it)
 		r->rep->unchanged++;
 		return;
 	}
-	/* An update the health gate rolled back is not tried again. */
-	if (dec.act == ACT_REPLACE && gate_held(r, it, in.want)) {
+	/* An update the health gate rolled back is not tried again; a
+	 * rolling one waits for its slot in the fleet group. */
+	if (dec.act == ACT_REPLACE &&
+	    (gate_held(r, it, in.want) ||
+		rollout_hold(r, it, img->id, in.want))) {
 		if (r->dry)
 			return;
 		/* Under its name again, if a rollback was cut short. */
@@ -878,6 +882,9 @@ reconcile_item(struct run *r, struct item *it)
 		r->rep->unchanged++;
 	else
 		item_act(r, it, k, dec.act, dec.why, in.want);
+	/* Its slot goes back now unless a gate holds it (gate.c). */
+	if (!gate_pending(r, it))
+		rollout_settled(it, SLOT_NOT_REPLACED, "");
 	if (!r->lost)
 		remove_dups(r, it, k, 0);
 }

@@ -34,6 +34,8 @@
 #include "selfup.h"
 #include "profile.h"
 #include "settings.h"
+#include "rollout.h"
+#include "slot.h"
 #include "status.h"
 #include "validate.h"
 #include "wire.h"
@@ -79,6 +81,7 @@ drop_fetcher(const char *why)
 	}
 	desired_state_free(&incoming);
 	receiving = 0;
+	slot_forget();
 	imsg_compose(parent_ib, IMSG_RESTART_PEER, NULL, 0);
 }
 
@@ -179,6 +182,10 @@ apply_current(void)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	rt.duration =
 	    (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (settings.mode == MODE_RUN || settings.mode == MODE_SERVER)
+		rollout_publish(&settings, &rep, rd.exit_code);
+	if (settings.mode != MODE_SERVER)
+		slot_flush(); /* the processes end with the run */
 	if (settings.mode == MODE_DRY_RUN && settings.format == OUTPUT_JSON)
 		status_print_plan(&rep, rd.exit_code, stdout);
 	else if (settings.mode == MODE_RUN || settings.mode == MODE_SERVER)
@@ -317,6 +324,12 @@ on_state_end(void *ctx, struct imsg *m)
 	return 0;
 }
 
+static int
+on_late_answer(void *ctx, struct imsg *m)
+{
+	return slot_late_answer(m);
+}
+
 /* What the fetcher may send. */
 static const struct imsg_rule fetcher_rules[] = {
 	{ IMSG_STATE_BEGIN, IMSG_FROM(PROC_FETCHER),
@@ -325,6 +338,8 @@ static const struct imsg_rule fetcher_rules[] = {
 	{ IMSG_DEFN, IMSG_FROM(PROC_FETCHER), IMSG_SIZE_ANY, 0, on_defn },
 	{ IMSG_STATE_END, IMSG_FROM(PROC_FETCHER),
 	    sizeof(struct wire_state_end), 0, on_state_end },
+	{ IMSG_SLOT_ANSWER, IMSG_FROM(PROC_FETCHER),
+	    sizeof(struct wire_slot_answer), 0, on_late_answer },
 };
 
 static int
@@ -340,12 +355,38 @@ dispatch_fetcher(struct imsg *m)
 	return -1;
 }
 
+/*
+ * The fetcher's messages in the order it sent them: those kept while a
+ * run waited for a rolling slot (slot.h), then those read since.
+ */
+static void
+dispatch_pending(void)
+{
+	struct imsg m;
+	int r;
+
+	while (fetcher_ib.fd != -1 && !engine_stop_requested) {
+		if ((r = slot_deferred_next(&m)) == 0 &&
+		    (r = imsg_get(&fetcher_ib, &m)) == 0)
+			return;
+		if (r == -1) {
+			drop_fetcher("malformed message stream");
+			return;
+		}
+		if (dispatch_fetcher(&m) == -1)
+			return;
+		if (slot_channel_broken()) {
+			drop_fetcher("broken while a run waited for a rolling "
+				     "slot");
+			return;
+		}
+	}
+}
+
 static void
 read_fetcher(void)
 {
-	struct imsg m;
 	ssize_t n = imsg_read(&fetcher_ib);
-	int r;
 
 	if (n < 0 && errno == EBADMSG) {
 		drop_fetcher("descriptor or control data not asked for");
@@ -358,18 +399,10 @@ read_fetcher(void)
 		fetcher_ib.fd = -1;
 		desired_state_free(&incoming);
 		receiving = 0;
+		slot_forget();
 		return;
 	}
-	while (fetcher_ib.fd != -1 && (r = imsg_get(&fetcher_ib, &m)) != 0) {
-		if (r == -1) {
-			drop_fetcher("malformed message stream");
-			return;
-		}
-		if (dispatch_fetcher(&m) == -1)
-			return;
-		if (engine_stop_requested)
-			return;
-	}
+	dispatch_pending();
 }
 
 static void
@@ -381,6 +414,7 @@ set_fetcher_socket(int fd)
 	}
 	desired_state_free(&incoming);
 	receiving = 0;
+	slot_forget();
 	if (imsg_init(&fetcher_ib, fd, PROC_ENGINE) == -1)
 		fatal("imsg_init");
 }
@@ -554,6 +588,7 @@ engine_main(void)
 	parent_chan_init(&parent_hooks);
 	parent_ib = parent_chan();
 	fetcher_ib.fd = -1;
+	slot_init(&fetcher_ib);
 	set_fetcher_socket(PEER_FD);
 	desired_state_init(&current);
 	desired_state_init(&incoming);
@@ -581,6 +616,11 @@ engine_main(void)
 	if (imsg_compose(parent_ib, IMSG_READY, NULL, 0) == -1)
 		fatal("telling the parent");
 	while (!engine_stop_requested) {
+		/* What a run's wait for a rolling slot read and kept. */
+		dispatch_pending();
+		if (slot_channel_broken())
+			drop_fetcher("broken while a run waited for a rolling "
+				     "slot");
 		struct pollfd pfd[2] = {
 			{ .fd = parent_ib->fd, .events = POLLIN },
 			{ .fd = fetcher_ib.fd, .events = POLLIN },

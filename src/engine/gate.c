@@ -15,6 +15,7 @@
 #include "failed.h"
 #include "log.h"
 #include "run.h"
+#include "rollout.h"
 #include "runlog.h"
 #include "status.h"
 #include "validate.h"
@@ -87,7 +88,7 @@ gate_set_free(struct gate_set *g)
 	g->n = 0;
 }
 
-static int
+int
 gate_pending(struct run *r, const struct item *it)
 {
 	for (size_t i = 0; i < r->gates.n; i++)
@@ -198,6 +199,7 @@ gate_pass(struct run *r, struct gate *g, const struct ctr_state *st)
 	    g->it->ident, g->nid, mono_now() - g->started,
 	    st->health == HEALTH_HEALTHY ? " and is healthy" : "",
 	    ctr_label(k));
+	rollout_settled(g->it, SLOT_PASSED, "");
 	if (drop_container(r, k, g->it->d->stop_timeout, err, sizeof(err)) ==
 	    -1)
 		log_warnx("update of %s: remove the old container %s: %s (the "
@@ -268,6 +270,7 @@ gate_rollback(struct run *r, struct gate *g, const char *why)
 	it->recreated = 0;
 	if (restarted)
 		gate_rejoin(r, it);
+	rollout_settled(it, SLOT_ROLLED_BACK, why);
 	r->rep->rollbacks++;
 	if (r->rep->replaced > 0)
 		r->rep->replaced--;
@@ -284,8 +287,10 @@ gate_rollback(struct run *r, struct gate *g, const char *why)
 	/* The definition runs its old container: not failed, rolled back. */
 	report_rolled_back(r->rep, msg, g->old_running, k->image_id);
 	r->rep->exit_code = 1;
-	if (g->report_item > 0)
+	if (g->report_item > 0) {
+		report_item_runs(r->rep, k->image_id);
 		report_item_end(r->rep, k->id);
+	}
 	r->rep->cur_item = saved;
 }
 
@@ -359,6 +364,9 @@ gate_run(struct run *r)
 			    gs->n, gs->n == 1 ? "" : "s",
 			    gs->n == 1 ? "its" : "their",
 			    gs->n == 1 ? "" : "s");
+			for (size_t i = 0; i < gs->n; i++)
+				rollout_settled(
+				    gs->v[i].it, SLOT_NOT_REPLACED, "");
 			gs->n = 0;
 			return;
 		}

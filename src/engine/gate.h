@@ -59,6 +59,8 @@ int gate_keeps(const struct run *r, const struct ctr *c);
  * container, same ID) to join it again.
  */
 void gate_rejoin(struct run *r, const struct item *it);
+/* Whether it has a gate pending. */
+int gate_pending(struct run *r, const struct item *it);
 /* Whether a dependency of it, or a container it signals, has a gate. */
 int gate_waits(struct run *r, const struct item *it);
 /* Watches every pending gate until each passes or fails. */

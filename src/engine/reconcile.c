@@ -111,6 +111,22 @@ run_prefetch_images(struct run *r)
 	free(checks);
 }
 
+/*
+ * The image of it's container when it was there before the run (held
+ * back, unchanged, or left as it is because its image could not be
+ * resolved), else NULL: a new one runs the resolved image.
+ */
+static const char *
+item_ctr_image(const struct run *r, const struct item *it)
+{
+	for (size_t i = 0; it->cur_id[0] != '\0' && i < r->ctrs.n; i++)
+		if (strcmp(r->ctrs.v[i].id, it->cur_id) == 0)
+			return r->ctrs.v[i].image_id;
+	return it->cur_id[0] == '\0' && it->ncand > 0
+	    ? r->ctrs.v[it->cand[0]].image_id
+	    : NULL;
+}
+
 static int
 stop_now(struct run *r, const char *where)
 {
@@ -168,6 +184,7 @@ engine_reconcile(struct docker *dk, const struct settings *s,
 			continue;
 		report_item_begin(rep, r.items[i].ident, r.items[i].d->name);
 		reconcile_item(&r, &r.items[i]);
+		report_item_runs(rep, item_ctr_image(&r, &r.items[i]));
 		report_item_end(rep, r.items[i].cur_id);
 	}
 	flush_launches(&r);

@@ -29,8 +29,9 @@ struct run_item {
 	char *reason; /* NULL none */
 	char *error;  /* the first failure, NULL none */
 	char container_id[65];
-	char image_id[80]; /* "sha256:..." */
-	int was_running;   /* its container ran when observed */
+	char image_id[80];      /* "sha256:...": resolved from its reference */
+	char running_image[80]; /* its container's, when not image_id */
+	int was_running;        /* its container ran when observed */
 };
 
 /* The first registry that failed a run, for the server's back-off. */

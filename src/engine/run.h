@@ -33,6 +33,8 @@ struct item {
 	   known: into ctrs, or new_mounts for one replaced in this run. */
 	const struct mounts *mounts;
 	struct mounts new_mounts;
+	int slot;           /* holds a rolling slot (rollout.h) */
+	char slot_hash[65]; /* ...for the update to this hash */
 };
 
 struct keyidx {

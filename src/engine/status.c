@@ -214,6 +214,16 @@ report_item_seen(struct run_report *rep, const char *image_id, int was_running,
 }
 
 void
+report_item_runs(struct run_report *rep, const char *image_id)
+{
+	struct run_item *it = cur_item(rep);
+
+	if (it != NULL)
+		snprintf(it->running_image, sizeof(it->running_image), "%s",
+		    image_id ? image_id : "");
+}
+
+void
 report_item_end(struct run_report *rep, const char *container_id)
 {
 	struct run_item *it = cur_item(rep);

@@ -47,6 +47,9 @@ void report_item_begin(
 void report_item_seen(struct run_report *rep, const char *image_id,
     int was_running, int has_container);
 void report_item_end(struct run_report *rep, const char *container_id);
+/* The image of the container that serves it after the run, when it is
+ * not the one resolved (an update held back or rolled back). */
+void report_item_runs(struct run_report *rep, const char *image_id);
 
 /* ---- outputs ---- */
 

@@ -1279,6 +1279,40 @@ parse_health_test(
 	}
 }
 
+/* update.rolling: true (one host at a time), false, or {"maxParallel": K}. */
+static void
+parse_rolling(struct pctx *c, const cJSON *j, const char *path,
+    const struct field_desc *f, int *out)
+{
+	static const char *const members[] = { "maxParallel" };
+	const cJSON *k;
+	char p[PATHLEN], what[96];
+	int64_t v;
+
+	if (cJSON_IsBool(j)) {
+		*out = cJSON_IsTrue(j) ? 1 : 0;
+		return;
+	}
+	if (!cJSON_IsObject(j)) {
+		perr(c, path,
+		    "is %s; expected true, false or {\"maxParallel\": K}",
+		    type_name(j));
+		return;
+	}
+	check_keys(c, j, path, members, 1);
+	join(p, path, members[0]);
+	if ((k = cJSON_GetObjectItemCaseSensitive(j, members[0])) == NULL) {
+		perr(c, p,
+		    "is missing; expected a whole number from %lld to %lld",
+		    (long long)f->min, (long long)f->max);
+		return;
+	}
+	snprintf(what, sizeof(what), "a whole number from %lld to %lld",
+	    (long long)f->min, (long long)f->max);
+	if (get_int(c, k, p, f->min, f->max, what, &v) == 0)
+		*out = (int)v;
+}
+
 /* One member of an object whose members are rows (update, healthcheck). */
 static void
 parse_member(struct pctx *c, const cJSON *it, const char *p,
@@ -1301,6 +1335,9 @@ parse_member(struct pctx *c, const cJSON *it, const char *p,
 		    (long long)row_min(f), (long long)f->max);
 		if (get_int(c, it, p, row_min(f), f->max, what, &v) == 0)
 			*(int64_t *)m = v;
+		return;
+	case FK_ROLLING:
+		parse_rolling(c, it, p, f, m);
 		return;
 	case FK_LIST:
 		if (f->tag == T_HEALTH_TEST) {

@@ -43,8 +43,11 @@ set_engine_socket(int fd)
 	}
 	if (imsg_init(&engine_ib, fd, PROC_FETCHER) == -1)
 		fatal("imsg_init");
-	/* A new engine knows nothing: send it the whole state again. */
+	/* A new engine knows nothing: send it the whole state again; the
+	 * rolling slots the old one held go. */
 	reload_pending = 1;
+	if (loader.pid > 0 && settings_etcd_on(&settings))
+		udproc_pass(&loader, IMSG_SLOT_RESET, NULL, 0);
 }
 
 static int
@@ -311,12 +314,51 @@ on_state_ack(void *ctx, struct imsg *m)
 	return 0;
 }
 
+/* The loader's answer about a slot, for the engine. */
+static void
+to_engine(uint32_t type, const void *p, size_t len)
+{
+	if (engine_ib.fd != -1 && imsg_compose(&engine_ib, type, p, len) == -1)
+		log_warn("passing %s to the engine", imsg_type_name(type));
+}
+
+/* Rolling updates: the engine's messages for the etcd loader, checked. */
+static int
+on_slot_msg(void *ctx, struct imsg *m)
+{
+	char err[128];
+	int ok;
+
+	if (!settings_etcd_on(&settings) || loader.pid <= 0)
+		return -1;
+	if (m->hdr.type == IMSG_SLOT_ASK) {
+		struct wire_slot_ask a;
+		memcpy(&a, m->data, sizeof(a));
+		ok = wire_check_slot_ask(&a, err, sizeof(err)) == 0;
+	} else if (m->hdr.type == IMSG_SLOT_DONE) {
+		struct wire_slot_done d;
+		memcpy(&d, m->data, sizeof(d));
+		ok = wire_check_slot_done(&d, err, sizeof(err)) == 0;
+	} else
+		ok = wire_check_fleet_host(m->data, m->len);
+	if (!ok)
+		return -1;
+	udproc_pass(&loader, m->hdr.type, m->data, m->len);
+	return 0;
+}
+
 /* What the engine may send. */
 static const struct imsg_rule engine_rules[] = {
 	{ IMSG_RUN_RESULT, IMSG_FROM(PROC_ENGINE),
 	    sizeof(struct wire_run_result), 0, on_run_result },
 	{ IMSG_STATE_ACK, IMSG_FROM(PROC_ENGINE), sizeof(struct wire_ack), 0,
 	    on_state_ack },
+	{ IMSG_SLOT_ASK, IMSG_FROM(PROC_ENGINE), sizeof(struct wire_slot_ask),
+	    0, on_slot_msg },
+	{ IMSG_SLOT_DONE, IMSG_FROM(PROC_ENGINE), sizeof(struct wire_slot_done),
+	    0, on_slot_msg },
+	{ IMSG_FLEET_HOST, IMSG_FROM(PROC_ENGINE), IMSG_SIZE_ANY, 0,
+	    on_slot_msg },
 };
 
 static void
@@ -551,8 +593,10 @@ fetcher_main(void)
 	/* --check changes nothing, last good copies included. */
 	sink = settings.mode == MODE_CHECK ? NULL : &parent_sink;
 	/* What the network sends is handled in a process of its own. */
-	if (loader_on())
+	if (loader_on()) {
 		udproc_start(&loader, &settings, &parent_file_ops, sink);
+		loader.to_engine = to_engine;
+	}
 	fs = fetch_state_new(sink);
 	fetcher_sandbox();
 	if (settings.mode != MODE_CHECK)

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "policy.h"
 #include "proc.h"
+#include "rolling.h"
 #include "sandbox.h"
 #include "wire.h"
 #include "xalloc.h"
@@ -273,13 +274,97 @@ on_etcd_load(void *ctx, struct imsg *m)
 	return 0;
 }
 
+static int
+on_slot_ask(void *ctx, struct imsg *m)
+{
+	struct loader_ctx *lc = ctx;
+	struct wire_slot_answer ans;
+	struct wire_slot_ask a;
+	char err[128];
+
+	memcpy(&a, m->data, sizeof(a));
+	if (!settings_etcd_on(lc->s) ||
+	    wire_check_slot_ask(&a, err, sizeof(err)) == -1)
+		return -1;
+	memset(&ans, 0, sizeof(ans));
+	rolling_ask(lc->s, &a, &ans);
+	up_send(IMSG_SLOT_ANSWER, &ans, sizeof(ans));
+	return 0;
+}
+
+static int
+on_slot_done(void *ctx, struct imsg *m)
+{
+	struct loader_ctx *lc = ctx;
+	struct wire_slot_answer ans;
+	struct wire_slot_done d;
+	char err[128];
+
+	memcpy(&d, m->data, sizeof(d));
+	if (!settings_etcd_on(lc->s) ||
+	    wire_check_slot_done(&d, err, sizeof(err)) == -1)
+		return -1;
+	rolling_done(lc->s, &d);
+	memset(&ans, 0, sizeof(ans));
+	ans.seq = d.seq;
+	ans.result = SLOT_RELEASED;
+	up_send(IMSG_SLOT_ANSWER, &ans, sizeof(ans));
+	return 0;
+}
+
+static int
+on_slot_reset(void *ctx, struct imsg *m)
+{
+	struct loader_ctx *lc = ctx;
+
+	rolling_reset(lc->s);
+	return 0;
+}
+
+static int
+on_fleet_host(void *ctx, struct imsg *m)
+{
+	struct loader_ctx *lc = ctx;
+
+	struct wire_slot_answer ans;
+
+	if (!settings_etcd_on(lc->s) || !wire_check_fleet_host(m->data, m->len))
+		return -1;
+	rolling_publish_host(
+	    lc->s, m->data + WIRE_FLEET_HOST_SEQ, m->len - WIRE_FLEET_HOST_SEQ);
+	memset(&ans, 0, sizeof(ans));
+	memcpy(&ans.seq, m->data, sizeof(ans.seq));
+	ans.result = SLOT_RELEASED;
+	up_send(IMSG_SLOT_ANSWER, &ans, sizeof(ans));
+	return 0;
+}
+
 /* What the fetcher may ask of its loader. */
 static const struct imsg_rule loader_rules[] = {
 	{ IMSG_UD_RESTORE, IMSG_FROM(PROC_FETCHER), IMSG_SIZE_ANY, 0,
 	    on_restore },
 	{ IMSG_UD_LOAD, IMSG_FROM(PROC_FETCHER), 0, 0, on_ud_load },
 	{ IMSG_ETCD_LOAD, IMSG_FROM(PROC_FETCHER), 0, 0, on_etcd_load },
+	{ IMSG_SLOT_ASK, IMSG_FROM(PROC_FETCHER), sizeof(struct wire_slot_ask),
+	    0, on_slot_ask },
+	{ IMSG_SLOT_DONE, IMSG_FROM(PROC_FETCHER),
+	    sizeof(struct wire_slot_done), 0, on_slot_done },
+	{ IMSG_SLOT_RESET, IMSG_FROM(PROC_FETCHER), 0, 0, on_slot_reset },
+	{ IMSG_FLEET_HOST, IMSG_FROM(PROC_FETCHER), IMSG_SIZE_ANY, 0,
+	    on_fleet_host },
 };
+
+/* How long the loader may wait for the fetcher: the watch's period, the
+ * next keepalive of a rolling slot, or for ever. */
+static int
+loader_wait_ms(int watch)
+{
+	int k = rolling_next_ms();
+
+	if (!watch)
+		return k;
+	return k != -1 && k < ETCD_WATCH_MS ? k : ETCD_WATCH_MS;
+}
 
 static void __attribute__((noreturn))
 loader_main(int fd, pid_t fetcher, const struct settings *s)
@@ -311,11 +396,13 @@ loader_main(int fd, pid_t fetcher, const struct settings *s)
 	    SANDBOX_FETCHER, s->seccomp, sandbox_features(SANDBOX_FETCHER, s));
 	sandbox_test_inet("udloader");
 	for (;;) {
-		if ((r = imsg_wait(&up_ib, &m, watch ? ETCD_WATCH_MS : -1)) ==
-		    0)
+		if ((r = imsg_wait(&up_ib, &m, loader_wait_ms(watch))) == 0)
 			_exit(0); /* the fetcher is gone: so are we */
 		if (r == -1 && errno == ETIMEDOUT) {
-			if (fetch_etcd_changed(fs, s))
+			rolling_tick(s);
+			if (watch &&
+			    (fetch_etcd_changed(fs, s) |
+				rolling_watch_changed(s)))
 				up_send(IMSG_ETCD_CHANGED, NULL, 0);
 			continue;
 		}
@@ -478,6 +565,31 @@ on_changed(void *ctx, struct imsg *m)
 	return 0; /* sent before this load, which sees it */
 }
 
+/* A slot's answer, for the engine: in form, whatever else comes. */
+static int
+pass_answer(struct udproc *u, struct imsg *m)
+{
+	struct wire_slot_answer a;
+	char err[128];
+
+	memcpy(&a, m->data, sizeof(a));
+	if (wire_check_slot_answer(&a, err, sizeof(err)) == -1) {
+		log_warnx("etcd loader: %s", err);
+		return -1;
+	}
+	if (u->to_engine != NULL)
+		u->to_engine(IMSG_SLOT_ANSWER, &a, sizeof(a));
+	return 0;
+}
+
+static int
+on_answer_slot(void *ctx, struct imsg *m)
+{
+	struct answer *a = ctx;
+
+	return pass_answer(a->u, m);
+}
+
 static int
 on_profile(void *ctx, struct imsg *m)
 {
@@ -600,6 +712,8 @@ on_end(void *ctx, struct imsg *m)
 /* What the loader may send while it answers a load. */
 static const struct imsg_rule answer_rules[] = {
 	{ IMSG_ETCD_CHANGED, FROM_L, 0, 0, on_changed },
+	{ IMSG_SLOT_ANSWER, FROM_L, sizeof(struct wire_slot_answer), 0,
+	    on_answer_slot },
 	{ IMSG_READ_PROFILE, FROM_L, IMSG_SIZE_ANY, 0, on_profile },
 	{ IMSG_LASTGOOD_PUT, FROM_L, IMSG_SIZE_ANY, 0, on_lastgood },
 	{ IMSG_LASTGOOD_DEL, FROM_L, IMSG_SIZE_ANY, 0, on_lastgood },
@@ -660,16 +774,37 @@ udproc_fd(const struct udproc *u)
 	return u->ib.fd;
 }
 
+void
+udproc_pass(struct udproc *u, uint32_t type, const void *p, size_t len)
+{
+	if (imsg_compose(&u->ib, type, p, len) == -1)
+		fatal("passing %s to the etcd loader", imsg_type_name(type));
+}
+
+/* Between loads: what changed, and the udproc. */
+struct watch_ctx {
+	struct udproc *u;
+	int changed;
+};
+
 static int
 on_watch_changed(void *ctx, struct imsg *m)
 {
-	*(int *)ctx = 1;
+	((struct watch_ctx *)ctx)->changed = 1;
 	return 0;
 }
 
-/* The loader's own messages between loads: only ETCD_CHANGED. */
+static int
+on_watch_slot(void *ctx, struct imsg *m)
+{
+	return pass_answer(((struct watch_ctx *)ctx)->u, m);
+}
+
+/* The loader's own messages between loads: ETCD_CHANGED, slots' answers. */
 static const struct imsg_rule watch_rules[] = {
 	{ IMSG_ETCD_CHANGED, FROM_L, 0, 0, on_watch_changed },
+	{ IMSG_SLOT_ANSWER, FROM_L, sizeof(struct wire_slot_answer), 0,
+	    on_watch_slot },
 };
 
 int
@@ -678,7 +813,8 @@ udproc_read_watch(struct udproc *u)
 	char why[160];
 	struct imsg m;
 	ssize_t n = imsg_read(&u->ib);
-	int r, changed = 0;
+	struct watch_ctx w = { u, 0 };
+	int r;
 
 	if (n == 0)
 		fatalx("the user-data loader is gone");
@@ -686,10 +822,10 @@ udproc_read_watch(struct udproc *u)
 		fatal("reading from the user-data loader");
 	while ((r = imsg_get(&u->ib, &m)) == 1)
 		if (imsg_dispatch(watch_rules,
-			sizeof(watch_rules) / sizeof(watch_rules[0]), &m,
-			&changed, why, sizeof(why)) == -1)
+			sizeof(watch_rules) / sizeof(watch_rules[0]), &m, &w,
+			why, sizeof(why)) == -1)
 			fatalx("user-data loader: %s", why);
 	if (r == -1)
 		fatalx("malformed message stream from the user-data loader");
-	return changed;
+	return w.changed;
 }

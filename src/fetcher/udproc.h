@@ -18,6 +18,8 @@ struct udproc {
 	const struct settings *settings;
 	const struct file_ops *parent_ops; /* profiles, read by the parent */
 	const struct lastgood_sink *sink;  /* NULL: copies are not kept */
+	/* Where the loader's IMSG_SLOT_ANSWERs go (the engine), checked. */
+	void (*to_engine)(uint32_t type, const void *p, size_t len);
 };
 
 /*
@@ -33,6 +35,11 @@ void udproc_load(void *ctx, const struct settings *s, struct ud_part *out);
 
 /* file_ops.load_etcd: ctx is the struct udproc. */
 void udproc_load_etcd(void *ctx, const struct settings *s, struct ud_part *out);
+/*
+ * The engine's rolling-update messages (IMSG_SLOT_ASK, _DONE, _RESET,
+ * IMSG_FLEET_HOST), checked by the caller, for the loader.
+ */
+void udproc_pass(struct udproc *u, uint32_t type, const void *p, size_t len);
 /* The loader's channel, to poll between loads (the etcd watch). */
 int udproc_fd(const struct udproc *u);
 /* Reads what the loader sent between loads: 1 when etcd changed. */

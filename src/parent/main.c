@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "proc.h"
+#include "fleetcmd.h"
 #include "status.h"
 
 /* "-R ROLE -P PID": the pid of the parent that started this child. */
@@ -63,5 +64,8 @@ main(int argc, char *argv[])
 	/* Clears a held rollback in <cache>/failed.json: root, no child. */
 	if (argc >= 2 && strcmp(argv[1], "retry") == 0)
 		return retry_command(argc - 1, argv + 1);
+	/* The fleet group as etcd holds it; fleet retry: root. */
+	if (argc >= 2 && strcmp(argv[1], "fleet") == 0)
+		return fleet_command(argc - 1, argv + 1);
 	return parent_main(argc, argv);
 }

@@ -627,6 +627,11 @@ usage(FILE *f)
 	    "       dockerup retry NAME [--cache DIR] [--config FILE]   (root: "
 	    "try again an update\n"
 	    "                        the health gate rolled back)\n"
+	    "       dockerup fleet [retry NAME] [--format text|json] [--config "
+	    "FILE]\n"
+	    "                        (the fleet group in etcd; retry, root: "
+	    "let NAME's failed\n"
+	    "                        update roll out again)\n"
 	    "Keeps this host's Docker containers equal to the declared "
 	    "definitions.\n"
 	    "\n");

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "errlist.h"
 #include "settings_parse.h"
@@ -33,4 +34,27 @@ cli_run(const char *cmd, int argc, char *argv[],
 	errlist_free(&errs);
 	settings_free(&s);
 	return rc;
+}
+
+int
+cli_split_name(
+    int argc, char *argv[], char **args, int max, int *n, const char **name)
+{
+	/* NAME, anywhere among the options (which take their argument). */
+	*n = 0;
+	*name = NULL;
+	args[(*n)++] = argv[0];
+	for (int i = 1; i < argc; i++) {
+		if (argv[i][0] != '-' && *name == NULL &&
+		    (i == 1 || argv[i - 1][0] != '-' ||
+			strchr(argv[i - 1], '=') != NULL)) {
+			*name = argv[i];
+			continue;
+		}
+		if (*n >= max)
+			return -1;
+		args[(*n)++] = argv[i];
+	}
+	args[*n] = NULL;
+	return 0;
 }

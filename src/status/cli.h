@@ -17,4 +17,12 @@
 int cli_run(const char *cmd, int argc, char *argv[],
     int (*run)(const struct settings *s, void *arg), void *arg);
 
+/*
+ * argv without its NAME (the first word that is no option's argument)
+ * into args (at most max, NULL-terminated), their count in *n, NAME in
+ * *name (NULL when none).  -1 when there are too many.
+ */
+int cli_split_name(
+    int argc, char *argv[], char **args, int max, int *n, const char **name);
+
 #endif

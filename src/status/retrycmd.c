@@ -96,24 +96,12 @@ int
 retry_command(int argc, char *argv[])
 {
 	char *args[RETRY_MAX_ARGS + 1];
-	char *name = NULL;
-	int n = 0;
+	const char *name;
+	int n;
 
-	/* NAME, anywhere among the options (which take their argument). */
-	args[n++] = argv[0];
-	for (int i = 1; i < argc; i++) {
-		if (argv[i][0] != '-' && name == NULL &&
-		    (i == 1 || argv[i - 1][0] != '-' ||
-			strchr(argv[i - 1], '=') != NULL)) {
-			name = argv[i];
-			continue;
-		}
-		if (n >= RETRY_MAX_ARGS) {
-			fprintf(stderr, "dockerup retry: too many arguments\n");
-			return 2;
-		}
-		args[n++] = argv[i];
+	if (cli_split_name(argc, argv, args, RETRY_MAX_ARGS, &n, &name) == -1) {
+		fprintf(stderr, "dockerup retry: too many arguments\n");
+		return 2;
 	}
-	args[n] = NULL;
-	return cli_run("retry", n, args, retry, name);
+	return cli_run("retry", n, args, retry, (void *)name);
 }

@@ -22,7 +22,7 @@ FUZZ_BIN := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 FUZZ_PARSER_SRC := src/engine/observe.c src/engine/imageref.c \
 	src/engine/ctrops.c src/engine/docker.c src/engine/image.c \
 	src/engine/regauth.c src/engine/spec.c src/engine/status.c \
-	src/engine/failed.c \
+	src/engine/failed.c src/status/fleetcmd.c \
 	src/status/statuscmd.c src/status/cli.c src/parent/settings_parse.c
 FUZZ_LIB_SRC := $(COMMON_SRC) \
 	$(filter-out src/fetcher/fetcher.c,$(FETCHER_SRC)) $(FUZZ_PARSER_SRC)

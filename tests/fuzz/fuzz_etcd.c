@@ -1,6 +1,6 @@
 /*
  * libFuzzer target: an answer of etcd's v3 gateway to a range request
- * (src/fetcher/etcd.c), then each value through the definition parser as
+ * (src/common/etcd.c), then each value through the definition parser as
  * the loader parses it.
  */
 #include <stdint.h>

@@ -42,14 +42,6 @@ source_health() {
 }
 health_is() { [ "$(source_health "$1")" = "$2" ]; }
 
-etcd_pid() { cat "$RIG_DIR/etcd.pid"; }
-# etcd stopped (SIGSTOP: connections hang until the timeout) and resumed.
-etcd_pause() { kill -STOP "$(etcd_pid)"; ETCD_PAUSED=1; }
-etcd_resume() {
-	[ -n "${ETCD_PAUSED:-}" ] || return 0
-	kill -CONT "$(etcd_pid)"
-	ETCD_PAUSED=
-}
 
 running() { [ "$(inspect "$1" .State.Running 2>/dev/null)" = true ]; }
 gone() { ! dk inspect "$1" > /dev/null 2>&1; }

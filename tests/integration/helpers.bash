@@ -215,6 +215,16 @@ imds_reset() {
 	curl -sSf -X POST "$RIG_IMDS_CONTROL/_control/tokens/expire" > /dev/null
 }
 
+# The rig's etcd stopped (SIGSTOP: connections hang until the timeout)
+# and resumed; a teardown calls etcd_resume whatever happened.
+etcd_pid() { cat "$RIG_DIR/etcd.pid"; }
+etcd_pause() { kill -STOP "$(etcd_pid)"; ETCD_PAUSED=1; }
+etcd_resume() {
+	[ -n "${ETCD_PAUSED:-}" ] || return 0
+	kill -CONT "$(etcd_pid)"
+	ETCD_PAUSED=
+}
+
 # wait_until SECONDS CMD...: runs CMD every 0.2 s until it succeeds; fails
 # after SECONDS.
 wait_until() { wait_every 2 "$@"; }

@@ -375,6 +375,22 @@ static const struct bad bad_inputs[] = {
 	    "expected true or false" },
 	{ F, B "\"update\": true}", "update",
 	    "is a boolean; expected an object" },
+	/* update.rolling: true, false or {"maxParallel": K} */
+	{ F, B "\"update\": {\"rolling\": \"yes\"}}", "update.rolling",
+	    "is a string; expected true, false or {\"maxParallel\": K}" },
+	{ F, B "\"update\": {\"rolling\": {\"maxParalel\": 2}}}",
+	    "update.rolling.maxParalel", "did you mean maxParallel?" },
+	{ F, B "\"update\": {\"rolling\": {}}}", "update.rolling.maxParallel",
+	    "is missing; expected a whole number from 1 to 64" },
+	{ F, B "\"update\": {\"rolling\": {\"maxParallel\": 0}}}",
+	    "update.rolling.maxParallel",
+	    "expected a whole number from 1 to 64" },
+	{ F, B "\"update\": {\"rolling\": {\"maxParallel\": 65}}}",
+	    "update.rolling.maxParallel",
+	    "expected a whole number from 1 to 64" },
+	{ F, B "\"update\": {\"rolling\": {\"maxParallel\": 1.5}}}",
+	    "update.rolling.maxParallel",
+	    "expected a whole number from 1 to 64" },
 	{ F, B "\"links\": {\"db\": \"-x\"}}", "links.db", "alias" },
 	{ F, B "\"links\": {\"-db\": \"db\"}}", "links.-db",
 	    "not a valid container name" },
@@ -928,6 +944,33 @@ test_memory(void **state)
 	assert_int_equal(parse_memory("99999999999g", &v), -1);
 }
 
+/* update.rolling's forms: K hosts at once, 1 for true, 0 for false. */
+static void
+test_rolling_forms(void **state)
+{
+	static const struct {
+		const char *rolling;
+		int k;
+	} forms[] = {
+		{ "true", 1 },
+		{ "false", 0 },
+		{ "{\"maxParallel\": 1}", 1 },
+		{ "{\"maxParallel\": 3}", 3 },
+		{ "{\"maxParallel\": 64}", 64 },
+	};
+	struct defs_result r;
+	char doc[256];
+
+	for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		snprintf(doc, sizeof(doc),
+		    "{\"image\": \"busybox\", \"update\": {\"rolling\": %s}}",
+		    forms[i].rolling);
+		assert_loads(doc, strlen(doc), DOC_FILE, &r);
+		assert_int_equal(r.defs[0].update_rolling, forms[i].k);
+		defs_result_free(&r);
+	}
+}
+
 static void
 test_suggestions(void **state)
 {
@@ -1390,6 +1433,7 @@ main(void)
 		cmocka_unit_test(test_shell_split_glob_is_literal),
 		cmocka_unit_test(test_memory),
 		cmocka_unit_test(test_suggestions),
+		cmocka_unit_test(test_rolling_forms),
 		cmocka_unit_test(test_dependency_order),
 		cmocka_unit_test(test_dependency_order_large),
 		cmocka_unit_test(test_cycle_named_in_full),

@@ -1,4 +1,4 @@
-/* etcd's v3 gateway answers (src/fetcher/etcd.c) and the names of etcd's
+/* etcd's v3 gateway answers (src/common/etcd.c) and the names of etcd's
  * sources (src/common/settings.c). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "bounds.h"
-#include "fetcher/etcd.h"
+#include "common/etcd.h"
 #include "settings.h"
 
 #define DIR "/dockerup/default/containers/"
@@ -217,6 +217,78 @@ test_source_names(void **state)
 	settings_free(&s);
 }
 
+/* Leases and transactions: the answers of etcd 3.4's gateway. */
+static void
+test_lease_txn(void **state)
+{
+	const char *grant = "{\"header\":{\"revision\":\"1\"},"
+			    "\"ID\":\"4111120399569940997\",\"TTL\":\"6\"}";
+	const char *alive = "{\"result\":{\"ID\":\"7\",\"TTL\":\"5\"}}";
+	const char *expired = "{\"result\":{\"header\":{},\"ID\":\"7\"}}";
+	uint64_t id;
+	int64_t ttl;
+	int ok;
+
+	assert_int_equal(etcd_parse_lease(grant, strlen(grant), &id, &ttl), 0);
+	assert_true(id == 4111120399569940997ULL);
+	assert_int_equal(ttl, 6);
+	assert_int_equal(etcd_parse_lease(alive, strlen(alive), &id, &ttl), 0);
+	assert_true(id == 7 && ttl == 5);
+	/* An expired lease: no TTL. */
+	assert_int_equal(
+	    etcd_parse_lease(expired, strlen(expired), &id, &ttl), 0);
+	assert_int_equal(ttl, 0);
+	assert_int_equal(etcd_parse_lease("{}", 2, &id, &ttl), -1);
+	assert_int_equal(
+	    etcd_parse_lease("{\"ID\":\"-1\"}", 11, &id, &ttl), -1);
+	assert_int_equal(etcd_parse_lease("[1]", 3, &id, &ttl), -1);
+	assert_int_equal(etcd_parse_txn("{\"succeeded\":true}", 18, &ok), 0);
+	assert_int_equal(ok, 1);
+	/* A failed compare: proto3 leaves false out. */
+	assert_int_equal(etcd_parse_txn("{\"header\":{}}", 13, &ok), 0);
+	assert_int_equal(ok, 0);
+	assert_int_equal(
+	    etcd_parse_txn("{\"succeeded\":\"yes\"}", 19, &ok), -1);
+	assert_int_equal(etcd_parse_txn("not json", 8, &ok), -1);
+}
+
+/* The values of rolling/ and failed/ keys, and identities as keys. */
+static void
+test_fleet_values(void **state)
+{
+	const char *slot = "{\"host\":\"h1\",\"hash\":\"ab\",\"since\":17}";
+	const char *failed = "{\"host\":\"h2\",\"hash\":\"cd\",\"reason\":"
+			     "\"exited\",\"time\":9}";
+	struct fleet_value v;
+	char *k, *t;
+
+	assert_int_equal(fleet_parse_value(slot, strlen(slot), &v), 0);
+	assert_string_equal(v.host, "h1");
+	assert_string_equal(v.hash, "ab");
+	assert_int_equal(v.time, 17);
+	assert_int_equal(fleet_parse_value(failed, strlen(failed), &v), 0);
+	assert_string_equal(v.reason, "exited");
+	assert_int_equal(v.time, 9);
+	/* No host, a host of the wrong type, a control character, junk. */
+	assert_int_equal(fleet_parse_value("{\"hash\":\"x\"}", 12, &v), -1);
+	assert_int_equal(fleet_parse_value("{\"host\":5}", 10, &v), -1);
+	assert_int_equal(
+	    fleet_parse_value("{\"host\":\"a\\u0001b\"}", 18, &v), -1);
+	assert_int_equal(fleet_parse_value("\xff\xfe", 2, &v), -1);
+	assert_int_equal(
+	    fleet_parse_value("{\"host\":\"h\",\"since\":-5}", 23, &v), -1);
+	k = fleet_key_ident("image:reg:5000/a/b%c d");
+	assert_string_equal(k, "image:reg:5000%2Fa%2Fb%25c%20d");
+	t = fleet_ident_text(k, strlen(k));
+	assert_string_equal(t, "image:reg:5000/a/b%c d");
+	free(t);
+	free(k);
+	/* Not printable, or cut short: left as it is. */
+	t = fleet_ident_text("a%01b%2", 7);
+	assert_string_equal(t, "a%01b%2");
+	free(t);
+}
+
 int
 main(void)
 {
@@ -226,6 +298,8 @@ main(void)
 		cmocka_unit_test(test_range_bounds),
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test(test_source_names),
+		cmocka_unit_test(test_lease_txn),
+		cmocka_unit_test(test_fleet_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

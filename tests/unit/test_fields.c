@@ -270,6 +270,12 @@ g_stop_timeout(struct buf *b, long n)
 	buf_printf(b, "\"stopTimeout\": %ld", n);
 }
 
+static void
+g_rolling(struct buf *b, long n)
+{
+	buf_printf(b, "\"update\": {\"rolling\": {\"maxParallel\": %ld}}", n);
+}
+
 static const struct limit_case cases[] = {
 	{ "name", T_NAME, 0, 1, g_name },
 	{ "image", T_IMAGE, 0, 0, g_image },
@@ -404,6 +410,21 @@ test_every_limit_agrees(void **state)
 	}
 }
 
+/* update.rolling.maxParallel: 0 is no K (false is), 1 to the limit. */
+static void
+test_rolling_limit(void **state)
+{
+	const struct limit_case c = { "update.rolling.maxParallel",
+		T_UPDATE_ROLLING, 2, 1, g_rolling };
+	const struct field_desc *f = field_by_tag(T_UPDATE_ROLLING);
+
+	assert_int_equal(f->max, MAX_ROLLING_PARALLEL);
+	assert_false(walk_one(&c, 0));
+	assert_true(walk_one(&c, 1));
+	assert_true(walk_one(&c, f->max));
+	assert_false(walk_one(&c, f->max + 1));
+}
+
 /* Every row with a JSON key has a case above, or a reason it has none. */
 static void
 test_every_limited_row_is_walked(void **state)
@@ -411,8 +432,9 @@ test_every_limited_row_is_walked(void **state)
 	/* Rows without a length or count limit to walk. */
 	static const enum defn_tag unlimited[] = { T_NONE, T_HAS_ENTRYPOINT,
 		T_HAS_COMMAND, T_PRIVILEGED, T_RESTART, T_UPDATE_PULL,
-		T_UPDATE_EAGER, T_UPDATE_ROLLING, T_UPDATE_ROLLBACK,
-		T_READ_ONLY,
+		T_UPDATE_EAGER, T_UPDATE_ROLLBACK,
+		/* walked in test_rolling_limit (0 is refused, not a default) */
+		T_UPDATE_ROLLING, T_READ_ONLY,
 		/* walked as command/entrypoint, the same limits */
 		T_CAP_ADD, T_SECCOMP, T_SOURCE };
 
@@ -535,6 +557,7 @@ main(void)
 		cmocka_unit_test(test_table_is_indexed_by_tag),
 		cmocka_unit_test(test_every_limited_row_is_walked),
 		cmocka_unit_test(test_every_limit_agrees),
+		cmocka_unit_test(test_rolling_limit),
 		cmocka_unit_test(test_largest_definition_fits),
 	};
 

@@ -336,10 +336,110 @@ test_source_roundtrip(void **state)
 	buf_free(&b);
 }
 
+/* The rolling-update messages: every field checked. */
+static void
+test_slot_messages(void **state)
+{
+	struct wire_slot_answer an;
+	struct wire_slot_done d;
+	struct wire_slot_ask a;
+	unsigned char host[64];
+	char err[128];
+
+	memset(&a, 0, sizeof(a));
+	a.max_parallel = 2;
+	strcpy(a.ident, "web");
+	memset(a.hash, 'a', 64);
+	assert_int_equal(wire_check_slot_ask(&a, err, sizeof(err)), 0);
+	a.max_parallel = 0;
+	assert_int_equal(wire_check_slot_ask(&a, err, sizeof(err)), -1);
+	a.max_parallel = MAX_ROLLING_PARALLEL + 1;
+	assert_int_equal(wire_check_slot_ask(&a, err, sizeof(err)), -1);
+	a.max_parallel = MAX_ROLLING_PARALLEL;
+	a.hash[3] = 'G'; /* not lowercase hex */
+	assert_int_equal(wire_check_slot_ask(&a, err, sizeof(err)), -1);
+	a.hash[3] = 'a';
+	a.ident[0] = '\0'; /* empty */
+	assert_int_equal(wire_check_slot_ask(&a, err, sizeof(err)), -1);
+	memset(a.ident, 'x', sizeof(a.ident)); /* no NUL */
+	assert_int_equal(wire_check_slot_ask(&a, err, sizeof(err)), -1);
+	strcpy(a.ident, "we\nb"); /* a control character */
+	assert_int_equal(wire_check_slot_ask(&a, err, sizeof(err)), -1);
+
+	memset(&an, 0, sizeof(an));
+	an.result = SLOT_BUSY;
+	strcpy(an.why, "all 1 slot is held: by h2");
+	assert_int_equal(wire_check_slot_answer(&an, err, sizeof(err)), 0);
+	an.result = 0;
+	assert_int_equal(wire_check_slot_answer(&an, err, sizeof(err)), -1);
+	an.result = SLOT_RESULT_MAX;
+	assert_int_equal(wire_check_slot_answer(&an, err, sizeof(err)), -1);
+	an.result = SLOT_RELEASED;
+	memset(an.why, 'y', sizeof(an.why));
+	assert_int_equal(wire_check_slot_answer(&an, err, sizeof(err)), -1);
+
+	memset(&d, 0, sizeof(d));
+	d.outcome = SLOT_ROLLED_BACK;
+	strcpy(d.ident, "image:busybox");
+	memset(d.hash, '0', 64);
+	strcpy(d.why, "exited with status 3 after 0.1 s");
+	assert_int_equal(wire_check_slot_done(&d, err, sizeof(err)), 0);
+	d.outcome = SLOT_OUTCOME_MAX;
+	assert_int_equal(wire_check_slot_done(&d, err, sizeof(err)), -1);
+	d.outcome = SLOT_PASSED;
+	d.why[4] = '\x7f';
+	assert_int_equal(wire_check_slot_done(&d, err, sizeof(err)), -1);
+
+	memset(host, 0, sizeof(host));
+	memcpy(host + WIRE_FLEET_HOST_SEQ, "{\"host\":\"h\"}", 12);
+	assert_true(wire_check_fleet_host(host, WIRE_FLEET_HOST_SEQ + 12));
+	assert_false(wire_check_fleet_host(host, WIRE_FLEET_HOST_SEQ + 11));
+	assert_false(wire_check_fleet_host(host, 3));
+	host[WIRE_FLEET_HOST_SEQ + 3] = '\0';
+	assert_false(wire_check_fleet_host(host, WIRE_FLEET_HOST_SEQ + 12));
+	assert_false(wire_check_fleet_host(
+	    host, WIRE_FLEET_HOST_SEQ + MAX_FLEET_HOST_VALUE + 1));
+}
+
+/* update.rolling: K 1 encodes as the flag of 0.1.0 did; K travels. */
+static void
+test_rolling_encoding(void **state)
+{
+	struct defn d, back;
+	struct buf b;
+	char err[256];
+
+	defn_init(&d);
+	d.image = strdup("busybox");
+	d.update_rolling = 1;
+	buf_init(&b, IMSG_MAX_DATA);
+	assert_int_equal(wire_encode_defn(&d, 0, &b), 0);
+	/* tag T_UPDATE_ROLLING, length 1, byte 1 */
+	assert_int_equal(b.len, 6 + 7 + 7);
+	assert_int_equal(b.p[b.len - 1], 1);
+	d.update_rolling = 5;
+	buf_reset(&b);
+	assert_int_equal(wire_encode_defn(&d, 0, &b), 0);
+	assert_int_equal(
+	    wire_decode_defn(b.p, b.len, &back, err, sizeof(err)), 0);
+	assert_int_equal(back.update_rolling, 5);
+	defn_free(&back);
+	b.p[b.len - 1] = MAX_ROLLING_PARALLEL + 1;
+	assert_int_equal(
+	    wire_decode_defn(b.p, b.len, &back, err, sizeof(err)), -1);
+	b.p[b.len - 1] = 0;
+	assert_int_equal(
+	    wire_decode_defn(b.p, b.len, &back, err, sizeof(err)), -1);
+	buf_free(&b);
+	defn_free(&d);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_slot_messages),
+		cmocka_unit_test(test_rolling_encoding),
 		cmocka_unit_test(test_roundtrip_is_identity),
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_hash_stable_and_sensitive),

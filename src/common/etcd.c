@@ -22,6 +22,7 @@
 #include "bounds.h"
 #include "buf.h"
 #include "log.h"
+#include "xalloc.h"
 
 #define ETCD_PASSWORD_MAX 256
 #define ETCD_TOKEN_MAX    1024
@@ -131,8 +132,9 @@ parse_kv(const cJSON *e, const char *dir, struct etcd_kvs *out, size_t *total,
 		    out->n);
 		return -1;
 	}
-	key = b64_decode(
-	    k->valuestring, strlen(dir) + MAX_ETCD_KEY_LEN, &klen, &big);
+	/* Any length the answer holds: a key over MAX_ETCD_KEY_LEN under
+	 * dir is counted and left out below, not taken for etcd's fault. */
+	key = b64_decode(k->valuestring, MAX_ETCD_RESPONSE, &klen, &big);
 	if (key == NULL && !big) {
 		seterr(err, errlen, "kvs[%zu].key: not base64", out->n);
 		return -1;
@@ -450,22 +452,21 @@ logged_in(const struct settings *s, const char *base, struct buf *answer,
 	return 0;
 }
 
-/* One endpoint: ETCD_UNREACHABLE lets the caller try the next one. */
+/* One endpoint: ETCD_UNREACHABLE lets the caller try the next one;
+ * ETCD_OK with the answer of HTTP 200 in answer. */
 static enum etcd_result
-range_at(const struct settings *s, const char *base, const char *dir,
-    const char *body, struct etcd_kvs *out, char *err, size_t errlen)
+call_at(const struct settings *s, const char *base, const char *path,
+    const char *body, struct buf *answer, char *err, size_t errlen)
 {
 	enum etcd_result r = ETCD_INVALID;
-	struct buf answer;
 	long status = 0;
 	char url[600];
 
-	buf_init(&answer, MAX_ETCD_RESPONSE);
-	snprintf(url, sizeof(url), "%s/v3/kv/range", base);
+	snprintf(url, sizeof(url), "%s%s", base, path);
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (logged_in(s, base, &answer, &r, err, errlen) == -1)
-			goto out;
-		status = post(s, url, body, token, &answer, err, errlen);
+		if (logged_in(s, base, answer, &r, err, errlen) == -1)
+			return r;
+		status = post(s, url, body, token, answer, err, errlen);
 		if (status != 401 || token == NULL)
 			break;
 		forget_token(); /* expired: log in again, once */
@@ -477,20 +478,32 @@ range_at(const struct settings *s, const char *base, const char *dir,
 	if (status == 0 || status >= 500) {
 		if (status >= 500)
 			seterr(err, errlen, "%s: HTTP %ld", url, status);
-		r = ETCD_UNREACHABLE;
-	} else if (status == 200) {
-		char why[512];
-		if (etcd_parse_range((const char *)answer.p, answer.len, dir,
-			out, why, sizeof(why)) == 0)
-			r = ETCD_OK;
-		else
-			seterr(err, errlen, "%s: %s", url, why);
-	} else if (status > 0)
+		return ETCD_UNREACHABLE;
+	}
+	if (status == 200)
+		return ETCD_OK;
+	if (status > 0)
 		seterr(err, errlen,
 		    "%s: HTTP %ld; expected 200 (etcd's v3 gateway)", url,
 		    status);
-out:
-	buf_free(&answer);
+	return ETCD_INVALID;
+}
+
+enum etcd_result
+etcd_call(const struct settings *s, const char *path, const char *body,
+    struct buf *answer, char *err, size_t errlen)
+{
+	enum etcd_result r = ETCD_UNREACHABLE;
+	char *list, *save = NULL;
+	size_t tried = 0;
+
+	seterr(err, errlen, "no etcd endpoint");
+	list = xstrdup(s->etcd ? s->etcd : "");
+	for (char *ep = strtok_r(list, ",", &save);
+	     ep != NULL && tried < MAX_ETCD_ENDPOINTS && r == ETCD_UNREACHABLE;
+	     ep = strtok_r(NULL, ",", &save), tried++)
+		r = call_at(s, ep, path, body, answer, err, errlen);
+	free(list);
 	return r;
 }
 
@@ -498,19 +511,331 @@ enum etcd_result
 etcd_range(const struct settings *s, const char *dir, int keys_only,
     struct etcd_kvs *out, char *err, size_t errlen)
 {
-	char *list, *save = NULL, *body = range_body(dir, keys_only);
-	enum etcd_result r = ETCD_UNREACHABLE;
-	size_t tried = 0;
+	char *body = range_body(dir, keys_only), why[512];
+	enum etcd_result r;
+	struct buf answer;
 
 	etcd_kvs_init(out);
-	seterr(err, errlen, "no etcd endpoint");
-	if ((list = strdup(s->etcd ? s->etcd : "")) == NULL)
-		fatal("%s", __func__);
-	for (char *ep = strtok_r(list, ",", &save);
-	     ep != NULL && tried < MAX_ETCD_ENDPOINTS && r == ETCD_UNREACHABLE;
-	     ep = strtok_r(NULL, ",", &save), tried++)
-		r = range_at(s, ep, dir, body, out, err, errlen);
-	free(list);
+	buf_init(&answer, MAX_ETCD_RESPONSE);
+	r = etcd_call(s, "/v3/kv/range", body, &answer, err, errlen);
+	if (r == ETCD_OK &&
+	    etcd_parse_range((const char *)answer.p, answer.len, dir, out, why,
+		sizeof(why)) == -1) {
+		seterr(err, errlen, "/v3/kv/range: %s", why);
+		r = ETCD_INVALID;
+	}
+	buf_free(&answer);
 	free(body);
+	return r;
+}
+
+/* ---- the fleet's key layout and values (rolling.c, fleetcmd.c) ---- */
+
+static int
+printable(const char *t)
+{
+	for (; *t != '\0'; t++)
+		if ((unsigned char)*t < 0x20 || (unsigned char)*t > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* A printable string member of at most n - 1 bytes into out (or ""). */
+static int
+get_text(const cJSON *o, const char *name, char *out, size_t n, int need)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	out[0] = '\0';
+	if (j == NULL)
+		return need ? -1 : 0;
+	if (!cJSON_IsString(j) || strlen(j->valuestring) >= n ||
+	    !printable(j->valuestring))
+		return -1;
+	memcpy(out, j->valuestring, strlen(j->valuestring) + 1);
+	return 0;
+}
+
+int
+fleet_parse_value(const char *json, size_t len, struct fleet_value *v)
+{
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	const cJSON *t;
+	int rc = -1;
+
+	memset(v, 0, sizeof(*v));
+	if (!cJSON_IsObject(root) ||
+	    get_text(root, "host", v->host, sizeof(v->host), 1) == -1 ||
+	    get_text(root, "hash", v->hash, sizeof(v->hash), 0) == -1 ||
+	    get_text(root, "reason", v->reason, sizeof(v->reason), 0) == -1)
+		goto out;
+	t = cJSON_GetObjectItemCaseSensitive(root, "since");
+	if (t == NULL)
+		t = cJSON_GetObjectItemCaseSensitive(root, "time");
+	if (t != NULL &&
+	    (!cJSON_IsNumber(t) || t->valuedouble < 0 || t->valuedouble > 1e13))
+		goto out;
+	v->time = t != NULL ? (int64_t)t->valuedouble : 0;
+	rc = v->host[0] != '\0' ? 0 : -1;
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+char *
+fleet_key_ident(const char *ident)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = xmalloc(3 * strlen(ident) + 1), *o = out;
+
+	for (const unsigned char *p = (const unsigned char *)ident; *p; p++) {
+		if (*p == '/' || *p == '%' || *p <= 0x20 || *p >= 0x7f) {
+			*o++ = '%';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		} else
+			*o++ = (char)*p;
+	}
+	*o = '\0';
+	return out;
+}
+
+static int
+hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+	    : c >= 'A' && c <= 'F'  ? c - 'A' + 10
+				    : -1;
+}
+
+char *
+fleet_ident_text(const char *k, size_t n)
+{
+	char *out = xmalloc(n + 1), *o = out;
+
+	for (size_t i = 0; i < n; i++) {
+		int hi = i + 2 < n ? hexval(k[i + 1]) : -1;
+		int lo = i + 2 < n ? hexval(k[i + 2]) : -1;
+		int v = hi * 16 + lo;
+		if (k[i] == '%' && hi >= 0 && lo >= 0 && v >= 0x20 &&
+		    v < 0x7f) {
+			*o++ = (char)v;
+			i += 2;
+		} else
+			*o++ = k[i];
+	}
+	*o = '\0';
+	return out;
+}
+
+/* ---- leases, transactions: rolling updates (rolling.c) ---- */
+
+/* A small answer (leases, txn, put, delete): bounded well below ranges'. */
+#define ETCD_SMALL_ANSWER (64 * 1024)
+
+int
+etcd_parse_lease(const char *json, size_t len, uint64_t *id, int64_t *ttl)
+{
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	const cJSON *o = root;
+	uint64_t t = 0;
+	int rc = -1;
+
+	*id = 0;
+	*ttl = 0;
+	if (cJSON_IsObject(root) &&
+	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "result")))
+		o = cJSON_GetObjectItemCaseSensitive(root, "result");
+	if (cJSON_IsObject(o) && get_u64(o, "ID", id) == 0 && *id != 0 &&
+	    get_u64(o, "TTL", &t) == 0 && t <= 86400 * 365) {
+		*ttl = (int64_t)t;
+		rc = 0;
+	}
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+etcd_parse_txn(const char *json, size_t len, int *succeeded)
+{
+	cJSON *root = cJSON_ParseWithLength(json, len);
+	const cJSON *ok;
+	int rc = -1;
+
+	*succeeded = 0;
+	if (cJSON_IsObject(root)) {
+		ok = cJSON_GetObjectItemCaseSensitive(root, "succeeded");
+		if (ok == NULL || cJSON_IsBool(ok)) {
+			*succeeded = cJSON_IsTrue(ok);
+			rc = 0;
+		}
+	}
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* A request whose answer is small; ETCD_OK with it in answer. */
+static enum etcd_result
+small_call(const struct settings *s, const char *path, char *body,
+    struct buf *answer, char *err, size_t errlen)
+{
+	enum etcd_result r;
+
+	buf_init(answer, ETCD_SMALL_ANSWER);
+	r = etcd_call(s, path, body, answer, err, errlen);
+	free(body);
+	if (r != ETCD_OK)
+		buf_free(answer);
+	return r;
+}
+
+static char *xasprintf_body(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static char *
+xasprintf_body(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	return p;
+}
+
+enum etcd_result
+etcd_lease_grant(
+    const struct settings *s, int ttl, uint64_t *id, char *err, size_t errlen)
+{
+	enum etcd_result r;
+	struct buf a;
+	int64_t got;
+
+	r = small_call(s, "/v3/lease/grant",
+	    xasprintf_body("{\"TTL\":%d}", ttl), &a, err, errlen);
+	if (r != ETCD_OK)
+		return r;
+	if (etcd_parse_lease((const char *)a.p, a.len, id, &got) == -1 ||
+	    got <= 0) {
+		seterr(err, errlen,
+		    "/v3/lease/grant: no lease in the answer; expected an ID "
+		    "and a TTL");
+		r = ETCD_INVALID;
+	}
+	buf_free(&a);
+	return r;
+}
+
+enum etcd_result
+etcd_lease_keepalive(
+    const struct settings *s, uint64_t id, int *alive, char *err, size_t errlen)
+{
+	enum etcd_result r;
+	uint64_t got;
+	struct buf a;
+	int64_t ttl;
+
+	*alive = 0;
+	r = small_call(s, "/v3/lease/keepalive",
+	    xasprintf_body("{\"ID\":\"%llu\"}", (unsigned long long)id), &a,
+	    err, errlen);
+	if (r != ETCD_OK)
+		return r;
+	/* An expired lease comes back without its TTL. */
+	*alive = etcd_parse_lease((const char *)a.p, a.len, &got, &ttl) == 0 &&
+	    got == id && ttl > 0;
+	buf_free(&a);
+	return r;
+}
+
+enum etcd_result
+etcd_lease_revoke(
+    const struct settings *s, uint64_t id, char *err, size_t errlen)
+{
+	enum etcd_result r;
+	struct buf a;
+
+	r = small_call(s, "/v3/lease/revoke",
+	    xasprintf_body("{\"ID\":\"%llu\"}", (unsigned long long)id), &a,
+	    err, errlen);
+	if (r == ETCD_OK)
+		buf_free(&a);
+	return r;
+}
+
+enum etcd_result
+etcd_put(const struct settings *s, const char *key, const char *value,
+    uint64_t lease, char *err, size_t errlen)
+{
+	char *k = b64_encode(key, strlen(key));
+	char *v = b64_encode(value, strlen(value));
+	enum etcd_result r;
+	struct buf a;
+
+	r = small_call(s, "/v3/kv/put",
+	    xasprintf_body(
+		"{\"key\":\"%s\",\"value\":\"%s\",\"lease\":\"%llu\"}", k, v,
+		(unsigned long long)lease),
+	    &a, err, errlen);
+	if (r == ETCD_OK)
+		buf_free(&a);
+	free(k);
+	free(v);
+	return r;
+}
+
+enum etcd_result
+etcd_delete(const struct settings *s, const char *key, int prefix, char *err,
+    size_t errlen)
+{
+	char *k = b64_encode(key, strlen(key)), *end = xstrdup(key), *e;
+	enum etcd_result r;
+	struct buf a;
+
+	end[strlen(end) - 1]++; /* with prefix: every key under key */
+	e = b64_encode(end, strlen(end));
+	r = small_call(s, "/v3/kv/deleterange",
+	    prefix
+		? xasprintf_body("{\"key\":\"%s\",\"range_end\":\"%s\"}", k, e)
+		: xasprintf_body("{\"key\":\"%s\"}", k),
+	    &a, err, errlen);
+	if (r == ETCD_OK)
+		buf_free(&a);
+	free(k);
+	free(e);
+	free(end);
+	return r;
+}
+
+enum etcd_result
+etcd_create(const struct settings *s, const char *key, const char *value,
+    uint64_t lease, int *created, char *err, size_t errlen)
+{
+	char *k = b64_encode(key, strlen(key));
+	char *v = b64_encode(value, strlen(value));
+	enum etcd_result r;
+	struct buf a;
+
+	*created = 0;
+	r = small_call(s, "/v3/kv/txn",
+	    xasprintf_body("{\"compare\":[{\"key\":\"%s\",\"result\":"
+			   "\"EQUAL\",\"target\":\"CREATE\","
+			   "\"create_revision\":\"0\"}],\"success\":[{"
+			   "\"request_put\":{\"key\":\"%s\",\"value\":"
+			   "\"%s\",\"lease\":\"%llu\"}}]}",
+		k, k, v, (unsigned long long)lease),
+	    &a, err, errlen);
+	if (r == ETCD_OK) {
+		if (etcd_parse_txn((const char *)a.p, a.len, created) == -1) {
+			seterr(err, errlen,
+			    "/v3/kv/txn: the answer is not a transaction's");
+			r = ETCD_INVALID;
+		}
+		buf_free(&a);
+	}
+	free(k);
+	free(v);
 	return r;
 }
