@@ -154,23 +154,39 @@ gate_judge(const struct gate *g, const struct ctr_state *st, double now,
 	return GATE_WAIT;
 }
 
-/* Passed (or kept without rollback): the old container goes. */
+/*
+ * Passed (or kept without rollback): the old container goes, with those
+ * of the other gates that pass in the same look (gate_drop()).
+ */
 static void
-gate_pass(struct run *r, struct gate *g, const struct ctr_state *st)
+gate_pass(
+    struct run *r, struct gate *g, const struct ctr_state *st, struct drop *d)
 {
 	struct ctr *k = &r->ctrs.v[g->old];
-	char err[1024];
 
 	log_info("update of %s passed its gate: %.12s ran %.1f s%s; removing "
 		 "the old container %s",
 	    g->it->ident, g->nid, mono_now() - g->started,
 	    st->health == HEALTH_HEALTHY ? " and is healthy" : "",
 	    ctr_label(k));
-	if (drop_container(r, k, g->it->d->stop_timeout, err, sizeof(err)) ==
-	    -1)
-		log_warnx("update of %s: remove the old container %s: %s (the "
-			  "next run removes it)",
-		    g->it->ident, ctr_label(k), err);
+	d->c = k;
+	d->stop_s = g->it->d->stop_timeout;
+	d->arg = g->it;
+}
+
+/* The old containers of the gates that passed, stopped together. */
+static void
+gate_drop(struct run *r, struct drop *v, size_t n)
+{
+	if (n == 0)
+		return;
+	drop_many(r, v, n);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].rc == -1)
+			log_warnx("update of %s: remove the old container %s: "
+				  "%s (the next run removes it)",
+			    ((const struct item *)v[i].arg)->ident,
+			    ctr_label(v[i].c), v[i].err);
 }
 
 /* Failed: the new container goes, the old one is put back. */
@@ -215,7 +231,8 @@ gate_rollback(struct run *r, struct gate *g, const char *why)
  * running new container anyway; one that failed is still rolled back.
  */
 static int
-gate_check(struct run *r, struct gate *g, double now, int cut)
+gate_check(struct run *r, struct gate *g, double now, int cut,
+    struct drop *drops, size_t *ndrops)
 {
 	struct ctr_state st;
 	char err[400], why[MAX_FAILED_WHY];
@@ -246,7 +263,7 @@ gate_check(struct run *r, struct gate *g, double now, int cut)
 		v = GATE_PASS;
 	}
 	if (v == GATE_PASS)
-		gate_pass(r, g, &st);
+		gate_pass(r, g, &st, &drops[(*ndrops)++]);
 	else
 		gate_rollback(r, g, why);
 	return 1;
@@ -264,7 +281,8 @@ void
 gate_run(struct run *r)
 {
 	struct gate_set *gs = &r->gates;
-	size_t n;
+	struct drop *drops = xcalloc(gs->n, sizeof(*drops));
+	size_t n, ndrops;
 
 	while (gs->n > 0) {
 		int cut = *r->stop != 0;
@@ -275,16 +293,19 @@ gate_run(struct run *r)
 			    gs->n, gs->n == 1 ? "" : "s",
 			    gs->n == 1 ? "" : "s");
 			gs->n = 0;
-			return;
+			break;
 		}
-		n = 0;
+		n = ndrops = 0;
 		for (size_t i = 0; i < gs->n; i++)
-			if (!gate_check(r, &gs->v[i], mono_now(), cut))
+			if (!gate_check(
+				r, &gs->v[i], mono_now(), cut, drops, &ndrops))
 				gs->v[n++] = gs->v[i];
 		gs->n = n;
+		gate_drop(r, drops, ndrops);
 		if (n > 0)
 			gate_sleep();
 	}
+	free(drops);
 }
 
 static void
