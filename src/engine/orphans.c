@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "act.h"
+#include "bounds.h"
 #include "ctrops.h"
 #include "log.h"
 #include "runlog.h"
@@ -54,9 +55,14 @@ remove_orphans(struct run *r)
 		run_plan(r, "remove %s (not declared)", ctr_label(c));
 		if (r->dry)
 			r->rep->removed++;
-		/* Docker's stop timeout: the one set from its stopTimeout. */
+		/*
+		 * One dockerup made stops with the StopTimeout it gave it
+		 * (a stopTimeout, at most MAX_STOP_TIMEOUT_S); another one
+		 * (orphans=all) with Docker's default, whatever it says.
+		 */
 		drops[i].c = c;
-		drops[i].stop_s = STOP_OWN_TIMEOUT;
+		drops[i].stop_s =
+		    c->managed ? STOP_OWN_TIMEOUT : DOCKER_STOP_TIMEOUT_S;
 	}
 	if (!r->dry && op.nremove > 0)
 		drop_many(r, drops, op.nremove);
