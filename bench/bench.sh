@@ -133,6 +133,10 @@ pull_images "$NMAX"
 
 # write_defs N VARIANT CHANGE: dockerup's definitions and the compose file,
 # equal in content; CHANGE is the middle container's one environment value.
+# Compose has no health gate, so the definitions set update.monitor 0:
+# both tools then do the same work.  With the gate, an update takes
+# update.monitor seconds more (10 by default), once per run: every
+# pending gate is watched in the same loop.
 write_defs() {
 	local n=$1 variant=$2 change=$3 i mid=$((($1 + 1) / 2)) from env vf
 	rm -rf "$WORK/defs"
@@ -149,7 +153,7 @@ write_defs() {
 		fi
 		[ "$i" = "$mid" ] &&
 		    env=', "env": {"BENCH_CHANGE": "'$change'"}'
-		printf '{"type": "docker", "name": "%s", "image": "%s", "network": "none", "restart": "on-failure", "command": %s%s%s}\n' \
+		printf '{"type": "docker", "name": "%s", "image": "%s", "network": "none", "restart": "on-failure", "update": {"monitor": 0}, "command": %s%s%s}\n' \
 		    "$(name "$i")" "$(image "$i")" "$CMD" "$from" "$env" \
 		    > "$WORK/defs/$(name "$i").json"
 		{

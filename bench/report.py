@@ -173,6 +173,14 @@ def main():
                 parts.append("no-op 1/%.0f of compose (target <= 1/20: %s)"
                              % (c / max(d, 1), "met" if d * 20 <= c
                                 else "NOT met"))
+            d, c = med("dockerup", "update"), med("compose", "update")
+            if d is not None and c:
+                parts.append("update %.2f of compose (target <= 0.7: %s)" %
+                             (d / c, "met" if d / c <= 0.7 else "NOT met"))
+            d, c = med("dockerup", "changed"), med("compose", "changed")
+            if v == "chain" and d is not None and c:
+                parts.append("changed %.2f of compose (target <= 1: %s)" %
+                             (d / c, "met" if d <= c else "NOT met"))
             r = rss(cells.get((v, n, "dockerup", "cold"), []) +
                     cells.get((v, n, "dockerup", "update"), []))
             if r[1] is not None:

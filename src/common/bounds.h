@@ -102,6 +102,13 @@
  * a quiet one; +0.5 MiB engine RSS)
  */
 #define LAUNCH_PARALLEL          32
+/*
+ * the renames, creates, stops and starts of replacements, and the stops
+ * and removals of old and undeclared containers, in flight: a stop mostly
+ * waits for the container's stop timeout, so up to this many
+ * replacements cost about one stop timeout, not one each
+ */
+#define REPLACE_PARALLEL         32
 #define MAX_DOCKER_RESPONSE      (64 * 1024 * 1024)
 /* all header lines of one answer (libcurl refuses one above 100 KiB) */
 #define MAX_DOCKER_HEADER        (64 * 1024)

@@ -18,6 +18,7 @@
 #include "claim.h"
 #include "ctrops.h"
 #include "docker.h"
+#include "fields.h"
 #include "gate.h"
 #include "rollout.h"
 #include "log.h"
@@ -41,22 +42,58 @@ ctr_set_name(struct ctr *c, const char *name)
 	return 0;
 }
 
+/* One phase of drop_many(): sends o, and marks v's entries that failed. */
+static void
+drop_phase(struct run *r, struct drop *v, struct op_req *o, size_t n)
+{
+	run_ops(r, o, n, REPLACE_PARALLEL);
+	for (size_t i = 0; i < n; i++) {
+		if (o[i].rc != OP_OK) {
+			v[i].rc = -1;
+			snprintf(v[i].err, sizeof(v[i].err), "%s", o[i].err);
+		}
+		op_req_free(&o[i]);
+	}
+}
+
+void
+drop_many(struct run *r, struct drop *v, size_t n)
+{
+	struct op_req *o = xcalloc(n, sizeof(*o));
+
+	for (size_t i = 0; i < n; i++) {
+		v[i].rc = 0;
+		v[i].err[0] = '\0';
+		if (ctr_running(v[i].c))
+			op_req_stop(&o[i], v[i].c->id, v[i].stop_s);
+	}
+	drop_phase(r, v, o, n);
+	memset(o, 0, n * sizeof(*o));
+	for (size_t i = 0; i < n; i++)
+		if (v[i].rc == 0)
+			op_req_remove(&o[i], v[i].c->id);
+	drop_phase(r, v, o, n);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].rc == 0)
+			v[i].c->removed = 1;
+	free(o);
+}
+
 /*
  * Stops (when running) and removes a container we decided to drop;
- * stop_s is its definition's stopTimeout (DOCKER_STOP_TIMEOUT_S for a
- * container no definition declares).
+ * stop_s is its definition's stopTimeout (STOP_OWN_TIMEOUT for a
+ * container no definition declares: the one it was created with).
  */
 int
 drop_container(
     struct run *r, struct ctr *c, int64_t stop_s, char *err, size_t errlen)
 {
-	if (ctr_running(c) &&
-	    run_op(r, op_stop(r->dk, c->id, stop_s, err, errlen)) != OP_OK)
-		return -1;
-	if (run_op(r, op_remove(r->dk, c->id, err, errlen)) != OP_OK)
-		return -1;
-	c->removed = 1;
-	return 0;
+	struct drop d = { .c = c, .stop_s = stop_s };
+
+	drop_many(r, &d, 1);
+	if (d.rc == -1)
+		snprintf(err, errlen, "%s", d.err);
+	return d.rc;
 }
 
 static void
@@ -222,16 +259,20 @@ create_replacement(struct run *r, const struct item *it, const struct ctr *old,
 	return rc;
 }
 
+static int
+ref_takes_volumes(const struct defn_ref *ref, void *ident)
+{
+	return ref->f->refs == REF_VOLUMES_FROM &&
+	    strcmp(ref->name, ident) == 0;
+}
+
 /* Whether a definition takes volumes from it. */
 static int
 item_lends_volumes(const struct run *r, const struct item *it)
 {
 	for (size_t i = 0; i < r->nitems; i++)
-		for (size_t k = 0; k < r->items[i].d->nvolumes; k++)
-			if (r->items[i].d->volumes[k].from &&
-			    strcmp(r->items[i].d->volumes[k].from, it->ident) ==
-				0)
-				return 1;
+		if (defn_each_ref(r->items[i].d, ref_takes_volumes, it->ident))
+			return 1;
 	return 0;
 }
 
@@ -325,7 +366,7 @@ defer_create(struct run *r, struct item *it, const char *want)
 	    (json = create_body(r, it, NULL, want, err, sizeof(err))) == NULL)
 		return -1;
 	if (ports_mark(r, it->d, 1)) {
-		flush_launches(r);
+		flush_queued(r);
 		(void)ports_mark(r, it->d, 1);
 	}
 	if ((it->d->name && (name = strdup(it->d->name)) == NULL) ||
@@ -401,28 +442,32 @@ flush_launches(struct run *r)
 	launch_clear(&r->launches);
 }
 
+static int
+ref_deferred(const struct defn_ref *ref, void *r)
+{
+	const struct item *dep = item_by_ident(r, ref->name);
+
+	return dep != NULL && dep->deferred;
+}
+
 /*
  * Whether a dependency of it, or a container it signals (which must be
- * up before the signal, as one by one), waits in run.launches.
+ * up before the signal, as one by one), waits in run.launches or
+ * run.replaces.
  */
 int
 item_waits(struct run *r, const struct item *it)
 {
-	const char *deps[MAX_LIST_ITEMS + MAX_VOLUMES + 1];
-	size_t n;
-	struct item *dep;
-
-	if (r->launches.n == 0)
+	if (r->launches.n == 0 && r->replaces.n == 0)
 		return 0;
-	n = defn_dependencies(it->d, deps, sizeof(deps) / sizeof(deps[0]));
-	for (size_t i = 0; i < n; i++)
-		if ((dep = item_by_ident(r, deps[i])) != NULL && dep->deferred)
-			return 1;
-	for (size_t i = 0; i < it->d->signals.n; i++)
-		if ((dep = item_by_ident(r, it->d->signals.v[i].key)) != NULL &&
-		    dep->deferred)
-			return 1;
-	return 0;
+	return defn_each_ref(it->d, ref_deferred, r) != 0;
+}
+
+void
+flush_queued(struct run *r)
+{
+	flush_launches(r);
+	flush_replaces(r);
 }
 
 /* Puts the old container back under its name after a failed replace. */
@@ -500,22 +545,21 @@ ports_clash(struct run *r, const struct item *it, const struct ctr *k,
 	return clash;
 }
 
-/*
- * Takes the old container's name away so the new one can have it.  0 done
- * (or not needed), 1 the engine refused (the caller replaces without a
- * rename), -1 no answer.
- */
-int
-rename_out_of_way(struct run *r, const struct item *it, struct ctr *k)
+/* The name k takes while replaced; 0 when it need not be renamed. */
+static int
+old_name(const struct item *it, const struct ctr *k, char *out, size_t outlen)
 {
-	char oldname[MAX_NAME_LEN + 64], err[1024];
-	int rc;
-
 	if (it->d->name == NULL || strcmp(k->name, it->d->name) != 0)
 		return 0;
-	snprintf(oldname, sizeof(oldname), "%s" OLD_NAME_INFIX "%.12s",
-	    it->d->name, k->id);
-	rc = run_op(r, op_rename(r->dk, k->id, oldname, err, sizeof(err)));
+	snprintf(out, outlen, "%s" OLD_NAME_INFIX "%.12s", it->d->name, k->id);
+	return 1;
+}
+
+/* What rename_out_of_way() makes of the rename's result rc. */
+static int
+renamed(struct run *r, const struct item *it, struct ctr *k,
+    const char *oldname, int rc, const char *err)
+{
 	if (rc == OP_LOST)
 		return -1;
 	if (rc == OP_FAILED) {
@@ -526,6 +570,22 @@ rename_out_of_way(struct run *r, const struct item *it, struct ctr *k)
 	}
 	ctr_set_name(k, oldname);
 	return 0;
+}
+
+/*
+ * Takes the old container's name away so the new one can have it.  0 done
+ * (or not needed), 1 the engine refused (the caller replaces without a
+ * rename), -1 no answer.
+ */
+int
+rename_out_of_way(struct run *r, const struct item *it, struct ctr *k)
+{
+	char oldname[MAX_NAME_LEN + 64], err[1024];
+
+	if (!old_name(it, k, oldname, sizeof(oldname)))
+		return 0;
+	return renamed(r, it, k, oldname,
+	    run_op(r, op_rename(r->dk, k->id, oldname, err, sizeof(err))), err);
 }
 
 /* The fallback when the old container cannot be renamed. */
@@ -571,61 +631,6 @@ remove_new(struct run *r, const char *id)
 }
 
 /*
- * Eager: the new one runs before the old one stops; the old one keeps
- * running until the new one passes its gate (gate.h).
- */
-static int
-swap_eager(struct run *r, struct item *it, struct ctr *k, const char *nid,
-    const char *want)
-{
-	char err[1024];
-
-	if (run_op(r, op_start(r->dk, nid, err, sizeof(err))) != OP_OK) {
-		run_fail(r, "replace %s: start the new container: %s",
-		    it->ident, err);
-		remove_new(r, nid);
-		restore_old(r, it, k, 0);
-		return -1;
-	}
-	gate_add(r, it, (size_t)(k - r->ctrs.v), nid, want, ctr_running(k));
-	return 0;
-}
-
-/*
- * Default: the old one stops, then the new one starts; the old one is
- * kept, stopped, until the new one passes its gate (gate.h).
- */
-static int
-swap_stop_first(struct run *r, struct item *it, struct ctr *k, const char *nid,
-    const char *want)
-{
-	char err[1024];
-	int was_running = ctr_running(k);
-
-	if (was_running &&
-	    run_op(r,
-		op_stop(r->dk, k->id, it->d->stop_timeout, err, sizeof(err))) !=
-		OP_OK) {
-		run_fail(r, "replace %s: stop the old container: %s", it->ident,
-		    err);
-		remove_new(r, nid);
-		restore_old(r, it, k, 0);
-		return -1;
-	}
-	if (run_op(r, op_start(r->dk, nid, err, sizeof(err))) != OP_OK) {
-		run_fail(r,
-		    "replace %s: start the new container: %s; the old one "
-		    "is put back",
-		    it->ident, err);
-		remove_new(r, nid);
-		restore_old(r, it, k, was_running);
-		return -1;
-	}
-	gate_add(r, it, (size_t)(k - r->ctrs.v), nid, want, was_running);
-	return 0;
-}
-
-/*
  * dockerd 20.10 cannot rename a running container that was stopped and
  * started again ("sandbox ... not found"), such as an old container a
  * rollback put back; it renames it once stopped.  So a refused rename of
@@ -653,15 +658,16 @@ rename_stopped(struct run *r, struct item *it, struct ctr *k)
 }
 
 /*
- * Pull first (done by the caller), create the new one, then swap.  The
- * old container is renamed out of the way first so that a definition the
- * engine refuses leaves it running under its name.
+ * Queues the replacement of k (pulled first, by the caller); with
+ * update.eager, the ports of old and new are compared now.
  */
-static int
-item_replace(struct run *r, struct item *it, struct ctr *k, const char *want)
+static void
+defer_replace(struct run *r, struct item *it, struct ctr *k, const char *want)
 {
-	char nid[65], err[1024], port[32];
-	int eager = it->d->update_eager, rc, stopped = 0;
+	struct replace_set *rs = &r->replaces;
+	struct replace *x;
+	char port[32];
+	int eager = it->d->update_eager;
 
 	if (eager && ports_clash(r, it, k, port, sizeof(port))) {
 		log_info("replace %s: old and new both bind host port %s, so "
@@ -669,39 +675,249 @@ item_replace(struct run *r, struct item *it, struct ctr *k, const char *want)
 		    it->ident, port);
 		eager = 0;
 	}
-	if (r->lost || (rc = rename_out_of_way(r, it, k)) == -1)
-		return -1;
-	if (rc == 1 && ctr_running(k)) {
-		if ((rc = rename_stopped(r, it, k)) == -1)
-			return -1;
-		stopped = 1;
-		eager = 0;
+	if (ports_mark(r, it->d, 1)) {
+		flush_queued(r);
+		(void)ports_mark(r, it->d, 1);
+	}
+	rs->v = xreallocarray(rs->v, rs->n + 1, sizeof(*rs->v));
+	x = &rs->v[rs->n++];
+	memset(x, 0, sizeof(*x));
+	x->it = it;
+	x->k = k;
+	snprintf(x->want, sizeof(x->want), "%s", want);
+	x->report_item = r->rep->cur_item;
+	x->eager = eager;
+	it->deferred = 1;
+}
+
+/* A step of x failed: the new container (if any) goes, the old one back. */
+static void
+replace_failed(struct run *r, struct replace *x, int restart)
+{
+	if (x->nid[0] != '\0')
+		remove_new(r, x->nid);
+	restore_old(r, x->it, x->k, restart);
+	x->settled = 1;
+}
+
+/*
+ * After the rename of the old container (rc as rename_out_of_way()'s): a
+ * refused one is renamed again once stopped (rename_stopped()), and
+ * failing that the container is replaced in place.
+ */
+static void
+replace_renamed(struct run *r, struct replace *x, int rc)
+{
+	if (rc == 1 && ctr_running(x->k)) {
+		rc = rename_stopped(r, x->it, x->k);
+		x->stopped = 1;
+		x->eager = 0;
+	}
+	if (rc == -1) {
+		x->settled = 1;
+		return;
 	}
 	if (rc == 1) {
 		log_warnx(
 		    "replace %s: the old container is stopped and removed "
 		    "before the new one is created (no rollback possible)",
-		    it->ident);
-		rc = replace_in_place(r, it, k, want, nid);
-	} else if (create_replacement(r, it, k, want, nid, err, sizeof(err)) !=
-	    OP_OK) {
+		    x->it->ident);
+		x->settled = 1;
+		x->in_place =
+		    replace_in_place(r, x->it, x->k, x->want, x->nid) == 0;
+	}
+}
+
+/* Whether x goes on to its next step; sets the report's item. */
+static int
+replace_next(struct run *r, struct replace *x)
+{
+	r->rep->cur_item = x->report_item;
+	return !x->settled;
+}
+
+/* The renames of the old containers out of the way. */
+static void
+replace_renames(struct run *r, struct replace_set *rs, struct op_req *o)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (old_name(rs->v[i].it, rs->v[i].k, rs->v[i].oldname,
+			sizeof(rs->v[i].oldname)))
+			op_req_rename(&o[i], rs->v[i].k->id, rs->v[i].oldname);
+	run_ops(r, o, rs->n, REPLACE_PARALLEL);
+	for (size_t i = 0; i < rs->n; i++) {
+		struct replace *x = &rs->v[i];
+		if (replace_next(r, x))
+			replace_renamed(r, x,
+			    o[i].path == NULL
+				? 0
+				: renamed(r, x->it, x->k, x->oldname, o[i].rc,
+				      o[i].err));
+		op_req_free(&o[i]);
+	}
+}
+
+/* The creates of the new containers, the old volumes carried over. */
+static void
+replace_creates(struct run *r, struct replace_set *rs, struct op_req *o)
+{
+	char **body = xcalloc(rs->n, sizeof(*body));
+
+	for (size_t i = 0; i < rs->n; i++) {
+		struct replace *x = &rs->v[i];
+		if (!replace_next(r, x))
+			continue;
+		body[i] = create_body(
+		    r, x->it, x->k, x->want, o[i].err, sizeof(o[i].err));
+		if (body[i] != NULL)
+			op_req_create(&o[i], x->it->d->name, body[i]);
+		else
+			o[i].rc = OP_FAILED;
+	}
+	run_ops(r, o, rs->n, REPLACE_PARALLEL);
+	for (size_t i = 0; i < rs->n; i++) {
+		struct replace *x = &rs->v[i];
+		if (replace_next(r, x) && o[i].rc != OP_OK) {
+			run_fail(r,
+			    "replace %s: create the new container: %s; the old "
+			    "one keeps running",
+			    x->it->ident, o[i].err);
+			replace_failed(r, x, x->stopped);
+		} else if (!x->settled)
+			memcpy(x->nid, o[i].id, sizeof(x->nid));
+		op_req_free(&o[i]);
+		free(body[i]);
+	}
+	free(body);
+}
+
+/*
+ * Stop-first: the old ones stop; the old one is kept, stopped, until the
+ * new one passes its gate (gate.h).  Eager: the old one keeps running
+ * until then.
+ */
+static void
+replace_stops(struct run *r, struct replace_set *rs, struct op_req *o)
+{
+	for (size_t i = 0; i < rs->n; i++) {
+		struct replace *x = &rs->v[i];
+		x->was_running = ctr_running(x->k);
+		if (!x->settled && !x->eager && x->was_running)
+			op_req_stop(&o[i], x->k->id, x->it->d->stop_timeout);
+	}
+	run_ops(r, o, rs->n, REPLACE_PARALLEL);
+	for (size_t i = 0; i < rs->n; i++) {
+		struct replace *x = &rs->v[i];
+		if (replace_next(r, x) && o[i].rc != OP_OK) {
+			run_fail(r, "replace %s: stop the old container: %s",
+			    x->it->ident, o[i].err);
+			replace_failed(r, x, 0);
+		}
+		op_req_free(&o[i]);
+	}
+}
+
+/* After the start of x's new container: on probation (gate.h), or back. */
+static void
+replace_started(struct run *r, struct replace *x, const struct op_req *o)
+{
+	if (o->rc == OP_OK)
+		gate_add(r, x->it, (size_t)(x->k - r->ctrs.v), x->nid, x->want,
+		    x->was_running);
+	else if (x->eager) {
+		run_fail(r, "replace %s: start the new container: %s",
+		    x->it->ident, o->err);
+		replace_failed(r, x, 0);
+	} else {
 		run_fail(r,
-		    "replace %s: create the new container: %s; the old one "
-		    "keeps running",
-		    it->ident, err);
-		restore_old(r, it, k, stopped);
-		return -1;
-	} else
-		rc = eager ? swap_eager(r, it, k, nid, want)
-			   : swap_stop_first(r, it, k, nid, want);
-	if (rc == -1)
-		return -1;
-	memcpy(it->cur_id, nid, sizeof(nid));
+		    "replace %s: start the new container: %s; the old one "
+		    "is put back",
+		    x->it->ident, o->err);
+		replace_failed(r, x, x->was_running);
+	}
+}
+
+/* The starts of the new ones. */
+static void
+replace_starts(struct run *r, struct replace_set *rs, struct op_req *o)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (!rs->v[i].settled)
+			op_req_start(&o[i], rs->v[i].nid);
+	run_ops(r, o, rs->n, REPLACE_PARALLEL);
+	for (size_t i = 0; i < rs->n; i++) {
+		if (replace_next(r, &rs->v[i]))
+			replace_started(r, &rs->v[i], &o[i]);
+		op_req_free(&o[i]);
+	}
+}
+
+/* What follows a replacement made: its dependents may use it now. */
+static void
+replace_done(struct run *r, struct replace *x)
+{
+	struct item *it = x->it;
+
+	memcpy(it->cur_id, x->nid, sizeof(x->nid));
 	it->recreated = 1;
 	item_learn_mounts(r, it);
 	r->rep->replaced++;
 	item_signals(r, it);
-	return 0;
+	report_item_end(r->rep, it->cur_id);
+}
+
+/*
+ * Makes the queued replacements, each step of all of them together; each
+ * one's failures are handled, and reported in order, as when it was made
+ * alone.  Once the engine stops answering, the rest are left as they are
+ * (the next run picks up from what is on the host).
+ */
+void
+flush_replaces(struct run *r)
+{
+	struct replace_set *rs = &r->replaces;
+	size_t saved = r->rep->cur_item;
+	struct op_req *o;
+
+	if (rs->n == 0)
+		return;
+	log_debug(
+	    "replacing %zu containers, %d at a time", rs->n, REPLACE_PARALLEL);
+	o = xcalloc(rs->n, sizeof(*o));
+	replace_renames(r, rs, o);
+	memset(o, 0, rs->n * sizeof(*o));
+	if (!r->lost)
+		replace_creates(r, rs, o);
+	memset(o, 0, rs->n * sizeof(*o));
+	if (!r->lost)
+		replace_stops(r, rs, o);
+	memset(o, 0, rs->n * sizeof(*o));
+	if (!r->lost)
+		replace_starts(r, rs, o);
+	for (size_t i = 0; i < rs->n; i++) {
+		struct replace *x = &rs->v[i];
+		x->it->deferred = 0;
+		(void)ports_mark(r, x->it->d, 0);
+		if (!r->lost && (!x->settled || x->in_place)) {
+			r->rep->cur_item = x->report_item;
+			replace_done(r, x);
+		}
+		/* A rolling slot goes back unless a gate holds it now. */
+		if (!gate_pending(r, x->it))
+			rollout_settled(x->it, SLOT_NOT_REPLACED, "");
+	}
+	r->rep->cur_item = saved;
+	rs->n = 0;
+	free(o);
+}
+
+/* A replacement waits in the queue, unless duplicates must go after it. */
+static void
+item_replace(struct run *r, struct item *it, struct ctr *k, const char *want)
+{
+	defer_replace(r, it, k, want);
+	if (it->ncand > 1)
+		flush_replaces(r);
 }
 
 static int
@@ -882,8 +1098,9 @@ reconcile_item(struct run *r, struct item *it)
 		r->rep->unchanged++;
 	else
 		item_act(r, it, k, dec.act, dec.why, in.want);
-	/* Its slot goes back now unless a gate holds it (gate.c). */
-	if (!gate_pending(r, it))
+	/* Its slot goes back now unless a gate holds it (gate.c) or its
+	 * replacement waits in the queue (flush_replaces()). */
+	if (!gate_pending(r, it) && !it->deferred)
 		rollout_settled(it, SLOT_NOT_REPLACED, "");
 	if (!r->lost)
 		remove_dups(r, it, k, 0);

@@ -10,19 +10,37 @@
 
 /* Decides and carries out what the definition of it needs. */
 void reconcile_item(struct run *r, struct item *it);
-/* Whether a dependency of it waits in the queue of new containers. */
+/*
+ * Whether a dependency of it, or a container it signals, waits in the
+ * queue of new containers or of replacements.
+ */
 int item_waits(struct run *r, const struct item *it);
 /* Creates and starts the queued new containers. */
 void flush_launches(struct run *r);
+/* Makes the queued replacements (batch.h). */
+void flush_replaces(struct run *r);
+/* Both. */
+void flush_queued(struct run *r);
 /* The image, made local when it can be; NULL when the item must wait. */
 struct image_state *item_image(struct run *r, struct item *it);
 /*
  * Stops (when running) and removes a container we decided to drop;
- * stop_s is its definition's stopTimeout (DOCKER_STOP_TIMEOUT_S for a
- * container no definition declares).
+ * stop_s is its definition's stopTimeout (STOP_OWN_TIMEOUT for a
+ * container no definition declares: the one it was created with).
  */
 int drop_container(
     struct run *r, struct ctr *c, int64_t stop_s, char *err, size_t errlen);
+/* One container of drop_many(). */
+struct drop {
+	struct ctr *c;
+	int64_t stop_s; /* as drop_container()'s; STOP_OWN_TIMEOUT: its own */
+	void *arg;      /* the caller's */
+	int rc;         /* 0 stopped and removed; -1 not, err says why */
+	char err[1024];
+};
+/* The same for the n containers of v, the stops and the removals of all
+   together (at most REPLACE_PARALLEL at a time). */
+void drop_many(struct run *r, struct drop *v, size_t n);
 /* Creates (does not start) the container of it; an OP_* result. */
 int create_container(struct run *r, const struct item *it, const char *want,
     char id[65], char *err, size_t errlen);

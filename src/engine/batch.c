@@ -5,15 +5,14 @@
  */
 #include "batch.h"
 
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bounds.h"
-#include "observe.h"
 #include "ctrops.h"
 #include "log.h"
+#include "xalloc.h"
 
 struct launch *
 launch_add(struct launch_set *ls, char *name, char *body)
@@ -53,115 +52,32 @@ launch_free(struct launch_set *ls)
 	memset(ls, 0, sizeof(*ls));
 }
 
-/* As op_call(): the operation's result from the answer's status. */
-static int
-launch_result(
-    const struct docker_call *c, long ok1, long ok2, char *err, size_t errlen)
-{
-	if (c->status == -1) {
-		snprintf(err, errlen, "%s", c->err);
-		return OP_LOST;
-	}
-	if (c->status == ok1 || c->status == ok2)
-		return OP_OK;
-	if (c->status < 400)
-		snprintf(err, errlen, "unexpected HTTP %ld from %s %s",
-		    c->status, c->rq.method, c->rq.path);
-	else
-		snprintf(err, errlen, "%s", c->err);
-	return OP_FAILED;
-}
-
-/* The Id of a create's answer, as op_create() reads it. */
-static int
-launch_id(struct launch *l, const struct docker_call *c)
-{
-	cJSON *j = cJSON_ParseWithLength(
-	    (const char *)c->resp.body.p, c->resp.body.len);
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "Id");
-	int rc = 0;
-
-	if (!cJSON_IsString(v) || !docker_id_valid(v->valuestring)) {
-		snprintf(l->err, sizeof(l->err),
-		    "POST %s: no container Id in the answer (expected 64 "
-		    "lowercase hex digits)",
-		    c->rq.path);
-		rc = -1;
-	} else
-		memcpy(l->id, v->valuestring, 65);
-	cJSON_Delete(j);
-	return rc;
-}
-
+/* The creates (start 0) or the starts of those created, together. */
 static void
-calls_free(struct docker_call *calls, char **paths, size_t n)
+launch_phase(struct docker *dk, struct launch_set *ls, int start)
 {
-	for (size_t i = 0; i < n; i++) {
-		docker_resp_free(&calls[i].resp);
-		free(paths[i]);
-	}
-	free(calls);
-	free(paths);
-}
+	struct op_req *o = xcalloc(ls->n, sizeof(*o));
 
-static void
-launch_creates(struct docker *dk, struct launch_set *ls)
-{
-	struct docker_call *calls = calloc(ls->n, sizeof(*calls));
-	char **paths = calloc(ls->n, sizeof(*paths));
-
-	if (calls == NULL || paths == NULL)
-		fatal("%s", __func__);
 	for (size_t i = 0; i < ls->n; i++) {
-		const char *name = ls->v[i].name;
-		if (asprintf(&paths[i], "/containers/create%s%s",
-			name ? "?name=" : "", name ? name : "") == -1)
-			fatal("%s", __func__);
-		calls[i].rq.method = "POST";
-		calls[i].rq.path = paths[i];
-		calls[i].rq.body = ls->v[i].body;
-		docker_resp_init(&calls[i].resp);
+		if (!start)
+			op_req_create(&o[i], ls->v[i].name, ls->v[i].body);
+		else if (ls->v[i].rc_create == OP_OK)
+			op_req_start(&o[i], ls->v[i].id);
 	}
-	docker_request_many(dk, calls, ls->n, LAUNCH_PARALLEL);
+	ops_send(dk, o, ls->n, LAUNCH_PARALLEL);
 	for (size_t i = 0; i < ls->n; i++) {
 		struct launch *l = &ls->v[i];
-		l->rc_create =
-		    launch_result(&calls[i], 201, 201, l->err, sizeof(l->err));
-		if (l->rc_create == OP_OK && launch_id(l, &calls[i]) == -1)
-			l->rc_create = OP_FAILED;
-	}
-	calls_free(calls, paths, ls->n);
-}
-
-static void
-launch_starts(struct docker *dk, struct launch_set *ls)
-{
-	struct docker_call *calls = calloc(ls->n, sizeof(*calls));
-	char **paths = calloc(ls->n, sizeof(*paths));
-	size_t *which = calloc(ls->n, sizeof(*which)), n = 0;
-
-	if (calls == NULL || paths == NULL || which == NULL)
-		fatal("%s", __func__);
-	for (size_t i = 0; i < ls->n; i++) {
-		if (ls->v[i].rc_create != OP_OK)
+		if (o[i].path == NULL)
 			continue;
-		if (asprintf(&paths[n], "/containers/%s/start", ls->v[i].id) ==
-		    -1)
-			fatal("%s", __func__);
-		calls[n].rq.method = "POST";
-		calls[n].rq.path = paths[n];
-		docker_resp_init(&calls[n].resp);
-		which[n++] = i;
+		if (o[i].rc != OP_OK)
+			snprintf(l->err, sizeof(l->err), "%s", o[i].err);
+		if (!start && (l->rc_create = o[i].rc) == OP_OK)
+			memcpy(l->id, o[i].id, sizeof(l->id));
+		if (start)
+			l->rc_start = o[i].rc;
+		op_req_free(&o[i]);
 	}
-	docker_request_many(dk, calls, n, LAUNCH_PARALLEL);
-	for (size_t k = 0; k < n; k++) {
-		struct launch *l = &ls->v[which[k]];
-		/* 304: already running, as op_start() takes it. */
-		l->rc_start =
-		    launch_result(&calls[k], 204, 304, l->err, sizeof(l->err));
-	}
-	calls_free(calls, paths, n);
-	free(which);
+	free(o);
 }
 
 void
@@ -171,6 +87,6 @@ launch_run(struct docker *dk, struct launch_set *ls)
 		return;
 	log_debug("launching %zu new containers, %d at a time", ls->n,
 	    LAUNCH_PARALLEL);
-	launch_creates(dk, ls);
-	launch_starts(dk, ls);
+	launch_phase(dk, ls, 0);
+	launch_phase(dk, ls, 1);
 }

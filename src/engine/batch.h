@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 
+#include "bounds.h"
 #include "docker.h"
 
 struct launch {
@@ -26,6 +27,34 @@ struct launch_set {
 	struct launch *v;
 	size_t n;
 	size_t cap;
+};
+
+/*
+ * Replacements, likewise (act.c's flush_replaces()): reconcile queues
+ * those whose dependencies are settled, then each phase -- the renames of
+ * the old containers out of the way, the creates, the stops of the old
+ * ones (stop-first), the starts -- goes out for all of them together, at
+ * most REPLACE_PARALLEL at a time.
+ */
+struct item;
+struct ctr;
+struct replace {
+	struct item *it;
+	struct ctr *k;                   /* the old container */
+	char want[65];                   /* the hash the new one carries */
+	char oldname[MAX_NAME_LEN + 64]; /* k's while replaced; "" none */
+	char nid[65];                    /* the new container, once made */
+	size_t report_item;              /* the caller's report index */
+	int eager;   /* the old one runs until the new one's gate */
+	int stopped; /* the old one was stopped to be renamed */
+	int was_running;
+	int settled;  /* failed (reported), or made in place */
+	int in_place; /* made in place: no swap, no gate */
+};
+
+struct replace_set {
+	struct replace *v;
+	size_t n;
 };
 
 /*

@@ -9,112 +9,115 @@
 #include <time.h>
 
 #include "bounds.h"
+#include "log.h"
 #include "observe.h"
+#include "xalloc.h"
 
-/* One call; ok1 and ok2 are statuses that count as success. */
+/* The result of an answer of status st (-1: none, err says why). */
 static int
-op_call(struct docker *dk, struct docker_req *rq, struct docker_resp *resp,
-    long ok1, long ok2, char *err, size_t errlen)
+op_result(long st, long ok1, long ok2, const char *method, const char *path,
+    char *err, size_t errlen)
 {
-	long st = docker_request(dk, rq, resp, err, errlen);
-
 	if (st == -1)
 		return OP_LOST;
 	if (st == ok1 || st == ok2)
 		return OP_OK;
 	if (st < 400)
 		snprintf(err, errlen, "unexpected HTTP %ld from %s %s", st,
-		    rq->method, rq->path);
+		    method, path);
 	return OP_FAILED;
 }
 
-static int op_simple(struct docker *dk, const char *method, long ok1, long ok2,
-    long timeout, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 8, 9)));
-
+/* One call; ok1 and ok2 are statuses that count as success. */
 static int
-op_simple(struct docker *dk, const char *method, long ok1, long ok2,
-    long timeout, char *err, size_t errlen, const char *fmt, ...)
+op_call(struct docker *dk, struct docker_req *rq, struct docker_resp *resp,
+    long ok1, long ok2, char *err, size_t errlen)
 {
-	struct docker_req rq = { .method = method, .timeout_s = timeout };
-	struct docker_resp resp;
-	char *path;
+	return op_result(docker_request(dk, rq, resp, err, errlen), ok1, ok2,
+	    rq->method, rq->path, err, errlen);
+}
+
+static void op_req_fmt(struct op_req *o, const char *method, long ok1, long ok2,
+    long timeout, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void
+op_req_fmt(struct op_req *o, const char *method, long ok1, long ok2,
+    long timeout, const char *fmt, ...)
+{
 	va_list ap;
-	int rc, n;
+	int n;
 
+	memset(o, 0, sizeof(*o));
 	va_start(ap, fmt);
-	n = vasprintf(&path, fmt, ap);
+	n = vasprintf(&o->path, fmt, ap);
 	va_end(ap);
-	if (n == -1) {
-		snprintf(err, errlen, "out of memory");
-		return OP_FAILED;
-	}
-	rq.path = path;
-	docker_resp_init(&resp);
-	rc = op_call(dk, &rq, &resp, ok1, ok2, err, errlen);
-	docker_resp_free(&resp);
-	free(path);
-	return rc;
+	if (n == -1)
+		fatal("%s", __func__);
+	o->method = method;
+	o->ok1 = ok1;
+	o->ok2 = ok2;
+	o->timeout_s = timeout;
+	o->rc = OP_FAILED;
 }
 
-int
-op_create(struct docker *dk, const char *name, const char *body, char id[65],
-    char *err, size_t errlen)
+void
+op_req_free(struct op_req *o)
 {
-	struct docker_req rq = { .method = "POST", .body = body };
-	struct docker_resp resp;
-	char *path = NULL;
-	cJSON *j = NULL, *v;
-	int rc;
-
-	if (asprintf(&path, "/containers/create%s%s", name ? "?name=" : "",
-		name ? name : "") == -1) {
-		snprintf(err, errlen, "out of memory");
-		return OP_FAILED;
-	}
-	rq.path = path;
-	docker_resp_init(&resp);
-	rc = op_call(dk, &rq, &resp, 201, 201, err, errlen);
-	if (rc == OP_OK) {
-		j = cJSON_ParseWithLength(
-		    (const char *)resp.body.p, resp.body.len);
-		v = cJSON_GetObjectItemCaseSensitive(j, "Id");
-		if (!cJSON_IsString(v) || !docker_id_valid(v->valuestring)) {
-			snprintf(err, errlen,
-			    "POST %s: no container Id in the answer (expected "
-			    "64 lowercase hex digits)",
-			    path);
-			rc = OP_FAILED;
-		} else
-			memcpy(id, v->valuestring, 65);
-	}
-	cJSON_Delete(j);
-	docker_resp_free(&resp);
-	free(path);
-	return rc;
+	free(o->path);
+	o->path = NULL;
 }
 
-int
-op_start(struct docker *dk, const char *id, char *err, size_t errlen)
+void
+op_req_create(struct op_req *o, const char *name, const char *body)
 {
-	return op_simple(
-	    dk, "POST", 204, 304, 0, err, errlen, "/containers/%s/start", id);
+	op_req_fmt(o, "POST", 201, 201, 0, "/containers/create%s%s",
+	    name ? "?name=" : "", name ? name : "");
+	o->body = body;
+	o->create = 1;
 }
 
-int
-op_stop(struct docker *dk, const char *id, int64_t stop_timeout_s, char *err,
-    size_t errlen)
+void
+op_req_start(struct op_req *o, const char *id)
 {
+	/* 304: already running. */
+	op_req_fmt(o, "POST", 204, 304, 0, "/containers/%s/start", id);
+}
+
+void
+op_req_stop(struct op_req *o, const char *id, int64_t stop_timeout_s)
+{
+	/* 304: already stopped. */
+	if (stop_timeout_s == STOP_OWN_TIMEOUT) {
+		op_req_fmt(o, "POST", 204, 304,
+		    DOCKER_TIMEOUT_S + MAX_STOP_TIMEOUT_S,
+		    "/containers/%s/stop", id);
+		return;
+	}
 	if (stop_timeout_s < 0 || stop_timeout_s > MAX_STOP_TIMEOUT_S) {
-		snprintf(err, errlen,
+		memset(o, 0, sizeof(*o));
+		o->rc = OP_FAILED;
+		snprintf(o->err, sizeof(o->err),
 		    "stop %.12s: a stop timeout of %lld s; expected 0 to %d",
 		    id, (long long)stop_timeout_s, MAX_STOP_TIMEOUT_S);
-		return OP_FAILED;
+		return;
 	}
-	/* 304: already stopped. */
-	return op_simple(dk, "POST", 204, 304,
-	    DOCKER_TIMEOUT_S + (long)stop_timeout_s, err, errlen,
+	op_req_fmt(o, "POST", 204, 304, DOCKER_TIMEOUT_S + (long)stop_timeout_s,
 	    "/containers/%s/stop?t=%lld", id, (long long)stop_timeout_s);
+}
+
+void
+op_req_remove(struct op_req *o, const char *id)
+{
+	/* Volumes are kept: an anonymous volume may hold the only data. */
+	op_req_fmt(o, "DELETE", 204, 404, 0, "/containers/%s", id);
+	o->removal = 1;
+}
+
+void
+op_req_rename(struct op_req *o, const char *id, const char *name)
+{
+	op_req_fmt(
+	    o, "POST", 204, 204, 0, "/containers/%s/rename?name=%s", id, name);
 }
 
 /* HTTP 409 "removal ... is already in progress": it goes anyway. */
@@ -125,30 +128,130 @@ removal_in_progress(int rc, const char *err)
 	    strstr(err, "HTTP 409");
 }
 
+/* The Id in a create's answer. */
+static int
+op_create_id(struct op_req *o, const struct docker_resp *resp)
+{
+	cJSON *j =
+	    cJSON_ParseWithLength((const char *)resp->body.p, resp->body.len);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "Id");
+	int rc = OP_OK;
+
+	if (!cJSON_IsString(v) || !docker_id_valid(v->valuestring)) {
+		snprintf(o->err, sizeof(o->err),
+		    "POST %s: no container Id in the answer (expected 64 "
+		    "lowercase hex digits)",
+		    o->path);
+		rc = OP_FAILED;
+	} else
+		memcpy(o->id, v->valuestring, 65);
+	cJSON_Delete(j);
+	return rc;
+}
+
+void
+ops_send(struct docker *dk, struct op_req *v, size_t n, size_t max)
+{
+	struct docker_call *calls = xcalloc(n, sizeof(*calls));
+	size_t *which = xcalloc(n, sizeof(*which)), m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].path == NULL)
+			continue;
+		calls[m].rq.method = v[i].method;
+		calls[m].rq.path = v[i].path;
+		calls[m].rq.body = v[i].body;
+		calls[m].rq.timeout_s = v[i].timeout_s;
+		docker_resp_init(&calls[m].resp);
+		which[m++] = i;
+	}
+	docker_request_many(dk, calls, m, max);
+	for (size_t k = 0; k < m; k++) {
+		struct op_req *o = &v[which[k]];
+		struct docker_call *c = &calls[k];
+		snprintf(o->err, sizeof(o->err), "%s", c->err);
+		o->rc = op_result(c->status, o->ok1, o->ok2, o->method, o->path,
+		    o->err, sizeof(o->err));
+		if (o->rc == OP_OK && o->create)
+			o->rc = op_create_id(o, &c->resp);
+		if (o->removal && removal_in_progress(o->rc, o->err))
+			o->rc = OP_OK;
+		docker_resp_free(&c->resp);
+	}
+	free(calls);
+	free(which);
+}
+
+/* Sends o alone, as op_call() would, and frees it. */
+static int
+op_send1(struct docker *dk, struct op_req *o, char *err, size_t errlen)
+{
+	ops_send(dk, o, 1, 1);
+	if (o->rc != OP_OK)
+		snprintf(err, errlen, "%s", o->err);
+	op_req_free(o);
+	return o->rc;
+}
+
+int
+op_create(struct docker *dk, const char *name, const char *body, char id[65],
+    char *err, size_t errlen)
+{
+	struct op_req o;
+
+	op_req_create(&o, name, body);
+	if (op_send1(dk, &o, err, errlen) == OP_OK)
+		memcpy(id, o.id, 65);
+	return o.rc;
+}
+
+int
+op_start(struct docker *dk, const char *id, char *err, size_t errlen)
+{
+	struct op_req o;
+
+	op_req_start(&o, id);
+	return op_send1(dk, &o, err, errlen);
+}
+
+int
+op_stop(struct docker *dk, const char *id, int64_t stop_timeout_s, char *err,
+    size_t errlen)
+{
+	struct op_req o;
+
+	op_req_stop(&o, id, stop_timeout_s);
+	return op_send1(dk, &o, err, errlen);
+}
+
 int
 op_remove(struct docker *dk, const char *id, char *err, size_t errlen)
 {
-	/* Volumes are kept: an anonymous volume may hold the only data. */
-	int rc = op_simple(
-	    dk, "DELETE", 204, 404, 0, err, errlen, "/containers/%s", id);
+	struct op_req o;
 
-	return removal_in_progress(rc, err) ? OP_OK : rc;
+	op_req_remove(&o, id);
+	return op_send1(dk, &o, err, errlen);
 }
 
 int
 op_rename(struct docker *dk, const char *id, const char *name, char *err,
     size_t errlen)
 {
-	return op_simple(dk, "POST", 204, 204, 0, err, errlen,
-	    "/containers/%s/rename?name=%s", id, name);
+	struct op_req o;
+
+	op_req_rename(&o, id, name);
+	return op_send1(dk, &o, err, errlen);
 }
 
 int
 op_kill(struct docker *dk, const char *id, const char *signal, char *err,
     size_t errlen)
 {
-	return op_simple(dk, "POST", 204, 204, 0, err, errlen,
-	    "/containers/%s/kill?signal=%s", id, signal);
+	struct op_req o;
+
+	op_req_fmt(&o, "POST", 204, 204, 0, "/containers/%s/kill?signal=%s", id,
+	    signal);
+	return op_send1(dk, &o, err, errlen);
 }
 
 int
@@ -402,10 +505,11 @@ op_logs_tail(struct docker *dk, const char *id, unsigned lines, char *out,
 int
 op_remove_force(struct docker *dk, const char *id, char *err, size_t errlen)
 {
-	int rc = op_simple(dk, "DELETE", 204, 404, 0, err, errlen,
-	    "/containers/%s?force=1", id);
+	struct op_req o;
 
-	return removal_in_progress(rc, err) ? OP_OK : rc;
+	op_req_fmt(&o, "DELETE", 204, 404, 0, "/containers/%s?force=1", id);
+	o.removal = 1;
+	return op_send1(dk, &o, err, errlen);
 }
 
 int

@@ -15,12 +15,45 @@
 #define OP_FAILED (-1)
 #define OP_LOST   (-2)
 
+/*
+ * The operations below, sent together: op_req_*() fills in the request
+ * the op_* function of the same name sends, ops_send() sends n of them
+ * through docker_request_many(), at most max at a time, and sets each
+ * one's rc and err (and id, for a create) as that function returns them.
+ * An entry left zeroed (or one whose op_req_*() refused it) is not sent
+ * and keeps its rc.  op_req_free() frees what op_req_*() allocated.
+ */
+struct op_req {
+	const char *method;
+	char *path;       /* NULL: not sent */
+	const char *body; /* the caller's */
+	long timeout_s;
+	long ok1, ok2; /* the statuses that mean success */
+	int removal;   /* a DELETE that another removal already does is OK */
+	int create;    /* the answer carries the new container's Id */
+	int rc;        /* OP_OK, OP_FAILED or OP_LOST */
+	char id[65];   /* a create's new container */
+	char err[1024];
+};
+/* op_req_stop()'s and op_stop()'s stop timeout: the container's own. */
+#define STOP_OWN_TIMEOUT (-1)
+void op_req_create(struct op_req *o, const char *name, const char *body);
+void op_req_start(struct op_req *o, const char *id);
+void op_req_stop(struct op_req *o, const char *id, int64_t stop_timeout_s);
+void op_req_remove(struct op_req *o, const char *id);
+void op_req_rename(struct op_req *o, const char *id, const char *name);
+void ops_send(struct docker *dk, struct op_req *v, size_t n, size_t max);
+void op_req_free(struct op_req *o);
+
 /* POST /containers/create?name=; name NULL for an unnamed container. */
 int op_create(struct docker *dk, const char *name, const char *body,
     char id[65], char *err, size_t errlen);
 /* Starting a running container and stopping a stopped one succeed. */
 int op_start(struct docker *dk, const char *id, char *err, size_t errlen);
-/* SIGTERM, then SIGKILL after stop_timeout_s (Docker's t=). */
+/*
+ * SIGTERM, then SIGKILL after stop_timeout_s (Docker's t=; with
+ * STOP_OWN_TIMEOUT, none: the container's own StopTimeout).
+ */
 int op_stop(struct docker *dk, const char *id, int64_t stop_timeout_s,
     char *err, size_t errlen);
 int op_remove(struct docker *dk, const char *id, char *err, size_t errlen);

@@ -187,12 +187,15 @@ gate_judge(const struct gate *g, const struct ctr_state *st, double now,
 	return GATE_WAIT;
 }
 
-/* Passed (or kept without rollback): the old container goes. */
+/*
+ * Passed (or kept without rollback): the old container goes, with those
+ * of the other gates that pass in the same look (gate_drop()).
+ */
 static void
-gate_pass(struct run *r, struct gate *g, const struct ctr_state *st)
+gate_pass(
+    struct run *r, struct gate *g, const struct ctr_state *st, struct drop *d)
 {
 	struct ctr *k = &r->ctrs.v[g->old];
-	char err[1024];
 
 	log_info("update of %s passed its gate: %.12s ran %.1f s%s; removing "
 		 "the old container %s",
@@ -200,11 +203,24 @@ gate_pass(struct run *r, struct gate *g, const struct ctr_state *st)
 	    st->health == HEALTH_HEALTHY ? " and is healthy" : "",
 	    ctr_label(k));
 	rollout_settled(g->it, SLOT_PASSED, "");
-	if (drop_container(r, k, g->it->d->stop_timeout, err, sizeof(err)) ==
-	    -1)
-		log_warnx("update of %s: remove the old container %s: %s (the "
-			  "next run removes it)",
-		    g->it->ident, ctr_label(k), err);
+	d->c = k;
+	d->stop_s = g->it->d->stop_timeout;
+	d->arg = g->it;
+}
+
+/* The old containers of the gates that passed, stopped together. */
+static void
+gate_drop(struct run *r, struct drop *v, size_t n)
+{
+	if (n == 0)
+		return;
+	drop_many(r, v, n);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].rc == -1)
+			log_warnx("update of %s: remove the old container %s: "
+				  "%s (the next run removes it)",
+			    ((const struct item *)v[i].arg)->ident,
+			    ctr_label(v[i].c), v[i].err);
 }
 
 void
@@ -301,7 +317,8 @@ gate_rollback(struct run *r, struct gate *g, const char *why)
  * back and one that passed still passes.
  */
 static int
-gate_check(struct run *r, struct gate *g, double now, int cut)
+gate_check(struct run *r, struct gate *g, double now, int cut,
+    struct drop *drops, size_t *ndrops)
 {
 	struct ctr_state st;
 	char err[400], why[MAX_FAILED_WHY];
@@ -335,7 +352,7 @@ gate_check(struct run *r, struct gate *g, double now, int cut)
 		v = GATE_PASS;
 	}
 	if (v == GATE_PASS)
-		gate_pass(r, g, &st);
+		gate_pass(r, g, &st, &drops[(*ndrops)++]);
 	else
 		gate_rollback(r, g, why);
 	return 1;
@@ -353,7 +370,8 @@ void
 gate_run(struct run *r)
 {
 	struct gate_set *gs = &r->gates;
-	size_t n;
+	struct drop *drops = xcalloc(gs->n, sizeof(*drops));
+	size_t n, ndrops;
 
 	while (gs->n > 0) {
 		int cut = *r->stop != 0;
@@ -368,16 +386,19 @@ gate_run(struct run *r)
 				rollout_settled(
 				    gs->v[i].it, SLOT_NOT_REPLACED, "");
 			gs->n = 0;
-			return;
+			break;
 		}
-		n = 0;
+		n = ndrops = 0;
 		for (size_t i = 0; i < gs->n; i++)
-			if (!gate_check(r, &gs->v[i], mono_now(), cut))
+			if (!gate_check(
+				r, &gs->v[i], mono_now(), cut, drops, &ndrops))
 				gs->v[n++] = gs->v[i];
 		gs->n = n;
+		gate_drop(r, drops, ndrops);
 		if (n > 0)
 			gate_sleep();
 	}
+	free(drops);
 }
 
 static void

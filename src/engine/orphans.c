@@ -6,12 +6,14 @@
 #include "orphans.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "act.h"
 #include "bounds.h"
 #include "ctrops.h"
 #include "log.h"
 #include "runlog.h"
+#include "xalloc.h"
 
 /* Says why the brake holds; the run then ends with status 1. */
 static void
@@ -30,7 +32,7 @@ void
 remove_orphans(struct run *r)
 {
 	struct orphan_plan op;
-	char err[1024];
+	struct drop *drops;
 	struct ctr *c;
 
 	decide_orphans(&r->ctrs, r->self_id, r->s->orphans, r->st->complete,
@@ -47,19 +49,32 @@ remove_orphans(struct run *r)
 		orphan_plan_free(&op);
 		return;
 	}
-	for (size_t i = 0; i < op.nremove && !r->lost; i++) {
+	drops = xcalloc(op.nremove, sizeof(*drops));
+	for (size_t i = 0; i < op.nremove; i++) {
 		c = &r->ctrs.v[op.remove[i]];
 		run_plan(r, "remove %s (not declared)", ctr_label(c));
-		if (r->dry) {
+		if (r->dry)
 			r->rep->removed++;
-			continue;
-		}
-		if (drop_container(
-			r, c, DOCKER_STOP_TIMEOUT_S, err, sizeof(err)) == -1)
-			run_fail(r, "remove %s: %s", ctr_label(c), err);
-		else
+		/*
+		 * One dockerup made stops with the StopTimeout it gave it
+		 * (a stopTimeout, at most MAX_STOP_TIMEOUT_S); another one
+		 * (orphans=all) with Docker's default, whatever it says.
+		 */
+		drops[i].c = c;
+		drops[i].stop_s =
+		    c->managed ? STOP_OWN_TIMEOUT : DOCKER_STOP_TIMEOUT_S;
+	}
+	if (!r->dry && op.nremove > 0)
+		drop_many(r, drops, op.nremove);
+	for (size_t i = 0; i < op.nremove && !r->dry; i++) {
+		/* Once the engine stopped answering, the run says so. */
+		if (drops[i].rc == -1 && !r->lost)
+			run_fail(r, "remove %s: %s", ctr_label(drops[i].c),
+			    drops[i].err);
+		else if (drops[i].rc == 0)
 			r->rep->removed++;
 	}
+	free(drops);
 	orphan_plan_free(&op);
 }
 

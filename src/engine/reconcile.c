@@ -37,6 +37,7 @@ run_free(struct run *r)
 	free(r->items);
 	free(r->by_ident);
 	launch_free(&r->launches);
+	free(r->replaces.v);
 	gate_set_free(&r->gates);
 	free(r->port_busy);
 	ctr_list_free(&r->ctrs);
@@ -174,7 +175,7 @@ engine_reconcile(struct docker *dk, const struct settings *s,
 	run_prefetch_images(&r);
 	for (size_t i = 0; i < r.nitems; i++) {
 		if (item_waits(&r, &r.items[i]))
-			flush_launches(&r);
+			flush_queued(&r);
 		/* A dependent waits for its dependency's gate to settle. */
 		if (gate_waits(&r, &r.items[i]))
 			gate_run(&r);
@@ -187,7 +188,7 @@ engine_reconcile(struct docker *dk, const struct settings *s,
 		report_item_runs(rep, item_ctr_image(&r, &r.items[i]));
 		report_item_end(rep, r.items[i].cur_id);
 	}
-	flush_launches(&r);
+	flush_queued(&r);
 	gate_run(&r);
 	if (stop_now(&r, "before removing undeclared containers"))
 		goto summary;
@@ -203,7 +204,7 @@ engine_reconcile(struct docker *dk, const struct settings *s,
 	if (r.ienv.check_failed)
 		rep->exit_code = 1;
 summary:
-	flush_launches(&r);
+	flush_queued(&r);
 	gate_run(&r);
 	if (r.lost)
 		rc = -1;

@@ -28,7 +28,7 @@ struct item {
 	size_t ncand;
 	char cur_id[65]; /* the container serving it now; "" none */
 	int recreated;   /* created or replaced in this run */
-	int deferred;    /* its creation waits in run.launches */
+	int deferred;    /* waits in run.launches or run.replaces */
 	/* cur_id's mount points (volumes from follows them); NULL when not
 	   known: into ctrs, or new_mounts for one replaced in this run. */
 	const struct mounts *mounts;
@@ -61,9 +61,10 @@ struct run {
 	struct item *self_item;  /* the definition of our own container */
 	char leave_id[65];       /* handed over: remove this container last */
 	int removals_confirmed;  /* the mass-removal brake is released */
-	struct launch_set launches; /* new containers created together */
-	unsigned char *port_busy;   /* host ports the queued ones bind */
-	struct gate_set gates;      /* replacements on probation (gate.h) */
+	struct launch_set launches;  /* new containers created together */
+	struct replace_set replaces; /* replacements made together */
+	unsigned char *port_busy;    /* host ports the queued ones bind */
+	struct gate_set gates;       /* replacements on probation (gate.h) */
 };
 
 static inline const char *

@@ -77,3 +77,24 @@ run_op(struct run *r, int rc)
 		r->lost = 1;
 	return rc;
 }
+
+void
+run_ops(struct run *r, struct op_req *v, size_t n, size_t max)
+{
+	int lost = r->lost;
+
+	if (!lost)
+		ops_send(r->dk, v, n, max);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].path == NULL)
+			continue;
+		if (lost) {
+			v[i].rc = OP_LOST;
+			snprintf(v[i].err, sizeof(v[i].err),
+			    "%s %s: not sent: the Docker engine stopped "
+			    "answering",
+			    v[i].method, v[i].path);
+		}
+		run_op(r, v[i].rc);
+	}
+}

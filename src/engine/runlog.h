@@ -18,5 +18,12 @@ void run_fail(struct run *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Folds an operation's result (ctrops.h) into the run; returns it. */
 int run_op(struct run *r, int rc);
+/*
+ * Sends the operations of v together (ops_send(), at most max at a time)
+ * and folds each result into the run; once the engine stopped answering,
+ * none is sent and each is OP_LOST.
+ */
+struct op_req;
+void run_ops(struct run *r, struct op_req *v, size_t n, size_t max);
 
 #endif

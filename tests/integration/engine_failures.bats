@@ -92,11 +92,14 @@ private_engine() {
 }
 
 @test "failures: SIGTERM during a replace finishes that replace, then stops" {
-	# s1 takes the whole stop timeout: its replace is slow.
+	# s1 takes the whole stop timeout: its replace is slow.  s0 is
+	# replaced together with it (parallel.bats); s2 and s3 depend on s1,
+	# so they wait for it, and the stop comes first.
 	slow() {
+		local_def s0 ', "env": {"V": "'$1'"}'
 		write_def s1 '{"type": "docker", "name": "s1", "image": "'"$RIG_IMAGE"'", "env": {"V": "'$1'"}}'
-		local_def s2 ', "env": {"V": "'$1'"}'
-		local_def s3 ', "env": {"V": "'$1'"}'
+		local_def s2 ', "env": {"V": "'$1'"}, "volumes": [{"from": "s1"}]'
+		local_def s3 ', "env": {"V": "'$1'"}, "volumes": [{"from": "s1"}]'
 	}
 	slow 1
 	run_engine
@@ -111,9 +114,11 @@ private_engine() {
 	wait "$pid" || true
 	cat "$BATS_TEST_TMPDIR/out"
 	no_sanitizer_report "$(cat "$BATS_TEST_TMPDIR/out")"
-	# s1's replace was finished, nothing else was started.
-	[ "$(all_names)" = "s1 s2 s3" ]
-	running s1 && running s2 && running s3
+	# s1's replace (and s0's, made with it) was finished, nothing else
+	# was started.
+	[ "$(all_names)" = "s0 s1 s2 s3" ]
+	running s0 && running s1 && running s2 && running s3
+	[ "$(inspect s0 '.Config.Env | map(select(startswith("V="))) | .[0]')" = V=2 ]
 	[ "$(inspect s1 '.Config.Env | map(select(startswith("V="))) | .[0]')" = V=2 ]
 	[ "$(inspect s2 '.Config.Env | map(select(startswith("V="))) | .[0]')" = V=1 ]
 	[ "$(inspect s3 '.Config.Env | map(select(startswith("V="))) | .[0]')" = V=1 ]
