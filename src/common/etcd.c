@@ -7,6 +7,7 @@
  * MAX_DOCUMENT_SIZE bytes; the whole at most MAX_ETCD_TOTAL.
  */
 #include "etcd.h"
+#include "httpreq.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -274,12 +275,6 @@ etcd_preinit(const struct settings *s, char *err, size_t errlen)
 	return 0;
 }
 
-static size_t
-write_cb(char *p, size_t size, size_t n, void *arg)
-{
-	return buf_append(arg, p, size * n) == -1 ? 0 : size * n;
-}
-
 static char *
 b64_encode(const char *s, size_t n)
 {
@@ -303,9 +298,6 @@ post(const struct settings *s, const char *url, const char *body,
 	CURLcode rc;
 	CURL *h;
 
-	buf_reset(answer);
-	if ((h = curl_easy_init()) == NULL)
-		fatalx("curl_easy_init failed");
 	hdrs = curl_slist_append(NULL, "Content-Type: application/json");
 	if (token != NULL) {
 		snprintf(auth, sizeof(auth), "Authorization: %s", token);
@@ -313,28 +305,19 @@ post(const struct settings *s, const char *url, const char *body,
 	}
 	if (hdrs == NULL)
 		fatalx("curl_slist_append failed");
-	curl_easy_setopt(h, CURLOPT_URL, url);
+	h = http_handle(&(struct http_setup){ .url = url,
+	    .headers = hdrs,
+	    .https = 1,
+	    .timeout_ms = ETCD_TIMEOUT_MS,
+	    .connect_ms = ETCD_CONNECT_MS,
+	    .answer = answer });
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)ETCD_TIMEOUT_MS);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)ETCD_CONNECT_MS);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(
-	    h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
 	if (s->etcd_cacert != NULL)
 		curl_easy_setopt(h, CURLOPT_CAINFO, s->etcd_cacert);
 	if (s->etcd_cert != NULL)
 		curl_easy_setopt(h, CURLOPT_SSLCERT, s->etcd_cert);
 	if (s->etcd_key != NULL)
 		curl_easy_setopt(h, CURLOPT_SSLKEY, s->etcd_key);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, answer);
 	rc = curl_easy_perform(h);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

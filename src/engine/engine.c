@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "digest.h"
 #include "errlist.h"
 #include "image.h"
@@ -70,10 +71,10 @@ on_term(int sig)
 	engine_stop_requested = 1;
 }
 
+/* Closes the fetcher's channel and forgets what came through it. */
 static void
-drop_fetcher(const char *why)
+forget_fetcher(void)
 {
-	log_warnx("dropping the fetcher's connection: %s", why);
 	if (fetcher_ib.fd != -1) {
 		close(fetcher_ib.fd);
 		imsg_clear(&fetcher_ib);
@@ -82,6 +83,13 @@ drop_fetcher(const char *why)
 	desired_state_free(&incoming);
 	receiving = 0;
 	slot_forget();
+}
+
+static void
+drop_fetcher(const char *why)
+{
+	log_warnx("dropping the fetcher's connection: %s", why);
+	forget_fetcher();
 	imsg_compose(parent_ib, IMSG_RESTART_PEER, NULL, 0);
 }
 
@@ -102,15 +110,6 @@ static unsigned char brake_md[SHA256_LEN];
 static double brake_since; /* monotonic seconds */
 static int brake_known;
 static int confirm_pending = -1; /* --confirm-removals, first run only */
-
-static double
-mono_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* A fingerprint of a whole desired state: definitions, sources, flag. */
 static void
@@ -144,7 +143,7 @@ brake_note_read(const struct desired_state *st)
 	if (brake_known && memcmp(md, brake_md, sizeof(md)) == 0)
 		return;
 	memcpy(brake_md, md, sizeof(md));
-	brake_since = mono_seconds();
+	brake_since = mono_now();
 	brake_known = 1;
 }
 
@@ -163,7 +162,7 @@ removals_confirmed(void)
 		return 1;
 	}
 	return settings.mode == MODE_SERVER && brake_known &&
-	    mono_seconds() - brake_since >= settings.interval;
+	    mono_now() - brake_since >= settings.interval;
 }
 
 static void
@@ -394,12 +393,7 @@ read_fetcher(void)
 	}
 	if (n == 0 || (n < 0 && errno != EAGAIN)) {
 		/* The fetcher died; the parent hands us a new socket. */
-		close(fetcher_ib.fd);
-		imsg_clear(&fetcher_ib);
-		fetcher_ib.fd = -1;
-		desired_state_free(&incoming);
-		receiving = 0;
-		slot_forget();
+		forget_fetcher();
 		return;
 	}
 	dispatch_pending();
@@ -408,13 +402,7 @@ read_fetcher(void)
 static void
 set_fetcher_socket(int fd)
 {
-	if (fetcher_ib.fd != -1) {
-		close(fetcher_ib.fd);
-		imsg_clear(&fetcher_ib);
-	}
-	desired_state_free(&incoming);
-	receiving = 0;
-	slot_forget();
+	forget_fetcher();
 	if (imsg_init(&fetcher_ib, fd, PROC_ENGINE) == -1)
 		fatal("imsg_init");
 }

@@ -401,16 +401,6 @@ gate_run(struct run *r)
 	free(drops);
 }
 
-static void
-when_text(int64_t t, char *out, size_t outlen)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int
 gate_held(struct run *r, struct item *it, const char *want)
 {
@@ -419,7 +409,7 @@ gate_held(struct run *r, struct item *it, const char *want)
 
 	if (want == NULL || !failed_held(it->ident, want, &e))
 		return 0;
-	when_text(e.time, when, sizeof(when));
+	utc_text(e.time, when, sizeof(when));
 	run_plan(r,
 	    "hold %s (the update to image %.19s.. was rolled back at %s: %s; "
 	    "not tried again until the image or the definition changes, or "

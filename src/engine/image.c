@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "bounds.h"
+#include "clock.h"
 #include "log.h"
 #include "observe.h"
 #include "xalloc.h"
@@ -225,8 +226,6 @@ image_progress_init(int enabled)
 	progress_tty = enabled && isatty(STDERR_FILENO);
 }
 
-static double now_s(void);
-
 static struct pull_layer *
 pull_layer(struct pull_progress *p, const char *id)
 {
@@ -243,7 +242,7 @@ pull_layer(struct pull_progress *p, const char *id)
 static void
 pull_draw(struct pull_progress *p, int last)
 {
-	double cur = 0, total = 0, t = now_s();
+	double cur = 0, total = 0, t = mono_now();
 	unsigned done = 0;
 
 	if (!p->live || (!last && t - p->shown < PULL_PROGRESS_PERIOD_S))
@@ -299,7 +298,7 @@ pull_line(const char *line, size_t len, void *arg)
 	cJSON *j = cJSON_ParseWithLength(line, len), *e, *st;
 
 	if (p->started == 0)
-		p->started = now_s();
+		p->started = mono_now();
 	if (j == NULL)
 		return 0;
 	e = cJSON_GetObjectItemCaseSensitive(j, "error");
@@ -384,15 +383,6 @@ done:
 	return rc;
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Remembers the first registry that failed this run for the server's
  * back-off: a failed pull, or a check it refused with 429 (a check that
@@ -475,7 +465,7 @@ pull_answer(
 	else if (st == 200 && image_inspect_id(env, s) == 0) {
 		env->pulled = 1;
 		log_info("pulled %s in %.1fs: %.19s, %.1f MB, %u new layer%s",
-		    s->ref, p->started ? now_s() - p->started : 0.0, s->id,
+		    s->ref, p->started ? mono_now() - p->started : 0.0, s->id,
 		    s->size / 1e6, p->layers, p->layers == 1 ? "" : "s");
 		return 0;
 	}

@@ -13,15 +13,6 @@
 #include "log.h"
 #include "status.h"
 
-double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 void
 run_plan_cb(void *arg, const char *line)
 {

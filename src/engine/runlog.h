@@ -1,13 +1,14 @@
 #ifndef DOCKERUP_RUNLOG_H
 #define DOCKERUP_RUNLOG_H
 
+#include "clock.h" /* mono_now(), for the run's files */
+
 /*
  * A run's plan lines and failures, kept in its report (report.h).
  */
 #include "run.h"
 
 /* The monotonic clock, in seconds. */
-double mono_now(void);
 /* One action with its reason: printed by a dry run, logged by a run. */
 void run_plan(struct run *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -16,6 +16,7 @@
 
 #include "bounds.h"
 #include "buf.h"
+#include "clock.h"
 #include "errlist.h"
 #include "failed.h"
 #include "log.h"
@@ -279,16 +280,6 @@ add_num(cJSON *o, const char *key, double v)
 }
 
 static void
-rfc3339(int64_t t, char *out, size_t outlen)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void
 add_time(cJSON *o, const char *key, int64_t t)
 {
 	char s[40];
@@ -297,7 +288,7 @@ add_time(cJSON *o, const char *key, int64_t t)
 		add_str(o, key, NULL);
 		return;
 	}
-	rfc3339(t, s, sizeof(s));
+	utc_text(t, s, sizeof(s));
 	add_str(o, key, s);
 }
 

@@ -298,8 +298,7 @@ on_run_result(void *ctx, struct imsg *m)
 			       "in its endpoint or registry");
 	run_in_flight = 0;
 	if (settings.mode == MODE_SERVER)
-		next_load_ms =
-		    schedule_now_ms() + schedule_after_run(&sched, &rr);
+		next_load_ms = mono_ms() + schedule_after_run(&sched, &rr);
 	return 0;
 }
 
@@ -608,13 +607,12 @@ fetcher_main(void)
 		/* The interval counts from the end of the last run. */
 		if (reload_pending ||
 		    (settings.mode == MODE_SERVER && !run_in_flight &&
-			schedule_now_ms() >= next_load_ms)) {
+			mono_ms() >= next_load_ms)) {
 			reload_pending = 0;
 			load_and_send(fs);
 			test_hook_forge();
 			run_in_flight = engine_ib.fd != -1;
-			next_load_ms =
-			    schedule_now_ms() + schedule_wait_ms(&sched);
+			next_load_ms = mono_ms() + schedule_wait_ms(&sched);
 		}
 		/* The etcd watch: the loader says when etcd changed. */
 		struct pollfd pfd[3] = {
@@ -624,7 +622,7 @@ fetcher_main(void)
 			    .events = POLLIN },
 		};
 		int ms = -1;
-		long long left = next_load_ms - schedule_now_ms();
+		long long left = next_load_ms - mono_ms();
 		if (settings.mode == MODE_SERVER && !run_in_flight)
 			ms = left > 0 ? (int)left : 0;
 		if (poll(pfd, 3, ms) == -1) {

@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "clock.h"
 #include "etcd.h"
 #include "log.h"
 #include "schedule.h"
@@ -80,13 +81,8 @@ value_json(const struct settings *s, const char *hash, const char *reason,
 static void
 when_text(int64_t t, char *out, size_t n)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
+	if (t <= 0 || utc_text(t, out, n) == -1)
 		snprintf(out, n, "an unknown time");
-	else
-		strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* What the group's rolling/ and failed/ keys are now (keys only). */
@@ -141,7 +137,7 @@ unreachable(struct wire_slot_answer *out, const char *err)
 	backoff_ms = backoff_ms == 0                  ? ROLLING_BACKOFF_MIN_MS
 	    : backoff_ms * 2 > ROLLING_BACKOFF_MAX_MS ? ROLLING_BACKOFF_MAX_MS
 						      : backoff_ms * 2;
-	backoff_until = schedule_now_ms() + backoff_ms;
+	backoff_until = mono_ms() + backoff_ms;
 	answer(out, SLOT_UNREACHABLE,
 	    "etcd: %s; the next try in %lld s or more", err,
 	    (backoff_ms + 999) / 1000);
@@ -265,11 +261,11 @@ rolling_ask(const struct settings *s, const struct wire_slot_ask *a,
 	}
 	if (h != NULL)
 		release(s, h); /* an earlier rollout of it */
-	if (schedule_now_ms() < backoff_until) {
+	if (mono_ms() < backoff_until) {
 		answer(out, SLOT_UNREACHABLE,
 		    "etcd did not answer a moment ago; the next try in %lld "
 		    "s or more",
-		    (backoff_until - schedule_now_ms() + 999) / 1000);
+		    (backoff_until - mono_ms() + 999) / 1000);
 		return;
 	}
 	if (failed_check(s, a, out) != 0)
@@ -316,7 +312,7 @@ rolling_ask(const struct settings *s, const struct wire_slot_ask *a,
 	memcpy(h->hash, a->hash, sizeof(h->hash));
 	h->key = key;
 	h->lease = lease;
-	h->next_ms = schedule_now_ms() + ROLLING_KEEPALIVE_MS;
+	h->next_ms = mono_ms() + ROLLING_KEEPALIVE_MS;
 	key = NULL;
 	answer(out, SLOT_GRANTED, "%s", h->key);
 out:
@@ -395,7 +391,7 @@ rolling_publish_host(
 		    leased && host_lease == 0 ? "no lease" : err);
 		host_lease = 0; /* a new one next time */
 	} else
-		host_next_ms = schedule_now_ms() + ROLLING_KEEPALIVE_MS;
+		host_next_ms = mono_ms() + ROLLING_KEEPALIVE_MS;
 	free(value);
 	free(key);
 	free(dir);
@@ -404,7 +400,7 @@ rolling_publish_host(
 int
 rolling_next_ms(void)
 {
-	long long next = -1, now = schedule_now_ms();
+	long long next = -1, now = mono_ms();
 
 	for (size_t i = 0; i < nheld; i++)
 		if (next == -1 || held[i].next_ms < next)
@@ -421,7 +417,7 @@ rolling_next_ms(void)
 void
 rolling_tick(const struct settings *s)
 {
-	long long now = schedule_now_ms();
+	long long now = mono_ms();
 	char err[1024];
 	size_t n = npending;
 	int alive;

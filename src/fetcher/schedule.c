@@ -15,15 +15,6 @@ schedule_init(struct schedule *s, int interval_s)
 	s->interval_s = interval_s;
 }
 
-long long
-schedule_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A uniform 0..bound ms; none when the kernel has no randomness for us. */
 static long long
 jitter_ms(int interval_s)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "bounds.h"
+#include "clock.h" /* mono_ms(), the clock of every time here */
 #include "wire.h"
 
 struct schedule {
@@ -25,7 +26,6 @@ struct schedule {
 };
 
 void schedule_init(struct schedule *s, int interval_s);
-long long schedule_now_ms(void);
 /* The wait before the next run, jitter included. */
 long long schedule_wait_ms(const struct schedule *s);
 /*

@@ -26,6 +26,7 @@
 #include <zlib.h>
 
 #include "bounds.h"
+#include "httpreq.h"
 #include "log.h"
 
 #define STR2(x)        #x
@@ -50,16 +51,6 @@ imds_session_clear(struct imds_session *im)
 	im->token = NULL;
 }
 
-static size_t
-write_cb(char *p, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-
-	if (buf_append(b, p, size * n) == -1)
-		return 0; /* too large: curl stops with CURLE_WRITE_ERROR */
-	return size * n;
-}
-
 struct http_answer {
 	long status; /* 0: no answer */
 	CURLcode code;
@@ -75,26 +66,14 @@ http_request(struct imds_session *im, const char *method, const char *url,
 	CURL *h;
 
 	memset(a, 0, sizeof(*a));
-	buf_reset(body);
-	if ((h = curl_easy_init()) == NULL)
-		fatalx("curl_easy_init failed");
 	if (header != NULL && (hdrs = curl_slist_append(NULL, header)) == NULL)
 		fatalx("curl_slist_append failed");
-	curl_easy_setopt(h, CURLOPT_URL, url);
+	h = http_handle(&(struct http_setup){ .url = url,
+	    .headers = hdrs,
+	    .timeout_ms = IMDS_TIMEOUT_MS,
+	    .connect_ms = IMDS_TIMEOUT_MS,
+	    .answer = body });
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)IMDS_TIMEOUT_MS);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)IMDS_TIMEOUT_MS);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_NOPROXY, "*"); /* never via a proxy */
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
-#else
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTP);
-#endif
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
 	im->requests++;
 	a->code = curl_easy_perform(h);
 	if (a->code == CURLE_OK)

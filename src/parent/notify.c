@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "clock.h"
 #include "log.h"
 #include "notify.h"
 
@@ -216,13 +217,11 @@ void
 notify_run_done(int exit_code)
 {
 	char when[32];
-	struct tm tm;
 	time_t t = time(NULL);
 
 	if (notify_fd == -1)
 		return;
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (utc_text(t, when, sizeof(when)) == -1)
 		snprintf(when, sizeof(when), "%lld", (long long)t);
 	if (exit_code == 0)
 		notify_status("last run ok at %s", when);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bounds.h"
+#include "clock.h"
 #include "log.h"
 #include "parent.h"
 #include "watch.h"
@@ -45,15 +46,6 @@ static struct {
 	int rewatch;        /* a watch is gone: set it again */
 	int warned;         /* a failure to watch was logged */
 } w = { .fd = -1, .dir_wd = -1, .up_wd = -1 };
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Splits confdir into the directory above it and its own name. */
 static int

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "curlso.h"
 #include "errlist.h"
 #include "etcd.h"
@@ -194,14 +195,13 @@ static void
 put_time(const cJSON *o)
 {
 	double t = number_of(o, "time");
-	time_t tt = (time_t)t;
 	char when[40];
-	struct tm tm;
 
-	if (t < 0 || gmtime_r(&tt, &tm) == NULL)
+	/* A time from etcd is anyone's number: only a plausible one is
+	   converted (a double out of int64_t's range would be undefined). */
+	if (!(t >= 0 && t < UTC_TEXT_MAX_T) ||
+	    utc_text((int64_t)t, when, sizeof(when)) == -1)
 		snprintf(when, sizeof(when), "?");
-	else
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	fputs(when, stdout);
 }
 
