@@ -286,7 +286,7 @@ gate_rollback(struct run *r, struct gate *g, const char *why)
 	it->recreated = 0;
 	if (restarted)
 		gate_rejoin(r, it);
-	rollout_settled(it, SLOT_ROLLED_BACK, why);
+	rollout_rolled_back(r, it, g->want, why);
 	r->rep->rollbacks++;
 	if (r->rep->replaced > 0)
 		r->rep->replaced--;

@@ -66,6 +66,17 @@ rollout_hold(
 }
 
 void
+rollout_rolled_back(
+    struct run *r, struct item *it, const char *want, const char *why)
+{
+	if (it->slot)
+		rollout_settled(it, SLOT_ROLLED_BACK, why);
+	else if (it->d->update_rolling != 0 && !r->dry &&
+	    settings_etcd_on(r->s))
+		slot_release(it->ident, want, SLOT_ROLLED_BACK, why);
+}
+
+void
 rollout_settled(struct item *it, enum slot_outcome o, const char *why)
 {
 	if (!it->slot)

@@ -27,6 +27,14 @@ int rollout_hold(
  */
 void rollout_publish(
     const struct settings *s, const struct run_report *rep, int exit_code);
+/*
+ * it's update to want was rolled back: the group learns it (failed/, so
+ * that no host starts that update again), then its slot goes back.  Also
+ * when no slot is held: a gate an earlier run left (resume.h) was taken
+ * with a slot that run held.
+ */
+void rollout_rolled_back(
+    struct run *r, struct item *it, const char *want, const char *why);
 /* it's update settled: its slot (if it holds one) goes back. */
 void rollout_settled(struct item *it, enum slot_outcome o, const char *why);
 

@@ -168,6 +168,34 @@ other_holds() {
 	[ "$(cid web)" = "$old" ]
 }
 
+@test "rolling: an update left in its gate by a stopped dockerup and rolled back by the next run is written to failed/ too" {
+	# "late" versions run 3 s, then exit: the gate sees them fail only
+	# after the first run was stopped in it.
+	late_cmd='["/bin/sh", "-c", "v=$(cat /etc/dockerup-test-version); case $v in late*) sleep 3; exit 4;; esac; trap \"exit 0\" TERM; sleep 100000 & wait"]'
+	write_def web '{"type": "docker", "name": "web", "image": "'"$ROLL_IMAGE"'", "command": '"$late_cmd"', "update": {"rolling": true, "monitor": 30}}'
+	run_engine
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	old=$(cid web)
+	rig_image "$ROLL_IMAGE" late1
+	start_dockerup "$LOG" --no-pull -v
+	wait_until 20 grep -q "rolling slot $G/rolling/web/0 is ours" "$LOG" || { cat "$LOG"; false; }
+	wait_until 20 eval '[ "$(cid web)" != "$old" ]' || { cat "$LOG"; false; }
+	stop_dockerup 20
+	cat "$LOG"
+	# Both containers are left; nothing was written to failed/ yet.
+	exists "$old"
+	no_keys failed
+	run_engine
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"ROLLED BACK"* ]]
+	[ "$(cid web)" = "$old" ]
+	running web
+	hash=$(ekeys failed/web)
+	[[ "$hash" =~ ^[0-9a-f]{64}$ ]] || { echo "failed/: '$hash'"; false; }
+	[ "$(eget "failed/web/$hash" | jq -r .host)" = "$HOST" ]
+}
+
 @test "rolling: a failed/ key put by another host holds the update; garbage in it holds it too" {
 	roll_def web '{"rolling": true, "monitor": 0}'
 	run_engine
