@@ -452,12 +452,41 @@ filter(struct pcheck *c, const cJSON *f, const char *field)
 	return 0;
 }
 
+typedef int (*element_fn)(
+    struct pcheck *c, const cJSON *e, const char *field, void *arg);
+
+/*
+ * Checks each element of the array a (its type and length checked by the
+ * caller) with fn, naming it PATH[i]; -1 at the first that fails.
+ */
 static int
-arg(struct pcheck *c, const cJSON *a, const char *field)
+each_element(struct pcheck *c, const cJSON *a, const char *path, element_fn fn,
+    void *arg)
+{
+	char sub[192];
+	const cJSON *e;
+	size_t i = 0;
+
+	cJSON_ArrayForEach(e, a)
+	{
+		/* Paths are short (syscalls[i].args[j]); never cut one. */
+		if (snprintf(sub, sizeof(sub), "%s[%zu]", path, i++) >=
+		    (int)sizeof(sub))
+			return fail(c, path, "is nested too deep to name");
+		if (fn(c, e, sub, arg) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* One argument condition of a rule. */
+static int
+arg(struct pcheck *c, const cJSON *a, const char *field, void *unused)
 {
 	char sub[320], v[48];
 	const cJSON *it;
 
+	(void)unused;
 	if (keys(c, a, field, arg_keys, NELEM(arg_keys)) == -1)
 		return -1;
 	if (whole(c, member(a, "index", field, sub, sizeof(sub)), sub, 5) == -1)
@@ -479,13 +508,13 @@ arg(struct pcheck *c, const cJSON *a, const char *field)
 	    v);
 }
 
-/* One rule; *restricts is set when its action is not allow or log. */
+/* One rule; *restricts (an int) is set when its action is not allow or
+   log. */
 static int
-rule(struct pcheck *c, const cJSON *r, const char *field, int *restricts)
+rule(struct pcheck *c, const cJSON *r, const char *field, void *restricts)
 {
 	const cJSON *names, *name, *it;
 	char sub[256];
-	size_t i = 0;
 
 	if (keys(c, r, field, rule_keys, NELEM(rule_keys)) == -1)
 		return -1;
@@ -510,7 +539,7 @@ rule(struct pcheck *c, const cJSON *r, const char *field, int *restricts)
 	if (action(c, it, sub) == -1)
 		return -1;
 	if (restrictive(it))
-		*restricts = 1;
+		*(int *)restricts = 1;
 	if ((it = member(r, "errnoRet", field, sub, sizeof(sub))) != NULL &&
 	    whole(c, it, sub, 4095) == -1)
 		return -1;
@@ -519,17 +548,13 @@ rule(struct pcheck *c, const cJSON *r, const char *field, int *restricts)
 		return fail(c, sub, "is not a string; expected a comment");
 	it = cJSON_GetObjectItemCaseSensitive(r, "args");
 	if (it != NULL && !cJSON_IsNull(it)) {
-		const cJSON *a;
 		if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) > 6)
 			return fail(c, field,
 			    "args is not an array of at most 6 "
 			    "argument conditions");
-		cJSON_ArrayForEach(a, it)
-		{
-			snprintf(sub, sizeof(sub), "%s.args[%zu]", field, i++);
-			if (arg(c, a, sub) == -1)
-				return -1;
-		}
+		snprintf(sub, sizeof(sub), "%s.args", field);
+		if (each_element(c, it, sub, arg, NULL) == -1)
+			return -1;
 	}
 	if ((it = member(r, "includes", field, sub, sizeof(sub))) != NULL &&
 	    filter(c, it, sub) == -1)
@@ -540,37 +565,39 @@ rule(struct pcheck *c, const cJSON *r, const char *field, int *restricts)
 	return 0;
 }
 
+/* One {architecture, subArchitectures} entry of archMap. */
+static int
+archmap_entry(struct pcheck *c, const cJSON *e, const char *field, void *unused)
+{
+	const cJSON *a;
+	char sub[360];
+
+	(void)unused;
+	if (keys(c, e, field, archmap_keys, NELEM(archmap_keys)) == -1)
+		return -1;
+	a = cJSON_GetObjectItemCaseSensitive(e, "architecture");
+	if (!cJSON_IsString(a) || !is_arch(a->valuestring))
+		return fail(c, field,
+		    "architecture is missing or not valid; "
+		    "expected a name such as SCMP_ARCH_X86_64");
+	a = cJSON_GetObjectItemCaseSensitive(e, "subArchitectures");
+	snprintf(sub, sizeof(sub), "%s.subArchitectures", field);
+	if (a != NULL && !cJSON_IsNull(a) &&
+	    strings(c, a, sub, MAX_LIST_ITEMS, is_arch,
+		"architecture names such as SCMP_ARCH_X86") == -1)
+		return -1;
+	return 0;
+}
+
 static int
 archmap(struct pcheck *c, const cJSON *m)
 {
-	const cJSON *it, *a;
-	char sub[128];
-	size_t i = 0;
-
 	if (!cJSON_IsArray(m) || cJSON_GetArraySize(m) > MAX_LIST_ITEMS)
 		return fail(c, "archMap",
 		    "is not an array of at most %d "
 		    "{architecture, subArchitectures} objects",
 		    MAX_LIST_ITEMS);
-	cJSON_ArrayForEach(it, m)
-	{
-		snprintf(sub, sizeof(sub), "archMap[%zu]", i++);
-		if (keys(c, it, sub, archmap_keys, NELEM(archmap_keys)) == -1)
-			return -1;
-		a = cJSON_GetObjectItemCaseSensitive(it, "architecture");
-		if (!cJSON_IsString(a) || !is_arch(a->valuestring))
-			return fail(c, sub,
-			    "architecture is missing or not valid; "
-			    "expected a name such as SCMP_ARCH_X86_64");
-		a = cJSON_GetObjectItemCaseSensitive(it, "subArchitectures");
-		snprintf(
-		    sub, sizeof(sub), "archMap[%zu].subArchitectures", i - 1);
-		if (a != NULL && !cJSON_IsNull(a) &&
-		    strings(c, a, sub, MAX_LIST_ITEMS, is_arch,
-			"architecture names such as SCMP_ARCH_X86") == -1)
-			return -1;
-	}
-	return 0;
+	return each_element(c, m, "archMap", archmap_entry, NULL);
 }
 
 static int
@@ -586,10 +613,8 @@ optional_string(struct pcheck *c, const cJSON *o, const char *key)
 static int
 check_root(struct pcheck *c, const cJSON *root, int allow_permissive)
 {
-	const cJSON *it, *r;
+	const cJSON *it;
 	int restricts = 0;
-	size_t i = 0;
-	char sub[64];
 
 	if (!cJSON_IsObject(root))
 		return fail(c, "",
@@ -630,12 +655,8 @@ check_root(struct pcheck *c, const cJSON *root, int allow_permissive)
 			    "is not an array of at most %d rules; expected "
 			    "[{\"names\": [...], \"action\": ...}, ...]",
 			    MAX_SECCOMP_RULES);
-		cJSON_ArrayForEach(r, it)
-		{
-			snprintf(sub, sizeof(sub), "syscalls[%zu]", i++);
-			if (rule(c, r, sub, &restricts) == -1)
-				return -1;
-		}
+		if (each_element(c, it, "syscalls", rule, &restricts) == -1)
+			return -1;
 	}
 	if (!restricts && !allow_permissive)
 		return fail(c, "",
