@@ -59,8 +59,6 @@ run_index_items(struct run *r)
 	for (size_t i = 0; i < r->nitems; i++) {
 		r->items[i].d = &r->st->defs[i];
 		r->items[i].ident = defn_identity(&r->st->defs[i]);
-		if (r->items[i].ident == NULL)
-			fatal("%s", __func__);
 		r->by_ident[i].key = r->items[i].ident;
 		r->by_ident[i].idx = i;
 	}

@@ -664,8 +664,7 @@ on_defn(void *ctx, struct imsg *m)
 	p->prefix[p->st.ndefs] = prefix;
 	free(d.source);
 	d.source = xstrdup(current_name(a));
-	if (desired_state_add(&p->st, &d) == -1)
-		fatal("%s", __func__);
+	desired_state_add(&p->st, &d);
 	return 0;
 }
 
