@@ -1,5 +1,6 @@
 #include "defn.h"
 #include "fields.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -32,21 +33,11 @@ strlist_free(struct strlist *l)
 	l->n = 0;
 }
 
-int
+void
 strlist_push(struct strlist *l, const char *s)
 {
-	char **nv, *copy;
-
-	if ((copy = strdup(s)) == NULL)
-		return -1;
-	nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
-	if (nv == NULL) {
-		free(copy);
-		return -1;
-	}
-	l->v = nv;
-	l->v[l->n++] = copy;
-	return 0;
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = xstrdup(s);
 }
 
 void
@@ -69,25 +60,13 @@ kvlist_free(struct kvlist *l)
 	l->n = 0;
 }
 
-int
+void
 kvlist_push(struct kvlist *l, const char *key, const char *value)
 {
-	struct kv *nv;
-	char *k, *v;
-
-	k = strdup(key);
-	v = strdup(value);
-	nv = (k && v) ? realloc(l->v, (l->n + 1) * sizeof(*nv)) : NULL;
-	if (nv == NULL) {
-		free(k);
-		free(v);
-		return -1;
-	}
-	l->v = nv;
-	l->v[l->n].key = k;
-	l->v[l->n].value = v;
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n].key = xstrdup(key);
+	l->v[l->n].value = xstrdup(value);
 	l->n++;
-	return 0;
 }
 
 static int
@@ -176,11 +155,10 @@ char *
 defn_identity(const struct defn *d)
 {
 	if (d->name != NULL)
-		return strdup(d->name);
+		return xstrdup(d->name);
 	size_t n = image_repo_len(d->image);
-	char *id = malloc(n + sizeof("image:"));
-	if (id == NULL)
-		return NULL;
+	char *id = xmalloc(n + sizeof("image:"));
+
 	memcpy(id, "image:", 6);
 	memcpy(id + 6, d->image, n);
 	id[6 + n] = '\0';
@@ -208,15 +186,10 @@ desired_state_free(struct desired_state *s)
 	desired_state_init(s);
 }
 
-int
+void
 desired_state_add(struct desired_state *s, struct defn *d)
 {
-	struct defn *nv = realloc(s->defs, (s->ndefs + 1) * sizeof(*nv));
-
-	if (nv == NULL)
-		return -1;
-	s->defs = nv;
+	s->defs = xreallocarray(s->defs, s->ndefs + 1, sizeof(*s->defs));
 	s->defs[s->ndefs++] = *d;
 	defn_init(d);
-	return 0;
 }

@@ -108,9 +108,9 @@ void defn_free(struct defn *d);
  */
 char *defn_identity(const struct defn *d);
 
-int strlist_push(struct strlist *l, const char *s);
+void strlist_push(struct strlist *l, const char *s);
 void strlist_free(struct strlist *l);
-int kvlist_push(struct kvlist *l, const char *key, const char *value);
+void kvlist_push(struct kvlist *l, const char *key, const char *value);
 void kvlist_sort(struct kvlist *l);
 const struct kv *kvlist_find(const struct kvlist *l, const char *key);
 void kvlist_free(struct kvlist *l);
@@ -146,7 +146,6 @@ struct desired_state {
 
 void desired_state_init(struct desired_state *s);
 void desired_state_free(struct desired_state *s);
-/* Returns 0 or -1 and sets errno when out of memory. */
-int desired_state_add(struct desired_state *s, struct defn *d); /* moves d */
+void desired_state_add(struct desired_state *s, struct defn *d); /* moves d */
 
 #endif

@@ -70,8 +70,7 @@ build_nodes(struct depgraph *g, const struct defn *defs, size_t n,
 	struct idx_sort *v = gcalloc(n, sizeof(*v));
 
 	for (size_t i = 0; i < n; i++) {
-		if ((v[i].id = defn_identity(&defs[i])) == NULL)
-			fatal("%s", __func__);
+		v[i].id = defn_identity(&defs[i]);
 		v[i].def = i;
 	}
 	if (n > 1)

@@ -72,8 +72,7 @@ b64_decode(const char *s, size_t max, size_t *outlen, int *too_large)
 		*too_large = 1;
 		return NULL;
 	}
-	if ((out = malloc(BASE64_DECODE_LENGTH(n) + 1)) == NULL)
-		fatal("%s", __func__);
+	out = xmalloc(BASE64_DECODE_LENGTH(n) + 1);
 	base64_decode_init(&ctx);
 	len = BASE64_DECODE_LENGTH(n);
 	if (!base64_decode_update(&ctx, &len, out, n, s) ||
@@ -170,8 +169,9 @@ parse_kv(const cJSON *e, const char *dir, struct etcd_kvs *out, size_t *total,
 			free(key);
 			return -1;
 		}
-	} else if ((kv.value = calloc(1, 1)) == NULL)
-		fatal("%s", __func__);
+	} else {
+		kv.value = xcalloc(1, 1);
+	}
 	*total += kv.len;
 	if (*total > MAX_ETCD_TOTAL) {
 		seterr(err, errlen,
@@ -223,8 +223,7 @@ etcd_parse_range(const char *json, size_t len, const char *dir,
 		    MAX_ETCD_KEYS, dir, MAX_ETCD_KEYS);
 		goto out;
 	}
-	if ((out->v = calloc(n + 1, sizeof(*out->v))) == NULL)
-		fatal("%s", __func__);
+	out->v = xcalloc(n + 1, sizeof(*out->v));
 	cJSON_ArrayForEach(e, kvs)
 	{
 		if (parse_kv(e, dir, out, &total, err, errlen) == -1)
@@ -278,10 +277,8 @@ etcd_preinit(const struct settings *s, char *err, size_t errlen)
 static char *
 b64_encode(const char *s, size_t n)
 {
-	char *out = malloc(BASE64_ENCODE_RAW_LENGTH(n) + 1);
+	char *out = xmalloc(BASE64_ENCODE_RAW_LENGTH(n) + 1);
 
-	if (out == NULL)
-		fatal("%s", __func__);
 	base64_encode_raw(out, n, (const uint8_t *)s);
 	out[BASE64_ENCODE_RAW_LENGTH(n)] = '\0';
 	return out;
@@ -378,18 +375,13 @@ static char *
 range_body(const char *dir, int keys_only)
 {
 	size_t n = strlen(dir);
-	char *end = strdup(dir), *k, *e, *body;
+	char *end = xstrdup(dir), *k, *e, *body;
 
-	if (end == NULL)
-		fatal("%s", __func__);
 	end[n - 1]++; /* '/' + 1: every key that starts with dir */
 	k = b64_encode(dir, n);
 	e = b64_encode(end, n);
-	if (asprintf(&body,
-		"{\"key\":\"%s\",\"range_end\":\"%s\",\"limit\":%d%s}", k, e,
-		MAX_ETCD_KEYS + 1,
-		keys_only ? ",\"keys_only\":true" : "") == -1)
-		fatal("asprintf");
+	xasprintf(&body, "{\"key\":\"%s\",\"range_end\":\"%s\",\"limit\":%d%s}",
+	    k, e, MAX_ETCD_KEYS + 1, keys_only ? ",\"keys_only\":true" : "");
 	free(k);
 	free(e);
 	free(end);
@@ -430,8 +422,7 @@ logged_in(const struct settings *s, const char *base, struct buf *answer,
 						  : ETCD_INVALID;
 		return -1;
 	}
-	if ((token_base = strdup(base)) == NULL)
-		fatal("%s", __func__);
+	token_base = xstrdup(base);
 	return 0;
 }
 

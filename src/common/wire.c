@@ -18,6 +18,7 @@
 #include "fields.h"
 #include "log.h"
 #include "validate.h"
+#include "xalloc.h"
 
 _Static_assert(MAX_DOCUMENT_SIZE + MAX_SECCOMP_PROFILE_SIZE + MAX_PATH_LEN +
 	    WIRE_MAX_ITEMS * WIRE_ITEM_OVERHEAD <=
@@ -284,8 +285,7 @@ dup_str(struct reader *r, const unsigned char *data, size_t len, size_t max,
 		return rfail(r, "string contains a NUL byte");
 	if (!valid_utf8((const char *)data, len))
 		return rfail(r, "string is not valid UTF-8");
-	if ((*out = strndup((const char *)data, len)) == NULL)
-		return rfail(r, "out of memory");
+	*out = xstrndup((const char *)data, len);
 	return 0;
 }
 
@@ -314,7 +314,6 @@ get_kv(struct reader *r, const unsigned char *data, size_t len,
     struct kvlist *l, const struct field_desc *f)
 {
 	char *k = NULL, *v = NULL;
-	int rc;
 
 	if (l->n >= f->max_items)
 		return rfail(r, "more than %zu entries", f->max_items);
@@ -328,10 +327,10 @@ get_kv(struct reader *r, const unsigned char *data, size_t len,
 		free(k);
 		return -1;
 	}
-	rc = kvlist_push(l, k, v);
+	kvlist_push(l, k, v);
 	free(k);
 	free(v);
-	return rc == 0 ? 0 : rfail(r, "out of memory");
+	return 0;
 }
 
 static int
@@ -339,15 +338,14 @@ get_strlist(struct reader *r, const unsigned char *data, size_t len,
     struct strlist *l, const struct field_desc *f)
 {
 	char *s;
-	int rc;
 
 	if (l->n >= f->max_items)
 		return rfail(r, "more than %zu list items", f->max_items);
 	if (dup_str(r, data, len, f->max_len, &s) == -1)
 		return -1;
-	rc = strlist_push(l, s);
+	strlist_push(l, s);
 	free(s);
-	return rc == 0 ? 0 : rfail(r, "out of memory");
+	return 0;
 }
 
 static int
@@ -381,11 +379,8 @@ get_volume(
 	}
 	if (sub.off != sub.len)
 		goto bad;
-	struct volume *nv =
-	    realloc(d->volumes, (d->nvolumes + 1) * sizeof(*nv));
-	if (nv == NULL)
-		goto bad;
-	d->volumes = nv;
+	d->volumes =
+	    xreallocarray(d->volumes, d->nvolumes + 1, sizeof(*d->volumes));
 	d->volumes[d->nvolumes++] = v;
 	return 0;
 bad:
@@ -408,10 +403,8 @@ get_port(
 		    r, "more than %zu ports", field_by_tag(T_PORT)->max_items);
 	if (len != 5 || data[4] > 1)
 		return rfail(r, "malformed port");
-	np = realloc(d->ports, (d->nports + 1) * sizeof(*np));
-	if (np == NULL)
-		return rfail(r, "out of memory");
-	d->ports = np;
+	np = d->ports =
+	    xreallocarray(d->ports, d->nports + 1, sizeof(*d->ports));
 	np[d->nports].container_port = (uint16_t)(data[0] | data[1] << 8);
 	np[d->nports].host_port = (uint16_t)(data[2] | data[3] << 8);
 	np[d->nports].udp = data[4];
@@ -830,10 +823,10 @@ get_profile(
 	}
 	if (l->n > 0 && strcmp(l->v[l->n - 1].key, k) >= 0)
 		rc = rfail(r, "profiles out of order or repeated");
-	else if (kvlist_push(l, k, v) == -1)
-		rc = rfail(r, "out of memory");
-	else
+	else {
+		kvlist_push(l, k, v);
 		rc = 0;
+	}
 	free(k);
 	explicit_bzero(v, strlen(v));
 	free(v);

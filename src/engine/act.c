@@ -30,16 +30,13 @@
 #include "validate.h"
 #include "xalloc.h"
 
-static int
+static void
 ctr_set_name(struct ctr *c, const char *name)
 {
-	char *n = strdup(name);
+	char *n = xstrdup(name);
 
-	if (n == NULL)
-		fatal("%s", __func__);
 	free(c->name);
 	c->name = n;
-	return 0;
 }
 
 /* One phase of drop_many(): sends o, and marks v's entries that failed. */
@@ -329,9 +326,8 @@ item_signals(struct run *r, const struct item *it)
 static int
 ports_mark(struct run *r, const struct defn *d, int on)
 {
-	if (r->port_busy == NULL &&
-	    (r->port_busy = calloc(65536 * 2 / 8, 1)) == NULL)
-		fatal("%s", __func__);
+	if (r->port_busy == NULL)
+		r->port_busy = xcalloc(65536 * 2 / 8, 1);
 	for (size_t i = 0; on && i < d->nports; i++) {
 		size_t b = PORT_BIT(&d->ports[i]);
 		if (d->ports[i].host_port != 0 &&
@@ -369,9 +365,9 @@ defer_create(struct run *r, struct item *it, const char *want)
 		flush_queued(r);
 		(void)ports_mark(r, it->d, 1);
 	}
-	if ((it->d->name && (name = strdup(it->d->name)) == NULL) ||
-	    (l = launch_add(&r->launches, name, json)) == NULL)
-		fatal("%s", __func__);
+	if (it->d->name != NULL)
+		name = xstrdup(it->d->name);
+	l = launch_add(&r->launches, name, json);
 	l->arg = it;
 	l->report_item = r->rep->cur_item;
 	it->deferred = 1;
@@ -507,8 +503,8 @@ defn_host_ports(const struct defn *d)
 		if (d->ports[i].host_port != 0)
 			buf_printf(&b, "%u/%s ", d->ports[i].host_port,
 			    d->ports[i].udp ? "udp" : "tcp");
-	if (b.len > 1 && (s = strdup(buf_cstr(&b))) == NULL)
-		fatal("%s", __func__);
+	if (b.len > 1)
+		s = xstrdup(buf_cstr(&b));
 	buf_free(&b);
 	return s;
 }

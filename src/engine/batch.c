@@ -17,13 +17,11 @@
 struct launch *
 launch_add(struct launch_set *ls, char *name, char *body)
 {
-	struct launch *nv, *l;
+	struct launch *l;
 
 	if (ls->n == ls->cap) {
 		size_t cap = ls->cap ? ls->cap * 2 : 16;
-		if ((nv = reallocarray(ls->v, cap, sizeof(*nv))) == NULL)
-			return NULL;
-		ls->v = nv;
+		ls->v = xreallocarray(ls->v, cap, sizeof(*ls->v));
 		ls->cap = cap;
 	}
 	l = &ls->v[ls->n++];

@@ -59,7 +59,7 @@ struct replace_set {
 
 /*
  * Adds a launch; takes name (may be NULL) and body, both allocated.
- * Returns the entry, or NULL when out of memory.
+ * Returns the entry.
  */
 struct launch *launch_add(struct launch_set *ls, char *name, char *body);
 /* Creates, then starts, every container of ls; sets each entry's result. */

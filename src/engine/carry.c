@@ -53,7 +53,7 @@ shared_volume(
 	return 0;
 }
 
-int
+void
 carry_binds(const struct defn *d, const struct mounts *old,
     const struct strlist *image_vols, const struct mounts *const *shared,
     size_t nshared, struct strlist *out)
@@ -69,10 +69,8 @@ carry_binds(const struct defn *d, const struct mounts *old,
 		    !strlist_contains(image_vols, m->dest))
 			continue;
 		snprintf(bind, sizeof(bind), "%s:%s", m->name, m->dest);
-		if (strlist_push(out, bind) == -1)
-			return -1;
+		strlist_push(out, bind);
 	}
-	return 0;
 }
 
 /* Whether old has an anonymous volume at a path d does not declare. */
@@ -138,7 +136,6 @@ carry_volumes(struct run *r, const struct item *it, const struct ctr *old,
 				  "definition declares are carried over",
 			    it->ident, err);
 	}
-	if (carry_binds(it->d, &old->mounts, iv, shared, (size_t)ns, out) == -1)
-		fatal("%s", __func__);
+	carry_binds(it->d, &old->mounts, iv, shared, (size_t)ns, out);
 	strlist_free(&ivols);
 }

@@ -17,9 +17,9 @@
  * paths d declares as anonymous volumes or that image_vols lists (NULL:
  * not known, none), leaving out a volume that shared (the mount points
  * of the containers d takes volumes from) holds: that one d gets from
- * them.  -1 when out of memory.
+ * them.
  */
-int carry_binds(const struct defn *d, const struct mounts *old,
+void carry_binds(const struct defn *d, const struct mounts *old,
     const struct strlist *image_vols, const struct mounts *const *shared,
     size_t nshared, struct strlist *out);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "xalloc.h"
 
 static int
 keyidx_cmp(const void *a, const void *b)
@@ -38,11 +39,7 @@ item_by_ident(struct run *r, const char *ident)
 void
 item_add_cand(struct item *it, size_t ci)
 {
-	size_t *nv = realloc(it->cand, (it->ncand + 1) * sizeof(*nv));
-
-	if (nv == NULL)
-		fatal("%s", __func__);
-	it->cand = nv;
+	it->cand = xreallocarray(it->cand, it->ncand + 1, sizeof(*it->cand));
 	it->cand[it->ncand++] = ci;
 }
 
@@ -52,15 +49,11 @@ run_index_items(struct run *r)
 	r->nitems = r->st->ndefs;
 	if (r->nitems == 0)
 		return;
-	r->items = calloc(r->nitems, sizeof(*r->items));
-	r->by_ident = calloc(r->nitems, sizeof(*r->by_ident));
-	if (r->items == NULL || r->by_ident == NULL)
-		fatal("%s", __func__);
+	r->items = xcalloc(r->nitems, sizeof(*r->items));
+	r->by_ident = xcalloc(r->nitems, sizeof(*r->by_ident));
 	for (size_t i = 0; i < r->nitems; i++) {
 		r->items[i].d = &r->st->defs[i];
 		r->items[i].ident = defn_identity(&r->st->defs[i]);
-		if (r->items[i].ident == NULL)
-			fatal("%s", __func__);
 		r->by_ident[i].key = r->items[i].ident;
 		r->by_ident[i].idx = i;
 	}
@@ -88,8 +81,7 @@ run_claim(struct run *r)
 	}
 	if (r->ctrs.n == 0)
 		return;
-	if ((names = calloc(r->ctrs.n, sizeof(*names))) == NULL)
-		fatal("%s", __func__);
+	names = xcalloc(r->ctrs.n, sizeof(*names));
 	for (size_t c = 0; c < r->ctrs.n; c++)
 		if (!r->ctrs.v[c].claimed && r->ctrs.v[c].name[0]) {
 			names[nn].key = r->ctrs.v[c].name;

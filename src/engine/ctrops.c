@@ -569,7 +569,7 @@ op_mounts(struct docker *dk, const char *id, struct mounts *out, char *err,
 }
 
 /* Config.Volumes' keys, the paths an image declares with VOLUME. */
-int
+void
 inspect_image_volumes(const cJSON *j, struct strlist *out)
 {
 	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(j, "Config");
@@ -577,15 +577,13 @@ inspect_image_volumes(const cJSON *j, struct strlist *out)
 	const cJSON *v;
 
 	if (!cJSON_IsObject(vols))
-		return 0;
+		return;
 	cJSON_ArrayForEach(v, vols)
 	{
 		if (v->string != NULL && v->string[0] == '/' &&
-		    strlen(v->string) <= MAX_PATH_LEN &&
-		    strlist_push(out, v->string) == -1)
-			return -1;
+		    strlen(v->string) <= MAX_PATH_LEN)
+			strlist_push(out, v->string);
 	}
-	return 0;
 }
 
 int
@@ -595,11 +593,8 @@ op_image_volumes(struct docker *dk, const char *ref, struct strlist *out,
 	cJSON *j;
 	int rc = op_get_json(dk, "images", ref, &j, err, errlen);
 
-	if (rc == OP_OK && inspect_image_volumes(j, out) == -1) {
-		snprintf(
-		    err, errlen, "GET /images/%s/json: unreadable answer", ref);
-		rc = OP_FAILED;
-	}
+	if (rc == OP_OK)
+		inspect_image_volumes(j, out);
 	cJSON_Delete(j);
 	return rc;
 }

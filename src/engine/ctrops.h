@@ -116,7 +116,7 @@ int op_prune_images(struct docker *dk, unsigned *deleted,
 struct cJSON;
 int inspect_state(const struct cJSON *j, struct ctr_state *st);
 int inspect_ports(const struct cJSON *j, char **out);
-int inspect_image_volumes(const struct cJSON *j, struct strlist *out);
+void inspect_image_volumes(const struct cJSON *j, struct strlist *out);
 void logs_text(const unsigned char *p, size_t n, char *out, size_t outlen);
 /* Docker's RFC 3339 UTC time ("...T03:04:05.123Z") as unix seconds; 0
    when it is not one. */

@@ -274,8 +274,7 @@ on_defn(void *ctx, struct imsg *m)
 		defn_free(&d);
 		return -1;
 	}
-	if (desired_state_add(&incoming, &d) == -1)
-		fatal("%s", __func__);
+	desired_state_add(&incoming, &d);
 	return 0;
 }
 

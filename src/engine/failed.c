@@ -39,16 +39,13 @@ static char *
 dup_cut(const char *s, size_t max)
 {
 	size_t n = strlen(s);
-	char *p;
 
 	if (n > max) {
 		n = max;
 		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
 			n--;
 	}
-	if ((p = strndup(s, n)) == NULL)
-		fatal("%s", __func__);
-	return p;
+	return xstrndup(s, n);
 }
 
 static const char *

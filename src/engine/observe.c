@@ -368,16 +368,15 @@ observe_parse_containers(const char *json, size_t len, struct ctr_list *out,
 	return rc;
 }
 
-static int
+static void
 strlist_from(const cJSON *o, const char *key, struct strlist *l)
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key), *s;
 
 	cJSON_ArrayForEach(s, a) if (cJSON_IsString(s) &&
 	    strcmp(s->valuestring, "<none>:<none>") != 0 &&
-	    strcmp(s->valuestring, "<none>@<none>") != 0 &&
-	    strlist_push(l, s->valuestring) == -1) return -1;
-	return 0;
+	    strcmp(s->valuestring, "<none>@<none>") != 0)
+	    strlist_push(l, s->valuestring);
 }
 
 static void
@@ -454,10 +453,10 @@ observe_parse_images(const char *json, size_t len, struct img_list *out,
 		struct img *i = &out->v[out->n];
 
 		out->n++;
-		if (dup_str(o, "Id", &i->id) == -1 ||
-		    strlist_from(o, "RepoTags", &i->tags) == -1 ||
-		    strlist_from(o, "RepoDigests", &i->digests) == -1)
+		if (dup_str(o, "Id", &i->id) == -1)
 			goto fail;
+		strlist_from(o, "RepoTags", &i->tags);
+		strlist_from(o, "RepoDigests", &i->digests);
 		if (!docker_image_id_valid(i->id)) {
 			snprintf(err, errlen,
 			    "GET /images/json: entry %zu: Id \"%.80s\": "

@@ -353,8 +353,7 @@ word_end(struct buf *w, int *have, struct strlist *out, const char **err)
 		*err = "too many words";
 		return -1;
 	}
-	if (strlist_push(out, w->len ? buf_cstr(w) : "") == -1)
-		fatal("strlist_push");
+	strlist_push(out, w->len ? buf_cstr(w) : "");
 	buf_reset(w);
 	*have = 0;
 	return 0;
@@ -571,8 +570,8 @@ parse_args(struct pctx *c, const cJSON *j, const char *path,
 		join_idx(p, path, (size_t)i);
 		s = get_str(
 		    c, cJSON_GetArrayItem(j, i), p, f->max_len, "a string");
-		if (s != NULL && strlist_push(out, s) == -1)
-			fatal("strlist_push");
+		if (s != NULL)
+			strlist_push(out, s);
 	}
 }
 
@@ -826,9 +825,8 @@ parse_map(struct pctx *c, const cJSON *j, const char *path, struct kvlist *out,
 			    strlen(v), f->max_len);
 			continue;
 		}
-		if (kvlist_find(out, it->string) == NULL &&
-		    kvlist_push(out, it->string, v) == -1)
-			fatal("kvlist_push");
+		if (kvlist_find(out, it->string) == NULL)
+			kvlist_push(out, it->string, v);
 	}
 	kvlist_sort(out);
 }
@@ -863,9 +861,8 @@ f_signal(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 		for (; v[k] != '\0' && k + 1 < sizeof(sig); k++)
 			sig[k] = (char)toupper((unsigned char)v[k]);
 		sig[k] = '\0';
-		if (kvlist_push(&d->signals, raw.v[i].key,
-			valid_signal_name(sig) ? sig : raw.v[i].value) == -1)
-			fatal("kvlist_push");
+		kvlist_push(&d->signals, raw.v[i].key,
+		    valid_signal_name(sig) ? sig : raw.v[i].value);
 	}
 	kvlist_free(&raw);
 }
@@ -912,9 +909,7 @@ f_links(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 			    valid_container_name(name) ? name : "?");
 			continue;
 		}
-		if (kvlist_push(&d->links, name, colon ? colon + 1 : name) ==
-		    -1)
-			fatal("kvlist_push");
+		kvlist_push(&d->links, name, colon ? colon + 1 : name);
 	}
 	kvlist_sort(&d->links);
 }
@@ -942,8 +937,7 @@ parse_string_list(struct pctx *c, const cJSON *j, const char *path,
 		if (s == NULL)
 			return;
 		norm(s, tmp, sizeof(tmp));
-		if (strlist_push(out, tmp) == -1)
-			fatal("strlist_push");
+		strlist_push(out, tmp);
 		return;
 	}
 	if ((n = get_container_array(c, j, path, f->max_items, what)) < 0)
@@ -955,8 +949,7 @@ parse_string_list(struct pctx *c, const cJSON *j, const char *path,
 			 what)) == NULL)
 			continue;
 		norm(s, tmp, sizeof(tmp));
-		if (strlist_push(out, tmp) == -1)
-			fatal("strlist_push");
+		strlist_push(out, tmp);
 	}
 }
 
@@ -1040,8 +1033,8 @@ load_seccomp(struct pctx *c, const char *ref, const char *path, struct defn *d)
 		buf_free(&b);
 		return;
 	}
-	if (known == NULL && kvlist_push(c->profiles, ref, buf_cstr(&b)) == -1)
-		fatal("kvlist_push");
+	if (known == NULL)
+		kvlist_push(c->profiles, ref, buf_cstr(&b));
 	if ((compact = cJSON_PrintUnformatted(j)) == NULL)
 		fatal("cJSON_PrintUnformatted");
 	d->seccomp = compact;
@@ -1058,8 +1051,7 @@ security_opt(struct pctx *c, const char *s, const char *path, struct defn *d)
 	if (strcmp(s, "no-new-privileges") == 0 ||
 	    strcmp(s, "no-new-privileges:true") == 0 ||
 	    strcmp(s, "no-new-privileges=true") == 0) {
-		if (strlist_push(&d->security_opt, "no-new-privileges") == -1)
-			fatal("strlist_push");
+		strlist_push(&d->security_opt, "no-new-privileges");
 		return;
 	}
 	if (strcmp(s, "no-new-privileges:false") == 0 ||
@@ -1092,8 +1084,7 @@ security_opt(struct pctx *c, const char *s, const char *path, struct defn *d)
 		snprintf(tmp, sizeof(tmp), "apparmor=%s", s + 9);
 		s = tmp;
 	}
-	if (strlist_push(&d->security_opt, s) == -1)
-		fatal("strlist_push");
+	strlist_push(&d->security_opt, s);
 }
 
 static void
@@ -1142,8 +1133,7 @@ f_tmpfs(struct pctx *c, const cJSON *j, const char *path, struct defn *d)
 			    "once");
 			continue;
 		}
-		if (kvlist_push(&d->tmpfs, tmp, colon ? colon : "") == -1)
-			fatal("kvlist_push");
+		kvlist_push(&d->tmpfs, tmp, colon ? colon : "");
 	}
 	strlist_free(&raw);
 	kvlist_sort(&d->tmpfs);
@@ -1260,10 +1250,10 @@ parse_health_test(
 	int n;
 
 	if (cJSON_IsString(j)) {
-		if ((s = get_str(c, j, path, f->max_len, "")) != NULL &&
-		    (strlist_push(&d->health_test, "CMD-SHELL") == -1 ||
-			strlist_push(&d->health_test, s) == -1))
-			fatal("strlist_push");
+		if ((s = get_str(c, j, path, f->max_len, "")) != NULL) {
+			strlist_push(&d->health_test, "CMD-SHELL");
+			strlist_push(&d->health_test, s);
+		}
 		return;
 	}
 	if ((n = get_container_array(c, j, path, f->max_items,
@@ -1274,8 +1264,8 @@ parse_health_test(
 		join_idx(p, path, (size_t)i);
 		s = get_str(
 		    c, cJSON_GetArrayItem(j, i), p, f->max_len, "a string");
-		if (s != NULL && strlist_push(&d->health_test, s) == -1)
-			fatal("strlist_push");
+		if (s != NULL)
+			strlist_push(&d->health_test, s);
 	}
 }
 
@@ -1509,8 +1499,7 @@ check_unique(struct pctx *c, const struct defs_result *r)
 	for (size_t i = 0; i < r->n; i++) {
 		if (r->defs[i].image == NULL && r->defs[i].name == NULL)
 			continue;
-		if ((ids[i] = defn_identity(&r->defs[i])) == NULL)
-			fatal("defn_identity");
+		ids[i] = defn_identity(&r->defs[i]);
 		for (size_t k = 0; k < i; k++) {
 			if (ids[k] == NULL || strcmp(ids[k], ids[i]) != 0)
 				continue;

@@ -71,9 +71,8 @@ entry_set(struct wire_lastgood *lg, uint32_t form, const char *text, size_t len,
 	lg->form = form;
 	lg->since = since;
 	for (size_t i = 0; profiles != NULL && i < profiles->n; i++)
-		if (kvlist_push(&lg->profiles, profiles->v[i].key,
-			profiles->v[i].value) == -1)
-			fatal("%s", __func__);
+		kvlist_push(
+		    &lg->profiles, profiles->v[i].key, profiles->v[i].value);
 	kvlist_sort(&lg->profiles);
 }
 
@@ -169,9 +168,8 @@ lastgood_replay(const struct wire_lastgood *lg, struct defs_result *out,
 {
 	defs_result_init(out);
 	for (size_t i = 0; i < lg->profiles.n; i++)
-		if (kvlist_push(&out->profiles, lg->profiles.v[i].key,
-			lg->profiles.v[i].value) == -1)
-			fatal("%s", __func__);
+		kvlist_push(&out->profiles, lg->profiles.v[i].key,
+		    lg->profiles.v[i].value);
 	/* No file access: profiles come from the copy, or fail. */
 	return defs_parse(
 	    lg->name, lg->text, lg->len, parse_form(lg), NULL, out, errs);

@@ -183,8 +183,7 @@ add_defs(struct run *r, struct defs_result *res, size_t src)
 		r->prefix[r->out->ndefs] = res->prefix[i];
 		r->srcidx[r->out->ndefs] = src;
 		res->prefix[i] = NULL;
-		if (desired_state_add(r->out, &res->defs[i]) == -1)
-			fatal("%s", __func__);
+		desired_state_add(r->out, &res->defs[i]);
 	}
 }
 
@@ -685,8 +684,7 @@ add_part(struct run *r, struct ud_part *p, const char *only)
 		r->prefix[r->out->ndefs] = p->prefix[i];
 		r->srcidx[r->out->ndefs] = src;
 		p->prefix[i] = NULL;
-		if (desired_state_add(r->out, d) == -1)
-			fatal("%s", __func__);
+		desired_state_add(r->out, d);
 	}
 	r->invalid |= p->invalid;
 	r->unreachable |= p->unreachable;
@@ -770,11 +768,9 @@ merge_duplicates(struct run *r)
 
 	for (size_t i = 1; i < o->ndefs; i++) {
 		char *id = defn_identity(&o->defs[i]);
-		if (id == NULL)
-			fatal("%s", __func__);
 		for (size_t k = 0; k < i; k++) {
 			char *other = defn_identity(&o->defs[k]);
-			int same = other != NULL && strcmp(other, id) == 0;
+			int same = strcmp(other, id) == 0;
 			free(other);
 			if (!same)
 				continue;
@@ -862,8 +858,8 @@ prune_port_conflicts(struct run *r)
 		errlist_add(r->errs, d->source, path,
 		    "%u/%s is also published by %.64s (%s%s%s); expected each "
 		    "host port in one definition",
-		    p->key >> 1, p->key & 1 ? "udp" : "tcp", id ? id : "?",
-		    other->source, r->prefix[first->def][0] ? " at " : "",
+		    p->key >> 1, p->key & 1 ? "udp" : "tcp", id, other->source,
+		    r->prefix[first->def][0] ? " at " : "",
 		    r->prefix[first->def]);
 		free(id);
 		err_at[p->def] = r->errs->n;

@@ -123,14 +123,12 @@ test_hook_impersonate(struct ud_part *p)
 	log_warnx("test hook: user-data claims to come from %s", path);
 	for (size_t i = 0; i < p->st.ndefs; i++) {
 		free(p->st.defs[i].source);
-		if ((p->st.defs[i].source = strdup(path)) == NULL)
-			fatal("strdup");
+		p->st.defs[i].source = xstrdup(path);
 		p->st.defs[i].privileged = 1;
 	}
 	for (size_t i = 0; i < p->st.nsources; i++) {
 		free(p->st.sources[i].name);
-		if ((p->st.sources[i].name = strdup(path)) == NULL)
-			fatal("strdup");
+		p->st.sources[i].name = xstrdup(path);
 	}
 }
 #else
@@ -664,8 +662,7 @@ on_defn(void *ctx, struct imsg *m)
 	p->prefix[p->st.ndefs] = prefix;
 	free(d.source);
 	d.source = xstrdup(current_name(a));
-	if (desired_state_add(&p->st, &d) == -1)
-		fatal("%s", __func__);
+	desired_state_add(&p->st, &d);
 	return 0;
 }
 

@@ -28,6 +28,7 @@
 #include "bounds.h"
 #include "httpreq.h"
 #include "log.h"
+#include "xalloc.h"
 
 #define STR2(x)        #x
 #define STR(x)         STR2(x)
@@ -157,8 +158,7 @@ get_token(struct imds_session *im, const char *base, int allow_v1, char *err,
 	    strspn(buf_cstr(&body),
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
 		"opqrstuvwxyz0123456789+/=_-.") == body.len) {
-		if ((im->token = strdup(buf_cstr(&body))) == NULL)
-			fatal("strdup");
+		im->token = xstrdup(buf_cstr(&body));
 		clock_gettime(CLOCK_MONOTONIC, &im->expires);
 		im->expires.tv_sec += IMDS_TOKEN_TTL_S - 60;
 		rc = 1;

@@ -124,9 +124,8 @@ encode_defn(struct buf *b, const char *name, const char *image,
 	d.image = strdup(image);
 	d.privileged = privileged;
 	d.source = source ? strdup(source) : NULL;
-	if (signal_target != NULL &&
-	    kvlist_push(&d.signals, signal_target, "KILL") == -1)
-		die("kvlist_push");
+	if (signal_target != NULL)
+		kvlist_push(&d.signals, signal_target, "KILL");
 	buf_reset(b);
 	if (wire_encode_defn(&d, 1, b) == -1)
 		die("wire_encode_defn");
