@@ -11,20 +11,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xalloc.h"
+
 static void compact(struct imsgbuf *ib);
 static size_t next_message(const struct imsgbuf *ib, size_t *want);
 
-int
+void
 imsg_init(struct imsgbuf *ib, int fd, uint32_t sender)
 {
 	memset(ib, 0, sizeof(*ib));
 	ib->fd = fd;
 	ib->sender = sender;
 	ib->passed_fd = -1;
-	ib->rbuf = malloc(IMSG_MAX_SIZE);
-	if (ib->rbuf == NULL)
-		return -1;
-	return 0;
+	ib->rbuf = xmalloc(IMSG_MAX_SIZE);
 }
 
 void
@@ -140,8 +139,7 @@ enqueue(struct imsgbuf *ib, const struct iovec *iov, int iovcnt, int fd)
 		unsigned char *p;
 		while (cap < ib->wlen + len)
 			cap *= 2;
-		if ((p = realloc(ib->wbuf, cap)) == NULL)
-			return -1;
+		p = xreallocarray(ib->wbuf, cap, 1);
 		ib->wbuf = p;
 		ib->wcap = cap;
 	}

@@ -126,7 +126,8 @@ struct imsg {
 	int fd;                    /* -1 unless passed; the receiver owns it */
 };
 
-int imsg_init(struct imsgbuf *ib, int fd, uint32_t sender);
+/* Its read buffer is allocated here (fatal when out of memory). */
+void imsg_init(struct imsgbuf *ib, int fd, uint32_t sender);
 /*
  * From now on imsg_compose*() never blocks: a message the socket does not
  * take at once waits in a queue (at most IMSG_QUEUE_MAX bytes, else

@@ -281,8 +281,7 @@ inspect_ports(const cJSON *j, char **out)
 				goto fail;
 		}
 	}
-	if ((*out = strdup(buf_cstr(&s))) == NULL)
-		goto fail;
+	*out = xstrdup(buf_cstr(&s));
 	buf_free(&s);
 	return 0;
 fail:
@@ -304,10 +303,7 @@ op_get_json(struct docker *dk, const char *kind, const char *name, cJSON **out,
 	int rc;
 
 	*out = NULL;
-	if (asprintf(&path, "/%s/%s/json", kind, name) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return OP_FAILED;
-	}
+	xasprintf(&path, "/%s/%s/json", kind, name);
 	rq.path = path;
 	docker_resp_init(&resp);
 	rc = op_call(dk, &rq, &resp, 200, 200, err, errlen);
@@ -488,11 +484,8 @@ op_logs_tail(struct docker *dk, const char *id, unsigned lines, char *out,
 	int rc;
 
 	out[0] = '\0';
-	if (asprintf(&path, "/containers/%s/logs?stdout=1&stderr=1&tail=%u", id,
-		lines) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return OP_FAILED;
-	}
+	xasprintf(
+	    &path, "/containers/%s/logs?stdout=1&stderr=1&tail=%u", id, lines);
 	struct docker_req rq = { .method = "GET", .path = path };
 	docker_resp_init(&resp);
 	if ((rc = op_call(dk, &rq, &resp, 200, 200, err, errlen)) == OP_OK)

@@ -402,8 +402,7 @@ static void
 set_fetcher_socket(int fd)
 {
 	forget_fetcher();
-	if (imsg_init(&fetcher_ib, fd, PROC_ENGINE) == -1)
-		fatal("imsg_init");
+	imsg_init(&fetcher_ib, fd, PROC_ENGINE);
 }
 
 /* Standing by: ready once the API answers and a state was accepted. */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 /* A first path component naming a registry rather than a Hub user. */
 static int
 is_registry_component(const char *s, size_t n)
@@ -23,21 +25,21 @@ familiar_of(const char *repo, size_t n, char **registry)
 		*registry = strndup(repo, first);
 		if (*registry && strcmp(*registry, "docker.io") != 0 &&
 		    strcmp(*registry, "index.docker.io") != 0)
-			return strndup(repo, n);
+			return xstrndup(repo, n);
 		/* Hub names are shown without the registry. */
 		free(*registry);
 		*registry = NULL;
 		repo += first + 1;
 		n -= first + 1;
 	}
-	if (*registry == NULL && (*registry = strdup("docker.io")) == NULL)
-		return NULL;
+	if (*registry == NULL)
+		*registry = xstrdup("docker.io");
 	if (n > 8 && strncmp(repo, "library/", 8) == 0 &&
 	    memchr(repo + 8, '/', n - 8) == NULL) {
 		repo += 8;
 		n -= 8;
 	}
-	return strndup(repo, n);
+	return xstrndup(repo, n);
 }
 
 int
@@ -51,19 +53,16 @@ imageref_parse(const char *ref, struct imageref *r)
 	colon = memchr(slash ? slash : ref, ':',
 	    end - (size_t)((slash ? slash : ref) - ref));
 	if (colon != NULL) {
-		if ((r->tag = strndup(
-			 colon + 1, end - (size_t)(colon + 1 - ref))) == NULL)
-			goto fail;
+		r->tag = xstrndup(colon + 1, end - (size_t)(colon + 1 - ref));
 		end = (size_t)(colon - ref);
 	}
-	if (at != NULL && (r->digest = strdup(at + 1)) == NULL)
-		goto fail;
+	if (at != NULL)
+		r->digest = xstrdup(at + 1);
 	if (end == 0 ||
 	    (r->familiar = familiar_of(ref, end, &r->registry)) == NULL)
 		goto fail;
-	if (r->tag == NULL && r->digest == NULL &&
-	    (r->tag = strdup("latest")) == NULL)
-		goto fail;
+	if (r->tag == NULL && r->digest == NULL)
+		r->tag = xstrdup("latest");
 	return 0;
 fail:
 	imageref_free(r);
@@ -88,8 +87,7 @@ imageref_local_name(const struct imageref *r)
 
 	n = strlen(r->familiar) + 2 +
 	    (r->digest ? strlen(r->digest) : strlen(r->tag));
-	if ((s = malloc(n)) == NULL)
-		return NULL;
+	s = xmalloc(n);
 	if (r->digest)
 		snprintf(s, n, "%s@%s", r->familiar, r->digest);
 	else

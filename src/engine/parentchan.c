@@ -20,8 +20,7 @@ void
 parent_chan_init(const struct parent_chan_hooks *h)
 {
 	hooks = *h;
-	if (imsg_init(&parent_ib, PARENT_FD, PROC_ENGINE) == -1)
-		fatal("imsg_init");
+	imsg_init(&parent_ib, PARENT_FD, PROC_ENGINE);
 	imsg_accept_fds(&parent_ib);
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "xalloc.h"
 #include "bounds.h"
 
 #define HUB_KEY           "docker.io"
@@ -51,9 +52,9 @@ base64url_encode(const unsigned char *p, size_t n)
 {
 	char *out;
 
-	if (n > (size_t)1 << 28 ||
-	    (out = malloc(BASE64_ENCODE_RAW_LENGTH(n) + 1)) == NULL)
+	if (n > (size_t)1 << 28)
 		return NULL;
+	out = xmalloc(BASE64_ENCODE_RAW_LENGTH(n) + 1);
 	base64_encode_raw(out, n, p);
 	out[BASE64_ENCODE_RAW_LENGTH(n)] = '\0';
 	for (char *c = out; *c; c++) {
@@ -78,8 +79,7 @@ base64_decode(const char *s, size_t *outlen)
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 		"0123456789+/=") != n)
 		return NULL;
-	if ((out = malloc(BASE64_DECODE_LENGTH(n) + 1)) == NULL)
-		return NULL;
+	out = xmalloc(BASE64_DECODE_LENGTH(n) + 1);
 	base64_decode_init(&ctx);
 	if (!base64_decode_update(&ctx, &len, (uint8_t *)out, n, s) ||
 	    !base64_decode_final(&ctx)) {
@@ -103,15 +103,14 @@ regauth_server_key(const char *s)
 	else if (strncmp(p, "http://", 7) == 0)
 		p += 7;
 	n = strcspn(p, "/");
-	if ((k = strndup(p, n)) == NULL)
-		return NULL;
+	k = xstrndup(p, n);
 	for (char *c = k; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	if (strcmp(k, "index.docker.io") == 0 ||
 	    strcmp(k, "registry-1.docker.io") == 0 ||
 	    strcmp(k, "registry.hub.docker.com") == 0) {
 		free(k);
-		k = strdup(HUB_KEY);
+		k = xstrdup(HUB_KEY);
 	}
 	return k;
 }
@@ -124,7 +123,8 @@ dup_string_field(const cJSON *o, const char *key, char **out)
 	*out = NULL;
 	if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
 		return 0;
-	return (*out = strdup(v->valuestring)) ? 0 : -1;
+	*out = xstrdup(v->valuestring);
+	return 0;
 }
 
 /* "auth": base64 of "user:password". */
@@ -145,14 +145,10 @@ entry_from_auth(struct regauth_entry *e, const char *b64, const char *where,
 		return -1;
 	}
 	*colon = '\0';
-	e->username = strdup(plain);
-	e->password = strdup(colon + 1);
+	e->username = xstrdup(plain);
+	e->password = xstrdup(colon + 1);
 	*colon = ':';
 	free_secret(plain);
-	if (e->username == NULL || e->password == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
 	return 0;
 }
 
@@ -172,12 +168,9 @@ entry_parse(struct regauth_entry *e, const cJSON *o, const char *where,
 	if (cJSON_IsString(auth) && auth->valuestring[0] != '\0')
 		return entry_from_auth(
 		    e, auth->valuestring, where, o->string, err, errlen);
-	if (dup_string_field(o, "username", &e->username) == -1 ||
-	    dup_string_field(o, "password", &e->password) == -1 ||
-	    dup_string_field(o, "identitytoken", &e->identitytoken) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	dup_string_field(o, "username", &e->username);
+	dup_string_field(o, "password", &e->password);
+	dup_string_field(o, "identitytoken", &e->identitytoken);
 	return 0;
 }
 
@@ -190,18 +183,12 @@ entries_parse(struct regauth *ra, const cJSON *map, const char *where,
 
 	if (n == 0)
 		return 0;
-	if ((ra->v = calloc(n, sizeof(*ra->v))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	ra->v = xcalloc(n, sizeof(*ra->v));
 	cJSON_ArrayForEach(o, map)
 	{
 		struct regauth_entry *e = &ra->v[ra->n];
 
-		if ((e->server = regauth_server_key(o->string)) == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
+		e->server = regauth_server_key(o->string);
 		ra->n++;
 		if (entry_parse(e, o, where, err, errlen) == -1)
 			return -1;

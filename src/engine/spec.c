@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "fields.h"
 #include "wire.h"
+#include "xalloc.h"
 
 int
 spec_hash(const struct defn *d, const char *image_id, char out[65])
@@ -23,8 +24,7 @@ spec_hash(const struct defn *d, const char *image_id, char out[65])
 	if (defn_hash(d, dh) == -1)
 		return -1;
 	n = 64 + strlen(image_id);
-	if ((cat = malloc(n + 1)) == NULL)
-		return -1;
+	cat = xmalloc(n + 1);
 	memcpy(cat, dh, 64);
 	memcpy(cat + 64, image_id, n - 64 + 1);
 	sha256_hex(cat, n, out);
@@ -236,8 +236,7 @@ spec_security(cJSON *hc, const struct defn *d)
 			return -1;
 	if (d->seccomp == NULL)
 		return 0;
-	if ((profile = strdup(d->seccomp)) == NULL)
-		return -1;
+	profile = xstrdup(d->seccomp);
 	cJSON_Minify(profile);
 	rc = array_push_fmt(a, "seccomp=%s", profile);
 	free(profile);
@@ -527,7 +526,7 @@ spec_field_hashes(const struct defn *d)
 		    sizeof(field_map_added) / sizeof(field_map_added[0]), 1,
 		    &out, &tmp);
 	if (rc == 0)
-		s = strdup(buf_cstr(&out));
+		s = xstrdup(buf_cstr(&out));
 	buf_free(&out);
 	buf_free(&tmp);
 	cJSON_Delete(body);

@@ -41,8 +41,7 @@ set_engine_socket(int fd)
 		close(engine_ib.fd);
 		imsg_clear(&engine_ib);
 	}
-	if (imsg_init(&engine_ib, fd, PROC_FETCHER) == -1)
-		fatal("imsg_init");
+	imsg_init(&engine_ib, fd, PROC_FETCHER);
 	/* A new engine knows nothing: send it the whole state again; the
 	 * rolling slots the old one held go. */
 	reload_pending = 1;
@@ -577,8 +576,7 @@ fetcher_main(void)
 	struct fetch_state *fs;
 
 	log_init("fetcher", 0);
-	if (imsg_init(&parent_ib, PARENT_FD, PROC_FETCHER) == -1)
-		fatal("imsg_init");
+	imsg_init(&parent_ib, PARENT_FD, PROC_FETCHER);
 	imsg_accept_fds(&parent_ib);
 	engine_ib.fd = -1;
 	set_engine_socket(PEER_FD);

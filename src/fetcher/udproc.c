@@ -381,8 +381,7 @@ loader_main(int fd, pid_t fetcher, const struct settings *s)
 	if (getppid() != fetcher)
 		_exit(0); /* the fetcher died before we could watch it */
 	log_init("udloader", s->verbose);
-	if (imsg_init(&up_ib, fd, PROC_UDLOADER) == -1)
-		fatal("imsg_init");
+	imsg_init(&up_ib, fd, PROC_UDLOADER);
 	if (fetch_preinit(err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (settings_etcd_on(s) && etcd_preinit(s, err, sizeof(err)) == -1)
@@ -434,8 +433,7 @@ udproc_start(struct udproc *u, const struct settings *s,
 		loader_main(sv[1], me, s);
 	}
 	close(sv[1]);
-	if (imsg_init(&u->ib, sv[0], PROC_FETCHER) == -1)
-		fatal("imsg_init");
+	imsg_init(&u->ib, sv[0], PROC_FETCHER);
 	u->pid = pid;
 	u->settings = s;
 	u->parent_ops = parent_ops;

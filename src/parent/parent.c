@@ -320,8 +320,7 @@ start_child(int i)
 		schedule_restart(c);
 		return;
 	}
-	if (imsg_init(&c->ib, pp[0], PROC_PARENT) == -1)
-		fatal("imsg_init");
+	imsg_init(&c->ib, pp[0], PROC_PARENT);
 	/* Supervision never waits for a child to read (imsg.h). */
 	imsg_queue_writes(&c->ib);
 	c->started = time(NULL);

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "log.h"
 #include "status.h"
+#include "xalloc.h"
 
 #define SHORT_ID      12 /* hex digits of an ID shown in the table */
 #define COL_ERROR_MAX 80 /* a last error is cut to this in the table */
@@ -139,10 +140,7 @@ print_definitions(const cJSON *defs, FILE *f)
 	struct row *rows;
 	const cJSON *d;
 
-	if ((rows = calloc(n + 1, sizeof(*rows))) == NULL) {
-		perror("dockerup status");
-		return;
-	}
+	rows = xcalloc(n + 1, sizeof(*rows));
 	snprintf(rows[0].col[C_NAME], sizeof(rows[0].col[0]), "NAME");
 	snprintf(rows[0].col[C_STATE], sizeof(rows[0].col[0]), "STATE");
 	snprintf(rows[0].col[C_CTR], sizeof(rows[0].col[0]), "CONTAINER");
