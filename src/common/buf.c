@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "xalloc.h"
+
 void
 buf_init(struct buf *b, size_t max)
 {
@@ -44,9 +46,9 @@ buf_reserve(struct buf *b, size_t extra)
 	ncap = b->cap ? b->cap : 256;
 	while (ncap < need)
 		ncap *= 2;
-	np = realloc(b->p, ncap);
-	if (np == NULL)
-		return -1;
+	/* Over its limit is the input's error (E2BIG above); out of memory
+	   ends the process, as everywhere (xalloc.h). */
+	np = xreallocarray(b->p, ncap, 1);
 	b->p = np;
 	b->cap = ncap;
 	return 0;

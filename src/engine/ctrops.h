@@ -109,7 +109,7 @@ int op_prune_images(struct docker *dk, unsigned *deleted,
  * The parsers of what the endpoint answers, apart from the calls (pure,
  * fuzzed by tests/fuzz/fuzz_docker.c).  inspect_*: from the document of
  * GET /containers/ID/json; inspect_state is -1 without a State object,
- * inspect_ports -1 when out of memory (*out " 8080/tcp 53/udp ", the
+ * inspect_ports -1 when the list is over its bound (*out " 8080/tcp 53/udp ", the
  * caller's).  logs_text: a logs stream (8-byte frame headers, or a TTY's
  * raw bytes) as printable text, cut to outlen.
  */

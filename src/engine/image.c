@@ -470,7 +470,9 @@ pull_answer(
 		return 0;
 	}
 	if (s->err[0] == '\0')
-		snprintf(s->err, sizeof(s->err), "out of memory");
+		snprintf(s->err, sizeof(s->err),
+		    "the engine said the pull was done, but not which image it "
+		    "made");
 	note_registry_fault(env, s, 0);
 	return -1;
 }

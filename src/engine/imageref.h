@@ -13,7 +13,7 @@ struct imageref {
 	char *digest;   /* "sha256:...", or NULL */
 };
 
-/* -1 when ref has no repository or is out of memory. */
+/* -1 when ref has no repository. */
 int imageref_parse(const char *ref, struct imageref *r);
 void imageref_free(struct imageref *r);
 

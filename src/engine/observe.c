@@ -10,6 +10,7 @@
 
 #include "bounds.h"
 #include "spec.h"
+#include "xalloc.h"
 
 static int
 lower_hex(const char *s, size_t n)
@@ -57,15 +58,12 @@ docker_num_in(double v, int64_t lo, int64_t hi, int64_t fallback)
 	return (int64_t)v;
 }
 
-static int
+static void
 dup_str(const cJSON *o, const char *key, char **out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	*out = NULL;
-	if (!cJSON_IsString(v))
-		return 0;
-	return (*out = strdup(v->valuestring)) ? 0 : -1;
+	*out = cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
 }
 
 static void
@@ -101,8 +99,7 @@ ctr_list_grow(struct ctr_list *l)
 
 	if (l->n == l->cap) {
 		ncap = l->cap ? 2 * l->cap : 16;
-		if ((nv = realloc(l->v, ncap * sizeof(*nv))) == NULL)
-			return NULL;
+		nv = xreallocarray(l->v, ncap, sizeof(*nv));
 		l->v = nv;
 		l->cap = ncap;
 	}
@@ -166,9 +163,7 @@ mount_parse(const cJSON *o, struct mount *m, const char **why)
 		    MAX_PATH_LEN) " bytes without ':' or ','";
 		return -1;
 	}
-	if (dup_str(o, vol ? "Name" : "Source", vol ? &m->name : &m->source) ==
-	    -1)
-		return -1;
+	dup_str(o, vol ? "Name" : "Source", vol ? &m->name : &m->source);
 	if (vol && !docker_name_valid(m->name)) {
 		*why = "Name: a volume name, [a-zA-Z0-9][a-zA-Z0-9_.-]*";
 		return -1;
@@ -177,7 +172,8 @@ mount_parse(const cJSON *o, struct mount *m, const char **why)
 		*why = "Source: a string";
 		return -1;
 	}
-	return (m->dest = strdup(dest->valuestring)) ? 0 : -1;
+	m->dest = xstrdup(dest->valuestring);
+	return 0;
 }
 
 int
@@ -187,11 +183,10 @@ observe_parse_mounts(const cJSON *a, struct mounts *out, const char **why)
 	int n = cJSON_GetArraySize(a), rc;
 
 	memset(out, 0, sizeof(*out));
-	*why = "memory";
+	*why = NULL;
 	if (n <= 0 || !cJSON_IsArray(a))
 		return 0;
-	if ((out->v = calloc((size_t)n, sizeof(*out->v))) == NULL)
-		return -1;
+	out->v = xcalloc((size_t)n, sizeof(*out->v));
 	cJSON_ArrayForEach(o, a)
 	{
 		if ((rc = mount_parse(o, &out->v[out->n], why)) == 0) {
@@ -210,7 +205,7 @@ observe_parse_mounts(const cJSON *a, struct mounts *out, const char **why)
 }
 
 /* The first name without its '/'; a linked name ("/a/b") is skipped. */
-static int
+static void
 ctr_parse_name(const cJSON *o, struct ctr *c)
 {
 	const cJSON *names = cJSON_GetObjectItemCaseSensitive(o, "Names"), *n;
@@ -220,10 +215,12 @@ ctr_parse_name(const cJSON *o, struct ctr *c)
 		if (!cJSON_IsString(n))
 			continue;
 		const char *s = n->valuestring + (n->valuestring[0] == '/');
-		if (strchr(s, '/') == NULL)
-			return (c->name = strdup(s)) ? 0 : -1;
+		if (strchr(s, '/') == NULL) {
+			c->name = xstrdup(s);
+			return;
+		}
 	}
-	return (c->name = strdup("")) ? 0 : -1;
+	c->name = xstrdup("");
 }
 
 /* What an entry of the list should have been, or NULL when it is. */
@@ -281,46 +278,39 @@ parse_replaces(const cJSON *labels, struct ctr *c)
 	c->replaces_ran = strcmp(p, "running") == 0;
 }
 
-/* -1 out of memory; *mounts_why set when Mounts is refused. */
-static int
+/* *mounts_why is set when Mounts is refused (ctr_check() says so). */
+static void
 ctr_parse(const cJSON *o, struct ctr *c, const char **mounts_why)
 {
 	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(o, "Labels");
 	const cJSON *created = cJSON_GetObjectItemCaseSensitive(o, "Created");
 	const cJSON *hc = cJSON_GetObjectItemCaseSensitive(o, "HostConfig");
 
-	if (dup_str(o, "Id", &c->id) == -1 ||
-	    dup_str(o, "ImageID", &c->image_id) == -1 ||
-	    dup_str(o, "State", &c->state) == -1 ||
-	    dup_str(hc, "NetworkMode", &c->network_mode) == -1 ||
-	    ctr_parse_name(o, c) == -1)
-		return -1;
-	if (c->id == NULL && (c->id = strdup("")) == NULL)
-		return -1;
-	if (c->state == NULL && (c->state = strdup("unknown")) == NULL)
-		return -1;
-	if (c->image_id == NULL && (c->image_id = strdup("")) == NULL)
-		return -1;
+	dup_str(o, "Id", &c->id);
+	dup_str(o, "ImageID", &c->image_id);
+	dup_str(o, "State", &c->state);
+	dup_str(hc, "NetworkMode", &c->network_mode);
+	ctr_parse_name(o, c);
+	if (c->id == NULL)
+		c->id = xstrdup("");
+	if (c->state == NULL)
+		c->state = xstrdup("unknown");
+	if (c->image_id == NULL)
+		c->image_id = xstrdup("");
 	if (cJSON_IsNumber(created))
 		c->created =
 		    docker_num_in(created->valuedouble, 0, DOCKER_NUM_MAX, 0);
-	*mounts_why = NULL;
 	if (observe_parse_mounts(cJSON_GetObjectItemCaseSensitive(o, "Mounts"),
-		&c->mounts, mounts_why) == -1) {
-		if (strcmp(*mounts_why, "memory") == 0)
-			return -1;
-	} else
+		&c->mounts, mounts_why) == 0)
 		*mounts_why = NULL;
 	if (cJSON_IsObject(labels)) {
-		if (dup_str(labels, LABEL_ID, &c->label_id) == -1 ||
-		    dup_str(labels, LABEL_LINKS, &c->label_links) == -1 ||
-		    dup_str(labels, LABEL_HASH, &c->label_hash) == -1 ||
-		    dup_str(labels, LABEL_FIELDS, &c->label_fields) == -1)
-			return -1;
+		dup_str(labels, LABEL_ID, &c->label_id);
+		dup_str(labels, LABEL_LINKS, &c->label_links);
+		dup_str(labels, LABEL_HASH, &c->label_hash);
+		dup_str(labels, LABEL_FIELDS, &c->label_fields);
 		c->managed = cJSON_HasObjectItem(labels, LABEL_MANAGED);
 		parse_replaces(labels, c);
 	}
-	return 0;
 }
 
 int
@@ -342,15 +332,8 @@ observe_parse_containers(const char *json, size_t len, struct ctr_list *out,
 	cJSON_ArrayForEach(o, j)
 	{
 		const char *want, *field = NULL, *value = NULL, *mwhy = NULL;
-		if ((c = ctr_list_grow(out)) == NULL ||
-		    ctr_parse(o, c, &mwhy) == -1) {
-			if (c)
-				ctr_free(c);
-			snprintf(
-			    err, errlen, "GET /containers/json: out of memory");
-			rc = -1;
-			break;
-		}
+		c = ctr_list_grow(out);
+		ctr_parse(o, c, &mwhy);
 		if ((want = ctr_check(c, mwhy, &field, &value)) != NULL) {
 			snprintf(err, errlen,
 			    "GET /containers/json: entry %zu: %s \"%.80s\": "
@@ -409,15 +392,14 @@ img_name_cmp(const void *a, const void *b)
 }
 
 /* Tags and digests never collide: only a digest holds '@'. */
-static int
+static void
 img_index(struct img_list *l)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < l->n; i++)
 		n += l->v[i].tags.n + l->v[i].digests.n;
-	if ((l->names = calloc(n + 1, sizeof(*l->names))) == NULL)
-		return -1;
+	l->names = xcalloc(n + 1, sizeof(*l->names));
 	for (size_t i = 0; i < l->n; i++) {
 		for (size_t k = 0; k < l->v[i].tags.n; k++)
 			l->names[l->nnames++] =
@@ -427,7 +409,6 @@ img_index(struct img_list *l)
 			    (struct img_name){ l->v[i].digests.v[k], i };
 	}
 	qsort(l->names, l->nnames, sizeof(*l->names), img_name_cmp);
-	return 0;
 }
 
 int
@@ -446,15 +427,14 @@ observe_parse_images(const char *json, size_t len, struct img_list *out,
 		return -1;
 	}
 	n = cJSON_GetArraySize(j);
-	if (n > 0 && (out->v = calloc((size_t)n, sizeof(*out->v))) == NULL)
-		goto fail;
+	if (n > 0)
+		out->v = xcalloc((size_t)n, sizeof(*out->v));
 	cJSON_ArrayForEach(o, j)
 	{
 		struct img *i = &out->v[out->n];
 
 		out->n++;
-		if (dup_str(o, "Id", &i->id) == -1)
-			goto fail;
+		dup_str(o, "Id", &i->id);
 		strlist_from(o, "RepoTags", &i->tags);
 		strlist_from(o, "RepoDigests", &i->digests);
 		if (!docker_image_id_valid(i->id)) {
@@ -466,12 +446,9 @@ observe_parse_images(const char *json, size_t len, struct img_list *out,
 			goto refuse;
 		}
 	}
-	if (img_index(out) == -1)
-		goto fail;
+	img_index(out);
 	cJSON_Delete(j);
 	return 0;
-fail:
-	snprintf(err, errlen, "GET /images/json: out of memory");
 refuse:
 	cJSON_Delete(j);
 	img_list_free(out);
