@@ -13,6 +13,7 @@
 #include "claim.h"
 #include "ctrops.h"
 #include "failed.h"
+#include "fields.h"
 #include "log.h"
 #include "run.h"
 #include "rollout.h"
@@ -97,25 +98,21 @@ gate_pending(struct run *r, const struct item *it)
 	return 0;
 }
 
+/* defn_each_ref()'s callback: the named container has a gate pending. */
+static int
+ref_gated(const struct defn_ref *ref, void *r)
+{
+	const struct item *dep = item_by_ident(r, ref->name);
+
+	return dep != NULL && gate_pending(r, dep);
+}
+
 int
 gate_waits(struct run *r, const struct item *it)
 {
-	const char *deps[MAX_LIST_ITEMS + MAX_VOLUMES + 1];
-	struct item *dep;
-	size_t n;
-
 	if (r->gates.n == 0)
 		return 0;
-	n = defn_dependencies(it->d, deps, sizeof(deps) / sizeof(deps[0]));
-	for (size_t i = 0; i < n; i++)
-		if ((dep = item_by_ident(r, deps[i])) != NULL &&
-		    gate_pending(r, dep))
-			return 1;
-	for (size_t i = 0; i < it->d->signals.n; i++)
-		if ((dep = item_by_ident(r, it->d->signals.v[i].key)) != NULL &&
-		    gate_pending(r, dep))
-			return 1;
-	return 0;
+	return defn_each_ref(it->d, ref_gated, r) != 0;
 }
 
 void
