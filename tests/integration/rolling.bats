@@ -7,6 +7,7 @@
 
 load helpers
 load engine_helpers
+load fleet_helpers
 
 ROLL_IMAGE=dockerup-test/roll:latest
 ROLL_CMD='["/bin/sh", "-c", "v=$(cat /etc/dockerup-test-version); case $v in bad*) echo \"version $v: cannot start\"; exit 3;; esac; trap \"exit 0\" TERM; sleep 100000 & wait"]'
@@ -27,34 +28,24 @@ teardown() {
 	etcd_resume
 	stop_dockerup || true
 	cleanup_containers
-	ectl kv/deleterange "{\"key\":\"$(b64 "$G/")\",\"range_end\":\"$(b64 "${G}0")\"}" > /dev/null || true
+	etcd_del_prefix "$G/" || true
 }
 
-b64() { printf %s "$1" | base64 -w0; }
-unb64() { base64 -d 2> /dev/null; }
-
-# ectl PATH JSON: one call of etcd's v3 gateway; its answer on stdout.
-ectl() {
-	printf %s "$2" > "$BATS_TEST_TMPDIR/ectl.json"
-	curl -sSf --max-time 5 -X POST -d "@$BATS_TEST_TMPDIR/ectl.json" \
-	    "$RIG_ETCD/v3/$1"
-}
-lease() { ectl lease/grant "{\"TTL\": $1}" | jq -r .ID; }
-revoke() { ectl lease/revoke "{\"ID\": \"$1\"}" > /dev/null; }
+# The etcd helpers (etcd_call, etcd_get, etcd_list, etcd_del...) are
+# fleet_helpers.bash's; these name keys under this test's group.
+lease() { etcd_call /v3/lease/grant "{\"TTL\": $1}" | jq -r .ID; }
+revoke() { etcd_call /v3/lease/revoke "{\"ID\": \"$1\"}" > /dev/null; }
 # eput KEY VALUE [LEASE]: KEY under this test's group.
 eput() {
-	ectl kv/put "{\"key\":\"$(b64 "$G/$1")\",\"value\":\"$(b64 "$2")\"${3:+,\"lease\":\"$3\"}}" > /dev/null
+	etcd_call /v3/kv/put "{\"key\":\"$(b64 "$G/$1")\",\"value\":\"$(b64 "$2")\"${3:+,\"lease\":\"$3\"}}" > /dev/null
 }
 # eget KEY: its value, or nothing.
 eget() {
-	ectl kv/range "{\"key\":\"$(b64 "$G/$1")\"}" | jq -r '.kvs[0].value // empty' | unb64
+	etcd_get "$G/$1" 2> /dev/null || true
 }
 # ekeys DIR: the keys under this group's DIR/, one a line, relative.
 ekeys() {
-	ectl kv/range "{\"key\":\"$(b64 "$G/$1/")\",\"range_end\":\"$(b64 "$G/${1}0")\",\"keys_only\":true}" |
-	    jq -r '.kvs[]?.key' | while read -r k; do
-		printf '%s\n' "$(printf %s "$k" | unb64)" | sed "s|^$G/$1/||"
-	done
+	etcd_list "$G/$1/" | sed "s|^$G/$1/||"
 }
 no_keys() { [ -z "$(ekeys "$1")" ]; }
 
@@ -219,7 +210,7 @@ other_holds() {
 	[[ "$output" == *"a failed update is recorded at $G/failed/web/$want (its value is not in form)"* ]]
 	[ "$(cid web)" = "$old" ]
 	# Another hash's record does not hold this one.
-	ectl kv/deleterange "{\"key\":\"$(b64 "$G/failed/web/$want")\"}" > /dev/null
+	etcd_del "$G/failed/web/$want"
 	eput "failed/web/$(printf 'f%.0s' {1..64})" '{"host": "h2", "reason": "x", "time": 1}'
 	run_engine
 	[ "$status" -eq 0 ]
@@ -299,7 +290,7 @@ other_holds() {
 	# Another host's txn fails while the lease lives, then succeeds.
 	l=$(lease 60)
 	take() {
-		ectl kv/txn "{\"compare\":[{\"key\":\"$(b64 "$G/rolling/web/0")\",\"result\":\"EQUAL\",\"target\":\"CREATE\",\"create_revision\":\"0\"}],\"success\":[{\"request_put\":{\"key\":\"$(b64 "$G/rolling/web/0")\",\"value\":\"$(b64 '{"host":"h2"}')\",\"lease\":\"$l\"}}]}" |
+		etcd_call /v3/kv/txn "{\"compare\":[{\"key\":\"$(b64 "$G/rolling/web/0")\",\"result\":\"EQUAL\",\"target\":\"CREATE\",\"create_revision\":\"0\"}],\"success\":[{\"request_put\":{\"key\":\"$(b64 "$G/rolling/web/0")\",\"value\":\"$(b64 '{"host":"h2"}')\",\"lease\":\"$l\"}}]}" |
 		    jq -e '.succeeded == true' > /dev/null
 	}
 	! take
