@@ -39,40 +39,37 @@ ctr_set_name(struct ctr *c, const char *name)
 	c->name = n;
 }
 
-/* One phase of drop_many(): sends o, and marks v's entries that failed. */
-static void
-drop_phase(struct run *r, struct drop *v, struct op_req *o, size_t n)
-{
-	run_ops(r, o, n, REPLACE_PARALLEL);
-	for (size_t i = 0; i < n; i++) {
-		if (o[i].rc != OP_OK) {
-			v[i].rc = -1;
-			snprintf(v[i].err, sizeof(v[i].err), "%s", o[i].err);
-		}
-		op_req_free(&o[i]);
-	}
-}
-
 void
 drop_many(struct run *r, struct drop *v, size_t n)
 {
-	struct op_req *o = xcalloc(n, sizeof(*o));
+	/* The stops, then the removals, each one sent as soon as its own
+	   stop has succeeded. */
+	struct op_req *o = xcalloc(2 * n, sizeof(*o)), *rm = o + n;
 
 	for (size_t i = 0; i < n; i++) {
 		v[i].rc = 0;
 		v[i].err[0] = '\0';
 		if (ctr_running(v[i].c))
 			op_req_stop(&o[i], v[i].c->id, v[i].stop_s);
+		op_req_remove(&rm[i], v[i].c->id);
+		if (o[i].path != NULL)
+			rm[i].after = i + 1;
 	}
-	drop_phase(r, v, o, n);
-	memset(o, 0, n * sizeof(*o));
-	for (size_t i = 0; i < n; i++)
-		if (v[i].rc == 0)
-			op_req_remove(&o[i], v[i].c->id);
-	drop_phase(r, v, o, n);
-	for (size_t i = 0; i < n; i++)
-		if (v[i].rc == 0)
+	run_ops(r, o, 2 * n, REPLACE_PARALLEL);
+	for (size_t i = 0; i < n; i++) {
+		const struct op_req *bad = NULL;
+		if (o[i].path != NULL && o[i].rc != OP_OK)
+			bad = &o[i];
+		else if (rm[i].rc != OP_OK)
+			bad = &rm[i];
+		if (bad != NULL) {
+			v[i].rc = -1;
+			snprintf(v[i].err, sizeof(v[i].err), "%s", bad->err);
+		} else
 			v[i].c->removed = 1;
+		op_req_free(&o[i]);
+		op_req_free(&rm[i]);
+	}
 	free(o);
 }
 
@@ -486,6 +483,8 @@ restore_old(struct run *r, struct item *it, struct ctr *k, int restart)
 	if (restart &&
 	    run_op(r, op_start(r->dk, k->id, err, sizeof(err))) != OP_OK)
 		log_warnx("could not restart the old %s: %s", it->ident, err);
+	else if (restart)
+		ctr_set_state(k, "running");
 	snprintf(it->cur_id, sizeof(it->cur_id), "%s", k->id);
 	it->mounts = &k->mounts;
 }
@@ -787,32 +786,6 @@ replace_creates(struct run *r, struct replace_set *rs, struct op_req *o)
 	free(body);
 }
 
-/*
- * Stop-first: the old ones stop; the old one is kept, stopped, until the
- * new one passes its gate (gate.h).  Eager: the old one keeps running
- * until then.
- */
-static void
-replace_stops(struct run *r, struct replace_set *rs, struct op_req *o)
-{
-	for (size_t i = 0; i < rs->n; i++) {
-		struct replace *x = &rs->v[i];
-		x->was_running = ctr_running(x->k);
-		if (!x->settled && !x->eager && x->was_running)
-			op_req_stop(&o[i], x->k->id, x->it->d->stop_timeout);
-	}
-	run_ops(r, o, rs->n, REPLACE_PARALLEL);
-	for (size_t i = 0; i < rs->n; i++) {
-		struct replace *x = &rs->v[i];
-		if (replace_next(r, x) && o[i].rc != OP_OK) {
-			run_fail(r, "replace %s: stop the old container: %s",
-			    x->it->ident, o[i].err);
-			replace_failed(r, x, 0);
-		}
-		op_req_free(&o[i]);
-	}
-}
-
 /* After the start of x's new container: on probation (gate.h), or back. */
 static void
 replace_started(struct run *r, struct replace *x, const struct op_req *o)
@@ -833,18 +806,45 @@ replace_started(struct run *r, struct replace *x, const struct op_req *o)
 	}
 }
 
-/* The starts of the new ones. */
+/*
+ * Stop-first: each old one stops, and its new one starts as soon as that
+ * stop has succeeded, not after the slowest stop of the queue, so that
+ * each one is down for its own stop and start only; the old one is kept,
+ * stopped, until the new one passes its gate (gate.h).  Eager: the old one
+ * keeps running until then, and the new one starts at once.  o holds
+ * 2 x rs->n requests: the stops, then the starts.
+ */
 static void
-replace_starts(struct run *r, struct replace_set *rs, struct op_req *o)
+replace_stops_starts(struct run *r, struct replace_set *rs, struct op_req *o)
 {
-	for (size_t i = 0; i < rs->n; i++)
-		if (!rs->v[i].settled)
-			op_req_start(&o[i], rs->v[i].nid);
-	run_ops(r, o, rs->n, REPLACE_PARALLEL);
+	struct op_req *start = o + rs->n;
+
 	for (size_t i = 0; i < rs->n; i++) {
-		if (replace_next(r, &rs->v[i]))
-			replace_started(r, &rs->v[i], &o[i]);
+		struct replace *x = &rs->v[i];
+		x->was_running = ctr_running(x->k);
+		if (x->settled)
+			continue;
+		if (!x->eager && x->was_running)
+			op_req_stop(&o[i], x->k->id, x->it->d->stop_timeout);
+		op_req_start(&start[i], x->nid);
+		if (o[i].path != NULL)
+			start[i].after = i + 1;
+	}
+	run_ops(r, o, 2 * rs->n, REPLACE_PARALLEL);
+	for (size_t i = 0; i < rs->n; i++) {
+		struct replace *x = &rs->v[i];
+		int stopped = o[i].path == NULL || o[i].rc == OP_OK;
+		/* Stopped now: its removal needs no stop. */
+		if (o[i].path != NULL && o[i].rc == OP_OK)
+			ctr_set_state(x->k, "exited");
+		if (replace_next(r, x) && !stopped) {
+			run_fail(r, "replace %s: stop the old container: %s",
+			    x->it->ident, o[i].err);
+			replace_failed(r, x, 0);
+		} else if (!x->settled)
+			replace_started(r, x, &start[i]);
 		op_req_free(&o[i]);
+		op_req_free(&start[i]);
 	}
 }
 
@@ -879,17 +879,14 @@ flush_replaces(struct run *r)
 		return;
 	log_debug(
 	    "replacing %zu containers, %d at a time", rs->n, REPLACE_PARALLEL);
-	o = xcalloc(rs->n, sizeof(*o));
+	o = xcalloc(2 * rs->n, sizeof(*o));
 	replace_renames(r, rs, o);
 	memset(o, 0, rs->n * sizeof(*o));
 	if (!r->lost)
 		replace_creates(r, rs, o);
 	memset(o, 0, rs->n * sizeof(*o));
 	if (!r->lost)
-		replace_stops(r, rs, o);
-	memset(o, 0, rs->n * sizeof(*o));
-	if (!r->lost)
-		replace_starts(r, rs, o);
+		replace_stops_starts(r, rs, o);
 	for (size_t i = 0; i < rs->n; i++) {
 		struct replace *x = &rs->v[i];
 		x->it->deferred = 0;

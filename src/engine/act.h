@@ -38,8 +38,9 @@ struct drop {
 	int rc;         /* 0 stopped and removed; -1 not, err says why */
 	char err[1024];
 };
-/* The same for the n containers of v, the stops and the removals of all
-   together (at most REPLACE_PARALLEL at a time). */
+/* The same for the n containers of v, all together (at most
+   REPLACE_PARALLEL requests at a time), each removal sent as soon as its
+   own stop has succeeded. */
 void drop_many(struct run *r, struct drop *v, size_t n);
 /* Creates (does not start) the container of it; an OP_* result. */
 int create_container(struct run *r, const struct item *it, const char *want,

@@ -20,6 +20,8 @@ op_result(long st, long ok1, long ok2, const char *method, const char *path,
 {
 	if (st == -1)
 		return OP_LOST;
+	if (st == DOCKER_SKIPPED)
+		return OP_FAILED; /* err says which request failed */
 	if (st == ok1 || st == ok2)
 		return OP_OK;
 	if (st < 400)
@@ -154,16 +156,22 @@ ops_send(struct docker *dk, struct op_req *v, size_t n, size_t max)
 {
 	struct docker_call *calls = xcalloc(n, sizeof(*calls));
 	size_t *which = xcalloc(n, sizeof(*which)), m = 0;
+	size_t *call_of = xcalloc(n, sizeof(*call_of)); /* 1 + index; 0: none */
 
 	for (size_t i = 0; i < n; i++) {
+		size_t a = v[i].after;
 		if (v[i].path == NULL)
 			continue;
 		calls[m].rq.method = v[i].method;
 		calls[m].rq.path = v[i].path;
 		calls[m].rq.body = v[i].body;
 		calls[m].rq.timeout_s = v[i].timeout_s;
+		/* After a request that is not sent: at once. */
+		if (a != 0 && a <= i)
+			calls[m].after = call_of[a - 1];
 		docker_resp_init(&calls[m].resp);
 		which[m++] = i;
+		call_of[i] = m;
 	}
 	docker_request_many(dk, calls, m, max);
 	for (size_t k = 0; k < m; k++) {
@@ -180,6 +188,7 @@ ops_send(struct docker *dk, struct op_req *v, size_t n, size_t max)
 	}
 	free(calls);
 	free(which);
+	free(call_of);
 }
 
 /* Sends o alone, as op_call() would, and frees it. */

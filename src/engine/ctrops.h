@@ -31,6 +31,9 @@ struct op_req {
 	long ok1, ok2; /* the statuses that mean success */
 	int removal;   /* a DELETE that another removal already does is OK */
 	int create;    /* the answer carries the new container's Id */
+	size_t after;  /* 0, or 1 + the index, in the same batch, of the
+	                  request this one is sent after, once that one has
+	                  succeeded (docker_call's after) */
 	int rc;        /* OP_OK, OP_FAILED or OP_LOST */
 	char id[65];   /* a create's new container */
 	char err[1024];

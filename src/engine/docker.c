@@ -784,9 +784,82 @@ many_finish(struct docker *dk, struct many_slot *s, CURLcode rc)
 	}
 }
 
+/* The order of docker_request_many()'s calls. */
+struct many_order {
+	size_t *first, *sibling; /* each call's followers (`after`), a list */
+	size_t *ready;           /* followers whose call succeeded, FIFO */
+	size_t head, tail;
+	size_t next; /* the next call in order */
+};
+
+#define MANY_NONE ((size_t)-1)
+
+static void
+many_order_init(struct many_order *q, const struct docker_call *v, size_t n)
+{
+	q->first = xcalloc(n, sizeof(*q->first));
+	q->sibling = xcalloc(n, sizeof(*q->sibling));
+	q->ready = xcalloc(n, sizeof(*q->ready));
+	q->head = q->tail = q->next = 0;
+	for (size_t i = 0; i < n; i++)
+		q->first[i] = q->sibling[i] = MANY_NONE;
+	/* Backwards, so that each list is in the calls' order. */
+	for (size_t i = n; i-- > 0;) {
+		size_t a = v[i].after;
+		if (a == 0 || a > i)
+			continue;
+		q->sibling[i] = q->first[a - 1];
+		q->first[a - 1] = i;
+	}
+}
+
+static void
+many_order_free(struct many_order *q)
+{
+	free(q->first);
+	free(q->sibling);
+	free(q->ready);
+}
+
+/* Whether call i waits for another one (a valid `after`). */
+static int
+many_follows(const struct docker_call *v, size_t i)
+{
+	return v[i].after != 0 && v[i].after <= i;
+}
+
+/* The next call to send, n when none can go now: followers first. */
+static size_t
+many_pick(const struct docker_call *v, size_t n, struct many_order *q)
+{
+	if (q->head < q->tail)
+		return q->ready[q->head++];
+	while (q->next < n && many_follows(v, q->next))
+		q->next++;
+	return q->next < n ? q->next++ : n;
+}
+
+/* Call i has its answer (or none): its followers go, or never do. */
+static void
+many_release(struct docker_call *v, struct many_order *q, size_t i)
+{
+	for (size_t f = q->first[i]; f != MANY_NONE; f = q->sibling[f]) {
+		if (v[i].status > 0 && v[i].status < 400) {
+			q->ready[q->tail++] = f;
+			continue;
+		}
+		v[f].status = DOCKER_SKIPPED;
+		snprintf(v[f].err, sizeof(v[f].err),
+		    "%s %s: not sent, as %s %s before it failed",
+		    v[f].rq.method, v[f].rq.path, v[i].rq.method, v[i].rq.path);
+		many_release(v, q, f);
+	}
+}
+
 /* Reads what finished; returns how many did. */
 static size_t
-many_collect(struct docker *dk, CURLM *m)
+many_collect(
+    struct docker *dk, CURLM *m, struct docker_call *v, struct many_order *q)
 {
 	CURLMsg *msg;
 	size_t done = 0;
@@ -801,6 +874,7 @@ many_collect(struct docker *dk, CURLM *m)
 		s = p;
 		many_finish(dk, s, msg->data.result);
 		many_free(m, s);
+		many_release(v, q, (size_t)(s->call - v));
 		done++;
 	}
 	return done;
@@ -811,12 +885,13 @@ docker_request_many(
     struct docker *dk, struct docker_call *v, size_t n, size_t max_parallel)
 {
 	struct many_slot *slots = NULL;
+	struct many_order q;
 	CURLM *m = NULL;
-	size_t next = 0, active = 0;
+	size_t active = 0, i;
 	char err[1024];
 	int still;
 
-	for (size_t i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		v[i].status = -1;
 		v[i].err[0] = '\0';
 	}
@@ -840,45 +915,49 @@ docker_request_many(
 	}
 	curl_multi_setopt(
 	    m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)max_parallel);
-	while (next < n || active > 0) {
+	many_order_init(&q, v, n);
+	for (;;) {
 		/* Without the parent, what is in flight finishes; no more. */
-		for (; active < max_parallel && next < n && !proc_parent_gone();
-		     next++) {
-			slots[next].call = &v[next];
-			if (many_start(dk, m, &slots[next]) == 0)
+		while (active < max_parallel && !proc_parent_gone() &&
+		    (i = many_pick(v, n, &q)) < n) {
+			slots[i].call = &v[i];
+			if (many_start(dk, m, &slots[i]) == 0)
 				active++;
-			else
-				many_free(m, &slots[next]);
+			else {
+				many_free(m, &slots[i]);
+				many_release(v, &q, i);
+			}
 		}
 		if (active == 0)
-			break; /* the parent is gone: nothing more is sent */
+			break; /* all done, or the parent is gone */
 		if (curl_multi_perform(m, &still) != CURLM_OK)
 			break;
-		active -= many_collect(dk, m);
+		active -= many_collect(dk, m, v, &q);
 		if (active > 0 &&
 		    curl_multi_poll(m, NULL, 0, DOCKER_MANY_POLL_MS, NULL) !=
 			CURLM_OK)
 			break;
 	}
-	/* Only after a libcurl failure: what is left gets no answer. */
-	for (size_t i = 0; i < next; i++)
+	for (i = 0; i < n; i++) {
+		/* Only after a libcurl failure: no answer. */
 		if (slots[i].c != NULL) {
 			snprintf(v[i].err, sizeof(v[i].err),
-			    "%s %s: libcurl "
-			    "stopped the transfer",
+			    "%s %s: libcurl stopped the transfer",
 			    v[i].rq.method, v[i].rq.path);
 			many_free(m, &slots[i]);
-		}
-	for (size_t i = next; i < n; i++)
-		snprintf(v[i].err, sizeof(v[i].err), "%s %s: not sent: %s",
-		    v[i].rq.method, v[i].rq.path,
-		    proc_parent_gone() ? "the parent dockerup is gone"
-				       : "libcurl failed before it");
+		} else if (slots[i].call == NULL &&
+		    v[i].status != DOCKER_SKIPPED)
+			snprintf(v[i].err, sizeof(v[i].err),
+			    "%s %s: not sent: %s", v[i].rq.method, v[i].rq.path,
+			    proc_parent_gone() ? "the parent dockerup is gone"
+					       : "libcurl failed before it");
+	}
+	many_order_free(&q);
 	curl_multi_cleanup(m);
 	free(slots);
 	return;
 fail:
-	for (size_t i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		snprintf(v[i].err, sizeof(v[i].err), "%s", err);
 	free(slots);
 }

@@ -65,9 +65,16 @@ struct docker_call {
 	struct docker_req rq;    /* on_line: as docker_request(), but a
 	                              callback's -1 does not stop the read */
 	struct docker_resp resp; /* initialized by the caller */
-	long status;             /* as docker_request() returns it */
+	size_t after;            /* 0, or 1 + the index of an earlier call
+	                            of the same batch: this one is sent once
+	                            that one has an answer below 400 */
+	long status;             /* as docker_request() returns it, or
+	                            DOCKER_SKIPPED */
 	char err[1024];          /* as docker_request() sets it */
 };
+
+/* A call's status when the call it goes after failed: it was not sent. */
+#define DOCKER_SKIPPED (-2)
 
 /* How long one wait for any of docker_request_many()'s answers lasts. */
 #define DOCKER_MANY_POLL_MS 1000
@@ -75,7 +82,9 @@ struct docker_call {
 /*
  * Sends the n requests with at most max_parallel of them in flight (each
  * on its own connection, through libcurl's multi interface), started in
- * order.  Each call's status and err are set as docker_request() would.
+ * order; a call with an `after` goes as soon as its call has succeeded,
+ * before the next in order.  Each call's status and err are set as
+ * docker_request() would.
  */
 void docker_request_many(
     struct docker *dk, struct docker_call *v, size_t n, size_t max_parallel);

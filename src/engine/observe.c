@@ -463,6 +463,13 @@ ctr_running(const struct ctr *c)
 	    strcmp(c->state, "paused") == 0;
 }
 
+void
+ctr_set_state(struct ctr *c, const char *state)
+{
+	free(c->state);
+	c->state = xstrdup(state);
+}
+
 static int
 strlist_has(const struct strlist *l, const char *s)
 {

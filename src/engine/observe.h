@@ -125,6 +125,8 @@ int volume_anonymous(const char *name);
 void img_list_free(struct img_list *l);
 
 int ctr_running(const struct ctr *c);
+/* What the engine says now, after a stop ("exited") or a start. */
+void ctr_set_state(struct ctr *c, const char *state);
 
 /* The local image a reference names, or NULL. */
 const struct img *img_find(const struct img_list *l, const struct imageref *r);

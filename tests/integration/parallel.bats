@@ -95,6 +95,38 @@ run_change() {
 	done
 }
 
+@test "parallel: a stop-first replacement starts when its own old container has stopped, not the slowest one" {
+	# quick's old container exits at SIGTERM; deaf's waits its whole
+	# stop timeout.  quick's new one must not wait for deaf's stop.
+	write_def quick '{"type": "docker", "name": "quick", "image": "'"$RIG_IMAGE"'", "command": ["/bin/sh", "-c", "trap \"exit 0\" TERM; sleep 100000 & wait"], "env": {"V": "1"}, "update": {"monitor": 1}}'
+	deaf_def deaf ', "env": {"V": "1"}, "update": {"monitor": 1}'
+	run_engine
+	[ "$status" -eq 0 ]
+	write_def quick '{"type": "docker", "name": "quick", "image": "'"$RIG_IMAGE"'", "command": ["/bin/sh", "-c", "trap \"exit 0\" TERM; sleep 100000 & wait"], "env": {"V": "2"}, "update": {"monitor": 1}}'
+	old_ids="$(dk inspect -f '{{.Id}}' quick) $(dk inspect -f '{{.Id}}' deaf)"
+	log_off=$(stat -c %s "$RIG_DIR/dockerd.log")
+	RUN_ARGS=()
+	run_change ', "env": {"V": "2"}, "update": {"monitor": 1}' deaf
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"2 replaced"* ]]
+	quick_start=$(awk '$2 == "start" && $3 == "quick" { print $1 }' "$EV")
+	deaf_die=$(awk '$2 == "die" && $3 ~ /^deaf-dockerup-old-/ { print $1 }' "$EV")
+	[ -n "$quick_start" ] && [ -n "$deaf_die" ]
+	echo "quick's new one started at $quick_start, deaf's old one died at $deaf_die"
+	# Both stops went out together; deaf's took its whole stop timeout.
+	lt "$quick_start" "$deaf_die"
+	[ "$(grep -cE ' kill deaf-dockerup-old-[0-9a-f]{12} 9$' "$EV")" -eq 1 ]
+	# Each old one was asked to stop once: not again before its removal.
+	for id in $old_ids; do
+		n=$(tail -c +$((log_off + 1)) "$RIG_DIR/dockerd.log" |
+		    grep -c "Calling POST /v[0-9.]*/containers/$id/stop")
+		echo "${id:0:12}: $n stop requests"
+		[ "$n" -eq 1 ]
+	done
+	running quick
+	running deaf
+}
+
 @test "parallel: the old containers of eager replacements are stopped together when their gates pass" {
 	for n in e1 e2 e3 e4; do
 		deaf_def "$n" ', "update": {"eager": true, "monitor": 1}, "env": {"V": "1"}'
