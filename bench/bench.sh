@@ -34,6 +34,13 @@
 #             pull per image; changed: docker rm -f + docker run of the one
 #             changed; update: docker pull, docker rm -f, docker run for
 #             each container in order
+#   direct    update only: the Docker calls dockerup makes for it, sent
+#             with curl at dockerup's parallelism (bounds.h) and nothing
+#             else (no registry check, gate, cleanup or bookkeeping): pull
+#             each image; then per container rename the old one, create
+#             the new one, stop the old one, start the new one, remove the
+#             old one (chain: one container after another).  What the
+#             calls alone cost (plus a curl process per call).
 #
 # docker-compose 1.29 deadlocks when a project has more services than
 # COMPOSE_PARALLEL_LIMIT (default 64): its nested parallel_execute() calls
@@ -53,7 +60,7 @@ DOCKERUP=$SRC/dockerup
 N_LIST=${BENCH_N:-10 50 100}
 RUNS=${BENCH_RUNS:-5}
 VARIANTS=${BENCH_VARIANTS:-indep chain}
-TOOLS=${BENCH_TOOLS:-dockerup compose floor}
+TOOLS=${BENCH_TOOLS:-dockerup compose floor direct}
 CMD_TIMEOUT=${BENCH_CMD_TIMEOUT:-900}
 OUT=${BENCH_OUT:-$SRC/bench/results}
 COMPOSE=/usr/bin/docker-compose
@@ -199,6 +206,60 @@ floor_run() {
 	    /bin/sh -c "$SH_CMD" > /dev/null
 }
 
+# dockerup's parallelism, stated once in bounds.h.
+bound() { sed -n "s/^#define $1 *\([0-9]*\).*/\1/p" "$SRC/src/common/bounds.h"; }
+PULL_PARALLEL=$(bound PULL_PARALLEL)
+REPLACE_PARALLEL=$(bound REPLACE_PARALLEL)
+[ -n "$PULL_PARALLEL" ] && [ -n "$REPLACE_PARALLEL" ] ||
+    die "src/common/bounds.h: PULL_PARALLEL or REPLACE_PARALLEL not found"
+
+# direct_api METHOD PATH [BODY]: one Docker API call; fails on HTTP >= 400.
+direct_api() {
+	curl -sf --unix-socket "$RIG/docker.sock" -X "$1" \
+	    ${3:+-H 'Content-Type: application/json' -d "$3"} \
+	    "http://localhost$2" -o /dev/null
+}
+
+# direct_replace I VARIANT CHANGE: container I replaced by a new one of
+# its image, as dockerup's stop-first replacement does it.
+direct_replace() {
+	local i=$1 nm n env='' from=''
+	nm=$(name "$i")
+	read -r n _ _ < "$WORK/defs.state"
+	[ "$i" = $(((n + 1) / 2)) ] && env=',"Env":["BENCH_CHANGE='$3'"]'
+	[ "$2" = chain ] && [ "$i" -gt 1 ] &&
+	    from=',"VolumesFrom":["'$(name $((i - 1)))'"]'
+	direct_api POST "/containers/$nm/rename?name=$nm-old" &&
+	    direct_api POST "/containers/create?name=$nm" \
+		'{"Image":"'"$(image "$i")"'","Cmd":'"$CMD$env"',"HostConfig":{"NetworkMode":"none","RestartPolicy":{"Name":"on-failure"}'"$from"'}}' &&
+	    direct_api POST "/containers/$nm-old/stop" &&
+	    direct_api POST "/containers/$nm/start" &&
+	    direct_api DELETE "/containers/$nm-old"
+}
+
+direct_pull() {
+	local ref
+	ref=$(image "$1")
+	direct_api POST "/images/create?fromImage=${ref%:1}&tag=1"
+}
+export -f direct_api direct_replace direct_pull name image
+export RIG WORK CMD RIG_REGISTRY
+
+# direct_update N VARIANT CHANGE: the direct tool's update.
+direct_update() {
+	local i
+	seq 1 "$1" | xargs -P "$PULL_PARALLEL" -I{} bash -c 'direct_pull {}' ||
+	    return 1
+	if [ "$2" = chain ]; then
+		for ((i = 1; i <= $1; i++)); do
+			direct_replace "$i" "$2" "$3" || return 1
+		done
+	else
+		seq 1 "$1" | xargs -P "$REPLACE_PARALLEL" -I{} \
+		    bash -c 'direct_replace {} "$0" "$1"' "$2" "$3"
+	fi
+}
+
 # tool_cmd TOOL SCENARIO N VARIANT CHANGE: what is timed.
 tool_cmd() {
 	local tool=$1 sc=$2 n=$3 variant=$4 change=$5 i mid=$((($3 + 1) / 2))
@@ -233,21 +294,32 @@ tool_cmd() {
 			dk rm -f "$(name "$i")" > /dev/null &&
 			    floor_run "$i" "$variant" "$change" || return 1
 		done ;;
+	direct/update)
+		direct_update "$n" "$variant" "$change" ;;
 	*) die "tool_cmd: $tool/$sc" ;;
 	esac
 }
 
 RAW=$WORK/raw.tsv
-printf 'variant\tn\ttool\tscenario\trun\tms\tapi\tstatus\trss_parent\trss_fetcher\trss_engine\n' > "$RAW"
+printf 'variant\tn\ttool\tscenario\trun\tms\tapi\tstatus\trss_parent\trss_fetcher\trss_engine\tcpu_ms\n' > "$RAW"
+
+# The machine's busy CPU time (every process: user, nice, system, irq,
+# softirq, steal), in clock ticks.  Over a timed command it is what the
+# engine (dockerd, containerd, the shims, runc), the rig's registry and
+# the tool did for it: the work that keeps the cores busy.
+HZ=$(getconf CLK_TCK)
+cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 
 # measure TOOL SCENARIO N VARIANT RUN CHANGE: one timed command, one row.
 measure() {
-	local tool=$1 sc=$2 n=$3 variant=$4 run=$5 change=$6 off t0 t1 rc=0
+	local tool=$1 sc=$2 n=$3 variant=$4 run=$5 change=$6 off t0 t1 c0 c1 rc=0
 	local rss='-	-	-' log=$WORK/last.log
 	off=$(log_size)
+	c0=$(cpu_ticks)
 	t0=$(now_ms)
 	tool_cmd "$tool" "$sc" "$n" "$variant" "$change" > "$log" 2>&1 || rc=$?
 	t1=$(now_ms)
+	c1=$(cpu_ticks)
 	if [ "$tool" = dockerup ]; then
 		rss=$(sed -n 's/.*peak RSS: parent \([0-9.]*\) MiB, fetcher \([0-9.]*\) MiB, engine \([0-9.]*\) MiB.*/\1\t\2\t\3/p' "$log" | tail -n 1)
 		[ -n "$rss" ] || rss='-	-	-'
@@ -257,9 +329,9 @@ measure() {
 		tail -n 15 "$log" >&2
 		cp "$log" "$WORK/failed-$tool-$sc-$n-$variant-$run.log"
 	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$variant" "$n" "$tool" \
-	    "$sc" "$run" "$((t1 - t0))" "$(api_since "$off")" "$rc" "$rss" \
-	    >> "$RAW"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$variant" "$n" \
+	    "$tool" "$sc" "$run" "$((t1 - t0))" "$(api_since "$off")" "$rc" \
+	    "$rss" "$(((c1 - c0) * 1000 / HZ))" >> "$RAW"
 	printf '  %-8s %-9s %6d ms %5s API requests%s\n' "$tool" "$sc" \
 	    "$((t1 - t0))" "$(api_since "$off")" \
 	    "$([ "$rc" -ne 0 ] && echo " (FAILED: $rc)")" >&2
@@ -281,6 +353,17 @@ tool_round() {
 	local tool=$1 n=$2 variant=$3 run=$4
 	remove_all
 	write_defs "$n" "$variant" "r$run"
+	if [ "$tool" = direct ]; then
+		# Only its update is measured; dockerup sets up (untimed).
+		write_defs "$n" "$variant" "r$run-changed"
+		run_dockerup --no-pull > "$WORK/last.log" 2>&1 ||
+		    die "direct: setting up with dockerup failed"
+		VERSION=$((VERSION + 1))
+		push_images "$n"
+		measure "$tool" update "$n" "$variant" "$run" "r$run-changed"
+		remove_all
+		return
+	fi
 	measure "$tool" cold "$n" "$variant" "$run" "r$run"
 	measure "$tool" noop "$n" "$variant" "$run" "r$run"
 	measure "$tool" noop-pull "$n" "$variant" "$run" "r$run"
@@ -341,6 +424,7 @@ fi
 	echo "compose=$("$COMPOSE" version --short 2>/dev/null || echo '?')"
 	echo "dockerup=$(git -C "$SRC" describe --always --dirty 2>/dev/null || echo '?')"
 	echo "runs=$RUNS"
+	echo "ncpu=$(nproc)"
 	echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$WORK/machine.txt"
 cp "$RAW" "$OUT/latest.tsv"

@@ -12,7 +12,7 @@ import os
 import statistics
 
 SCENARIOS = ["cold", "noop", "noop-pull", "changed", "update"]
-TOOLS = ["dockerup", "compose", "floor"]
+TOOLS = ["dockerup", "compose", "floor", "direct"]
 VARIANT_NAMES = {
     "indep": "independent containers",
     "chain": "a dependency chain (container i takes volumes from i-1)",
@@ -76,6 +76,12 @@ def rss(rows):
     return "%.1f / %.1f / %.1f (%.1f)" % tuple(best), best[3]
 
 
+def cpu_s(rows):
+    """Median busy CPU seconds of the machine over the command, or None."""
+    v = [int(r["cpu_ms"]) for r in rows if r.get("cpu_ms", "").isdigit()]
+    return statistics.median(v) / 1000.0 if v else None
+
+
 def failures(rows):
     return sum(1 for r in rows if r["status"] != "0")
 
@@ -118,6 +124,9 @@ def main():
       "run to run); times in seconds: median (min-max)" % m.get("runs"))
     w("- API: Docker API requests the engine served during the command "
       "(dockerd --debug log), median (min-max)")
+    w("- busy CPU: the machine's CPU time over a command, every process "
+      "(the engine's dockerd, containerd, shims and runc, the rig's "
+      "registry, the tool), from /proc/stat")
     w("- RSS: dockerup's peak resident set, MiB, parent / fetcher / engine "
       "(sum), the largest over the runs, as the parent logs it at exit "
       "(`-v`)")
@@ -125,6 +134,10 @@ def main():
       "per container; no-op: one `docker ps -a` (plus `docker pull` per "
       "image when pulling); changed: rm + run of that one; update: pull, "
       "rm, run per container")
+    w("- direct (update only): dockerup's Docker calls for the update, "
+      "sent by curl from a shell at dockerup's parallelism and nothing "
+      "else (no registry check, gate or cleanup): what the calls alone "
+      "cost, plus a curl process per call")
     w("- scenarios: cold = images local, no containers; noop = nothing "
       "changed, pulling off; noop-pull = pulling on (a registry check per "
       "image; compose: `pull -q` then `up -d`); changed = one definition's "
@@ -134,10 +147,10 @@ def main():
     for v in variants:
         w("## %s" % VARIANT_NAMES[v].capitalize())
         w("")
-        w("| N | scenario | dockerup s | compose s | floor s | dockerup / "
-          "compose | API dockerup | API compose | API floor | RSS dockerup "
-          "MiB |")
-        w("|---|---|---|---|---|---|---|---|---|---|")
+        w("| N | scenario | dockerup s | compose s | floor s | direct s | "
+          "dockerup / compose | API dockerup | API compose | API floor | "
+          "RSS dockerup MiB |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|")
         for n in ns:
             for sc in SCENARIOS:
                 rows = {t: cells.get((v, n, t, sc), []) for t in TOOLS}
@@ -149,9 +162,10 @@ def main():
                     ratio = "%.2f" % (t["dockerup"][0] / t["compose"][0])
                 fails = sum(failures(r) for r in rows.values())
                 note = " (%d failed)" % fails if fails else ""
-                w("| %d | %s%s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                    n, sc, note, fmt_time(t["dockerup"]),
-                    fmt_time(t["compose"]), fmt_time(t["floor"]), ratio,
+                w("| %d | %s%s | %s | %s | %s | %s | %s | %s | %s | %s | %s |"
+                  % (n, sc, note, fmt_time(t["dockerup"]),
+                    fmt_time(t["compose"]), fmt_time(t["floor"]),
+                    fmt_time(t["direct"]), ratio,
                     api(rows["dockerup"]), api(rows["compose"]),
                     api(rows["floor"]), rss(rows["dockerup"])[0]))
         w("")
@@ -177,6 +191,21 @@ def main():
             if d is not None and c:
                 parts.append("update %.2f of compose (target <= 0.7: %s)" %
                              (d / c, "met" if d / c <= 0.7 else "NOT met"))
+                busy = cpu_s(cells.get((v, n, "dockerup", "update"), []))
+                ncpu = int(m.get("ncpu") or 0)
+                if busy is not None and ncpu:
+                    parts.append("during dockerup's update the machine was "
+                                 "busy %.1f CPU-s (the engine's, the "
+                                 "registry's and dockerup's work): on %d "
+                                 "cores that work takes at least %.1f s, "
+                                 "%.2f of compose's time" %
+                                 (busy, ncpu, busy / ncpu,
+                                  busy / ncpu / (c / 1000.0)))
+                e = med("direct", "update")
+                if e is not None:
+                    parts.append("the bare calls (direct) %.2f of "
+                                 "compose, dockerup %.2f of them" %
+                                 (e / c, d / e))
             d, c = med("dockerup", "changed"), med("compose", "changed")
             if v == "chain" and d is not None and c:
                 parts.append("changed %.2f of compose (target <= 1: %s)" %
