@@ -463,6 +463,85 @@ flush_queued(struct run *r)
 	flush_replaces(r);
 }
 
+/* Whether the container id is stopped now (so a start gives it a new
+   network namespace); 0 when it runs or cannot be told. */
+static int
+stopped_now(struct run *r, const char *id)
+{
+	struct ctr_state st;
+	char err[400];
+
+	return run_op(r, op_state(r->dk, id, &st, err, sizeof(err))) == OP_OK &&
+	    !st.running;
+}
+
+/* The running containers of the definitions in it's network namespace
+   (network container:NAME); their number. */
+static size_t
+net_sharers(
+    struct run *r, const struct item *it, struct item **deps, struct ctr **ctrs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->nitems; i++) {
+		struct item *dep = &r->items[i];
+		const char *net = dep->d->network;
+		struct ctr *c;
+		if (net == NULL || strncmp(net, "container:", 10) != 0 ||
+		    item_by_ident(r, net + 10) != it ||
+		    (c = item_keeper(r, dep, NULL)) == NULL || !ctr_running(c))
+			continue;
+		deps[n] = dep;
+		ctrs[n++] = c;
+	}
+	return n;
+}
+
+int
+start_shared(
+    struct run *r, struct item *it, struct ctr *k, char *err, size_t errlen)
+{
+	struct item **deps = xcalloc(r->nitems, sizeof(*deps));
+	struct ctr **ctrs = xcalloc(r->nitems, sizeof(*ctrs));
+	size_t n = net_sharers(r, it, deps, ctrs);
+	char derr[1024];
+	int rc;
+
+	/* A running k keeps its namespace: the start changes nothing. */
+	if (n > 0 && !stopped_now(r, k->id))
+		n = 0;
+	for (size_t i = 0; i < n && !r->lost; i++) {
+		run_plan(r,
+		    "restart %s (it shares the network of %s, whose container "
+		    "%.12s is started again)",
+		    deps[i]->ident, it->ident, k->id);
+		if (run_op(r,
+			op_stop(r->dk, ctrs[i]->id, deps[i]->d->stop_timeout,
+			    derr, sizeof(derr))) != OP_OK) {
+			log_warnx("restart %s: %s", deps[i]->ident, derr);
+			ctrs[i] = NULL;
+		} else
+			ctr_set_state(ctrs[i], "exited");
+	}
+	rc = run_op(r, op_start(r->dk, k->id, err, errlen));
+	if (rc == OP_OK)
+		ctr_set_state(k, "running");
+	/* Without k they cannot start: a later run starts them with it. */
+	for (size_t i = 0; i < n && rc == OP_OK && !r->lost; i++) {
+		if (ctrs[i] == NULL)
+			continue;
+		if (run_op(
+			r, op_start(r->dk, ctrs[i]->id, derr, sizeof(derr))) !=
+		    OP_OK)
+			log_warnx("restart %s: %s", deps[i]->ident, derr);
+		else
+			ctr_set_state(ctrs[i], "running");
+	}
+	free(deps);
+	free(ctrs);
+	return rc;
+}
+
 /* Puts the old container back under its name after a failed replace. */
 void
 restore_old(struct run *r, struct item *it, struct ctr *k, int restart)
@@ -480,11 +559,8 @@ restore_old(struct run *r, struct item *it, struct ctr *k, int restart)
 		else
 			ctr_set_name(k, it->d->name);
 	}
-	if (restart &&
-	    run_op(r, op_start(r->dk, k->id, err, sizeof(err))) != OP_OK)
+	if (restart && start_shared(r, it, k, err, sizeof(err)) != OP_OK)
 		log_warnx("could not restart the old %s: %s", it->ident, err);
-	else if (restart)
-		ctr_set_state(k, "running");
 	snprintf(it->cur_id, sizeof(it->cur_id), "%s", k->id);
 	it->mounts = &k->mounts;
 }
@@ -919,7 +995,7 @@ item_start(struct run *r, struct item *it, struct ctr *k, const char *want)
 	char err[1024];
 	int rc;
 
-	rc = run_op(r, op_start(r->dk, k->id, err, sizeof(err)));
+	rc = start_shared(r, it, k, err, sizeof(err));
 	if (rc == OP_FAILED && has_dups(r, it, k)) {
 		/* A duplicate may hold a port: drop it and try again. */
 		remove_dups(r, it, k, 0);
@@ -1073,10 +1149,8 @@ reconcile_item(struct run *r, struct item *it)
 		restore_old(r, it, k, 0);
 		/* NULL: never made again with the held combination. */
 		if (!ctr_running(k) && !decide_finished_job(it->d, k) &&
-		    item_start(r, it, k, NULL) == 0) {
+		    item_start(r, it, k, NULL) == 0)
 			report_item_seen(r->rep, k->image_id, 1, 1);
-			gate_rejoin(r, it);
-		}
 		return;
 	}
 	/* What renames, removes or replaces waits for queued creations. */

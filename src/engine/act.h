@@ -49,7 +49,19 @@ int create_container(struct run *r, const struct item *it, const char *want,
 int create_replacement(struct run *r, const struct item *it,
     const struct ctr *old, const char *want, char id[65], char *err,
     size_t errlen);
-/* Puts the old container back under its name after a failed replace. */
+/*
+ * Starts k, the container of it.  A container started in another one's
+ * network namespace (network container:NAME) stays in the namespace it
+ * joined, which a stop of that one tore down; so when k is stopped, the
+ * running containers of it's network dependents are stopped first and
+ * started again after k (same containers, same IDs).  A run killed in
+ * between leaves them stopped, and the next one starts them with k.
+ * k's OP_* result, err set.
+ */
+int start_shared(
+    struct run *r, struct item *it, struct ctr *k, char *err, size_t errlen);
+/* Puts the old container back under its name after a failed replace;
+   with restart, starts it (start_shared()). */
 void restore_old(struct run *r, struct item *it, struct ctr *k, int restart);
 /* Renames k out of the way: 0 done, 1 refused, -1 no answer. */
 int rename_out_of_way(struct run *r, const struct item *it, struct ctr *k);

@@ -220,44 +220,6 @@ gate_drop(struct run *r, struct drop *v, size_t n)
 			    ctr_label(v[i].c), v[i].err);
 }
 
-void
-gate_rejoin(struct run *r, const struct item *it)
-{
-	char err[1024];
-
-	for (size_t i = 0; i < r->nitems && !r->lost; i++) {
-		struct item *dep = &r->items[i];
-		const char *net = dep->d->network;
-		struct ctr *c;
-		if (net == NULL || strncmp(net, "container:", 10) != 0 ||
-		    item_by_ident(r, net + 10) != it ||
-		    (c = item_keeper(r, dep, NULL)) == NULL || !ctr_running(c))
-			continue;
-		run_plan(r,
-		    "restart %s (it shares the network of %s, whose container "
-		    "%.12s was started again)",
-		    dep->ident, it->ident, it->cur_id);
-		if (run_op(r,
-			op_stop(r->dk, c->id, dep->d->stop_timeout, err,
-			    sizeof(err))) != OP_OK ||
-		    run_op(r, op_start(r->dk, c->id, err, sizeof(err))) !=
-			OP_OK)
-			log_warnx("restart %s: %s", dep->ident, err);
-	}
-}
-
-/* Whether the container id is stopped now (so a start gives it a new
-   network namespace); 0 when it runs or cannot be told. */
-static int
-stopped_now(struct run *r, const char *id)
-{
-	struct ctr_state st;
-	char err[400];
-
-	return run_op(r, op_state(r->dk, id, &st, err, sizeof(err))) == OP_OK &&
-	    !st.running;
-}
-
 /* Failed: the new container goes, the old one is put back. */
 static void
 gate_rollback(struct run *r, struct gate *g, const char *why)
@@ -266,7 +228,6 @@ gate_rollback(struct run *r, struct gate *g, const char *why)
 	struct item *it = g->it;
 	char tail[GATE_LOG_LINES * 160], err[1024], msg[2048];
 	size_t saved = r->rep->cur_item;
-	int restarted;
 
 	gate_log_tail(r, g->nid, tail, sizeof(tail));
 	/* Recorded first: a run killed from here on finds it held, and
@@ -278,11 +239,8 @@ gate_rollback(struct run *r, struct gate *g, const char *why)
 		log_warnx("could not remove the failed new container %.12s: "
 			  "%s",
 		    g->nid, err);
-	restarted = g->old_running && !r->lost && stopped_now(r, k->id);
 	restore_old(r, it, k, g->old_running);
 	it->recreated = 0;
-	if (restarted)
-		gate_rejoin(r, it);
 	rollout_rolled_back(r, it, g->want, why);
 	r->rep->rollbacks++;
 	if (r->rep->replaced > 0)

@@ -51,14 +51,6 @@ void gate_resume(struct run *r, struct item *it, size_t old, const char *nid,
 /* Whether c is the old container of a pending gate (no duplicate). */
 struct ctr;
 int gate_keeps(const struct run *r, const struct ctr *c);
-/*
- * The old container of it was started again (a stop-first rollback): a
- * container started in another one's network namespace (network
- * container:NAME) stays in the namespace it joined, which the stop tore
- * down, so each running dependent of it that way is restarted (same
- * container, same ID) to join it again.
- */
-void gate_rejoin(struct run *r, const struct item *it);
 /* Whether it has a gate pending. */
 int gate_pending(struct run *r, const struct item *it);
 /* Whether a dependency of it, or a container it signals, has a gate. */

@@ -87,19 +87,7 @@ undo(struct run *r, struct item *it, struct ctr *n, struct ctr *o,
 		return -1;
 	}
 	n->removed = 1;
-	restore_old(r, it, o, 0);
-	if (n->replaces_ran && !ctr_running(o) && !r->lost) {
-		if (run_op(r, op_start(r->dk, o->id, err, sizeof(err))) !=
-		    OP_OK)
-			log_warnx("undo the unfinished update of %s: start the "
-				  "old container %s: %s",
-			    it->ident, ctr_label(o), err);
-		else {
-			free(o->state);
-			o->state = xstrdup("running");
-			gate_rejoin(r, it);
-		}
-	}
+	restore_old(r, it, o, n->replaces_ran && !ctr_running(o));
 	return 0;
 }
 

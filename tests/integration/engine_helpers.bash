@@ -49,6 +49,9 @@ all_names() { dk ps -a --format '{{.Names}}' | sort | tr '\n' ' ' | sed 's/ $//'
 # now_ts: a timestamp docker events accepts.
 now_ts() { date +%s.%N; }
 
+# netns NAME: the network namespace of NAME's main process.
+netns() { readlink "/proc/$(dk inspect -f '{{.State.Pid}}' "$1")/ns/net"; }
+
 # events SINCE UNTIL: "action name" lines of container events in between.
 events() {
 	dk events --since "$1" --until "$2" --filter type=container \

@@ -248,9 +248,8 @@ creates_since() {
 	[ "$(dk exec voldep cat /data/f)" = precious ]
 	# Stop-first: the old base was stopped and started again, so its
 	# network dependent was restarted to join its new namespace.
-	[[ "$output" == *"restart netdep (it shares the network of base, whose container ${oldbase:0:12} was started again)"* ]]
-	ns() { readlink "/proc/$(dk inspect -f '{{.State.Pid}}' "$1")/ns/net"; }
-	[ "$(ns netdep)" = "$(ns base)" ]
+	[[ "$output" == *"restart netdep (it shares the network of base, whose container ${oldbase:0:12} is started again)"* ]]
+	[ "$(netns netdep)" = "$(netns base)" ]
 	# Settled: the next run holds the update and touches nothing else.
 	run_engine -v
 	[ "$status" -eq 1 ]

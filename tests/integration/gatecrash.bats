@@ -53,6 +53,18 @@ at_a_then_b() {
 	dk tag dockerup-test/gatecrash:b "$IMG"
 }
 
+# parent_killed_at REGEX SECONDS: dockerup started in the background
+# (output in LOG), its parent killed with SIGKILL when the engine is about
+# to send its first request matching REGEX; the engine dies with it (a
+# killed engine alone would be restarted, and its run would go on).
+parent_killed_at() {
+	start_dockerup "$LOG" --no-pull -v
+	KILL_MATCH=$1 "$PY" "$BATS_TEST_DIRNAME/kill_at_call.py" "$LOG" 1 \
+	    "$DOCKERUP_PID" parent "$2"
+	wait "$DOCKERUP_PID" || true
+	DOCKERUP_PID=
+}
+
 # Until LOG says a gate began (the update's new containers run).
 wait_gate() {
 	wait_until 20 grep -q "$1" "$LOG"
@@ -129,6 +141,36 @@ wait_gate() {
 	[ "$(cid la)" = "$olda" ]
 }
 
+@test "a rollback killed as it starts the old container again: the next run puts its network dependent in its namespace" {
+	rig_image dockerup-test/gatecrash:a 1
+	rig_image dockerup-test/gatecrash:bad bad1
+	dk tag dockerup-test/gatecrash:a "$IMG"
+	gc_def nb '{"monitor": 2}'
+	write_def nd '{"type": "docker", "name": "nd", "image": "'"$RIG_IMAGE"'", "command": ["/bin/sh", "-c", "trap \"exit 0\" TERM; sleep 100000 & wait"], "network": "container:nb"}'
+	run_engine
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	oldb=$(cid nb) oldd=$(cid nd)
+	dk tag dockerup-test/gatecrash:bad "$IMG"
+	# The new nb exits at once and is rolled back: the old one, stopped
+	# for the update (stop-first), starts again in a new namespace, and
+	# nd must follow it.  Killed as the engine is about to start the old
+	# nb: nd, in the torn-down namespace, was stopped before, so the next
+	# run starts it.
+	parent_killed_at "POST /containers/$oldb/start" 30
+	cat "$LOG"
+	# Killed after the rollback began to move nd.
+	grep -q "restart nd (it shares the network of nb, whose container ${oldb:0:12} is started again)" "$LOG"
+	run_engine -v --lock-wait 10
+	echo "$output"
+	[[ "$output" == *"hold nb"* ]]
+	[ "$(cid nb)" = "$oldb" ]
+	[ "$(cid nd)" = "$oldd" ]
+	running nb
+	running nd
+	[ "$(netns nd)" = "$(netns nb)" ]
+	[ "$(all_names)" = "nb nd" ]
+}
+
 @test "a new container left created but never started: the next run starts it and gates it" {
 	at_a_then_b ua '{"monitor": 1}'
 	old=$OLD
@@ -136,12 +178,7 @@ wait_gate() {
 	# before the new one's start: the engine dies with it (a killed
 	# engine alone would be restarted, and its run would finish the
 	# update), and the new container is created and never ran.
-	start_dockerup "$LOG" --no-pull -v
-	KILL_MATCH='POST /containers/[0-9a-f]{64}/stop' \
-	    "$PY" "$BATS_TEST_DIRNAME/kill_at_call.py" "$LOG" 1 \
-	    "$DOCKERUP_PID" parent 20
-	wait "$DOCKERUP_PID" || true
-	DOCKERUP_PID=
+	parent_killed_at 'POST /containers/[0-9a-f]{64}/stop' 20
 	stale=$(cid ua)
 	[ "$stale" != "$old" ]
 	[ "$(started_at ua)" = "0001-01-01T00:00:00Z" ]

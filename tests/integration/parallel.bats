@@ -206,6 +206,28 @@ one_refused() {
 	    '*replace s2: start the new container: *no-such-user*; the old one is put back*'
 }
 
+@test "parallel: a start the engine refuses puts the old container back, and its network dependent joins it again" {
+	quick='["/bin/sh", "-c", "trap \"exit 0\" TERM; sleep 100000 & wait"]'
+	write_def sb '{"type": "docker", "name": "sb", "image": "'"$RIG_IMAGE"'", "command": '"$quick"', "env": {"V": "1"}}'
+	write_def sn '{"type": "docker", "name": "sn", "image": "'"$RIG_IMAGE"'", "command": '"$quick"', "network": "container:sb"}'
+	run_engine
+	[ "$status" -eq 0 ]
+	oldb=$(cid sb) oldn=$(cid sn)
+	# Stop-first: the old sb stops (its namespace with it), the new one
+	# cannot start, and the old one is started again in a new namespace.
+	write_def sb '{"type": "docker", "name": "sb", "image": "'"$RIG_IMAGE"'", "command": '"$quick"', "env": {"V": "2"}, "user": "no-such-user"}'
+	run_engine -v
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"replace sb: start the new container: "*"the old one is put back"* ]]
+	[[ "$output" == *"restart sn (it shares the network of sb, whose container ${oldb:0:12} is started again)"* ]]
+	[ "$(cid sb)" = "$oldb" ]
+	[ "$(cid sn)" = "$oldn" ]
+	running sb
+	running sn
+	[ "$(netns sn)" = "$(netns sb)" ]
+}
+
 @test "parallel: eager replacements binding their own host ports stop first, the others stay eager" {
 	deaf_def h1 ', "update": {"eager": true}, "portMappings": [{"containerPort": 80, "hostPort": 18091}], "env": {"V": "1"}'
 	deaf_def h2 ', "update": {"eager": true}, "portMappings": [{"containerPort": 80, "hostPort": 18092}], "env": {"V": "1"}'
