@@ -911,7 +911,7 @@ replace_stops_starts(struct run *r, struct replace_set *rs, struct op_req *o)
 		struct replace *x = &rs->v[i];
 		int stopped = o[i].path == NULL || o[i].rc == OP_OK;
 		/* Stopped now: its removal needs no stop. */
-		if (o[i].path != NULL && o[i].rc == OP_OK)
+		if (o[i].path != NULL && stopped)
 			ctr_set_state(x->k, "exited");
 		if (replace_next(r, x) && !stopped) {
 			run_fail(r, "replace %s: stop the old container: %s",

@@ -794,6 +794,13 @@ struct many_order {
 
 #define MANY_NONE ((size_t)-1)
 
+/* Whether call i waits for another one (a valid `after`). */
+static int
+many_follows(const struct docker_call *v, size_t i)
+{
+	return v[i].after != 0 && v[i].after <= i;
+}
+
 static void
 many_order_init(struct many_order *q, const struct docker_call *v, size_t n)
 {
@@ -805,11 +812,10 @@ many_order_init(struct many_order *q, const struct docker_call *v, size_t n)
 		q->first[i] = q->sibling[i] = MANY_NONE;
 	/* Backwards, so that each list is in the calls' order. */
 	for (size_t i = n; i-- > 0;) {
-		size_t a = v[i].after;
-		if (a == 0 || a > i)
+		if (!many_follows(v, i))
 			continue;
-		q->sibling[i] = q->first[a - 1];
-		q->first[a - 1] = i;
+		q->sibling[i] = q->first[v[i].after - 1];
+		q->first[v[i].after - 1] = i;
 	}
 }
 
@@ -819,13 +825,6 @@ many_order_free(struct many_order *q)
 	free(q->first);
 	free(q->sibling);
 	free(q->ready);
-}
-
-/* Whether call i waits for another one (a valid `after`). */
-static int
-many_follows(const struct docker_call *v, size_t i)
-{
-	return v[i].after != 0 && v[i].after <= i;
 }
 
 /* The next call to send, n when none can go now: followers first. */

@@ -117,8 +117,7 @@ start_new(struct run *r, const struct item *it, const struct ctr *n,
 			op_stop(r->dk, o->id, it->d->stop_timeout, err,
 			    errlen)) != OP_OK)
 			return -1;
-		free(o->state);
-		o->state = xstrdup("exited");
+		ctr_set_state(o, "exited");
 	}
 	return run_op(r, op_start(r->dk, n->id, err, errlen)) == OP_OK ? 0 : -1;
 }
