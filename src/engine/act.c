@@ -497,6 +497,28 @@ net_sharers(
 	return n;
 }
 
+/*
+ * Restarts dep's running container c so that it joins the current
+ * network namespace of the container it names (network container:NAME):
+ * one request, which the engine finishes even if this run is killed.
+ */
+static int
+net_restart(struct run *r, struct item *dep, struct ctr *c,
+    const struct item *it, const char *why, char *err, size_t errlen)
+{
+	int rc;
+
+	run_plan(r, "restart %s (it shares the network of %s, %s)", dep->ident,
+	    it->ident, why);
+	if (r->dry)
+		return OP_OK;
+	rc = run_op(
+	    r, op_restart(r->dk, c->id, dep->d->stop_timeout, err, errlen));
+	if (rc == OP_OK)
+		ctr_set_state(c, "running");
+	return rc;
+}
+
 int
 start_shared(
     struct run *r, struct item *it, struct ctr *k, char *err, size_t errlen)
@@ -504,42 +526,65 @@ start_shared(
 	struct item **deps = xcalloc(r->nitems, sizeof(*deps));
 	struct ctr **ctrs = xcalloc(r->nitems, sizeof(*ctrs));
 	size_t n = net_sharers(r, it, deps, ctrs);
-	char derr[1024];
+	char why[128], derr[1024];
 	int rc;
 
 	/* A running k keeps its namespace: the start changes nothing. */
 	if (n > 0 && !stopped_now(r, k->id))
 		n = 0;
-	for (size_t i = 0; i < n && !r->lost; i++) {
-		run_plan(r,
-		    "restart %s (it shares the network of %s, whose container "
-		    "%.12s is started again)",
-		    deps[i]->ident, it->ident, k->id);
-		if (run_op(r,
-			op_stop(r->dk, ctrs[i]->id, deps[i]->d->stop_timeout,
-			    derr, sizeof(derr))) != OP_OK) {
-			log_warnx("restart %s: %s", deps[i]->ident, derr);
-			ctrs[i] = NULL;
-		} else
-			ctr_set_state(ctrs[i], "exited");
-	}
 	rc = run_op(r, op_start(r->dk, k->id, err, errlen));
 	if (rc == OP_OK)
 		ctr_set_state(k, "running");
-	/* Without k they cannot start: a later run starts them with it. */
-	for (size_t i = 0; i < n && rc == OP_OK && !r->lost; i++) {
-		if (ctrs[i] == NULL)
-			continue;
-		if (run_op(
-			r, op_start(r->dk, ctrs[i]->id, derr, sizeof(derr))) !=
-		    OP_OK)
+	/* Killed before these, the next run's net_rejoin() restarts them. */
+	snprintf(
+	    why, sizeof(why), "whose container %.12s is started again", k->id);
+	for (size_t i = 0; i < n && rc == OP_OK && !r->lost; i++)
+		if (net_restart(r, deps[i], ctrs[i], it, why, derr,
+			sizeof(derr)) != OP_OK)
 			log_warnx("restart %s: %s", deps[i]->ident, derr);
-		else
-			ctr_set_state(ctrs[i], "running");
-	}
 	free(deps);
 	free(ctrs);
 	return rc;
+}
+
+/*
+ * A running container c of it, which shares the network namespace of
+ * another definition's container (network container:NAME), and started
+ * before that container last started, is in a namespace that is gone:
+ * a `docker restart`, dockerd's restart policy or a run killed between
+ * the two starts started the other one again.  It is restarted, and
+ * joins the current one.  Two inspects a run, for such pairs only.
+ */
+static int
+net_rejoin(struct run *r, struct item *it, struct ctr *c)
+{
+	const char *net = it->d->network;
+	const struct item *to;
+	struct ctr_state cs, ts;
+	char err[1024], why[128];
+
+	if (r->lost || net == NULL || strncmp(net, "container:", 10) != 0 ||
+	    !ctr_running(c) || (to = item_by_ident(r, net + 10)) == NULL ||
+	    to->cur_id[0] == '\0')
+		return 0;
+	if (run_op(r, op_state(r->dk, to->cur_id, &ts, err, sizeof(err))) !=
+		OP_OK ||
+	    run_op(r, op_state(r->dk, c->id, &cs, err, sizeof(err))) != OP_OK) {
+		if (!r->lost)
+			log_warnx("cannot tell whether %s is still in the "
+				  "network namespace of %s: %s",
+			    it->ident, to->ident, err);
+		return 0;
+	}
+	if (!ts.running || !cs.running || ts.started_at == 0 ||
+	    cs.started_at >= ts.started_at)
+		return 0;
+	snprintf(why, sizeof(why),
+	    "whose container %.12s started again after it", to->cur_id);
+	if (net_restart(r, it, c, to, why, err, sizeof(err)) == OP_OK)
+		return 1;
+	run_fail(r, "restart %s: %s", it->ident, err);
+	return 0;
 }
 
 /* Puts the old container back under its name after a failed replace. */
@@ -1161,7 +1206,9 @@ reconcile_item(struct run *r, struct item *it)
 	remove_dups(r, it, k, it->d->update_eager);
 	if (r->lost)
 		return;
-	if (dec.act == ACT_NONE || dec.act == ACT_FINISHED)
+	if (dec.act == ACT_NONE && k != NULL && net_rejoin(r, it, k))
+		r->rep->started++;
+	else if (dec.act == ACT_NONE || dec.act == ACT_FINISHED)
 		r->rep->unchanged++;
 	else
 		item_act(r, it, k, dec.act, dec.why, in.want);

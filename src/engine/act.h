@@ -53,10 +53,10 @@ int create_replacement(struct run *r, const struct item *it,
  * Starts k, the container of it.  A container started in another one's
  * network namespace (network container:NAME) stays in the namespace it
  * joined, which a stop of that one tore down; so when k is stopped, the
- * running containers of it's network dependents are stopped first and
- * started again after k (same containers, same IDs).  A run killed in
- * between leaves them stopped, and the next one starts them with k.
- * k's OP_* result, err set.
+ * running containers of it's network dependents are restarted after it
+ * (same containers, same IDs).  A run killed in between leaves them
+ * running in the old namespace; every run restarts such a container
+ * (net_rejoin()), whoever started k again.  k's OP_* result, err set.
  */
 int start_shared(
     struct run *r, struct item *it, struct ctr *k, char *err, size_t errlen);

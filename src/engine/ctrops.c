@@ -85,26 +85,34 @@ op_req_start(struct op_req *o, const char *id)
 	op_req_fmt(o, "POST", 204, 304, 0, "/containers/%s/start", id);
 }
 
-void
-op_req_stop(struct op_req *o, const char *id, int64_t stop_timeout_s)
+/* POST /containers/{id}/VERB (stop, restart) with the stop timeout. */
+static void
+op_req_halt(struct op_req *o, const char *verb, const char *id,
+    int64_t stop_timeout_s, long ok2)
 {
-	/* 304: already stopped. */
 	if (stop_timeout_s == STOP_OWN_TIMEOUT) {
-		op_req_fmt(o, "POST", 204, 304,
-		    DOCKER_TIMEOUT_S + MAX_STOP_TIMEOUT_S,
-		    "/containers/%s/stop", id);
+		op_req_fmt(o, "POST", 204, ok2,
+		    DOCKER_TIMEOUT_S + MAX_STOP_TIMEOUT_S, "/containers/%s/%s",
+		    id, verb);
 		return;
 	}
 	if (stop_timeout_s < 0 || stop_timeout_s > MAX_STOP_TIMEOUT_S) {
 		memset(o, 0, sizeof(*o));
 		o->rc = OP_FAILED;
 		snprintf(o->err, sizeof(o->err),
-		    "stop %.12s: a stop timeout of %lld s; expected 0 to %d",
-		    id, (long long)stop_timeout_s, MAX_STOP_TIMEOUT_S);
+		    "%s %.12s: a stop timeout of %lld s; expected 0 to %d",
+		    verb, id, (long long)stop_timeout_s, MAX_STOP_TIMEOUT_S);
 		return;
 	}
-	op_req_fmt(o, "POST", 204, 304, DOCKER_TIMEOUT_S + (long)stop_timeout_s,
-	    "/containers/%s/stop?t=%lld", id, (long long)stop_timeout_s);
+	op_req_fmt(o, "POST", 204, ok2, DOCKER_TIMEOUT_S + (long)stop_timeout_s,
+	    "/containers/%s/%s?t=%lld", id, verb, (long long)stop_timeout_s);
+}
+
+void
+op_req_stop(struct op_req *o, const char *id, int64_t stop_timeout_s)
+{
+	/* 304: already stopped. */
+	op_req_halt(o, "stop", id, stop_timeout_s, 304);
 }
 
 void
@@ -230,6 +238,16 @@ op_stop(struct docker *dk, const char *id, int64_t stop_timeout_s, char *err,
 	struct op_req o;
 
 	op_req_stop(&o, id, stop_timeout_s);
+	return op_send1(dk, &o, err, errlen);
+}
+
+int
+op_restart(struct docker *dk, const char *id, int64_t stop_timeout_s, char *err,
+    size_t errlen)
+{
+	struct op_req o;
+
+	op_req_halt(&o, "restart", id, stop_timeout_s, 204);
 	return op_send1(dk, &o, err, errlen);
 }
 

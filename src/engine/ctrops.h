@@ -59,6 +59,13 @@ int op_start(struct docker *dk, const char *id, char *err, size_t errlen);
  */
 int op_stop(struct docker *dk, const char *id, int64_t stop_timeout_s,
     char *err, size_t errlen);
+/*
+ * A stop and a start in one request, which the engine carries out whole
+ * even if we are gone before its answer (a container with restart "no"
+ * is never left stopped by a killed run).
+ */
+int op_restart(struct docker *dk, const char *id, int64_t stop_timeout_s,
+    char *err, size_t errlen);
 int op_remove(struct docker *dk, const char *id, char *err, size_t errlen);
 int op_rename(struct docker *dk, const char *id, const char *name, char *err,
     size_t errlen);

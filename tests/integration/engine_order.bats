@@ -135,6 +135,41 @@ replace_events() {
 	[ "$(cid base)" != "$old" ]
 }
 
+@test "order: a network dependent whose dependency was started again outside dockerup rejoins its namespace" {
+	local_def base
+	local_def side ', "network": "container:base"'
+	run_engine
+	[ "$status" -eq 0 ]
+	b=$(cid base) s=$(cid side)
+	[ "$(netns side)" = "$(netns base)" ]
+	# As dockerd's restart policy or a person would: base gets a new
+	# namespace, and side stays in the old one, which has no interface
+	# left but its own loopback.
+	dk restart -t 1 base > /dev/null
+	[ "$(netns side)" != "$(netns base)" ]
+	run_engine --dry-run
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"restart side (it shares the network of base, whose container ${b:0:12} started again after it)"* ]]
+	[[ "$output" == *"1 to start, 0 to remove, 1 unchanged"* ]]
+	[ "$(netns side)" != "$(netns base)" ]
+	run_engine -v
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"restart side (it shares the network of base, whose container ${b:0:12} started again after it)"* ]]
+	[[ "$output" == *"1 started, 0 removed, 1 unchanged, 0 failed"* ]]
+	# The same containers, side in base's namespace again.
+	[ "$(cid base)" = "$b" ]
+	[ "$(cid side)" = "$s" ]
+	[ "$(netns side)" = "$(netns base)" ]
+	# Nothing more to do: two inspects, no restart.
+	off=$(dockerd_log_size)
+	run_engine -v
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"restart side"* ]]
+	[ "$(api_calls_since "$off")" -eq 5 ]
+	[ "$(grep -c 'Calling GET /v1.41/containers/[0-9a-f]*/json' <(tail -c +"$((off + 1))" "$RIG_DIR/dockerd.log"))" -eq 2 ]
+}
+
 @test "order: signal: the named container gets the signal after a (re)start" {
 	write_def proxy '{"type": "docker", "name": "proxy", "image": "'"$RIG_IMAGE"'",
 	    "command": ["/bin/sh", "-c", "trap \"echo got >> /tmp/hup\" HUP; trap \"exit 0\" TERM; while :; do sleep 1000 & wait $!; done"]}'
