@@ -201,6 +201,11 @@ def main():
                                  "%.2f of compose's time" %
                                  (busy, ncpu, busy / ncpu,
                                   busy / ncpu / (c / 1000.0)))
+                cbusy = cpu_s(cells.get((v, n, "compose", "update"), []))
+                if busy is not None and cbusy:
+                    parts.append("during compose's, %.1f CPU-s: dockerup "
+                                 "asked the machine for %.2f of compose's "
+                                 "work" % (cbusy, busy / cbusy))
                 e = med("direct", "update")
                 if e is not None:
                     parts.append("the bare calls (direct) %.2f of "
