@@ -149,6 +149,20 @@ struct field_policy {
 	                              message ("seccomp="), or NULL */
 };
 
+/*
+ * Whether a row is part of a managed container's identity (dockerup.hash,
+ * defn_hash()): a change of such a field replaces the container.
+ */
+enum field_hash {
+	HASH_IDENTITY = 0, /* what the container is: hashed */
+	HASH_NEVER,        /* where the definition came from: never hashed */
+	HASH_V1_ONLY,      /* how dockerup updates the container (update.*):
+	                      not hashed, so that a change replaces nothing;
+	                      dockerup up to 2026-12-02 hashed it, and
+	                      defn_hash_v1() still does, so that a container
+	                      it labelled still matches */
+};
+
 struct field_desc {
 	enum defn_tag tag;
 	const char *key;    /* top-level JSON key; NULL: not in JSON */
@@ -165,6 +179,7 @@ struct field_desc {
 	enum field_refs refs;           /* names other containers */
 	enum field_ref_order ref_order; /* with refs: what a name means */
 	struct field_policy remote[FIELD_POLICY_RULES]; /* remote sources */
+	enum field_hash hash; /* part of the container's identity? */
 };
 
 /* Every row, in tag order: defn_fields[t].tag == t. */

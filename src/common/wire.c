@@ -195,27 +195,44 @@ int
 wire_encode_defn(const struct defn *d, int with_source, struct buf *out)
 {
 	for (unsigned int t = T_NONE + 1; t < T_DEFN_MAX; t++) {
-		if (t == T_SOURCE && !with_source)
+		const struct field_desc *f = field_by_tag(t);
+		if (f->hash == HASH_NEVER && !with_source)
 			continue;
-		if (put_row(out, d, field_by_tag(t)) == -1)
+		if (put_row(out, d, f) == -1)
 			return -1;
 	}
 	return 0;
 }
 
+/* SHA-256 of the rows a hash covers: identity, or v1's (fields.h). */
+static int
+hash_rows(const struct defn *d, int v1, char out[65])
+{
+	struct buf b;
+	int r = 0;
+
+	buf_init(&b, IMSG_MAX_DATA);
+	for (unsigned int t = T_NONE + 1; t < T_DEFN_MAX && r == 0; t++) {
+		const struct field_desc *f = field_by_tag(t);
+		if (f->hash == HASH_IDENTITY || (f->hash == HASH_V1_ONLY && v1))
+			r = put_row(&b, d, f);
+	}
+	if (r == 0)
+		sha256_hex(b.p, b.len, out);
+	buf_free(&b);
+	return r;
+}
+
 int
 defn_hash(const struct defn *d, char out[65])
 {
-	struct buf b;
-	int r = -1;
+	return hash_rows(d, 0, out);
+}
 
-	buf_init(&b, IMSG_MAX_DATA);
-	if (wire_encode_defn(d, 0, &b) == 0) {
-		sha256_hex(b.p, b.len, out);
-		r = 0;
-	}
-	buf_free(&b);
-	return r;
+int
+defn_hash_v1(const struct defn *d, char out[65])
+{
+	return hash_rows(d, 1, out);
 }
 
 /* ---- decoding ---- */

@@ -102,7 +102,8 @@ struct wire_self_id {
 	char id[65]; /* 64 hex digits and a NUL */
 };
 
-/* Encodes d (without its source) into out; -1 on overflow. */
+/* Encodes d (with_source 0: without its source) into out; -1 on
+   overflow. */
 int wire_encode_defn(const struct defn *d, int with_source, struct buf *out);
 /* Decodes into d (initialized by the call); -1 with err set on any fault. */
 int wire_decode_defn(const unsigned char *p, size_t len, struct defn *d,
@@ -247,7 +248,17 @@ int wire_check_slot_done(
 #define WIRE_FLEET_HOST_SEQ 4
 int wire_check_fleet_host(const unsigned char *p, size_t len);
 
-/* Hex SHA-256 of the canonical encoding (without source): 64 chars + NUL. */
+/*
+ * Hex SHA-256 (64 chars + NUL) of the canonical encoding of the rows that
+ * make a container's identity (fields.h, enum field_hash): without the
+ * source and the update.* fields.
+ */
 int defn_hash(const struct defn *d, char out[65]);
+/*
+ * The same with the update.* fields, as dockerup up to 2026-12-02 hashed
+ * every definition: equal to defn_hash() unless d sets one of them.  Also
+ * what tells whether anything at all changed (engine.c).
+ */
+int defn_hash_v1(const struct defn *d, char out[65]);
 
 #endif

@@ -1151,10 +1151,13 @@ reconcile_item(struct run *r, struct item *it)
 	if ((img = item_image(r, it)) == NULL || r->lost)
 		return;
 	in.img = img;
+	it->want_v1[0] = '\0';
 	if (img->id != NULL && !img->outdated) {
-		if (spec_hash(it->d, img->id, want) == -1)
+		if (spec_hash(it->d, img->id, want) == -1 ||
+		    spec_hash_v1(it->d, img->id, it->want_v1) == -1)
 			fatal("%s: hash", __func__);
 		in.want = want;
+		in.want_v1 = it->want_v1;
 	}
 	k = item_keeper(r, it, in.want);
 	/* An update a killed or stopped run left unfinished (resume.h). */

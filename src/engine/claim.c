@@ -103,7 +103,8 @@ run_claim(struct run *r)
 struct ctr *
 item_keeper(struct run *r, const struct item *it, const char *want)
 {
-	size_t ci = decide_keeper(&r->ctrs, it->cand, it->ncand, it->d, want);
+	size_t ci = decide_keeper(&r->ctrs, it->cand, it->ncand, it->d, want,
+	    want != NULL ? it->want_v1 : NULL);
 
 	return ci == DECIDE_NO_KEEPER ? NULL : &r->ctrs.v[ci];
 }

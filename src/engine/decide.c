@@ -16,11 +16,12 @@
 #include "xalloc.h"
 
 static int
-cand_score(const struct defn *d, const struct ctr *c, const char *want)
+cand_score(const struct defn *d, const struct ctr *c, const char *want,
+    const char *want_v1)
 {
 	int score = 0;
 
-	if (want && c->label_hash && strcmp(c->label_hash, want) == 0)
+	if (spec_hash_matches(c->label_hash, want, want_v1))
 		score += 4;
 	if (ctr_running(c))
 		score += 2;
@@ -31,7 +32,7 @@ cand_score(const struct defn *d, const struct ctr *c, const char *want)
 
 size_t
 decide_keeper(const struct ctr_list *ctrs, const size_t *cand, size_t ncand,
-    const struct defn *d, const char *want)
+    const struct defn *d, const char *want, const char *want_v1)
 {
 	const struct ctr *best = NULL, *c;
 	size_t bi = DECIDE_NO_KEEPER;
@@ -41,7 +42,7 @@ decide_keeper(const struct ctr_list *ctrs, const size_t *cand, size_t ncand,
 		c = &ctrs->v[cand[i]];
 		if (c->removed)
 			continue;
-		s = cand_score(d, c, want);
+		s = cand_score(d, c, want, want_v1);
 		if (s > bs || (s == bs && c->created > best->created)) {
 			best = c;
 			bi = cand[i];
@@ -217,8 +218,7 @@ decide_act(const struct decide_in *in, char *why, size_t whylen)
 		snprintf(why, whylen, "new definition");
 		return ACT_CREATE;
 	}
-	if (in->want == NULL || k->label_hash == NULL ||
-	    strcmp(k->label_hash, in->want) != 0) {
+	if (!spec_hash_matches(k->label_hash, in->want, in->want_v1)) {
 		decide_changed(in->d, k, in->img, why, whylen);
 		return ACT_REPLACE;
 	}
@@ -283,14 +283,15 @@ decide_is_self(const char *self_id, const struct ctr *c)
 
 enum self_act
 decide_self(const struct defn *d, const char *ident, const struct ctr *me,
-    const struct image_state *img, const char *want, char *why, size_t whylen)
+    const struct image_state *img, const char *want, const char *want_v1,
+    char *why, size_t whylen)
 {
 	if (want == NULL) {
 		/* Only a dry run gets here: it does not pull. */
 		decide_changed(d, me, img, why, whylen);
 		return SELF_REPLACE_UNPULLED;
 	}
-	if (me->label_hash != NULL && strcmp(me->label_hash, want) == 0 &&
+	if (spec_hash_matches(me->label_hash, want, want_v1) &&
 	    me->label_id != NULL && strcmp(me->label_id, ident) == 0)
 		return SELF_UNCHANGED;
 	decide_changed(d, me, img, why, whylen);

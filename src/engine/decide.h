@@ -43,8 +43,9 @@ struct decide_in {
 	const struct defn *d;
 	const struct ctr *k; /* the container kept for it; NULL none */
 	const struct image_state *img;
-	const char *want; /* the hash it should carry; NULL: image unknown */
-	int k_is_self;    /* k is dockerup's own container */
+	const char *want;    /* the hash it should carry; NULL: image unknown */
+	const char *want_v1; /* ...or this older label of it (spec.h) */
+	int k_is_self;       /* k is dockerup's own container */
 	decide_peer_fn peer;
 	void *peer_arg;
 };
@@ -70,11 +71,12 @@ int decide_finished_job(const struct defn *d, const struct ctr *k);
 #define DECIDE_NO_KEEPER ((size_t)-1)
 
 /*
- * The candidate (an index into ctrs, from cand) to keep: right hash,
- * running, right name, newest; DECIDE_NO_KEEPER when all are removed.
+ * The candidate (an index into ctrs, from cand) to keep: right hash
+ * (want, or want_v1: spec_hash_matches()), running, right name, newest;
+ * DECIDE_NO_KEEPER when all are removed.
  */
 size_t decide_keeper(const struct ctr_list *ctrs, const size_t *cand,
-    size_t ncand, const struct defn *d, const char *want);
+    size_t ncand, const struct defn *d, const char *want, const char *want_v1);
 
 /* Whether c is the container self_id (a full ID or a prefix of 12+). */
 int decide_is_self(const char *self_id, const struct ctr *c);
@@ -87,11 +89,12 @@ enum self_act {
 
 /*
  * Our own container me, described by d (identity ident): want is the
- * hash it should carry, NULL when the image is not local or outdated.
+ * hash it should carry (or want_v1), NULL when the image is not local or
+ * outdated.
  */
 enum self_act decide_self(const struct defn *d, const char *ident,
     const struct ctr *me, const struct image_state *img, const char *want,
-    char *why, size_t whylen);
+    const char *want_v1, char *why, size_t whylen);
 
 /* The containers a run removes as undeclared, and the brake. */
 struct orphan_plan {

@@ -122,7 +122,7 @@ state_digest(const struct desired_state *st, unsigned char md[SHA256_LEN])
 	    &b, (size_t)MAX_DEFINITIONS * (sizeof(h) + MAX_PATH_LEN + 2) + 16);
 	buf_put_u32(&b, (uint32_t)st->complete);
 	for (size_t i = 0; i < st->ndefs; i++) {
-		if (defn_hash(&st->defs[i], h) == -1 ||
+		if (defn_hash_v1(&st->defs[i], h) == -1 ||
 		    buf_append(&b, h, sizeof(h)) == -1 ||
 		    buf_append_str(&b,
 			st->defs[i].source ? st->defs[i].source : "") == -1 ||

@@ -362,7 +362,11 @@ gate_held(struct run *r, struct item *it, const char *want)
 	struct failed_entry e;
 	char when[40];
 
-	if (want == NULL || !failed_held(it->ident, want, &e))
+	/* A rollback recorded before 2026-12-03 holds the older label. */
+	if (want == NULL ||
+	    (!failed_held(it->ident, want, &e) &&
+		(it->want_v1[0] == '\0' ||
+		    !failed_held(it->ident, it->want_v1, &e))))
 		return 0;
 	utc_text(e.time, when, sizeof(when));
 	run_plan(r,

@@ -14,6 +14,7 @@
 #include "gate.h"
 #include "log.h"
 #include "runlog.h"
+#include "spec.h"
 #include "xalloc.h"
 
 /* The live candidate of it with id, other than c; NULL none. */
@@ -151,8 +152,7 @@ resume_update(struct run *r, struct item *it, struct ctr **kp, const char *want)
 	if (rc != OP_OK)
 		snprintf(why, sizeof(why),
 		    "its new container could not be inspected: %s", err);
-	else if (want == NULL || n->label_hash == NULL ||
-	    strcmp(n->label_hash, want) != 0)
+	else if (!spec_hash_matches(n->label_hash, want, it->want_v1))
 		snprintf(
 		    why, sizeof(why), "its definition or image changed since");
 	else if (failed_held(it->ident, n->label_hash, &fe))

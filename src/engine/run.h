@@ -27,8 +27,11 @@ struct item {
 	size_t *cand; /* candidate containers, indices into ctrs */
 	size_t ncand;
 	char cur_id[65]; /* the container serving it now; "" none */
-	int recreated;   /* created or replaced in this run */
-	int deferred;    /* waits in run.launches or run.replaces */
+	/* Set with the hash it should carry: the label dockerup up to
+	   2026-12-02 gave such a container, "" when the same (spec.h). */
+	char want_v1[65];
+	int recreated; /* created or replaced in this run */
+	int deferred;  /* waits in run.launches or run.replaces */
 	/* cur_id's mount points (volumes from follows them); NULL when not
 	   known: into ctrs, or new_mounts for one replaced in this run. */
 	const struct mounts *mounts;

@@ -388,7 +388,7 @@ self_upgrade(struct run *r, struct item *it, struct ctr *me, const char *want,
 	for (size_t i = 0; i < it->ncand; i++) {
 		struct ctr *c = &r->ctrs.v[it->cand[i]];
 		if (c != me && !c->removed && ctr_running(c) &&
-		    c->label_hash != NULL && strcmp(c->label_hash, want) == 0)
+		    spec_hash_matches(c->label_hash, want, it->want_v1))
 			spare = c;
 	}
 	self_remove_others(r, it, me, spare);
@@ -447,13 +447,15 @@ self_reconcile(struct run *r, struct item *it)
 	if (me == NULL || (img = item_image(r, it)) == NULL || r->lost)
 		return;
 	snprintf(it->cur_id, sizeof(it->cur_id), "%s", me->id);
+	it->want_v1[0] = '\0';
 	if (img->id != NULL && !img->outdated) {
-		if (spec_hash(it->d, img->id, want) == -1)
+		if (spec_hash(it->d, img->id, want) == -1 ||
+		    spec_hash_v1(it->d, img->id, it->want_v1) == -1)
 			fatal("%s: hash", __func__);
 		wantp = want;
 	}
-	switch (
-	    decide_self(it->d, it->ident, me, img, wantp, why, sizeof(why))) {
+	switch (decide_self(
+	    it->d, it->ident, me, img, wantp, it->want_v1, why, sizeof(why))) {
 	case SELF_REPLACE_UNPULLED:
 		run_plan(r, "replace %s (%s; self-upgrade)", it->ident, why);
 		r->rep->replaced++;
@@ -465,7 +467,10 @@ self_reconcile(struct run *r, struct item *it)
 	case SELF_UPGRADE:
 		break;
 	}
-	if (selfup_failed_has(want, image, sizeof(image))) {
+	/* Recorded before 2026-12-03: under the older label. */
+	if (selfup_failed_has(want, image, sizeof(image)) ||
+	    (it->want_v1[0] != '\0' &&
+		selfup_failed_has(it->want_v1, image, sizeof(image)))) {
 		if (strcmp(said_failed, want) != 0)
 			log_warnx("self-upgrade of %s to image %s was rolled "
 				  "back before; it is not tried again until %s "

@@ -15,21 +15,52 @@
 #include "wire.h"
 #include "xalloc.h"
 
-int
-spec_hash(const struct defn *d, const char *image_id, char out[65])
+/* SHA-256 of a definition hash followed by the image ID. */
+static void
+spec_hash_of(const char dh[65], const char *image_id, char out[65])
 {
-	char dh[65], *cat;
-	size_t n;
+	size_t n = 64 + strlen(image_id);
+	char *cat = xmalloc(n + 1);
 
-	if (defn_hash(d, dh) == -1)
-		return -1;
-	n = 64 + strlen(image_id);
-	cat = xmalloc(n + 1);
 	memcpy(cat, dh, 64);
 	memcpy(cat + 64, image_id, n - 64 + 1);
 	sha256_hex(cat, n, out);
 	free(cat);
+}
+
+int
+spec_hash(const struct defn *d, const char *image_id, char out[65])
+{
+	char dh[65];
+
+	if (defn_hash(d, dh) == -1)
+		return -1;
+	spec_hash_of(dh, image_id, out);
 	return 0;
+}
+
+int
+spec_hash_v1(const struct defn *d, const char *image_id, char out[65])
+{
+	char dh[65], v1[65];
+
+	out[0] = '\0';
+	if (defn_hash(d, dh) == -1 || defn_hash_v1(d, v1) == -1)
+		return -1;
+	if (strcmp(dh, v1) == 0)
+		return 0;
+	spec_hash_of(v1, image_id, out);
+	return 1;
+}
+
+int
+spec_hash_matches(const char *label, const char *want, const char *want_v1)
+{
+	if (label == NULL || want == NULL)
+		return 0;
+	return strcmp(label, want) == 0 ||
+	    (want_v1 != NULL && want_v1[0] != '\0' &&
+		strcmp(label, want_v1) == 0);
 }
 
 static int

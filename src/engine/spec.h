@@ -48,6 +48,17 @@ cJSON *spec_create_body(const struct defn *d, const struct spec_ctx *c);
  * carrying it was made from this definition and this image.
  */
 int spec_hash(const struct defn *d, const char *image_id, char out[65]);
+/*
+ * The same over defn_hash_v1(d): the label dockerup up to 2026-12-02 gave
+ * such a container.  1 with out set when it differs from spec_hash() (d
+ * sets an update.* field), 0 with out "" when not, -1 on error.
+ */
+int spec_hash_v1(const struct defn *d, const char *image_id, char out[65]);
+/*
+ * Whether a container's label names the wanted hash: want, or want_v1
+ * when that is not "" (NULL: none).  0 when label or want is NULL.
+ */
+int spec_hash_matches(const char *label, const char *want, const char *want_v1);
 
 /*
  * "cpu=1a2b3c4d env=..." : a short hash of each field of the original

@@ -54,6 +54,63 @@ teardown() {
 	[ "$(all_names)" = web ]
 }
 
+@test "lifecycle: a change of update.* alone replaces nothing; a change of the container does" {
+	local_def web ', "update": {"monitor": 0}'
+	run_engine
+	[ "$status" -eq 0 ]
+	id=$(cid web) st=$(started_at web)
+	# How dockerup updates it, not what it runs.
+	local_def web ', "update": {"monitor": 5, "deadline": 60, "eager": true, "rollback": false, "pull": false}'
+	run_engine -v
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"0 created, 0 replaced, 0 started, 0 removed, 1 unchanged, 0 failed"* ]]
+	[ "$(cid web)" = "$id" ]
+	[ "$(started_at web)" = "$st" ]
+	local_def web ', "update": {"monitor": 5, "deadline": 60, "eager": true, "rollback": false, "pull": false}, "env": {"A": "1"}'
+	run_engine
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"replace web (definition changed: env, update)"* ]]
+	[ "$(cid web)" != "$id" ]
+}
+
+@test "lifecycle: a container labelled by dockerup before update.* left the hash is kept" {
+	local_def web ', "update": {"monitor": 0, "eager": true}'
+	run_engine
+	[ "$status" -eq 0 ]
+	img=$(dk inspect -f '{{.Image}}' web)
+	read -r now v1 < <("$DOCKERUP_TOOLS/spec_hashes" "$TEST_CONFDIR/web.json" "$img")
+	[ "$(label web dockerup.hash)" = "$now" ]
+	[ "$v1" != - ] && [ "$v1" != "$now" ]
+	# The container as dockerup up to 2026-12-02 labelled it: its hash
+	# covered update.*.
+	dk rm -f web > /dev/null
+	dk run -d --name web --label dockerup.id=web --label "dockerup.hash=$v1" \
+	    --label dockerup.managed=1 --env "DOCKER_IMAGE=$RIG_IMAGE" \
+	    "$RIG_IMAGE" /bin/sh -c 'trap "exit 0" TERM; sleep 100000 & wait' > /dev/null
+	old=$(cid web)
+	run_engine -v
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"0 replaced, 0 started, 0 removed, 1 unchanged, 0 failed"* ]]
+	[ "$(cid web)" = "$old" ]
+	# Its update policy changed: the old label covered it, so this once
+	# the container is made again, with today's label.
+	local_def web ', "update": {"monitor": 0, "eager": false}'
+	run_engine
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"replace web (definition changed"* ]]
+	[ "$(cid web)" != "$old" ]
+	read -r now v1 < <("$DOCKERUP_TOOLS/spec_hashes" "$TEST_CONFDIR/web.json" "$img")
+	[ "$(label web dockerup.hash)" = "$now" ]
+	new=$(cid web)
+	local_def web ', "update": {"monitor": 0, "eager": true}'
+	run_engine
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"0 replaced"* ]]
+	[ "$(cid web)" = "$new" ]
+}
+
 @test "lifecycle: a declared container that stopped is started again" {
 	local_def web
 	run_engine

@@ -64,6 +64,7 @@ struct item_case {
 	const char *img_id;
 	int outdated;
 	const char *want;
+	const char *want_v1; /* the label of dockerup up to 2026-12-02 */
 	int k_is_self;
 	struct peer_row peers[MAX_PEERS];
 	/* the exact decision */
@@ -159,6 +160,19 @@ static const struct item_case item_cases[] = {
 	    .k = { WEB_OK },
 	    .img_id = IMG_A,
 	    .want = "h1",
+	    .act = ACT_NONE,
+	    .why = "",
+	    .verb = "keep" },
+	{ .what = "labelled before update.* left the hash: unchanged",
+	    .name = "web",
+	    .has_k = 1,
+	    .k = { .id = ID1,
+		.name = "web",
+		.label_id = "web",
+		.label_hash = "h1-v1" },
+	    .img_id = IMG_A,
+	    .want = "h1",
+	    .want_v1 = "h1-v1",
 	    .act = ACT_NONE,
 	    .why = "",
 	    .verb = "keep" },
@@ -489,6 +503,7 @@ test_item(void **state)
 		struct mount km;
 		struct decide_in in = { .img = &img,
 			.want = c->want,
+			.want_v1 = c->want_v1,
 			.k_is_self = c->k_is_self,
 			.peer = peer_lookup,
 			.peer_arg = (void *)c->peers };
@@ -592,8 +607,8 @@ test_keeper(void **state)
 		}
 		defn_init(&d);
 		d.name = cases[i].name ? strdup(cases[i].name) : NULL;
-		assert_int_equal(
-		    decide_keeper(&l, cand, cases[i].n, &d, cases[i].want),
+		assert_int_equal(decide_keeper(&l, cand, cases[i].n, &d,
+				     cases[i].want, NULL),
 		    cases[i].keep);
 		defn_free(&d);
 	}
@@ -636,11 +651,56 @@ test_self(void **state)
 		d.name = strdup("web");
 		d.image = strdup("nginx:1");
 		assert_int_equal(decide_self(&d, "web", &me, &img,
-				     cases[i].want, why, sizeof(why)),
+				     cases[i].want, NULL, why, sizeof(why)),
 		    cases[i].act);
 		assert_string_equal(why, cases[i].why);
 		defn_free(&d);
 	}
+}
+
+/*
+ * A container labelled by dockerup up to 2026-12-02, whose hash covered
+ * update.*: that label (want_v1) is as good as want, and nothing else is.
+ */
+static void
+test_want_v1(void **state)
+{
+	struct ctr_row rows[2] = {
+		{ .id = ID1, .name = "web", .label_hash = "h0" },
+		{ .id = ID2,
+		    .name = "x",
+		    .label_id = "web",
+		    .label_hash = "h1-v1",
+		    .state = "exited" },
+	};
+	struct ctr v[2] = { ctr_of(&rows[0]), ctr_of(&rows[1]) };
+	struct ctr_list l = { .v = v, .n = 2, .cap = 2 };
+	struct image_state img = { .ref = (char *)"nginx:1",
+		.id = (char *)IMG_A };
+	size_t cand[2] = { 0, 1 };
+	char why[DECIDE_WHY_MAX] = "";
+	struct defn d;
+
+	defn_init(&d);
+	d.name = strdup("web");
+	d.image = strdup("nginx:1");
+	/* The right hash beats running and the right name. */
+	assert_int_equal(decide_keeper(&l, cand, 2, &d, "h1", "h1-v1"), 1);
+	assert_int_equal(decide_keeper(&l, cand, 2, &d, "h1", NULL), 0);
+	assert_int_equal(decide_keeper(&l, cand, 2, &d, "h1", ""), 0);
+	v[1].name = "web";
+	assert_int_equal(decide_self(&d, "web", &v[1], &img, "h1", "h1-v1", why,
+			     sizeof(why)),
+	    SELF_UNCHANGED);
+	assert_int_equal(decide_self(&d, "web", &v[1], &img, "h1", "h2-v1", why,
+			     sizeof(why)),
+	    SELF_UPGRADE);
+	assert_true(spec_hash_matches("h1-v1", "h1", "h1-v1"));
+	assert_true(spec_hash_matches("h1", "h1", "h1-v1"));
+	assert_false(spec_hash_matches("h1-v1", NULL, "h1-v1"));
+	assert_false(spec_hash_matches(NULL, "h1", "h1-v1"));
+	assert_false(spec_hash_matches("", "h1", ""));
+	defn_free(&d);
 }
 
 static void
@@ -747,6 +807,7 @@ main(void)
 		cmocka_unit_test(test_item),
 		cmocka_unit_test(test_keeper),
 		cmocka_unit_test(test_self),
+		cmocka_unit_test(test_want_v1),
 		cmocka_unit_test(test_is_self),
 		cmocka_unit_test(test_orphans),
 	};

@@ -5,9 +5,14 @@
  * and defn_hash is the SHA-256 of the canonical wire encoding.  A new
  * dockerup that encoded an unchanged definition differently would replace
  * every managed container on every host at its first run: the hash is a
- * compatibility promise (README, "Reconciling").  These values were
- * computed by dockerup 0.1.0 and must never change.  When this test fails,
- * the change to the encoding is the bug, not the pinned value.
+ * compatibility promise (README, "Reconciling").  The v1 values were
+ * computed by dockerup 0.1.0 (and the fields added by issue #16 when
+ * added) over every field but the source, and must never change: since
+ * 2026-12-03 the identity hash leaves the update.* fields out (a change
+ * of update policy replaces nothing), and a container labelled with the
+ * v1 hash still matches (spec_hash_v1()).  The identity hash of a
+ * definition without update.* fields is its v1 hash.  When this test
+ * fails, the change to the encoding is the bug, not the pinned value.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,6 +42,9 @@
 
 struct golden {
 	const char *file; /* under tests/data/golden */
+	const char *defn_hash_v1;
+	const char *spec_hash_v1;
+	/* Since 2026-12-03, without update.*; NULL: the v1 values. */
 	const char *defn_hash;
 	const char *spec_hash;
 };
@@ -45,20 +53,28 @@ static const struct golden pinned[] = {
 	{ "minimal.json",
 	    "52c5c67ea69f8b84db46ff3b0665bb184e17adac501b9b0ffb71d1fd6130a423",
 	    "6d2c43a5938c6e0e34612b99ad2541e869283261fbae84f307f3968ace92435"
-	    "3" },
+	    "3",
+	    NULL, NULL },
 	{ "original-registry.json",
 	    "e35175185fe81ef0b562ff836a3851364e7eeffca4554c3507245fc0c09c74f8",
 	    "4c8e8478517259c8b18704b81c1cf7833709c71f2bd248c67bddf7609884afa"
-	    "7" },
+	    "7",
+	    NULL, NULL },
 	{ "every-field.json",
 	    "8f5f1226b66ae5ea6614a7c9fb77145e2b4f7558dc031d2bbfc8d46ac20869da",
 	    "fe3205c3c4fd43cd56289396f9ef347455cf0ef0569c035e06ae463e4bff3b6"
-	    "d" },
+	    "d",
+	    "10787995cf291515f483987345a90b89459f61a136bffca5917bc1d0bb3f0122",
+	    "47792cfe9ef1bafe57909657cb1a9d5935bab9adb9c1d2fc331d4d99aeb4684"
+	    "9" },
 	/* Issue #16's fields (tags after T_SOURCE), pinned when added. */
 	{ "health-stop.json",
 	    "30665c29442043193e5be9f37e17a109df92af9bc2cc7f3e3c10c76120d6478b",
 	    "bdee1e2f07e5626fd3b30f38cca82362030bb948d26b8c7da64d06a7e65242b"
-	    "f" },
+	    "f",
+	    "8d9a585c0517eff646fd73bc22d175556963de32ddc7e70643794e22c0388486",
+	    "a910ea52d61b2b53031719216f0c9cdec5a7074ad763e76f44212120bb53e0a"
+	    "6" },
 };
 
 /* The whole canonical encoding of minimal.json, in hex. */
@@ -97,25 +113,40 @@ test_pinned_hashes(void **state)
 	int bad = 0;
 
 	for (size_t i = 0; i < sizeof(pinned) / sizeof(pinned[0]); i++) {
+		const struct golden *g = &pinned[i];
+		const char *want_dh =
+		    g->defn_hash ? g->defn_hash : g->defn_hash_v1;
+		const char *want_sh =
+		    g->spec_hash ? g->spec_hash : g->spec_hash_v1;
 		struct defs_result r;
-		char dh[65], sh[65];
+		char dh[65], sh[65], dv1[65], sv1[65];
+		int has_v1;
 
-		load_one(pinned[i].file, &r);
+		load_one(g->file, &r);
 		assert_int_equal(defn_hash(&r.defs[0], dh), 0);
 		assert_int_equal(spec_hash(&r.defs[0], GOLDEN_IMAGE_ID, sh), 0);
-		if (strcmp(dh, pinned[i].defn_hash) != 0 ||
-		    strcmp(sh, pinned[i].spec_hash) != 0) {
+		assert_int_equal(defn_hash_v1(&r.defs[0], dv1), 0);
+		has_v1 = spec_hash_v1(&r.defs[0], GOLDEN_IMAGE_ID, sv1);
+		/* spec_hash_v1() gives the older label only where it differs. */
+		if (strcmp(dv1, g->defn_hash_v1) != 0 ||
+		    (has_v1 == 1 && strcmp(sv1, g->spec_hash_v1) != 0) ||
+		    (has_v1 == 0 &&
+			(sv1[0] != '\0' || strcmp(sh, g->spec_hash_v1) != 0)) ||
+		    has_v1 != (g->spec_hash != NULL) ||
+		    strcmp(dh, want_dh) != 0 || strcmp(sh, want_sh) != 0) {
 			print_message("%s: defn_hash %s (pinned %s), "
-				      "spec_hash %s (pinned %s)\n",
-			    pinned[i].file, dh, pinned[i].defn_hash, sh,
-			    pinned[i].spec_hash);
+				      "spec_hash %s (pinned %s), "
+				      "defn_hash_v1 %s (pinned %s), "
+				      "spec_hash_v1 %d %s (pinned %s)\n",
+			    g->file, dh, want_dh, sh, want_sh, dv1,
+			    g->defn_hash_v1, has_v1, sv1, g->spec_hash_v1);
 			bad++;
 		}
 		defs_result_free(&r);
 	}
 	if (bad)
-		fail_msg("%d definitions hash differently than dockerup "
-			 "0.1.0: upgrading would replace their containers",
+		fail_msg("%d definitions hash differently than pinned: "
+			 "upgrading would replace their containers",
 		    bad);
 }
 
