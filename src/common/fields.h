@@ -156,8 +156,9 @@ struct field_policy {
 enum field_hash {
 	HASH_IDENTITY = 0, /* what the container is: hashed */
 	HASH_NEVER,        /* where the definition came from: never hashed */
-	HASH_V1_ONLY,      /* how dockerup updates the container (update.*):
-	                      not hashed, so that a change replaces nothing;
+	HASH_V1_ONLY,      /* what dockerup does about the container, not
+	                      what it is (update.*, signal): not hashed, so
+	                      that a change replaces nothing;
 	                      dockerup up to 2026-12-02 hashed it, and
 	                      defn_hash_v1() still does, so that a container
 	                      it labelled still matches */

@@ -251,11 +251,11 @@ int wire_check_fleet_host(const unsigned char *p, size_t len);
 /*
  * Hex SHA-256 (64 chars + NUL) of the canonical encoding of the rows that
  * make a container's identity (fields.h, enum field_hash): without the
- * source and the update.* fields.
+ * source, the update.* fields and signal.
  */
 int defn_hash(const struct defn *d, char out[65]);
 /*
- * The same with the update.* fields, as dockerup up to 2026-12-02 hashed
+ * The same with update.* and signal, as dockerup up to 2026-12-02 hashed
  * every definition: equal to defn_hash() unless d sets one of them.  Also
  * what tells whether anything at all changed (engine.c).
  */

@@ -51,7 +51,8 @@ int spec_hash(const struct defn *d, const char *image_id, char out[65]);
 /*
  * The same over defn_hash_v1(d): the label dockerup up to 2026-12-02 gave
  * such a container.  1 with out set when it differs from spec_hash() (d
- * sets an update.* field), 0 with out "" when not, -1 on error.
+ * sets an update.* field or signal), 0 with out "" when not, -1 on
+ * error.
  */
 int spec_hash_v1(const struct defn *d, const char *image_id, char out[65]);
 /*

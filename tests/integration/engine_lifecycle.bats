@@ -54,23 +54,25 @@ teardown() {
 	[ "$(all_names)" = web ]
 }
 
-@test "lifecycle: a change of update.* alone replaces nothing; a change of the container does" {
-	local_def web ', "update": {"monitor": 0}'
+@test "lifecycle: a change of update.* or signal alone replaces nothing; a change of the container does" {
+	local_def peer
+	local_def web ', "update": {"monitor": 0}, "signal": {"peer": "HUP"}'
 	run_engine
 	[ "$status" -eq 0 ]
 	id=$(cid web) st=$(started_at web)
-	# How dockerup updates it, not what it runs.
-	local_def web ', "update": {"monitor": 5, "deadline": 60, "eager": true, "rollback": false, "pull": false}'
+	# What dockerup does about it, not what it runs.
+	local_def web ', "update": {"monitor": 5, "deadline": 60, "eager": true, "rollback": false, "pull": false}, "signal": {"peer": "USR1"}'
 	run_engine -v
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"0 created, 0 replaced, 0 started, 0 removed, 1 unchanged, 0 failed"* ]]
+	[[ "$output" == *"0 created, 0 replaced, 0 started, 0 removed, 2 unchanged, 0 failed"* ]]
 	[ "$(cid web)" = "$id" ]
 	[ "$(started_at web)" = "$st" ]
-	local_def web ', "update": {"monitor": 5, "deadline": 60, "eager": true, "rollback": false, "pull": false}, "env": {"A": "1"}'
+	local_def web ', "update": {"monitor": 5, "deadline": 60, "eager": true, "rollback": false, "pull": false}, "signal": {"peer": "USR1"}, "env": {"A": "1"}'
 	run_engine
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"replace web (definition changed: env, update)"* ]]
+	[[ "$output" == *"replace web (definition changed: env, "* ]]
+	[[ "$output" == *"signal peer USR1 (web restarted)"* ]]
 	[ "$(cid web)" != "$id" ]
 }
 
