@@ -412,7 +412,7 @@ standby_check(void)
 	struct wire_self_id me;
 	struct ctr_state st;
 	const char *id;
-	char err[512];
+	char err[512], old[WIRE_SELF_TEXT_MAX];
 
 	if (go || standby_done || !have_state)
 		return;
@@ -427,6 +427,13 @@ standby_check(void)
 	    op_state(docker, id, &st, err, sizeof(err)) != OP_OK)
 		log_info("standing by: ready; waiting for another dockerup to "
 			 "release the run lock");
+	else if (selfup_read(SELF_FILE_OLD, old, sizeof(old)) == 0 &&
+	    strcmp(old, id) == 0)
+		/* The instance an unfinished self-upgrade replaces, started
+		 * again: the new one's ready record must stay. */
+		log_info("standing by: this container (%.12s) is the one a "
+			 "self-upgrade replaces; waiting for the run lock",
+		    id);
 	else {
 		memcpy(me.id, id, 64);
 		log_info("standing by: ready to take over as container %.12s; "

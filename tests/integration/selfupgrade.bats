@@ -238,6 +238,27 @@ from_image() {
 	[ "$(inspect web .State.StartedAt)" = "$WEB_STARTED" ]
 }
 
+@test "self-upgrade: the old instance killed once the new one is ready: started again, it hands over, one v2 instance" {
+	start_v1
+	V1_CTR=$ONE
+	publish 2
+	V2=$IMAGE_ID
+	wait_until "$PHASE_S" eval '[ -n "$(from_image "$V2")" ]'
+	NEW=$(from_image "$V2")
+	# The new instance has written its ready record.  The old one,
+	# started again by its restart policy, finds the handover record
+	# naming itself: it must not write its own ID over the new one's,
+	# which it then waits for (an old instance that did timed out
+	# after ready_timeout and rolled a good upgrade back).
+	wait_until "$PHASE_S" eval 'dk logs "$NEW" 2>&1 | grep -q "ready to take over"'
+	crash "$V1_CTR"
+	wait_one_instance "$V2"
+	assert_hardened "$ONE"
+	# Whichever instance took the lock, the good upgrade went through.
+	! dk logs "$V1_CTR" 2>&1 | grep -q "FAILED" || false
+	[ "$(inspect web .Id)" = "$WEB_ID" ]
+}
+
 @test "self-upgrade: the old instance killed while a broken new one waits: the old one comes back and rolls back" {
 	printf 'interval=2\nverbose=true\nready_timeout=15\n' > "$TEST_CONFIG"
 	start_v1
