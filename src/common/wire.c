@@ -191,17 +191,26 @@ put_row(struct buf *out, const struct defn *d, const struct field_desc *f)
 	return -1;
 }
 
-int
-wire_encode_defn(const struct defn *d, int with_source, struct buf *out)
+/* Encodes the rows whose hash class (fields.h) is in classes, a mask of
+   1 << enum field_hash. */
+static int
+encode_rows(const struct defn *d, unsigned int classes, struct buf *out)
 {
 	for (unsigned int t = T_NONE + 1; t < T_DEFN_MAX; t++) {
 		const struct field_desc *f = field_by_tag(t);
-		if (f->hash == HASH_NEVER && !with_source)
-			continue;
-		if (put_row(out, d, f) == -1)
+		if ((classes & 1u << f->hash) != 0 && put_row(out, d, f) == -1)
 			return -1;
 	}
 	return 0;
+}
+
+#define ROWS_V1 (1u << HASH_IDENTITY | 1u << HASH_V1_ONLY)
+
+int
+wire_encode_defn(const struct defn *d, int with_source, struct buf *out)
+{
+	return encode_rows(
+	    d, ROWS_V1 | (with_source ? 1u << HASH_NEVER : 0), out);
 }
 
 /* SHA-256 of the rows a hash covers: identity, or v1's (fields.h). */
@@ -209,14 +218,10 @@ static int
 hash_rows(const struct defn *d, int v1, char out[65])
 {
 	struct buf b;
-	int r = 0;
+	int r;
 
 	buf_init(&b, IMSG_MAX_DATA);
-	for (unsigned int t = T_NONE + 1; t < T_DEFN_MAX && r == 0; t++) {
-		const struct field_desc *f = field_by_tag(t);
-		if (f->hash == HASH_IDENTITY || (f->hash == HASH_V1_ONLY && v1))
-			r = put_row(&b, d, f);
-	}
+	r = encode_rows(d, v1 ? ROWS_V1 : 1u << HASH_IDENTITY, &b);
 	if (r == 0)
 		sha256_hex(b.p, b.len, out);
 	buf_free(&b);

@@ -449,8 +449,7 @@ self_reconcile(struct run *r, struct item *it)
 	snprintf(it->cur_id, sizeof(it->cur_id), "%s", me->id);
 	it->want_v1[0] = '\0';
 	if (img->id != NULL && !img->outdated) {
-		if (spec_hash(it->d, img->id, want) == -1 ||
-		    spec_hash_v1(it->d, img->id, it->want_v1) == -1)
+		if (spec_wants(it->d, img->id, want, it->want_v1) == -1)
 			fatal("%s: hash", __func__);
 		wantp = want;
 	}

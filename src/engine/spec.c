@@ -40,17 +40,18 @@ spec_hash(const struct defn *d, const char *image_id, char out[65])
 }
 
 int
-spec_hash_v1(const struct defn *d, const char *image_id, char out[65])
+spec_wants(
+    const struct defn *d, const char *image_id, char want[65], char want_v1[65])
 {
 	char dh[65], v1[65];
 
-	out[0] = '\0';
 	if (defn_hash(d, dh) == -1 || defn_hash_v1(d, v1) == -1)
 		return -1;
-	if (strcmp(dh, v1) == 0)
-		return 0;
-	spec_hash_of(v1, image_id, out);
-	return 1;
+	spec_hash_of(dh, image_id, want);
+	want_v1[0] = '\0';
+	if (strcmp(dh, v1) != 0)
+		spec_hash_of(v1, image_id, want_v1);
+	return 0;
 }
 
 int

@@ -49,12 +49,13 @@ cJSON *spec_create_body(const struct defn *d, const struct spec_ctx *c);
  */
 int spec_hash(const struct defn *d, const char *image_id, char out[65]);
 /*
- * The same over defn_hash_v1(d): the label dockerup up to 2026-12-02 gave
- * such a container.  1 with out set when it differs from spec_hash() (d
- * sets an update.* field or signal), 0 with out "" when not, -1 on
- * error.
+ * The labels a container of d with image_id may carry: want, spec_hash(),
+ * and want_v1, the same over defn_hash_v1(d), which dockerup up to
+ * 2026-12-02 gave it; want_v1 is "" when the two are equal (d sets no
+ * update.* field and no signal).  0, or -1 on error.
  */
-int spec_hash_v1(const struct defn *d, const char *image_id, char out[65]);
+int spec_wants(const struct defn *d, const char *image_id, char want[65],
+    char want_v1[65]);
 /*
  * Whether a container's label names the wanted hash: want, or want_v1
  * when that is not "" (NULL: none).  0 when label or want is NULL.

@@ -42,8 +42,7 @@ main(int argc, char *argv[])
 		&r, &e) != 0 ||
 	    r.n != 1)
 		fprintf(stderr, "%s: not one valid definition\n", argv[1]);
-	else if (spec_hash(&r.defs[0], argv[2], now) == -1 ||
-	    spec_hash_v1(&r.defs[0], argv[2], v1) == -1)
+	else if (spec_wants(&r.defs[0], argv[2], now, v1) == -1)
 		fprintf(stderr, "%s: cannot hash\n", argv[1]);
 	else {
 		printf("%s %s\n", now, v1[0] ? v1 : "-");

@@ -10,7 +10,7 @@
  * added) over every field but the source, and must never change: since
  * 2026-12-03 the identity hash leaves update.* and signal out (a change
  * of them replaces nothing), and a container labelled with the v1 hash
- * still matches (spec_hash_v1()).  The identity hash of a definition
+ * still matches (spec_wants()).  The identity hash of a definition
  * without them is its v1 hash.  When this test fails, the change to the
  * encoding is the bug, not the pinned value.
  */
@@ -119,27 +119,30 @@ test_pinned_hashes(void **state)
 		const char *want_sh =
 		    g->spec_hash ? g->spec_hash : g->spec_hash_v1;
 		struct defs_result r;
-		char dh[65], sh[65], dv1[65], sv1[65];
+		char dh[65], sh[65], dv1[65], wh[65], sv1[65];
 		int has_v1;
 
 		load_one(g->file, &r);
 		assert_int_equal(defn_hash(&r.defs[0], dh), 0);
 		assert_int_equal(spec_hash(&r.defs[0], GOLDEN_IMAGE_ID, sh), 0);
 		assert_int_equal(defn_hash_v1(&r.defs[0], dv1), 0);
-		has_v1 = spec_hash_v1(&r.defs[0], GOLDEN_IMAGE_ID, sv1);
-		/* spec_hash_v1() gives the older label only where it differs. */
+		assert_int_equal(
+		    spec_wants(&r.defs[0], GOLDEN_IMAGE_ID, wh, sv1), 0);
+		/* spec_wants() gives the older label only where it differs. */
+		has_v1 = sv1[0] != '\0';
 		if (strcmp(dv1, g->defn_hash_v1) != 0 ||
-		    (has_v1 == 1 && strcmp(sv1, g->spec_hash_v1) != 0) ||
-		    (has_v1 == 0 &&
-			(sv1[0] != '\0' || strcmp(sh, g->spec_hash_v1) != 0)) ||
+		    (has_v1 && strcmp(sv1, g->spec_hash_v1) != 0) ||
+		    (!has_v1 && strcmp(sh, g->spec_hash_v1) != 0) ||
 		    has_v1 != (g->spec_hash != NULL) ||
-		    strcmp(dh, want_dh) != 0 || strcmp(sh, want_sh) != 0) {
+		    strcmp(dh, want_dh) != 0 || strcmp(sh, want_sh) != 0 ||
+		    strcmp(wh, sh) != 0) {
 			print_message("%s: defn_hash %s (pinned %s), "
-				      "spec_hash %s (pinned %s), "
-				      "defn_hash_v1 %s (pinned %s), "
-				      "spec_hash_v1 %d %s (pinned %s)\n",
-			    g->file, dh, want_dh, sh, want_sh, dv1,
-			    g->defn_hash_v1, has_v1, sv1, g->spec_hash_v1);
+				      "spec_hash %s (pinned %s; spec_wants "
+				      "%s), defn_hash_v1 %s (pinned %s), "
+				      "v1 label %s (pinned %s)\n",
+			    g->file, dh, want_dh, sh, want_sh, wh, dv1,
+			    g->defn_hash_v1, has_v1 ? sv1 : "-",
+			    g->spec_hash_v1);
 			bad++;
 		}
 		defs_result_free(&r);
